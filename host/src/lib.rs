@@ -1,0 +1,5 @@
+//! The `saker` host: configuration, command line, plugin loader and tables, rule engine,
+//! event loop and outputs.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod rules;

@@ -1,0 +1,3 @@
+//! Falco's rules language: loading, condition parsing, compilation, evaluation, formatting.
+
+pub mod ast;
