@@ -3,3 +3,4 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod rules;
+pub mod yaml;

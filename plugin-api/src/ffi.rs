@@ -245,10 +245,8 @@ pub struct ss_plugin_table_fieldinfo {
     pub read_only: ss_plugin_bool,
 }
 
-pub type list_table_fields_fn = unsafe extern "C" fn(
-    t: *mut ss_plugin_table_t,
-    nfields: *mut u32,
-) -> *const ss_plugin_table_fieldinfo;
+pub type list_table_fields_fn =
+    unsafe extern "C" fn(t: *mut ss_plugin_table_t, nfields: *mut u32) -> *const ss_plugin_table_fieldinfo;
 pub type get_table_field_fn = unsafe extern "C" fn(
     t: *mut ss_plugin_table_t,
     name: *const c_char,
@@ -268,22 +266,17 @@ pub type ss_plugin_table_fields_vtable_ext = ss_plugin_table_fields_vtable;
 
 pub type get_table_name_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t) -> *const c_char;
 pub type get_table_size_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t) -> u64;
-pub type get_table_entry_fn = unsafe extern "C" fn(
-    t: *mut ss_plugin_table_t,
-    key: *const ss_plugin_state_data,
-) -> *mut ss_plugin_table_entry_t;
+pub type get_table_entry_fn =
+    unsafe extern "C" fn(t: *mut ss_plugin_table_t, key: *const ss_plugin_state_data) -> *mut ss_plugin_table_entry_t;
 pub type read_entry_field_fn = unsafe extern "C" fn(
     t: *mut ss_plugin_table_t,
     e: *mut ss_plugin_table_entry_t,
     f: *const ss_plugin_table_field_t,
     out: *mut ss_plugin_state_data,
 ) -> ss_plugin_rc;
-pub type release_table_entry_fn =
-    unsafe extern "C" fn(t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t);
-pub type ss_plugin_table_iterator_func_t = unsafe extern "C" fn(
-    s: *mut ss_plugin_table_iterator_state_t,
-    e: *mut ss_plugin_table_entry_t,
-) -> ss_plugin_bool;
+pub type release_table_entry_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t);
+pub type ss_plugin_table_iterator_func_t =
+    unsafe extern "C" fn(s: *mut ss_plugin_table_iterator_state_t, e: *mut ss_plugin_table_entry_t) -> ss_plugin_bool;
 pub type iterate_entries_fn = unsafe extern "C" fn(
     t: *mut ss_plugin_table_t,
     it: Option<ss_plugin_table_iterator_func_t>,
@@ -315,10 +308,8 @@ pub struct ss_plugin_table_reader_vtable_ext {
 pub type clear_table_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t) -> ss_plugin_rc;
 pub type erase_table_entry_fn =
     unsafe extern "C" fn(t: *mut ss_plugin_table_t, key: *const ss_plugin_state_data) -> ss_plugin_rc;
-pub type create_table_entry_fn =
-    unsafe extern "C" fn(t: *mut ss_plugin_table_t) -> *mut ss_plugin_table_entry_t;
-pub type destroy_table_entry_fn =
-    unsafe extern "C" fn(t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t);
+pub type create_table_entry_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t) -> *mut ss_plugin_table_entry_t;
+pub type destroy_table_entry_fn = unsafe extern "C" fn(t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t);
 pub type add_table_entry_fn = unsafe extern "C" fn(
     t: *mut ss_plugin_table_t,
     key: *const ss_plugin_state_data,
@@ -417,11 +408,8 @@ pub struct ss_plugin_event_parse_input {
 
 /// Called by a plugin (from any thread) to push an async event; `err` is a plugin-owned
 /// buffer of `PLUGIN_MAX_ERRLEN` bytes the host fills on failure.
-pub type ss_plugin_async_event_handler_t = unsafe extern "C" fn(
-    o: *mut ss_plugin_owner_t,
-    evt: *const ss_plugin_event,
-    err: *mut c_char,
-) -> ss_plugin_rc;
+pub type ss_plugin_async_event_handler_t =
+    unsafe extern "C" fn(o: *mut ss_plugin_owner_t, evt: *const ss_plugin_event, err: *mut c_char) -> ss_plugin_rc;
 
 pub type ss_plugin_routine_fn_t =
     unsafe extern "C" fn(s: *mut ss_plugin_t, i: *mut ss_plugin_routine_state_t) -> ss_plugin_bool;
@@ -486,24 +474,17 @@ pub mod symbols {
     pub type get_required_api_version = unsafe extern "C" fn() -> *const c_char;
     pub type get_static_string = unsafe extern "C" fn() -> *const c_char;
     pub type get_init_schema = unsafe extern "C" fn(schema_type: *mut ss_plugin_schema_type) -> *const c_char;
-    pub type init = unsafe extern "C" fn(
-        input: *const ss_plugin_init_input,
-        rc: *mut ss_plugin_rc,
-    ) -> *mut ss_plugin_t;
+    pub type init = unsafe extern "C" fn(input: *const ss_plugin_init_input, rc: *mut ss_plugin_rc) -> *mut ss_plugin_t;
     pub type destroy = unsafe extern "C" fn(s: *mut ss_plugin_t);
     pub type get_last_error = unsafe extern "C" fn(s: *mut ss_plugin_t) -> *const c_char;
     pub type set_config =
         unsafe extern "C" fn(s: *mut ss_plugin_t, i: *const ss_plugin_set_config_input) -> ss_plugin_rc;
-    pub type get_metrics =
-        unsafe extern "C" fn(s: *mut ss_plugin_t, num_metrics: *mut u32) -> *mut ss_plugin_metric;
+    pub type get_metrics = unsafe extern "C" fn(s: *mut ss_plugin_t, num_metrics: *mut u32) -> *mut ss_plugin_metric;
     pub type get_required_event_schema_version = unsafe extern "C" fn(s: *mut ss_plugin_t) -> *const c_char;
 
     pub type get_id = unsafe extern "C" fn() -> u32;
-    pub type open = unsafe extern "C" fn(
-        s: *mut ss_plugin_t,
-        params: *const c_char,
-        rc: *mut ss_plugin_rc,
-    ) -> *mut ss_instance_t;
+    pub type open =
+        unsafe extern "C" fn(s: *mut ss_plugin_t, params: *const c_char, rc: *mut ss_plugin_rc) -> *mut ss_instance_t;
     pub type close = unsafe extern "C" fn(s: *mut ss_plugin_t, h: *mut ss_instance_t);
     pub type next_batch = unsafe extern "C" fn(
         s: *mut ss_plugin_t,
