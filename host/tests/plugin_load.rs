@@ -29,7 +29,7 @@ fn missing_file() {
 fn not_an_elf() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join("not-a-plugin.so");
-    std::fs::write(&path, b"this is text, not a shared object\n").unwrap();
+    std::fs::write(&path, "this is text, not a shared object\n".repeat(20)).unwrap();
     let msg = load_err(&path);
     assert_contains(&msg, &["cannot load plugin", "not-a-plugin.so", "invalid ELF header"]);
 }

@@ -139,9 +139,13 @@ fn open_library(path: &Path) -> Result<libloading::Library, PluginError> {
     }
     // SAFETY: loading a plugin runs its ELF constructors; that is inherent to hosting plugins
     // and the same trust decision Falco makes when the operator lists the plugin.
-    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| PluginError::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| {
+        // libloading's Display is just "dlopen failed"; the system's reason is the source.
+        let reason = match std::error::Error::source(&e) {
+            Some(detail) => format!("{e}: {detail}"),
+            None => e.to_string(),
+        };
+        PluginError::Open { path: path.to_path_buf(), reason }
     })?;
     Ok(lib.into())
 }
