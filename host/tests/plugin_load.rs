@@ -22,7 +22,14 @@ fn assert_contains(text: &str, parts: &[&str]) {
 #[test]
 fn missing_file() {
     let msg = load_err(std::path::Path::new("/nonexistent/libnothing.so"));
-    assert_contains(&msg, &["cannot load plugin /nonexistent/libnothing.so", "No such file or directory", "library_path"]);
+    assert_contains(
+        &msg,
+        &[
+            "cannot load plugin /nonexistent/libnothing.so",
+            "No such file or directory",
+            "library_path",
+        ],
+    );
 }
 
 #[test]
@@ -38,7 +45,14 @@ fn not_an_elf() {
 fn missing_required_symbol() {
     let path = build_fixture("nodestroy", &["CASE_NO_DESTROY"]);
     let msg = load_err(&path);
-    assert_contains(&msg, &[&path.display().to_string(), "'plugin_destroy'", "required symbol not implemented: 'destroy'"]);
+    assert_contains(
+        &msg,
+        &[
+            &path.display().to_string(),
+            "'plugin_destroy'",
+            "required symbol not implemented: 'destroy'",
+        ],
+    );
 }
 
 #[test]
@@ -47,11 +61,21 @@ fn broken_capabilities() {
     let msg = load_err(&path);
     assert_contains(
         &msg,
-        &["plugin cfixture", "broken plugin capabilities", "plugin_open, plugin_close and plugin_next_batch"],
+        &[
+            "plugin cfixture",
+            "broken plugin capabilities",
+            "plugin_open, plugin_close and plugin_next_batch",
+        ],
     );
     let path = build_fixture("brokenextract", &["HAVE_EXTRACT=0", "CASE_BROKEN_EXTRACT"]);
     let msg = load_err(&path);
-    assert_contains(&msg, &["broken plugin capabilities", "plugin_extract_fields is exported without plugin_get_fields"]);
+    assert_contains(
+        &msg,
+        &[
+            "broken plugin capabilities",
+            "plugin_extract_fields is exported without plugin_get_fields",
+        ],
+    );
 }
 
 #[test]
@@ -68,7 +92,10 @@ fn api_major_mismatch() {
     assert_contains(
         &msg,
         &[
-            &format!("plugin {} requires plugin API 4.0.0 but Saker provides 3.12.0", path.display()),
+            &format!(
+                "plugin {} requires plugin API 4.0.0 but Saker provides 3.12.0",
+                path.display()
+            ),
             "major versions disagree",
             "rebuild the plugin against API 3.x",
             "plugin required API version '4.0.0' not compatible with the framework's API version '3.12.0'",
@@ -86,26 +113,41 @@ fn api_major_mismatch() {
 fn api_minor_too_new_and_older_accepted() {
     let path = build_fixture("api313", &["API_VERSION=\"3.13.0\""]);
     let msg = load_err(&path);
-    assert_contains(&msg, &["requires plugin API 3.13.0", "framework's minor is less than the requested one"]);
+    assert_contains(
+        &msg,
+        &[
+            "requires plugin API 3.13.0",
+            "framework's minor is less than the requested one",
+        ],
+    );
     let path = build_fixture("api3121", &["API_VERSION=\"3.12.1\""]);
     assert_contains(&load_err(&path), &["framework's patch is less than the requested one"]);
     let path = build_fixture("api30", &["API_VERSION=\"3.0.0\""]);
     let plugin = Plugin::load(&path, &LoadOptions::default()).expect("3.0.0 plugins load");
     assert_eq!(plugin.info().required_api_version_text, "3.0.0");
     let path = build_fixture("apishort", &["API_VERSION=\"3.12\""]);
-    assert_contains(&load_err(&path), &["plugin_get_required_api_version returned '3.12'", "MAJOR.MINOR.PATCH"]);
+    assert_contains(
+        &load_err(&path),
+        &["plugin_get_required_api_version returned '3.12'", "MAJOR.MINOR.PATCH"],
+    );
 }
 
 #[test]
 fn plugin_version_must_parse() {
     let path = build_fixture("badversion", &["CASE_BAD_VERSION"]);
-    assert_contains(&load_err(&path), &["plugin cfixture", "plugin_get_version returned 'one.two'"]);
+    assert_contains(
+        &load_err(&path),
+        &["plugin cfixture", "plugin_get_version returned 'one.two'"],
+    );
 }
 
 #[test]
 fn reserved_source_name() {
     let path = build_fixture("syscallsrc", &["PLUGIN_SOURCE=\"syscall\""]);
-    assert_contains(&load_err(&path), &["plugin cfixture", "event source name 'syscall' is reserved"]);
+    assert_contains(
+        &load_err(&path),
+        &["plugin cfixture", "event source name 'syscall' is reserved"],
+    );
 }
 
 #[test]
@@ -122,7 +164,11 @@ fn invalid_fields_json() {
     let path = build_fixture("badfields", &["CASE_BAD_FIELDS"]);
     assert_contains(
         &load_err(&path),
-        &["plugin cfixture", "invalid field #0 'cf.num' in plugin_get_fields", "unknown type 'float64'"],
+        &[
+            "plugin cfixture",
+            "invalid field #0 'cf.num' in plugin_get_fields",
+            "unknown type 'float64'",
+        ],
     );
 }
 
@@ -156,9 +202,21 @@ fn duplicate_name_and_source_id() {
     set.load(&a, &LoadOptions::default()).unwrap();
     let err = set.load(&b, &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, PluginError::DuplicateName { .. }));
-    assert_contains(&err.to_string(), &["a plugin named 'cfixture' is already loaded from", &a.display().to_string()]);
+    assert_contains(
+        &err.to_string(),
+        &[
+            "a plugin named 'cfixture' is already loaded from",
+            &a.display().to_string(),
+        ],
+    );
     let err = set.load(&c, &LoadOptions::default()).unwrap_err();
-    assert_contains(&err.to_string(), &["plugin another", "event source id 999 is already used by plugin cfixture"]);
+    assert_contains(
+        &err.to_string(),
+        &[
+            "plugin another",
+            "event source id 999 is already used by plugin cfixture",
+        ],
+    );
     assert_eq!(set.len(), 1);
 }
 

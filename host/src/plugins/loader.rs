@@ -145,7 +145,10 @@ fn open_library(path: &Path) -> Result<libloading::Library, PluginError> {
             Some(detail) => format!("{e}: {detail}"),
             None => e.to_string(),
         };
-        PluginError::Open { path: path.to_path_buf(), reason }
+        PluginError::Open {
+            path: path.to_path_buf(),
+            reason,
+        }
     })?;
     Ok(lib.into())
 }
@@ -302,7 +305,7 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
             None => Vec::new(),
             Some(json) => info::parse_string_array(&json).map_err(|d| invalid_json(what, d))?,
         };
-        if !list.is_empty() && caps.sourcing && id != 0 && !list.contains(&event_source) {
+        if caps.sourcing && id != 0 && !list.contains(&event_source) {
             list.push(event_source.clone());
         }
         Ok(list)
