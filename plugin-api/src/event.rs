@@ -1,0 +1,562 @@
+//! scap events as bytes: the 26-byte packed header, the parameter length slots and the
+//! parameters (`reference/plugin-abi.md` §6).
+//!
+//! Everything here reads with unaligned loads: plugins hand over events at any address
+//! (the official Rust SDK packs them back to back, so `ptr % 8` is often 5 or 7).
+//! Parsing never trusts `len`: the length slots are read first and the sum is checked.
+
+use crate::ffi::{ss_plugin_event, EVENT_HEADER_LEN, PPME_ASYNCEVENT_E, PPME_PLUGINEVENT_E};
+
+/// Largest event Saker accepts (64 MiB). Bigger `len` fields are treated as corruption.
+pub const MAX_EVENT_LEN: usize = 64 << 20;
+/// Width of a parameter length slot for ordinary event types.
+pub const PARAM_SLOT_LEN: usize = 2;
+/// Width of a parameter length slot for `EF_LARGE_PAYLOAD` event types (322 and 402).
+pub const LARGE_PARAM_SLOT_LEN: usize = 4;
+/// Number of parameters of a plugin event (322): plugin id, data.
+pub const PLUGIN_EVENT_NPARAMS: u32 = 2;
+/// Number of parameters of an async event (402): plugin id, name, data.
+pub const ASYNC_EVENT_NPARAMS: u32 = 3;
+/// Length of the plugin id parameter of 322 and 402 events.
+pub const PLUGIN_ID_PARAM_LEN: usize = 4;
+/// Thread id of events that belong to no thread (plugin sources).
+pub const NO_THREAD_ID: u64 = u64::MAX;
+/// Timestamp meaning "the host stamps the current time".
+pub const TS_NOW: u64 = u64::MAX;
+
+/// What can be wrong with event bytes. Messages give the expected and found values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("event is {found} bytes, shorter than the {EVENT_HEADER_LEN}-byte scap header")]
+    ShortHeader { found: usize },
+    #[error("event length field says {len} but it must be at least the {EVENT_HEADER_LEN}-byte header")]
+    LenBelowHeader { len: u32 },
+    #[error("event length field says {len}, above the limit of {MAX_EVENT_LEN} bytes (corrupt event?)")]
+    TooLarge { len: u64 },
+    #[error("event length field says {len} but only {available} bytes are available")]
+    Truncated { len: u32, available: usize },
+    #[error("event of type {event_type} declares {nparams} parameters whose {slot_width}-byte length slots need {needed} bytes after the header, but the event length leaves {available}")]
+    SlotsOverflow {
+        event_type: u16,
+        nparams: u32,
+        slot_width: usize,
+        needed: u64,
+        available: usize,
+    },
+    #[error("event length field says {len} but header+params add up to {computed}")]
+    LenMismatch { len: u32, computed: u64 },
+    #[error("expected event type {expected} but found {found}")]
+    WrongType { expected: u16, found: u16 },
+    #[error("event of type {event_type} should have {expected} parameters but has {found}")]
+    WrongParamCount { event_type: u16, expected: u32, found: u32 },
+    #[error("plugin id parameter should be {PLUGIN_ID_PARAM_LEN} bytes but is {found}")]
+    BadPluginIdLen { found: usize },
+    #[error("async event name should be a NUL-terminated UTF-8 string (length includes the NUL); found {found:?}")]
+    BadAsyncName { found: String },
+    #[error("async event name {name:?} contains a NUL byte; names are NUL-terminated C strings")]
+    NulInAsyncName { name: String },
+    #[error("parameter {index} is {len} bytes, larger than a {slot_width}-byte length slot can hold")]
+    ParamTooLong {
+        index: usize,
+        len: usize,
+        slot_width: usize,
+    },
+    #[error("event writer: {written} of {declared} declared parameters were written before finish")]
+    MissingParams { declared: u32, written: u32 },
+    #[error("event writer: parameter {index} written but only {declared} were declared")]
+    ExtraParam { declared: u32, index: u32 },
+    #[error("event pointer is NULL")]
+    NullPointer,
+}
+
+/// Decoded scap event header (the fields of the packed `ss_plugin_event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventHeader {
+    pub ts: u64,
+    pub tid: u64,
+    pub len: u32,
+    pub event_type: u16,
+    pub nparams: u32,
+}
+
+#[inline]
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes([b[at], b[at + 1]])
+}
+#[inline]
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+#[inline]
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_ne_bytes(a)
+}
+
+impl EventHeader {
+    /// Reads the header from the first 26 bytes of `bytes` (any alignment).
+    pub fn read(bytes: &[u8]) -> Result<Self, EventError> {
+        if bytes.len() < EVENT_HEADER_LEN {
+            return Err(EventError::ShortHeader { found: bytes.len() });
+        }
+        Ok(EventHeader {
+            ts: u64_at(bytes, 0),
+            tid: u64_at(bytes, 8),
+            len: u32_at(bytes, 16),
+            event_type: u16_at(bytes, 20),
+            nparams: u32_at(bytes, 22),
+        })
+    }
+
+    /// Reads the header behind a raw event pointer with an unaligned load.
+    ///
+    /// # Safety
+    /// `evt` must be non-NULL and point to at least 26 readable bytes (alignment not required).
+    pub unsafe fn read_raw(evt: *const ss_plugin_event) -> Self {
+        // SAFETY: the caller guarantees 26 readable bytes; read_unaligned needs no alignment.
+        let raw = unsafe { std::ptr::read_unaligned(evt) };
+        EventHeader {
+            ts: raw.ts,
+            tid: raw.tid,
+            len: raw.len,
+            event_type: raw.type_,
+            nparams: raw.nparams,
+        }
+    }
+
+    /// Appends the 26 header bytes to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.ts.to_ne_bytes());
+        out.extend_from_slice(&self.tid.to_ne_bytes());
+        out.extend_from_slice(&self.len.to_ne_bytes());
+        out.extend_from_slice(&self.event_type.to_ne_bytes());
+        out.extend_from_slice(&self.nparams.to_ne_bytes());
+    }
+}
+
+/// True when events of this type use 4-byte parameter length slots (libscap `EF_LARGE_PAYLOAD`).
+///
+/// The one place that answers this question; syscall event types will come from the event table.
+pub fn is_large_payload(event_type: u16) -> bool {
+    matches!(event_type, PPME_PLUGINEVENT_E | PPME_ASYNCEVENT_E)
+}
+
+fn slot_width(large_payload: bool) -> usize {
+    if large_payload {
+        LARGE_PARAM_SLOT_LEN
+    } else {
+        PARAM_SLOT_LEN
+    }
+}
+
+/// A validated view over exactly one event's bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    header: EventHeader,
+    bytes: &'a [u8],
+    slot_width: usize,
+}
+
+impl<'a> EventRef<'a> {
+    /// Validates the event at the start of `bytes`: header, `nparams` length slots
+    /// (4 bytes each if `large_payload`, else 2), `26 + slots + Σ lengths == len`,
+    /// `len <= bytes.len()` and `len <= MAX_EVENT_LEN`. Bytes after `len` are ignored.
+    pub fn parse(bytes: &'a [u8], large_payload: bool) -> Result<Self, EventError> {
+        let header = EventHeader::read(bytes)?;
+        let len = header.len as usize;
+        if len > MAX_EVENT_LEN {
+            return Err(EventError::TooLarge { len: header.len as u64 });
+        }
+        if len < EVENT_HEADER_LEN {
+            return Err(EventError::LenBelowHeader { len: header.len });
+        }
+        if len > bytes.len() {
+            return Err(EventError::Truncated {
+                len: header.len,
+                available: bytes.len(),
+            });
+        }
+        let bytes = &bytes[..len];
+        let width = slot_width(large_payload);
+        let slots = header.nparams as u64 * width as u64;
+        let available = len - EVENT_HEADER_LEN;
+        if slots > available as u64 {
+            return Err(EventError::SlotsOverflow {
+                event_type: header.event_type,
+                nparams: header.nparams,
+                slot_width: width,
+                needed: slots,
+                available,
+            });
+        }
+        let mut computed = EVENT_HEADER_LEN as u64 + slots;
+        for i in 0..header.nparams as usize {
+            computed += read_slot(bytes, EVENT_HEADER_LEN + i * width, width) as u64;
+        }
+        if computed != len as u64 {
+            return Err(EventError::LenMismatch {
+                len: header.len,
+                computed,
+            });
+        }
+        Ok(EventRef {
+            header,
+            bytes,
+            slot_width: width,
+        })
+    }
+
+    /// Parses with the slot width [`is_large_payload`] gives for the event's own type.
+    pub fn parse_any(bytes: &'a [u8]) -> Result<Self, EventError> {
+        let header = EventHeader::read(bytes)?;
+        Self::parse(bytes, is_large_payload(header.event_type))
+    }
+
+    /// Validates the event behind a raw pointer given by a host or plugin.
+    ///
+    /// # Safety
+    /// `evt` must point to a readable event header and, if the header's `len` is at most
+    /// [`MAX_EVENT_LEN`], to `len` readable bytes that stay valid and unmodified for `'a`.
+    pub unsafe fn from_raw(evt: *const ss_plugin_event) -> Result<Self, EventError> {
+        if evt.is_null() {
+            return Err(EventError::NullPointer);
+        }
+        // SAFETY: non-NULL and the caller guarantees a readable header.
+        let header = unsafe { EventHeader::read_raw(evt) };
+        let len = header.len as usize;
+        if len > MAX_EVENT_LEN {
+            return Err(EventError::TooLarge { len: header.len as u64 });
+        }
+        if len < EVENT_HEADER_LEN {
+            return Err(EventError::LenBelowHeader { len: header.len });
+        }
+        // SAFETY: the caller guarantees `len` readable bytes valid for 'a; u8 has no alignment.
+        let bytes = unsafe { std::slice::from_raw_parts(evt.cast::<u8>(), len) };
+        Self::parse(bytes, is_large_payload(header.event_type))
+    }
+
+    pub fn header(&self) -> &EventHeader {
+        &self.header
+    }
+    pub fn event_type(&self) -> u16 {
+        self.header.event_type
+    }
+    pub fn ts(&self) -> u64 {
+        self.header.ts
+    }
+    pub fn tid(&self) -> u64 {
+        self.header.tid
+    }
+    pub fn nparams(&self) -> u32 {
+        self.header.nparams
+    }
+    /// The event's bytes, exactly `len` long.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+    /// Pointer to the event, for handing it across the ABI.
+    pub fn as_ptr(&self) -> *const ss_plugin_event {
+        self.bytes.as_ptr().cast()
+    }
+
+    /// The parameters in order.
+    pub fn params(&self) -> Params<'a> {
+        Params {
+            bytes: self.bytes,
+            slot_width: self.slot_width,
+            next_slot: EVENT_HEADER_LEN,
+            next_data: EVENT_HEADER_LEN + self.header.nparams as usize * self.slot_width,
+            remaining: self.header.nparams as usize,
+        }
+    }
+
+    /// Parameter `i`, or `None` past the last one.
+    pub fn param(&self, i: usize) -> Option<&'a [u8]> {
+        self.params().nth(i)
+    }
+}
+
+fn read_slot(bytes: &[u8], at: usize, width: usize) -> usize {
+    if width == LARGE_PARAM_SLOT_LEN {
+        u32_at(bytes, at) as usize
+    } else {
+        u16_at(bytes, at) as usize
+    }
+}
+
+/// Iterator over the parameters of a validated event.
+#[derive(Debug, Clone)]
+pub struct Params<'a> {
+    bytes: &'a [u8],
+    slot_width: usize,
+    next_slot: usize,
+    next_data: usize,
+    remaining: usize,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let len = read_slot(self.bytes, self.next_slot, self.slot_width);
+        let p = &self.bytes[self.next_data..self.next_data + len];
+        self.remaining -= 1;
+        self.next_slot += self.slot_width;
+        self.next_data += len;
+        Some(p)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+impl ExactSizeIterator for Params<'_> {}
+
+/// Decoded plugin event (type 322): which plugin produced it and its opaque payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginEvent<'a> {
+    pub plugin_id: u32,
+    pub data: &'a [u8],
+}
+
+fn expect_shape(ev: &EventRef<'_>, event_type: u16, nparams: u32) -> Result<(), EventError> {
+    if ev.event_type() != event_type {
+        return Err(EventError::WrongType {
+            expected: event_type,
+            found: ev.event_type(),
+        });
+    }
+    if ev.nparams() != nparams {
+        return Err(EventError::WrongParamCount {
+            event_type,
+            expected: nparams,
+            found: ev.nparams(),
+        });
+    }
+    Ok(())
+}
+
+fn plugin_id_param(p: &[u8]) -> Result<u32, EventError> {
+    if p.len() != PLUGIN_ID_PARAM_LEN {
+        return Err(EventError::BadPluginIdLen { found: p.len() });
+    }
+    Ok(u32_at(p, 0))
+}
+
+impl<'a> PluginEvent<'a> {
+    /// Decodes an event of type 322 with 2 parameters, the first 4 bytes long.
+    pub fn parse(ev: &EventRef<'a>) -> Result<Self, EventError> {
+        expect_shape(ev, PPME_PLUGINEVENT_E, PLUGIN_EVENT_NPARAMS)?;
+        let mut params = ev.params();
+        let (Some(id), Some(data)) = (params.next(), params.next()) else {
+            unreachable!("nparams checked above")
+        };
+        Ok(PluginEvent {
+            plugin_id: plugin_id_param(id)?,
+            data,
+        })
+    }
+}
+
+/// Appends a plugin event (type 322, tid = [`NO_THREAD_ID`]) to `out`. Nothing is cleared,
+/// so many events can be packed back to back into one reused buffer.
+///
+/// Fails only if the event would exceed [`MAX_EVENT_LEN`].
+pub fn encode_plugin_event(ts: u64, plugin_id: u32, data: &[u8], out: &mut Vec<u8>) -> Result<(), EventError> {
+    let len = crate::ffi::PLUGIN_EVENT_PAYLOAD_OFFSET as u64 + data.len() as u64;
+    if len > MAX_EVENT_LEN as u64 {
+        return Err(EventError::TooLarge { len });
+    }
+    let header = EventHeader {
+        ts,
+        tid: NO_THREAD_ID,
+        len: len as u32,
+        event_type: PPME_PLUGINEVENT_E,
+        nparams: 2,
+    };
+    out.reserve(len as usize);
+    header.write_to(out);
+    out.extend_from_slice(&(PLUGIN_ID_PARAM_LEN as u32).to_ne_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_ne_bytes());
+    out.extend_from_slice(&plugin_id.to_ne_bytes());
+    out.extend_from_slice(data);
+    Ok(())
+}
+
+/// Decoded async event (type 402).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncEvent<'a> {
+    pub plugin_id: u32,
+    pub name: &'a str,
+    pub data: &'a [u8],
+}
+
+impl<'a> AsyncEvent<'a> {
+    /// Decodes an event of type 402 with 3 parameters: plugin id (4 bytes), NUL-terminated
+    /// UTF-8 name, data.
+    pub fn parse(ev: &EventRef<'a>) -> Result<Self, EventError> {
+        expect_shape(ev, PPME_ASYNCEVENT_E, ASYNC_EVENT_NPARAMS)?;
+        let mut params = ev.params();
+        let (Some(id), Some(name), Some(data)) = (params.next(), params.next(), params.next()) else {
+            unreachable!("nparams checked above")
+        };
+        let plugin_id = plugin_id_param(id)?;
+        let bad = || EventError::BadAsyncName {
+            found: String::from_utf8_lossy(name).into_owned(),
+        };
+        let Some((&0, text)) = name.split_last() else {
+            return Err(bad());
+        };
+        if text.contains(&0) {
+            return Err(bad());
+        }
+        let name = std::str::from_utf8(text).map_err(|_| bad())?;
+        Ok(AsyncEvent { plugin_id, name, data })
+    }
+}
+
+/// Appends an async event (type 402) to `out`. `tid` is [`NO_THREAD_ID`] for plugin sources;
+/// plugins leave `plugin_id` 0 (the host fills it in).
+pub fn encode_async_event(
+    ts: u64,
+    tid: u64,
+    plugin_id: u32,
+    name: &str,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EventError> {
+    if name.as_bytes().contains(&0) {
+        return Err(EventError::NulInAsyncName { name: name.to_owned() });
+    }
+    let mut w = EventWriter::begin(out, ts, tid, PPME_ASYNCEVENT_E, ASYNC_EVENT_NPARAMS);
+    w.param(&plugin_id.to_ne_bytes())?;
+    w.param_parts(&[name.as_bytes(), &[0]])?;
+    w.param(data)?;
+    w.finish()
+}
+
+/// Writes one event of any type into a buffer: header, `nparams` length slots (2 or 4 bytes
+/// per [`is_large_payload`]), then the parameters in order. Nothing is allocated besides the
+/// growth of `out`; the event is appended after what `out` already holds.
+///
+/// ```
+/// # use plugin_api::event::*;
+/// let mut buf = Vec::new();
+/// let mut w = EventWriter::begin(&mut buf, 5, 7, 3, 2);
+/// w.param(b"ab").unwrap();
+/// w.param(&[]).unwrap();
+/// w.finish().unwrap();
+/// let ev = EventRef::parse_any(&buf).unwrap();
+/// assert_eq!(ev.params().collect::<Vec<_>>(), vec![&b"ab"[..], &[][..]]);
+/// ```
+#[derive(Debug)]
+pub struct EventWriter<'o> {
+    out: &'o mut Vec<u8>,
+    start: usize,
+    slot_width: usize,
+    declared: u32,
+    written: u32,
+}
+
+impl<'o> EventWriter<'o> {
+    /// Starts an event of `event_type` with `nparams` parameters at the end of `out`.
+    pub fn begin(out: &'o mut Vec<u8>, ts: u64, tid: u64, event_type: u16, nparams: u32) -> Self {
+        Self::begin_with_slots(out, ts, tid, event_type, nparams, is_large_payload(event_type))
+    }
+
+    /// Like [`begin`](Self::begin) with an explicit slot width (4 bytes if `large_payload`).
+    pub fn begin_with_slots(
+        out: &'o mut Vec<u8>,
+        ts: u64,
+        tid: u64,
+        event_type: u16,
+        nparams: u32,
+        large_payload: bool,
+    ) -> Self {
+        let start = out.len();
+        let width = slot_width(large_payload);
+        EventHeader {
+            ts,
+            tid,
+            len: 0,
+            event_type,
+            nparams,
+        }
+        .write_to(out);
+        out.resize(out.len() + nparams as usize * width, 0);
+        EventWriter {
+            out,
+            start,
+            slot_width: width,
+            declared: nparams,
+            written: 0,
+        }
+    }
+
+    /// Appends the next parameter.
+    pub fn param(&mut self, value: &[u8]) -> Result<(), EventError> {
+        self.param_parts(&[value])
+    }
+
+    /// Appends the next parameter made of several byte pieces (e.g. a string and its NUL).
+    pub fn param_parts(&mut self, parts: &[&[u8]]) -> Result<(), EventError> {
+        let index = self.written;
+        if index >= self.declared {
+            return Err(EventError::ExtraParam {
+                declared: self.declared,
+                index,
+            });
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let max = if self.slot_width == LARGE_PARAM_SLOT_LEN {
+            MAX_EVENT_LEN
+        } else {
+            u16::MAX as usize
+        };
+        if len > max {
+            return Err(EventError::ParamTooLong {
+                index: index as usize,
+                len,
+                slot_width: self.slot_width,
+            });
+        }
+        let slot = self.start + EVENT_HEADER_LEN + index as usize * self.slot_width;
+        if self.slot_width == LARGE_PARAM_SLOT_LEN {
+            self.out[slot..slot + 4].copy_from_slice(&(len as u32).to_ne_bytes());
+        } else {
+            self.out[slot..slot + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        }
+        for p in parts {
+            self.out.extend_from_slice(p);
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes the final length. On error the partial event is removed from `out`.
+    pub fn finish(self) -> Result<(), EventError> {
+        let len = (self.out.len() - self.start) as u64;
+        let err = if self.written != self.declared {
+            Some(EventError::MissingParams {
+                declared: self.declared,
+                written: self.written,
+            })
+        } else if len > MAX_EVENT_LEN as u64 {
+            Some(EventError::TooLarge { len })
+        } else {
+            None
+        };
+        if let Some(e) = err {
+            self.out.truncate(self.start);
+            return Err(e);
+        }
+        let at = self.start + 16;
+        self.out[at..at + 4].copy_from_slice(&(len as u32).to_ne_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,281 @@
+use super::*;
+
+/// Copies `bytes` into a buffer at `offset` bytes past an 8-aligned address.
+fn at_offset(bytes: &[u8], offset: usize) -> (Vec<u64>, usize) {
+    let words = (bytes.len() + offset).div_ceil(8) + 1;
+    let mut store = vec![0u64; words];
+    // SAFETY: the u64 store has at least bytes.len() + offset bytes; u8 has no alignment.
+    let raw = unsafe { std::slice::from_raw_parts_mut(store.as_mut_ptr().cast::<u8>(), words * 8) };
+    raw[offset..offset + bytes.len()].copy_from_slice(bytes);
+    (store, offset)
+}
+
+fn view(store: &[u64], offset: usize, len: usize) -> &[u8] {
+    // SAFETY: `store` is at least offset+len bytes (see at_offset).
+    let raw = unsafe { std::slice::from_raw_parts(store.as_ptr().cast::<u8>(), store.len() * 8) };
+    &raw[offset..offset + len]
+}
+
+fn sample_plugin_event() -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_plugin_event(1_700_000_000_000_000_000, 999, b"hello world", &mut out).unwrap();
+    out
+}
+
+#[test]
+fn plugin_event_round_trips_with_exact_layout() {
+    let bytes = sample_plugin_event();
+    assert_eq!(bytes.len(), 38 + 11);
+    // payload at the documented offset
+    assert_eq!(&bytes[38..], b"hello world");
+    assert_eq!(u32::from_ne_bytes(bytes[34..38].try_into().unwrap()), 999);
+    let ev = EventRef::parse(&bytes, true).unwrap();
+    assert_eq!(ev.event_type(), 322);
+    assert_eq!(ev.tid(), NO_THREAD_ID);
+    assert_eq!(ev.header().len as usize, bytes.len());
+    let pe = PluginEvent::parse(&ev).unwrap();
+    assert_eq!(
+        pe,
+        PluginEvent {
+            plugin_id: 999,
+            data: b"hello world"
+        }
+    );
+}
+
+#[test]
+fn unaligned_buffers_parse_at_every_odd_offset() {
+    let bytes = sample_plugin_event();
+    for offset in [1, 3, 5, 7] {
+        let (store, off) = at_offset(&bytes, offset);
+        let b = view(&store, off, bytes.len());
+        assert_eq!(b.as_ptr() as usize % 8, offset % 8);
+        let ev = EventRef::parse(b, true).unwrap();
+        assert_eq!(PluginEvent::parse(&ev).unwrap().data, b"hello world");
+        // SAFETY: b holds a full event for the duration of the call.
+        let raw = unsafe { EventRef::from_raw(b.as_ptr().cast()) }.unwrap();
+        assert_eq!(raw.header(), ev.header());
+        // SAFETY: as above.
+        let h = unsafe { EventHeader::read_raw(b.as_ptr().cast()) };
+        assert_eq!(h.event_type, 322);
+        assert_eq!(h.ts, 1_700_000_000_000_000_000);
+    }
+}
+
+#[test]
+fn every_prefix_of_a_valid_event_is_rejected_without_panic() {
+    let mut bytes = Vec::new();
+    encode_async_event(5, NO_THREAD_ID, 0, "container_added", b"{\"id\":1}", &mut bytes).unwrap();
+    for cut in 0..bytes.len() {
+        assert!(
+            EventRef::parse(&bytes[..cut], true).is_err(),
+            "prefix of {cut} bytes accepted"
+        );
+        assert!(EventRef::parse_any(&bytes[..cut]).is_err());
+    }
+    assert!(EventRef::parse(&bytes, true).is_ok());
+}
+
+#[test]
+fn random_corruption_never_panics() {
+    // xorshift: deterministic pseudo-random bytes
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let base = sample_plugin_event();
+    for _ in 0..20_000 {
+        let mut b = base.clone();
+        let flips = (next() % 4 + 1) as usize;
+        for _ in 0..flips {
+            let i = (next() as usize) % b.len();
+            b[i] = next() as u8;
+        }
+        let cut = (next() as usize) % (b.len() + 1);
+        for large in [true, false] {
+            if let Ok(ev) = EventRef::parse(&b[..cut], large) {
+                let total: usize = ev.params().map(|p| p.len()).sum();
+                assert!(total <= cut);
+                let _ = PluginEvent::parse(&ev);
+                let _ = AsyncEvent::parse(&ev);
+            }
+        }
+    }
+}
+
+#[test]
+fn length_mismatch_names_both_numbers() {
+    let mut bytes = sample_plugin_event();
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    let len = bytes.len() as u32;
+    bytes[16..20].copy_from_slice(&len.to_ne_bytes());
+    let err = EventRef::parse(&bytes, true).unwrap_err();
+    assert_eq!(err, EventError::LenMismatch { len: 53, computed: 49 });
+    assert_eq!(
+        err.to_string(),
+        "event length field says 53 but header+params add up to 49"
+    );
+}
+
+#[test]
+fn oversized_len_and_short_buffers_are_errors() {
+    let mut bytes = sample_plugin_event();
+    bytes[16..20].copy_from_slice(&(MAX_EVENT_LEN as u32 + 1).to_ne_bytes());
+    assert!(matches!(
+        EventRef::parse(&bytes, true),
+        Err(EventError::TooLarge { .. })
+    ));
+    let bytes = sample_plugin_event();
+    assert_eq!(
+        EventRef::parse(&bytes[..40], true).unwrap_err(),
+        EventError::Truncated { len: 49, available: 40 }
+    );
+    assert_eq!(
+        EventRef::parse(&bytes[..10], true).unwrap_err(),
+        EventError::ShortHeader { found: 10 }
+    );
+    // Parsing a 322 with 2-byte slots reads the wrong lengths and must fail, not misparse.
+    assert!(EventRef::parse(&bytes, false).is_err());
+}
+
+#[test]
+fn trailing_bytes_after_len_are_ignored() {
+    let mut bytes = sample_plugin_event();
+    let first_len = bytes.len();
+    encode_plugin_event(2, 7, b"x", &mut bytes).unwrap();
+    let first = EventRef::parse_any(&bytes).unwrap();
+    assert_eq!(first.as_bytes().len(), first_len);
+    let second = EventRef::parse_any(&bytes[first_len..]).unwrap();
+    assert_eq!(
+        PluginEvent::parse(&second).unwrap(),
+        PluginEvent {
+            plugin_id: 7,
+            data: b"x"
+        }
+    );
+}
+
+#[test]
+fn async_event_round_trip_and_name_checks() {
+    let mut bytes = Vec::new();
+    encode_async_event(9, NO_THREAD_ID, 0, "sample", b"\x01\x02", &mut bytes).unwrap();
+    // hdr + 3 slots + id(4) + "sample\0"(7) + data(2)
+    assert_eq!(bytes.len(), 26 + 12 + 4 + 7 + 2);
+    assert_eq!(&bytes[42..49], b"sample\0");
+    let ev = EventRef::parse_any(&bytes).unwrap();
+    assert_eq!(ev.param(1).unwrap().len(), 7);
+    let ae = AsyncEvent::parse(&ev).unwrap();
+    assert_eq!(
+        ae,
+        AsyncEvent {
+            plugin_id: 0,
+            name: "sample",
+            data: b"\x01\x02"
+        }
+    );
+    assert!(PluginEvent::parse(&ev).is_err());
+
+    let err = encode_async_event(9, 0, 0, "a\0b", b"", &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, EventError::NulInAsyncName { .. }));
+
+    // name without terminating NUL
+    let mut out = Vec::new();
+    let mut w = EventWriter::begin(&mut out, 1, 1, 402, 3);
+    w.param(&0u32.to_ne_bytes()).unwrap();
+    w.param(b"abc").unwrap();
+    w.param(b"").unwrap();
+    w.finish().unwrap();
+    let ev = EventRef::parse_any(&out).unwrap();
+    assert!(matches!(AsyncEvent::parse(&ev), Err(EventError::BadAsyncName { .. })));
+}
+
+#[test]
+fn plugin_event_shape_errors() {
+    let mut out = Vec::new();
+    let mut w = EventWriter::begin(&mut out, 1, 1, 322, 2);
+    w.param(&[1, 2]).unwrap();
+    w.param(b"data").unwrap();
+    w.finish().unwrap();
+    let ev = EventRef::parse_any(&out).unwrap();
+    assert_eq!(
+        PluginEvent::parse(&ev).unwrap_err(),
+        EventError::BadPluginIdLen { found: 2 }
+    );
+
+    let mut out = Vec::new();
+    let mut w = EventWriter::begin(&mut out, 1, 1, 322, 1);
+    w.param(&[1, 2, 3, 4]).unwrap();
+    w.finish().unwrap();
+    let ev = EventRef::parse_any(&out).unwrap();
+    assert_eq!(
+        PluginEvent::parse(&ev).unwrap_err(),
+        EventError::WrongParamCount {
+            event_type: 322,
+            expected: 2,
+            found: 1
+        }
+    );
+}
+
+#[test]
+fn writer_uses_two_byte_slots_for_ordinary_types() {
+    let mut out = vec![0xAA]; // pre-existing content stays
+    let mut w = EventWriter::begin(&mut out, 10, 20, 3, 3);
+    w.param(b"abc").unwrap();
+    w.param_parts(&[b"de", b"f\0"]).unwrap();
+    w.param(&[]).unwrap();
+    w.finish().unwrap();
+    assert_eq!(out[0], 0xAA);
+    let ev = EventRef::parse(&out[1..], false).unwrap();
+    assert_eq!(ev.header().len as usize, 26 + 6 + 3 + 4);
+    assert_eq!(ev.params().len(), 3);
+    let params: Vec<&[u8]> = ev.params().collect();
+    assert_eq!(params, vec![&b"abc"[..], &b"def\0"[..], &b""[..]]);
+    assert_eq!(ev.param(3), None);
+    assert_eq!(ev.tid(), 20);
+}
+
+#[test]
+fn writer_rejects_wrong_param_counts_and_cleans_up() {
+    let mut out = vec![1, 2, 3];
+    let mut w = EventWriter::begin(&mut out, 0, 0, 3, 2);
+    w.param(b"a").unwrap();
+    assert_eq!(
+        w.finish().unwrap_err(),
+        EventError::MissingParams {
+            declared: 2,
+            written: 1
+        }
+    );
+    assert_eq!(out, vec![1, 2, 3]);
+
+    let mut w = EventWriter::begin(&mut out, 0, 0, 3, 0);
+    assert_eq!(
+        w.param(b"a").unwrap_err(),
+        EventError::ExtraParam { declared: 0, index: 0 }
+    );
+
+    let big = vec![0u8; u16::MAX as usize + 1];
+    let mut out = Vec::new();
+    let mut w = EventWriter::begin(&mut out, 0, 0, 3, 1);
+    assert!(matches!(w.param(&big), Err(EventError::ParamTooLong { index: 0, .. })));
+}
+
+#[test]
+fn large_payload_answers_for_plugin_and_async_types() {
+    assert!(is_large_payload(322));
+    assert!(is_large_payload(402));
+    assert!(!is_large_payload(1));
+    assert!(!is_large_payload(323));
+}
+
+#[test]
+fn slot_overflow_is_reported() {
+    let mut bytes = sample_plugin_event();
+    bytes[22..26].copy_from_slice(&1000u32.to_ne_bytes());
+    let err = EventRef::parse(&bytes, true).unwrap_err();
+    assert!(matches!(err, EventError::SlotsOverflow { nparams: 1000, .. }), "{err}");
+}

@@ -1,0 +1,375 @@
+//! Field extraction capability: field declarations usable in `const` arrays, the request a
+//! plugin sees, and the typed output buffer.
+
+use std::net::IpAddr;
+
+use super::tables::TableReader;
+use super::{Plugin, PluginError};
+use crate::event::{EventRef, PluginEvent};
+use crate::ffi;
+
+/// Type of an extracted field (`ss_plugin_field_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum FieldType {
+    U64 = ffi::FTYPE_UINT64,
+    String = ffi::FTYPE_STRING,
+    RelTime = ffi::FTYPE_RELTIME,
+    AbsTime = ffi::FTYPE_ABSTIME,
+    Bool = ffi::FTYPE_BOOL,
+    IpAddr = ffi::FTYPE_IPADDR,
+    IpNet = ffi::FTYPE_IPNET,
+}
+
+impl FieldType {
+    /// The name used in `get_fields` JSON.
+    pub const fn json_name(self) -> &'static str {
+        match self {
+            FieldType::U64 => "uint64",
+            FieldType::String => "string",
+            FieldType::RelTime => "reltime",
+            FieldType::AbsTime => "abstime",
+            FieldType::Bool => "bool",
+            FieldType::IpAddr => "ipaddr",
+            FieldType::IpNet => "ipnet",
+        }
+    }
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+/// Which argument a field accepts: `field[3]` (index) and/or `field[key]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ArgSpec {
+    pub required: bool,
+    pub index: bool,
+    pub key: bool,
+}
+
+impl ArgSpec {
+    pub const NONE: ArgSpec = ArgSpec {
+        required: false,
+        index: false,
+        key: false,
+    };
+}
+
+/// One exported field, as `get_fields` describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDef {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub desc: &'static str,
+    pub display: Option<&'static str>,
+    pub is_list: bool,
+    pub arg: ArgSpec,
+    /// e.g. `"hidden"`, `"info"`, `"conversation"`.
+    pub properties: &'static [&'static str],
+    /// Suggest appending the field to rule outputs (3.8).
+    pub add_output: bool,
+}
+
+impl FieldDef {
+    /// A scalar field without argument.
+    pub const fn new(name: &'static str, ty: FieldType, desc: &'static str) -> Self {
+        FieldDef {
+            name,
+            ty,
+            desc,
+            display: None,
+            is_list: false,
+            arg: ArgSpec::NONE,
+            properties: &[],
+            add_output: false,
+        }
+    }
+    pub const fn list(mut self) -> Self {
+        self.is_list = true;
+        self
+    }
+    pub const fn display(mut self, display: &'static str) -> Self {
+        self.display = Some(display);
+        self
+    }
+    /// Accepts a numeric index argument `field[N]`.
+    pub const fn index_arg(mut self, required: bool) -> Self {
+        self.arg.index = true;
+        self.arg.required = required;
+        self
+    }
+    /// Accepts a string key argument `field[key]`.
+    pub const fn key_arg(mut self, required: bool) -> Self {
+        self.arg.key = true;
+        self.arg.required = required;
+        self
+    }
+    pub const fn properties(mut self, properties: &'static [&'static str]) -> Self {
+        self.properties = properties;
+        self
+    }
+    pub const fn add_output(mut self) -> Self {
+        self.add_output = true;
+        self
+    }
+}
+
+/// The argument of a field request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldArg<'a> {
+    None,
+    Index(u64),
+    Key(&'a str),
+}
+
+/// One field request of an `extract_fields` call.
+pub struct ExtractRequest<'a> {
+    /// Index of the field in `ExtractPlugin::FIELDS`.
+    pub field_index: usize,
+    pub field: &'static FieldDef,
+    pub arg: FieldArg<'a>,
+    pub event: EventRef<'a>,
+    /// The decoded plugin event, when the event is of type 322.
+    pub plugin_event: Option<PluginEvent<'a>>,
+    /// Host event number.
+    pub evt_num: u64,
+    pub(crate) source: &'a std::ffi::CStr,
+    pub tables: &'a TableReader<'a>,
+}
+
+impl<'a> ExtractRequest<'a> {
+    /// The field's name.
+    pub fn name(&self) -> &'static str {
+        self.field.name
+    }
+    /// Payload of the plugin event (empty for other event types).
+    pub fn data(&self) -> &'a [u8] {
+        self.plugin_event.map(|p| p.data).unwrap_or(&[])
+    }
+    /// Name of the event's source (`"syscall"` or a plugin source); `""` if not UTF-8.
+    pub fn source(&self) -> &'a str {
+        self.source.to_str().unwrap_or("")
+    }
+}
+
+/// Field extraction capability.
+pub trait ExtractPlugin: Plugin {
+    const FIELDS: &'static [FieldDef];
+    /// Sources whose events this plugin extracts from; empty = its own source (or any).
+    const EXTRACT_EVENT_SOURCES: &'static [&'static str] = &[];
+    /// Event types this plugin extracts from; default only plugin events (322).
+    const EXTRACT_EVENT_TYPES: &'static [u16] = &[ffi::PPME_PLUGINEVENT_E];
+
+    /// Extracts one field. Leaving `out` empty means "no value".
+    fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError>;
+}
+
+/// How a field's values are stored until `res` pointers are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    U64,
+    Bool,
+    Str,
+    Buf,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    store: Store,
+    start: usize,
+    count: usize,
+}
+
+/// Reused storage for the values of one `extract_fields` call.
+///
+/// Values of all fields of a call are collected first; the `res` pointers are set only once
+/// every field is done, so growing a buffer never invalidates an earlier field's result
+/// (the official Rust SDK's multi-field bug, `reference/plugin-abi.md` §14).
+#[derive(Debug, Default)]
+pub struct ExtractOutput {
+    u64s: Vec<u64>,
+    bools: Vec<u32>,
+    /// NUL-terminated strings and raw address bytes, back to back.
+    bytes: Vec<u8>,
+    str_offsets: Vec<usize>,
+    buf_specs: Vec<(usize, u32)>,
+    str_ptrs: Vec<*const std::ffi::c_char>,
+    bufs: Vec<ffi::ss_plugin_byte_buffer>,
+    pending: Vec<Pending>,
+    current: Option<(&'static FieldDef, Pending)>,
+}
+
+/// A value of the wrong kind for the field being extracted.
+fn mismatch(field: &FieldDef, given: &str) -> PluginError {
+    PluginError::Message(format!(
+        "field {} is declared {}{} but the plugin returned {given}",
+        field.name,
+        field.ty.json_name(),
+        if field.is_list { " list" } else { "" }
+    ))
+}
+
+impl ExtractOutput {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a call (keeps capacity).
+    pub(crate) fn reset(&mut self) {
+        self.u64s.clear();
+        self.bools.clear();
+        self.bytes.clear();
+        self.str_offsets.clear();
+        self.buf_specs.clear();
+        self.str_ptrs.clear();
+        self.bufs.clear();
+        self.pending.clear();
+        self.current = None;
+    }
+
+    pub(crate) fn begin_field(&mut self, field: &'static FieldDef) {
+        let (store, start) = match field.ty {
+            FieldType::U64 | FieldType::RelTime | FieldType::AbsTime => (Store::U64, self.u64s.len()),
+            FieldType::Bool => (Store::Bool, self.bools.len()),
+            FieldType::String => (Store::Str, self.str_offsets.len()),
+            FieldType::IpAddr | FieldType::IpNet => (Store::Buf, self.buf_specs.len()),
+        };
+        self.current = Some((field, Pending { store, start, count: 0 }));
+    }
+
+    /// Ends the current field; on error its values are dropped (reported as "no value").
+    pub(crate) fn end_field(&mut self, ok: bool) -> usize {
+        let Some((_, mut p)) = self.current.take() else {
+            return 0;
+        };
+        if !ok {
+            p.count = 0;
+        }
+        self.pending.push(p);
+        self.pending.len() - 1
+    }
+
+    fn slot(&mut self, accepts: &[FieldType], given: &str) -> Result<(), PluginError> {
+        let Some((field, p)) = &mut self.current else {
+            return Err(PluginError::msg("extract output used outside of an extract call"));
+        };
+        if !accepts.contains(&field.ty) {
+            return Err(mismatch(field, given));
+        }
+        if !field.is_list && p.count >= 1 {
+            return Err(PluginError::Message(format!(
+                "field {} is not a list but the plugin returned more than one value; declare it with .list()",
+                field.name
+            )));
+        }
+        p.count += 1;
+        Ok(())
+    }
+
+    /// A `uint64` value.
+    pub fn u64(&mut self, v: u64) -> Result<(), PluginError> {
+        self.slot(&[FieldType::U64], "a uint64")?;
+        self.u64s.push(v);
+        Ok(())
+    }
+    /// A `reltime` value (nanoseconds).
+    pub fn reltime(&mut self, ns: u64) -> Result<(), PluginError> {
+        self.slot(&[FieldType::RelTime], "a reltime")?;
+        self.u64s.push(ns);
+        Ok(())
+    }
+    /// An `abstime` value (nanoseconds since the epoch).
+    pub fn abstime(&mut self, ns: u64) -> Result<(), PluginError> {
+        self.slot(&[FieldType::AbsTime], "an abstime")?;
+        self.u64s.push(ns);
+        Ok(())
+    }
+    pub fn bool(&mut self, v: bool) -> Result<(), PluginError> {
+        self.slot(&[FieldType::Bool], "a bool")?;
+        self.bools.push(v as u32);
+        Ok(())
+    }
+    /// A string value (copied; an interior NUL ends the string for C readers).
+    pub fn str(&mut self, s: &str) -> Result<(), PluginError> {
+        self.slot(&[FieldType::String], "a string")?;
+        self.str_offsets.push(self.bytes.len());
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push(0);
+        Ok(())
+    }
+    /// A string value assembled with `write!` without an intermediate `String`.
+    pub fn str_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), PluginError> {
+        use std::io::Write;
+        self.slot(&[FieldType::String], "a string")?;
+        self.str_offsets.push(self.bytes.len());
+        self.bytes.write_fmt(args).map_err(PluginError::msg)?;
+        self.bytes.push(0);
+        Ok(())
+    }
+    /// An `ipaddr` value.
+    pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
+        self.slot(&[FieldType::IpAddr], "an ipaddr")?;
+        self.push_addr(addr);
+        Ok(())
+    }
+    /// An `ipnet` value (the ABI carries only the network address).
+    pub fn ipnet(&mut self, addr: IpAddr) -> Result<(), PluginError> {
+        self.slot(&[FieldType::IpNet], "an ipnet")?;
+        self.push_addr(addr);
+        Ok(())
+    }
+    fn push_addr(&mut self, addr: IpAddr) {
+        let off = self.bytes.len();
+        match addr {
+            IpAddr::V4(a) => self.bytes.extend_from_slice(&a.octets()),
+            IpAddr::V6(a) => self.bytes.extend_from_slice(&a.octets()),
+        }
+        self.buf_specs.push((off, (self.bytes.len() - off) as u32));
+    }
+
+    /// Sets `res`/`res_len` of every request from the collected values.
+    ///
+    /// # Safety
+    /// `fields` must point to `pending.len()` writable requests (the call's `fields` array).
+    pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
+        let base = self.bytes.as_ptr();
+        self.str_ptrs.clear();
+        self.str_ptrs.extend(
+            self.str_offsets
+                .iter()
+                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>()),
+        );
+        self.bufs.clear();
+        self.bufs
+            .extend(self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
+                len,
+                ptr: base.wrapping_add(o).cast(),
+            }));
+        for (i, p) in self.pending.iter().enumerate() {
+            let res = match p.store {
+                Store::U64 => ffi::ss_plugin_extract_field_res {
+                    u64_: self.u64s.as_mut_ptr().wrapping_add(p.start),
+                },
+                Store::Bool => ffi::ss_plugin_extract_field_res {
+                    boolean: self.bools.as_mut_ptr().wrapping_add(p.start),
+                },
+                Store::Str => ffi::ss_plugin_extract_field_res {
+                    str_: self.str_ptrs.as_mut_ptr().wrapping_add(p.start),
+                },
+                Store::Buf => ffi::ss_plugin_extract_field_res {
+                    buf: self.bufs.as_mut_ptr().wrapping_add(p.start),
+                },
+            };
+            // SAFETY: the caller guarantees `fields` has one writable request per pending field.
+            let f = unsafe { &mut *fields.add(i) };
+            f.res = res;
+            f.res_len = p.count as u64;
+        }
+    }
+
+    /// Values collected for field number `i` of the call, as owned test data.
+    #[cfg(test)]
+    pub(crate) fn count(&self, i: usize) -> usize {
+        self.pending[i].count
+    }
+}

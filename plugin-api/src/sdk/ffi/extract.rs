@@ -1,0 +1,124 @@
+//! Glue of the extraction capability.
+
+use std::ffi::CStr;
+
+use super::common::{str_arg, with_state};
+use crate::event::{EventRef, PluginEvent};
+use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t, PPME_PLUGINEVENT_E};
+use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg};
+use crate::sdk::tables::{HostErrors, TableReader};
+use crate::sdk::PluginError;
+
+/// The decoded event of an event input, shared by extract and parse.
+///
+/// # Safety
+/// `evt` must be a valid event input whose event and source stay valid for `'a`.
+pub(crate) unsafe fn event_of<'a>(
+    evt: *const abi::ss_plugin_event_input,
+) -> Result<(EventRef<'a>, Option<PluginEvent<'a>>, u64, &'a CStr), PluginError> {
+    // SAFETY: per the contract.
+    let input = unsafe { evt.as_ref() }.ok_or_else(|| PluginError::msg("event input is NULL"))?;
+    // SAFETY: the event is valid for 'a.
+    let ev = unsafe { EventRef::from_raw(input.evt) }?;
+    let pe = if ev.event_type() == PPME_PLUGINEVENT_E {
+        Some(PluginEvent::parse(&ev)?)
+    } else {
+        None
+    };
+    let source = if input.evtsrc.is_null() {
+        c""
+    } else {
+        // SAFETY: the source name is a C string valid for 'a.
+        unsafe { CStr::from_ptr(input.evtsrc) }
+    };
+    Ok((ev, pe, input.evtnum, source))
+}
+
+/// `plugin_extract_fields`: every request of the call is answered; results stay valid until
+/// the next call on this state. Fails (after answering the others) if any field failed.
+///
+/// # Safety
+/// `s` a live state of `P`; `evt` and `input` valid during the call with `num_fields`
+/// writable requests.
+pub unsafe fn extract_fields<P: ExtractPlugin>(
+    s: *mut ss_plugin_t,
+    evt: *const abi::ss_plugin_event_input,
+    input: *const abi::ss_plugin_field_extract_input,
+) -> ss_plugin_rc {
+    // SAFETY: per the contract.
+    unsafe {
+        with_state::<P, _>(s, abi::SS_PLUGIN_FAILURE, |st| {
+            // SAFETY: host input valid during the call.
+            let input = input
+                .as_ref()
+                .ok_or_else(|| PluginError::msg("extract input is NULL"))?;
+            // SAFETY: event input valid during the call.
+            let (event, plugin_event, evt_num, source) = event_of(evt)?;
+            let host = HostErrors {
+                owner: input.owner,
+                get_owner_last_error: input.get_owner_last_error,
+            };
+            // SAFETY: the reader vtable is valid during the call.
+            let tables = TableReader::from_raw(input.table_reader_ext, host);
+            let out = &mut st.extract_out;
+            out.reset();
+            let plugin = st
+                .plugin
+                .as_mut()
+                .ok_or_else(|| PluginError::msg("plugin is not initialized (its init failed)"))?;
+            let mut first_error: Option<PluginError> = None;
+            for i in 0..input.num_fields as usize {
+                // SAFETY: `fields` holds num_fields requests.
+                let req = &*input.fields.add(i);
+                let Some(field) = P::FIELDS.get(req.field_id as usize) else {
+                    out.end_field(false);
+                    first_error.get_or_insert(PluginError::Message(format!(
+                        "field id {} is out of range: plugin {} declares {} fields",
+                        req.field_id,
+                        P::NAME,
+                        P::FIELDS.len()
+                    )));
+                    continue;
+                };
+                let arg = if req.arg_present == 0 {
+                    FieldArg::None
+                } else if !req.arg_key.is_null() && (field.arg.key || !field.arg.index) {
+                    // SAFETY: arg_key is a C string valid during the call.
+                    match str_arg(req.arg_key, "field argument") {
+                        Ok(k) => FieldArg::Key(k),
+                        Err(e) => {
+                            out.begin_field(field);
+                            out.end_field(false);
+                            first_error.get_or_insert(e);
+                            continue;
+                        }
+                    }
+                } else {
+                    FieldArg::Index(req.arg_index)
+                };
+                out.begin_field(field);
+                let request = ExtractRequest {
+                    field_index: req.field_id as usize,
+                    field,
+                    arg,
+                    event,
+                    plugin_event,
+                    evt_num,
+                    source,
+                    tables: &tables,
+                };
+                let r = plugin.extract(request, out);
+                out.end_field(r.is_ok());
+                if let Err(e) = r {
+                    first_error.get_or_insert(PluginError::Message(format!("extracting {}: {e}", field.name)));
+                }
+            }
+            // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
+            out.publish(input.fields);
+            match first_error {
+                None => Ok(abi::SS_PLUGIN_SUCCESS),
+                Some(e) => Err(e),
+            }
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! Event sourcing capability: `open`, `next_batch`, `close`, progress, `event_to_string`.
+
+use super::{Plugin, PluginError};
+use crate::event::{encode_plugin_event, PluginEvent};
+use crate::ffi::ss_plugin_event;
+
+/// How a batch ends (`ss_plugin_rc` of `next_batch`). Events pushed into the batch are always
+/// delivered first, whatever the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchEnd {
+    /// More events will come. A `Success` batch with no events is reported as `Timeout`
+    /// (the host treats SUCCESS with 0 events as an error).
+    Success,
+    /// Nothing now; the host calls again. Block ~10–100 ms before returning this.
+    Timeout,
+    /// The stream is finished.
+    Eof,
+}
+
+/// Progress of a capture instance: `pct` in hundredths of a percent (0..=10000).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub pct: u32,
+    pub text: String,
+}
+
+/// Largest value of [`Progress::pct`] (100.00 %).
+pub const MAX_PROGRESS_PCT: u32 = 10_000;
+
+/// One suggested value of `open_params` (`list_open_params`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpenParam {
+    pub value: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub desc: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub separator: String,
+}
+
+/// The events of one `next_batch` call, packed back to back in a reused arena.
+///
+/// Appending is a few `memcpy`s; nothing is allocated once the arena has grown to the
+/// batch's working size.
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    plugin_id: u32,
+    arena: Vec<u8>,
+    offsets: Vec<usize>,
+    pointers: Vec<*mut ss_plugin_event>,
+}
+
+impl EventBatch {
+    /// An empty batch whose events carry `plugin_id`.
+    pub fn new(plugin_id: u32) -> Self {
+        EventBatch {
+            plugin_id,
+            ..Default::default()
+        }
+    }
+
+    /// Appends a plugin event (type 322) with timestamp `ts` (ns since epoch; `u64::MAX` lets
+    /// the host stamp it) and payload `data`.
+    pub fn push(&mut self, ts: u64, data: &[u8]) -> Result<(), PluginError> {
+        let start = self.arena.len();
+        encode_plugin_event(ts, self.plugin_id, data, &mut self.arena)?;
+        self.offsets.push(start);
+        Ok(())
+    }
+
+    /// Number of events pushed so far.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+    /// The encoded bytes of all events in order (for tests and capture writers).
+    pub fn bytes(&self) -> &[u8] {
+        &self.arena
+    }
+
+    /// Forgets the previous batch, keeping capacity.
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.offsets.clear();
+        self.pointers.clear();
+    }
+
+    /// Builds the pointer array handed to the host. Valid until the next `clear`/`push`.
+    pub(crate) fn publish(&mut self) -> (*mut *mut ss_plugin_event, u32) {
+        let base = self.arena.as_mut_ptr();
+        self.pointers.clear();
+        // wrapping_add keeps this free of unsafe; every offset is inside the arena.
+        self.pointers.extend(
+            self.offsets
+                .iter()
+                .map(|&o| base.wrapping_add(o).cast::<ss_plugin_event>()),
+        );
+        (self.pointers.as_mut_ptr(), self.pointers.len() as u32)
+    }
+}
+
+/// An open capture of a source plugin (`ss_instance_t`).
+pub trait SourceInstance<P>: Sized + 'static {
+    /// Appends the next events to `batch` and says how the batch ends.
+    fn next_batch(&mut self, plugin: &mut P, batch: &mut EventBatch) -> Result<BatchEnd, PluginError>;
+
+    /// Progress of a finite capture (files); `None` when unknown.
+    fn get_progress(&mut self, plugin: &mut P) -> Option<Progress> {
+        let _ = plugin;
+        None
+    }
+
+    /// Called by `close` before the instance is dropped.
+    fn close(&mut self, plugin: &mut P) {
+        let _ = plugin;
+    }
+}
+
+/// Event sourcing capability.
+pub trait SourcePlugin: Plugin {
+    /// Registry-assigned id (999 is reserved for development).
+    const ID: u32;
+    /// Name of the event source, e.g. `"k8s_audit"`. `"syscall"` is reserved.
+    const EVENT_SOURCE: &'static str;
+    type Instance: SourceInstance<Self>;
+
+    /// Opens a capture with the user's `open_params`.
+    fn open(&mut self, params: &str) -> Result<Self::Instance, PluginError>;
+
+    /// Suggested values of `open_params`.
+    fn list_open_params(&mut self) -> Result<Vec<OpenParam>, PluginError> {
+        Ok(Vec::new())
+    }
+
+    /// Writes a one-line description of one of this plugin's events into `out` (cleared
+    /// before the call). Leaving it empty lets the host print its default.
+    fn event_to_string(&mut self, event: &PluginEvent<'_>, out: &mut String) -> Result<(), PluginError> {
+        let _ = (event, out);
+        Ok(())
+    }
+}

@@ -1,0 +1,1229 @@
+//! Safe access to the host's state tables (`reference/plugin-abi.md` §12) and tables owned by
+//! the plugin ([`OwnedTable`], registered with `add_table`).
+//!
+//! Handles ([`Table`], [`TableField`]) are obtained at init through [`InitTables`] and used at
+//! runtime with the [`TableReader`]/[`TableWriter`] the host passes to each extract/parse call.
+
+use std::collections::BTreeMap;
+use std::ffi::{c_char, CStr, CString};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::ffi::{self, ss_plugin_state_data, ss_plugin_table_entry_t, ss_plugin_table_field_t, ss_plugin_table_t};
+
+/// Failures of table calls. `host_error` is the host's `get_owner_last_error` text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error(
+        "the host offered no {what}; table access needs a parse or extract capability and a host with the tables API"
+    )]
+    Missing { what: &'static str },
+    #[error("host has no table {table:?} with key type {key_type}: {host_error}")]
+    NoSuchTable {
+        table: String,
+        key_type: StateType,
+        host_error: String,
+    },
+    #[error("table {table:?} has no field {field:?} of type {ty}: {host_error}")]
+    NoSuchField {
+        table: String,
+        field: String,
+        ty: StateType,
+        host_error: String,
+    },
+    #[error("{op} on table {table:?} failed: {host_error}")]
+    Call {
+        op: &'static str,
+        table: String,
+        host_error: String,
+    },
+    #[error("{what}: expected a {expected} value but found {found}")]
+    TypeMismatch {
+        what: String,
+        expected: StateType,
+        found: StateType,
+    },
+    #[error("string {0:?} contains a NUL byte; table strings are C strings")]
+    Nul(String),
+    #[error("table {table:?} returned a string that is not UTF-8")]
+    NotUtf8 { table: String },
+    #[error("state type code {0} is unknown (expected one of 1-10 or 25)")]
+    UnknownType(u32),
+}
+
+/// Type of a table key or field (`ss_plugin_state_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum StateType {
+    I8 = ffi::SS_PLUGIN_ST_INT8,
+    I16 = ffi::SS_PLUGIN_ST_INT16,
+    I32 = ffi::SS_PLUGIN_ST_INT32,
+    I64 = ffi::SS_PLUGIN_ST_INT64,
+    U8 = ffi::SS_PLUGIN_ST_UINT8,
+    U16 = ffi::SS_PLUGIN_ST_UINT16,
+    U32 = ffi::SS_PLUGIN_ST_UINT32,
+    U64 = ffi::SS_PLUGIN_ST_UINT64,
+    Str = ffi::SS_PLUGIN_ST_STRING,
+    Table = ffi::SS_PLUGIN_ST_TABLE,
+    Bool = ffi::SS_PLUGIN_ST_BOOL,
+}
+
+impl StateType {
+    pub fn from_code(code: u32) -> Result<Self, TableError> {
+        Ok(match code {
+            ffi::SS_PLUGIN_ST_INT8 => StateType::I8,
+            ffi::SS_PLUGIN_ST_INT16 => StateType::I16,
+            ffi::SS_PLUGIN_ST_INT32 => StateType::I32,
+            ffi::SS_PLUGIN_ST_INT64 => StateType::I64,
+            ffi::SS_PLUGIN_ST_UINT8 => StateType::U8,
+            ffi::SS_PLUGIN_ST_UINT16 => StateType::U16,
+            ffi::SS_PLUGIN_ST_UINT32 => StateType::U32,
+            ffi::SS_PLUGIN_ST_UINT64 => StateType::U64,
+            ffi::SS_PLUGIN_ST_STRING => StateType::Str,
+            ffi::SS_PLUGIN_ST_TABLE => StateType::Table,
+            ffi::SS_PLUGIN_ST_BOOL => StateType::Bool,
+            other => return Err(TableError::UnknownType(other)),
+        })
+    }
+}
+
+impl std::fmt::Display for StateType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            StateType::I8 => "int8",
+            StateType::I16 => "int16",
+            StateType::I32 => "int32",
+            StateType::I64 => "int64",
+            StateType::U8 => "uint8",
+            StateType::U16 => "uint16",
+            StateType::U32 => "uint32",
+            StateType::U64 => "uint64",
+            StateType::Str => "string",
+            StateType::Table => "table",
+            StateType::Bool => "bool",
+        };
+        f.write_str(s)
+    }
+}
+
+/// A key or field value. Strings borrow from the host (valid while the entry is held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateValue<'a> {
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    Str(&'a str),
+    Bool(bool),
+}
+
+impl<'a> StateValue<'a> {
+    pub fn state_type(&self) -> StateType {
+        match self {
+            StateValue::I8(_) => StateType::I8,
+            StateValue::I16(_) => StateType::I16,
+            StateValue::I32(_) => StateType::I32,
+            StateValue::I64(_) => StateType::I64,
+            StateValue::U8(_) => StateType::U8,
+            StateValue::U16(_) => StateType::U16,
+            StateValue::U32(_) => StateType::U32,
+            StateValue::U64(_) => StateType::U64,
+            StateValue::Str(_) => StateType::Str,
+            StateValue::Bool(_) => StateType::Bool,
+        }
+    }
+
+    /// Encodes into the C union; strings go through `scratch`, which must outlive the call.
+    fn to_raw(self, scratch: &mut Option<CString>) -> Result<ss_plugin_state_data, TableError> {
+        Ok(match self {
+            StateValue::I8(v) => ss_plugin_state_data { s8: v },
+            StateValue::I16(v) => ss_plugin_state_data { s16: v },
+            StateValue::I32(v) => ss_plugin_state_data { s32: v },
+            StateValue::I64(v) => ss_plugin_state_data { s64: v },
+            StateValue::U8(v) => ss_plugin_state_data { u8_: v },
+            StateValue::U16(v) => ss_plugin_state_data { u16_: v },
+            StateValue::U32(v) => ss_plugin_state_data { u32_: v },
+            StateValue::U64(v) => ss_plugin_state_data { u64_: v },
+            StateValue::Bool(v) => ss_plugin_state_data { b: v as u32 },
+            StateValue::Str(s) => {
+                let c = CString::new(s).map_err(|_| TableError::Nul(s.to_owned()))?;
+                let data = ss_plugin_state_data { str_: c.as_ptr() };
+                *scratch = Some(c);
+                data
+            }
+        })
+    }
+
+    /// Decodes the C union according to `ty`.
+    ///
+    /// # Safety
+    /// `raw` must hold a value of type `ty`; for strings a NUL-terminated string valid for `'a`.
+    unsafe fn from_raw(raw: &ss_plugin_state_data, ty: StateType, table: &str) -> Result<Self, TableError> {
+        // SAFETY: the caller guarantees the member matching `ty` is the initialized one.
+        unsafe {
+            Ok(match ty {
+                StateType::I8 => StateValue::I8(raw.s8),
+                StateType::I16 => StateValue::I16(raw.s16),
+                StateType::I32 => StateValue::I32(raw.s32),
+                StateType::I64 => StateValue::I64(raw.s64),
+                StateType::U8 => StateValue::U8(raw.u8_),
+                StateType::U16 => StateValue::U16(raw.u16_),
+                StateType::U32 => StateValue::U32(raw.u32_),
+                StateType::U64 => StateValue::U64(raw.u64_),
+                StateType::Bool => StateValue::Bool(raw.b != 0),
+                StateType::Str => {
+                    if raw.str_.is_null() {
+                        StateValue::Str("")
+                    } else {
+                        let s = CStr::from_ptr(raw.str_);
+                        StateValue::Str(s.to_str().map_err(|_| TableError::NotUtf8 {
+                            table: table.to_owned(),
+                        })?)
+                    }
+                }
+                StateType::Table => {
+                    return Err(TableError::TypeMismatch {
+                        what: format!("table {table:?}"),
+                        expected: StateType::Table,
+                        found: StateType::Table,
+                    })
+                }
+            })
+        }
+    }
+}
+
+/// The owner pointer and `get_owner_last_error`, for error texts of host calls.
+#[derive(Clone, Copy)]
+pub(crate) struct HostErrors {
+    pub(crate) owner: *mut ffi::ss_plugin_owner_t,
+    pub(crate) get_owner_last_error: Option<ffi::get_owner_last_error_fn>,
+}
+
+impl HostErrors {
+    pub(crate) const NONE: HostErrors = HostErrors {
+        owner: std::ptr::null_mut(),
+        get_owner_last_error: None,
+    };
+
+    fn last_error(&self) -> String {
+        let Some(f) = self.get_owner_last_error else {
+            return "host gave no error text".into();
+        };
+        // SAFETY: the host's function is valid for the owner it gave us during the current call.
+        let p = unsafe { f(self.owner) };
+        if p.is_null() {
+            return "host gave no error text".into();
+        }
+        // SAFETY: non-NULL host strings are NUL-terminated and valid until the next host call.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// A table handle obtained at init. Valid for the plugin's lifetime.
+#[derive(Debug, Clone)]
+pub struct Table {
+    raw: *mut ss_plugin_table_t,
+    name: String,
+    key_type: StateType,
+}
+
+// SAFETY: a table handle is an opaque token the host accepts from the plugin's event thread;
+// moving the token between threads does not touch the table.
+unsafe impl Send for Table {}
+// SAFETY: see Send; the handle is never dereferenced by the plugin.
+unsafe impl Sync for Table {}
+
+impl Table {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn key_type(&self) -> StateType {
+        self.key_type
+    }
+}
+
+/// A field accessor obtained at init, valid for every entry of its table.
+#[derive(Debug, Clone)]
+pub struct TableField {
+    raw: *mut ss_plugin_table_field_t,
+    name: String,
+    ty: StateType,
+}
+
+// SAFETY: same reasoning as for `Table`: an opaque host token.
+unsafe impl Send for TableField {}
+// SAFETY: see Send.
+unsafe impl Sync for TableField {}
+
+impl TableField {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn state_type(&self) -> StateType {
+        self.ty
+    }
+}
+
+fn cstring(s: &str) -> Result<CString, TableError> {
+    CString::new(s).map_err(|_| TableError::Nul(s.to_owned()))
+}
+
+/// Table access during `init`: discover and add tables and fields.
+pub struct InitTables<'a> {
+    input: &'a ffi::ss_plugin_init_tables_input,
+    host: HostErrors,
+}
+
+impl<'a> InitTables<'a> {
+    /// Wraps the host's init-time table input.
+    ///
+    /// # Safety
+    /// `input` and the vtables it points to must be valid for `'a`; `owner` and
+    /// `get_owner_last_error` are the ones of the same init input.
+    pub unsafe fn from_raw(
+        input: &'a ffi::ss_plugin_init_tables_input,
+        owner: *mut ffi::ss_plugin_owner_t,
+        get_owner_last_error: Option<ffi::get_owner_last_error_fn>,
+    ) -> Self {
+        InitTables {
+            input,
+            host: HostErrors {
+                owner,
+                get_owner_last_error,
+            },
+        }
+    }
+
+    /// Names and key types of the host's tables.
+    pub fn list_tables(&self) -> Result<Vec<(String, StateType)>, TableError> {
+        let f = self
+            .input
+            .list_tables
+            .ok_or(TableError::Missing { what: "list_tables" })?;
+        let mut n = 0u32;
+        // SAFETY: host function called with its own owner during init.
+        let infos = unsafe { f(self.host.owner, &mut n) };
+        if infos.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: the host returns an array of `n` infos valid during init.
+        let infos = unsafe { std::slice::from_raw_parts(infos, n as usize) };
+        infos
+            .iter()
+            .map(|i| {
+                // SAFETY: table names are NUL-terminated host strings.
+                let name = if i.name.is_null() {
+                    String::new()
+                } else {
+                    unsafe { CStr::from_ptr(i.name) }.to_string_lossy().into_owned()
+                };
+                Ok((name, StateType::from_code(i.key_type)?))
+            })
+            .collect()
+    }
+
+    /// Looks up a host table by name and key type (e.g. `("threads", StateType::I64)`).
+    pub fn get_table(&self, name: &str, key_type: StateType) -> Result<Table, TableError> {
+        let f = self.input.get_table.ok_or(TableError::Missing { what: "get_table" })?;
+        let cname = cstring(name)?;
+        // SAFETY: host function called with its own owner and a NUL-terminated name.
+        let raw = unsafe { f(self.host.owner, cname.as_ptr(), key_type as u32) };
+        if raw.is_null() {
+            return Err(TableError::NoSuchTable {
+                table: name.into(),
+                key_type,
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(Table {
+            raw,
+            name: name.into(),
+            key_type,
+        })
+    }
+
+    fn fields_vtable(&self) -> Result<&'a ffi::ss_plugin_table_fields_vtable_ext, TableError> {
+        // SAFETY: a non-NULL fields_ext is valid for 'a per from_raw's contract.
+        unsafe { self.input.fields_ext.as_ref() }.ok_or(TableError::Missing {
+            what: "fields_ext vtable",
+        })
+    }
+
+    fn field_call(&self, table: &Table, name: &str, ty: StateType, add: bool) -> Result<TableField, TableError> {
+        let vt = self.fields_vtable()?;
+        let f = if add { vt.add_table_field } else { vt.get_table_field };
+        let f = f.ok_or(TableError::Missing {
+            what: if add { "add_table_field" } else { "get_table_field" },
+        })?;
+        let cname = cstring(name)?;
+        // SAFETY: host function called with a table handle it gave us and a C string.
+        let raw = unsafe { f(table.raw, cname.as_ptr(), ty as u32) };
+        if raw.is_null() {
+            return Err(TableError::NoSuchField {
+                table: table.name.clone(),
+                field: name.into(),
+                ty,
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(TableField {
+            raw,
+            name: name.into(),
+            ty,
+        })
+    }
+
+    /// Gets an accessor for an existing field.
+    pub fn get_field(&self, table: &Table, name: &str, ty: StateType) -> Result<TableField, TableError> {
+        self.field_call(table, name, ty, false)
+    }
+
+    /// Defines a new field on every entry of `table` (or gets it if it exists with that type).
+    pub fn add_field(&self, table: &Table, name: &str, ty: StateType) -> Result<TableField, TableError> {
+        self.field_call(table, name, ty, true)
+    }
+
+    /// Reader usable during init.
+    pub fn reader(&self) -> TableReader<'a> {
+        // SAFETY: a non-NULL reader_ext is valid for 'a per from_raw's contract.
+        TableReader {
+            vt: unsafe { self.input.reader_ext.as_ref() },
+            host: self.host,
+        }
+    }
+
+    /// Writer usable during init.
+    pub fn writer(&self) -> TableWriter<'a> {
+        // SAFETY: as for reader(); release_table_entry comes from the reader vtable.
+        let release = unsafe { self.input.reader_ext.as_ref() }.and_then(|r| r.release_table_entry);
+        // SAFETY: a non-NULL writer_ext is valid for 'a.
+        TableWriter {
+            vt: unsafe { self.input.writer_ext.as_ref() },
+            release,
+            host: self.host,
+        }
+    }
+
+    /// Shares a plugin-owned table with the host and other plugins. `table` must outlive
+    /// every use by the host: keep it in the plugin state.
+    pub fn add_table(&self, table: &OwnedTable) -> Result<(), TableError> {
+        let f = self.input.add_table.ok_or(TableError::Missing { what: "add_table" })?;
+        let mut reader = owned::READER;
+        let mut writer = owned::WRITER;
+        let mut fields = owned::FIELDS;
+        let input = ffi::ss_plugin_table_input {
+            name: table.inner.name.as_ptr(),
+            key_type: table.inner.key_type as u32,
+            table: table.raw(),
+            reader: ffi::ss_plugin_table_reader_vtable {
+                get_table_name: reader.get_table_name,
+                get_table_size: reader.get_table_size,
+                get_table_entry: reader.get_table_entry,
+                read_entry_field: reader.read_entry_field,
+            },
+            writer,
+            fields,
+            reader_ext: &mut reader,
+            writer_ext: &mut writer,
+            fields_ext: &mut fields,
+        };
+        // SAFETY: the input and its vtables live on our stack for the call; the host copies
+        // the function pointers and keeps `name` and `table`, which live in `table.inner`.
+        let rc = unsafe { f(self.host.owner, &input) };
+        if rc != ffi::SS_PLUGIN_SUCCESS {
+            return Err(TableError::Call {
+                op: "add_table",
+                table: table.name().to_owned(),
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An entry obtained from a table; released on drop.
+pub struct Entry<'r> {
+    raw: *mut ss_plugin_table_entry_t,
+    table: *mut ss_plugin_table_t,
+    release: Option<ffi::release_table_entry_fn>,
+    _reader: std::marker::PhantomData<&'r ()>,
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: the entry came from this table's get/add call and is released once.
+            unsafe { release(self.table, self.raw) };
+        }
+    }
+}
+
+/// Reads host tables; passed to extract and parse calls.
+#[derive(Clone, Copy)]
+pub struct TableReader<'a> {
+    vt: Option<&'a ffi::ss_plugin_table_reader_vtable_ext>,
+    host: HostErrors,
+}
+
+impl<'a> TableReader<'a> {
+    /// Wraps a host reader vtable (NULL allowed: every call then fails with `Missing`).
+    ///
+    /// # Safety
+    /// `vt`, if non-NULL, must be valid for `'a`, and `host` the owner of the current call.
+    pub(crate) unsafe fn from_raw(vt: *const ffi::ss_plugin_table_reader_vtable_ext, host: HostErrors) -> Self {
+        // SAFETY: per the contract above.
+        TableReader {
+            vt: unsafe { vt.as_ref() },
+            host,
+        }
+    }
+
+    /// A reader that has no host (calls fail with [`TableError::Missing`]).
+    pub fn none() -> TableReader<'static> {
+        TableReader {
+            vt: None,
+            host: HostErrors::NONE,
+        }
+    }
+
+    fn vt(&self) -> Result<&'a ffi::ss_plugin_table_reader_vtable_ext, TableError> {
+        self.vt.ok_or(TableError::Missing {
+            what: "table reader vtable",
+        })
+    }
+
+    /// Number of entries.
+    pub fn size(&self, table: &Table) -> Result<u64, TableError> {
+        let f = self
+            .vt()?
+            .get_table_size
+            .ok_or(TableError::Missing { what: "get_table_size" })?;
+        // SAFETY: host function with its own table handle.
+        let n = unsafe { f(table.raw) };
+        if n == u64::MAX {
+            return Err(TableError::Call {
+                op: "get_table_size",
+                table: table.name.clone(),
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(n)
+    }
+
+    /// The entry at `key`, or `None` when absent.
+    pub fn entry(&self, table: &Table, key: StateValue<'_>) -> Result<Option<Entry<'_>>, TableError> {
+        let vt = self.vt()?;
+        let f = vt.get_table_entry.ok_or(TableError::Missing {
+            what: "get_table_entry",
+        })?;
+        if key.state_type() != table.key_type {
+            return Err(TableError::TypeMismatch {
+                what: format!("key of table {:?}", table.name),
+                expected: table.key_type,
+                found: key.state_type(),
+            });
+        }
+        let mut scratch = None;
+        let raw_key = key.to_raw(&mut scratch)?;
+        // SAFETY: host function with its table handle and a key living over the call.
+        let raw = unsafe { f(table.raw, &raw_key) };
+        if raw.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(Entry {
+            raw,
+            table: table.raw,
+            release: vt.release_table_entry,
+            _reader: std::marker::PhantomData,
+        }))
+    }
+
+    /// Reads `field` of `entry`; strings borrow from the entry.
+    pub fn read<'e>(
+        &self,
+        table: &Table,
+        entry: &'e Entry<'_>,
+        field: &TableField,
+    ) -> Result<StateValue<'e>, TableError> {
+        let f = self.vt()?.read_entry_field.ok_or(TableError::Missing {
+            what: "read_entry_field",
+        })?;
+        let mut out = ss_plugin_state_data { u64_: 0 };
+        // SAFETY: host function with handles it gave us and a writable output.
+        let rc = unsafe { f(table.raw, entry.raw, field.raw, &mut out) };
+        if rc != ffi::SS_PLUGIN_SUCCESS {
+            return Err(TableError::Call {
+                op: "read_entry_field",
+                table: table.name.clone(),
+                host_error: self.host.last_error(),
+            });
+        }
+        // SAFETY: the host wrote a value of the field's declared type; strings stay valid
+        // while the entry is held (borrow 'e).
+        unsafe { StateValue::from_raw(&out, field.ty, &table.name) }
+    }
+}
+
+/// Writes host tables; passed to parse calls.
+#[derive(Clone, Copy)]
+pub struct TableWriter<'a> {
+    vt: Option<&'a ffi::ss_plugin_table_writer_vtable_ext>,
+    release: Option<ffi::release_table_entry_fn>,
+    host: HostErrors,
+}
+
+/// An entry created with [`TableWriter::create_entry`], not yet in the table.
+pub struct DetachedEntry {
+    raw: *mut ss_plugin_table_entry_t,
+}
+
+impl<'a> TableWriter<'a> {
+    /// # Safety
+    /// `vt`, if non-NULL, must be valid for `'a`; `release` must be the same host's function.
+    pub(crate) unsafe fn from_raw(
+        vt: *const ffi::ss_plugin_table_writer_vtable_ext,
+        release: Option<ffi::release_table_entry_fn>,
+        host: HostErrors,
+    ) -> Self {
+        // SAFETY: per the contract above.
+        TableWriter {
+            vt: unsafe { vt.as_ref() },
+            release,
+            host,
+        }
+    }
+
+    fn vt(&self) -> Result<&'a ffi::ss_plugin_table_writer_vtable_ext, TableError> {
+        self.vt.ok_or(TableError::Missing {
+            what: "table writer vtable",
+        })
+    }
+
+    fn check(&self, rc: ffi::ss_plugin_rc, op: &'static str, table: &Table) -> Result<(), TableError> {
+        if rc == ffi::SS_PLUGIN_SUCCESS {
+            Ok(())
+        } else {
+            Err(TableError::Call {
+                op,
+                table: table.name.clone(),
+                host_error: self.host.last_error(),
+            })
+        }
+    }
+
+    /// Writes `value` into `field` of `entry` (the host copies strings).
+    pub fn write(
+        &self,
+        table: &Table,
+        entry: &Entry<'_>,
+        field: &TableField,
+        value: StateValue<'_>,
+    ) -> Result<(), TableError> {
+        let f = self.vt()?.write_entry_field.ok_or(TableError::Missing {
+            what: "write_entry_field",
+        })?;
+        if value.state_type() != field.ty {
+            return Err(TableError::TypeMismatch {
+                what: format!("field {:?} of table {:?}", field.name, table.name),
+                expected: field.ty,
+                found: value.state_type(),
+            });
+        }
+        let mut scratch = None;
+        let raw = value.to_raw(&mut scratch)?;
+        // SAFETY: host function with handles it gave us; the value lives over the call.
+        let rc = unsafe { f(table.raw, entry.raw, field.raw, &raw) };
+        self.check(rc, "write_entry_field", table)
+    }
+
+    /// Creates a detached entry to fill and then [`add_entry`](Self::add_entry).
+    pub fn create_entry(&self, table: &Table) -> Result<DetachedEntry, TableError> {
+        let f = self.vt()?.create_table_entry.ok_or(TableError::Missing {
+            what: "create_table_entry",
+        })?;
+        // SAFETY: host function with its table handle.
+        let raw = unsafe { f(table.raw) };
+        if raw.is_null() {
+            return Err(TableError::Call {
+                op: "create_table_entry",
+                table: table.name.clone(),
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(DetachedEntry { raw })
+    }
+
+    /// Writes a field of a detached entry.
+    pub fn write_detached(
+        &self,
+        table: &Table,
+        entry: &DetachedEntry,
+        field: &TableField,
+        value: StateValue<'_>,
+    ) -> Result<(), TableError> {
+        let tmp = Entry {
+            raw: entry.raw,
+            table: table.raw,
+            release: None,
+            _reader: std::marker::PhantomData,
+        };
+        self.write(table, &tmp, field, value)
+    }
+
+    /// Inserts a detached entry at `key` (replacing any entry there) and returns it.
+    pub fn add_entry(&self, table: &Table, key: StateValue<'_>, entry: DetachedEntry) -> Result<Entry<'_>, TableError> {
+        let f = self.vt()?.add_table_entry.ok_or(TableError::Missing {
+            what: "add_table_entry",
+        })?;
+        let mut scratch = None;
+        let raw_key = key.to_raw(&mut scratch)?;
+        // SAFETY: host function; the detached entry is handed over to the table.
+        let raw = unsafe { f(table.raw, &raw_key, entry.raw) };
+        if raw.is_null() {
+            return Err(TableError::Call {
+                op: "add_table_entry",
+                table: table.name.clone(),
+                host_error: self.host.last_error(),
+            });
+        }
+        Ok(Entry {
+            raw,
+            table: table.raw,
+            release: self.release,
+            _reader: std::marker::PhantomData,
+        })
+    }
+
+    /// Removes the entry at `key`.
+    pub fn erase(&self, table: &Table, key: StateValue<'_>) -> Result<(), TableError> {
+        let f = self.vt()?.erase_table_entry.ok_or(TableError::Missing {
+            what: "erase_table_entry",
+        })?;
+        let mut scratch = None;
+        let raw_key = key.to_raw(&mut scratch)?;
+        // SAFETY: host function with its table handle and a key living over the call.
+        let rc = unsafe { f(table.raw, &raw_key) };
+        self.check(rc, "erase_table_entry", table)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugin-owned tables
+
+/// An owned value stored in an [`OwnedTable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableValue {
+    Int(i64),
+    UInt(u64),
+    Bool(bool),
+    Str(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum OwnedKey {
+    Int(i64),
+    UInt(u64),
+    Str(String),
+}
+
+#[derive(Debug, Clone)]
+enum Stored {
+    Int(i64),
+    UInt(u64),
+    Str(CString),
+}
+
+struct OwnedField {
+    name: CString,
+    ty: StateType,
+}
+
+struct OwnedEntry {
+    values: Mutex<Vec<Option<Stored>>>,
+}
+
+struct OwnedData {
+    fields: Vec<OwnedField>,
+    infos: Vec<ffi::ss_plugin_table_fieldinfo>,
+    entries: BTreeMap<OwnedKey, Arc<OwnedEntry>>,
+}
+
+struct OwnedInner {
+    name: CString,
+    key_type: StateType,
+    data: Mutex<OwnedData>,
+}
+
+/// A table owned by the plugin, backed by a Rust map, that the host and other plugins can
+/// read and write through the tables API once registered with [`InitTables::add_table`].
+pub struct OwnedTable {
+    inner: Box<OwnedInner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the map half-updated in a way that matters
+    // more than refusing all further access, so poisoning is ignored.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn owned_key(v: StateValue<'_>) -> OwnedKey {
+    match v {
+        StateValue::I8(x) => OwnedKey::Int(x.into()),
+        StateValue::I16(x) => OwnedKey::Int(x.into()),
+        StateValue::I32(x) => OwnedKey::Int(x.into()),
+        StateValue::I64(x) => OwnedKey::Int(x),
+        StateValue::U8(x) => OwnedKey::UInt(x.into()),
+        StateValue::U16(x) => OwnedKey::UInt(x.into()),
+        StateValue::U32(x) => OwnedKey::UInt(x.into()),
+        StateValue::U64(x) => OwnedKey::UInt(x),
+        StateValue::Bool(x) => OwnedKey::UInt(x.into()),
+        StateValue::Str(s) => OwnedKey::Str(s.to_owned()),
+    }
+}
+
+fn stored(v: StateValue<'_>) -> Result<Stored, TableError> {
+    Ok(match owned_key(v) {
+        OwnedKey::Int(i) => Stored::Int(i),
+        OwnedKey::UInt(u) => Stored::UInt(u),
+        OwnedKey::Str(s) => Stored::Str(CString::new(s.clone()).map_err(|_| TableError::Nul(s))?),
+    })
+}
+
+impl OwnedTable {
+    /// A new empty table with the given key type and fields. Keys and fields may be any
+    /// scalar or string type (not `Table`).
+    pub fn new(name: &str, key_type: StateType, fields: &[(&str, StateType)]) -> Result<Self, TableError> {
+        let mut data = OwnedData {
+            fields: Vec::new(),
+            infos: Vec::new(),
+            entries: BTreeMap::new(),
+        };
+        for &(fname, ty) in fields {
+            add_owned_field(&mut data, fname, ty)?;
+        }
+        if key_type == StateType::Table {
+            return Err(TableError::TypeMismatch {
+                what: format!("key of table {name:?}"),
+                expected: StateType::I64,
+                found: key_type,
+            });
+        }
+        Ok(OwnedTable {
+            inner: Box::new(OwnedInner {
+                name: cstring(name)?,
+                key_type,
+                data: Mutex::new(data),
+            }),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        self.inner.name.to_str().unwrap_or("")
+    }
+
+    fn raw(&self) -> *mut ss_plugin_table_t {
+        (&*self.inner as *const OwnedInner).cast_mut().cast()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        lock(&self.inner.data).entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn check_key(&self, key: StateValue<'_>) -> Result<OwnedKey, TableError> {
+        let kt = self.inner.key_type;
+        let ok = key.state_type() == kt;
+        if !ok {
+            return Err(TableError::TypeMismatch {
+                what: format!("key of table {:?}", self.name()),
+                expected: kt,
+                found: key.state_type(),
+            });
+        }
+        Ok(owned_key(key))
+    }
+
+    /// Sets `field` of the entry at `key`, creating the entry if needed.
+    pub fn set(&self, key: StateValue<'_>, field: &str, value: StateValue<'_>) -> Result<(), TableError> {
+        let key = self.check_key(key)?;
+        let mut data = lock(&self.inner.data);
+        let idx = field_index(&data, field, value.state_type(), self.name())?;
+        let n = data.fields.len();
+        let entry = data.entries.entry(key).or_insert_with(|| {
+            Arc::new(OwnedEntry {
+                values: Mutex::new(vec![None; n]),
+            })
+        });
+        let mut values = lock(&entry.values);
+        if values.len() <= idx {
+            values.resize(idx + 1, None);
+        }
+        values[idx] = Some(stored(value)?);
+        Ok(())
+    }
+
+    /// The value of `field` at `key`; `None` if the entry does not exist or the field is unset.
+    pub fn get(&self, key: StateValue<'_>, field: &str) -> Result<Option<TableValue>, TableError> {
+        let key = self.check_key(key)?;
+        let data = lock(&self.inner.data);
+        let Some(idx) = data.fields.iter().position(|f| f.name.to_bytes() == field.as_bytes()) else {
+            return Err(TableError::NoSuchField {
+                table: self.name().into(),
+                field: field.into(),
+                ty: StateType::Str,
+                host_error: "not defined".into(),
+            });
+        };
+        let ty = data.fields[idx].ty;
+        let Some(entry) = data.entries.get(&key) else {
+            return Ok(None);
+        };
+        let values = lock(&entry.values);
+        Ok(values.get(idx).cloned().flatten().map(|v| match (v, ty) {
+            (Stored::Int(i), _) => TableValue::Int(i),
+            (Stored::UInt(u), StateType::Bool) => TableValue::Bool(u != 0),
+            (Stored::UInt(u), _) => TableValue::UInt(u),
+            (Stored::Str(s), _) => TableValue::Str(s.to_string_lossy().into_owned()),
+        }))
+    }
+
+    /// Removes the entry at `key`; true if it existed.
+    pub fn remove(&self, key: StateValue<'_>) -> Result<bool, TableError> {
+        let key = self.check_key(key)?;
+        Ok(lock(&self.inner.data).entries.remove(&key).is_some())
+    }
+}
+
+fn field_index(data: &OwnedData, name: &str, ty: StateType, table: &str) -> Result<usize, TableError> {
+    let Some(idx) = data.fields.iter().position(|f| f.name.to_bytes() == name.as_bytes()) else {
+        return Err(TableError::NoSuchField {
+            table: table.into(),
+            field: name.into(),
+            ty,
+            host_error: "field not defined in this table".into(),
+        });
+    };
+    let declared = data.fields[idx].ty;
+    if declared != ty {
+        return Err(TableError::TypeMismatch {
+            what: format!("field {name:?} of table {table:?}"),
+            expected: declared,
+            found: ty,
+        });
+    }
+    Ok(idx)
+}
+
+fn add_owned_field(data: &mut OwnedData, name: &str, ty: StateType) -> Result<usize, TableError> {
+    if ty == StateType::Table {
+        return Err(TableError::TypeMismatch {
+            what: format!("field {name:?}"),
+            expected: StateType::Str,
+            found: ty,
+        });
+    }
+    if let Some(i) = data.fields.iter().position(|f| f.name.to_bytes() == name.as_bytes()) {
+        if data.fields[i].ty != ty {
+            return Err(TableError::TypeMismatch {
+                what: format!("field {name:?}"),
+                expected: data.fields[i].ty,
+                found: ty,
+            });
+        }
+        return Ok(i);
+    }
+    data.fields.push(OwnedField {
+        name: cstring(name)?,
+        ty,
+    });
+    // Names live in `fields` (CString heap buffers do not move when the Vec grows).
+    data.infos = data
+        .fields
+        .iter()
+        .map(|f| ffi::ss_plugin_table_fieldinfo {
+            name: f.name.as_ptr(),
+            field_type: f.ty as u32,
+            read_only: 0,
+        })
+        .collect();
+    Ok(data.fields.len() - 1)
+}
+
+/// The `extern "C"` functions the host calls on an [`OwnedTable`].
+mod owned {
+    use super::*;
+
+    pub(super) const READER: ffi::ss_plugin_table_reader_vtable_ext = ffi::ss_plugin_table_reader_vtable_ext {
+        get_table_name: Some(get_table_name),
+        get_table_size: Some(get_table_size),
+        get_table_entry: Some(get_table_entry),
+        read_entry_field: Some(read_entry_field),
+        release_table_entry: Some(release_table_entry),
+        iterate_entries: Some(iterate_entries),
+    };
+    pub(super) const WRITER: ffi::ss_plugin_table_writer_vtable = ffi::ss_plugin_table_writer_vtable {
+        clear_table: Some(clear_table),
+        erase_table_entry: Some(erase_table_entry),
+        create_table_entry: Some(create_table_entry),
+        destroy_table_entry: Some(destroy_table_entry),
+        add_table_entry: Some(add_table_entry),
+        write_entry_field: Some(write_entry_field),
+    };
+    pub(super) const FIELDS: ffi::ss_plugin_table_fields_vtable = ffi::ss_plugin_table_fields_vtable {
+        list_table_fields: Some(list_table_fields),
+        get_table_field: Some(get_table_field),
+        add_table_field: Some(add_table_field),
+    };
+
+    /// # Safety
+    /// `t` must be the pointer `OwnedTable::raw` handed to the host, still alive.
+    unsafe fn table<'a>(t: *mut ss_plugin_table_t) -> &'a OwnedInner {
+        // SAFETY: per the contract, `t` points to a live OwnedInner.
+        unsafe { &*t.cast::<OwnedInner>() }
+    }
+    /// # Safety
+    /// `e` must come from `Arc::into_raw` of this module and not be released yet.
+    unsafe fn entry<'a>(e: *mut ss_plugin_table_entry_t) -> &'a OwnedEntry {
+        // SAFETY: per the contract, `e` is a live Arc<OwnedEntry> pointer.
+        unsafe { &*e.cast::<OwnedEntry>() }
+    }
+    fn into_raw(e: Arc<OwnedEntry>) -> *mut ss_plugin_table_entry_t {
+        Arc::into_raw(e).cast_mut().cast()
+    }
+    /// # Safety
+    /// `key` must point to a value of the table's key type.
+    unsafe fn key_of(t: &OwnedInner, key: *const ss_plugin_state_data) -> Option<OwnedKey> {
+        if key.is_null() {
+            return None;
+        }
+        // SAFETY: the host passes a key of the declared key type.
+        let v = unsafe { StateValue::from_raw(&*key, t.key_type, "") }.ok()?;
+        Some(owned_key(v))
+    }
+    fn field_idx(f: *const ss_plugin_table_field_t) -> usize {
+        (f as usize).wrapping_sub(1)
+    }
+
+    unsafe extern "C" fn get_table_name(t: *mut ss_plugin_table_t) -> *const c_char {
+        // SAFETY: host passes back our handle.
+        unsafe { table(t) }.name.as_ptr()
+    }
+    unsafe extern "C" fn get_table_size(t: *mut ss_plugin_table_t) -> u64 {
+        // SAFETY: host passes back our handle.
+        lock(&unsafe { table(t) }.data).entries.len() as u64
+    }
+    unsafe extern "C" fn get_table_entry(
+        t: *mut ss_plugin_table_t,
+        key: *const ss_plugin_state_data,
+    ) -> *mut ss_plugin_table_entry_t {
+        // SAFETY: host passes back our handle.
+        let t = unsafe { table(t) };
+        // SAFETY: the key has the table's key type.
+        let Some(k) = (unsafe { key_of(t, key) }) else {
+            return std::ptr::null_mut();
+        };
+        match lock(&t.data).entries.get(&k) {
+            Some(e) => into_raw(e.clone()),
+            None => std::ptr::null_mut(),
+        }
+    }
+    unsafe extern "C" fn read_entry_field(
+        t: *mut ss_plugin_table_t,
+        e: *mut ss_plugin_table_entry_t,
+        f: *const ss_plugin_table_field_t,
+        out: *mut ss_plugin_state_data,
+    ) -> ffi::ss_plugin_rc {
+        // SAFETY: host passes back our handles.
+        let (t, e) = unsafe { (table(t), entry(e)) };
+        let idx = field_idx(f);
+        let Some(ty) = lock(&t.data).fields.get(idx).map(|f| f.ty) else {
+            return ffi::SS_PLUGIN_FAILURE;
+        };
+        let values = lock(&e.values);
+        let v = values.get(idx).cloned().flatten();
+        let raw = match (v, ty) {
+            (None, StateType::Str) => ss_plugin_state_data { str_: c"".as_ptr() },
+            (None, _) => ss_plugin_state_data { u64_: 0 },
+            (Some(Stored::Str(_)), _) => {
+                // Point into the entry's own copy, valid while the entry is held.
+                let Some(Some(Stored::Str(s))) = values.get(idx) else {
+                    return ffi::SS_PLUGIN_FAILURE;
+                };
+                ss_plugin_state_data { str_: s.as_ptr() }
+            }
+            (Some(Stored::Int(i)), ty) => match ty {
+                StateType::I8 => ss_plugin_state_data { s8: i as i8 },
+                StateType::I16 => ss_plugin_state_data { s16: i as i16 },
+                StateType::I32 => ss_plugin_state_data { s32: i as i32 },
+                _ => ss_plugin_state_data { s64: i },
+            },
+            (Some(Stored::UInt(u)), ty) => match ty {
+                StateType::U8 => ss_plugin_state_data { u8_: u as u8 },
+                StateType::U16 => ss_plugin_state_data { u16_: u as u16 },
+                StateType::U32 => ss_plugin_state_data { u32_: u as u32 },
+                StateType::Bool => ss_plugin_state_data { b: (u != 0) as u32 },
+                _ => ss_plugin_state_data { u64_: u },
+            },
+        };
+        // SAFETY: the host gives a writable output.
+        unsafe { out.write(raw) };
+        ffi::SS_PLUGIN_SUCCESS
+    }
+    unsafe extern "C" fn release_table_entry(_t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t) {
+        if !e.is_null() {
+            // SAFETY: `e` came from into_raw and is released once.
+            drop(unsafe { Arc::from_raw(e.cast_const().cast::<OwnedEntry>()) });
+        }
+    }
+    unsafe extern "C" fn iterate_entries(
+        t: *mut ss_plugin_table_t,
+        it: Option<ffi::ss_plugin_table_iterator_func_t>,
+        s: *mut ffi::ss_plugin_table_iterator_state_t,
+    ) -> ffi::ss_plugin_bool {
+        let Some(it) = it else { return 0 };
+        // SAFETY: host passes back our handle.
+        let t = unsafe { table(t) };
+        // Snapshot first so the callback may call back into this table.
+        let entries: Vec<Arc<OwnedEntry>> = lock(&t.data).entries.values().cloned().collect();
+        for e in &entries {
+            let raw = Arc::as_ptr(e).cast_mut().cast();
+            // SAFETY: host iterator callback with its own state; `raw` lives over the call.
+            if unsafe { it(s, raw) } == 0 {
+                return 0;
+            }
+        }
+        1
+    }
+    unsafe extern "C" fn clear_table(t: *mut ss_plugin_table_t) -> ffi::ss_plugin_rc {
+        // SAFETY: host passes back our handle.
+        lock(&unsafe { table(t) }.data).entries.clear();
+        ffi::SS_PLUGIN_SUCCESS
+    }
+    unsafe extern "C" fn erase_table_entry(
+        t: *mut ss_plugin_table_t,
+        key: *const ss_plugin_state_data,
+    ) -> ffi::ss_plugin_rc {
+        // SAFETY: host passes back our handle.
+        let t = unsafe { table(t) };
+        // SAFETY: the key has the table's key type.
+        let Some(k) = (unsafe { key_of(t, key) }) else {
+            return ffi::SS_PLUGIN_FAILURE;
+        };
+        match lock(&t.data).entries.remove(&k) {
+            Some(_) => ffi::SS_PLUGIN_SUCCESS,
+            None => ffi::SS_PLUGIN_FAILURE,
+        }
+    }
+    unsafe extern "C" fn create_table_entry(t: *mut ss_plugin_table_t) -> *mut ss_plugin_table_entry_t {
+        // SAFETY: host passes back our handle.
+        let n = lock(&unsafe { table(t) }.data).fields.len();
+        into_raw(Arc::new(OwnedEntry {
+            values: Mutex::new(vec![None; n]),
+        }))
+    }
+    unsafe extern "C" fn destroy_table_entry(t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t) {
+        // SAFETY: a detached entry is one Arc reference, dropped here.
+        unsafe { release_table_entry(t, e) }
+    }
+    unsafe extern "C" fn add_table_entry(
+        t: *mut ss_plugin_table_t,
+        key: *const ss_plugin_state_data,
+        e: *mut ss_plugin_table_entry_t,
+    ) -> *mut ss_plugin_table_entry_t {
+        // SAFETY: host passes back our handle.
+        let t = unsafe { table(t) };
+        // SAFETY: the key has the table's key type.
+        let Some(k) = (unsafe { key_of(t, key) }) else {
+            return std::ptr::null_mut();
+        };
+        if e.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the detached entry's reference is taken over by the table.
+        let arc = unsafe { Arc::from_raw(e.cast_const().cast::<OwnedEntry>()) };
+        lock(&t.data).entries.insert(k, arc.clone());
+        into_raw(arc)
+    }
+    unsafe extern "C" fn write_entry_field(
+        t: *mut ss_plugin_table_t,
+        e: *mut ss_plugin_table_entry_t,
+        f: *const ss_plugin_table_field_t,
+        in_: *const ss_plugin_state_data,
+    ) -> ffi::ss_plugin_rc {
+        // SAFETY: host passes back our handles.
+        let (t, e) = unsafe { (table(t), entry(e)) };
+        let idx = field_idx(f);
+        let Some(ty) = lock(&t.data).fields.get(idx).map(|f| f.ty) else {
+            return ffi::SS_PLUGIN_FAILURE;
+        };
+        if in_.is_null() {
+            return ffi::SS_PLUGIN_FAILURE;
+        }
+        // SAFETY: the host passes a value of the field's type; strings are copied below.
+        let Ok(v) = (unsafe { StateValue::from_raw(&*in_, ty, "") }) else {
+            return ffi::SS_PLUGIN_FAILURE;
+        };
+        let Ok(s) = stored(v) else {
+            return ffi::SS_PLUGIN_FAILURE;
+        };
+        let mut values = lock(&e.values);
+        if values.len() <= idx {
+            values.resize(idx + 1, None);
+        }
+        values[idx] = Some(s);
+        ffi::SS_PLUGIN_SUCCESS
+    }
+    unsafe extern "C" fn list_table_fields(
+        t: *mut ss_plugin_table_t,
+        n: *mut u32,
+    ) -> *const ffi::ss_plugin_table_fieldinfo {
+        // SAFETY: host passes back our handle.
+        let data = lock(&unsafe { table(t) }.data);
+        // SAFETY: the host gives a writable count.
+        unsafe { n.write(data.infos.len() as u32) };
+        // The array lives in the table until the next add_table_field.
+        data.infos.as_ptr()
+    }
+    unsafe extern "C" fn get_table_field(
+        t: *mut ss_plugin_table_t,
+        name: *const c_char,
+        ty: ffi::ss_plugin_state_type,
+    ) -> *mut ss_plugin_table_field_t {
+        // SAFETY: host passes back our handle and a C string.
+        let (t, name) = unsafe { (table(t), CStr::from_ptr(name)) };
+        let data = lock(&t.data);
+        match data
+            .fields
+            .iter()
+            .position(|f| f.name.as_c_str() == name && f.ty as u32 == ty)
+        {
+            Some(i) => (i + 1) as *mut ss_plugin_table_field_t,
+            None => std::ptr::null_mut(),
+        }
+    }
+    unsafe extern "C" fn add_table_field(
+        t: *mut ss_plugin_table_t,
+        name: *const c_char,
+        ty: ffi::ss_plugin_state_type,
+    ) -> *mut ss_plugin_table_field_t {
+        // SAFETY: host passes back our handle and a C string.
+        let (t, name) = unsafe { (table(t), CStr::from_ptr(name)) };
+        let (Ok(name), Ok(ty)) = (name.to_str(), StateType::from_code(ty)) else {
+            return std::ptr::null_mut();
+        };
+        match add_owned_field(&mut lock(&t.data), name, ty) {
+            Ok(i) => (i + 1) as *mut ss_plugin_table_field_t,
+            Err(_) => std::ptr::null_mut(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
