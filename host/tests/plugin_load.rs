@@ -243,3 +243,17 @@ fn inspect_reports_text_and_json() {
     assert_eq!(json["info"]["fields"][0]["ty"], "uint64");
     assert_eq!(json["method"], "dlopen");
 }
+
+#[test]
+fn inspect_reads_the_manifest_without_loading() {
+    let path = build_fixture("manifest", &["CASE_MANIFEST"]);
+    let report = inspect(&path).unwrap();
+    assert_eq!(report.method, "manifest");
+    // The getters say otherwise: the manifest's text proves no plugin code ran.
+    assert_eq!(report.info.description, "described by the manifest");
+    assert_eq!(report.info.capabilities.names(), vec!["sourcing", "extraction"]);
+    assert_eq!(report.info.fields.len(), 1);
+    assert!(report.to_text().contains("Read from:          manifest"));
+    let loaded = Plugin::load(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(loaded.info().description, "C fixture plugin for Saker's host tests");
+}

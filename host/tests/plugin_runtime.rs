@@ -185,8 +185,8 @@ fn events_whose_length_or_id_lie_are_rejected() {
     assert!(events.is_empty());
     assert_eq!(
         err.unwrap().to_string(),
-        "plugin cfixture: malformed plugin event #0 in batch: header len 50 does not match the parameter \
-         lengths (plugin id 4, data 7: expected len 45)"
+        "plugin cfixture: malformed plugin event #0 in batch: event length field says 50 but header+params \
+         add up to 45"
     );
     let mut plugin = loaded("foreignid", &["CASE_FOREIGN_ID"]);
     plugin.init("", &TableRegistry::new()).unwrap();

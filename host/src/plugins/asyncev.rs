@@ -2,6 +2,7 @@
 //! host's checks, feeding a bounded queue whose drops are counted.
 
 use super::owner::Owner;
+use plugin_api::event::{AsyncEvent, EventRef, NO_THREAD_ID};
 use plugin_api::ffi::{self, PLUGIN_MAX_ERRLEN, PPME_ASYNCEVENT_E, SS_PLUGIN_FAILURE, SS_PLUGIN_SUCCESS};
 use std::collections::VecDeque;
 use std::ffi::c_char;
@@ -14,9 +15,7 @@ pub const DEFAULT_ASYNC_QUEUE_CAPACITY: usize = 4096;
 pub const MAX_ASYNC_EVENT_LEN: usize = 16 * 1024 * 1024;
 
 /// Byte offsets inside an async event (type 402, 3 params with u32 lengths).
-const ASYNC_LENS_OFFSET: usize = ffi::EVENT_HEADER_LEN;
 const ASYNC_PLUGIN_ID_OFFSET: usize = ffi::EVENT_HEADER_LEN + 12;
-const ASYNC_NAME_OFFSET: usize = ASYNC_PLUGIN_ID_OFFSET + 4;
 
 /// A bounded multi-producer queue of copied async events.
 pub struct AsyncQueue {
@@ -85,46 +84,29 @@ pub(crate) struct AsyncSink {
     pub source_is_plugin: bool,
 }
 
-fn read_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
 /// Validates a raw async event and returns the copy to enqueue.
 pub(crate) fn check_async_event(sink: &AsyncSink, bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let hdr_type = u16::from_ne_bytes([bytes[20], bytes[21]]);
-    let nparams = read_u32(bytes, 22).unwrap_or(0);
-    if hdr_type != PPME_ASYNCEVENT_E || nparams != 3 {
+    let event = EventRef::parse_any(bytes).map_err(|e| format!("malformed async event: {e}"))?;
+    let (ty, nparams) = (event.event_type(), event.nparams());
+    if ty != PPME_ASYNCEVENT_E || nparams != 3 {
         return Err(format!(
-            "malformed async event: expected type 402 with 3 params, found type {hdr_type} with {nparams}"
+            "malformed async event: expected type 402 with 3 params, found type {ty} with {nparams}"
         ));
     }
-    let lens: Vec<u32> = (0..3)
-        .filter_map(|i| read_u32(bytes, ASYNC_LENS_OFFSET + 4 * i))
-        .collect();
-    let total = ASYNC_NAME_OFFSET - 4 + lens.iter().map(|l| *l as usize).sum::<usize>();
-    if lens.len() != 3 || lens[0] != 4 || total != bytes.len() {
-        return Err(format!(
-            "malformed async event: header len {} but parameter lengths {lens:?} add up to {total}",
-            bytes.len()
-        ));
-    }
-    let name_bytes = &bytes[ASYNC_NAME_OFFSET..ASYNC_NAME_OFFSET + lens[1] as usize];
-    let name = name_bytes
-        .strip_suffix(&[0])
-        .ok_or("malformed async event: name is not NUL-terminated")?;
-    let name = String::from_utf8_lossy(name);
-    if !sink.names.iter().any(|n| *n == name) {
+    let parsed = AsyncEvent::parse(&event).map_err(|e| format!("malformed async event: {e}"))?;
+    let name = parsed.name;
+    if !sink.names.iter().any(|n| n == name) {
         return Err(format!(
             "async event name '{name}' is not in the plugin's plugin_get_async_events list"
         ));
     }
-    let tid = u64::from_ne_bytes(bytes[8..16].try_into().unwrap_or_default());
-    if sink.source_is_plugin && tid != u64::MAX {
+    if sink.source_is_plugin && event.tid() != NO_THREAD_ID {
         return Err(format!(
-            "async event '{name}' for a plugin source must have tid UINT64_MAX, found {tid}"
+            "async event '{name}' for a plugin source must have tid UINT64_MAX, found {}",
+            event.tid()
         ));
     }
-    let mut copy = bytes.to_vec();
+    let mut copy = event.as_bytes().to_vec();
     copy[ASYNC_PLUGIN_ID_OFFSET..ASYNC_PLUGIN_ID_OFFSET + 4].copy_from_slice(&sink.source_plugin_id.to_ne_bytes());
     Ok(copy)
 }

@@ -6,12 +6,13 @@
 use super::error::PluginError;
 use super::loader::copy_c_string;
 use super::plugin::Plugin;
-use plugin_api::ffi::{self, PLUGIN_EVENT_PAYLOAD_OFFSET, PPME_PLUGINEVENT_E, SS_PLUGIN_SUCCESS};
+use plugin_api::event::{EventRef, PluginEvent, NO_THREAD_ID, TS_NOW};
+use plugin_api::ffi::{self, PPME_PLUGINEVENT_E, SS_PLUGIN_SUCCESS};
 use std::ffi::CString;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Largest event accepted from a source plugin; bigger `len` values are treated as corrupt.
-pub const MAX_EVENT_LEN: usize = 64 * 1024 * 1024;
+pub use plugin_api::event::MAX_EVENT_LEN;
 /// Most events accepted in one batch.
 pub const MAX_BATCH_EVENTS: u32 = 1 << 20;
 
@@ -104,10 +105,6 @@ fn now_ns() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
-}
-
-fn read_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap_or_default())
 }
 
 impl<'p> SourceInstance<'p> {
@@ -204,38 +201,24 @@ impl<'p> SourceInstance<'p> {
         if ptr.is_null() {
             return Err(bad("the event pointer is NULL".into()));
         }
-        // SAFETY: an event starts with a 26-byte packed header; read unaligned.
-        let hdr = unsafe { std::ptr::read_unaligned(ptr as *const ffi::ss_plugin_event) };
+        // SAFETY: the plugin returned this pointer as an event of `len` bytes, valid until the
+        // next next_batch; `from_raw` reads the header unaligned and checks `len` against the
+        // parameter length slots before building the slice.
+        let event =
+            unsafe { EventRef::from_raw(ptr as *const ffi::ss_plugin_event) }.map_err(|e| bad(e.to_string()))?;
+        let hdr = *event.header();
         let len = hdr.len as usize;
-        if !(ffi::EVENT_HEADER_LEN..=MAX_EVENT_LEN).contains(&len) {
-            return Err(bad(format!(
-                "header len {len} is outside {}..={MAX_EVENT_LEN}",
-                ffi::EVENT_HEADER_LEN
-            )));
-        }
-        let (ty, nparams) = (hdr.type_, hdr.nparams);
+        let (ty, nparams) = (hdr.event_type, hdr.nparams);
         if info.id != 0 && (ty != PPME_PLUGINEVENT_E || nparams != 2) {
             return Err(bad(format!(
                 "expected a plugin event (type 322 with 2 params), found type {ty} with {nparams} params"
             )));
         }
-        // SAFETY: the plugin guarantees `len` bytes at `ptr`; checked below against the lengths.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
         if ty == PPME_PLUGINEVENT_E {
-            if len < PLUGIN_EVENT_PAYLOAD_OFFSET {
-                return Err(bad(format!(
-                    "len {len} is shorter than a plugin event's fixed part (38 bytes)"
-                )));
-            }
-            let (id_len, data_len) = (read_u32(bytes, 26), read_u32(bytes, 30));
-            let expected = PLUGIN_EVENT_PAYLOAD_OFFSET as u64 - 4 + id_len as u64 + data_len as u64;
-            if id_len != 4 || expected != len as u64 {
-                return Err(bad(format!(
-                    "header len {len} does not match the parameter lengths (plugin id {id_len}, data {data_len}: \
-                     expected len {expected})"
-                )));
-            }
-            let id = read_u32(bytes, PLUGIN_ID_OFFSET);
+            let id = PluginEvent::parse(&event).map_err(|e| bad(e.to_string()))?.plugin_id;
+            // SAFETY: `len` bytes at `ptr` are the plugin's event buffer, validated above; like
+            // libscap we write the fix-ups into it (no other reference to it is alive here).
+            let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
             if id == 0 {
                 if info.id == 0 {
                     return Err(bad("plugin event with plugin id 0 from a plugin without an id".into()));
@@ -247,9 +230,11 @@ impl<'p> SourceInstance<'p> {
                     info.id
                 )));
             }
-            bytes[8..16].copy_from_slice(&u64::MAX.to_ne_bytes());
+            bytes[8..16].copy_from_slice(&NO_THREAD_ID.to_ne_bytes());
         }
-        if hdr.ts == u64::MAX {
+        if hdr.ts == TS_NOW {
+            // SAFETY: as above.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
             bytes[0..8].copy_from_slice(&now_ns().to_ne_bytes());
         }
         Ok(len)
