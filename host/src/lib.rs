@@ -2,5 +2,6 @@
 //! event loop and outputs.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod plugins;
 pub mod rules;
 pub mod yaml;

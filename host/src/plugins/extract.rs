@@ -1,0 +1,201 @@
+//! Field extraction requests and results: argument parsing (`field[arg]`, plugin API 3.12.0
+//! rules of libsinsp's plugin filtercheck) and the reusable host-owned result buffer.
+
+use super::info::{FieldType, PluginField};
+use std::ffi::CString;
+
+/// Most values one extraction may return; longer lists are treated as "no value" (counted).
+pub const MAX_EXTRACTED_VALUES: u64 = 65_536;
+
+/// The argument of a field reference.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FieldArg {
+    /// No brackets.
+    #[default]
+    None,
+    /// `field[123]` on an index field.
+    Index(u64),
+    /// `field[text]` on a key field (numeric-looking text too).
+    Key(CString),
+}
+
+impl FieldArg {
+    /// Checks `raw` (the text between the brackets, None without brackets) against the field's
+    /// declared argument: index args are decimal digits without leading zeros that fit u64;
+    /// key fields take the text as is; a field without arg declaration rejects any argument.
+    pub fn parse(field: &PluginField, raw: Option<&str>) -> Result<FieldArg, String> {
+        let Some(raw) = raw else {
+            if field.arg.required {
+                return Err(format!(
+                    "field '{}' requires an argument, e.g. {}[...]",
+                    field.name, field.name
+                ));
+            }
+            return Ok(FieldArg::None);
+        };
+        if field.arg.index {
+            let digits_ok =
+                !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && (raw == "0" || !raw.starts_with('0'));
+            if digits_ok {
+                if let Ok(n) = raw.parse::<u64>() {
+                    return Ok(FieldArg::Index(n));
+                }
+            }
+            if !field.arg.key {
+                return Err(format!(
+                    "field '{}' takes a numeric index argument (decimal digits, no leading zero), found '{raw}'",
+                    field.name
+                ));
+            }
+        }
+        if field.arg.key {
+            return CString::new(raw)
+                .map(FieldArg::Key)
+                .map_err(|_| format!("field '{}': argument contains a NUL byte", field.name));
+        }
+        Err(format!(
+            "field '{}' does not take an argument, found '[{raw}]'",
+            field.name
+        ))
+    }
+}
+
+/// One extracted value, borrowed from [`ExtractedValues`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractedValue<'a> {
+    /// uint64, reltime and abstime (nanoseconds) values.
+    U64(u64),
+    Bool(bool),
+    /// String bytes without the NUL.
+    Str(&'a [u8]),
+    /// 4 or 16 address bytes (ipaddr, ipnet).
+    Ip(&'a [u8]),
+}
+
+/// Host-owned copy of the results of the last extraction; reused across calls so the steady
+/// state allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub struct ExtractedValues {
+    ty: Option<FieldType>,
+    numbers: Vec<u64>,
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl ExtractedValues {
+    pub fn new() -> ExtractedValues {
+        ExtractedValues::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.ty = None;
+        self.numbers.clear();
+        self.bytes.clear();
+        self.spans.clear();
+    }
+
+    pub(crate) fn start(&mut self, ty: FieldType) {
+        self.clear();
+        self.ty = Some(ty);
+    }
+
+    pub(crate) fn push_number(&mut self, v: u64) {
+        self.numbers.push(v);
+    }
+
+    pub(crate) fn push_bytes(&mut self, b: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        self.spans.push((start, self.bytes.len()));
+    }
+
+    /// Type of the values (None before the first successful extraction).
+    pub fn field_type(&self) -> Option<FieldType> {
+        self.ty
+    }
+
+    pub fn len(&self) -> usize {
+        match self.ty {
+            Some(FieldType::String | FieldType::Ipaddr | FieldType::Ipnet) => self.spans.len(),
+            Some(_) => self.numbers.len(),
+            None => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<ExtractedValue<'_>> {
+        Some(match self.ty? {
+            FieldType::String => {
+                let (a, b) = *self.spans.get(i)?;
+                ExtractedValue::Str(&self.bytes[a..b])
+            }
+            FieldType::Ipaddr | FieldType::Ipnet => {
+                let (a, b) = *self.spans.get(i)?;
+                ExtractedValue::Ip(&self.bytes[a..b])
+            }
+            FieldType::Bool => ExtractedValue::Bool(*self.numbers.get(i)? != 0),
+            FieldType::Uint64 | FieldType::Reltime | FieldType::Abstime => ExtractedValue::U64(*self.numbers.get(i)?),
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ExtractedValue<'_>> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::info::FieldArgSpec;
+
+    fn field(arg: FieldArgSpec) -> PluginField {
+        PluginField {
+            name: "f".into(),
+            ty: FieldType::String,
+            is_list: false,
+            arg,
+            desc: "d".into(),
+            display: String::new(),
+            properties: vec![],
+            add_output: false,
+        }
+    }
+
+    #[test]
+    fn index_args_follow_the_digit_rule() {
+        let f = field(FieldArgSpec {
+            required: false,
+            index: true,
+            key: false,
+        });
+        assert_eq!(FieldArg::parse(&f, Some("0")), Ok(FieldArg::Index(0)));
+        assert_eq!(FieldArg::parse(&f, Some("17")), Ok(FieldArg::Index(17)));
+        assert!(FieldArg::parse(&f, Some("017"))
+            .unwrap_err()
+            .contains("no leading zero"));
+        assert!(FieldArg::parse(&f, Some("-1")).is_err());
+        assert!(FieldArg::parse(&f, Some("99999999999999999999")).is_err());
+        assert_eq!(FieldArg::parse(&f, None), Ok(FieldArg::None));
+    }
+
+    #[test]
+    fn key_and_required_args() {
+        let k = field(FieldArgSpec {
+            required: true,
+            index: false,
+            key: true,
+        });
+        assert_eq!(
+            FieldArg::parse(&k, Some("12")),
+            Ok(FieldArg::Key(CString::new("12").unwrap()))
+        );
+        assert!(FieldArg::parse(&k, None).unwrap_err().contains("requires an argument"));
+        let none = field(FieldArgSpec::default());
+        assert!(FieldArg::parse(&none, Some("x"))
+            .unwrap_err()
+            .contains("does not take an argument"));
+    }
+}

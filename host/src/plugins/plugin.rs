@@ -1,0 +1,633 @@
+//! A loaded plugin: its library, static info and (after `init`) its state, with the calls the
+//! engine makes on it. One thread drives a state at a time (plugin API 3.12.0 §13), so a
+//! `Plugin` is `Send` but not `Sync`.
+
+use super::asyncev::{async_handler, AsyncQueue, AsyncSink};
+use super::error::PluginError;
+use super::extract::{ExtractedValues, FieldArg, MAX_EXTRACTED_VALUES};
+use super::info::{FieldType, PluginInfo};
+use super::loader::{self, copy_c_string, LoadedLibrary};
+use super::owner::{self, Owner};
+use super::tables::{vtable, TableRegistry};
+use plugin_api::ffi::{self, PPME_PLUGINEVENT_E, SS_PLUGIN_SUCCESS};
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
+use std::path::Path;
+use std::sync::Arc;
+
+/// How many payload bytes `event_to_string`'s fallback shows.
+pub const EVENT_STRING_FALLBACK_BYTES: usize = 50;
+
+/// Options for [`Plugin::load`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {}
+
+/// Which events a plugin's parse or extract capability sees.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// None = every event type.
+    pub types: Option<HashSet<u16>>,
+    /// Empty = every source.
+    pub sources: Vec<String>,
+}
+
+impl EventFilter {
+    pub fn matches(&self, event_type: u16, source: &str) -> bool {
+        self.types.as_ref().is_none_or(|t| t.contains(&event_type))
+            && (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+    }
+}
+
+/// Per-plugin counters of silent outcomes (not logged per event, like libsinsp).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PluginCounters {
+    pub extract_calls: u64,
+    pub extract_no_value: u64,
+    pub parse_calls: u64,
+    pub parse_failures: u64,
+}
+
+pub(crate) struct PluginState(pub *mut ffi::ss_plugin_t);
+
+/// A loaded, possibly initialised plugin.
+pub struct Plugin {
+    pub(crate) lib: LoadedLibrary,
+    info: PluginInfo,
+    pub(crate) state: Option<PluginState>,
+    pub(crate) owner: Option<Box<Owner>>,
+    field_names: Vec<CString>,
+    extract_filter: EventFilter,
+    parse_filter: EventFilter,
+    counters: Cell<PluginCounters>,
+    async_active: bool,
+}
+
+// SAFETY: the plugin API lets any thread drive a state as long as one thread does it at a time;
+// `Plugin` is not `Sync`, so `&Plugin` cannot be shared across threads, and moving it moves the
+// whole state with it.
+unsafe impl Send for Plugin {}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.info.name)
+            .field("initialized", &self.state.is_some())
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// Opens a plugin `.so` and reads everything static, with libsinsp's load-time checks.
+    pub fn load(path: impl AsRef<Path>, _options: &LoadOptions) -> Result<Plugin, PluginError> {
+        let (lib, info) = loader::load(path.as_ref())?;
+        let field_names = info
+            .fields
+            .iter()
+            .map(|f| CString::new(f.name.clone()).unwrap_or_default())
+            .collect();
+        Ok(Plugin {
+            lib,
+            info,
+            state: None,
+            owner: None,
+            field_names,
+            extract_filter: EventFilter::default(),
+            parse_filter: EventFilter::default(),
+            counters: Cell::new(PluginCounters::default()),
+            async_active: false,
+        })
+    }
+
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    pub fn counters(&self) -> PluginCounters {
+        self.counters.get()
+    }
+
+    pub fn extract_filter(&self) -> &EventFilter {
+        &self.extract_filter
+    }
+
+    pub fn parse_filter(&self) -> &EventFilter {
+        &self.parse_filter
+    }
+
+    /// The last error host callbacks (tables API) reported to this plugin.
+    pub fn owner_last_error(&self) -> Option<String> {
+        self.owner.as_ref().and_then(|o| o.last_error())
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.state.is_some()
+    }
+
+    pub(crate) fn state_ptr(&self, call: &'static str) -> Result<*mut ffi::ss_plugin_t, PluginError> {
+        self.state
+            .as_ref()
+            .map(|s| s.0)
+            .ok_or_else(|| PluginError::NotInitialized {
+                plugin: self.info.name.clone(),
+                call,
+            })
+    }
+
+    /// The plugin's last error text, copied at once.
+    pub(crate) fn last_error(&self, state: *mut ffi::ss_plugin_t) -> String {
+        let Some(get) = self.lib.symbols.get_last_error else {
+            return "(no error text)".into();
+        };
+        // SAFETY: `state` came from this plugin's init; the string is copied at once.
+        let text = unsafe { copy_c_string(get(state)) };
+        text.filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "(the plugin gave no error text)".into())
+    }
+
+    /// Validates `config` against the init schema (an empty config becomes "{}" when a schema
+    /// exists) and returns the text to pass to init.
+    fn checked_config(&self, config: &str) -> Result<String, PluginError> {
+        let Some(schema) = &self.info.init_schema else {
+            return Ok(config.to_string());
+        };
+        let config = if config.trim().is_empty() { "{}" } else { config };
+        let err = |detail: String| PluginError::InitConfig {
+            plugin: self.info.name.clone(),
+            detail,
+        };
+        let schema_json: serde_json::Value = serde_json::from_str(&schema.text)
+            .map_err(|e| err(format!("the plugin's init schema is not JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(config).map_err(|e| err(format!("init_config is not valid JSON ({e}): {config}")))?;
+        let validator = jsonschema::validator_for(&schema_json)
+            .map_err(|e| err(format!("the plugin's init schema is invalid: {e}")))?;
+        let problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                format!("In {}, {}", if path.is_empty() { "/" } else { &path }, e)
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(err(problems.join("; ")));
+        }
+        Ok(config.to_string())
+    }
+
+    /// Initialises the plugin with its `init_config` (Falco passes YAML maps as JSON).
+    pub fn init(&mut self, config: &str, tables: &Arc<TableRegistry>) -> Result<(), PluginError> {
+        let name = self.info.name.clone();
+        if self.state.is_some() {
+            return Err(PluginError::Init {
+                plugin: name,
+                reason: "init was already called on this plugin".into(),
+            });
+        }
+        let config = self.checked_config(config)?;
+        let config_c = CString::new(config).map_err(|_| PluginError::InitConfig {
+            plugin: name.clone(),
+            detail: "init_config contains a NUL byte".into(),
+        })?;
+        let owner = Owner::new(&name, tables.clone());
+        let tables_input = vtable::init_tables_input();
+        let caps = self.info.capabilities;
+        let input = ffi::ss_plugin_init_input {
+            config: config_c.as_ptr(),
+            owner: owner.as_ffi(),
+            get_owner_last_error: Some(owner::get_owner_last_error),
+            tables: if caps.extraction || caps.parsing {
+                &tables_input
+            } else {
+                std::ptr::null()
+            },
+            log_fn: Some(owner::log_fn),
+        };
+        let init = self.lib.symbols.init.ok_or_else(|| PluginError::Init {
+            plugin: name.clone(),
+            reason: "no init".into(),
+        })?;
+        let mut rc = ffi::SS_PLUGIN_FAILURE;
+        // SAFETY: `input` and everything it points to live until after the call; `rc` is a
+        // valid out-pointer.
+        let state = unsafe { init(&input, &mut rc) };
+        owner.collect_garbage();
+        if rc != SS_PLUGIN_SUCCESS || state.is_null() {
+            let reason = if state.is_null() {
+                format!("init returned no state (rc {rc})")
+            } else {
+                let text = self.last_error(state);
+                if let Some(destroy) = self.lib.symbols.destroy {
+                    // SAFETY: a state returned by init is destroyed exactly once.
+                    unsafe { destroy(state) };
+                }
+                text
+            };
+            return Err(PluginError::Init { plugin: name, reason });
+        }
+        self.state = Some(PluginState(state));
+        self.owner = Some(owner);
+        self.extract_filter = self.event_filter(
+            self.lib.symbols.get_extract_event_types.filter(|_| caps.extraction),
+            &self.info.extract_event_sources,
+            state,
+        );
+        self.parse_filter = self.event_filter(
+            self.lib.symbols.get_parse_event_types.filter(|_| caps.parsing),
+            &self.info.parse_event_sources,
+            state,
+        );
+        Ok(())
+    }
+
+    /// §7.2: declared types, else all types if the sources allow "syscall", else only 322.
+    fn event_filter(
+        &self,
+        get_types: Option<ffi::symbols::get_event_types>,
+        sources: &[String],
+        state: *mut ffi::ss_plugin_t,
+    ) -> EventFilter {
+        let mut declared = HashSet::new();
+        if let Some(get) = get_types {
+            let mut n = 0u32;
+            // SAFETY: valid out-pointer and state; the array is copied at once.
+            let ptr = unsafe { get(&mut n, state) };
+            if !ptr.is_null() && n > 0 {
+                // SAFETY: the plugin returns `n` u16 codes at `ptr`.
+                let codes = unsafe { std::slice::from_raw_parts(ptr, n as usize) };
+                declared.extend(codes.iter().copied());
+            }
+        }
+        let types = if !declared.is_empty() {
+            Some(declared)
+        } else if sources.is_empty() || sources.iter().any(|s| s == loader::RESERVED_SOURCE_NAME) {
+            None
+        } else {
+            Some(HashSet::from([PPME_PLUGINEVENT_E]))
+        };
+        EventFilter {
+            types,
+            sources: sources.to_vec(),
+        }
+    }
+
+    /// Index of a field by name.
+    pub fn field_index(&self, name: &str) -> Option<u32> {
+        self.info.field_index(name)
+    }
+
+    /// Extracts one field of one event into `out` (host-owned copy). Returns false for "no
+    /// value" (plugin FAILURE, res_len 0, or a malformed result), which is counted.
+    pub fn extract(
+        &self,
+        event: &[u8],
+        evtnum: u64,
+        source: &CStr,
+        field_index: u32,
+        arg: &FieldArg,
+        out: &mut ExtractedValues,
+    ) -> bool {
+        out.clear();
+        let mut counters = self.counters.get();
+        counters.extract_calls += 1;
+        let ok = self.extract_inner(event, evtnum, source, field_index, arg, out);
+        if !ok {
+            counters.extract_no_value += 1;
+            out.clear();
+        }
+        self.counters.set(counters);
+        ok
+    }
+
+    fn extract_inner(
+        &self,
+        event: &[u8],
+        evtnum: u64,
+        source: &CStr,
+        field_index: u32,
+        arg: &FieldArg,
+        out: &mut ExtractedValues,
+    ) -> bool {
+        let (Some(state), Some(owner), Some(extract)) = (
+            self.state.as_ref(),
+            self.owner.as_ref(),
+            self.lib.symbols.extract_fields,
+        ) else {
+            return false;
+        };
+        let Some(field) = self.info.fields.get(field_index as usize) else {
+            return false;
+        };
+        if event.len() < ffi::EVENT_HEADER_LEN {
+            return false;
+        }
+        let (arg_key, arg_index, arg_present) = match arg {
+            FieldArg::None => (std::ptr::null(), u64::MAX, 0),
+            FieldArg::Index(i) => (std::ptr::null(), *i, 1),
+            FieldArg::Key(k) => (k.as_ptr(), u64::MAX, 1),
+        };
+        let mut request = ffi::ss_plugin_extract_field {
+            res: ffi::ss_plugin_extract_field_res {
+                u64_: std::ptr::null_mut(),
+            },
+            res_len: 0,
+            field_id: field_index,
+            field: self.field_names[field_index as usize].as_ptr(),
+            arg_key,
+            arg_index,
+            arg_present,
+            ftype: field.ty.ffi_code(),
+            flist: field.is_list as u32,
+        };
+        let mut offsets = ffi::ss_plugin_extract_value_offsets {
+            start: std::ptr::null_mut(),
+            length: std::ptr::null_mut(),
+        };
+        let input = ffi::ss_plugin_field_extract_input {
+            owner: owner.as_ffi(),
+            get_owner_last_error: Some(owner::get_owner_last_error),
+            num_fields: 1,
+            fields: &mut request,
+            table_reader: vtable::READER,
+            table_reader_ext: vtable::reader_ext_ptr(),
+            // Plugins declaring a minor below 11 do not know this member; it is NULL-safe anyway.
+            value_offsets: if self.info.required_api_version.minor >= 11 {
+                &mut offsets
+            } else {
+                std::ptr::null_mut()
+            },
+        };
+        let evt_input = ffi::ss_plugin_event_input {
+            evt: event.as_ptr() as *const ffi::ss_plugin_event,
+            evtnum,
+            evtsrc: source.as_ptr(),
+        };
+        // SAFETY: all inputs live until after the call; the event holds at least a header.
+        let rc = unsafe { extract(state.0, &evt_input, &input) };
+        let ok = rc == SS_PLUGIN_SUCCESS && self.copy_results(field.ty, field.is_list, &request, out);
+        owner.collect_garbage();
+        ok
+    }
+
+    fn copy_results(
+        &self,
+        ty: FieldType,
+        is_list: bool,
+        request: &ffi::ss_plugin_extract_field,
+        out: &mut ExtractedValues,
+    ) -> bool {
+        let n = request.res_len;
+        if n == 0 || n > MAX_EXTRACTED_VALUES || (!is_list && n > 1) {
+            return false;
+        }
+        let n = n as usize;
+        out.start(ty);
+        // SAFETY: the plugin set `res` to an array of `res_len` values of the declared type,
+        // valid until its next extract call; we copy everything now.
+        unsafe {
+            match ty {
+                FieldType::String => {
+                    let ptr = request.res.str_;
+                    if ptr.is_null() {
+                        return false;
+                    }
+                    for &s in std::slice::from_raw_parts(ptr, n) {
+                        if s.is_null() {
+                            return false;
+                        }
+                        out.push_bytes(CStr::from_ptr(s).to_bytes());
+                    }
+                }
+                FieldType::Uint64 | FieldType::Reltime | FieldType::Abstime => {
+                    let ptr = request.res.u64_;
+                    if ptr.is_null() {
+                        return false;
+                    }
+                    for i in 0..n {
+                        out.push_number(std::ptr::read_unaligned(ptr.add(i)));
+                    }
+                }
+                FieldType::Bool => {
+                    let ptr = request.res.boolean;
+                    if ptr.is_null() {
+                        return false;
+                    }
+                    for i in 0..n {
+                        out.push_number((std::ptr::read_unaligned(ptr.add(i)) != 0) as u64);
+                    }
+                }
+                FieldType::Ipaddr | FieldType::Ipnet => {
+                    let ptr = request.res.buf;
+                    if ptr.is_null() {
+                        return false;
+                    }
+                    for i in 0..n {
+                        let buf = std::ptr::read_unaligned(ptr.add(i));
+                        if !(buf.len == 4 || buf.len == 16) || buf.ptr.is_null() {
+                            return false;
+                        }
+                        out.push_bytes(std::slice::from_raw_parts(buf.ptr as *const u8, buf.len as usize));
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Calls `parse_event` once for an event; returns whether the plugin reported success.
+    /// Failures are counted, not reported (libsinsp ignores them).
+    pub fn parse(&self, event: &[u8], evtnum: u64, source: &CStr) -> bool {
+        let (Some(state), Some(owner), Some(parse)) =
+            (self.state.as_ref(), self.owner.as_ref(), self.lib.symbols.parse_event)
+        else {
+            return false;
+        };
+        if event.len() < ffi::EVENT_HEADER_LEN {
+            return false;
+        }
+        let input = ffi::ss_plugin_event_parse_input {
+            owner: owner.as_ffi(),
+            get_owner_last_error: Some(owner::get_owner_last_error),
+            table_reader: vtable::READER,
+            table_writer: vtable::WRITER,
+            table_reader_ext: vtable::reader_ext_ptr(),
+            table_writer_ext: vtable::writer_ext_ptr(),
+        };
+        let evt_input = ffi::ss_plugin_event_input {
+            evt: event.as_ptr() as *const ffi::ss_plugin_event,
+            evtnum,
+            evtsrc: source.as_ptr(),
+        };
+        // SAFETY: all inputs live until after the call.
+        let rc = unsafe { parse(state.0, &evt_input, &input) };
+        owner.collect_garbage();
+        let mut c = self.counters.get();
+        c.parse_calls += 1;
+        if rc != SS_PLUGIN_SUCCESS {
+            c.parse_failures += 1;
+        }
+        self.counters.set(c);
+        rc == SS_PLUGIN_SUCCESS
+    }
+
+    /// Text of one of this plugin's own events (`evt.plugininfo`), with Falco's fallback
+    /// `datalen=N data=…` when the plugin has no `event_to_string` or returns nothing.
+    pub fn event_to_string(&self, event: &[u8], evtnum: u64, source: &CStr) -> String {
+        if let (Some(state), Some(to_string)) = (self.state.as_ref(), self.lib.symbols.event_to_string) {
+            if event.len() >= ffi::EVENT_HEADER_LEN {
+                let input = ffi::ss_plugin_event_input {
+                    evt: event.as_ptr() as *const ffi::ss_plugin_event,
+                    evtnum,
+                    evtsrc: source.as_ptr(),
+                };
+                // SAFETY: input valid for the call; result copied at once.
+                let text = unsafe { copy_c_string(to_string(state.0, &input)) };
+                if let Some(text) = text.filter(|t| !t.is_empty()) {
+                    return text;
+                }
+            }
+        }
+        let data = event.get(ffi::PLUGIN_EVENT_PAYLOAD_OFFSET..).unwrap_or_default();
+        let shown = &data[..data.len().min(EVENT_STRING_FALLBACK_BYTES)];
+        let printable = shown.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+        if printable {
+            format!("datalen={} data={}", data.len(), String::from_utf8_lossy(shown))
+        } else {
+            format!("datalen={} data=<binary>", data.len())
+        }
+    }
+
+    /// `plugin_list_open_params` (empty if the plugin does not export it).
+    pub fn list_open_params(&self) -> Result<Vec<super::info::OpenParam>, PluginError> {
+        let state = self.state_ptr("list_open_params")?;
+        let Some(list) = self.lib.symbols.list_open_params else {
+            return Ok(Vec::new());
+        };
+        let mut rc = ffi::SS_PLUGIN_FAILURE;
+        // SAFETY: valid state and out-pointer; result copied at once.
+        let text = unsafe { copy_c_string(list(state, &mut rc)) };
+        let fail = |reason: String| PluginError::CallFailed {
+            plugin: self.info.name.clone(),
+            call: "list_open_params",
+            reason,
+        };
+        if rc != SS_PLUGIN_SUCCESS {
+            return Err(fail(self.last_error(state)));
+        }
+        super::info::parse_open_params(&text.unwrap_or_default()).map_err(fail)
+    }
+
+    /// `plugin_set_config` (3.4), validated against the init schema like init.
+    pub fn set_config(&self, config: &str) -> Result<(), PluginError> {
+        let state = self.state_ptr("set_config")?;
+        let Some(set) = self.lib.symbols.set_config else {
+            return Err(PluginError::Unsupported {
+                plugin: self.info.name.clone(),
+                call: "set_config",
+                capability: "set_config",
+            });
+        };
+        let config = self.checked_config(config)?;
+        let c = CString::new(config).map_err(|_| PluginError::InitConfig {
+            plugin: self.info.name.clone(),
+            detail: "config contains a NUL byte".into(),
+        })?;
+        let input = ffi::ss_plugin_set_config_input { config: c.as_ptr() };
+        // SAFETY: valid state and input for the call.
+        let rc = unsafe { set(state, &input) };
+        if rc != SS_PLUGIN_SUCCESS {
+            return Err(PluginError::CallFailed {
+                plugin: self.info.name.clone(),
+                call: "set_config",
+                reason: self.last_error(state),
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts async event delivery into `queue` for a capture whose source has
+    /// `source_plugin_id` (0 = syscall).
+    pub fn start_async_events(&mut self, queue: Arc<AsyncQueue>, source_plugin_id: u32) -> Result<(), PluginError> {
+        let state = self.state_ptr("set_async_event_handler")?;
+        let Some(set) = self
+            .lib
+            .symbols
+            .set_async_event_handler
+            .filter(|_| self.info.capabilities.async_events)
+        else {
+            return Err(PluginError::Unsupported {
+                plugin: self.info.name.clone(),
+                call: "set_async_event_handler",
+                capability: "async events",
+            });
+        };
+        if self.async_active {
+            self.stop_async_events()?;
+        }
+        let owner = self.owner.as_ref().ok_or_else(|| PluginError::NotInitialized {
+            plugin: self.info.name.clone(),
+            call: "set_async_event_handler",
+        })?;
+        *owner.async_sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(AsyncSink {
+            queue,
+            names: self.info.async_event_names.clone(),
+            source_plugin_id,
+            source_is_plugin: source_plugin_id != 0,
+        });
+        // SAFETY: valid state and owner; the handler stays valid for the process.
+        let rc = unsafe { set(state, owner.as_ffi(), Some(async_handler)) };
+        if rc != SS_PLUGIN_SUCCESS {
+            *owner.async_sink.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            return Err(PluginError::CallFailed {
+                plugin: self.info.name.clone(),
+                call: "set_async_event_handler",
+                reason: self.last_error(state),
+            });
+        }
+        self.async_active = true;
+        Ok(())
+    }
+
+    /// Resets the async handler (the plugin stops and joins its producers before returning).
+    pub fn stop_async_events(&mut self) -> Result<(), PluginError> {
+        if !self.async_active {
+            return Ok(());
+        }
+        self.async_active = false;
+        let state = self.state_ptr("set_async_event_handler")?;
+        let (Some(set), Some(owner)) = (self.lib.symbols.set_async_event_handler, self.owner.as_ref()) else {
+            return Ok(());
+        };
+        // SAFETY: valid state and owner; NULL handler resets.
+        let rc = unsafe { set(state, owner.as_ffi(), None) };
+        *owner.async_sink.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if rc != SS_PLUGIN_SUCCESS {
+            return Err(PluginError::CallFailed {
+                plugin: self.info.name.clone(),
+                call: "set_async_event_handler",
+                reason: self.last_error(state),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        if self.async_active {
+            if let Err(e) = self.stop_async_events() {
+                tracing::warn!(target: "saker::plugins", "{e}");
+            }
+        }
+        if let (Some(state), Some(destroy)) = (self.state.take(), self.lib.symbols.destroy) {
+            // SAFETY: the state came from init and is destroyed exactly once, after which the
+            // owner (still alive here) is dropped.
+            unsafe { destroy(state.0) };
+        }
+        self.owner = None;
+    }
+}
