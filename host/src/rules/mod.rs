@@ -1,3 +1,5 @@
 //! Falco's rules language: loading, condition parsing, compilation, evaluation, formatting.
 
 pub mod ast;
+pub mod escape;
+pub mod parse;
