@@ -137,10 +137,26 @@ pub enum FieldExpr {
     Transform {
         name: TransformerName,
         args: Vec<FieldExpr>,
+        /// `getopt(proc.args, "nt:")["t"]`: the argument written after the closing parenthesis.
+        arg: Option<String>,
         pos: Pos,
     },
-    /// A quoted literal allowed only inside transformer argument lists.
+    /// A quoted string or a number allowed only as a transformer argument
+    /// (`join("-", …)`, `concat(proc.name, "x")`).
     Literal(String, Pos),
+    /// A parenthesized transformer argument list: the `(fd.name, "lit")` of
+    /// `join("-", (fd.name, "lit"))`.
+    List(Vec<FieldExpr>, Pos),
+}
+
+impl FieldExpr {
+    /// Position of the node's first token.
+    pub fn pos(&self) -> Pos {
+        match self {
+            FieldExpr::Field { pos, .. } | FieldExpr::Transform { pos, .. } => *pos,
+            FieldExpr::Literal(_, pos) | FieldExpr::List(_, pos) => *pos,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,11 +174,14 @@ pub enum TransformerName {
 /// The right-hand side of a binary check.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueExpr {
-    /// A bare or quoted string, already unescaped.
+    /// A bare or quoted string, already unescaped (bytes that are not UTF-8, from `\xHH`
+    /// escapes, are carried as described in `rules::escape::bytes_to_value_string`).
+    /// After `in`/`intersects`/`pmatch` or an op modifier, a bare identifier names a list.
     Value(String, Pos),
     /// `(a, b, c)`: elements are values; a bare element may name a list until expansion.
     List(Vec<ListItem>, Pos),
-    /// `val(field)`: compare with another field of the same event.
+    /// `val(field)` (a `FieldExpr::Field`) or a transformer written on the right-hand side
+    /// (`b64(field)`, a `FieldExpr::Transform`): compare with another field of the same event.
     FieldRef(FieldExpr, Pos),
 }
 

@@ -110,8 +110,28 @@ impl Definitions {
     }
 
     fn expand_lists(&mut self, b: &BinaryCheck) -> BinaryCheck {
-        let ValueExpr::List(items, lp) = &b.value else {
-            return b.clone();
+        let (items, lp) = match &b.value {
+            ValueExpr::List(items, lp) => (items, lp),
+            // `x in name` (no parentheses): a bare identifier after a list operator.
+            ValueExpr::Value(name, p) if b.op.takes_list() || b.modifier.is_some() => {
+                let Some((values, slot)) = self.lists.get(name) else {
+                    return b.clone();
+                };
+                self.list_used[*slot] = true;
+                let items = values
+                    .iter()
+                    .map(|v| ListItem {
+                        value: unquote(v),
+                        quoted: true,
+                        pos: *p,
+                    })
+                    .collect();
+                return BinaryCheck {
+                    value: ValueExpr::List(items, *p),
+                    ..b.clone()
+                };
+            }
+            _ => return b.clone(),
         };
         let mut out: Vec<ListItem> = Vec::with_capacity(items.len());
         for item in items {

@@ -5,3 +5,5 @@ pub mod exceptions;
 pub mod expand;
 pub mod load;
 pub mod results;
+pub mod escape;
+pub mod parse;
