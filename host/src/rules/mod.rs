@@ -1,9 +1,13 @@
 //! Falco's rules language: loading, condition parsing, compilation, evaluation, formatting.
 
 pub mod ast;
+pub mod describe;
+pub mod escape;
 pub mod exceptions;
 pub mod expand;
 pub mod load;
-pub mod results;
-pub mod escape;
+pub mod output;
 pub mod parse;
+pub mod results;
+pub mod select;
+pub mod stats;

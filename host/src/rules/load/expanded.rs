@@ -9,9 +9,7 @@ use crate::rules::exceptions::apply_exceptions;
 use crate::rules::expand::{resolve_lists, Definitions, MacroEntry};
 use crate::rules::load::items::{Collection, RuleDef, Text};
 use crate::rules::parse::{parse_condition, ParseError};
-use crate::rules::results::{
-    Code, Context, ErrorCode, ItemType, LoadMessage, SourcePosition, WarningCode,
-};
+use crate::rules::results::{Code, Context, ErrorCode, ItemType, LoadMessage, SourcePosition, WarningCode};
 
 /// A rule whose condition is ready for the compiler.
 #[derive(Debug, Clone)]
@@ -50,15 +48,12 @@ fn parse_error_position(text: &Text, err: &ParseError) -> SourcePosition {
     }
 }
 
-fn condition_error(
-    item_ctx: &Context,
-    cond_type: ItemType,
-    text: &Text,
-    err: &ParseError,
-) -> LoadMessage {
-    let ctx = item_ctx
-        .child(cond_type, "", text.position.clone())
-        .child(ItemType::ConditionExpression, "", parse_error_position(text, err));
+fn condition_error(item_ctx: &Context, cond_type: ItemType, text: &Text, err: &ParseError) -> LoadMessage {
+    let ctx = item_ctx.child(cond_type, "", text.position.clone()).child(
+        ItemType::ConditionExpression,
+        "",
+        parse_error_position(text, err),
+    );
     let snippet = item_ctx.snippet.clone();
     message(
         Code::Error(ErrorCode::CompileCondition),

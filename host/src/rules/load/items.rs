@@ -69,7 +69,7 @@ impl Priority {
             Priority::Error => "ERROR",
             Priority::Warning => "WARNING",
             Priority::Notice => "NOTICE",
-            Priority::Informational => "INFORMATIONAL",
+            Priority::Informational => "INFO",
             Priority::Debug => "DEBUG",
         }
     }
