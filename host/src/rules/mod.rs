@@ -3,6 +3,8 @@
 pub mod ast;
 pub mod describe;
 pub mod escape;
+pub mod event_types;
+pub mod evttype_set;
 pub mod exceptions;
 pub mod expand;
 pub mod load;
