@@ -1,5 +1,15 @@
 //! Falco's rules language: loading, condition parsing, compilation, evaluation, formatting.
 
 pub mod ast;
+pub mod describe;
 pub mod escape;
+pub mod event_types;
+pub mod evttype_set;
+pub mod exceptions;
+pub mod expand;
+pub mod load;
+pub mod output;
 pub mod parse;
+pub mod results;
+pub mod select;
+pub mod stats;

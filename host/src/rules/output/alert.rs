@@ -1,0 +1,223 @@
+//! Alerts as Falco prints them: a text line `<time>: <Priority> <output>` or one JSON object
+//! with keys in alphabetical order (Falco 0.44's `json_include_*` switches).
+
+use serde_json::{Map, Value};
+
+use crate::rules::load::items::Priority;
+
+const NANOS_PER_SEC: u64 = 1_000_000_000;
+const SECS_PER_DAY: i64 = 86_400;
+
+/// The output switches of `falco.yaml` that shape alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertOptions {
+    pub time_format_iso_8601: bool,
+    pub json_include_output_property: bool,
+    pub json_include_tags_property: bool,
+    pub json_include_output_fields_property: bool,
+    pub json_include_message_property: bool,
+    /// `hostname` of JSON alerts (`FALCO_HOSTNAME` or the host's name).
+    pub hostname: String,
+}
+
+impl Default for AlertOptions {
+    /// Falco's defaults.
+    fn default() -> Self {
+        AlertOptions {
+            time_format_iso_8601: false,
+            json_include_output_property: true,
+            json_include_tags_property: true,
+            json_include_output_fields_property: true,
+            json_include_message_property: false,
+            hostname: String::new(),
+        }
+    }
+}
+
+/// One rule match, rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Event time, nanoseconds since the epoch.
+    pub time_ns: u64,
+    pub priority: Priority,
+    pub rule: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    /// The rule's output with fields substituted (no time or priority).
+    pub message: String,
+    /// Each output field (as written in the format) and its value.
+    pub output_fields: Map<String, Value>,
+}
+
+impl Alert {
+    /// `<time>: <Priority> <message>`.
+    pub fn to_text(&self, opts: &AlertOptions) -> String {
+        let time = if opts.time_format_iso_8601 {
+            iso8601_offset(self.time_ns)
+        } else {
+            local_clock(self.time_ns)
+        };
+        format!("{time}: {} {}", self.priority.as_str(), self.message)
+    }
+
+    /// The JSON object as one line; keys sorted as Falco prints them.
+    pub fn to_json(&self, opts: &AlertOptions) -> String {
+        let mut m = Map::new();
+        m.insert("hostname".into(), Value::from(opts.hostname.clone()));
+        if opts.json_include_output_property {
+            m.insert("output".into(), Value::from(self.to_text(opts)));
+        }
+        if opts.json_include_message_property {
+            m.insert("message".into(), Value::from(self.message.clone()));
+        }
+        if opts.json_include_output_fields_property {
+            m.insert("output_fields".into(), Value::Object(self.output_fields.clone()));
+        }
+        m.insert("priority".into(), Value::from(self.priority.as_str()));
+        m.insert("rule".into(), Value::from(self.rule.clone()));
+        m.insert("source".into(), Value::from(self.source.clone()));
+        if opts.json_include_tags_property {
+            let mut tags = self.tags.clone();
+            tags.sort();
+            m.insert("tags".into(), Value::from(tags));
+        }
+        m.insert("time".into(), Value::from(iso8601_utc_z(self.time_ns)));
+        // serde_json's default map is ordered by key, which is Falco's order.
+        Value::Object(m).to_string()
+    }
+}
+
+/// Civil date from days since 1970-01-01 (proleptic Gregorian).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    nanos: u64,
+}
+
+fn civil(time_ns: u64, offset_secs: i64) -> Civil {
+    let secs = (time_ns / NANOS_PER_SEC) as i64 + offset_secs;
+    let nanos = time_ns % NANOS_PER_SEC;
+    let days = secs.div_euclid(SECS_PER_DAY);
+    let sod = secs.rem_euclid(SECS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    Civil {
+        year,
+        month,
+        day,
+        hour: sod / 3600,
+        minute: (sod % 3600) / 60,
+        second: sod % 60,
+        nanos,
+    }
+}
+
+/// `2016-08-04T16:17:57.882054739+0000` (text alerts with `time_format_iso_8601`; Falco
+/// always prints UTC there).
+pub fn iso8601_offset(time_ns: u64) -> String {
+    let c = civil(time_ns, 0);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}+0000",
+        c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
+    )
+}
+
+/// `2016-08-04T16:17:57.881785348Z` (the JSON `time` key).
+pub fn iso8601_utc_z(time_ns: u64) -> String {
+    let c = civil(time_ns, 0);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
+    )
+}
+
+/// `16:17:57.882054739` in local time (text alerts by default).
+pub fn local_clock(time_ns: u64) -> String {
+    let c = civil(time_ns, local_offset_secs((time_ns / NANOS_PER_SEC) as i64));
+    format!("{:02}:{:02}:{:02}.{:09}", c.hour, c.minute, c.second, c.nanos)
+}
+
+/// The local time zone's offset from UTC at `epoch_secs`, from the C library (which reads
+/// `TZ` and `/etc/localtime` as Falco's `localtime_r` does).
+fn local_offset_secs(epoch_secs: i64) -> i64 {
+    let t: libc::time_t = epoch_secs as libc::time_t;
+    // SAFETY: `tm` is plain data that localtime_r fully initialises on success; both pointers
+    // are valid for the duration of the call.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: see above; localtime_r is the thread-safe variant.
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        tm.tm_gmtoff
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert() -> Alert {
+        let mut fields = Map::new();
+        fields.insert("evt.time.iso8601".into(), Value::from(1_470_327_477_881_785_348u64));
+        fields.insert("proc.cmdline".into(), Value::from("cat /dev/null"));
+        Alert {
+            time_ns: 1_470_327_477_881_785_348,
+            priority: Priority::Warning,
+            rule: "open_from_cat".into(),
+            source: "syscall".into(),
+            tags: vec!["filesystem".into(), "process".into(), "testing".into()],
+            message: "An open was seen (command=cat /dev/null)".into(),
+            output_fields: fields,
+        }
+    }
+
+    #[test]
+    fn json_matches_falco_bytes() {
+        let opts = AlertOptions {
+            time_format_iso_8601: true,
+            hostname: "test-falco-hostname".into(),
+            ..AlertOptions::default()
+        };
+        let expected = r#"{"hostname":"test-falco-hostname","output":"2016-08-04T16:17:57.881785348+0000: Warning An open was seen (command=cat /dev/null)","output_fields":{"evt.time.iso8601":1470327477881785348,"proc.cmdline":"cat /dev/null"},"priority":"Warning","rule":"open_from_cat","source":"syscall","tags":["filesystem","process","testing"],"time":"2016-08-04T16:17:57.881785348Z"}"#;
+        assert_eq!(alert().to_json(&opts), expected);
+    }
+
+    #[test]
+    fn text_line_and_switches() {
+        let mut opts = AlertOptions {
+            time_format_iso_8601: true,
+            ..AlertOptions::default()
+        };
+        assert_eq!(
+            alert().to_text(&opts),
+            "2016-08-04T16:17:57.881785348+0000: Warning An open was seen (command=cat /dev/null)"
+        );
+        opts.json_include_output_property = false;
+        opts.json_include_tags_property = false;
+        opts.json_include_message_property = true;
+        let v: Value = serde_json::from_str(&alert().to_json(&opts)).unwrap();
+        assert!(v.get("output").is_none() && v.get("tags").is_none());
+        assert_eq!(v["message"], "An open was seen (command=cat /dev/null)");
+        let clock = local_clock(1_470_327_477_881_785_348);
+        assert!(clock.ends_with(":57.881785348"), "{clock}");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,5 @@
+//! Rule outputs: format strings compiled once (`format`), alerts rendered as text or JSON
+//! (`alert`).
+
+pub mod alert;
+pub mod format;

@@ -1,0 +1,440 @@
+//! The result of loading rules files, in Falco's model: per file a list of errors and warnings,
+//! each with a code, a location chain (outer item to inner item) and a snippet of the source.
+//!
+//! Rendered as the `-V` JSON (`falco_load_results`, Falco 0.35+ shape with the codes the
+//! conformance suite expects) or as readable text.
+
+use std::fmt;
+
+use serde_json::{json, Map, Value};
+
+/// Lines of source shown around a location in a snippet.
+pub const SNIPPET_MAX_LINES: usize = 1;
+/// Longest snippet line kept (long lines are cut, marked with `...`).
+pub const SNIPPET_MAX_LINE_CHARS: usize = 160;
+
+/// Error codes, with Falco's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    FileRead,
+    YamlParse,
+    YamlValidate,
+    CompileCondition,
+    CompileOutput,
+    Validate,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::FileRead => "LOAD_ERR_FILE_READ",
+            ErrorCode::YamlParse => "LOAD_ERR_YAML_PARSE",
+            ErrorCode::YamlValidate => "LOAD_ERR_YAML_VALIDATE",
+            ErrorCode::CompileCondition => "LOAD_ERR_COMPILE_CONDITION",
+            ErrorCode::CompileOutput => "LOAD_ERR_COMPILE_OUTPUT",
+            ErrorCode::Validate => "LOAD_ERR_VALIDATE",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::FileRead => "Error reading file",
+            ErrorCode::YamlParse => "Invalid yaml",
+            ErrorCode::YamlValidate => "Error validating internal structure of YAML file",
+            ErrorCode::CompileCondition => "Error compiling condition",
+            ErrorCode::CompileOutput => "Error compiling output",
+            ErrorCode::Validate => "Error validating rule/macro/list/exception objects",
+        }
+    }
+}
+
+/// Warning codes, with the spelling the conformance suite expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WarningCode {
+    UnknownSource,
+    UnsafeNaCheck,
+    NoEvttype,
+    UnknownField,
+    UnusedMacro,
+    UnusedList,
+    UnknownItem,
+    DeprecatedItem,
+}
+
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::UnknownSource => "LOAD_UNKNOWN_SOURCE",
+            WarningCode::UnsafeNaCheck => "LOAD_UNSAFE_NA_CHECK",
+            WarningCode::NoEvttype => "LOAD_NO_EVTTYPE",
+            WarningCode::UnknownField => "LOAD_UNKNOWN_FIELD",
+            WarningCode::UnusedMacro => "LOAD_UNUSED_MACRO",
+            WarningCode::UnusedList => "LOAD_UNUSED_LIST",
+            WarningCode::UnknownItem => "LOAD_UNKNOWN_ITEM",
+            WarningCode::DeprecatedItem => "LOAD_DEPRECATED_ITEM",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            WarningCode::UnknownSource => "A rule has an unknown event source",
+            WarningCode::UnsafeNaCheck => "Comparing a field value with <NA> is unsafe",
+            WarningCode::NoEvttype => "A rule does not restrict its event types",
+            WarningCode::UnknownField => "A rule refers to an unknown field",
+            WarningCode::UnusedMacro => "A macro is defined but never used",
+            WarningCode::UnusedList => "A list is defined but never used",
+            WarningCode::UnknownItem => "An unknown top-level object is in the rules content",
+            WarningCode::DeprecatedItem => "A deprecated item is used",
+        }
+    }
+}
+
+/// The kind of item a location points at (Falco's `item_type` strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemType {
+    ValueFor,
+    Exceptions,
+    Exception,
+    ExceptionValues,
+    ExceptionValue,
+    RulesContent,
+    RulesContentItem,
+    RequiredEngineVersion,
+    RequiredPluginVersions,
+    RequiredPluginVersionsEntry,
+    RequiredPluginVersionsAlternative,
+    List,
+    ListItem,
+    Macro,
+    MacroCondition,
+    Rule,
+    RuleCondition,
+    ConditionExpression,
+    RuleOutput,
+    RuleOutputExpression,
+    RulePriority,
+    Overrides,
+    Override,
+}
+
+impl ItemType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemType::ValueFor => "value for",
+            ItemType::Exceptions => "exceptions",
+            ItemType::Exception => "exception",
+            ItemType::ExceptionValues => "exception values",
+            ItemType::ExceptionValue => "exception value",
+            ItemType::RulesContent => "rules content",
+            ItemType::RulesContentItem => "rules content item",
+            ItemType::RequiredEngineVersion => "required_engine_version",
+            ItemType::RequiredPluginVersions => "required plugin versions",
+            ItemType::RequiredPluginVersionsEntry => "required plugin versions entry",
+            ItemType::RequiredPluginVersionsAlternative => "required plugin versions alternative",
+            ItemType::List => "list",
+            ItemType::ListItem => "list item",
+            ItemType::Macro => "macro",
+            ItemType::MacroCondition => "macro condition",
+            ItemType::Rule => "rule",
+            ItemType::RuleCondition => "rule condition",
+            ItemType::ConditionExpression => "condition expression",
+            ItemType::RuleOutput => "rule output",
+            ItemType::RuleOutputExpression => "rule output expression",
+            ItemType::RulePriority => "rule priority",
+            ItemType::Overrides => "overrides",
+            ItemType::Override => "override",
+        }
+    }
+}
+
+/// A position in a rules file (1-based line and column, 0-based character offset).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourcePosition {
+    pub name: String,
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+}
+
+/// One element of a location chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub item_type: ItemType,
+    pub item_name: String,
+    pub position: SourcePosition,
+}
+
+/// Where a message applies: outer item first, plus a snippet of the source at the innermost
+/// location.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Context {
+    pub locations: Vec<Location>,
+    pub snippet: String,
+}
+
+impl Context {
+    /// The chain extended by one inner location.
+    pub fn child(&self, item_type: ItemType, item_name: &str, position: SourcePosition) -> Context {
+        let mut locations = self.locations.clone();
+        locations.push(Location {
+            item_type,
+            item_name: item_name.to_string(),
+            position,
+        });
+        Context {
+            locations,
+            snippet: String::new(),
+        }
+    }
+
+    /// Fills the snippet from the file text at the innermost location.
+    pub fn with_snippet(mut self, text: &str) -> Context {
+        if let Some(loc) = self.locations.last() {
+            self.snippet = snippet_at(text, loc.position.line);
+        }
+        self
+    }
+}
+
+/// The source line at `line` (1-based) followed by a caret line, Falco-style.
+fn snippet_at(text: &str, line: usize) -> String {
+    let mut out = String::new();
+    for l in text.lines().skip(line.saturating_sub(1)).take(SNIPPET_MAX_LINES) {
+        if l.chars().count() > SNIPPET_MAX_LINE_CHARS {
+            out.extend(l.chars().take(SNIPPET_MAX_LINE_CHARS));
+            out.push_str("...");
+        } else {
+            out.push_str(l);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Error(ErrorCode),
+    Warning(WarningCode),
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Error(c) => c.as_str(),
+            Code::Warning(c) => c.as_str(),
+        }
+    }
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::Error(c) => c.description(),
+            Code::Warning(c) => c.description(),
+        }
+    }
+}
+
+/// One error or warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadMessage {
+    pub code: Code,
+    pub message: String,
+    pub context: Context,
+}
+
+impl LoadMessage {
+    fn to_json(&self) -> Value {
+        let locations: Vec<Value> = self
+            .context
+            .locations
+            .iter()
+            .map(|l| {
+                json!({
+                    "item_type": l.item_type.as_str(),
+                    "item_name": l.item_name,
+                    "position": {
+                        "name": l.position.name,
+                        "line": l.position.line,
+                        "column": l.position.column,
+                        "offset": l.position.offset,
+                    }
+                })
+            })
+            .collect();
+        let mut m = Map::new();
+        m.insert("code".into(), Value::from(self.code.as_str()));
+        m.insert("codedesc".into(), Value::from(self.code.description()));
+        m.insert("message".into(), Value::from(self.message.clone()));
+        m.insert(
+            "context".into(),
+            json!({"locations": locations, "snippet": self.context.snippet}),
+        );
+        Value::Object(m)
+    }
+}
+
+impl fmt::Display for LoadMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, l) in self.context.locations.iter().enumerate() {
+            let lead = if i == 0 { "In" } else { "    in" };
+            let name = if l.item_name.is_empty() {
+                String::new()
+            } else {
+                format!(" '{}'", l.item_name)
+            };
+            writeln!(
+                f,
+                "{lead} {}{name}: ({}:{}:{})",
+                l.item_type.as_str(),
+                l.position.name,
+                l.position.line,
+                l.position.column
+            )?;
+        }
+        writeln!(f, "------")?;
+        f.write_str(&self.context.snippet)?;
+        writeln!(f, "------")?;
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code.as_str(),
+            self.code.description(),
+            self.message
+        )
+    }
+}
+
+/// What loading one rules file (or text) produced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileLoadResult {
+    pub name: String,
+    pub errors: Vec<LoadMessage>,
+    pub warnings: Vec<LoadMessage>,
+}
+
+impl FileLoadResult {
+    pub fn new(name: &str) -> FileLoadResult {
+        FileLoadResult {
+            name: name.to_string(),
+            ..FileLoadResult::default()
+        }
+    }
+
+    pub fn successful(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn error(&mut self, code: ErrorCode, message: impl Into<String>, context: Context) {
+        self.errors.push(LoadMessage {
+            code: Code::Error(code),
+            message: message.into(),
+            context,
+        });
+    }
+
+    pub fn warning(&mut self, code: WarningCode, message: impl Into<String>, context: Context) {
+        self.warnings.push(LoadMessage {
+            code: Code::Warning(code),
+            message: message.into(),
+            context,
+        });
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), Value::from(self.name.clone()));
+        m.insert("successful".into(), Value::from(self.successful()));
+        m.insert(
+            "errors".into(),
+            Value::Array(self.errors.iter().map(LoadMessage::to_json).collect()),
+        );
+        m.insert(
+            "warnings".into(),
+            Value::Array(self.warnings.iter().map(LoadMessage::to_json).collect()),
+        );
+        Value::Object(m)
+    }
+
+    /// Readable rendering: `<name>: Ok` or `<name>: Invalid`, then every error and warning.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let status = match (self.successful(), self.warnings.is_empty()) {
+            (true, true) => "Ok",
+            (true, false) => "Ok, with warnings",
+            (false, _) => "Invalid",
+        };
+        out.push_str(&format!("{}: {status}\n", self.name));
+        if !self.errors.is_empty() {
+            out.push_str(&format!("{} Errors:\n", self.errors.len()));
+            for e in &self.errors {
+                out.push_str(&format!("{e}\n"));
+            }
+        }
+        if !self.warnings.is_empty() {
+            out.push_str(&format!("{} Warnings:\n", self.warnings.len()));
+            for w in &self.warnings {
+                out.push_str(&format!("{w}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// The results of every file, in load order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LoadResults {
+    pub files: Vec<FileLoadResult>,
+}
+
+impl LoadResults {
+    pub fn successful(&self) -> bool {
+        self.files.iter().all(FileLoadResult::successful)
+    }
+
+    pub fn has_warnings(&self) -> bool {
+        self.files.iter().any(|f| !f.warnings.is_empty())
+    }
+
+    /// The `-V` JSON line: `{"falco_load_results":[...]}`.
+    pub fn to_json(&self) -> String {
+        let files: Vec<Value> = self.files.iter().map(FileLoadResult::to_json).collect();
+        let mut m = Map::new();
+        m.insert("falco_load_results".into(), Value::Array(files));
+        Value::Object(m).to_string()
+    }
+
+    pub fn to_text(&self) -> String {
+        self.files.iter().map(FileLoadResult::to_text).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let mut r = FileLoadResult::new("a.yaml");
+        let ctx = Context::default()
+            .child(
+                ItemType::Rule,
+                "r1",
+                SourcePosition {
+                    name: "a.yaml".into(),
+                    line: 2,
+                    column: 3,
+                    offset: 7,
+                },
+            )
+            .with_snippet("x\n- rule: r1\n");
+        r.error(ErrorCode::Validate, "boom", ctx);
+        let all = LoadResults { files: vec![r] };
+        let v: Value = serde_json::from_str(&all.to_json()).unwrap();
+        let f = &v["falco_load_results"][0];
+        assert_eq!(f["successful"], false);
+        let e = &f["errors"][0];
+        assert_eq!(e["code"], "LOAD_ERR_VALIDATE");
+        assert_eq!(e["context"]["locations"][0]["item_type"], "rule");
+        assert_eq!(e["context"]["locations"][0]["position"]["line"], 2);
+        assert_eq!(e["context"]["snippet"], "- rule: r1\n");
+        assert!(all.to_text().contains("In rule 'r1': (a.yaml:2:3)"));
+    }
+}
