@@ -2,5 +2,7 @@
 //! event loop and outputs.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod cli;
+pub mod config;
 pub mod rules;
 pub mod yaml;
