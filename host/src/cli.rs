@@ -183,7 +183,8 @@ pub struct InspectArgs {
 impl Cli {
     /// Checks the combinations Falco rejects, with Falco's messages.
     pub fn validate(&self) -> Result<(), CliError> {
-        if (!self.disabled_rule_substrings.is_empty() || !self.disabled_tags.is_empty()) && !self.enabled_tags.is_empty()
+        if (!self.disabled_rule_substrings.is_empty() || !self.disabled_tags.is_empty())
+            && !self.enabled_tags.is_empty()
         {
             return Err(CliError::DisabledAndEnabledRules);
         }
@@ -245,10 +246,33 @@ mod tests {
     #[test]
     fn the_conformance_command_line_parses() {
         let cli = parse(&[
-            "-V", "rules/a.yaml", "-r", "rules/a.yaml", "-r", "rules/b.yaml", "-D", "rule x", "-c", "../falco.yaml",
-            "-e", "trace_files/cat_write.scap", "-o", "json_output=True", "-o", "priority=debug", "-v",
-            "--enable-source=k8s_audit", "--enable-source", "syscall", "-o", "plugins[0].open_params=x.json",
-            "-T", "tag", "-M", "5", "-A",
+            "-V",
+            "rules/a.yaml",
+            "-r",
+            "rules/a.yaml",
+            "-r",
+            "rules/b.yaml",
+            "-D",
+            "rule x",
+            "-c",
+            "../falco.yaml",
+            "-e",
+            "trace_files/cat_write.scap",
+            "-o",
+            "json_output=True",
+            "-o",
+            "priority=debug",
+            "-v",
+            "--enable-source=k8s_audit",
+            "--enable-source",
+            "syscall",
+            "-o",
+            "plugins[0].open_params=x.json",
+            "-T",
+            "tag",
+            "-M",
+            "5",
+            "-A",
         ]);
         assert_eq!(cli.validate, vec![PathBuf::from("rules/a.yaml")]);
         assert_eq!(cli.rules_files.len(), 2);
@@ -281,8 +305,14 @@ mod tests {
     #[test]
     fn falco_rejections_keep_falco_texts() {
         let err = parse(&["-D", "x", "-t", "y"]).validate().unwrap_err();
-        assert_eq!(err.to_string(), "You can not specify both disabled (-D/-T) and enabled (-t) rules");
-        assert_eq!(parse(&["-T", "x", "-t", "y"]).validate(), Err(CliError::DisabledAndEnabledRules));
+        assert_eq!(
+            err.to_string(),
+            "You can not specify both disabled (-D/-T) and enabled (-t) rules"
+        );
+        assert_eq!(
+            parse(&["-T", "x", "-t", "y"]).validate(),
+            Err(CliError::DisabledAndEnabledRules)
+        );
         assert_eq!(
             parse(&["--enable-source=a", "--disable-source=b"]).validate(),
             Err(CliError::MixedSourceSelection)

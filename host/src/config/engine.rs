@@ -90,10 +90,13 @@ const DEFAULT_THREAD_TIMEOUT_S: u64 = 300;
 impl Engine {
     pub(super) fn read(r: &Reader<'_>) -> Result<Engine, ConfigError> {
         let kind_text = r.string("engine.kind", "kmod")?;
-        let kind = EngineKind::parse(&kind_text).ok_or_else(|| r.invalid(
+        let kind =
+            EngineKind::parse(&kind_text).ok_or_else(|| {
+                r.invalid(
             "engine.kind",
             format!("'{kind_text}' is not a valid kind; use one of kmod, ebpf, modern_ebpf, replay, gvisor, nodriver"),
-        ))?;
+        )
+            })?;
         let capture_file = r.opt_string("engine.replay.capture_file")?.filter(|f| !f.is_empty());
         if kind == EngineKind::Replay && capture_file.is_none() {
             return Err(r.invalid(
@@ -163,7 +166,10 @@ impl SyscallEventDrops {
 
 /// `syscall_event_timeouts.max_consecutives`, which must be > 0.
 pub(super) fn read_max_consecutive_timeouts(r: &Reader<'_>) -> Result<u64, ConfigError> {
-    let n = r.u64("syscall_event_timeouts.max_consecutives", DEFAULT_MAX_CONSECUTIVE_TIMEOUTS)?;
+    let n = r.u64(
+        "syscall_event_timeouts.max_consecutives",
+        DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+    )?;
     if n == 0 {
         return Err(r.invalid(
             "syscall_event_timeouts.max_consecutives",

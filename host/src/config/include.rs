@@ -132,7 +132,10 @@ pub fn merge_drop_ins(
         if main_path.is_some_and(|main| same_file(main, &entry.path)) {
             return Err(ConfigError::Include {
                 origin: origin.clone(),
-                message: format!("{} is the main config file; it cannot include itself", entry.path.display()),
+                message: format!(
+                    "{} is the main config file; it cannot include itself",
+                    entry.path.display()
+                ),
             });
         }
         let files = if entry.path.is_file() {
@@ -187,7 +190,9 @@ fn merge(root: &mut Item, drop_in: Item, strategy: MergeStrategy) -> Result<(), 
         match (strategy, existing) {
             (MergeStrategy::AddOnly, Some(_)) => {}
             (MergeStrategy::Append, Some(current)) if matches!(value.value, Tree::Seq(_)) => {
-                let Tree::Seq(new_items) = value.value else { unreachable!("checked above") };
+                let Tree::Seq(new_items) = value.value else {
+                    unreachable!("checked above")
+                };
                 match &mut current.value {
                     Tree::Seq(items) => items.extend(new_items),
                     _ => {

@@ -9,12 +9,12 @@ mod engine;
 mod env;
 mod include;
 mod ops;
+mod outputs;
 pub mod overrides;
 mod plugins;
 mod read;
 pub mod schema;
 pub mod tree;
-mod outputs;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,7 +55,11 @@ pub enum ConfigError {
         found: String,
     },
     #[error("{origin}: key '{key}': {message}")]
-    Invalid { origin: Origin, key: String, message: String },
+    Invalid {
+        origin: Origin,
+        key: String,
+        message: String,
+    },
     #[error("error parsing config option \"{option}\": {message}")]
     Override { option: String, message: String },
     #[error("{origin}: config_files: {message}")]
@@ -65,25 +69,45 @@ pub enum ConfigError {
 /// Something in the configuration that Saker ignores but the user should know about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigWarning {
-    UnknownKey { origin: Origin, key: String },
-    MissingInclude { origin: Origin, path: PathBuf },
-    DeprecatedKey { origin: Origin, key: String, replacement: String },
+    UnknownKey {
+        origin: Origin,
+        key: String,
+    },
+    MissingInclude {
+        origin: Origin,
+        path: PathBuf,
+    },
+    DeprecatedKey {
+        origin: Origin,
+        key: String,
+        replacement: String,
+    },
 }
 
 impl std::fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConfigWarning::UnknownKey { origin, key } => {
-                write!(f, "{origin}: unknown configuration key '{key}' (ignored; check its spelling)")
+                write!(
+                    f,
+                    "{origin}: unknown configuration key '{key}' (ignored; check its spelling)"
+                )
             }
             ConfigWarning::MissingInclude { origin, path } => {
-                write!(f, "{origin}: config_files entry {} does not exist (skipped)", path.display())
+                write!(
+                    f,
+                    "{origin}: config_files entry {} does not exist (skipped)",
+                    path.display()
+                )
             }
             ConfigWarning::DeprecatedKey {
                 origin,
                 key,
                 replacement,
-            } => write!(f, "{origin}: configuration key '{key}' is deprecated; use '{replacement}'"),
+            } => write!(
+                f,
+                "{origin}: configuration key '{key}' is deprecated; use '{replacement}'"
+            ),
         }
     }
 }
@@ -142,7 +166,10 @@ impl Config {
         overrides: &[String],
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(Config, Vec<ConfigWarning>), ConfigError> {
-        let parsed: Vec<overrides::Override> = overrides.iter().map(|o| overrides::parse(o)).collect::<Result<_, _>>()?;
+        let parsed: Vec<overrides::Override> = overrides
+            .iter()
+            .map(|o| overrides::parse(o))
+            .collect::<Result<_, _>>()?;
         let mut warnings = Vec::new();
         let mut loaded_files = Vec::new();
         let mut root = match path {
@@ -202,10 +229,18 @@ impl Config {
             let before = rules.len();
             for (action, enable) in [("enable", true), ("disable", false)] {
                 if let Some(rule) = er.opt_string(&format!("{action}.rule"))? {
-                    rules.push(if enable { RuleSelection::EnableRule(rule) } else { RuleSelection::DisableRule(rule) });
+                    rules.push(if enable {
+                        RuleSelection::EnableRule(rule)
+                    } else {
+                        RuleSelection::DisableRule(rule)
+                    });
                 }
                 if let Some(tag) = er.opt_string(&format!("{action}.tag"))? {
-                    rules.push(if enable { RuleSelection::EnableTag(tag) } else { RuleSelection::DisableTag(tag) });
+                    rules.push(if enable {
+                        RuleSelection::EnableTag(tag)
+                    } else {
+                        RuleSelection::DisableTag(tag)
+                    });
                 }
             }
             if rules.len() == before {

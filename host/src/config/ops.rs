@@ -116,9 +116,8 @@ impl Logging {
 impl Webserver {
     pub(super) fn read(r: &Reader<'_>) -> Result<Webserver, ConfigError> {
         let port = r.u64("webserver.listen_port", 8765)?;
-        let listen_port = u16::try_from(port).map_err(|_| {
-            r.invalid("webserver.listen_port", format!("port {port} is out of range 0-65535"))
-        })?;
+        let listen_port = u16::try_from(port)
+            .map_err(|_| r.invalid("webserver.listen_port", format!("port {port} is out of range 0-65535")))?;
         Ok(Webserver {
             enabled: r.bool("webserver.enabled", false)?,
             threadiness: r.u64("webserver.threadiness", 0)?,

@@ -130,7 +130,9 @@ pub fn parse_key(key: &str) -> Result<Vec<Segment>, String> {
                     match chars.next() {
                         Some((_, ']')) => break,
                         Some((_, d)) if d.is_ascii_digit() => digits.push(d),
-                        Some((p, other)) => return Err(format!("expected a numeric index, found '{other}' at position {p}")),
+                        Some((p, other)) => {
+                            return Err(format!("expected a numeric index, found '{other}' at position {p}"))
+                        }
                         None => return Err(format!("unclosed '[' at position {at}")),
                     }
                 }
@@ -258,13 +260,23 @@ mod tests {
         );
         assert_eq!(
             parse_key(r"static_fields.kubernetes\.io/role").unwrap(),
-            vec![Segment::Key("static_fields".into()), Segment::Key("kubernetes.io/role".into())]
+            vec![
+                Segment::Key("static_fields".into()),
+                Segment::Key("kubernetes.io/role".into())
+            ]
         );
         assert_eq!(
             parse_key("m[1][2]").unwrap(),
-            vec![Segment::Key("m".into()), Segment::Index(Some(1)), Segment::Index(Some(2))]
+            vec![
+                Segment::Key("m".into()),
+                Segment::Index(Some(1)),
+                Segment::Index(Some(2))
+            ]
         );
-        assert_eq!(parse_key("l[]").unwrap(), vec![Segment::Key("l".into()), Segment::Index(None)]);
+        assert_eq!(
+            parse_key("l[]").unwrap(),
+            vec![Segment::Key("l".into()), Segment::Index(None)]
+        );
     }
 
     #[test]

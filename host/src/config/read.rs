@@ -106,7 +106,8 @@ impl<'a> Reader<'a> {
         match self.get(path) {
             None => Ok(&[]),
             Some(Item {
-                value: Tree::Seq(items), ..
+                value: Tree::Seq(items),
+                ..
             }) => Ok(items),
             Some(item) => Err(Self::type_error(item, path, "a list")),
         }

@@ -64,17 +64,23 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     Field("rules_files", Kind::StrList),
     Field("rules_file", Kind::StrList),
     Field("rule_files", Kind::StrList),
-    Field("rules", Kind::List(&Kind::Map(&[Field("disable", ABLE), Field("enable", ABLE)]))),
+    Field(
+        "rules",
+        Kind::List(&Kind::Map(&[Field("disable", ABLE), Field("enable", ABLE)])),
+    ),
     Field(
         "engine",
         Kind::Map(&[
             Field("kind", Kind::Str),
             Field("kmod", Kind::Map(BUF)),
-            Field("ebpf", Kind::Map(&[
-                Field("probe", Kind::Str),
-                Field("buf_size_preset", Kind::Int),
-                Field("drop_failed_exit", Kind::Bool),
-            ])),
+            Field(
+                "ebpf",
+                Kind::Map(&[
+                    Field("probe", Kind::Str),
+                    Field("buf_size_preset", Kind::Int),
+                    Field("drop_failed_exit", Kind::Bool),
+                ]),
+            ),
             Field(
                 "modern_ebpf",
                 Kind::Map(&[
@@ -85,7 +91,10 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
                 ]),
             ),
             Field("replay", Kind::Map(&[Field("capture_file", Kind::Str)])),
-            Field("gvisor", Kind::Map(&[Field("config", Kind::Str), Field("root", Kind::Str)])),
+            Field(
+                "gvisor",
+                Kind::Map(&[Field("config", Kind::Str), Field("root", Kind::Str)]),
+            ),
         ]),
     ),
     Field(
@@ -119,14 +128,24 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     Field("json_include_tags_property", Kind::Bool),
     Field("buffered_outputs", Kind::Bool),
     Field("rule_matching", Kind::Str),
-    Field("outputs", Kind::Map(&[Field("rate", Kind::Float), Field("max_burst", Kind::Int)])),
-    Field("outputs_queue", Kind::Map(&[Field("capacity", Kind::Int), Field("recovery", Kind::Int)])),
+    Field(
+        "outputs",
+        Kind::Map(&[Field("rate", Kind::Float), Field("max_burst", Kind::Int)]),
+    ),
+    Field(
+        "outputs_queue",
+        Kind::Map(&[Field("capacity", Kind::Int), Field("recovery", Kind::Int)]),
+    ),
     Field(
         "append_output",
         Kind::List(&Kind::Map(&[
             Field(
                 "match",
-                Kind::Map(&[Field("source", Kind::Str), Field("tags", Kind::StrList), Field("rule", Kind::Str)]),
+                Kind::Map(&[
+                    Field("source", Kind::Str),
+                    Field("tags", Kind::StrList),
+                    Field("rule", Kind::Str),
+                ]),
             ),
             Field("extra_output", Kind::Str),
             Field("extra_fields", Kind::List(&Kind::Any)),
@@ -199,9 +218,15 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     Field("log_stderr", Kind::Bool),
     Field("log_syslog", Kind::Bool),
     Field("log_level", Kind::Str),
-    Field("libs_logger", Kind::Map(&[Field("enabled", Kind::Bool), Field("severity", Kind::Str)])),
+    Field(
+        "libs_logger",
+        Kind::Map(&[Field("enabled", Kind::Bool), Field("severity", Kind::Str)]),
+    ),
     Field("output_timeout", Kind::Int),
-    Field("syscall_event_timeouts", Kind::Map(&[Field("max_consecutives", Kind::Int)])),
+    Field(
+        "syscall_event_timeouts",
+        Kind::Map(&[Field("max_consecutives", Kind::Int)]),
+    ),
     Field(
         "syscall_event_drops",
         Kind::Map(&[
@@ -234,7 +259,11 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     ),
     Field(
         "base_syscalls",
-        Kind::Map(&[Field("all", Kind::Bool), Field("custom_set", Kind::StrList), Field("repair", Kind::Bool)]),
+        Kind::Map(&[
+            Field("all", Kind::Bool),
+            Field("custom_set", Kind::StrList),
+            Field("repair", Kind::Bool),
+        ]),
     ),
     Field(
         "falco_libs",
@@ -249,7 +278,10 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     // Falco 0.35 keys that later releases moved under `engine` or dropped.
     Field("syscall_buf_size_preset", Kind::Int),
     Field("syscall_drop_failed_exit", Kind::Bool),
-    Field("modern_bpf", Kind::Map(&[Field("cpus_for_each_syscall_buffer", Kind::Int)])),
+    Field(
+        "modern_bpf",
+        Kind::Map(&[Field("cpus_for_each_syscall_buffer", Kind::Int)]),
+    ),
     Field(
         "metadata_download",
         Kind::Map(&[
@@ -295,7 +327,11 @@ pub fn check(item: &Item, kind: &Kind, path: &str, warnings: &mut Vec<ConfigWarn
         (Kind::OpenMap, Tree::Map(_)) => Ok(()),
         (Kind::Map(fields), Tree::Map(entries)) => {
             for (key, value) in entries {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 match fields.iter().find(|f| f.0 == key) {
                     Some(field) => check(value, &field.1, &child, warnings)?,
                     None => warnings.push(ConfigWarning::UnknownKey {

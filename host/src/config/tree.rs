@@ -54,7 +54,10 @@ impl Item {
             yaml::Value::Map(entries) => {
                 let mut map: Vec<(String, Item)> = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let key = k.as_str().map(str::to_string).unwrap_or_else(|| k.to_json().to_string());
+                    let key = k
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| k.to_json().to_string());
                     let item = Item::from_yaml(v, source);
                     match map.iter_mut().find(|(existing, _)| *existing == key) {
                         Some(slot) => slot.1 = item,
