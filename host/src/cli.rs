@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Config;
+
+/// Where the configuration is looked for without `-c`: Saker's own, then Falco's (an existing
+/// Falco install keeps working).
+pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["/etc/saker/saker.yaml", crate::config::DEFAULT_CONFIG_FILE];
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CliError {
     /// Falco's text; its test suite matches it.
@@ -49,8 +55,8 @@ pub struct Cli {
     #[arg(short = 'l', value_name = "RULE")]
     pub describe_rule: Option<String>,
 
-    /// List the fields of every source, or of SOURCE only (`--list=SOURCE`, as Falco).
-    #[arg(long = "list", value_name = "SOURCE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// List the fields of every source, or of SOURCE only (`--list=SOURCE` or `--list SOURCE`).
+    #[arg(long = "list", value_name = "SOURCE", num_args = 0..=1, default_missing_value = "")]
     pub list_fields: Option<String>,
 
     /// Print the loaded plugins and exit.
@@ -206,6 +212,24 @@ impl Cli {
         Ok(())
     }
 
+    /// The configuration file to load: `-c`, else the first of [`DEFAULT_CONFIG_FILES`] that
+    /// exists, else none (built-in defaults, as Falco when it finds no file).
+    pub fn config_file(&self) -> Option<PathBuf> {
+        match &self.config {
+            Some(path) => Some(path.clone()),
+            None => DEFAULT_CONFIG_FILES.iter().map(PathBuf::from).find(|p| p.is_file()),
+        }
+    }
+
+    /// The rules files to load: `-r` replaces the configuration's `rules_files` (as Falco).
+    pub fn rules_files(&self, config: &Config) -> Vec<PathBuf> {
+        if self.rules_files.is_empty() {
+            config.rules_files.clone()
+        } else {
+            self.rules_files.clone()
+        }
+    }
+
     /// The configuration overrides this command line stands for, in order: those implied by
     /// legacy flags (`-e`, `-A`, `-U`, `-b`, `--modern-bpf`, `--nodriver`) first, then every
     /// `-o`, so an explicit `-o` wins.
@@ -292,12 +316,24 @@ mod tests {
             ]
         );
         assert_eq!(cli.validate(), Ok(()));
+        assert_eq!(cli.config_file(), Some(PathBuf::from("../falco.yaml")));
+        let (config, _) = Config::load(None, &["rules_files=[/etc/x.yaml]".to_string()]).unwrap();
+        assert_eq!(
+            cli.rules_files(&config),
+            [PathBuf::from("rules/a.yaml"), PathBuf::from("rules/b.yaml")]
+        );
+        assert_eq!(parse(&[]).rules_files(&config), [PathBuf::from("/etc/x.yaml")]);
     }
 
     #[test]
-    fn list_takes_an_optional_value_only_with_equals() {
+    fn list_takes_an_optional_source() {
         assert_eq!(parse(&["--list"]).list_fields.as_deref(), Some(""));
+        assert_eq!(parse(&["--list", "-N"]).list_fields.as_deref(), Some(""));
         assert_eq!(parse(&["--list=syscall"]).list_fields.as_deref(), Some("syscall"));
+        assert_eq!(
+            parse(&["--list", "k8s_audit"]).list_fields.as_deref(),
+            Some("k8s_audit")
+        );
         assert_eq!(parse(&["--list-plugins"]).list_fields, None);
         assert!(parse(&["--list-plugins"]).list_plugins);
     }

@@ -250,3 +250,136 @@ fn init_config_yaml_becomes_json_and_strings_pass_verbatim() {
         );
     }
 }
+
+#[test]
+fn falco_044_sections_are_read_into_typed_fields() {
+    use saker::config::{DropAction, EngineKind, Priority, RuleMatching, RuleSelection};
+    let dir = config_common::scratch_dir("044");
+    let main = config_common::write(
+        &dir,
+        "falco.yaml",
+        r#"
+rules_files: [/etc/falco/falco_rules.yaml]
+rules:
+  - disable:
+      rule: "*"
+  - enable:
+      tag: network
+  - enable:
+      rule: Netcat Remote Code Execution in Container
+engine:
+  kind: modern_ebpf
+  modern_ebpf:
+    cpus_for_each_buffer: 4
+    buf_size_preset: 6
+    drop_failed_exit: true
+    disable_iterators: false
+capture:
+  enabled: false
+  path_prefix: /tmp/falco
+  mode: rules
+  default_duration: 5000
+plugins_hostinfo: false
+rule_matching: all
+outputs_queue:
+  capacity: 4096
+append_output:
+  - match:
+      source: syscall
+      tags: [container]
+    extra_output: "on CPU %evt.cpu"
+    extra_fields:
+      - evt.cpu
+      - home_directory: "${HOME_DIR}"
+  - suggested_output: true
+static_fields:
+  cluster: prod
+json_include_message_property: true
+json_include_output_fields_property: false
+http_output:
+  enabled: true
+  url: https://sidekick:2801/
+  mtls: true
+  compress_uploads: true
+  max_consecutive_timeouts: 7
+webserver:
+  enabled: true
+  listen_address: 127.0.0.1
+  listen_port: 9876
+  prometheus_metrics_enabled: true
+metrics:
+  enabled: true
+  interval: 15m
+  output_file: /tmp/metrics.jsonl
+base_syscalls:
+  custom_set: [clone, execve]
+  repair: true
+  all: true
+falco_libs:
+  thread_table_size: 1000
+  snaplen: 120
+libs_logger:
+  enabled: true
+  severity: warning
+syscall_event_drops:
+  threshold: 0
+  actions: [exit]
+"#,
+    );
+    let lookup = |name: &str| (name == "HOME_DIR").then(|| "/home/x".to_string());
+    let (c, warnings) = Config::load_with_env(Some(&main), &[], &lookup).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        c.rules,
+        [
+            RuleSelection::DisableRule("*".into()),
+            RuleSelection::EnableTag("network".into()),
+            RuleSelection::EnableRule("Netcat Remote Code Execution in Container".into()),
+        ]
+    );
+    assert_eq!(c.engine.kind, EngineKind::ModernEbpf);
+    assert_eq!(c.engine.modern_ebpf.cpus_for_each_buffer, 4);
+    assert!(c.engine.modern_ebpf.drop_failed_exit);
+    assert!(!c.plugins_hostinfo);
+    assert_eq!(c.rule_matching, RuleMatching::All);
+    assert_eq!(c.outputs.queue.capacity, 4096);
+    let first = &c.outputs.append_output[0];
+    assert_eq!(first.match_source.as_deref(), Some("syscall"));
+    assert_eq!(first.match_tags, ["container"]);
+    assert_eq!(
+        first.extra_fields,
+        [
+            ("evt.cpu".to_string(), None),
+            ("home_directory".to_string(), Some("/home/x".to_string()))
+        ]
+    );
+    assert!(c.outputs.append_output[1].suggested_output);
+    assert_eq!(c.outputs.static_fields.get("cluster"), Some(&serde_json::json!("prod")));
+    assert!(c.outputs.json_include_message_property && !c.outputs.json_include_output_fields_property);
+    assert!(c.outputs.http.enabled && c.outputs.http.mtls && c.outputs.http.compress_uploads);
+    assert_eq!(c.outputs.http.max_consecutive_timeouts, 7);
+    assert_eq!(
+        (c.webserver.listen_address.as_str(), c.webserver.listen_port),
+        ("127.0.0.1", 9876)
+    );
+    assert!(c.webserver.prometheus_metrics_enabled);
+    assert_eq!(
+        (c.metrics.interval.as_str(), c.metrics.output_file.as_str()),
+        ("15m", "/tmp/metrics.jsonl")
+    );
+    assert!(c.base_syscalls.all && c.base_syscalls.repair);
+    assert_eq!(c.base_syscalls.custom_set, ["clone", "execve"]);
+    assert_eq!((c.falco_libs.thread_table_size, c.falco_libs.snaplen), (1000, 120));
+    assert_eq!(c.logging.libs_logger_severity, Priority::Warning);
+    assert_eq!(c.syscall_event_drops.actions, [DropAction::Exit]);
+    assert_eq!(c.syscall_event_drops.threshold, 0.0);
+
+    // Replay needs a capture file; `-e FILE` style overrides provide it.
+    let err = Config::load_with_env(Some(&main), &["engine.kind=replay".to_string()], &lookup).unwrap_err();
+    assert!(err.to_string().contains("engine.replay.capture_file"), "{err}");
+    let err = Config::load_with_env(Some(&main), &["engine.kind=kmodd".to_string()], &lookup).unwrap_err();
+    assert!(err.to_string().contains("'kmodd' is not a valid kind"), "{err}");
+    let (_, warnings) = Config::load_with_env(Some(&main), &["no_such.key=1".to_string()], &lookup).unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].to_string().contains("-o no_such.key=1") && warnings[0].to_string().contains("'no_such'"));
+}
