@@ -23,7 +23,7 @@ fn drop_in_directory_merges_in_name_order_with_strategies() {
     config_common::write(
         &d,
         "10-first.yaml",
-        "rules_files: [/a.yaml]\npriority: notice\njson_output: true\n",
+        "rules_files: [/a.yaml]\npriority: notice\njson_output: true\nwebserver:\n  listen_port: 1234\n",
     );
     let only = config_common::write(&dir, "extra/override.yaml", "rules_files: [/only.yaml]\n");
     let add_only = config_common::write(&dir, "extra/add-only.yaml", "priority: debug\nbuffered_outputs: true\n");
@@ -31,7 +31,7 @@ fn drop_in_directory_merges_in_name_order_with_strategies() {
         &dir,
         "falco.yaml",
         &format!(
-            "rules_files: [/main.yaml]\nconfig_files:\n  - {}\n  - {}/missing.d\n",
+            "rules_files: [/main.yaml]\nwebserver:\n  listen_address: 10.0.0.1\nconfig_files:\n  - {}\n  - {}/missing.d\n",
             d.display(),
             dir.display()
         ),
@@ -48,6 +48,9 @@ fn drop_in_directory_merges_in_name_order_with_strategies() {
         "scalars: the later file wins"
     );
     assert!(config.outputs.json_output);
+    // As Falco: only top-level keys merge; a mapping replaces the whole mapping.
+    assert_eq!(config.webserver.listen_port, 1234);
+    assert_eq!(config.webserver.listen_address, "0.0.0.0");
     assert_eq!(
         config.loaded_files,
         [main.clone(), d.join("10-first.yaml"), d.join("20-second.yaml")]

@@ -189,18 +189,11 @@ fn merge(root: &mut Item, drop_in: Item, strategy: MergeStrategy) -> Result<(), 
         let existing = root.get_mut(&key).filter(|i| !i.is_null());
         match (strategy, existing) {
             (MergeStrategy::AddOnly, Some(_)) => {}
-            (MergeStrategy::Append, Some(current)) if matches!(value.value, Tree::Seq(_)) => {
-                let Tree::Seq(new_items) = value.value else {
-                    unreachable!("checked above")
-                };
-                match &mut current.value {
-                    Tree::Seq(items) => items.extend(new_items),
-                    _ => {
-                        *current = Item {
-                            value: Tree::Seq(new_items),
-                            origin: value.origin,
-                        }
-                    }
+            (MergeStrategy::Append, Some(current)) => {
+                let Item { value, origin } = value;
+                match (&mut current.value, value) {
+                    (Tree::Seq(items), Tree::Seq(new_items)) => items.extend(new_items),
+                    (_, value) => *current = Item { value, origin },
                 }
             }
             _ => root.insert(&key, value),

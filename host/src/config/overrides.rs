@@ -195,14 +195,11 @@ pub fn apply(root: &mut Item, ov: &Override) -> Result<(), ConfigError> {
                         origin: origin.clone(),
                     };
                 }
-                if !matches!(node.value, Tree::Seq(_)) {
-                    return Err(fail(format!(
-                        "cannot index '{walked}': it is {} in the configuration, not a sequence",
-                        node.describe()
-                    )));
-                }
+                let description = node.describe();
                 let Tree::Seq(items) = &mut node.value else {
-                    unreachable!("checked just above")
+                    return Err(fail(format!(
+                        "cannot index '{walked}': it is {description} in the configuration, not a sequence"
+                    )));
                 };
                 let len = items.len();
                 let at = match index {
