@@ -3,5 +3,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod plugins;
+pub mod cli;
+pub mod config;
 pub mod rules;
 pub mod yaml;
