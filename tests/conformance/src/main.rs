@@ -1,6 +1,14 @@
 //! `saker-conformance`: runs Falco's legacy regression suite (`shared/conformance`) against an
 //! engine binary and prints `PASS name` / `FAIL name: reason` per test, then
 //! `N passed, M failed` (and `, K skipped` for tests whose prerequisite is absent).
+//!
+//! ```text
+//! cargo build -p saker && cargo run -p saker-conformance -- \
+//!     --engine target/debug/saker --plugins-dir target/debug \
+//!     [--suite falco_tests] [--test NAME] [--jobs 2] [--expected FILE]
+//! ```
+//! Exit status: 0 when every test passed (or, with `--expected`, when exactly the listed tests
+//! failed), 1 otherwise, 2 when the runner itself could not start.
 
 mod command;
 mod expected;

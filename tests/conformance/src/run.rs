@@ -16,6 +16,8 @@ pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(180);
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// Where the gRPC protos of the suite are, relative to `test/`.
 const GRPC_IMPORT_PATH: &str = "../userspace/falco";
+/// grpcurl calls tried while the engine runs (the socket may appear before the server serves).
+const GRPC_ATTEMPTS: usize = 25;
 
 fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
     thread::spawn(move || {
@@ -53,15 +55,21 @@ pub fn execute(inv: &Invocation, grpc: Option<(&GrpcCheck, &Path)>, timeout: Dur
     let stderr = drain(child.stderr.take().expect("stderr is piped"));
 
     let started = Instant::now();
-    let mut grpc_output = None;
+    let mut grpc_output: Option<String> = None;
+    let mut grpc_attempts = 0;
     let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| format!("waiting for the engine: {e}"))? {
             break status;
         }
-        if let (Some((check, grpcurl)), Some(socket), None) = (grpc, &socket, &grpc_output) {
-            if socket.exists() {
-                grpc_output = Some(call_grpcurl(check, grpcurl, socket, &inv.cwd));
+        if let (Some((check, grpcurl)), Some(socket)) = (grpc, &socket) {
+            if socket.exists() && grpc_attempts < GRPC_ATTEMPTS {
+                grpc_attempts += 1;
+                let (succeeded, output) = call_grpcurl(check, grpcurl, socket, &inv.cwd);
+                if succeeded {
+                    grpc_attempts = GRPC_ATTEMPTS;
+                }
+                grpc_output = Some(output);
             }
         }
         if started.elapsed() >= timeout {
@@ -82,7 +90,8 @@ pub fn execute(inv: &Invocation, grpc: Option<(&GrpcCheck, &Path)>, timeout: Dur
     })
 }
 
-fn call_grpcurl(check: &GrpcCheck, grpcurl: &Path, socket: &Path, cwd: &Path) -> String {
+/// Whether grpcurl succeeded, and what it printed (stdout then stderr).
+fn call_grpcurl(check: &GrpcCheck, grpcurl: &Path, socket: &Path, cwd: &Path) -> (bool, String) {
     let result = Command::new(grpcurl)
         .args([
             "-format",
@@ -100,8 +109,11 @@ fn call_grpcurl(check: &GrpcCheck, grpcurl: &Path, socket: &Path, cwd: &Path) ->
         .stdin(Stdio::null())
         .output();
     match result {
-        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-        Err(e) => format!("grpcurl could not run: {e}"),
+        Ok(out) => (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        ),
+        Err(e) => (false, format!("grpcurl could not run: {e}")),
     }
 }
 
