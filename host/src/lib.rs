@@ -2,8 +2,10 @@
 //! event loop and outputs.
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod plugins;
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod plugins;
 pub mod rules;
 pub mod yaml;

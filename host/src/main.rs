@@ -1,4 +1,5 @@
-fn main() {
-    eprintln!("saker: not yet wired");
-    std::process::exit(1);
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    saker::app::main(saker::cli::Cli::parse())
 }

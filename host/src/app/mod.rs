@@ -1,0 +1,190 @@
+//! What `saker` does when run: read the command line and configuration, load plugins, load
+//! rules, then validate, list, describe or run — in Falco's order and with Falco's messages.
+
+mod list;
+mod logging;
+mod sources;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{Cli, Command, PluginsCommand};
+use crate::config::Config;
+use crate::engine::catalog::SourceCatalog;
+use crate::engine::{self, RunOptions};
+use crate::rules::load::version::ENGINE_VERSION;
+use crate::rules::load::RulesLoader;
+use crate::rules::output::alert::AlertOptions;
+use crate::rules::results::LoadResults;
+use crate::rules::ruleset::{Catalogs, RuleSet, SourceSpec};
+use crate::rules::select::Selection;
+
+pub use logging::init_logging;
+use sources::SourcePlan;
+
+/// A failure that ends the process with status 1 after printing `Error: <message>`.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// Runs the command line; the process exit status.
+pub fn main(cli: Cli) -> ExitCode {
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("Error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    if let Some(Command::Plugins(PluginsCommand::Inspect(args))) = &cli.command {
+        let report = crate::plugins::inspect(&args.file)?;
+        println!("{}", if args.json { report.to_json() } else { report.to_text() });
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cli.version {
+        print_version();
+        return Ok(ExitCode::SUCCESS);
+    }
+    cli.validate()?;
+    let config_file = cli.config_file();
+    let (config, warnings) = Config::load(config_file.as_deref(), &cli.config_overrides())?;
+    init_logging(&config);
+    tracing::info!("Saker version: {} (Falco-compatible, plugin API {})", env!("CARGO_PKG_VERSION"), plugin_api::ffi::PLUGIN_API_VERSION_STR);
+    if let Some(file) = &config_file {
+        tracing::info!("Loading configuration file: {}", file.display());
+    }
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let plan = SourcePlan::load(&config, &cli)?;
+    if cli.list_plugins {
+        print!("{}", list::plugins(&plan));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(source) = &cli.list_fields {
+        print!("{}", list::fields(&plan, source, cli.names_only));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let json = config.outputs.json_output;
+    if !cli.validate.is_empty() {
+        let (_, results, _) = load_rules(&cli.validate, &plan, &config, &cli)?;
+        println!("{}", if json { results.to_json() } else { results.to_text() });
+        return Ok(if results.successful() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+
+    let rules_files = cli.rules_files(&config);
+    let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli)?;
+    if !results.successful() {
+        return Err(Fatal(format!("could not load the rules:\n{}", results.to_text().trim_end())));
+    }
+    if results.has_warnings() {
+        tracing::warn!("rules loaded with warnings:\n{}", results.to_text().trim_end());
+    }
+    if cli.describe_all_rules {
+        print!("{}", ruleset.describe_all());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(name) = &cli.describe_rule {
+        return match ruleset.describe_rule(name) {
+            Some(text) => {
+                print!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(Fatal(format!("Rule '{name}' not found: it is not in the loaded rules files"))),
+        };
+    }
+    if cli.dry_run {
+        tracing::info!("--dry-run: configuration, plugins and rules loaded; not opening any source");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let runtimes = plan.into_runtimes(&catalogs, &ruleset);
+    if runtimes.is_empty() {
+        return Err(Fatal(
+            "no event source is enabled: declare a source plugin under `plugins` (and in `load_plugins`)".into(),
+        ));
+    }
+    for r in &runtimes {
+        tracing::info!("Opening event source '{}'", r.name);
+    }
+    let hostname = engine::host_fields::hostname();
+    let opts = RunOptions {
+        max_duration: cli.duration_seconds.map(Duration::from_secs),
+        json_output: json,
+        alert: AlertOptions {
+            time_format_iso_8601: config.outputs.time_format_iso_8601,
+            json_include_output_property: config.outputs.json_include_output_property,
+            json_include_tags_property: config.outputs.json_include_tags_property,
+            json_include_output_fields_property: config.outputs.json_include_output_fields_property,
+            json_include_message_property: config.outputs.json_include_message_property,
+            hostname: hostname.clone(),
+        },
+        hostname,
+        stdout: config.outputs.stdout_enabled,
+    };
+    engine::install_stop_handlers();
+    let summary = engine::run(runtimes, Arc::new(ruleset), &opts);
+    print!("{}", summary.stats.render());
+    tracing::info!("Events processed: {}", summary.events);
+    match summary.error {
+        Some(e) => Err(Fatal(e)),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn print_version() {
+    println!("Saker version: {}", env!("CARGO_PKG_VERSION"));
+    println!("Plugin API version: {}", plugin_api::ffi::PLUGIN_API_VERSION_STR);
+    println!("Engine version: {ENGINE_VERSION}");
+}
+
+/// Loads rules files (directories expand to their files in name order) into one engine and
+/// compiles them against the fields of every known source.
+fn load_rules(
+    files: &[PathBuf],
+    plan: &SourcePlan,
+    config: &Config,
+    cli: &Cli,
+) -> Result<(RuleSet, LoadResults, Vec<SourceCatalog>), Fatal> {
+    let mut loader = RulesLoader::new(ENGINE_VERSION, &plan.plugin_versions());
+    loader.set_append_output(sources::append_outputs(config));
+    for file in files {
+        for path in expand_rules_path(file)? {
+            loader.load_file(&path);
+        }
+    }
+    let catalogs = plan.catalogs()?;
+    let specs = Catalogs {
+        sources: catalogs
+            .iter()
+            .map(|c| SourceSpec { name: c.source().to_string(), fields: c, event_types: None })
+            .collect(),
+    };
+    let selection = sources::selection(config, cli)?;
+    let (ruleset, results) = loader.finish(&specs, &selection);
+    drop(specs);
+    Ok((ruleset, results, catalogs))
+}
+
+/// A rules path: a file, or a directory whose files are loaded in name order.
+fn expand_rules_path(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| Fatal(format!("cannot read rules directory {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    Ok(files)
+}

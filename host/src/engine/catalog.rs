@@ -1,0 +1,194 @@
+//! The fields of one event source as the rule engine sees them: the host's own `evt.*` fields
+//! plus every field of the extraction plugins compatible with that source.
+//!
+//! Resolving a field reference interns the pair (field, argument) once at compile time, so the
+//! per-event path passes a ready-made plugin argument and never allocates.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::plugins::{self, FieldArg as PluginArg, Plugin, PluginField};
+use crate::rules::fields::{ArgSpec, FieldArg, FieldCatalog, FieldError, FieldId, FieldInfo, FieldType, ResolvedField};
+
+use super::host_fields::HostField;
+
+/// Where the value of a catalog field comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldOrigin {
+    Host(HostField),
+    /// Field `field` of plugin number `plugin` in the engine's `PluginSet`.
+    Plugin { plugin: usize, field: u32 },
+}
+
+/// A resolved (field, argument) pair, ready for extraction.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub origin: FieldOrigin,
+    pub plugin_arg: PluginArg,
+}
+
+/// One field as listed by `--list`: its description and who provides it.
+#[derive(Debug, Clone)]
+pub struct ListedField {
+    pub info: FieldInfo,
+    pub provider: String,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CatalogError {
+    /// Falco's wording, which the conformance suite looks for.
+    #[error("Plugin '{plugin}' supports extraction of field '{field}' that is overlapping for source '{source_name}'")]
+    OverlappingField { plugin: String, field: String, source_name: String },
+}
+
+/// The catalog of one event source.
+#[derive(Debug)]
+pub struct SourceCatalog {
+    source: String,
+    fields: Vec<FieldInfo>,
+    origins: Vec<FieldOrigin>,
+    providers: Vec<String>,
+    by_name: HashMap<String, u32>,
+    bindings: RefCell<Vec<Binding>>,
+    interned: RefCell<HashMap<(u32, FieldArg), u32>>,
+}
+
+impl SourceCatalog {
+    /// Builds the catalog of `source` from the host fields and the extraction plugins whose
+    /// declared sources include it (an empty declaration means every source, §7.2 of the ABI
+    /// reference; a source plugin's own source is always included).
+    pub fn build<'p>(source: &str, plugins: impl IntoIterator<Item = &'p Plugin>) -> Result<SourceCatalog, CatalogError> {
+        let mut catalog = SourceCatalog {
+            source: source.to_string(),
+            fields: Vec::new(),
+            origins: Vec::new(),
+            providers: Vec::new(),
+            by_name: HashMap::new(),
+            bindings: RefCell::new(Vec::new()),
+            interned: RefCell::new(HashMap::new()),
+        };
+        for field in HostField::ALL {
+            catalog.push(field.info(), FieldOrigin::Host(*field), "saker");
+        }
+        for (index, plugin) in plugins.into_iter().enumerate() {
+            if !extracts_from(plugin.info(), source) {
+                continue;
+            }
+            for (field_index, field) in plugin.info().fields.iter().enumerate() {
+                if catalog.by_name.contains_key(&field.name) {
+                    return Err(CatalogError::OverlappingField {
+                        plugin: plugin.name().to_string(),
+                        field: field.name.clone(),
+                        source_name: source.to_string(),
+                    });
+                }
+                let origin = FieldOrigin::Plugin { plugin: index, field: field_index as u32 };
+                catalog.push(field_info(field), origin, plugin.name());
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn push(&mut self, info: FieldInfo, origin: FieldOrigin, provider: &str) {
+        self.by_name.insert(info.name.clone(), self.fields.len() as u32);
+        self.fields.push(info);
+        self.origins.push(origin);
+        self.providers.push(provider.to_string());
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Every field, in host-then-plugin order, for `--list`.
+    pub fn listed(&self) -> Vec<ListedField> {
+        self.fields
+            .iter()
+            .zip(&self.providers)
+            .map(|(info, provider)| ListedField { info: info.clone(), provider: provider.clone() })
+            .collect()
+    }
+
+    /// True when some plugin (not only the host) provides fields for this source.
+    pub fn has_plugin_fields(&self) -> bool {
+        self.origins.iter().any(|o| matches!(o, FieldOrigin::Plugin { .. }))
+    }
+
+    /// The bindings interned so far; the per-event field source indexes them by `FieldId`.
+    pub fn bindings(&self) -> Vec<Binding> {
+        self.bindings.borrow().clone()
+    }
+
+    fn intern(&self, base: u32, arg: &FieldArg) -> FieldId {
+        if let Some(&id) = self.interned.borrow().get(&(base, arg.clone())) {
+            return FieldId(id);
+        }
+        let origin = self.origins[base as usize];
+        let plugin_arg = match arg {
+            FieldArg::None => PluginArg::None,
+            FieldArg::Index(i) => PluginArg::Index(*i),
+            // Interior NULs cannot come from a rules file (the parser rejects them), but a bad
+            // key must still not panic: it extracts as "no value".
+            FieldArg::Key(k) => std::ffi::CString::new(k.as_str()).map(PluginArg::Key).unwrap_or_default(),
+        };
+        let mut bindings = self.bindings.borrow_mut();
+        let id = bindings.len() as u32;
+        bindings.push(Binding { origin, plugin_arg });
+        self.interned.borrow_mut().insert((base, arg.clone()), id);
+        FieldId(id)
+    }
+
+    /// The base field index of an interned id (for `info`).
+    fn base_of(&self, id: FieldId) -> Option<u32> {
+        let bindings = self.bindings.borrow();
+        let binding = bindings.get(id.0 as usize)?;
+        self.origins.iter().position(|o| *o == binding.origin).map(|i| i as u32)
+    }
+}
+
+impl FieldCatalog for SourceCatalog {
+    fn resolve(&self, name: &str, arg: Option<&str>) -> Result<ResolvedField<'_>, FieldError> {
+        let Some(&base) = self.by_name.get(name) else {
+            return Err(FieldError::Unknown(match arg {
+                Some(a) => format!("{name}[{a}]"),
+                None => name.to_string(),
+            }));
+        };
+        let info = &self.fields[base as usize];
+        let arg = crate::rules::fields::parse_field_arg(info, arg)?;
+        let id = self.intern(base, &arg);
+        Ok(ResolvedField { id, info, arg })
+    }
+
+    fn info(&self, id: FieldId) -> Option<&FieldInfo> {
+        self.fields.get(self.base_of(id)? as usize)
+    }
+}
+
+/// Whether a plugin extracts fields from events of `source`.
+pub fn extracts_from(info: &plugins::PluginInfo, source: &str) -> bool {
+    if !info.capabilities.extraction {
+        return false;
+    }
+    let own = info.capabilities.sourcing && !info.event_source.is_empty();
+    if own && info.event_source == source {
+        return true;
+    }
+    if info.extract_event_sources.is_empty() {
+        // No declaration: a source plugin extracts from its own source only; a pure extractor
+        // from every source.
+        return !own;
+    }
+    info.extract_event_sources.iter().any(|s| s == source)
+}
+
+/// A plugin's declared field as the compiler sees it.
+fn field_info(field: &PluginField) -> FieldInfo {
+    let ty = FieldType::from_plugin_type(field.ty.json_name()).unwrap_or(FieldType::CharBuf);
+    let mut info = FieldInfo::new(&field.name, ty, &field.desc);
+    info.is_list = field.is_list;
+    info.display = field.display.clone();
+    info.arg = ArgSpec { required: field.arg.required, index: field.arg.index, key: field.arg.key, dotted: false };
+    info.hidden = field.properties.iter().any(|p| p == "hidden");
+    info
+}
