@@ -7,8 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use saker::rules::compile::compile;
 use saker::rules::escape::{escape_str, unescape_str};
+use saker::rules::eval::EvalContext;
+use saker::rules::evttype::{event_types, EventTypeSet};
+use saker::rules::fields::{
+    catalog_from_libsinsp_tsv, FieldArg, FieldId, FieldInfo, FieldSource, FieldType, TableCatalog,
+};
 use saker::rules::parse::parse_condition;
+use saker::rules::value::Values;
 
 fn conformance_dir() -> Option<PathBuf> {
     let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
@@ -32,6 +39,162 @@ fn vector_id(v: &Value) -> String {
         v["line"],
         v["expr"].as_str().or(v["input"].as_str()).unwrap_or("")
     )
+}
+
+/// libsinsp's real fields plus the mock fields of its compiler tests: `c.true`, `c.false`,
+/// `c.singlequote`, `c.doublequote` (strings) and `c.buffer` (a byte buffer).
+struct Catalogs {
+    catalog: TableCatalog,
+    mock: Vec<(FieldId, &'static str)>,
+}
+
+fn catalogs(reference: &Path) -> Catalogs {
+    let tsv = std::fs::read_to_string(reference.join("libsinsp_fields.tsv")).expect("read tsv");
+    let mut catalog = catalog_from_libsinsp_tsv(&tsv).expect("tsv parses");
+    let mut mock = Vec::new();
+    for (name, ty) in [
+        ("c.true", FieldType::CharBuf),
+        ("c.false", FieldType::CharBuf),
+        ("c.buffer", FieldType::ByteBuf),
+        ("c.singlequote", FieldType::CharBuf),
+        ("c.doublequote", FieldType::CharBuf),
+    ] {
+        mock.push((catalog.add(FieldInfo::new(name, ty, "mock")), name));
+    }
+    Catalogs { catalog, mock }
+}
+
+/// Values of the mock fields: the libsinsp mocks answer every comparison of `c.true` with
+/// true and of `c.false`/`c.buffer` with false; the vectors only compare them with `= 1`, so
+/// `c.true` holds "1", `c.false` "0" and `c.buffer` nothing. `c.singlequote`/`c.doublequote`
+/// hold the strings their mocks compare with.
+struct MockSource<'a> {
+    mock: &'a [(FieldId, &'static str)],
+}
+
+impl FieldSource for MockSource<'_> {
+    fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+        let Some((_, name)) = self.mock.iter().find(|(id, _)| *id == field) else {
+            return false;
+        };
+        let value = match *name {
+            "c.true" => "1",
+            "c.false" => "0",
+            "c.singlequote" => "hello 'quoted'",
+            "c.doublequote" => "hello \"quoted\"",
+            _ => return false,
+        };
+        out.push_str(value);
+        true
+    }
+}
+
+fn run_compile(v: &Value, cats: &Catalogs) -> Outcome {
+    let expr = v["expr"].as_str().unwrap_or_default();
+    let want_ok = v["expect"] == "ok";
+    let compiled = parse_condition(expr)
+        .map_err(|e| e.to_string())
+        .and_then(|ast| compile(&ast, &cats.catalog).map_err(|e| e.message));
+    match compiled {
+        Ok(filter) if want_ok => {
+            if let Some(n) = v.get("warnings").and_then(Value::as_u64) {
+                if filter.warnings.len() as u64 != n {
+                    return Outcome::Fail(format!(
+                        "{} warnings, expected {n}: {:?}",
+                        filter.warnings.len(),
+                        filter.warnings
+                    ));
+                }
+            }
+            if let Some(want) = v.get("eval_result").and_then(Value::as_bool) {
+                let mut ctx = EvalContext::new();
+                let mut src = MockSource { mock: &cats.mock };
+                let got = filter.eval(&mut ctx, &mut src);
+                if got != want {
+                    return Outcome::Fail(format!("evaluated to {got}, expected {want}"));
+                }
+            }
+            Outcome::Pass
+        }
+        Ok(_) => Outcome::Fail("compiled, expected an error".into()),
+        Err(e) if want_ok => Outcome::Fail(format!("rejected: {e}")),
+        Err(e) => match v.get("message").and_then(Value::as_str) {
+            Some(msg) if msg != e => Outcome::Fail(format!("message {e:?}, expected {msg:?}")),
+            _ => Outcome::Pass,
+        },
+    }
+}
+
+/// Event codes by name, from shared/reference/event_table.tsv (code, enum, name, …).
+struct EventTable {
+    by_name: std::collections::HashMap<String, Vec<u16>>,
+    all: Vec<u16>,
+}
+
+fn event_table(reference: &Path) -> EventTable {
+    let text = std::fs::read_to_string(reference.join("event_table.tsv")).expect("event table");
+    let mut by_name: std::collections::HashMap<String, Vec<u16>> = Default::default();
+    let mut all = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 {
+            continue;
+        }
+        let Ok(code) = cols[0].parse::<u16>() else {
+            continue;
+        };
+        by_name.entry(cols[2].to_string()).or_default().push(code);
+        all.push(code);
+    }
+    EventTable { by_name, all }
+}
+
+impl EventTable {
+    fn codes(&self, set: &EventTypeSet) -> Vec<u16> {
+        set.to_codes(|n| self.by_name.get(n).cloned().unwrap_or_default(), &self.all)
+    }
+}
+
+/// The set variables of libsinsp's filter_ppm_codes tests, as event-type names. Their C++
+/// definitions build them from the names in the variable (`openat_only` = the openat event
+/// codes, `not_openat` = every code but openat's, `all_events`/`no_events` = all/none).
+fn named_set(name: &str) -> Option<EventTypeSet> {
+    let names = |s: &[&str]| s.iter().map(|x| x.to_string()).collect();
+    Some(match name {
+        "openat_only" => EventTypeSet::Only(names(&["openat"])),
+        "not_openat" => EventTypeSet::AllExcept(names(&["openat"])),
+        "openat_close_only" => EventTypeSet::Only(names(&["openat", "close"])),
+        "not_openat_close" => EventTypeSet::AllExcept(names(&["openat", "close"])),
+        "all_events" => EventTypeSet::any(),
+        "no_events" => EventTypeSet::none(),
+        _ => return None,
+    })
+}
+
+fn run_evttype(v: &Value, table: &EventTable) -> Outcome {
+    let expr = v["expr"].as_str().unwrap_or_default();
+    let got = match parse_condition(expr) {
+        Ok(ast) => table.codes(&event_types(&ast)),
+        Err(e) => return Outcome::Fail(format!("parse error: {e}")),
+    };
+    let want = if let Some(name) = v.get("equals_set").and_then(Value::as_str) {
+        match named_set(name) {
+            Some(set) => table.codes(&set),
+            None => return Outcome::Fail(format!("set variable {name} not defined in the test")),
+        }
+    } else if let Some(other) = v.get("same_set_as").and_then(Value::as_str) {
+        match parse_condition(other) {
+            Ok(ast) => table.codes(&event_types(&ast)),
+            Err(e) => return Outcome::Fail(format!("parse error in same_set_as: {e}")),
+        }
+    } else {
+        return Outcome::Fail("vector names no expected set".into());
+    };
+    if got == want {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(format!("{} codes, expected {}", got.len(), want.len()))
+    }
 }
 
 enum Outcome {
@@ -110,6 +273,9 @@ fn filter_vectors() {
     let doc: Value = serde_json::from_str(&text).expect("vectors are JSON");
     let vectors = doc["vectors"].as_array().expect("vectors array");
     let known = known_failures();
+    let reference = dir.parent().expect("shared dir").join("reference");
+    let cats = catalogs(&reference);
+    let table = event_table(&reference);
 
     let (mut passed, mut failed, mut not_run) = (0, 0, 0);
     let mut problems = Vec::new();
@@ -117,6 +283,8 @@ fn filter_vectors() {
     for v in vectors {
         let outcome = match v["kind"].as_str().unwrap_or_default() {
             "parse" => run_parse(v),
+            "compile" | "compile+eval" => run_compile(v, &cats),
+            "evttype_set" => run_evttype(v, &table),
             "escape_str" | "unescape_str" | "escape_roundtrip" => run_escape(v),
             _ => Outcome::NotRun,
         };

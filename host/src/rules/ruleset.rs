@@ -11,9 +11,7 @@ use crate::rules::load::expanded::ExpandedRule;
 use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::program::OutputProgram;
-use crate::rules::results::{
-    Code, Context, ErrorCode, ItemType, LoadMessage, LoadResults, WarningCode,
-};
+use crate::rules::results::{Code, Context, ErrorCode, ItemType, LoadMessage, LoadResults, WarningCode};
 use crate::rules::select::{RuleMatching, Selection};
 
 /// Only the `syscall` source warns about rules that do not restrict event types (as Falco).
@@ -202,7 +200,9 @@ impl RulesLoader {
         let codes = spec.event_types.map(|types| {
             let codes = event_codes(&er.condition, types, false);
             if def.source == SYSCALL_SOURCE && def.warn_evttypes {
-                let universe: BTreeSet<u16> = (0..types.code_count() as u16).filter(|c| is_indexed(types, *c)).collect();
+                let universe: BTreeSet<u16> = (0..types.code_count() as u16)
+                    .filter(|c| is_indexed(types, *c))
+                    .collect();
                 let n = codes.count_in(&universe);
                 if n == 0 || n > MAX_EVTTYPES_WITHOUT_WARNING {
                     self.attribute(msg(

@@ -1,0 +1,799 @@
+//! Evaluation of compiled filters against one event's fields, with a per-event extraction
+//! cache, and single-field accessors for output formats.
+
+use super::ast::{BinaryOp, OpModifier};
+use super::compile::{
+    compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
+    CompiledFilter, Const, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
+};
+use super::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
+use super::parse::{parse_field_expr, ParseError};
+use super::transform;
+use super::value::{net_contains, render, ValueRef, Values};
+
+#[derive(Debug, Default)]
+struct SlotCache {
+    generation: u64,
+    present: bool,
+    values: Values,
+}
+
+/// Per-event state of evaluation: cached extractions, invalidated by `next_event`.
+#[derive(Debug, Default)]
+pub struct EvalContext {
+    generation: u64,
+    registry: u64,
+    slots: Vec<SlotCache>,
+    key: Vec<u8>,
+    text: String,
+}
+
+impl EvalContext {
+    pub fn new() -> Self {
+        EvalContext {
+            generation: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Forgets every cached value (O(1)): call before evaluating filters on a new event.
+    pub fn next_event(&mut self) {
+        self.generation += 1;
+    }
+
+    /// Makes the cache fit filters of `registry` with `slot` global slots.
+    fn bind(&mut self, registry: u64, needed: usize) {
+        if self.registry != registry {
+            // Slots of another registry mean other extractions: drop what was cached.
+            self.registry = registry;
+            self.generation += 1;
+        }
+        if self.slots.len() < needed {
+            self.slots.resize_with(needed, SlotCache::default);
+        }
+    }
+}
+
+/// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
+fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+    let def = &slots[i];
+    let g = def.global as usize;
+    if ctx.slots[g].generation == ctx.generation {
+        return ctx.slots[g].present;
+    }
+    // Inputs first (they have lower local indices and their own cache entries).
+    let inputs_present = match &def.extract {
+        Extract::Field { .. } | Extract::Const(_) => true,
+        Extract::Unary { input, .. } => ensure(slots, *input, ctx, src),
+        Extract::List(items) | Extract::Concat(items) => {
+            let mut all = true;
+            for &it in items {
+                all &= ensure(slots, it, ctx, src);
+            }
+            all
+        }
+        Extract::Join { sep, list } => ensure(slots, *sep, ctx, src) & ensure(slots, *list, ctx, src),
+        Extract::GetOpt { args, .. } => ensure(slots, *args, ctx, src),
+    };
+    let mut out = std::mem::take(&mut ctx.slots[g].values);
+    out.clear();
+    let present = inputs_present
+        && match &def.extract {
+            Extract::Field { id, arg } => src.extract(*id, arg, &mut out),
+            Extract::Const(v) => {
+                out.copy_from(v);
+                true
+            }
+            Extract::Unary {
+                t,
+                input,
+                input_is_list,
+            } => {
+                let input = &ctx.slots[slots[*input].global as usize].values;
+                transform::apply_unary(*t, input, *input_is_list, &mut out)
+            }
+            Extract::List(items) => {
+                for &it in items {
+                    let v = &ctx.slots[slots[it].global as usize].values;
+                    for x in v.iter() {
+                        out.push_ref(x);
+                    }
+                }
+                true
+            }
+            Extract::Join { sep, list } => {
+                let sep_v = &ctx.slots[slots[*sep].global as usize].values;
+                let list_v = &ctx.slots[slots[*list].global as usize].values;
+                let sep_ty = slots[*sep].ty;
+                let list_ty = slots[*list].ty;
+                out.begin_bytes();
+                for (n, x) in list_v.iter().enumerate() {
+                    if n > 0 {
+                        if let Some(s) = sep_v.get(0) {
+                            transform::append_text(s, sep_ty, &mut out, &mut ctx.text);
+                        }
+                    }
+                    transform::append_text(x, list_ty, &mut out, &mut ctx.text);
+                }
+                true
+            }
+            Extract::Concat(items) => {
+                out.begin_bytes();
+                for &it in items {
+                    let v = &ctx.slots[slots[it].global as usize].values;
+                    if let Some(x) = v.get(0) {
+                        transform::append_text(x, slots[it].ty, &mut out, &mut ctx.text);
+                    }
+                }
+                true
+            }
+            Extract::GetOpt { args, opts, selector } => {
+                let a = &ctx.slots[slots[*args].global as usize].values;
+                transform::getopt(a, opts, *selector, &mut out)
+            }
+        };
+    let cache = &mut ctx.slots[g];
+    cache.values = out;
+    cache.present = present;
+    cache.generation = ctx.generation;
+    present
+}
+
+impl CompiledFilter {
+    /// Evaluates the condition on the current event of `src`. Fields without a value make
+    /// their checks false (libsinsp semantics, `!=` included).
+    pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
+        ctx.bind(self.registry, needed);
+        self.eval_node(&self.root, ctx, src)
+    }
+
+    fn eval_node(&self, n: &Node, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        match n {
+            Node::And(children) => children.iter().all(|c| self.eval_node(c, ctx, src)),
+            Node::Or(children) => children.iter().any(|c| self.eval_node(c, ctx, src)),
+            Node::Not(child) => !self.eval_node(child, ctx, src),
+            Node::Check(c) => self.eval_check(c, ctx, src),
+        }
+    }
+
+    fn eval_check(&self, c: &Check, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        if !ensure(&self.slots, c.lhs, ctx, src) {
+            return false;
+        }
+        let rhs_slot = match &c.rhs {
+            Rhs::Field(r) => {
+                if !ensure(&self.slots, *r, ctx, src) {
+                    return false;
+                }
+                Some(self.slots[*r].global as usize)
+            }
+            _ => None,
+        };
+        let EvalContext { slots, key, .. } = ctx;
+        let lhs = &slots[self.slots[c.lhs].global as usize].values;
+        let op = match c.op {
+            CheckOp::Exists => return true,
+            CheckOp::Binary(op) => op,
+        };
+        if c.is_list {
+            // List fields support `in` (every value in the set) and `intersects` (any).
+            let member = |v: ValueRef<'_>, key: &mut Vec<u8>| match &c.rhs {
+                Rhs::Set(set) => item_key(v, c.ty, key) && set.contains(key.as_slice()),
+                Rhs::Consts(consts) => consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k)),
+                Rhs::Field(_) => {
+                    rhs_slot.is_some_and(|r| slots[r].values.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w)))
+                }
+                _ => false,
+            };
+            return match op {
+                BinaryOp::In => lhs.iter().all(|v| member(v, key)),
+                BinaryOp::Intersects => lhs.iter().any(|v| member(v, key)),
+                _ => false,
+            };
+        }
+        let Some(v) = lhs.get(0) else {
+            return false;
+        };
+        match &c.rhs {
+            Rhs::None => true,
+            Rhs::Set(set) => {
+                let found = item_key(v, c.ty, key) && set.contains(key.as_slice());
+                // `!= allof (...)` is "not in the set"; the others are membership.
+                if op == BinaryOp::Ne {
+                    !found
+                } else {
+                    found
+                }
+            }
+            Rhs::Consts(consts) => match c.modifier {
+                Some(m) => with_modifier(m, consts.len(), |i| compare(op, c.ty, v, &consts[i])),
+                None if matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
+                    consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k))
+                }
+                None => consts.first().is_some_and(|k| compare(op, c.ty, v, k)),
+            },
+            Rhs::Regexes(res) => {
+                let ValueRef::Bytes(b) = v else {
+                    return false;
+                };
+                match c.modifier {
+                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(b)),
+                    None => res.first().is_some_and(|r| r.is_match(b)),
+                }
+            }
+            Rhs::Paths(paths) => {
+                let ValueRef::Bytes(b) = v else {
+                    return false;
+                };
+                paths.iter().any(|p| pmatch(p, b))
+            }
+            Rhs::Field(_) => {
+                let Some(r) = rhs_slot else {
+                    return false;
+                };
+                let rv = &slots[r].values;
+                match (c.modifier, op) {
+                    (Some(m), _) => with_modifier(m, rv.len(), |i| {
+                        rv.get(i).is_some_and(|w| compare_values(op, c.ty, v, w))
+                    }),
+                    (None, BinaryOp::In | BinaryOp::Intersects) => {
+                        rv.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w))
+                    }
+                    (None, _) => rv.get(0).is_some_and(|w| compare_values(op, c.ty, v, w)),
+                }
+            }
+        }
+    }
+}
+
+/// `oneof` (exactly one), `anyof` (at least one), `allof` (all) over `n` right-hand values;
+/// an empty list never matches.
+fn with_modifier(m: OpModifier, n: usize, mut matches: impl FnMut(usize) -> bool) -> bool {
+    if n == 0 {
+        return false;
+    }
+    match m {
+        OpModifier::AnyOf => (0..n).any(matches),
+        OpModifier::AllOf => (0..n).all(matches),
+        OpModifier::OneOf => {
+            let mut count = 0;
+            for i in 0..n {
+                if matches(i) {
+                    count += 1;
+                    if count > 1 {
+                        return false;
+                    }
+                }
+            }
+            count == 1
+        }
+    }
+}
+
+/// The normalized value of an extracted item as a constant of the field's type.
+fn to_const_view(v: ValueRef<'_>, ty: FieldType) -> Option<Const> {
+    let bits = ty.int_bits();
+    Some(match ty.class() {
+        TypeClass::Signed => Const::Signed(norm_signed(v.as_i64()?, bits)),
+        TypeClass::Unsigned => Const::Unsigned(norm_unsigned(v.as_u64()?, bits)),
+        TypeClass::Double => match v {
+            ValueRef::F64(f) => Const::Double(f),
+            other => Const::Double(other.as_i64()? as f64),
+        },
+        TypeClass::Bool => match v {
+            ValueRef::Bool(b) => Const::Bool(b),
+            other => Const::Bool(other.as_u64()? != 0),
+        },
+        TypeClass::Ip => match v {
+            ValueRef::Ip(ip) | ValueRef::Net(ip, _) => Const::Ip(ip),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// Computes the hash-set key of an extracted value; false when it has no key form.
+fn item_key(v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
+    match (ty.class(), v) {
+        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => {
+            key.clear();
+            key.extend_from_slice(b);
+            true
+        }
+        _ => match to_const_view(v, ty) {
+            Some(c) => {
+                const_key(&c, key);
+                true
+            }
+            None => false,
+        },
+    }
+}
+
+fn ordered<T: PartialOrd>(op: BinaryOp, a: T, b: T) -> bool {
+    match op {
+        BinaryOp::Eq | BinaryOp::In | BinaryOp::Intersects => a == b,
+        BinaryOp::Ne => a != b,
+        BinaryOp::Lt => a < b,
+        BinaryOp::Le => a <= b,
+        BinaryOp::Gt => a > b,
+        BinaryOp::Ge => a >= b,
+        _ => false,
+    }
+}
+
+/// Compares an extracted value with a constant for the field's type.
+fn compare(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, k: &Const) -> bool {
+    match (v, k) {
+        (ValueRef::Bytes(a), Const::Bytes(b)) => compare_bytes(op, ty, a, b),
+        (_, Const::Net(net, prefix)) => {
+            let ip = match v {
+                ValueRef::Ip(ip) | ValueRef::Net(ip, _) => ip,
+                _ => return false,
+            };
+            let inside = net_contains(*net, *prefix, ip);
+            match op {
+                BinaryOp::Ne => !inside,
+                _ => inside,
+            }
+        }
+        // Event-typed fields (`PT_DYN`): compare numerically when the value is a number.
+        (ValueRef::Bytes(a), Const::Signed(n)) if ty == FieldType::Dyn => {
+            match std::str::from_utf8(a).ok().and_then(|s| s.parse::<i64>().ok()) {
+                Some(x) => ordered(op, x, *n),
+                None => false,
+            }
+        }
+        _ => match (to_const_view(v, ty), k) {
+            (Some(Const::Signed(a)), Const::Signed(b)) => ordered(op, a, *b),
+            (Some(Const::Unsigned(a)), Const::Unsigned(b)) => ordered(op, a, *b),
+            (Some(Const::Double(a)), Const::Double(b)) => ordered(op, a, *b),
+            (Some(Const::Bool(a)), Const::Bool(b)) => ordered(op, a, *b),
+            (Some(Const::Ip(a)), Const::Ip(b)) => match op {
+                BinaryOp::Ne => a != *b,
+                _ => a == *b,
+            },
+            (None, Const::Signed(b)) if ty == FieldType::Dyn => v.as_i64().is_some_and(|a| ordered(op, a, *b)),
+            _ => op == BinaryOp::Ne && ty.class() == TypeClass::Ip,
+        },
+    }
+}
+
+/// Compares two extracted values (right-hand side field).
+fn compare_values(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, w: ValueRef<'_>) -> bool {
+    match (v, w) {
+        (ValueRef::Bytes(a), ValueRef::Bytes(b)) => compare_bytes(op, ty, a, b),
+        _ => match to_const_view(w, ty) {
+            Some(k) => compare(op, ty, v, &k),
+            None => false,
+        },
+    }
+}
+
+fn compare_bytes(op: BinaryOp, ty: FieldType, a: &[u8], b: &[u8]) -> bool {
+    match op {
+        BinaryOp::Eq | BinaryOp::In | BinaryOp::Intersects => a == b,
+        BinaryOp::Ne => a != b,
+        BinaryOp::Lt => a < b,
+        BinaryOp::Le => a <= b,
+        BinaryOp::Gt => a > b,
+        BinaryOp::Ge => a >= b,
+        BinaryOp::Contains | BinaryOp::BContains => find(a, b),
+        BinaryOp::IContains => find_ignore_case(a, b),
+        BinaryOp::StartsWith | BinaryOp::BStartsWith => a.starts_with(b),
+        BinaryOp::EndsWith => a.ends_with(b),
+        BinaryOp::Glob => ty.class() == TypeClass::String && fnmatch(b, a, false),
+        BinaryOp::IGlob => ty.class() == TypeClass::String && fnmatch(b, a, true),
+        BinaryOp::PMatch | BinaryOp::Regex => false,
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn find_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// POSIX `fnmatch` without flags (or with `FNM_CASEFOLD`): `*`, `?`, bracket expressions
+/// (`[a-z]`, `[!x]`, `[^x]`), backslash escapes; `/` and leading dots are not special.
+pub fn fnmatch(pattern: &[u8], text: &[u8], casefold: bool) -> bool {
+    let eq = |a: u8, b: u8| {
+        if casefold {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() {
+            match pattern[p] {
+                b'*' => {
+                    star = Some((p, t));
+                    p += 1;
+                    continue;
+                }
+                b'?' => {
+                    p += 1;
+                    t += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((matched, next)) = bracket(pattern, p, text[t], casefold) {
+                        if matched {
+                            p = next;
+                            t += 1;
+                            continue;
+                        }
+                    } else if eq(b'[', text[t]) {
+                        // An unterminated '[' matches itself.
+                        p += 1;
+                        t += 1;
+                        continue;
+                    }
+                }
+                b'\\' if p + 1 < pattern.len() => {
+                    if eq(pattern[p + 1], text[t]) {
+                        p += 2;
+                        t += 1;
+                        continue;
+                    }
+                }
+                c => {
+                    if eq(c, text[t]) {
+                        p += 1;
+                        t += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        match star {
+            Some((sp, st)) => {
+                p = sp + 1;
+                t = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    while p < pattern.len() && pattern[p] == b'*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+/// Matches `c` against the bracket expression at `pattern[start]`; returns (matched, index
+/// after the expression), or `None` when the bracket is not terminated.
+fn bracket(pattern: &[u8], start: usize, c: u8, casefold: bool) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = matches!(pattern.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let norm = |x: u8| if casefold { x.to_ascii_lowercase() } else { x };
+    let c = norm(c);
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let ch = *pattern.get(i)?;
+        if ch == b']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        let lo = if ch == b'\\' {
+            i += 1;
+            *pattern.get(i)?
+        } else {
+            ch
+        };
+        if pattern.get(i + 1) == Some(&b'-') && pattern.get(i + 2).is_some_and(|&h| h != b']') {
+            let hi = pattern[i + 2];
+            if norm(lo) <= c && c <= norm(hi) {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if norm(lo) == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// `pmatch`: the pattern's components are a prefix of the path's (glob components match
+/// with fnmatch).
+fn pmatch(p: &PathPattern, path: &[u8]) -> bool {
+    let mut comps = split_path(path);
+    for (pat, glob) in &p.components {
+        let Some(c) = comps.next() else {
+            return false;
+        };
+        let ok = if *glob {
+            fnmatch(pat, c, false)
+        } else {
+            pat.as_slice() == c
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessorError {
+    #[error("invalid field expression '{text}': {source}")]
+    Parse { text: String, source: ParseError },
+    #[error("invalid field expression '{text}': {source}")]
+    Compile { text: String, source: CompileError },
+}
+
+/// One field (or transformer expression) extracted on its own, e.g. for `%proc.aname[2]` in
+/// outputs.
+#[derive(Debug, Clone)]
+pub struct FieldAccessor {
+    slots: Vec<SlotDef>,
+    result: usize,
+    registry: u64,
+}
+
+impl FieldAccessor {
+    /// Compiles `text` (`proc.aname[2]`, `tolower(proc.name)`) with its own slot registry.
+    pub fn compile(text: &str, catalog: &dyn FieldCatalog) -> Result<Self, AccessorError> {
+        Self::compile_with(text, catalog, &mut SlotRegistry::new())
+    }
+
+    /// Compiles `text` sharing cache slots with filters of `registry`.
+    pub fn compile_with(
+        text: &str,
+        catalog: &dyn FieldCatalog,
+        registry: &mut SlotRegistry,
+    ) -> Result<Self, AccessorError> {
+        let expr = parse_field_expr(text).map_err(|source| AccessorError::Parse {
+            text: text.to_string(),
+            source,
+        })?;
+        let (slots, result) =
+            compile_field_expr(&expr, catalog, registry).map_err(|source| AccessorError::Compile {
+                text: text.to_string(),
+                source,
+            })?;
+        Ok(FieldAccessor {
+            slots,
+            result,
+            registry: registry.id(),
+        })
+    }
+
+    pub fn field_type(&self) -> FieldType {
+        self.slots[self.result].ty
+    }
+
+    pub fn is_list(&self) -> bool {
+        self.slots[self.result].is_list
+    }
+
+    /// The values for the current event, or `None` when the field has none.
+    pub fn extract<'c>(&self, ctx: &'c mut EvalContext, src: &mut dyn FieldSource) -> Option<&'c Values> {
+        let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
+        ctx.bind(self.registry, needed);
+        if !ensure(&self.slots, self.result, ctx, src) {
+            return None;
+        }
+        Some(&ctx.slots[self.slots[self.result].global as usize].values)
+    }
+
+    /// Appends the rendering of the field for the current event (`<NA>` when absent).
+    pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource, out: &mut String) {
+        let (ty, list) = (self.field_type(), self.is_list());
+        render(self.extract(ctx, src), ty, list, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compile::compile;
+    use crate::rules::fields::{ArgSpec, FieldArg, FieldId, FieldInfo, TableCatalog};
+    use crate::rules::parse::parse_condition;
+    use std::collections::HashMap;
+
+    /// A source with fixed values per field name, counting extractions.
+    struct MapSource {
+        names: HashMap<FieldId, &'static str>,
+        values: HashMap<&'static str, Vec<&'static str>>,
+        extractions: usize,
+        types: HashMap<FieldId, FieldType>,
+    }
+
+    impl FieldSource for MapSource {
+        fn extract(&mut self, field: FieldId, arg: &FieldArg, out: &mut Values) -> bool {
+            self.extractions += 1;
+            let name = self.names[&field];
+            let key: String = match arg {
+                FieldArg::None => name.to_string(),
+                FieldArg::Index(i) => format!("{name}[{i}]"),
+                FieldArg::Key(k) => format!("{name}[{k}]"),
+            };
+            let Some(vals) = self.values.get(key.as_str()) else {
+                return false;
+            };
+            for v in vals {
+                match self.types[&field].class() {
+                    TypeClass::Signed => out.push_i64(v.parse().unwrap()),
+                    TypeClass::Unsigned => out.push_u64(v.parse().unwrap()),
+                    TypeClass::Ip => out.push_ip(v.parse().unwrap()),
+                    TypeClass::Net => out.push_ip(v.parse().unwrap()),
+                    TypeClass::Bool => out.push_bool(*v == "true"),
+                    _ => out.push_str(v),
+                }
+            }
+            true
+        }
+    }
+
+    fn setup() -> (TableCatalog, MapSource) {
+        let mut cat = TableCatalog::new();
+        let mut names = HashMap::new();
+        let mut types = HashMap::new();
+        for (n, t, list) in [
+            ("proc.name", FieldType::CharBuf, false),
+            ("fd.name", FieldType::FsPath, false),
+            ("proc.pid", FieldType::Int64, false),
+            ("fd.sport", FieldType::Port, false),
+            ("fd.sip", FieldType::IpAddr, false),
+            ("fd.snet", FieldType::IpNet, false),
+            ("proc.args", FieldType::CharBuf, true),
+            ("evt.is_io", FieldType::Bool, false),
+            ("proc.pname", FieldType::CharBuf, false),
+            ("evt.buffer", FieldType::ByteBuf, false),
+        ] {
+            let mut info = FieldInfo::new(n, t, "");
+            info.is_list = list;
+            let id = cat.add(info);
+            names.insert(id, n);
+            types.insert(id, t);
+        }
+        let mut aname = FieldInfo::new("proc.aname", FieldType::CharBuf, "");
+        aname.arg = ArgSpec {
+            index: true,
+            ..Default::default()
+        };
+        let id = cat.add(aname);
+        names.insert(id, "proc.aname");
+        types.insert(id, FieldType::CharBuf);
+        let values = HashMap::from([
+            ("proc.name", vec!["Bash"]),
+            ("proc.pname", vec!["Bash"]),
+            ("fd.name", vec!["/etc/shadow"]),
+            ("proc.pid", vec!["-5"]),
+            ("fd.sport", vec!["443"]),
+            ("fd.sip", vec!["10.1.2.3"]),
+            ("fd.snet", vec!["10.1.2.3"]),
+            ("proc.args", vec!["-c", "ls"]),
+            ("evt.is_io", vec!["true"]),
+            ("proc.aname[2]", vec!["sshd"]),
+            ("evt.buffer", vec!["HTTP/1.1 200"]),
+        ]);
+        (
+            cat,
+            MapSource {
+                names,
+                values,
+                extractions: 0,
+                types,
+            },
+        )
+    }
+
+    fn eval(cond: &str) -> bool {
+        let (cat, mut src) = setup();
+        let f = compile(&parse_condition(cond).unwrap(), &cat).unwrap();
+        let mut ctx = EvalContext::new();
+        f.eval(&mut ctx, &mut src)
+    }
+
+    #[test]
+    fn string_operators() {
+        assert!(eval("proc.name = Bash"));
+        assert!(eval("proc.name icontains ash"));
+        assert!(!eval("proc.name contains ash and proc.name contains x"));
+        assert!(eval("fd.name startswith /etc and fd.name endswith shadow"));
+        assert!(eval("fd.name glob '/etc/*'"));
+        assert!(eval("fd.name iglob '/ETC/SH[a-z]dow'"));
+        assert!(eval("fd.name pmatch (/usr, /etc)"));
+        assert!(eval("fd.name pmatch (/e*/shadow)"));
+        assert!(!eval("fd.name pmatch (/etc/shadow/x)"));
+        assert!(eval("fd.name regex '/etc/s.*'"));
+        assert!(!eval("fd.name regex 'etc'"));
+        assert!(eval("proc.name in (zsh, Bash)"));
+        assert!(eval("tolower(proc.name) = bash"));
+        assert!(eval("len(fd.name) = 11"));
+        assert!(eval("basename(fd.name) = shadow"));
+        assert!(eval("proc.name = val(proc.pname)"));
+        assert!(eval("proc.aname[2] = sshd"));
+        assert!(eval("proc.name contains anyof (zz, as)"));
+        assert!(!eval("proc.name contains oneof (B, as)"));
+        assert!(eval("proc.name contains allof (B, as)"));
+        assert!(eval("evt.buffer bcontains 48545450"));
+        assert!(eval("evt.buffer bstartswith 48545450"));
+    }
+
+    #[test]
+    fn numbers_ips_lists_and_missing_values() {
+        assert!(eval("proc.pid < 0 and proc.pid = -5"));
+        assert!(eval("fd.sport in (80, 443)"));
+        assert!(eval("fd.sport >= 443"));
+        assert!(eval("fd.sip = 10.1.2.3"));
+        assert!(eval("fd.sip != 10.1.2.4"));
+        assert!(eval("fd.snet = 10.1.0.0/16"));
+        assert!(!eval("fd.snet = 10.2.0.0/16"));
+        assert!(eval("evt.is_io = true"));
+        assert!(eval("proc.args intersects (ls, x)"));
+        assert!(!eval("proc.args in (ls, x)"));
+        assert!(eval("proc.args in (ls, -c, x)"));
+        // A missing field makes every comparison false, != included; `exists` is false.
+        assert!(!eval("proc.aname[3] = x"));
+        assert!(!eval("proc.aname[3] != x"));
+        assert!(eval("not proc.aname[3] in (x)"));
+        assert!(!eval("proc.aname[3] exists"));
+        assert!(eval("proc.aname[2] exists"));
+    }
+
+    #[test]
+    fn fields_are_extracted_once_per_event() {
+        let (cat, mut src) = setup();
+        let cond = "proc.name = x or proc.name = y or proc.name in (a, b) or tolower(proc.name) = z";
+        let f = compile(&parse_condition(cond).unwrap(), &cat).unwrap();
+        let mut ctx = EvalContext::new();
+        assert!(!f.eval(&mut ctx, &mut src));
+        assert_eq!(src.extractions, 1);
+        assert!(!f.eval(&mut ctx, &mut src));
+        assert_eq!(src.extractions, 1);
+        ctx.next_event();
+        f.eval(&mut ctx, &mut src);
+        assert_eq!(src.extractions, 2);
+    }
+
+    #[test]
+    fn accessor_renders() {
+        let (cat, mut src) = setup();
+        let mut ctx = EvalContext::new();
+        let mut out = String::new();
+        FieldAccessor::compile("proc.aname[2]", &cat)
+            .unwrap()
+            .render(&mut ctx, &mut src, &mut out);
+        out.push(' ');
+        FieldAccessor::compile("proc.aname[5]", &cat)
+            .unwrap()
+            .render(&mut ctx, &mut src, &mut out);
+        out.push(' ');
+        FieldAccessor::compile("toupper(proc.name)", &cat)
+            .unwrap()
+            .render(&mut ctx, &mut src, &mut out);
+        out.push(' ');
+        FieldAccessor::compile("proc.args", &cat)
+            .unwrap()
+            .render(&mut ctx, &mut src, &mut out);
+        assert_eq!(out, "sshd <NA> BASH (-c,ls)");
+        assert!(FieldAccessor::compile("proc.nope", &cat).is_err());
+    }
+
+    #[test]
+    fn fnmatch_semantics() {
+        assert!(fnmatch(b"*.log", b"/var/a.log", false));
+        assert!(fnmatch(b"a?c", b"abc", false));
+        assert!(!fnmatch(b"a?c", b"ac", false));
+        assert!(fnmatch(b"[!x]y", b"zy", false));
+        assert!(!fnmatch(b"[!x]y", b"xy", false));
+        assert!(fnmatch(b"A*", b"abc", true));
+        assert!(fnmatch(b"a\\*", b"a*", false));
+        assert!(!fnmatch(b"a\\*", b"ab", false));
+    }
+}
