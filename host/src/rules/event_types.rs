@@ -78,6 +78,14 @@ impl EventTypes {
         self.named.get(code as usize).copied().unwrap_or(false)
     }
 
+    /// Every code rules are evaluated on, ascending.
+    pub fn indexed_codes(&self) -> Vec<u16> {
+        (0..self.named.len())
+            .filter(|&c| self.named[c])
+            .map(|c| c as u16)
+            .collect()
+    }
+
     /// One past the largest code.
     pub fn code_count(&self) -> usize {
         self.code_count

@@ -7,7 +7,7 @@ pub mod escape;
 pub mod eval;
 pub mod event_types;
 pub mod evttype;
-pub mod evttype_set;
+pub mod evttype_check;
 pub mod exceptions;
 pub mod expand;
 pub mod fields;

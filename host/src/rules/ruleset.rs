@@ -1,16 +1,18 @@
 //! The compiled rules: per rule its filter and output program, per source an event-type index
 //! so that an event only meets the rules that can match its type.
 
-use std::collections::BTreeSet;
-
 use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
+use crate::rules::eval::EvalContext;
 use crate::rules::event_types::EventTypes;
-use crate::rules::evttype_set::{event_codes, first_unknown_event_type, CodeSet};
+use crate::rules::evttype::{event_types, EventTypeSet};
+use crate::rules::evttype_check::first_unknown_event_type;
 use crate::rules::fields::FieldCatalog;
+use crate::rules::fields::FieldSource;
 use crate::rules::load::expanded::ExpandedRule;
 use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
-use crate::rules::output::program::OutputProgram;
+use crate::rules::output::alert::Alert;
+use crate::rules::output::program::{AppendOutput, OutputProgram};
 use crate::rules::results::{Code, Context, ErrorCode, ItemType, LoadMessage, LoadResults, WarningCode};
 use crate::rules::select::{RuleMatching, Selection};
 
@@ -58,6 +60,23 @@ pub struct Rule {
     pub output: OutputProgram,
     /// Whether the selection (`-D`/`-T`/`-t`/priority) lets it run.
     pub selected: bool,
+}
+
+impl Rule {
+    /// The alert for the current event (after `filter.eval` returned true); `time_ns` is the
+    /// event's timestamp.
+    pub fn alert(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource, time_ns: u64) -> Alert {
+        let (message, output_fields) = self.output.render(ctx, src);
+        Alert {
+            time_ns,
+            priority: self.priority,
+            rule: self.name.clone(),
+            source: self.source.clone(),
+            tags: self.tags.clone(),
+            message,
+            output_fields,
+        }
+    }
 }
 
 /// Candidate rules of one source by event code.
@@ -129,7 +148,7 @@ impl RulesLoader {
             rule_matching: selection.rule_matching,
             ..RuleSet::default()
         };
-        let mut code_sets: Vec<Option<CodeSet>> = Vec::new();
+        let mut code_sets: Vec<Option<RuleCodes>> = Vec::new();
         for er in expanded {
             if !er.def.enabled {
                 continue;
@@ -150,7 +169,7 @@ impl RulesLoader {
         catalogs: &Catalogs<'_>,
         registries: &mut [SlotRegistry],
         selection: &Selection,
-    ) -> Option<(Rule, Option<CodeSet>)> {
+    ) -> Option<(Rule, Option<RuleCodes>)> {
         let def = &er.def;
         let ctx = &def.ctx;
         let Some(source_idx) = catalogs.index_of(&def.source) else {
@@ -189,7 +208,17 @@ impl RulesLoader {
                 return None;
             }
         };
-        let output = match OutputProgram::compile(&def.output.text, spec.fields) {
+        let appends: Vec<&AppendOutput> = self
+            .append_output
+            .iter()
+            .filter(|a| a.matches(&def.name, &def.source, &def.tags))
+            .collect();
+        let output = match OutputProgram::compile_with_appends(
+            &def.output.text,
+            &appends,
+            spec.fields,
+            &mut registries[source_idx],
+        ) {
             Ok(o) => o,
             Err(e) => {
                 let octx = ctx.child(ItemType::RuleOutput, "", def.output.position.clone());
@@ -198,21 +227,25 @@ impl RulesLoader {
             }
         };
         let codes = spec.event_types.map(|types| {
-            let codes = event_codes(&er.condition, types, false);
-            if def.source == SYSCALL_SOURCE && def.warn_evttypes {
-                let universe: BTreeSet<u16> = (0..types.code_count() as u16)
-                    .filter(|c| is_indexed(types, *c))
-                    .collect();
-                let n = codes.count_in(&universe);
-                if n == 0 || n > MAX_EVTTYPES_WITHOUT_WARNING {
-                    self.attribute(msg(
-                        Code::Warning(WarningCode::NoEvttype),
-                        "Rule matches too many evt.type values. This has a significant performance penalty.",
-                        ctx,
-                    ));
-                }
+            let set = event_types(&er.condition);
+            let codes = set.to_codes(
+                |n| types.codes(n).map(<[u16]>::to_vec).unwrap_or_default(),
+                &types.indexed_codes(),
+            );
+            if def.source == SYSCALL_SOURCE
+                && def.warn_evttypes
+                && (codes.is_empty() || codes.len() > MAX_EVTTYPES_WITHOUT_WARNING)
+            {
+                self.attribute(msg(
+                    Code::Warning(WarningCode::NoEvttype),
+                    "Rule matches too many evt.type values. This has a significant performance penalty.",
+                    ctx,
+                ));
             }
-            codes
+            RuleCodes {
+                codes,
+                also_unknown: matches!(set, EventTypeSet::AllExcept(_)),
+            }
         });
         let selected = selection.selects(&def.name, &def.tags, def.priority);
         Some((
@@ -232,12 +265,13 @@ impl RulesLoader {
     }
 }
 
-/// Codes the index evaluates: those with a name in the table (exit events).
-fn is_indexed(types: &EventTypes, code: u16) -> bool {
-    types.has_code(code)
+/// The event codes a rule can match; `also_unknown`: it also matches codes outside the table.
+struct RuleCodes {
+    codes: Vec<u16>,
+    also_unknown: bool,
 }
 
-fn build_index(rules: &[Rule], codes: &[Option<CodeSet>], catalogs: &Catalogs<'_>) -> Vec<SourceIndex> {
+fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<'_>) -> Vec<SourceIndex> {
     let mut out: Vec<SourceIndex> = catalogs
         .sources
         .iter()
@@ -250,18 +284,16 @@ fn build_index(rules: &[Rule], codes: &[Option<CodeSet>], catalogs: &Catalogs<'_
         if !rule.selected {
             continue;
         }
-        let types = catalogs.sources[rule.source_idx].event_types;
         let ix = &mut out[rule.source_idx];
         match set {
             None => ix.any.push(idx),
             Some(set) => {
-                for (code, list) in ix.by_code.iter_mut().enumerate() {
-                    let code = code as u16;
-                    if types.is_some_and(|t| t.has_code(code)) && set.contains(code) {
+                for &code in &set.codes {
+                    if let Some(list) = ix.by_code.get_mut(code as usize) {
                         list.push(idx);
                     }
                 }
-                if matches!(set, CodeSet::AllExcept(_)) {
+                if set.also_unknown {
                     ix.any.push(idx);
                 }
             }

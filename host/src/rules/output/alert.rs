@@ -71,7 +71,15 @@ impl Alert {
             m.insert("message".into(), Value::from(self.message.clone()));
         }
         if opts.json_include_output_fields_property {
-            m.insert("output_fields".into(), Value::Object(self.output_fields.clone()));
+            // Falco prefixes every output with the time field, so it is an output field too.
+            let mut fields = self.output_fields.clone();
+            let time_key = if opts.time_format_iso_8601 {
+                "evt.time.iso8601"
+            } else {
+                "evt.time"
+            };
+            fields.insert(time_key.into(), Value::from(self.time_ns));
+            m.insert("output_fields".into(), Value::Object(fields));
         }
         m.insert("priority".into(), Value::from(self.priority.as_str()));
         m.insert("rule".into(), Value::from(self.rule.clone()));
@@ -175,7 +183,6 @@ mod tests {
 
     fn alert() -> Alert {
         let mut fields = Map::new();
-        fields.insert("evt.time.iso8601".into(), Value::from(1_470_327_477_881_785_348u64));
         fields.insert("proc.cmdline".into(), Value::from("cat /dev/null"));
         Alert {
             time_ns: 1_470_327_477_881_785_348,
