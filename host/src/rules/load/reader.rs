@@ -314,7 +314,7 @@ impl<'a> Reader<'a> {
             ));
         }
         match v.as_str() {
-            Some(s) if s.is_empty() => Err(self.fail(
+            Some("") => Err(self.fail(
                 ErrorCode::YamlValidate,
                 format!("Mapping for key '{key}' is empty"),
                 &vctx,
