@@ -19,7 +19,6 @@ use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::AlertOptions;
 use crate::rules::results::LoadResults;
 use crate::rules::ruleset::{Catalogs, RuleSet, SourceSpec};
-use crate::rules::select::Selection;
 
 pub use logging::init_logging;
 use sources::SourcePlan;

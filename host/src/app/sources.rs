@@ -9,10 +9,9 @@ use crate::config::{Config, PluginConfig, RuleSelection};
 use crate::engine::catalog::{extracts_from, SourceCatalog};
 use crate::engine::SourceRuntime;
 use crate::plugins::{LoadOptions, Plugin, PluginInfo, PluginSet, TableRegistry};
-use crate::rules::load::items::Priority;
 use crate::rules::output::program::{AppendOutput, ExtraField};
 use crate::rules::ruleset::RuleSet;
-use crate::rules::select::{NamePattern, RuleMatching, Selection};
+use crate::rules::select::{NamePattern, Selection};
 
 use super::Fatal;
 
@@ -159,12 +158,8 @@ fn handles(info: &PluginInfo, source: &str) -> bool {
 /// The rule selection of the command line and configuration.
 pub fn selection(config: &Config, cli: &Cli) -> Result<Selection, Fatal> {
     let mut selection = Selection {
-        min_priority: Priority::parse(config.priority.as_str())
-            .ok_or_else(|| Fatal(format!("unknown priority '{}'", config.priority.as_str())))?,
-        rule_matching: match config.rule_matching {
-            crate::config::RuleMatching::First => RuleMatching::First,
-            crate::config::RuleMatching::All => RuleMatching::All,
-        },
+        min_priority: config.priority,
+        rule_matching: config.rule_matching,
         ..Selection::default()
     };
     selection.disabled_names = cli.disabled_rule_substrings.iter().map(|s| NamePattern::new(s)).collect();
@@ -198,7 +193,7 @@ pub fn append_outputs(config: &Config) -> Vec<AppendOutput> {
                 .iter()
                 .map(|(name, expr)| match expr {
                     None => ExtraField::Field(name.clone()),
-                    Some(expr) => ExtraField::Named(name.clone(), expr.clone()),
+                    Some(format) => ExtraField::Custom { key: name.clone(), format: format.clone() },
                 })
                 .collect(),
         })

@@ -3,42 +3,8 @@
 use super::read::Reader;
 use super::ConfigError;
 
-/// Rule priorities, most severe first (Falco's order; `Ord` follows severity: Emergency < Debug).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    Emergency,
-    Alert,
-    Critical,
-    Error,
-    Warning,
-    Notice,
-    Informational,
-    Debug,
-}
-
-impl Priority {
-    /// Case-insensitive, accepting `info` for `informational` (as Falco).
-    pub fn parse(s: &str) -> Option<Priority> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "emergency" => Priority::Emergency,
-            "alert" => Priority::Alert,
-            "critical" => Priority::Critical,
-            "error" => Priority::Error,
-            "warning" => Priority::Warning,
-            "notice" => Priority::Notice,
-            "informational" | "info" => Priority::Informational,
-            "debug" => Priority::Debug,
-            _ => return None,
-        })
-    }
-}
-
-/// `rule_matching` (Falco 0.36+): stop at the first matching rule, or evaluate all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleMatching {
-    First,
-    All,
-}
+pub use crate::rules::load::items::Priority;
+pub use crate::rules::select::RuleMatching;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Logging {

@@ -14,6 +14,8 @@ pub enum EventTypesError {
 pub struct EventTypes {
     by_name: HashMap<String, Vec<u16>>,
     code_count: usize,
+    /// Codes that have a name here (the ones rules are evaluated on).
+    named: Vec<bool>,
 }
 
 impl EventTypes {
@@ -23,6 +25,10 @@ impl EventTypes {
         for (name, code) in pairs {
             t.by_name.entry(name.to_string()).or_default().push(code);
             t.code_count = t.code_count.max(code as usize + 1);
+            if t.named.len() <= code as usize {
+                t.named.resize(code as usize + 1, false);
+            }
+            t.named[code as usize] = true;
         }
         t
     }
@@ -65,6 +71,19 @@ impl EventTypes {
 
     pub fn codes(&self, name: &str) -> Option<&[u16]> {
         self.by_name.get(name).map(Vec::as_slice)
+    }
+
+    /// Whether rules are evaluated on events of this code (it has a name in the table).
+    pub fn has_code(&self, code: u16) -> bool {
+        self.named.get(code as usize).copied().unwrap_or(false)
+    }
+
+    /// Every code rules are evaluated on, ascending.
+    pub fn indexed_codes(&self) -> Vec<u16> {
+        (0..self.named.len())
+            .filter(|&c| self.named[c])
+            .map(|c| c as u16)
+            .collect()
     }
 
     /// One past the largest code.

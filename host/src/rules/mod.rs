@@ -1,21 +1,22 @@
 //! Falco's rules language: loading, condition parsing, compilation, evaluation, formatting.
 
 pub mod ast;
+pub mod compile;
 pub mod describe;
 pub mod escape;
+pub mod eval;
 pub mod event_types;
-pub mod evttype_set;
+pub mod evttype;
+pub mod evttype_check;
 pub mod exceptions;
 pub mod expand;
+pub mod fields;
 pub mod load;
 pub mod output;
 pub mod parse;
 pub mod results;
+pub mod ruleset;
 pub mod select;
 pub mod stats;
-pub mod compile;
-pub mod eval;
-pub mod evttype;
-pub mod fields;
 pub mod transform;
 pub mod value;

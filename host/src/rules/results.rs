@@ -181,9 +181,10 @@ impl Context {
             item_name: item_name.to_string(),
             position,
         });
+        // Keeps the outer snippet until `with_snippet` can point at the inner location.
         Context {
             locations,
-            snippet: String::new(),
+            snippet: self.snippet.clone(),
         }
     }
 

@@ -135,7 +135,9 @@ pub fn expand_all(coll: &Collection) -> (Vec<ExpandedRule>, Messages, Messages) 
                 continue;
             }
         };
-        match defs.expand(&ast, r.visibility, &mut Vec::new()) {
+        // Rules see every macro, whatever their order (only macros and lists are bound by
+        // definition order).
+        match defs.expand(&ast, usize::MAX, &mut Vec::new()) {
             Ok(condition) => out.push(ExpandedRule {
                 def: r.clone(),
                 condition,

@@ -17,6 +17,7 @@ use crate::rules::load::expanded::{expand_all, ExpandedRule};
 use crate::rules::load::items::Collection;
 use crate::rules::load::reader::{ReadEnv, Reader};
 use crate::rules::load::version::EngineVersion;
+use crate::rules::output::program::AppendOutput;
 use crate::rules::results::{
     Code, Context, ErrorCode, FileLoadResult, ItemType, LoadMessage, LoadResults, SourcePosition,
 };
@@ -30,6 +31,7 @@ pub struct RulesLoader {
     plugins: Vec<(String, String)>,
     pub(crate) collection: Collection,
     pub(crate) results: Vec<FileLoadResult>,
+    pub(crate) append_output: Vec<AppendOutput>,
 }
 
 impl RulesLoader {
@@ -41,7 +43,13 @@ impl RulesLoader {
             plugins: plugin_versions.to_vec(),
             collection: Collection::default(),
             results: Vec::new(),
+            append_output: Vec::new(),
         }
+    }
+
+    /// `append_output` of `falco.yaml`: applied to the outputs of matching rules by `finish`.
+    pub fn set_append_output(&mut self, entries: Vec<AppendOutput>) {
+        self.append_output = entries;
     }
 
     /// Loads a file, or every file of a directory in name order (one result each). Returns the

@@ -142,7 +142,7 @@ impl<'a> Reader<'a> {
 
     fn read_all(&mut self) -> Step {
         let top = Context::default();
-        let docs = match yaml::parse_documents(self.text) {
+        let docs = match parse_lenient(self.text) {
             Ok(d) => d,
             Err(e) => {
                 let p = e.position();
@@ -314,7 +314,7 @@ impl<'a> Reader<'a> {
             ));
         }
         match v.as_str() {
-            Some(s) if s.is_empty() => Err(self.fail(
+            Some("") => Err(self.fail(
                 ErrorCode::YamlValidate,
                 format!("Mapping for key '{key}' is empty"),
                 &vctx,
@@ -1013,6 +1013,53 @@ fn default_comps(fields: Option<&Tuple>) -> Tuple {
         Some(Tuple::Many(f)) => Tuple::Many(vec!["=".to_string(); f.len()]),
         _ => Tuple::Single("in".to_string()),
     }
+}
+
+/// Most closing-bracket lines re-indented before giving up on a file.
+pub const MAX_YAML_REPAIRS: usize = 256;
+
+/// Parses like yaml-cpp, which (unlike the YAML spec and saphyr) accepts the closing `]`/`}`
+/// of a multi-line flow collection at the indentation of the key that holds it, a form the
+/// official rules files use (`items: [` … `  ]`). Such a line is re-indented to its previous
+/// line's indentation and the parse retried; line numbers are unchanged.
+fn parse_lenient(text: &str) -> Result<Vec<Node>, yaml::YamlError> {
+    let mut owned: Option<String> = None;
+    for _ in 0..MAX_YAML_REPAIRS {
+        let current = owned.as_deref().unwrap_or(text);
+        let err = match yaml::parse_documents(current) {
+            Ok(docs) => return Ok(docs),
+            Err(e) => e,
+        };
+        let yaml::YamlError::Syntax { message, pos } = &err else {
+            return Err(err);
+        };
+        if !message.contains("indentation") {
+            return Err(err);
+        }
+        let lines: Vec<&str> = current.split('\n').collect();
+        let idx = pos.line.saturating_sub(1);
+        let Some(line) = lines.get(idx) else {
+            return Err(err);
+        };
+        let trimmed = line.trim_start();
+        if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
+            return Err(err);
+        }
+        let indent = line.len() - trimmed.len();
+        let prev_indent = lines[..idx]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .unwrap_or(0);
+        if prev_indent <= indent {
+            return Err(err);
+        }
+        let mut fixed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        fixed[idx] = format!("{}{trimmed}", " ".repeat(prev_indent));
+        owned = Some(fixed.join("\n"));
+    }
+    yaml::parse_documents(text)
 }
 
 /// yaml-cpp's wording, which Falco passes through: `yaml-cpp: error at line L, column C: …`.

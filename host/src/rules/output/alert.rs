@@ -71,7 +71,15 @@ impl Alert {
             m.insert("message".into(), Value::from(self.message.clone()));
         }
         if opts.json_include_output_fields_property {
-            m.insert("output_fields".into(), Value::Object(self.output_fields.clone()));
+            // Falco prefixes every output with the time field, so it is an output field too.
+            let mut fields = self.output_fields.clone();
+            let time_key = if opts.time_format_iso_8601 {
+                "evt.time.iso8601"
+            } else {
+                "evt.time"
+            };
+            fields.insert(time_key.into(), Value::from(self.time_ns));
+            m.insert("output_fields".into(), Value::Object(fields));
         }
         m.insert("priority".into(), Value::from(self.priority.as_str()));
         m.insert("rule".into(), Value::from(self.rule.clone()));
@@ -153,6 +161,17 @@ pub fn local_clock(time_ns: u64) -> String {
     format!("{:02}:{:02}:{:02}.{:09}", c.hour, c.minute, c.second, c.nanos)
 }
 
+/// `2016-08-04 16:17:57.882054739` (or without the nanoseconds) in local time (`evt.datetime`).
+pub fn local_datetime(time_ns: u64, with_nanos: bool) -> String {
+    let c = civil(time_ns, local_offset_secs((time_ns / NANOS_PER_SEC) as i64));
+    let date = format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", c.year, c.month, c.day, c.hour, c.minute, c.second);
+    if with_nanos {
+        format!("{date}.{:09}", c.nanos)
+    } else {
+        date
+    }
+}
+
 /// The local time zone's offset from UTC at `epoch_secs`, from the C library (which reads
 /// `TZ` and `/etc/localtime` as Falco's `localtime_r` does).
 fn local_offset_secs(epoch_secs: i64) -> i64 {
@@ -175,7 +194,6 @@ mod tests {
 
     fn alert() -> Alert {
         let mut fields = Map::new();
-        fields.insert("evt.time.iso8601".into(), Value::from(1_470_327_477_881_785_348u64));
         fields.insert("proc.cmdline".into(), Value::from("cat /dev/null"));
         Alert {
             time_ns: 1_470_327_477_881_785_348,

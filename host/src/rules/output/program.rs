@@ -1,0 +1,226 @@
+//! A rule's `output:` compiled once against its source's fields: literal text and field
+//! accessors, checked when the rules load (unknown field → LOAD_ERR_COMPILE_OUTPUT with
+//! libsinsp's "invalid formatting token …"), rendered per alert with the same extraction
+//! cache as the rule's condition. `append_output` entries of `falco.yaml` (Falco 0.40+) add
+//! text and extra `output_fields`.
+
+use serde_json::{Map, Value};
+
+use crate::rules::ast::FieldExpr;
+use crate::rules::compile::SlotRegistry;
+use crate::rules::eval::{EvalContext, FieldAccessor};
+use crate::rules::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
+use crate::rules::output::format::{parse_format, FormatError, Piece};
+use crate::rules::parse::parse_field_expr;
+use crate::rules::value::{render, render_value, ValueRef};
+
+/// One `append_output` entry: for rules matching every given criterion, `extra_output` is
+/// appended to the output text and `extra_fields` to `output_fields`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendOutput {
+    pub source: Option<String>,
+    /// The rule must have every one of these tags.
+    pub tags: Vec<String>,
+    pub rule: Option<String>,
+    pub extra_output: String,
+    pub extra_fields: Vec<ExtraField>,
+}
+
+/// An extra output field: a field by name, or a key with a format of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtraField {
+    Field(String),
+    Custom { key: String, format: String },
+}
+
+impl AppendOutput {
+    pub fn matches(&self, rule: &str, source: &str, tags: &[String]) -> bool {
+        self.source.as_deref().is_none_or(|s| s == source)
+            && self.rule.as_deref().is_none_or(|r| r == rule)
+            && self.tags.iter().all(|t| tags.contains(t))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Extra {
+    Field(FieldAccessor),
+    Format(Vec<Piece<FieldAccessor>>),
+}
+
+/// A compiled output format.
+#[derive(Debug, Clone)]
+pub struct OutputProgram {
+    pub format: String,
+    pieces: Vec<Piece<FieldAccessor>>,
+    extras: Vec<(String, Extra)>,
+}
+
+/// Whether every field of `expr` is known to `catalog`.
+fn resolves(expr: &FieldExpr, catalog: &dyn FieldCatalog) -> bool {
+    match expr {
+        FieldExpr::Field { name, arg, .. } => catalog.resolve(name, arg.as_deref()).is_ok(),
+        FieldExpr::Transform { args, .. } | FieldExpr::List(args, _) => args.iter().all(|a| resolves(a, catalog)),
+        FieldExpr::Literal(..) => true,
+    }
+}
+
+fn compile_pieces(
+    format: &str,
+    catalog: &dyn FieldCatalog,
+    registry: &mut SlotRegistry,
+) -> Result<Vec<Piece<FieldAccessor>>, FormatError> {
+    parse_format(format, |token| {
+        let expr = parse_field_expr(token).ok()?;
+        if !resolves(&expr, catalog) {
+            return None;
+        }
+        FieldAccessor::compile_with(token, catalog, registry).ok()
+    })
+}
+
+impl OutputProgram {
+    /// Compiles `format`; accessors share `registry` with the source's filters so a field read
+    /// by the condition is not extracted again for the output.
+    pub fn compile(
+        format: &str,
+        catalog: &dyn FieldCatalog,
+        registry: &mut SlotRegistry,
+    ) -> Result<OutputProgram, FormatError> {
+        Ok(OutputProgram {
+            format: format.to_string(),
+            pieces: compile_pieces(format, catalog, registry)?,
+            extras: Vec::new(),
+        })
+    }
+
+    /// Compiles `format` with the matching `append_output` entries applied.
+    pub fn compile_with_appends(
+        format: &str,
+        appends: &[&AppendOutput],
+        catalog: &dyn FieldCatalog,
+        registry: &mut SlotRegistry,
+    ) -> Result<OutputProgram, FormatError> {
+        let mut full = format.to_string();
+        for a in appends {
+            if !a.extra_output.is_empty() {
+                full.push(' ');
+                full.push_str(&a.extra_output);
+            }
+        }
+        let mut program = OutputProgram::compile(&full, catalog, registry)?;
+        for a in appends {
+            for f in &a.extra_fields {
+                match f {
+                    ExtraField::Field(name) => {
+                        let acc = FieldAccessor::compile_with(name, catalog, registry)
+                            .map_err(|_| FormatError::InvalidToken(name.clone()))?;
+                        program.extras.push((name.clone(), Extra::Field(acc)));
+                    }
+                    ExtraField::Custom { key, format } => {
+                        let pieces = compile_pieces(format, catalog, registry)?;
+                        program.extras.push((key.clone(), Extra::Format(pieces)));
+                    }
+                }
+            }
+        }
+        Ok(program)
+    }
+
+    /// The fields in order of appearance, as written (the keys of `output_fields`).
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Field { text, .. } => Some(text.as_str()),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// The output text for the current event and its `output_fields`.
+    pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> (String, Map<String, Value>) {
+        let mut fields = Map::new();
+        let text = render_pieces(&self.pieces, ctx, src, Some(&mut fields));
+        for (key, extra) in &self.extras {
+            let v = match extra {
+                Extra::Field(acc) => field_json(acc, ctx, src),
+                Extra::Format(pieces) => Value::from(render_pieces(pieces, ctx, src, None)),
+            };
+            fields.insert(key.clone(), v);
+        }
+        (text, fields)
+    }
+}
+
+fn render_pieces(
+    pieces: &[Piece<FieldAccessor>],
+    ctx: &mut EvalContext,
+    src: &mut dyn FieldSource,
+    mut fields: Option<&mut Map<String, Value>>,
+) -> String {
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Literal(s) => out.push_str(s),
+            Piece::Field { text, field } => {
+                field.render(ctx, src, &mut out);
+                if let Some(fields) = fields.as_deref_mut() {
+                    fields.insert(text.clone(), field_json(field, ctx, src));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A field's value in `output_fields`: numbers (and times, as integer nanoseconds) as JSON
+/// numbers, booleans as booleans, lists as arrays, everything else as its text; `null` when
+/// the event has no value.
+fn field_json(acc: &FieldAccessor, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Value {
+    let (ty, is_list) = (acc.field_type(), acc.is_list());
+    let Some(values) = acc.extract(ctx, src) else {
+        return Value::Null;
+    };
+    let one = |v: ValueRef<'_>| -> Value {
+        match (v, ty.class()) {
+            (ValueRef::U64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Value::from(x),
+            (ValueRef::I64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Value::from(x),
+            (ValueRef::Bool(b), _) => Value::from(b),
+            _ => {
+                let mut s = String::new();
+                render_value(v, ty, &mut s);
+                Value::from(s)
+            }
+        }
+    };
+    if is_list {
+        return Value::Array(values.iter().map(one).collect());
+    }
+    match values.get(0) {
+        Some(v) => one(v),
+        None => {
+            let mut s = String::new();
+            render(None, ty, false, &mut s);
+            Value::from(s)
+        }
+    }
+}
+
+/// Types whose value is a plain number in JSON (flags, modes, errnos… print as text).
+fn plain_number(ty: FieldType) -> bool {
+    use FieldType::*;
+    matches!(
+        ty,
+        Int8 | Int16
+            | Int32
+            | Int64
+            | UInt8
+            | UInt16
+            | UInt32
+            | UInt64
+            | Uid
+            | Gid
+            | Pid
+            | Fd
+            | Port
+            | RelTime
+            | AbsTime
+    )
+}
