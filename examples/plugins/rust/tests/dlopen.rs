@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use plugin_api::event::{EventRef, PluginEvent};
 use plugin_api::ffi::*;
-use support::{fields_of, payload, LoadedPlugin, Request, Value};
+use support::{num_of, requests, with_args, LoadedPlugin, Request, Value};
 
 fn so_path() -> PathBuf {
     let dir = support::target_dir();
@@ -40,10 +40,6 @@ fn events(p: &LoadedPlugin, config: &str, params: &str) -> Vec<Vec<u8>> {
     p.close(s, h);
     p.destroy(s);
     evs
-}
-
-fn num_of(ev: &[u8]) -> u64 {
-    u64::from_le_bytes(payload(ev).try_into().unwrap())
 }
 
 #[test]
@@ -195,42 +191,10 @@ fn batches_deliver_numbered_events_then_eof() {
     assert_eq!(evs.iter().map(|e| num_of(e)).collect::<Vec<_>>(), vec![100, 101]);
 }
 
-fn requests(p: &LoadedPlugin) -> Vec<Request> {
-    fields_of(p)
-        .into_iter()
-        .map(|(id, name, ty, list, _)| Request::new(id, &name, ty, list))
-        .collect()
-}
-
 fn expected(n: u64, ts: u64) -> Vec<Vec<Value>> {
-    vec![
-        vec![Value::U64(n)],
-        vec![Value::Str(format!("event-{n}"))],
-        vec![Value::Bool(n % 2 == 0)],
-        vec![Value::U64(n * 1000)],
-        vec![Value::U64(ts)],
-        vec![Value::Bytes(vec![10, 0, (n >> 8) as u8, n as u8])],
-        vec![Value::Bytes({
-            let mut b = vec![0x20, 0x01, 0x0d, 0xb8];
-            b.extend_from_slice(&[0; 8]);
-            b.extend_from_slice(&[(n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-            b
-        })],
-        (0..=n % 3).map(|i| Value::Str(format!("item{i}"))).collect(),
-        vec![Value::U64(n * 3)],
-        vec![Value::Str(format!("user={n}"))],
-        vec![Value::U64(0)],
-    ]
-}
-
-fn with_args(reqs: Vec<Request>) -> Vec<Request> {
-    reqs.into_iter()
-        .map(|r| match r.name.to_str().unwrap() {
-            "countgen.byindex" => r.index(3),
-            "countgen.bykey" => r.key("user"),
-            _ => r,
-        })
-        .collect()
+    let mut v = support::countgen_expected(n, ts);
+    v.push(vec![Value::U64(0)]); // countgen.parsed: nothing parsed by this state
+    v
 }
 
 #[test]
@@ -263,20 +227,7 @@ fn extracts_several_fields_in_one_call_without_clobbering() {
         let want = expected(n, ts);
         // Three fields of different types in one call, then all eleven.
         let pick = [7usize, 0, 5];
-        let reqs: Vec<Request> = pick
-            .iter()
-            .map(|&i| {
-                let r = &all[i];
-                Request {
-                    field_id: r.field_id,
-                    name: r.name.clone(),
-                    arg_key: r.arg_key.clone(),
-                    arg_index: r.arg_index,
-                    ftype: r.ftype,
-                    flist: r.flist,
-                }
-            })
-            .collect();
+        let reqs: Vec<Request> = pick.iter().map(|&i| all[i].clone()).collect();
         let (rc, vals) = p.extract(s, ev, 1, &reqs);
         assert_eq!(rc, SS_PLUGIN_SUCCESS);
         for (k, &i) in pick.iter().enumerate() {
