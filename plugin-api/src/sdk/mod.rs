@@ -245,3 +245,30 @@ pub trait Plugin: Sized + 'static {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Cfg {
+        #[serde(default)]
+        start: u64,
+    }
+
+    #[test]
+    fn json_config_treats_empty_as_empty_object_and_names_bad_input() {
+        let input = InitInput::new("", Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 0 });
+        let input = InitInput::new(r#"{"start": 3}"#, Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 3 });
+        let input = InitInput::new(r#"{"stat": 3}"#, Logger::disconnected(), None);
+        let err = input.json::<Cfg>().unwrap_err().to_string();
+        assert!(err.contains("unknown field `stat`"), "{err}");
+        assert!(err.contains("found \"{\\\"stat\\\": 3}\""), "{err}");
+        let long = "x".repeat(1000);
+        let err = parse_json_config::<Cfg>(&long).unwrap_err().to_string();
+        assert!(err.len() < 500, "quoted input is truncated: {}", err.len());
+    }
+}
