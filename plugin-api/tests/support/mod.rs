@@ -29,6 +29,18 @@ pub fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
+/// Finds a plugin `.so` built by cargo in this profile (`target/<profile>` or its `deps`).
+pub fn built_so(file: &str) -> PathBuf {
+    let dir = target_dir();
+    // deps/ first: `cargo test` refreshes it, while target/<profile>/ is only updated by `cargo build`.
+    for candidate in [dir.join("deps").join(file), dir.join(file)] {
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    panic!("{file} not found under {}; build it with cargo first", dir.display());
+}
+
 pub struct LoadedPlugin {
     pub lib: libloading::Library,
 }

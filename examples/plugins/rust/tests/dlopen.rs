@@ -11,19 +11,7 @@ use plugin_api::ffi::*;
 use support::{num_of, requests, with_args, LoadedPlugin, Request, Value};
 
 fn so_path() -> PathBuf {
-    let dir = support::target_dir();
-    for candidate in [
-        dir.join("libcountgen_rs.so"),
-        dir.join("deps").join("libcountgen_rs.so"),
-    ] {
-        if candidate.exists() {
-            return candidate;
-        }
-    }
-    panic!(
-        "libcountgen_rs.so not found under {}; run `cargo build -p saker-example-plugin` first",
-        dir.display()
-    );
+    support::built_so("libcountgen_rs.so")
 }
 
 fn plugin() -> LoadedPlugin {
