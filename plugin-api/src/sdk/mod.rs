@@ -227,6 +227,10 @@ pub trait Plugin: Sized + 'static {
     const REQUIRED_API: &'static str = DEFAULT_REQUIRED_API;
     /// JSON schema of the init config, if any (the host validates the config before init).
     const INIT_SCHEMA: Option<&'static str> = None;
+    /// Minimum libscap event schema version (3.12 `get_required_event_schema_version`), needed
+    /// only by plugins that parse or extract from syscall events; `None` lets the host assume
+    /// "3.0.0".
+    const REQUIRED_EVENT_SCHEMA_VERSION: Option<&'static str> = None;
 
     /// Creates the plugin state from the host's init input.
     fn init(input: InitInput<'_>) -> Result<Self, PluginError>;

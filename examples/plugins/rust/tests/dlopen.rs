@@ -61,6 +61,7 @@ fn exports_every_symbol_of_its_capabilities() {
         "plugin_get_parse_event_types",
         "plugin_get_parse_event_sources",
         "saker_plugin_manifest",
+        "plugin_get_required_event_schema_version",
     ] {
         assert!(p.has(sym), "missing {sym}");
     }
@@ -71,6 +72,10 @@ fn exports_every_symbol_of_its_capabilities() {
     assert_eq!(p.get_str("plugin_get_version"), "0.1.0");
     assert_eq!(p.get_str("plugin_get_event_source"), "countgen");
     assert_eq!(p.get_str("plugin_get_extract_event_sources"), "[]");
+    let schema: symbols::get_required_event_schema_version =
+        *unsafe { p.lib.get(b"plugin_get_required_event_schema_version") }.unwrap();
+    // SAFETY: ABI getter; NULL means "3.0.0" to the host.
+    assert!(unsafe { schema(std::ptr::null_mut()) }.is_null());
     // SAFETY: ABI getter.
     let id = unsafe { p.lib.get::<symbols::get_id>(b"plugin_get_id").unwrap()() };
     assert_eq!(id, 999);

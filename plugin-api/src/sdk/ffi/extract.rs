@@ -110,6 +110,11 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             }
             // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
             out.publish(input.fields);
+            // Value offsets are not supported: NULL arrays tell the host so (3.11).
+            if let Some(offsets) = input.value_offsets.as_mut() {
+                offsets.start = std::ptr::null_mut();
+                offsets.length = std::ptr::null_mut();
+            }
             match first_error {
                 None => Ok(abi::SS_PLUGIN_SUCCESS),
                 Some(e) => Err(e),
