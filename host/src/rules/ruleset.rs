@@ -213,19 +213,17 @@ impl RulesLoader {
             .iter()
             .filter(|a| a.matches(&def.name, &def.source, &def.tags))
             .collect();
-        let output = match OutputProgram::compile_with_appends(
-            &def.output.text,
-            &appends,
-            spec.fields,
-            &mut registries[source_idx],
-        ) {
-            Ok(o) => o,
-            Err(e) => {
-                let octx = ctx.child(ItemType::RuleOutput, "", def.output.position.clone());
-                self.attribute(msg(Code::Error(ErrorCode::CompileOutput), e.to_string(), &octx));
-                return None;
-            }
-        };
+        let output_text = substitute_container_info(&def.output.text, &def.source);
+        let output =
+            match OutputProgram::compile_with_appends(&output_text, &appends, spec.fields, &mut registries[source_idx])
+            {
+                Ok(o) => o,
+                Err(e) => {
+                    let octx = ctx.child(ItemType::RuleOutput, "", def.output.position.clone());
+                    self.attribute(msg(Code::Error(ErrorCode::CompileOutput), e.to_string(), &octx));
+                    return None;
+                }
+            };
         let codes = spec.event_types.map(|types| {
             let set = event_types(&er.condition);
             let codes = set.to_codes(
@@ -263,6 +261,19 @@ impl RulesLoader {
             codes,
         ))
     }
+}
+
+/// Falco's legacy `%container.info` placeholder in syscall outputs (always substituted, as
+/// Falco does, even when a catalog lists a deprecated field of that name).
+pub const CONTAINER_INFO_PLACEHOLDER: &str = "%container.info";
+/// What Falco puts in its place.
+pub const CONTAINER_INFO_DEFAULT: &str = "container_id=%container.id container_name=%container.name";
+
+fn substitute_container_info(output: &str, source: &str) -> String {
+    if source != SYSCALL_SOURCE || !output.contains(CONTAINER_INFO_PLACEHOLDER) {
+        return output.to_string();
+    }
+    output.replace(CONTAINER_INFO_PLACEHOLDER, CONTAINER_INFO_DEFAULT)
 }
 
 /// The event codes a rule can match; `also_unknown`: it also matches codes outside the table.
