@@ -5,7 +5,7 @@ use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use crate::rules::eval::EvalContext;
 use crate::rules::event_types::EventTypes;
 use crate::rules::evttype::{event_types, EventTypeSet};
-use crate::rules::evttype_check::first_unknown_event_type;
+use crate::rules::evttype_check::{first_unknown_event_type, first_unsafe_na_check};
 use crate::rules::fields::FieldCatalog;
 use crate::rules::fields::FieldSource;
 use crate::rules::load::expanded::ExpandedRule;
@@ -192,6 +192,13 @@ impl RulesLoader {
                 ));
                 return None;
             }
+        }
+        if let Some(field) = first_unsafe_na_check(&er.condition) {
+            self.attribute(msg(
+                Code::Warning(WarningCode::UnsafeNaCheck),
+                format!("Comparing {field} with <NA> is unsafe: a missing value is not '<NA>'. Use 'exists' instead."),
+                &cond_ctx,
+            ));
         }
         let filter = match compile_with(&er.condition, spec.fields, &mut registries[source_idx]) {
             Ok(f) => f,
