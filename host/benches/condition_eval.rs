@@ -8,8 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use saker::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use saker::rules::eval::EvalContext;
 use saker::rules::fields::{
-    catalog_from_libsinsp_tsv, FieldArg, FieldCatalog, FieldId, FieldInfo, FieldSource, FieldType,
-    TableCatalog,
+    catalog_from_libsinsp_tsv, FieldArg, FieldCatalog, FieldId, FieldInfo, FieldSource, FieldType, TableCatalog,
 };
 use saker::rules::parse::parse_condition;
 use saker::rules::value::Values;

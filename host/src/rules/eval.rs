@@ -4,7 +4,7 @@
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
-    CompiledFilter, Const, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
+    CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
 use super::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
@@ -143,8 +143,7 @@ impl CompiledFilter {
     /// Evaluates the condition on the current event of `src`. Fields without a value make
     /// their checks false (libsinsp semantics, `!=` included).
     pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-        let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
-        ctx.bind(self.registry, needed);
+        ctx.bind(self.registry, self.cache_len);
         self.eval_node(&self.root, ctx, src)
     }
 
@@ -179,7 +178,7 @@ impl CompiledFilter {
         if c.is_list {
             // List fields support `in` (every value in the set) and `intersects` (any).
             let member = |v: ValueRef<'_>, key: &mut Vec<u8>| match &c.rhs {
-                Rhs::Set(set) => item_key(v, c.ty, key) && set.contains(key.as_slice()),
+                Rhs::Set(set) => in_set(set, v, c.ty, key),
                 Rhs::Consts(consts) => consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k)),
                 Rhs::Field(_) => {
                     rhs_slot.is_some_and(|r| slots[r].values.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w)))
@@ -198,7 +197,7 @@ impl CompiledFilter {
         match &c.rhs {
             Rhs::None => true,
             Rhs::Set(set) => {
-                let found = item_key(v, c.ty, key) && set.contains(key.as_slice());
+                let found = in_set(set, v, c.ty, key);
                 // `!= allof (...)` is "not in the set"; the others are membership.
                 if op == BinaryOp::Ne {
                     !found
@@ -293,18 +292,14 @@ fn to_const_view(v: ValueRef<'_>, ty: FieldType) -> Option<Const> {
     })
 }
 
-/// Computes the hash-set key of an extracted value; false when it has no key form.
-fn item_key(v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
+/// Whether an extracted value is in a constant set (strings are looked up without copying).
+fn in_set(set: &ConstSet, v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
     match (ty.class(), v) {
-        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => {
-            key.clear();
-            key.extend_from_slice(b);
-            true
-        }
+        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => set.contains(b),
         _ => match to_const_view(v, ty) {
             Some(c) => {
                 const_key(&c, key);
-                true
+                set.contains(key.as_slice())
             }
             None => false,
         },
