@@ -197,6 +197,27 @@ fn run_evttype(v: &Value, table: &EventTable) -> Outcome {
     }
 }
 
+/// Sources that give every field the same value, whatever its type.
+enum AnySource {
+    Text,
+    Number,
+    Empty,
+}
+
+impl FieldSource for AnySource {
+    fn extract(&mut self, _field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+        match self {
+            AnySource::Text => out.push_str("1"),
+            AnySource::Number => {
+                out.push_u64(1);
+                out.push_i64(-1);
+            }
+            AnySource::Empty => {}
+        }
+        true
+    }
+}
+
 enum Outcome {
     Pass,
     Fail(String),
@@ -305,6 +326,23 @@ fn filter_vectors() {
                 }
             }
             Outcome::NotRun => not_run += 1,
+        }
+    }
+    // Every expression of every vector (eval ones included) must compile or fail cleanly, and
+    // evaluate without panicking against sources of ill-typed values.
+    for v in vectors {
+        let Some(expr) = v["expr"].as_str() else {
+            continue;
+        };
+        let Ok(ast) = parse_condition(expr) else {
+            continue;
+        };
+        if let Ok(filter) = compile(&ast, &cats.catalog) {
+            let mut ctx = EvalContext::new();
+            for mut src in [AnySource::Text, AnySource::Number, AnySource::Empty] {
+                ctx.next_event();
+                let _ = filter.eval(&mut ctx, &mut src);
+            }
         }
     }
     println!("{passed} passed, {failed} failed, {not_run} not run (need syscall events)");
