@@ -534,10 +534,7 @@ impl Compiler<'_> {
                 v.push_bytes(&value_string_to_bytes(text));
                 Ok(self.add_slot(format!("lit:{text:?}"), Extract::Const(v), FieldType::CharBuf, false))
             }
-            FieldExpr::List(items, pos) => {
-                if items.is_empty() {
-                    return err(*pos, "filter error: unexpected empty transformer list element");
-                }
+            FieldExpr::List(items, _) => {
                 let idx: Vec<usize> = items.iter().map(|i| self.field(i)).collect::<CResult<_>>()?;
                 let key = format!(
                     "list({})",
