@@ -127,7 +127,7 @@ pub(crate) enum Rhs {
     Consts(Vec<Const>),
     /// Hash set of normalized constants (`in`, `intersects`, `= anyof`, `!= allof`).
     Set(ConstSet),
-    Regexes(Vec<regex::bytes::Regex>),
+    Regexes(Vec<regex::Regex>),
     Paths(Vec<PathPattern>),
     Field(usize),
 }
@@ -791,7 +791,7 @@ impl Compiler<'_> {
                 for (v, pos) in values {
                     let bytes = value_string_to_bytes(v);
                     let pattern = String::from_utf8_lossy(&bytes);
-                    let re = regex::bytes::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| CompileError {
+                    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| CompileError {
                         message: format!("invalid regex pattern: {e}"),
                         pos: *pos,
                     })?;

@@ -196,6 +196,8 @@ impl CompiledFilter {
         };
         match &c.rhs {
             Rhs::None => true,
+            // An empty list with a modifier never matches (`!= allof ()` included).
+            Rhs::Set(set) if c.modifier.is_some() && set.is_empty() => false,
             Rhs::Set(set) => {
                 let found = in_set(set, v, c.ty, key);
                 // `!= allof (...)` is "not in the set"; the others are membership.
@@ -216,9 +218,12 @@ impl CompiledFilter {
                 let ValueRef::Bytes(b) = v else {
                     return false;
                 };
+                // Like libsinsp, invalid UTF-8 is sanitized (one replacement character per
+                // bad sequence) before matching; valid text is matched in place.
+                let text = String::from_utf8_lossy(b);
                 match c.modifier {
-                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(b)),
-                    None => res.first().is_some_and(|r| r.is_match(b)),
+                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(&text)),
+                    None => res.first().is_some_and(|r| r.is_match(&text)),
                 }
             }
             Rhs::Paths(paths) => {
@@ -718,6 +723,9 @@ mod tests {
         assert!(eval("proc.name contains allof (B, as)"));
         assert!(eval("evt.buffer bcontains 48545450"));
         assert!(eval("evt.buffer bstartswith 48545450"));
+        assert!(!eval("proc.name != allof ()"));
+        assert!(!eval("proc.name == anyof ()"));
+        assert!(eval("proc.name != allof (zsh, sh)"));
     }
 
     #[test]
@@ -790,5 +798,30 @@ mod tests {
         assert!(fnmatch(b"A*", b"abc", true));
         assert!(fnmatch(b"a\\*", b"a*", false));
         assert!(!fnmatch(b"a\\*", b"ab", false));
+    }
+
+    /// Values with invalid UTF-8 bytes: byte-wise string operators, sanitized regex.
+    #[test]
+    fn invalid_utf8_values() {
+        struct Raw;
+        impl FieldSource for Raw {
+            fn extract(&mut self, _f: FieldId, _a: &FieldArg, out: &mut Values) -> bool {
+                out.push_bytes(b"/p\xff/q\xff");
+                true
+            }
+        }
+        let mut cat = TableCatalog::new();
+        cat.add(FieldInfo::new("fd.name", FieldType::FsPath, ""));
+        let run = |cond: &str| {
+            let f = compile(&parse_condition(cond).unwrap(), &cat).unwrap();
+            f.eval(&mut EvalContext::new(), &mut Raw)
+        };
+        assert!(run(r#"fd.name = "/p\xff/q\xff""#));
+        assert!(run(r#"fd.name contains "\xff""#));
+        assert!(!run(r#"fd.name contains "\xfe""#));
+        assert!(run(r#"fd.name in ("/p\xff/q\xff")"#));
+        assert!(run(r#"fd.name glob "/p?/q?""#));
+        assert!(run(r#"fd.name regex "/p./q.""#));
+        assert!(!run(r#"fd.name regex "/p./q""#));
     }
 }
