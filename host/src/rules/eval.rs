@@ -171,6 +171,10 @@ impl CompiledFilter {
         };
         let EvalContext { slots, key, .. } = ctx;
         let lhs = &slots[self.slots[c.lhs].global as usize].values;
+        // A single-valued field that extracted nothing has no value (`exists` is false).
+        if !c.is_list && lhs.is_empty() {
+            return false;
+        }
         let op = match c.op {
             CheckOp::Exists => return true,
             CheckOp::Binary(op) => op,
@@ -586,7 +590,11 @@ impl FieldAccessor {
         if !ensure(&self.slots, self.result, ctx, src) {
             return None;
         }
-        Some(&ctx.slots[self.slots[self.result].global as usize].values)
+        let values = &ctx.slots[self.slots[self.result].global as usize].values;
+        if values.is_empty() && !self.is_list() {
+            return None;
+        }
+        Some(values)
     }
 
     /// Appends the rendering of the field for the current event (`<NA>` when absent).
