@@ -400,3 +400,87 @@ fn filter_vectors() {
     }
     assert!(problems.is_empty(), "{} vector problems", problems.len());
 }
+
+/// Counts this thread's heap allocations, to check that steady-state evaluation allocates
+/// nothing.
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a plain
+// thread-local Cell that never allocates.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// A source giving `fd.*` string fields "/etc/shadow", other string fields "Bash" and every
+/// number 42.
+struct SteadySource<'a> {
+    catalog: &'a TableCatalog,
+}
+
+impl FieldSource for SteadySource<'_> {
+    fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+        use saker::rules::fields::{FieldCatalog, TypeClass};
+        let Some(info) = self.catalog.info(field) else {
+            return false;
+        };
+        match info.ty.class() {
+            TypeClass::String if info.name.starts_with("fd.") => out.push_str("/etc/shadow"),
+            TypeClass::String => out.push_str("Bash"),
+            TypeClass::Signed => out.push_i64(42),
+            TypeClass::Unsigned => out.push_u64(42),
+            TypeClass::Bool => out.push_bool(true),
+            _ => return false,
+        }
+        true
+    }
+}
+
+#[test]
+fn steady_state_evaluation_does_not_allocate() {
+    let Some(dir) = conformance_dir() else {
+        eprintln!("skipped: no shared/conformance above CARGO_MANIFEST_DIR");
+        return;
+    };
+    let cats = catalogs(&dir.parent().expect("shared dir").join("reference"));
+    let cond = "evt.type in (open, openat, execve) or (proc.name icontains bash \
+        and tolower(proc.name) startswith bash and fd.name pmatch (/etc, /usr) \
+        and proc.pid > 10 and proc.cmdline regex '.*ash' and fd.name glob '*shadow' \
+        and len(fd.name) = 11 and not proc.name in (sshd, sh) and evt.is_io = true \
+        and concat(proc.name, \"x\") endswith x)";
+    let filter = compile(&parse_condition(cond).expect("parses"), &cats.catalog).expect("compiles");
+    let mut ctx = EvalContext::new();
+    let mut src = SteadySource { catalog: &cats.catalog };
+    for _ in 0..3 {
+        ctx.next_event();
+        assert!(filter.eval(&mut ctx, &mut src));
+    }
+    let before = ALLOCATIONS.with(|c| c.get());
+    for _ in 0..100 {
+        ctx.next_event();
+        assert!(filter.eval(&mut ctx, &mut src));
+    }
+    let after = ALLOCATIONS.with(|c| c.get());
+    assert_eq!(after - before, 0, "allocations while evaluating 100 events");
+}
