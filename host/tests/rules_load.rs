@@ -337,4 +337,13 @@ fn override_and_exception_errors() {
     let chain: Vec<&str> = e.context.locations.iter().map(|l| l.item_type.as_str()).collect();
     assert_eq!(chain, ["rule", "exceptions", "exception"]);
     assert_eq!(e.context.locations[2].item_name, "by_proc");
+
+    // Exception fields must exist even without values.
+    let test_dir = shared.join("conformance/falco-legacy/test");
+    let mut loader = RulesLoader::new(ENGINE_VERSION, &[]);
+    loader.load_file(&test_dir.join("rules/exceptions/item_unknown_fields.yaml"));
+    let (_, r) = loader.finish(&catalogs(&env), &Selection::default());
+    let e = first_error(&r);
+    assert_eq!(e.message, "'not.exist' is not a supported filter field");
+    assert_eq!(e.context.locations.last().unwrap().item_name, "ex1");
 }

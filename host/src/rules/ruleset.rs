@@ -1,6 +1,7 @@
 //! The compiled rules: per rule its filter and output program, per source an event-type index
 //! so that an event only meets the rules that can match its type.
 
+use crate::rules::ast::FieldExpr;
 use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use crate::rules::eval::EvalContext;
 use crate::rules::event_types::EventTypes;
@@ -13,6 +14,7 @@ use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::Alert;
 use crate::rules::output::program::{AppendOutput, OutputProgram};
+use crate::rules::parse::parse_field_expr;
 use crate::rules::results::{Code, Context, ErrorCode, ItemType, LoadMessage, LoadResults, WarningCode};
 use crate::rules::select::{RuleMatching, Selection};
 
@@ -183,6 +185,22 @@ impl RulesLoader {
         let spec = &catalogs.sources[source_idx];
         let cond_ctx = ctx.child(ItemType::RuleCondition, "", def.condition.position.clone());
 
+        for ex in &def.exceptions {
+            for field in ex.fields.as_ref().map(|f| f.items()).unwrap_or_default() {
+                let known = parse_field_expr(field).is_ok_and(|e| match &e {
+                    FieldExpr::Field { name, arg, .. } => spec.fields.resolve(name, arg.as_deref()).is_ok(),
+                    _ => false,
+                });
+                if !known {
+                    self.attribute(msg(
+                        Code::Error(ErrorCode::Validate),
+                        format!("'{field}' is not a supported filter field"),
+                        &ex.ctx,
+                    ));
+                    return None;
+                }
+            }
+        }
         if let Some(types) = spec.event_types {
             if let Some(bad) = first_unknown_event_type(&er.condition, types) {
                 self.attribute(msg(
