@@ -134,6 +134,11 @@ const SYSCALL_HEADERS: &[&str] = &[
     "/usr/include/asm/unistd_64.h",
 ];
 
+/// Whether a kernel syscall header is available (see `syscall_event_types`).
+pub fn has_syscall_header() -> bool {
+    SYSCALL_HEADERS.iter().any(|p| Path::new(p).is_file())
+}
+
 /// The syscall source's event types: libscap's event table, plus the syscall names of the
 /// kernel headers as generic events (what `evt.type` shows for syscalls without an event).
 pub fn syscall_event_types(shared: &Path) -> EventTypes {
