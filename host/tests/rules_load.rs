@@ -347,3 +347,34 @@ fn override_and_exception_errors() {
     assert_eq!(e.message, "'not.exist' is not a supported filter field");
     assert_eq!(e.context.locations.last().unwrap().item_name, "ex1");
 }
+
+/// Truncated and corrupted rules files give errors, never panics.
+#[test]
+fn damaged_rules_files_never_panic() {
+    let Some(shared) = rules_common::shared_or_skip("damaged_rules_files_never_panic") else {
+        return;
+    };
+    let env = env(&shared);
+    let text = std::fs::read_to_string(shared.join("conformance/rules/falco_rules.yaml")).unwrap();
+    const CUTS: usize = 40;
+    let step = text.len() / CUTS;
+    let mut failures = 0;
+    for i in 1..CUTS {
+        let mut cut = i * step;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // A truncated file, and the same text with a stray character in the middle.
+        let truncated = &text[..cut];
+        let corrupted = format!("{}%){}", &text[..cut], &text[cut..]);
+        for variant in [truncated, corrupted.as_str()] {
+            let (_, r) = load_texts(&env, &[("damaged.yaml", variant)]);
+            if !r.successful() {
+                failures += 1;
+                let e = &r.files[0].errors[0];
+                assert!(!e.context.locations.is_empty(), "an error without location: {e}");
+            }
+        }
+    }
+    assert!(failures > 0, "some damaged variants must fail to load");
+}
