@@ -1,12 +1,14 @@
 //! Runs libsinsp's condition-language vectors (shared/conformance/filter_vectors.json) that need
 //! no syscall event: parse, compile, compile+eval, evttype_set, escape_str, unescape_str,
-//! escape_roundtrip. `eval` vectors need synthetic syscall events and are reported as not run.
+//! escape_roundtrip, and the `eval` vectors whose expression reads no event field (transformers
+//! over literals). The other `eval` vectors need synthetic syscall events: reported as not run.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use saker::rules::ast::{Expr, FieldExpr, ValueExpr};
 use saker::rules::compile::compile;
 use saker::rules::escape::{escape_str, unescape_str};
 use saker::rules::eval::EvalContext;
@@ -197,6 +199,73 @@ fn run_evttype(v: &Value, table: &EventTable) -> Outcome {
     }
 }
 
+/// Sources that give every field the same value, whatever its type.
+enum AnySource {
+    Text,
+    Number,
+    Empty,
+}
+
+impl FieldSource for AnySource {
+    fn extract(&mut self, _field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+        match self {
+            AnySource::Text => out.push_str("1"),
+            AnySource::Number => {
+                out.push_u64(1);
+                out.push_i64(-1);
+            }
+            AnySource::Empty => return false,
+        }
+        true
+    }
+}
+
+/// Whether a condition reads any event field (eval vectors that read none, e.g. `join` or
+/// `getopt` over literals, need no synthetic event and run here).
+fn reads_fields(e: &Expr) -> bool {
+    fn field(f: &FieldExpr) -> bool {
+        match f {
+            FieldExpr::Field { .. } => true,
+            FieldExpr::Literal(..) => false,
+            FieldExpr::Transform { args, .. } | FieldExpr::List(args, _) => args.iter().any(field),
+        }
+    }
+    match e {
+        Expr::And(c, _) | Expr::Or(c, _) => c.iter().any(reads_fields),
+        Expr::Not(c, _) => reads_fields(c),
+        Expr::Identifier(..) => true,
+        Expr::Unary(u) => field(&u.field),
+        Expr::Binary(b) => field(&b.field) || matches!(&b.value, ValueExpr::FieldRef(f, _) if field(f)),
+    }
+}
+
+/// An `eval` vector on an expression that reads no field: compile and evaluate it with a
+/// source that has no values. Others need synthetic syscall events and are not run.
+fn run_literal_eval(v: &Value, cats: &Catalogs) -> Outcome {
+    let expr = v["expr"].as_str().unwrap_or_default();
+    let Ok(ast) = parse_condition(expr) else {
+        return Outcome::NotRun;
+    };
+    if reads_fields(&ast) {
+        return Outcome::NotRun;
+    }
+    let want_ok = v["expect"] == "ok";
+    match compile(&ast, &cats.catalog) {
+        Ok(filter) if want_ok => {
+            let want = v["eval_result"].as_bool().unwrap_or(false);
+            let got = filter.eval(&mut EvalContext::new(), &mut AnySource::Empty);
+            if got == want {
+                Outcome::Pass
+            } else {
+                Outcome::Fail(format!("evaluated to {got}, expected {want}"))
+            }
+        }
+        Ok(_) => Outcome::Fail("compiled, expected an error".into()),
+        Err(e) if want_ok => Outcome::Fail(format!("rejected: {}", e.message)),
+        Err(_) => Outcome::Pass,
+    }
+}
+
 enum Outcome {
     Pass,
     Fail(String),
@@ -285,6 +354,7 @@ fn filter_vectors() {
             "parse" => run_parse(v),
             "compile" | "compile+eval" => run_compile(v, &cats),
             "evttype_set" => run_evttype(v, &table),
+            "eval" => run_literal_eval(v, &cats),
             "escape_str" | "unescape_str" | "escape_roundtrip" => run_escape(v),
             _ => Outcome::NotRun,
         };
@@ -307,9 +377,110 @@ fn filter_vectors() {
             Outcome::NotRun => not_run += 1,
         }
     }
+    // Every expression of every vector (eval ones included) must compile or fail cleanly, and
+    // evaluate without panicking against sources of ill-typed values.
+    for v in vectors {
+        let Some(expr) = v["expr"].as_str() else {
+            continue;
+        };
+        let Ok(ast) = parse_condition(expr) else {
+            continue;
+        };
+        if let Ok(filter) = compile(&ast, &cats.catalog) {
+            let mut ctx = EvalContext::new();
+            for mut src in [AnySource::Text, AnySource::Number, AnySource::Empty] {
+                ctx.next_event();
+                let _ = filter.eval(&mut ctx, &mut src);
+            }
+        }
+    }
     println!("{passed} passed, {failed} failed, {not_run} not run (need syscall events)");
     for p in &problems {
         println!("{p}");
     }
     assert!(problems.is_empty(), "{} vector problems", problems.len());
+}
+
+/// Counts this thread's heap allocations, to check that steady-state evaluation allocates
+/// nothing.
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a plain
+// thread-local Cell that never allocates.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// A source giving `fd.*` string fields "/etc/shadow", other string fields "Bash" and every
+/// number 42.
+struct SteadySource<'a> {
+    catalog: &'a TableCatalog,
+}
+
+impl FieldSource for SteadySource<'_> {
+    fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+        use saker::rules::fields::{FieldCatalog, TypeClass};
+        let Some(info) = self.catalog.info(field) else {
+            return false;
+        };
+        match info.ty.class() {
+            TypeClass::String if info.name.starts_with("fd.") => out.push_str("/etc/shadow"),
+            TypeClass::String => out.push_str("Bash"),
+            TypeClass::Signed => out.push_i64(42),
+            TypeClass::Unsigned => out.push_u64(42),
+            TypeClass::Bool => out.push_bool(true),
+            _ => return false,
+        }
+        true
+    }
+}
+
+#[test]
+fn steady_state_evaluation_does_not_allocate() {
+    let Some(dir) = conformance_dir() else {
+        eprintln!("skipped: no shared/conformance above CARGO_MANIFEST_DIR");
+        return;
+    };
+    let cats = catalogs(&dir.parent().expect("shared dir").join("reference"));
+    let cond = "evt.type in (open, openat, execve) or (proc.name icontains bash \
+        and tolower(proc.name) startswith bash and fd.name pmatch (/etc, /usr) \
+        and proc.pid > 10 and proc.cmdline regex '.*ash' and fd.name glob '*shadow' \
+        and len(fd.name) = 11 and not proc.name in (sshd, sh) and evt.is_io = true \
+        and concat(proc.name, \"x\") endswith x)";
+    let filter = compile(&parse_condition(cond).expect("parses"), &cats.catalog).expect("compiles");
+    let mut ctx = EvalContext::new();
+    let mut src = SteadySource { catalog: &cats.catalog };
+    for _ in 0..3 {
+        ctx.next_event();
+        assert!(filter.eval(&mut ctx, &mut src));
+    }
+    let before = ALLOCATIONS.with(|c| c.get());
+    for _ in 0..100 {
+        ctx.next_event();
+        assert!(filter.eval(&mut ctx, &mut src));
+    }
+    let after = ALLOCATIONS.with(|c| c.get());
+    assert_eq!(after - before, 0, "allocations while evaluating 100 events");
 }

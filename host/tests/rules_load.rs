@@ -223,3 +223,158 @@ fn files_compose_with_append_override_and_selection() {
     assert_eq!(set.candidates(0, execve), &[0]);
     assert!(set.candidates(0, open).is_empty());
 }
+
+fn codes(list: &[LoadMessage]) -> Vec<&str> {
+    list.iter().map(|m| m.code.as_str()).collect()
+}
+
+#[test]
+fn plugin_requirements_warnings_and_describe() {
+    let Some(shared) = rules_common::shared_or_skip("plugin_requirements_warnings_and_describe") else {
+        return;
+    };
+    let env = env(&shared);
+    let req = "- required_plugin_versions:\n  - name: k8saudit\n    version: 0.18.0\n    alternatives:\n      - name: k8saudit-eks\n        version: 0.12.0\n";
+    let load_with = |plugins: &[(&str, &str)]| {
+        let plugins: Vec<(String, String)> = plugins.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let mut loader = RulesLoader::new(ENGINE_VERSION, &plugins);
+        loader.load_text("req.yaml", req);
+        loader.finish(&catalogs(&env), &Selection::default()).1
+    };
+    assert!(load_with(&[("k8saudit", "0.18.3")]).successful());
+    assert!(
+        load_with(&[("k8saudit-eks", "0.12.0")]).successful(),
+        "an alternative satisfies the entry"
+    );
+    let r = load_with(&[("k8saudit", "0.17.0")]);
+    let e = first_error(&r);
+    assert_eq!(
+        e.message,
+        "Plugin 'k8saudit' version '0.17.0' is not compatible with required plugin version '0.18.0'"
+    );
+    assert_eq!(e.context.locations[0].item_type.as_str(), "required plugin versions");
+    let r = load_with(&[]);
+    assert!(first_error(&r)
+        .message
+        .starts_with("Plugin 'k8saudit' is required but not loaded"));
+
+    // Warnings: unknown key, unknown source, <NA> check, skip-if-unknown-filter, unused list.
+    let text = "- list: unused\n  items: [a]\n\
+                - rule: a\n  desc: first rule\n  condition: evt.type=open and proc.pname = <NA>\n  output: o\n  priority: INFO\n  colour: blue\n\
+                - rule: b\n  desc: plugin rule\n  condition: ct.name = x\n  output: o\n  priority: INFO\n  source: aws_cloudtrail\n\
+                - rule: c\n  desc: unknown field, skipped\n  condition: evt.type=open and proc.nobody = x\n  output: o\n  priority: INFO\n  skip-if-unknown-filter: true\n\
+                - rule: d\n  desc: disabled\n  condition: evt.type=open\n  output: o\n  priority: INFO\n  enabled: false\n";
+    let (set, r) = load_texts(&env, &[("w.yaml", text)]);
+    let f = only_file(&r);
+    assert!(f.successful(), "{}", r.to_text());
+    let mut got = codes(&f.warnings);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "LOAD_UNKNOWN_FIELD",
+            "LOAD_UNKNOWN_ITEM",
+            "LOAD_UNKNOWN_SOURCE",
+            "LOAD_UNSAFE_NA_CHECK",
+            "LOAD_UNUSED_LIST"
+        ]
+    );
+    assert_eq!(set.rules.len(), 1);
+    let table = set.describe_all();
+    assert!(table.starts_with("Rule"), "{table}");
+    assert!(table.contains(&format!("{:<50} first rule\n", "a")), "{table}");
+    assert!(set.describe_rule("b").is_none());
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["falco_load_results"][0]["successful"], true);
+    assert_eq!(v["falco_load_results"][0]["warnings"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn override_and_exception_errors() {
+    let Some(shared) = rules_common::shared_or_skip("override_and_exception_errors") else {
+        return;
+    };
+    let env = env(&shared);
+    let base = "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: INFO\n  exceptions:\n    - name: by_proc\n      fields: [proc.name, fd.name]\n      comps: [=, startswith]\n";
+    // append and override together.
+    let (_, r) = load_texts(
+        &env,
+        &[
+            ("a.yaml", base),
+            (
+                "b.yaml",
+                "- rule: r\n  condition: and x\n  append: true\n  override:\n    condition: append\n",
+            ),
+        ],
+    );
+    assert_eq!(r.files[1].errors[0].code.as_str(), "LOAD_ERR_YAML_VALIDATE");
+    assert!(r.files[1].errors[0].message.contains("cannot be used together"));
+    // A key without an override entry.
+    let (_, r) = load_texts(
+        &env,
+        &[
+            ("a.yaml", base),
+            (
+                "b.yaml",
+                "- rule: r\n  output: x\n  desc: y\n  override:\n    output: replace\n",
+            ),
+        ],
+    );
+    assert_eq!(
+        r.files[1].errors[0].message,
+        "Unexpected key 'desc': an 'override' entry for it is required"
+    );
+    // Appended exception values compile into the condition.
+    let more = "- rule: r\n  exceptions:\n    - name: by_proc\n      values:\n        - [cat, /tmp]\n        - [\"my proc\", /etc]\n  override:\n    exceptions: append\n";
+    let (set, r) = load_texts(&env, &[("a.yaml", base), ("b.yaml", more)]);
+    assert!(r.successful(), "{}", r.to_text());
+    assert_eq!(set.rules.len(), 1);
+    // Wrong number of values in an appended exception.
+    let bad = "- rule: r\n  exceptions:\n    - name: by_proc\n      values:\n        - [cat]\n  append: true\n";
+    let (_, r) = load_texts(&env, &[("a.yaml", base), ("b.yaml", bad)]);
+    let e = &r.files[1].errors[0];
+    assert_eq!(e.message, "Fields and values lists must have equal length");
+    let chain: Vec<&str> = e.context.locations.iter().map(|l| l.item_type.as_str()).collect();
+    assert_eq!(chain, ["rule", "exceptions", "exception"]);
+    assert_eq!(e.context.locations[2].item_name, "by_proc");
+
+    // Exception fields must exist even without values.
+    let test_dir = shared.join("conformance/falco-legacy/test");
+    let mut loader = RulesLoader::new(ENGINE_VERSION, &[]);
+    loader.load_file(&test_dir.join("rules/exceptions/item_unknown_fields.yaml"));
+    let (_, r) = loader.finish(&catalogs(&env), &Selection::default());
+    let e = first_error(&r);
+    assert_eq!(e.message, "'not.exist' is not a supported filter field");
+    assert_eq!(e.context.locations.last().unwrap().item_name, "ex1");
+}
+
+/// Truncated and corrupted rules files give errors, never panics.
+#[test]
+fn damaged_rules_files_never_panic() {
+    let Some(shared) = rules_common::shared_or_skip("damaged_rules_files_never_panic") else {
+        return;
+    };
+    let env = env(&shared);
+    let text = std::fs::read_to_string(shared.join("conformance/rules/falco_rules.yaml")).unwrap();
+    const CUTS: usize = 40;
+    let step = text.len() / CUTS;
+    let mut failures = 0;
+    for i in 1..CUTS {
+        let mut cut = i * step;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // A truncated file, and the same text with a stray character in the middle.
+        let truncated = &text[..cut];
+        let corrupted = format!("{}%){}", &text[..cut], &text[cut..]);
+        for variant in [truncated, corrupted.as_str()] {
+            let (_, r) = load_texts(&env, &[("damaged.yaml", variant)]);
+            if !r.successful() {
+                failures += 1;
+                let e = &r.files[0].errors[0];
+                assert!(!e.context.locations.is_empty(), "an error without location: {e}");
+            }
+        }
+    }
+    assert!(failures > 0, "some damaged variants must fail to load");
+}

@@ -149,3 +149,71 @@ fn class_a_validation_tests() {
         failed.join("\n")
     );
 }
+
+/// The rules files of every other test (captures, plugins) whose run must succeed load
+/// without errors (plugin-source rules count as unknown sources here: warnings only).
+#[test]
+fn rules_files_of_successful_runs_load() {
+    let Some(shared) = rules_common::shared_or_skip("rules_files_of_successful_runs_load") else {
+        return;
+    };
+    let test_dir = shared.join("conformance/falco-legacy/test");
+    let syscall = rules_common::syscall_catalog(&shared);
+    let events = rules_common::syscall_event_types(&shared);
+    let catalogs = Catalogs {
+        sources: vec![SourceSpec {
+            name: "syscall".into(),
+            fields: &syscall,
+            event_types: Some(&events),
+        }],
+    };
+    let default_rules = "BUILD_DIR/falcosecurity-rules-falco-prefix/src/falcosecurity-rules-falco/falco_rules.yaml";
+    let (mut loaded, mut failed) = (0, Vec::new());
+    for suite in ["falco_tests.yaml", "falco_tests_exceptions.yaml"] {
+        let text = std::fs::read_to_string(test_dir.join(suite)).expect("suite readable");
+        let doc = yaml::parse_document(&text)
+            .expect("suite parses")
+            .expect("suite not empty");
+        for (name, test) in doc.get("trace_files").and_then(Node::as_map).expect("trace_files") {
+            let exit = test.get("exit_status").and_then(Node::as_i64).unwrap_or(0);
+            if test.get("validate_rules_file").is_some() || exit != 0 {
+                continue;
+            }
+            let mut files = strings(test.get("rules_file"));
+            if files.is_empty() {
+                files.push(default_rules.to_string());
+            }
+            let mut loader = RulesLoader::new(ENGINE_VERSION, &[]);
+            for f in &files {
+                let path = match f.strip_prefix("BUILD_DIR/") {
+                    Some(rest) if rest.starts_with("test/") => test_dir.join(&rest[5..]),
+                    Some(rest) => shared.join("conformance/falco-legacy/build").join(rest),
+                    None => test_dir.join(f),
+                };
+                loader.load_file(&path);
+            }
+            let (_, results) = loader.finish(&catalogs, &Selection::default());
+            loaded += 1;
+            let only_generic_syscalls = !rules_common::has_syscall_header()
+                && results
+                    .files
+                    .iter()
+                    .flat_map(|f| &f.errors)
+                    .all(|e| e.message.starts_with("unknown event type"));
+            if !results.successful() && only_generic_syscalls {
+                println!(
+                    "{}: not judged: needs syscall names from kernel headers",
+                    name.as_str().unwrap_or("?")
+                );
+            } else if !results.successful() {
+                failed.push(format!(
+                    "{suite}::{}: {}",
+                    name.as_str().unwrap_or("?"),
+                    results.to_text()
+                ));
+            }
+        }
+    }
+    println!("{loaded} rule sets loaded, {} failed", failed.len());
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

@@ -95,14 +95,39 @@ pub(crate) struct PathPattern {
     pub components: Vec<(Vec<u8>, bool)>,
 }
 
+/// A small multiplicative hasher for the constant sets: keys are short and not
+/// attacker-chosen (they come from the rules), so SipHash's cost buys nothing here.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+pub(crate) type ConstSet = HashSet<Vec<u8>, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// What a check compares its left-hand values with.
 #[derive(Debug, Clone)]
 pub(crate) enum Rhs {
     None,
     Consts(Vec<Const>),
     /// Hash set of normalized constants (`in`, `intersects`, `= anyof`, `!= allof`).
-    Set(HashSet<Vec<u8>>),
-    Regexes(Vec<regex::bytes::Regex>),
+    Set(ConstSet),
+    Regexes(Vec<regex::Regex>),
     Paths(Vec<PathPattern>),
     Field(usize),
 }
@@ -137,6 +162,8 @@ pub struct CompiledFilter {
     pub(crate) root: Node,
     pub(crate) slots: Vec<SlotDef>,
     pub(crate) registry: u64,
+    /// One more than the highest cache slot used (size the context needs).
+    pub(crate) cache_len: usize,
     pub warnings: Vec<CompileWarning>,
 }
 
@@ -204,8 +231,10 @@ pub fn compile_with(expr: &Expr, catalog: &dyn FieldCatalog, registry: &mut Slot
         warnings: Vec::new(),
     };
     let root = c.node(expr)?;
+    let cache_len = c.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
     Ok(CompiledFilter {
         root,
+        cache_len,
         registry: c.registry.id,
         slots: c.slots,
         warnings: c.warnings,
@@ -505,10 +534,7 @@ impl Compiler<'_> {
                 v.push_bytes(&value_string_to_bytes(text));
                 Ok(self.add_slot(format!("lit:{text:?}"), Extract::Const(v), FieldType::CharBuf, false))
             }
-            FieldExpr::List(items, pos) => {
-                if items.is_empty() {
-                    return err(*pos, "filter error: unexpected empty transformer list element");
-                }
+            FieldExpr::List(items, _) => {
                 let idx: Vec<usize> = items.iter().map(|i| self.field(i)).collect::<CResult<_>>()?;
                 let key = format!(
                     "list({})",
@@ -765,7 +791,7 @@ impl Compiler<'_> {
                 for (v, pos) in values {
                     let bytes = value_string_to_bytes(v);
                     let pattern = String::from_utf8_lossy(&bytes);
-                    let re = regex::bytes::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| CompileError {
+                    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| CompileError {
                         message: format!("invalid regex pattern: {e}"),
                         pos: *pos,
                     })?;
@@ -794,7 +820,7 @@ impl Compiler<'_> {
             || (op == BinaryOp::Eq && b.modifier == Some(OpModifier::AnyOf))
             || (op == BinaryOp::Ne && b.modifier == Some(OpModifier::AllOf));
         if hashed && ty.class() != TypeClass::Net && ty != FieldType::Dyn {
-            let mut set = HashSet::with_capacity(consts.len());
+            let mut set = ConstSet::with_capacity_and_hasher(consts.len(), Default::default());
             let mut key = Vec::new();
             for c in &consts {
                 const_key(c, &mut key);

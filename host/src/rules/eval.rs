@@ -4,7 +4,7 @@
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
-    CompiledFilter, Const, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
+    CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
 use super::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
@@ -143,8 +143,7 @@ impl CompiledFilter {
     /// Evaluates the condition on the current event of `src`. Fields without a value make
     /// their checks false (libsinsp semantics, `!=` included).
     pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-        let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
-        ctx.bind(self.registry, needed);
+        ctx.bind(self.registry, self.cache_len);
         self.eval_node(&self.root, ctx, src)
     }
 
@@ -172,6 +171,10 @@ impl CompiledFilter {
         };
         let EvalContext { slots, key, .. } = ctx;
         let lhs = &slots[self.slots[c.lhs].global as usize].values;
+        // A single-valued field that extracted nothing has no value (`exists` is false).
+        if !c.is_list && lhs.is_empty() {
+            return false;
+        }
         let op = match c.op {
             CheckOp::Exists => return true,
             CheckOp::Binary(op) => op,
@@ -179,7 +182,7 @@ impl CompiledFilter {
         if c.is_list {
             // List fields support `in` (every value in the set) and `intersects` (any).
             let member = |v: ValueRef<'_>, key: &mut Vec<u8>| match &c.rhs {
-                Rhs::Set(set) => item_key(v, c.ty, key) && set.contains(key.as_slice()),
+                Rhs::Set(set) => in_set(set, v, c.ty, key),
                 Rhs::Consts(consts) => consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k)),
                 Rhs::Field(_) => {
                     rhs_slot.is_some_and(|r| slots[r].values.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w)))
@@ -197,8 +200,10 @@ impl CompiledFilter {
         };
         match &c.rhs {
             Rhs::None => true,
+            // An empty list with a modifier never matches (`!= allof ()` included).
+            Rhs::Set(set) if c.modifier.is_some() && set.is_empty() => false,
             Rhs::Set(set) => {
-                let found = item_key(v, c.ty, key) && set.contains(key.as_slice());
+                let found = in_set(set, v, c.ty, key);
                 // `!= allof (...)` is "not in the set"; the others are membership.
                 if op == BinaryOp::Ne {
                     !found
@@ -217,9 +222,12 @@ impl CompiledFilter {
                 let ValueRef::Bytes(b) = v else {
                     return false;
                 };
+                // Like libsinsp, invalid UTF-8 is sanitized (one replacement character per
+                // bad sequence) before matching; valid text is matched in place.
+                let text = String::from_utf8_lossy(b);
                 match c.modifier {
-                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(b)),
-                    None => res.first().is_some_and(|r| r.is_match(b)),
+                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(&text)),
+                    None => res.first().is_some_and(|r| r.is_match(&text)),
                 }
             }
             Rhs::Paths(paths) => {
@@ -293,18 +301,14 @@ fn to_const_view(v: ValueRef<'_>, ty: FieldType) -> Option<Const> {
     })
 }
 
-/// Computes the hash-set key of an extracted value; false when it has no key form.
-fn item_key(v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
+/// Whether an extracted value is in a constant set (strings are looked up without copying).
+fn in_set(set: &ConstSet, v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
     match (ty.class(), v) {
-        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => {
-            key.clear();
-            key.extend_from_slice(b);
-            true
-        }
+        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => set.contains(b),
         _ => match to_const_view(v, ty) {
             Some(c) => {
                 const_key(&c, key);
-                true
+                set.contains(key.as_slice())
             }
             None => false,
         },
@@ -586,7 +590,11 @@ impl FieldAccessor {
         if !ensure(&self.slots, self.result, ctx, src) {
             return None;
         }
-        Some(&ctx.slots[self.slots[self.result].global as usize].values)
+        let values = &ctx.slots[self.slots[self.result].global as usize].values;
+        if values.is_empty() && !self.is_list() {
+            return None;
+        }
+        Some(values)
     }
 
     /// Appends the rendering of the field for the current event (`<NA>` when absent).
@@ -723,6 +731,9 @@ mod tests {
         assert!(eval("proc.name contains allof (B, as)"));
         assert!(eval("evt.buffer bcontains 48545450"));
         assert!(eval("evt.buffer bstartswith 48545450"));
+        assert!(!eval("proc.name != allof ()"));
+        assert!(!eval("proc.name == anyof ()"));
+        assert!(eval("proc.name != allof (zsh, sh)"));
     }
 
     #[test]
@@ -795,5 +806,30 @@ mod tests {
         assert!(fnmatch(b"A*", b"abc", true));
         assert!(fnmatch(b"a\\*", b"a*", false));
         assert!(!fnmatch(b"a\\*", b"ab", false));
+    }
+
+    /// Values with invalid UTF-8 bytes: byte-wise string operators, sanitized regex.
+    #[test]
+    fn invalid_utf8_values() {
+        struct Raw;
+        impl FieldSource for Raw {
+            fn extract(&mut self, _f: FieldId, _a: &FieldArg, out: &mut Values) -> bool {
+                out.push_bytes(b"/p\xff/q\xff");
+                true
+            }
+        }
+        let mut cat = TableCatalog::new();
+        cat.add(FieldInfo::new("fd.name", FieldType::FsPath, ""));
+        let run = |cond: &str| {
+            let f = compile(&parse_condition(cond).unwrap(), &cat).unwrap();
+            f.eval(&mut EvalContext::new(), &mut Raw)
+        };
+        assert!(run(r#"fd.name = "/p\xff/q\xff""#));
+        assert!(run(r#"fd.name contains "\xff""#));
+        assert!(!run(r#"fd.name contains "\xfe""#));
+        assert!(run(r#"fd.name in ("/p\xff/q\xff")"#));
+        assert!(run(r#"fd.name glob "/p?/q?""#));
+        assert!(run(r#"fd.name regex "/p./q.""#));
+        assert!(!run(r#"fd.name regex "/p./q""#));
     }
 }

@@ -9,6 +9,9 @@ pub enum EventTypesError {
     BadLine { line: usize, problem: String },
 }
 
+/// The event-table name of the generic syscall event.
+pub const GENERIC_EVENT_NAME: &str = "syscall";
+
 /// The event types of a source: each name with its codes, and the number of codes.
 #[derive(Debug, Clone, Default)]
 pub struct EventTypes {
@@ -34,10 +37,11 @@ impl EventTypes {
     }
 
     /// Reads `shared/reference/event_table.tsv` (libscap's event table: code, enum, name, dir,
-    /// …). Only exit events are evaluated by rules (Falco 0.44), so only their codes are
-    /// indexed; names are those `evt.type` shows.
+    /// …). Rules are evaluated on exit events only (Falco 0.44), so a name maps to its exit
+    /// codes; meta events that have no exit pair (`container`, `asyncevent`, …) map to their
+    /// enter codes. `NA` rows are placeholders.
     pub fn from_event_table_tsv(text: &str) -> Result<EventTypes, EventTypesError> {
-        let mut pairs = Vec::new();
+        let mut rows = Vec::new();
         for (n, line) in text.lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
@@ -53,20 +57,39 @@ impl EventTypes {
                 line: n + 1,
                 problem: format!("code '{}' is not a number", cols[0]),
             })?;
-            if cols[3].trim() == "X" {
-                pairs.push((cols[2].trim().to_string(), code));
+            rows.push((code, cols[2].trim().to_string(), cols[3].trim() == "X"));
+        }
+        let with_exit: std::collections::HashSet<&str> = rows
+            .iter()
+            .filter(|r| r.2 && r.1 != "NA")
+            .map(|r| r.1.as_str())
+            .collect();
+        let pairs = rows
+            .iter()
+            .filter(|(_, name, exit)| name != "NA" && (*exit || !with_exit.contains(name.as_str())))
+            .map(|(code, name, _)| (name.as_str(), *code));
+        let mut t = EventTypes::from_pairs(pairs);
+        t.code_count = t
+            .code_count
+            .max(rows.iter().map(|r| r.0 as usize + 1).max().unwrap_or(0));
+        Ok(t)
+    }
+
+    /// Syscalls without an event of their own arrive as the generic event (`syscall`) and
+    /// `evt.type` shows the syscall's name: each of `names` not yet known maps to the codes of
+    /// `syscall`. Returns how many names were added.
+    pub fn add_generic_syscalls<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> usize {
+        let Some(generic) = self.by_name.get(GENERIC_EVENT_NAME).cloned() else {
+            return 0;
+        };
+        let mut added = 0;
+        for name in names {
+            if !self.by_name.contains_key(name) {
+                self.by_name.insert(name.to_string(), generic.clone());
+                added += 1;
             }
         }
-        let mut t = EventTypes::from_pairs(pairs.iter().map(|(n, c)| (n.as_str(), *c)));
-        // Enter codes are never evaluated but must not fall into "unknown": size the index to
-        // every code of the table.
-        let max = text
-            .lines()
-            .filter_map(|l| l.split('\t').next()?.trim().parse::<usize>().ok())
-            .max()
-            .unwrap_or(0);
-        t.code_count = t.code_count.max(max + 1);
-        Ok(t)
+        added
     }
 
     pub fn codes(&self, name: &str) -> Option<&[u16]> {
@@ -99,12 +122,17 @@ mod tests {
     #[test]
     fn exit_codes_by_name() {
         let t = EventTypes::from_event_table_tsv(
-            "# code\tenum\tname\tdir\n2\tPPME_SYSCALL_OPEN_E\topen\tE\n3\tPPME_SYSCALL_OPEN_X\topen\tX\n",
+            "# code\tenum\tname\tdir\n0\tG_E\tsyscall\tE\n1\tG_X\tsyscall\tX\n2\tPPME_SYSCALL_OPEN_E\topen\tE\n3\tPPME_SYSCALL_OPEN_X\topen\tX\n228\tPPME_CONTAINER_E\tcontainer\tE\n229\tPPME_CONTAINER_X\tNA\tX\n",
         )
         .unwrap();
+        assert_eq!(t.codes("container"), Some(&[228u16][..]));
+        assert_eq!(t.codes("NA"), None);
+        let mut t = t;
+        assert_eq!(t.add_generic_syscalls(["madvise", "open"]), 1);
+        assert_eq!(t.codes("madvise"), Some(&[1u16][..]));
         assert_eq!(t.codes("open"), Some(&[3u16][..]));
         assert_eq!(t.codes("nope"), None);
-        assert_eq!(t.code_count(), 4);
+        assert_eq!(t.code_count(), 230);
         assert!(EventTypes::from_event_table_tsv("x\ty\n").is_err());
     }
 }

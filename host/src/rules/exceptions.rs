@@ -181,4 +181,34 @@ mod tests {
         let none = ex(Tuple::Single("proc.name".into()), None, vec![]);
         assert_eq!(apply_exceptions("a", &[none]), "a");
     }
+
+    #[test]
+    fn generated_conditions_parse_back_to_the_values() {
+        use crate::rules::ast::{Expr, ValueExpr};
+        use crate::rules::parse::parse_condition;
+        let tricky = "say \"hi\" (now), ok";
+        let e = ex(
+            Tuple::Many(vec!["proc.cmdline".into(), "fd.name".into()]),
+            Some(Tuple::Many(vec!["=".into(), "startswith".into()])),
+            vec![ExceptionValue::List(vec![s(tricky), s("/tmp/")])],
+        );
+        let text = apply_exceptions("evt.type=open", &[e]);
+        let ast = parse_condition(&text).unwrap_or_else(|err| panic!("{text}: {err}"));
+        let Expr::And(parts, _) = ast else { panic!("{ast:?}") };
+        let Expr::Not(inner, _) = &parts[1] else { panic!() };
+        let Expr::And(checks, _) = inner.as_ref() else {
+            panic!("{inner:?}")
+        };
+        let Expr::Binary(b) = &checks[0] else { panic!() };
+        assert_eq!(
+            b.value,
+            ValueExpr::Value(
+                tricky.to_string(),
+                match &b.value {
+                    ValueExpr::Value(_, p) => *p,
+                    _ => panic!(),
+                }
+            )
+        );
+    }
 }

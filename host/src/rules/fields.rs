@@ -297,9 +297,10 @@ pub enum FieldError {
     /// libsinsp's message for an unknown field.
     #[error("filter_check called with nonexistent field {0}")]
     Unknown(String),
-    #[error("field '{0}' requires an argument, e.g. {0}[...]")]
+    /// libsinsp's message (plugin fields), e.g. `filter 'k8s.ns.label': ... requires ...`.
+    #[error("filter '{0}': {0} requires an argument but none provided")]
     ArgRequired(String),
-    #[error("field '{field}' does not accept an argument (found '{arg}')")]
+    #[error("filter '{field}[{arg}]': {field} does not allow nor require an argument but one is provided: {arg}")]
     ArgNotAllowed { field: String, arg: String },
     #[error("field '{field}' expects a numeric index argument, found '{arg}'")]
     IndexExpected { field: String, arg: String },
@@ -421,7 +422,11 @@ impl FieldCatalog for TableCatalog {
 }
 
 /// Fields whose argument can follow a dot, as libsinsp parses them.
-const DOTTED_ARG_FIELDS: &[&str] = &["evt.arg", "evt.rawarg", "evt.type.is", "thread.cgroup"];
+const DOTTED_ARG_FIELDS: &[&str] = &["evt.arg", "evt.rawarg", "evt.type.is", "thread.cgroup", "evt.abspath"];
+
+/// Fields flagged `EPF_ARG_REQUIRED` that libsinsp nevertheless accepts bare
+/// (`evt.abspath` alone means the event's only path argument).
+const ARG_OPTIONAL_FIELDS: &[&str] = &["evt.abspath"];
 
 /// Fields whose argument is a numeric index (the others with arguments take keys).
 const INDEX_ARG_FIELDS: &[&str] = &[
@@ -474,8 +479,8 @@ pub fn catalog_from_libsinsp_tsv(text: &str) -> Result<TableCatalog, FieldError>
         })?;
         let flags = cols[3];
         let has = |f: &str| flags.contains(f);
-        let arg_allowed = has("EPF_ARG_ALLOWED");
-        let arg_required = has("EPF_ARG_REQUIRED");
+        let arg_allowed = has("EPF_ARG_ALLOWED") || ARG_OPTIONAL_FIELDS.contains(&name);
+        let arg_required = has("EPF_ARG_REQUIRED") && !ARG_OPTIONAL_FIELDS.contains(&name);
         let takes_arg = arg_allowed || arg_required;
         let mut info = FieldInfo::new(name, ty, cols[7].trim());
         info.display = cols[6].trim().to_string();

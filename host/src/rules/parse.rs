@@ -969,4 +969,59 @@ mod tests {
         assert!(parse_field_expr("tolower(proc.name)").is_ok());
         assert!(parse_field_expr("proc.name x").is_err());
     }
+
+    /// Random inputs built from the language's tokens never panic the parser.
+    #[test]
+    fn random_inputs_do_not_panic() {
+        const PIECES: &[&str] = &[
+            "a",
+            "proc.name",
+            "(",
+            ")",
+            " ",
+            "\n",
+            "and",
+            "or",
+            "not",
+            "=",
+            "!=",
+            "<",
+            ">=",
+            "in",
+            "exists",
+            "contains ",
+            "'",
+            "\"",
+            "\\",
+            "\\x4",
+            "é",
+            "[",
+            "]",
+            ",",
+            "val(",
+            "b64(",
+            "join(",
+            "oneof ",
+            "0x1",
+            "-1.5e+3",
+            "getopt(",
+            "pmatch",
+            "é'x'",
+            "\t",
+            "\u{8}",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            let n = (seed % 12) as usize + 1;
+            for _ in 0..n {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+            }
+            let _ = parse_condition(&text);
+            let _ = parse_field_expr(&text);
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 /// Lines of source shown around a location in a snippet.
 pub const SNIPPET_MAX_LINES: usize = 1;
@@ -241,34 +241,66 @@ pub struct LoadMessage {
     pub context: Context,
 }
 
+/// A JSON object written in a fixed key order (the README's `-V` order), whatever
+/// serde_json's map ordering is.
+struct OrderedObject(String);
+
+impl OrderedObject {
+    fn new() -> Self {
+        OrderedObject(String::from("{"))
+    }
+
+    fn raw(mut self, key: &str, json: &str) -> Self {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        self.0.push_str(&Value::from(key).to_string());
+        self.0.push(':');
+        self.0.push_str(json);
+        self
+    }
+
+    fn value(self, key: &str, v: Value) -> Self {
+        let text = v.to_string();
+        self.raw(key, &text)
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+fn json_array(items: impl Iterator<Item = String>) -> String {
+    let parts: Vec<String> = items.collect();
+    format!("[{}]", parts.join(","))
+}
+
 impl LoadMessage {
-    fn to_json(&self) -> Value {
-        let locations: Vec<Value> = self
-            .context
-            .locations
-            .iter()
-            .map(|l| {
-                json!({
-                    "item_type": l.item_type.as_str(),
-                    "item_name": l.item_name,
-                    "position": {
-                        "name": l.position.name,
-                        "line": l.position.line,
-                        "column": l.position.column,
-                        "offset": l.position.offset,
-                    }
-                })
-            })
-            .collect();
-        let mut m = Map::new();
-        m.insert("code".into(), Value::from(self.code.as_str()));
-        m.insert("codedesc".into(), Value::from(self.code.description()));
-        m.insert("message".into(), Value::from(self.message.clone()));
-        m.insert(
-            "context".into(),
-            json!({"locations": locations, "snippet": self.context.snippet}),
-        );
-        Value::Object(m)
+    fn to_json(&self) -> String {
+        let locations = json_array(self.context.locations.iter().map(|l| {
+            let position = OrderedObject::new()
+                .value("name", Value::from(l.position.name.clone()))
+                .value("line", Value::from(l.position.line))
+                .value("column", Value::from(l.position.column))
+                .value("offset", Value::from(l.position.offset))
+                .finish();
+            OrderedObject::new()
+                .value("item_type", Value::from(l.item_type.as_str()))
+                .value("item_name", Value::from(l.item_name.clone()))
+                .raw("position", &position)
+                .finish()
+        }));
+        let context = OrderedObject::new()
+            .raw("locations", &locations)
+            .value("snippet", Value::from(self.context.snippet.clone()))
+            .finish();
+        OrderedObject::new()
+            .value("code", Value::from(self.code.as_str()))
+            .value("codedesc", Value::from(self.code.description()))
+            .value("message", Value::from(self.message.clone()))
+            .raw("context", &context)
+            .finish()
     }
 }
 
@@ -339,19 +371,14 @@ impl FileLoadResult {
         });
     }
 
-    pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), Value::from(self.name.clone()));
-        m.insert("successful".into(), Value::from(self.successful()));
-        m.insert(
-            "errors".into(),
-            Value::Array(self.errors.iter().map(LoadMessage::to_json).collect()),
-        );
-        m.insert(
-            "warnings".into(),
-            Value::Array(self.warnings.iter().map(LoadMessage::to_json).collect()),
-        );
-        Value::Object(m)
+    /// This file's entry of `falco_load_results`.
+    pub fn to_json(&self) -> String {
+        OrderedObject::new()
+            .value("name", Value::from(self.name.clone()))
+            .value("successful", Value::from(self.successful()))
+            .raw("errors", &json_array(self.errors.iter().map(LoadMessage::to_json)))
+            .raw("warnings", &json_array(self.warnings.iter().map(LoadMessage::to_json)))
+            .finish()
     }
 
     /// Readable rendering: `<name>: Ok` or `<name>: Invalid`, then every error and warning.
@@ -396,10 +423,12 @@ impl LoadResults {
 
     /// The `-V` JSON line: `{"falco_load_results":[...]}`.
     pub fn to_json(&self) -> String {
-        let files: Vec<Value> = self.files.iter().map(FileLoadResult::to_json).collect();
-        let mut m = Map::new();
-        m.insert("falco_load_results".into(), Value::Array(files));
-        Value::Object(m).to_string()
+        OrderedObject::new()
+            .raw(
+                "falco_load_results",
+                &json_array(self.files.iter().map(FileLoadResult::to_json)),
+            )
+            .finish()
     }
 
     pub fn to_text(&self) -> String {
@@ -437,5 +466,6 @@ mod tests {
         assert_eq!(e["context"]["locations"][0]["position"]["line"], 2);
         assert_eq!(e["context"]["snippet"], "- rule: r1\n");
         assert!(all.to_text().contains("In rule 'r1': (a.yaml:2:3)"));
+        assert!(all.to_json().starts_with(r#"{"falco_load_results":[{"name":"a.yaml","successful":false,"errors":[{"code":"LOAD_ERR_VALIDATE","codedesc":"#));
     }
 }

@@ -1,11 +1,12 @@
 //! The compiled rules: per rule its filter and output program, per source an event-type index
 //! so that an event only meets the rules that can match its type.
 
+use crate::rules::ast::FieldExpr;
 use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use crate::rules::eval::EvalContext;
 use crate::rules::event_types::EventTypes;
 use crate::rules::evttype::{event_types, EventTypeSet};
-use crate::rules::evttype_check::first_unknown_event_type;
+use crate::rules::evttype_check::{first_unknown_event_type, first_unsafe_na_check};
 use crate::rules::fields::FieldCatalog;
 use crate::rules::fields::FieldSource;
 use crate::rules::load::expanded::ExpandedRule;
@@ -13,6 +14,7 @@ use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::Alert;
 use crate::rules::output::program::{AppendOutput, OutputProgram};
+use crate::rules::parse::parse_field_expr;
 use crate::rules::results::{Code, Context, ErrorCode, ItemType, LoadMessage, LoadResults, WarningCode};
 use crate::rules::select::{RuleMatching, Selection};
 
@@ -183,6 +185,22 @@ impl RulesLoader {
         let spec = &catalogs.sources[source_idx];
         let cond_ctx = ctx.child(ItemType::RuleCondition, "", def.condition.position.clone());
 
+        for ex in &def.exceptions {
+            for field in ex.fields.as_ref().map(|f| f.items()).unwrap_or_default() {
+                let known = parse_field_expr(field).is_ok_and(|e| match &e {
+                    FieldExpr::Field { name, arg, .. } => spec.fields.resolve(name, arg.as_deref()).is_ok(),
+                    _ => false,
+                });
+                if !known {
+                    self.attribute(msg(
+                        Code::Error(ErrorCode::Validate),
+                        format!("'{field}' is not a supported filter field"),
+                        &ex.ctx,
+                    ));
+                    return None;
+                }
+            }
+        }
         if let Some(types) = spec.event_types {
             if let Some(bad) = first_unknown_event_type(&er.condition, types) {
                 self.attribute(msg(
@@ -192,6 +210,13 @@ impl RulesLoader {
                 ));
                 return None;
             }
+        }
+        if let Some(field) = first_unsafe_na_check(&er.condition) {
+            self.attribute(msg(
+                Code::Warning(WarningCode::UnsafeNaCheck),
+                format!("Comparing {field} with <NA> is unsafe: a missing value is not '<NA>'. Use 'exists' instead."),
+                &cond_ctx,
+            ));
         }
         let filter = match compile_with(&er.condition, spec.fields, &mut registries[source_idx]) {
             Ok(f) => f,
@@ -213,19 +238,17 @@ impl RulesLoader {
             .iter()
             .filter(|a| a.matches(&def.name, &def.source, &def.tags))
             .collect();
-        let output = match OutputProgram::compile_with_appends(
-            &def.output.text,
-            &appends,
-            spec.fields,
-            &mut registries[source_idx],
-        ) {
-            Ok(o) => o,
-            Err(e) => {
-                let octx = ctx.child(ItemType::RuleOutput, "", def.output.position.clone());
-                self.attribute(msg(Code::Error(ErrorCode::CompileOutput), e.to_string(), &octx));
-                return None;
-            }
-        };
+        let output_text = substitute_container_info(&def.output.text, &def.source);
+        let output =
+            match OutputProgram::compile_with_appends(&output_text, &appends, spec.fields, &mut registries[source_idx])
+            {
+                Ok(o) => o,
+                Err(e) => {
+                    let octx = ctx.child(ItemType::RuleOutput, "", def.output.position.clone());
+                    self.attribute(msg(Code::Error(ErrorCode::CompileOutput), e.to_string(), &octx));
+                    return None;
+                }
+            };
         let codes = spec.event_types.map(|types| {
             let set = event_types(&er.condition);
             let codes = set.to_codes(
@@ -263,6 +286,19 @@ impl RulesLoader {
             codes,
         ))
     }
+}
+
+/// Falco's legacy `%container.info` placeholder in syscall outputs (always substituted, as
+/// Falco does, even when a catalog lists a deprecated field of that name).
+pub const CONTAINER_INFO_PLACEHOLDER: &str = "%container.info";
+/// What Falco puts in its place.
+pub const CONTAINER_INFO_DEFAULT: &str = "container_id=%container.id container_name=%container.name";
+
+fn substitute_container_info(output: &str, source: &str) -> String {
+    if source != SYSCALL_SOURCE || !output.contains(CONTAINER_INFO_PLACEHOLDER) {
+        return output.to_string();
+    }
+    output.replace(CONTAINER_INFO_PLACEHOLDER, CONTAINER_INFO_DEFAULT)
 }
 
 /// The event codes a rule can match; `also_unknown`: it also matches codes outside the table.

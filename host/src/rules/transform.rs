@@ -153,15 +153,15 @@ pub fn getopt(args: &Values, opts: &OptString, selector: Option<u8>, out: &mut V
     let mut selected: Option<(usize, usize, bool)> = None; // (arg index, byte start, whole-arg)
     let mut selected_empty = false;
     let mut arg_idx = 0;
-    let items: Vec<&[u8]> = args
-        .iter()
-        .map(|v| match v {
-            ValueRef::Bytes(b) => b,
-            _ => &[][..],
-        })
-        .collect();
-    'outer: while arg_idx < items.len() {
-        let arg = items[arg_idx];
+    let word = |i: usize| -> &[u8] {
+        match args.get(i) {
+            Some(ValueRef::Bytes(b)) => b,
+            _ => &[],
+        }
+    };
+    let count = args.len();
+    'outer: while arg_idx < count {
+        let arg = word(arg_idx);
         if arg == b"--" {
             break;
         }
@@ -201,8 +201,8 @@ pub fn getopt(args: &Values, opts: &OptString, selector: Option<u8>, out: &mut V
             // The option's argument: the rest of this word, or the next word.
             let (value, next_idx): (Option<&[u8]>, usize) = if i + 1 < arg.len() {
                 (Some(&arg[i + 1..]), arg_idx)
-            } else if arg_idx + 1 < items.len() {
-                (Some(items[arg_idx + 1]), arg_idx + 1)
+            } else if arg_idx + 1 < count {
+                (Some(word(arg_idx + 1)), arg_idx + 1)
             } else {
                 (None, arg_idx)
             };
@@ -247,7 +247,7 @@ pub fn getopt(args: &Values, opts: &OptString, selector: Option<u8>, out: &mut V
     }
     match selected {
         Some((idx, start, whole)) => {
-            let word = items[idx];
+            let word = word(idx);
             if whole {
                 out.push_bytes(&word[start..]);
             } else {

@@ -127,6 +127,31 @@ pub fn k8saudit_catalog(shared: &Path) -> TableCatalog {
     cat
 }
 
+/// Kernel headers listing syscall numbers (`#define __NR_madvise 28`), where present.
+const SYSCALL_HEADERS: &[&str] = &[
+    "/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
+    "/usr/include/aarch64-linux-gnu/asm/unistd.h",
+    "/usr/include/asm/unistd_64.h",
+];
+
+/// Whether a kernel syscall header is available (see `syscall_event_types`).
+pub fn has_syscall_header() -> bool {
+    SYSCALL_HEADERS.iter().any(|p| Path::new(p).is_file())
+}
+
+/// The syscall source's event types: libscap's event table, plus the syscall names of the
+/// kernel headers as generic events (what `evt.type` shows for syscalls without an event).
 pub fn syscall_event_types(shared: &Path) -> EventTypes {
-    EventTypes::from_event_table_tsv(&read(&shared.join("reference/event_table.tsv"))).expect("event_table.tsv parses")
+    let mut types = EventTypes::from_event_table_tsv(&read(&shared.join("reference/event_table.tsv")))
+        .expect("event_table.tsv parses");
+    if let Some(header) = SYSCALL_HEADERS.iter().find_map(|p| std::fs::read_to_string(p).ok()) {
+        let names: Vec<&str> = header
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define __NR_")?.split_whitespace().next())
+            .collect();
+        types.add_generic_syscalls(names);
+    } else {
+        eprintln!("no kernel syscall header found: syscalls without an event of their own are unknown event types");
+    }
+    types
 }

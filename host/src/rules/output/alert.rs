@@ -62,37 +62,45 @@ impl Alert {
 
     /// The JSON object as one line; keys sorted as Falco prints them.
     pub fn to_json(&self, opts: &AlertOptions) -> String {
-        let mut m = Map::new();
-        m.insert("hostname".into(), Value::from(opts.hostname.clone()));
+        let mut m: Vec<(String, Value)> = Vec::new();
+        m.push(("hostname".into(), Value::from(opts.hostname.clone())));
         if opts.json_include_output_property {
-            m.insert("output".into(), Value::from(self.to_text(opts)));
+            m.push(("output".into(), Value::from(self.to_text(opts))));
         }
         if opts.json_include_message_property {
-            m.insert("message".into(), Value::from(self.message.clone()));
+            m.push(("message".into(), Value::from(self.message.clone())));
         }
         if opts.json_include_output_fields_property {
             // Falco prefixes every output with the time field, so it is an output field too.
-            let mut fields = self.output_fields.clone();
             let time_key = if opts.time_format_iso_8601 {
                 "evt.time.iso8601"
             } else {
                 "evt.time"
             };
-            fields.insert(time_key.into(), Value::from(self.time_ns));
-            m.insert("output_fields".into(), Value::Object(fields));
+            let mut fields: Vec<(String, Value)> =
+                self.output_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            fields.retain(|(k, _)| k != time_key);
+            fields.push((time_key.into(), Value::from(self.time_ns)));
+            m.push(("output_fields".into(), sorted_object(fields)));
         }
-        m.insert("priority".into(), Value::from(self.priority.as_str()));
-        m.insert("rule".into(), Value::from(self.rule.clone()));
-        m.insert("source".into(), Value::from(self.source.clone()));
+        m.push(("priority".into(), Value::from(self.priority.as_str())));
+        m.push(("rule".into(), Value::from(self.rule.clone())));
+        m.push(("source".into(), Value::from(self.source.clone())));
         if opts.json_include_tags_property {
             let mut tags = self.tags.clone();
             tags.sort();
-            m.insert("tags".into(), Value::from(tags));
+            m.push(("tags".into(), Value::from(tags)));
         }
-        m.insert("time".into(), Value::from(iso8601_utc_z(self.time_ns)));
-        // serde_json's default map is ordered by key, which is Falco's order.
-        Value::Object(m).to_string()
+        m.push(("time".into(), Value::from(iso8601_utc_z(self.time_ns))));
+        sorted_object(m).to_string()
     }
+}
+
+/// An object with keys in alphabetical order (Falco's), whether or not serde_json keeps
+/// insertion order.
+fn sorted_object(mut entries: Vec<(String, Value)>) -> Value {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(entries.into_iter().collect())
 }
 
 /// Civil date from days since 1970-01-01 (proleptic Gregorian).
