@@ -1,0 +1,1 @@
+//! The audit webhook server (http and https) feeding the plugin's event queue.
