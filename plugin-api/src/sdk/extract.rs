@@ -366,10 +366,80 @@ impl ExtractOutput {
             f.res_len = p.count as u64;
         }
     }
+}
 
-    /// Values collected for field number `i` of the call, as owned test data.
-    #[cfg(test)]
-    pub(crate) fn count(&self, i: usize) -> usize {
-        self.pending[i].count
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static NUM: FieldDef = FieldDef::new("t.num", FieldType::U64, "n");
+    static NAMES: FieldDef = FieldDef::new("t.names", FieldType::String, "names").list();
+    static ADDR: FieldDef = FieldDef::new("t.addr", FieldType::IpAddr, "addr");
+
+    fn blank() -> ffi::ss_plugin_extract_field {
+        ffi::ss_plugin_extract_field {
+            res: ffi::ss_plugin_extract_field_res {
+                u64_: std::ptr::null_mut(),
+            },
+            res_len: 99,
+            field_id: 0,
+            field: std::ptr::null(),
+            arg_key: std::ptr::null(),
+            arg_index: 0,
+            arg_present: 0,
+            ftype: 0,
+            flist: 0,
+        }
+    }
+
+    #[test]
+    fn wrong_type_and_second_scalar_value_are_errors() {
+        let mut out = ExtractOutput::new();
+        out.reset();
+        out.begin_field(&NUM);
+        let e = out.str("x").unwrap_err().to_string();
+        assert_eq!(e, "field t.num is declared uint64 but the plugin returned a string");
+        out.u64(1).unwrap();
+        let e = out.u64(2).unwrap_err().to_string();
+        assert!(e.contains("is not a list"), "{e}");
+        out.end_field(true);
+    }
+
+    #[test]
+    fn results_of_every_field_survive_buffer_growth() {
+        let mut out = ExtractOutput::new();
+        out.reset();
+        out.begin_field(&NAMES);
+        out.str("first").unwrap();
+        out.str("second").unwrap();
+        out.end_field(true);
+        out.begin_field(&ADDR);
+        out.ip("192.168.1.2".parse().unwrap()).unwrap();
+        out.end_field(true);
+        out.begin_field(&NAMES);
+        // Grow the byte arena a lot: earlier pointers must still be right after publish.
+        for i in 0..1000 {
+            out.str_fmt(format_args!("n{i}")).unwrap();
+        }
+        out.end_field(true);
+        out.begin_field(&NUM);
+        out.u64(5).unwrap();
+        out.end_field(false); // failed field: no value
+        let mut fields = [blank(), blank(), blank(), blank()];
+        // SAFETY: four writable requests for four pending fields.
+        unsafe { out.publish(fields.as_mut_ptr()) };
+        assert_eq!(fields.map(|f| f.res_len), [2, 1, 1000, 0]);
+        // SAFETY: res points at res_len C strings / buffers owned by `out`.
+        unsafe {
+            let s = std::ffi::CStr::from_ptr(*fields[0].res.str_.add(1));
+            assert_eq!(s.to_str().unwrap(), "second");
+            let b = *fields[1].res.buf;
+            assert_eq!(
+                std::slice::from_raw_parts(b.ptr.cast::<u8>(), b.len as usize),
+                &[192, 168, 1, 2]
+            );
+            let s = std::ffi::CStr::from_ptr(*fields[2].res.str_.add(999));
+            assert_eq!(s.to_str().unwrap(), "n999");
+        }
     }
 }
