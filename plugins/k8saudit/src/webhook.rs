@@ -1,1 +1,0 @@
-//! The audit webhook server (http and https) feeding the plugin's event queue.
