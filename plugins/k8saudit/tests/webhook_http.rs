@@ -489,12 +489,8 @@ fn slow_headers_and_slow_bodies_are_cut_off() {
         .send_raw(b"POST /k8s-audit HTTP/1.1\r\nHost: local")
         .unwrap();
     let started = Instant::now();
-    // hyper answers 408 or just closes; either way the connection ends.
-    match slow_headers.read_response() {
-        Ok(response) => assert_eq!(response.status, 408),
-        Err(_) => {}
-    }
-    assert!(slow_headers.is_closed_by_server());
+    // hyper closes the connection without an answer when the headers are late.
+    assert!(slow_headers.read_response().is_err(), "connection closed");
     assert!(started.elapsed() < Duration::from_secs(5));
 
     let body = synthetic_event(1);
