@@ -60,7 +60,7 @@ struct Envelope<'a> {
     stage_timestamp: Option<&'a RawValue>,
 }
 
-/// Splits a request body into audit events, in document order.
+/// Splits a request body (or one JSON line of an audit log) into audit events, in document order.
 pub fn split_into_events(body: &[u8]) -> Result<Vec<AuditEvent>, BatchError> {
     let text = std::str::from_utf8(body).map_err(|err| BatchError::NotUtf8 {
         offset: err.valid_up_to(),

@@ -35,7 +35,7 @@ use crossbeam_channel::Receiver;
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-pub use batch::{BatchError, MAX_JSON_NESTING};
+pub use batch::{split_into_events, BatchError, MAX_JSON_NESTING};
 pub use counters::{RejectedByReason, Rejection, WebhookCounters};
 pub use handler::RequestError;
 pub use queue::QueueError;
