@@ -60,7 +60,7 @@ struct Envelope<'a> {
     stage_timestamp: Option<&'a RawValue>,
 }
 
-/// Splits a request body into audit events, in document order.
+/// Splits a request body (or one JSON line of an audit log) into audit events, in document order.
 pub fn split_into_events(body: &[u8]) -> Result<Vec<AuditEvent>, BatchError> {
     let text = std::str::from_utf8(body).map_err(|err| BatchError::NotUtf8 {
         offset: err.valid_up_to(),
@@ -107,18 +107,30 @@ fn collect(value: &RawValue, location: &mut Location, events: &mut Vec<AuditEven
         }
         Some(b'{') => {
             let envelope: Envelope = serde_json::from_str(value.get())?;
-            match envelope.kind.map(json_string).transpose()?.as_deref() {
-                Some("EventList") => collect_items(&envelope, location, events),
-                Some("Event") => {
+            let kind = match envelope.kind {
+                Some(kind) if kind.get().starts_with('"') => json_string(kind)?,
+                Some(kind) => {
+                    return Err(BatchError::WrongKind {
+                        location: location.to_string(),
+                        found: format!("an object whose `kind` is {}", describe(kind)),
+                    })
+                }
+                None => {
+                    return Err(BatchError::WrongKind {
+                        location: location.to_string(),
+                        found: "an object without `kind`".to_owned(),
+                    })
+                }
+            };
+            match &*kind {
+                "EventList" => collect_items(&envelope, location, events),
+                "Event" => {
                     events.push(audit_event(value, &envelope, location)?);
                     Ok(())
                 }
                 other => Err(BatchError::WrongKind {
                     location: location.to_string(),
-                    found: match other {
-                        Some(kind) => format!("kind {kind:?}"),
-                        None => "an object without a string `kind`".to_owned(),
-                    },
+                    found: format!("kind {other:?}"),
                 }),
             }
         }
@@ -179,14 +191,9 @@ fn audit_event(item: &RawValue, envelope: &Envelope, location: &Location) -> Res
     })
 }
 
-/// Decodes a raw JSON value that must be a string; non-strings decode to their JSON text so the
-/// caller reports them as an unexpected kind.
+/// Decodes a raw JSON string (the caller checked that it is one).
 fn json_string(raw: &RawValue) -> Result<Cow<'_, str>, BatchError> {
-    if raw.get().starts_with('"') {
-        Ok(serde_json::from_str::<Cow<str>>(raw.get())?)
-    } else {
-        Ok(Cow::Borrowed(raw.get()))
-    }
+    Ok(serde_json::from_str::<Cow<str>>(raw.get())?)
 }
 
 /// A short description of an unexpected JSON value for error messages.
@@ -310,9 +317,10 @@ mod tests {
 
     #[test]
     fn bad_items_reject_the_whole_request_and_say_where() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 9] = [
             (r#"{"kind":"Pod"}"#, "body: expected"),
-            (r#"{"apiVersion":"v1"}"#, "without a string `kind`"),
+            (r#"{"apiVersion":"v1"}"#, "without `kind`"),
+            (r#"{"kind":0}"#, "whose `kind` is a number `0`"),
             ("42", "found a number `42`"),
             (r#"{"kind":"EventList"}"#, "needs an `items` array"),
             (r#"{"kind":"EventList","items":{}}"#, "found an object"),

@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::batch::{split_into_events, BatchError};
 use super::counters::{Counters, Rejection};
 use super::queue::{EventQueue, QueueError};
-use super::{BODY_READ_TIMEOUT, QUEUE_WAIT_TIMEOUT, RETRY_AFTER_SECONDS};
+use super::{WebhookTimeouts, RETRY_AFTER_SECONDS};
 
 /// The `Content-Type` must contain this (case-insensitively), as Falco requires.
 const REQUIRED_CONTENT_TYPE: &str = "application/json";
@@ -115,6 +115,7 @@ pub(crate) struct Endpoint {
     pub(crate) max_request_bytes: usize,
     pub(crate) queue: EventQueue,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) timeouts: WebhookTimeouts,
 }
 
 /// The hyper service function.
@@ -170,13 +171,14 @@ impl Endpoint {
                 });
             }
         }
-        let body = tokio::time::timeout(BODY_READ_TIMEOUT, self.read_body(request.into_body(), declared_length))
+        let body_read = self.timeouts.body_read;
+        let body = tokio::time::timeout(body_read, self.read_body(request.into_body(), declared_length))
             .await
-            .map_err(|_| RequestError::BodyTimeout(BODY_READ_TIMEOUT))??;
+            .map_err(|_| RequestError::BodyTimeout(body_read))??;
         let events = split_into_events(&body)?;
         drop(body);
         let count = events.len();
-        self.queue.enqueue_all(events, QUEUE_WAIT_TIMEOUT).await?;
+        self.queue.enqueue_all(events, self.timeouts.queue_wait).await?;
         Ok(count)
     }
 

@@ -35,7 +35,7 @@ use crossbeam_channel::Receiver;
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-pub use batch::{BatchError, MAX_JSON_NESTING};
+pub use batch::{split_into_events, BatchError, MAX_JSON_NESTING};
 pub use counters::{RejectedByReason, Rejection, WebhookCounters};
 pub use handler::RequestError;
 pub use queue::QueueError;
@@ -122,6 +122,33 @@ impl WebhookConfig {
     }
 }
 
+/// The webhook's timeouts; [`Webhook::start`] uses the defaults (the `*_TIMEOUT` constants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookTimeouts {
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read: Duration,
+    /// See [`BODY_READ_TIMEOUT`].
+    pub body_read: Duration,
+    /// See [`QUEUE_WAIT_TIMEOUT`].
+    pub queue_wait: Duration,
+    /// See [`TLS_HANDSHAKE_TIMEOUT`].
+    pub tls_handshake: Duration,
+    /// See [`SHUTDOWN_GRACE_PERIOD`].
+    pub shutdown_grace: Duration,
+}
+
+impl Default for WebhookTimeouts {
+    fn default() -> Self {
+        Self {
+            header_read: HEADER_READ_TIMEOUT,
+            body_read: BODY_READ_TIMEOUT,
+            queue_wait: QUEUE_WAIT_TIMEOUT,
+            tls_handshake: TLS_HANDSHAKE_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE_PERIOD,
+        }
+    }
+}
+
 /// One audit event, as the plugin emits it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -149,6 +176,7 @@ pub enum WebhookError {
 /// Must not be shut down or dropped from inside an async runtime (it blocks while draining).
 pub struct Webhook {
     runtime: Option<tokio::runtime::Runtime>,
+    shutdown_grace: Duration,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     receiver: Receiver<AuditEvent>,
@@ -159,6 +187,11 @@ pub struct Webhook {
 impl Webhook {
     /// Binds the address and starts serving on a runtime of its own.
     pub fn start(config: WebhookConfig) -> Result<Webhook, WebhookError> {
+        Self::start_with_timeouts(config, WebhookTimeouts::default())
+    }
+
+    /// [`Webhook::start`] with other timeouts (tests, or a deployment with slow links).
+    pub fn start_with_timeouts(config: WebhookConfig, timeouts: WebhookTimeouts) -> Result<Webhook, WebhookError> {
         config.validate()?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let bind_error = |source| WebhookError::Bind {
@@ -186,6 +219,7 @@ impl Webhook {
             max_request_bytes: config.max_request_bytes,
             queue: queue::EventQueue::new(sender, config.queue_capacity),
             counters: counters.clone(),
+            timeouts,
         });
         let (stop, stopped) = oneshot::channel();
         let server = runtime.spawn(
@@ -194,11 +228,13 @@ impl Webhook {
                 tls,
                 endpoint,
                 counters: counters.clone(),
+                timeouts,
             }
             .run(stopped),
         );
         Ok(Webhook {
             runtime: Some(runtime),
+            shutdown_grace: timeouts.shutdown_grace,
             stop: Some(stop),
             server: Some(server),
             receiver,
@@ -223,8 +259,8 @@ impl Webhook {
         self.local_addr
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (up to
-    /// [`SHUTDOWN_GRACE_PERIOD`]), and closes the queue; events already queued stay receivable.
+    /// Stops accepting connections, lets in-flight requests finish (up to the shutdown grace
+    /// period, [`SHUTDOWN_GRACE_PERIOD`] by default), and closes the queue; events already queued stay receivable.
     pub fn shutdown(mut self) {
         self.stop_serving();
     }
@@ -239,7 +275,7 @@ impl Webhook {
             }
             // Connections still open after the grace period are cut here; dropping their tasks
             // drops the queue's sender, which closes the queue.
-            runtime.shutdown_timeout(SHUTDOWN_GRACE_PERIOD);
+            runtime.shutdown_timeout(self.shutdown_grace);
         }
     }
 }

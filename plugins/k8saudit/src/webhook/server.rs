@@ -13,24 +13,25 @@ use tokio_rustls::TlsAcceptor;
 
 use super::counters::Counters;
 use super::handler::{handle, Endpoint};
-use super::{ACCEPT_ERROR_BACKOFF, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, SHUTDOWN_GRACE_PERIOD, TLS_HANDSHAKE_TIMEOUT};
+use super::{WebhookTimeouts, ACCEPT_ERROR_BACKOFF, MAX_CONNECTIONS};
 
 pub(crate) struct Server {
     pub(crate) listener: TcpListener,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) endpoint: Arc<Endpoint>,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) timeouts: WebhookTimeouts,
 }
 
 impl Server {
     /// Serves until `stop` fires (or its sender is dropped), then stops accepting and lets open
-    /// connections finish their in-flight request for up to [`SHUTDOWN_GRACE_PERIOD`].
+    /// connections finish their in-flight request for up to the shutdown grace period.
     pub(crate) async fn run(self, mut stop: oneshot::Receiver<()>) {
         let graceful = GracefulShutdown::new();
         let connection_slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(self.timeouts.header_read)
             .keep_alive(true);
         loop {
             let slot = tokio::select! {
@@ -69,8 +70,9 @@ impl Server {
                 Some(tls) => {
                     let tls = tls.clone();
                     let counters = self.counters.clone();
+                    let handshake_timeout = self.timeouts.tls_handshake;
                     tokio::spawn(async move {
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
                             Ok(Ok(stream)) => connection.serve(stream).await,
                             _ => counters.tls_handshake_failure(),
                         }
@@ -80,7 +82,7 @@ impl Server {
             }
         }
         drop(self.listener);
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE_PERIOD, graceful.shutdown()).await;
+        let _ = tokio::time::timeout(self.timeouts.shutdown_grace, graceful.shutdown()).await;
     }
 }
 
