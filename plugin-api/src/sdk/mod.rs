@@ -1,11 +1,50 @@
-//! Saker's safe plugin SDK: one trait per capability, an export macro ([`saker_plugin!`]) and
+//! Saker's safe plugin SDK: one trait per capability, an export macro ([`saker_plugin!`](crate::saker_plugin)) and
 //! all `unsafe` FFI glue in [`ffi`]. Plugin code written against this module is safe Rust.
 //!
-//! ```ignore
-//! struct Counter;
-//! impl Plugin for Counter { const NAME: &'static str = "counter"; /* … */ }
-//! impl SourcePlugin for Counter { /* … */ }
-//! plugin_api::saker_plugin!(Counter; source);
+//! A complete source + extraction plugin (`examples/plugins/rust/` is a larger one):
+//!
+//! ```no_run
+//! use plugin_api::sdk::*;
+//!
+//! pub struct Ticker;
+//! pub struct TickerInstance { left: u64 }
+//!
+//! impl Plugin for Ticker {
+//!     const NAME: &'static str = "ticker";
+//!     const VERSION: &'static str = "0.1.0";
+//!     const DESCRIPTION: &'static str = "emits N numbered events";
+//!     const CONTACT: &'static str = "https://example.org";
+//!     fn init(_input: InitInput<'_>) -> Result<Self, PluginError> { Ok(Ticker) }
+//! }
+//!
+//! impl SourcePlugin for Ticker {
+//!     const ID: u32 = 999;
+//!     const EVENT_SOURCE: &'static str = "ticker";
+//!     type Instance = TickerInstance;
+//!     fn open(&mut self, params: &str) -> Result<TickerInstance, PluginError> {
+//!         let left = params.parse().map_err(|e| PluginError::msg(format!("open_params {params:?}: {e}")))?;
+//!         Ok(TickerInstance { left })
+//!     }
+//! }
+//!
+//! impl SourceInstance<Ticker> for TickerInstance {
+//!     fn next_batch(&mut self, _p: &mut Ticker, batch: &mut EventBatch) -> Result<BatchEnd, PluginError> {
+//!         if self.left == 0 { return Ok(BatchEnd::Eof) }
+//!         batch.push(u64::MAX, &self.left.to_le_bytes())?; // u64::MAX: the host stamps the time
+//!         self.left -= 1;
+//!         Ok(BatchEnd::Success)
+//!     }
+//! }
+//!
+//! impl ExtractPlugin for Ticker {
+//!     const FIELDS: &'static [FieldDef] = &[FieldDef::new("ticker.left", FieldType::U64, "events left")];
+//!     fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+//!         let left = u64::from_le_bytes(req.data().try_into().map_err(PluginError::msg)?);
+//!         out.u64(left)
+//!     }
+//! }
+//!
+//! plugin_api::saker_plugin!(Ticker; source, extract);
 //! ```
 //!
 //! Behaviour at the boundary (`reference/plugin-abi.md` §4): every exported function catches
@@ -227,6 +266,10 @@ pub trait Plugin: Sized + 'static {
     const REQUIRED_API: &'static str = DEFAULT_REQUIRED_API;
     /// JSON schema of the init config, if any (the host validates the config before init).
     const INIT_SCHEMA: Option<&'static str> = None;
+    /// Minimum libscap event schema version (3.12 `get_required_event_schema_version`), needed
+    /// only by plugins that parse or extract from syscall events; `None` lets the host assume
+    /// "3.0.0".
+    const REQUIRED_EVENT_SCHEMA_VERSION: Option<&'static str> = None;
 
     /// Creates the plugin state from the host's init input.
     fn init(input: InitInput<'_>) -> Result<Self, PluginError>;
@@ -243,5 +286,32 @@ pub trait Plugin: Sized + 'static {
     /// Current metrics; called by the host periodically.
     fn metrics(&mut self) -> Vec<Metric> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Cfg {
+        #[serde(default)]
+        start: u64,
+    }
+
+    #[test]
+    fn json_config_treats_empty_as_empty_object_and_names_bad_input() {
+        let input = InitInput::new("", Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 0 });
+        let input = InitInput::new(r#"{"start": 3}"#, Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 3 });
+        let input = InitInput::new(r#"{"stat": 3}"#, Logger::disconnected(), None);
+        let err = input.json::<Cfg>().unwrap_err().to_string();
+        assert!(err.contains("unknown field `stat`"), "{err}");
+        assert!(err.contains("found \"{\\\"stat\\\": 3}\""), "{err}");
+        let long = "x".repeat(1000);
+        let err = parse_json_config::<Cfg>(&long).unwrap_err().to_string();
+        assert!(err.len() < 500, "quoted input is truncated: {}", err.len());
     }
 }

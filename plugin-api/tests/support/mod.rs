@@ -29,6 +29,18 @@ pub fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
+/// Finds a plugin `.so` built by cargo in this profile (`target/<profile>` or its `deps`).
+pub fn built_so(file: &str) -> PathBuf {
+    let dir = target_dir();
+    // deps/ first: `cargo test` refreshes it, while target/<profile>/ is only updated by `cargo build`.
+    for candidate in [dir.join("deps").join(file), dir.join(file)] {
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    panic!("{file} not found under {}; build it with cargo first", dir.display());
+}
+
 pub struct LoadedPlugin {
     pub lib: libloading::Library,
 }
@@ -86,7 +98,7 @@ impl LoadedPlugin {
         unsafe { self.lib.get::<unsafe extern "C" fn()>(name.as_bytes()) }.is_ok()
     }
 
-    fn sym<T: Copy>(&self, name: &str) -> T {
+    pub fn sym<T: Copy>(&self, name: &str) -> T {
         // SAFETY: the caller names a symbol of type T per the plugin ABI.
         *unsafe { self.lib.get::<T>(name.as_bytes()) }.unwrap_or_else(|e| panic!("symbol {name}: {e}"))
     }
@@ -291,4 +303,63 @@ pub fn fields_of(p: &LoadedPlugin) -> Vec<(u32, String, u32, bool, serde_json::V
             )
         })
         .collect()
+}
+
+/// The event number in a countgen event.
+pub fn num_of(ev: &[u8]) -> u64 {
+    u64::from_le_bytes(payload(ev).try_into().unwrap())
+}
+
+/// One request per field of get_fields, without arguments.
+pub fn requests(p: &LoadedPlugin) -> Vec<Request> {
+    fields_of(p)
+        .into_iter()
+        .map(|(id, name, ty, list, _)| Request::new(id, &name, ty, list))
+        .collect()
+}
+
+/// Gives countgen.byindex the index 3 and countgen.bykey the key "user".
+pub fn with_args(reqs: Vec<Request>) -> Vec<Request> {
+    reqs.into_iter()
+        .map(|r| match r.name.to_str().unwrap() {
+            "countgen.byindex" => r.index(3),
+            "countgen.bykey" => r.key("user"),
+            _ => r,
+        })
+        .collect()
+}
+
+/// What the countgen plugins (C and Rust) extract for event `n` stamped `ts`, in field
+/// order (the first ten fields, shared by both).
+pub fn countgen_expected(n: u64, ts: u64) -> Vec<Vec<Value>> {
+    vec![
+        vec![Value::U64(n)],
+        vec![Value::Str(format!("event-{n}"))],
+        vec![Value::Bool(n % 2 == 0)],
+        vec![Value::U64(n * 1000)],
+        vec![Value::U64(ts)],
+        vec![Value::Bytes(vec![10, 0, (n >> 8) as u8, n as u8])],
+        vec![Value::Bytes({
+            let mut b = vec![0x20, 0x01, 0x0d, 0xb8];
+            b.extend_from_slice(&[0; 8]);
+            b.extend_from_slice(&[(n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            b
+        })],
+        (0..=n % 3).map(|i| Value::Str(format!("item{i}"))).collect(),
+        vec![Value::U64(n * 3)],
+        vec![Value::Str(format!("user={n}"))],
+    ]
+}
+
+impl Clone for Request {
+    fn clone(&self) -> Self {
+        Request {
+            field_id: self.field_id,
+            name: self.name.clone(),
+            arg_key: self.arg_key.clone(),
+            arg_index: self.arg_index,
+            ftype: self.ftype,
+            flist: self.flist,
+        }
+    }
 }

@@ -8,22 +8,10 @@ use std::path::PathBuf;
 
 use plugin_api::event::{EventRef, PluginEvent};
 use plugin_api::ffi::*;
-use support::{fields_of, payload, LoadedPlugin, Request, Value};
+use support::{num_of, requests, with_args, LoadedPlugin, Request, Value};
 
 fn so_path() -> PathBuf {
-    let dir = support::target_dir();
-    for candidate in [
-        dir.join("libcountgen_rs.so"),
-        dir.join("deps").join("libcountgen_rs.so"),
-    ] {
-        if candidate.exists() {
-            return candidate;
-        }
-    }
-    panic!(
-        "libcountgen_rs.so not found under {}; run `cargo build -p saker-example-plugin` first",
-        dir.display()
-    );
+    support::built_so("libcountgen_rs.so")
 }
 
 fn plugin() -> LoadedPlugin {
@@ -40,10 +28,6 @@ fn events(p: &LoadedPlugin, config: &str, params: &str) -> Vec<Vec<u8>> {
     p.close(s, h);
     p.destroy(s);
     evs
-}
-
-fn num_of(ev: &[u8]) -> u64 {
-    u64::from_le_bytes(payload(ev).try_into().unwrap())
 }
 
 #[test]
@@ -77,6 +61,7 @@ fn exports_every_symbol_of_its_capabilities() {
         "plugin_get_parse_event_types",
         "plugin_get_parse_event_sources",
         "saker_plugin_manifest",
+        "plugin_get_required_event_schema_version",
     ] {
         assert!(p.has(sym), "missing {sym}");
     }
@@ -87,6 +72,9 @@ fn exports_every_symbol_of_its_capabilities() {
     assert_eq!(p.get_str("plugin_get_version"), "0.1.0");
     assert_eq!(p.get_str("plugin_get_event_source"), "countgen");
     assert_eq!(p.get_str("plugin_get_extract_event_sources"), "[]");
+    let schema: symbols::get_required_event_schema_version = p.sym("plugin_get_required_event_schema_version");
+    // SAFETY: ABI getter; NULL means "3.0.0" to the host.
+    assert!(unsafe { schema(std::ptr::null_mut()) }.is_null());
     // SAFETY: ABI getter.
     let id = unsafe { p.lib.get::<symbols::get_id>(b"plugin_get_id").unwrap()() };
     assert_eq!(id, 999);
@@ -151,7 +139,7 @@ fn static_manifest_matches_get_fields_and_getters() {
     };
     assert_eq!(schema, got);
     // The exported accessor returns the same text.
-    let f: symbols::get_static_string = *unsafe { p.lib.get(b"saker_plugin_manifest") }.unwrap();
+    let f: symbols::get_static_string = p.sym("saker_plugin_manifest");
     // SAFETY: returns the static manifest.
     assert_eq!(unsafe { support::cstr(f()) }, text);
 }
@@ -195,42 +183,10 @@ fn batches_deliver_numbered_events_then_eof() {
     assert_eq!(evs.iter().map(|e| num_of(e)).collect::<Vec<_>>(), vec![100, 101]);
 }
 
-fn requests(p: &LoadedPlugin) -> Vec<Request> {
-    fields_of(p)
-        .into_iter()
-        .map(|(id, name, ty, list, _)| Request::new(id, &name, ty, list))
-        .collect()
-}
-
 fn expected(n: u64, ts: u64) -> Vec<Vec<Value>> {
-    vec![
-        vec![Value::U64(n)],
-        vec![Value::Str(format!("event-{n}"))],
-        vec![Value::Bool(n % 2 == 0)],
-        vec![Value::U64(n * 1000)],
-        vec![Value::U64(ts)],
-        vec![Value::Bytes(vec![10, 0, (n >> 8) as u8, n as u8])],
-        vec![Value::Bytes({
-            let mut b = vec![0x20, 0x01, 0x0d, 0xb8];
-            b.extend_from_slice(&[0; 8]);
-            b.extend_from_slice(&[(n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-            b
-        })],
-        (0..=n % 3).map(|i| Value::Str(format!("item{i}"))).collect(),
-        vec![Value::U64(n * 3)],
-        vec![Value::Str(format!("user={n}"))],
-        vec![Value::U64(0)],
-    ]
-}
-
-fn with_args(reqs: Vec<Request>) -> Vec<Request> {
-    reqs.into_iter()
-        .map(|r| match r.name.to_str().unwrap() {
-            "countgen.byindex" => r.index(3),
-            "countgen.bykey" => r.key("user"),
-            _ => r,
-        })
-        .collect()
+    let mut v = support::countgen_expected(n, ts);
+    v.push(vec![Value::U64(0)]); // countgen.parsed: nothing parsed by this state
+    v
 }
 
 #[test]
@@ -263,20 +219,7 @@ fn extracts_several_fields_in_one_call_without_clobbering() {
         let want = expected(n, ts);
         // Three fields of different types in one call, then all eleven.
         let pick = [7usize, 0, 5];
-        let reqs: Vec<Request> = pick
-            .iter()
-            .map(|&i| {
-                let r = &all[i];
-                Request {
-                    field_id: r.field_id,
-                    name: r.name.clone(),
-                    arg_key: r.arg_key.clone(),
-                    arg_index: r.arg_index,
-                    ftype: r.ftype,
-                    flist: r.flist,
-                }
-            })
-            .collect();
+        let reqs: Vec<Request> = pick.iter().map(|&i| all[i].clone()).collect();
         let (rc, vals) = p.extract(s, ev, 1, &reqs);
         assert_eq!(rc, SS_PLUGIN_SUCCESS);
         for (k, &i) in pick.iter().enumerate() {
@@ -353,7 +296,7 @@ fn parse_counts_events_seen_by_metric_and_field() {
     let p = plugin();
     let evs = events(&p, "", "5");
     let (s, _) = p.init("");
-    let parse: symbols::parse_event = *unsafe { p.lib.get(b"plugin_parse_event") }.unwrap();
+    let parse: symbols::parse_event = p.sym("plugin_parse_event");
     let mut reader = ss_plugin_table_reader_vtable_ext::default();
     let mut writer = ss_plugin_table_writer_vtable_ext::default();
     let input = ss_plugin_event_parse_input {
@@ -382,7 +325,7 @@ fn parse_counts_events_seen_by_metric_and_field() {
     );
     assert_eq!(rc, SS_PLUGIN_SUCCESS);
     assert_eq!(vals, vec![vec![Value::U64(5)]]);
-    let get_metrics: symbols::get_metrics = *unsafe { p.lib.get(b"plugin_get_metrics") }.unwrap();
+    let get_metrics: symbols::get_metrics = p.sym("plugin_get_metrics");
     let mut n = 0;
     // SAFETY: ABI call with a live state.
     let m = unsafe { get_metrics(s, &mut n) };
@@ -402,7 +345,7 @@ fn event_to_string_and_open_params() {
     let p = plugin();
     let evs = events(&p, "", "5");
     let (s, _) = p.init("");
-    let f: symbols::event_to_string = *unsafe { p.lib.get(b"plugin_event_to_string") }.unwrap();
+    let f: symbols::event_to_string = p.sym("plugin_event_to_string");
     let e = ss_plugin_event_input {
         evt: evs[4].as_ptr().cast(),
         evtnum: 1,
@@ -410,7 +353,7 @@ fn event_to_string_and_open_params() {
     };
     // SAFETY: valid input.
     assert_eq!(unsafe { support::cstr(f(s, &e)) }, "num=5");
-    let f: symbols::list_open_params = *unsafe { p.lib.get(b"plugin_list_open_params") }.unwrap();
+    let f: symbols::list_open_params = p.sym("plugin_list_open_params");
     let mut rc = -9;
     // SAFETY: live state, writable rc.
     let json = unsafe { support::cstr(f(s, &mut rc)) };
