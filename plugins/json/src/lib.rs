@@ -7,7 +7,9 @@
 
 pub mod fields;
 
-use plugin_api::sdk::{ExtractOutput, ExtractPlugin, ExtractRequest, FieldArg, FieldDef, InitInput, Plugin, PluginError};
+use plugin_api::sdk::{
+    ExtractOutput, ExtractPlugin, ExtractRequest, FieldArg, FieldDef, InitInput, Plugin, PluginError,
+};
 
 pub use fields::{JsonFieldError, JsonFieldExtractor, FIELDS};
 

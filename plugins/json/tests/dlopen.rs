@@ -14,7 +14,10 @@ fn plugin() -> LoadedPlugin {
             return LoadedPlugin::load(&c);
         }
     }
-    panic!("libjson.so not found under {}; run `cargo build -p json-plugin`", dir.display());
+    panic!(
+        "libjson.so not found under {}; run `cargo build -p json-plugin`",
+        dir.display()
+    );
 }
 
 fn event(ts: u64, data: &[u8]) -> Vec<u8> {
@@ -34,7 +37,14 @@ fn identity_and_fields() {
     let names: Vec<&str> = fields.iter().map(|f| f.1.as_str()).collect();
     assert_eq!(
         names,
-        ["json.value", "json.obj", "json.rawtime", "jevt.value", "jevt.obj", "jevt.rawtime"]
+        [
+            "json.value",
+            "json.obj",
+            "json.rawtime",
+            "jevt.value",
+            "jevt.obj",
+            "jevt.rawtime"
+        ]
     );
     assert!(fields.iter().all(|f| f.2 == FTYPE_STRING && !f.3));
     assert_eq!(fields[0].4["arg"]["isRequired"], true);
@@ -55,21 +65,47 @@ fn extracts_through_the_c_abi() {
         vals.into_iter().next().unwrap()
     };
     let str_ = |v: &str| vec![Value::Str(v.to_owned())];
-    assert_eq!(one(Request::new(0, "json.value", FTYPE_STRING, false).key("/stage")), str_("ResponseComplete"));
-    assert_eq!(one(Request::new(3, "jevt.value", FTYPE_STRING, false).key("/code")), str_("403"));
-    assert_eq!(one(Request::new(0, "json.value", FTYPE_STRING, false).key("/list/0")), str_(r#"{"k":"v"}"#));
-    assert_eq!(one(Request::new(0, "json.value", FTYPE_STRING, false).key("/missing")), vec![]);
-    assert_eq!(one(Request::new(2, "json.rawtime", FTYPE_STRING, false)), str_("1700000000123456789"));
-    assert_eq!(one(Request::new(5, "jevt.rawtime", FTYPE_STRING, false)), str_("1700000000123456789"));
+    assert_eq!(
+        one(Request::new(0, "json.value", FTYPE_STRING, false).key("/stage")),
+        str_("ResponseComplete")
+    );
+    assert_eq!(
+        one(Request::new(3, "jevt.value", FTYPE_STRING, false).key("/code")),
+        str_("403")
+    );
+    assert_eq!(
+        one(Request::new(0, "json.value", FTYPE_STRING, false).key("/list/0")),
+        str_(r#"{"k":"v"}"#)
+    );
+    assert_eq!(
+        one(Request::new(0, "json.value", FTYPE_STRING, false).key("/missing")),
+        vec![]
+    );
+    assert_eq!(
+        one(Request::new(2, "json.rawtime", FTYPE_STRING, false)),
+        str_("1700000000123456789")
+    );
+    assert_eq!(
+        one(Request::new(5, "jevt.rawtime", FTYPE_STRING, false)),
+        str_("1700000000123456789")
+    );
     assert_eq!(
         one(Request::new(1, "json.obj", FTYPE_STRING, false)),
         str_("{\n  \"stage\": \"ResponseComplete\",\n  \"code\": 403,\n  \"list\": [\n    {\n      \"k\": \"v\"\n    }\n  ]\n}")
     );
     // A non-JSON payload fails the call with a message naming the field.
     let bad = event(1, b"plain text");
-    let (rc, _) = p.extract(s, &bad, 2, &[Request::new(0, "json.value", FTYPE_STRING, false).key("/a")]);
+    let (rc, _) = p.extract(
+        s,
+        &bad,
+        2,
+        &[Request::new(0, "json.value", FTYPE_STRING, false).key("/a")],
+    );
     assert_eq!(rc, SS_PLUGIN_FAILURE);
     let err = p.last_error(s);
-    assert!(err.contains("json.value") && err.contains("invalid json format"), "{err}");
+    assert!(
+        err.contains("json.value") && err.contains("invalid json format"),
+        "{err}"
+    );
     p.destroy(s);
 }

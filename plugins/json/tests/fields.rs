@@ -39,7 +39,9 @@ fn get(x: &mut JsonFieldExtractor, evt: u64, payload: &[u8], field: usize, arg: 
 
 #[test]
 fn json_value_pointers_on_a_k8s_audit_event() {
-    let Some(p) = first_line("k8s_audit/create_nginx_pod_privileged.json") else { return };
+    let Some(p) = first_line("k8s_audit/create_nginx_pod_privileged.json") else {
+        return;
+    };
     let mut x = JsonFieldExtractor::new();
     for field in [VALUE, JEVT_VALUE] {
         assert_eq!(get(&mut x, 1, &p, field, Some("/stage")), ["ResponseComplete"]);
@@ -51,19 +53,39 @@ fn json_value_pointers_on_a_k8s_audit_event() {
             [r#"{"metadata":{},"code":201}"#]
         );
         assert_eq!(
-            get(&mut x, 1, &p, field, Some("/requestObject/spec/containers/0/securityContext/privileged")),
+            get(
+                &mut x,
+                1,
+                &p,
+                field,
+                Some("/requestObject/spec/containers/0/securityContext/privileged")
+            ),
             ["true"]
         );
         assert_eq!(
             get(&mut x, 1, &p, field, Some("/user/groups/1")),
             ["system:serviceaccounts:kube-system"]
         );
-        assert_eq!(get(&mut x, 1, &p, field, Some("/requestObject/metadata/creationTimestamp")), ["null"]);
+        assert_eq!(
+            get(&mut x, 1, &p, field, Some("/requestObject/metadata/creationTimestamp")),
+            ["null"]
+        );
         // `~1` is `/` inside a key; escaped quotes are decoded.
-        assert_eq!(get(&mut x, 1, &p, field, Some("/annotations/authorization.k8s.io~1decision")), ["allow"]);
+        assert_eq!(
+            get(
+                &mut x,
+                1,
+                &p,
+                field,
+                Some("/annotations/authorization.k8s.io~1decision")
+            ),
+            ["allow"]
+        );
         assert_eq!(
             get(&mut x, 1, &p, field, Some("/annotations/authorization.k8s.io~1reason")),
-            [r#"RBAC: allowed by ClusterRoleBinding "system:controller:replicaset-controller" of ClusterRole "system:controller:replicaset-controller" to ServiceAccount "replicaset-controller/kube-system""#]
+            [
+                r#"RBAC: allowed by ClusterRoleBinding "system:controller:replicaset-controller" of ClusterRole "system:controller:replicaset-controller" to ServiceAccount "replicaset-controller/kube-system""#
+            ]
         );
         // Missing steps: no value, no error.
         assert!(get(&mut x, 1, &p, field, Some("/nope")).is_empty());
@@ -71,16 +93,27 @@ fn json_value_pointers_on_a_k8s_audit_event() {
         assert!(get(&mut x, 1, &p, field, Some("/user/groups/3")).is_empty());
         assert!(get(&mut x, 1, &p, field, Some("/stage/x")).is_empty());
         // Empty pointer: the whole document, compact (the file line is already compact).
-        assert_eq!(get(&mut x, 1, &p, field, Some("")), [String::from_utf8(p.clone()).unwrap()]);
+        assert_eq!(
+            get(&mut x, 1, &p, field, Some("")),
+            [String::from_utf8(p.clone()).unwrap()]
+        );
     }
 }
 
 #[test]
 fn json_value_on_a_pretty_printed_cloudtrail_file() {
-    let Some(p) = trace("plugins/alice_start_instances.json") else { return };
+    let Some(p) = trace("plugins/alice_start_instances.json") else {
+        return;
+    };
     let mut x = JsonFieldExtractor::new();
-    assert_eq!(get(&mut x, 9, &p, VALUE, Some("/Records/0/userIdentity/userName")), ["Alice"]);
-    assert_eq!(get(&mut x, 9, &p, VALUE, Some("/Records/0/eventName")), ["StartInstances"]);
+    assert_eq!(
+        get(&mut x, 9, &p, VALUE, Some("/Records/0/userIdentity/userName")),
+        ["Alice"]
+    );
+    assert_eq!(
+        get(&mut x, 9, &p, VALUE, Some("/Records/0/eventName")),
+        ["StartInstances"]
+    );
     assert_eq!(
         get(&mut x, 9, &p, VALUE, Some("/Records/0/requestParameters")),
         [r#"{"instancesSet":{"items":[{"instanceId":"i-ebeaf9e2"}]}}"#]
@@ -94,7 +127,9 @@ fn json_obj_is_go_json_indent_of_the_payload() {
     let expected = "{\n  \"a\": {\n    \"b\": [\n      1,\n      \"x\"\n    ]\n  },\n  \"c\": {},\n  \"d\": \"e f\"\n}";
     assert_eq!(get(&mut x, 1, p, OBJ, None), [expected]);
     assert_eq!(get(&mut x, 1, p, JEVT_OBJ, None), [expected]);
-    let Some(p) = first_line("k8s_audit/create_nginx_pod_privileged.json") else { return };
+    let Some(p) = first_line("k8s_audit/create_nginx_pod_privileged.json") else {
+        return;
+    };
     let obj = get(&mut x, 2, &p, OBJ, None).remove(0);
     assert!(obj.starts_with("{\n  \"kind\": \"Event\",\n  \"apiVersion\": \"audit.k8s.io/v1beta1\",\n  \"metadata\": {\n    \"creationTimestamp\": \"2018-10-25T14:09:12Z\"\n  },"), "{obj}");
     assert!(obj.ends_with("  \"annotations\": {\n    \"authorization.k8s.io/decision\": \"allow\",\n    \"authorization.k8s.io/reason\": \"RBAC: allowed by ClusterRoleBinding \\\"system:controller:replicaset-controller\\\" of ClusterRole \\\"system:controller:replicaset-controller\\\" to ServiceAccount \\\"replicaset-controller/kube-system\\\"\"\n  }\n}"), "{obj}");
@@ -104,10 +139,14 @@ fn json_obj_is_go_json_indent_of_the_payload() {
 fn json_rawtime_is_the_event_timestamp() {
     let mut x = JsonFieldExtractor::new();
     let mut v = Vec::new();
-    x.extract(3, 1_540_476_552_581_541_000, b"{}", RAWTIME, None, &mut |s| v.push(s.to_owned()))
-        .unwrap();
-    x.extract(3, 1_540_476_552_581_541_000, b"{}", JEVT_RAWTIME, None, &mut |s| v.push(s.to_owned()))
-        .unwrap();
+    x.extract(3, 1_540_476_552_581_541_000, b"{}", RAWTIME, None, &mut |s| {
+        v.push(s.to_owned())
+    })
+    .unwrap();
+    x.extract(3, 1_540_476_552_581_541_000, b"{}", JEVT_RAWTIME, None, &mut |s| {
+        v.push(s.to_owned())
+    })
+    .unwrap();
     assert_eq!(v, ["1540476552581541000", "1540476552581541000"]);
 }
 
@@ -120,7 +159,9 @@ fn non_json_payloads_are_errors_naming_the_event() {
         e.to_string(),
         "invalid json format: event 5 payload starts with byte 0x68, expected '{' or '['"
     );
-    let e = x.extract(6, 0, br#"{"a":"#, VALUE, Some("/a"), &mut |_| {}).unwrap_err();
+    let e = x
+        .extract(6, 0, br#"{"a":"#, VALUE, Some("/a"), &mut |_| {})
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "event 6 payload is not valid JSON: JSON text ends at byte 5 inside a value (truncated or incomplete document)"

@@ -246,7 +246,9 @@ impl AuditFieldExtractor {
                     field: def.name,
                     example: "command",
                 })?;
-                let Some(uri) = root.get("requestURI") else { return Ok(()) };
+                let Some(uri) = root.get("requestURI") else {
+                    return Ok(());
+                };
                 let uri = text(uri);
                 if let Some(v) = uri_query_param(&uri, key) {
                     emit.str(&v);
@@ -254,7 +256,10 @@ impl AuditFieldExtractor {
             }
             Extraction::TargetPodName => {
                 let is = |k: &str, want: &str| {
-                    root.path(&["objectRef", k]).and_then(|v| v.as_str()).unwrap_or_default() == want
+                    root.path(&["objectRef", k])
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        == want
                 };
                 if is("resource", "pods") && is("subresource", "") {
                     if let Some(v) = root.path(&["responseObject", "metadata", "name"]) {
@@ -263,7 +268,9 @@ impl AuditFieldExtractor {
                 }
             }
             Extraction::SubjectNames(kind) => {
-                let Some(subjects) = root.path(&["requestObject", "subjects"]) else { return Ok(()) };
+                let Some(subjects) = root.path(&["requestObject", "subjects"]) else {
+                    return Ok(());
+                };
                 if subjects.kind() != Kind::Array {
                     return Err(wrong_type("requestObject.subjects", &subjects, "an array"));
                 }
@@ -273,7 +280,9 @@ impl AuditFieldExtractor {
                     SubjectKind::Group => "Group",
                 };
                 for s in subjects.elements() {
-                    let (Some(k), Some(name)) = (s.get("kind"), s.get("name")) else { continue };
+                    let (Some(k), Some(name)) = (s.get("kind"), s.get("name")) else {
+                        continue;
+                    };
                     if text(k) != want {
                         continue;
                     }
@@ -290,7 +299,9 @@ impl AuditFieldExtractor {
                     field: def.name,
                     example: "system:anonymous",
                 })?;
-                let Some(subjects) = root.path(&["requestObject", "subjects"]) else { return Ok(()) };
+                let Some(subjects) = root.path(&["requestObject", "subjects"]) else {
+                    return Ok(());
+                };
                 if subjects.kind() != Kind::Array {
                     return Err(wrong_type("requestObject.subjects", &subjects, "an array"));
                 }
@@ -300,18 +311,26 @@ impl AuditFieldExtractor {
                 emit.str(if found { "true" } else { "false" });
             }
             Extraction::Container(list, attr) => {
-                let Some(containers) = request_spec(list.key()) else { return Ok(()) };
+                let Some(containers) = request_spec(list.key()) else {
+                    return Ok(());
+                };
                 let pod_default = effective_default(root, attr);
                 for_each_item(containers, index, |c| {
                     container_attr(c, attr, pod_default.as_deref(), &mut emit, joined)
                 })?;
             }
             Extraction::FirstContainer(attr) => {
-                let Some(containers) = request_spec(ContainerList::Containers.key()) else { return Ok(()) };
-                for_each_item(containers, Some(0), |c| container_attr(c, attr, None, &mut emit, joined))?;
+                let Some(containers) = request_spec(ContainerList::Containers.key()) else {
+                    return Ok(());
+                };
+                for_each_item(containers, Some(0), |c| {
+                    container_attr(c, attr, None, &mut emit, joined)
+                })?;
             }
             Extraction::AnyContainerPrivileged => {
-                let Some(containers) = request_spec(ContainerList::Containers.key()) else { return Ok(()) };
+                let Some(containers) = request_spec(ContainerList::Containers.key()) else {
+                    return Ok(());
+                };
                 let mut any = false;
                 for_each_item(containers, None, |c| {
                     any |= c.path(&["securityContext", "privileged"]).and_then(|p| p.as_bool()) == Some(true);
@@ -320,7 +339,9 @@ impl AuditFieldExtractor {
                 emit.str(if any { "true" } else { "false" });
             }
             Extraction::RoleRules(k) => {
-                let Some(rules) = root.path(&["requestObject", "rules"]) else { return Ok(()) };
+                let Some(rules) = root.path(&["requestObject", "rules"]) else {
+                    return Ok(());
+                };
                 for_each_item(rules, index, |r| {
                     if let Some(v) = r.get(k).filter(|v| v.kind() == Kind::Array) {
                         v.elements().for_each(|e| emit.value(e));
@@ -329,14 +350,18 @@ impl AuditFieldExtractor {
                 })?;
             }
             Extraction::ServicePorts => {
-                let Some(ports) = request_spec("ports") else { return Ok(()) };
+                let Some(ports) = request_spec("ports") else {
+                    return Ok(());
+                };
                 for_each_item(ports, index, |p| {
                     emit.value(p);
                     Ok(())
                 })?;
             }
             Extraction::Volumes(sub) => {
-                let Some(volumes) = request_spec("volumes") else { return Ok(()) };
+                let Some(volumes) = request_spec("volumes") else {
+                    return Ok(());
+                };
                 for_each_item(volumes, index, |v| {
                     if let Some(x) = v.path(sub) {
                         emit.value(x);
@@ -349,7 +374,9 @@ impl AuditFieldExtractor {
                     field: def.name,
                     example: "/etc*",
                 })?;
-                let Some(volumes) = request_spec("volumes") else { return Ok(()) };
+                let Some(volumes) = request_spec("volumes") else {
+                    return Ok(());
+                };
                 let prefix = key.strip_suffix('*');
                 let mut found = false;
                 for_each_item(volumes, None, |v| {
@@ -362,7 +389,9 @@ impl AuditFieldExtractor {
                 emit.str(if found { "true" } else { "false" });
             }
             Extraction::VolumeTypes => {
-                let Some(volumes) = request_spec("volumes") else { return Ok(()) };
+                let Some(volumes) = request_spec("volumes") else {
+                    return Ok(());
+                };
                 for_each_item(volumes, index, |v| {
                     for (k, _) in v.members() {
                         if !k.key_eq("name") {
@@ -373,7 +402,9 @@ impl AuditFieldExtractor {
                 })?;
             }
             Extraction::SourceIps => {
-                let Some(ips) = root.get("sourceIPs") else { return Ok(()) };
+                let Some(ips) = root.get("sourceIPs") else {
+                    return Ok(());
+                };
                 for_each_item(ips, index, |ip| {
                     emit.value(ip);
                     Ok(())

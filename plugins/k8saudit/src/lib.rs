@@ -125,7 +125,9 @@ impl SourceInstance<K8sAuditPlugin> for AuditCapture {
                 .warning(&format!("audit event at {} skipped: {}", s.location, s.reason));
         }
         while batch.len() < source::MAX_BATCH_EVENTS {
-            let Some(e) = self.pending.events.pop_front() else { break };
+            let Some(e) = self.pending.events.pop_front() else {
+                break;
+            };
             batch.push(e.timestamp_ns, &e.json)?;
         }
         if !batch.is_empty() {
@@ -136,7 +138,11 @@ impl SourceInstance<K8sAuditPlugin> for AuditCapture {
             plugin.logger.error(&e.to_string());
             return Err(PluginError::Message(e.to_string()));
         }
-        Ok(if self.finished { BatchEnd::Eof } else { BatchEnd::Timeout })
+        Ok(if self.finished {
+            BatchEnd::Eof
+        } else {
+            BatchEnd::Timeout
+        })
     }
 
     fn close(&mut self, _plugin: &mut K8sAuditPlugin) {
@@ -161,9 +167,18 @@ impl SourcePlugin for K8sAuditPlugin {
         };
         Ok(vec![
             p("http://:9765/k8s-audit", "audit webhook over http on port 9765"),
-            p("https://:9765/k8s-audit", "audit webhook over https (sslCertificate, sslKey)"),
-            p("file:///var/log/kube-apiserver/audit.log", "follow an audit log file (new lines only)"),
-            p("/var/log/kube-apiserver/audit.log", "read an audit log file (JSON lines or EventList) once"),
+            p(
+                "https://:9765/k8s-audit",
+                "audit webhook over https (sslCertificate, sslKey)",
+            ),
+            p(
+                "file:///var/log/kube-apiserver/audit.log",
+                "follow an audit log file (new lines only)",
+            ),
+            p(
+                "/var/log/kube-apiserver/audit.log",
+                "read an audit log file (JSON lines or EventList) once",
+            ),
         ])
     }
 

@@ -36,7 +36,7 @@ pub enum SourceError {
     #[error("open_params {params:?}: {problem}; expected e.g. http://:9765/k8s-audit")]
     BadUrl { params: String, problem: String },
     #[error("cannot start the audit webhook for {params:?}: {source}")]
-    Webhook { params: String, source: WebhookError },
+    Webhook { params: String, source: Box<WebhookError> },
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} is neither a regular file nor a directory")]
@@ -56,7 +56,11 @@ pub enum SourceError {
 /// What `open_params` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpenTarget {
-    Webhook { addr: SocketAddr, path: String, tls: bool },
+    Webhook {
+        addr: SocketAddr,
+        path: String,
+        tls: bool,
+    },
     /// `file://PATH`: new lines appended to the file, from its current end.
     Follow(PathBuf),
     /// A file or a directory read once.
@@ -83,7 +87,9 @@ impl OpenTarget {
                     None => return Err(bad("no path after host:port")),
                 };
                 let (host, port) = hostport.rsplit_once(':').ok_or_else(|| bad("no port"))?;
-                let port: u16 = port.parse().map_err(|_| bad("the port is not a number from 0 to 65535"))?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| bad("the port is not a number from 0 to 65535"))?;
                 let host = host.trim_start_matches('[').trim_end_matches(']');
                 let host = if host.is_empty() { "0.0.0.0" } else { host };
                 let addr = (host, port)
@@ -113,7 +119,10 @@ pub struct Pending {
 
 /// An open capture.
 pub enum Capture {
-    Webhook { webhook: Option<Webhook>, events: Receiver<AuditEvent> },
+    Webhook {
+        webhook: Option<Webhook>,
+        events: Receiver<AuditEvent>,
+    },
     Files(FileSequence),
     Follow(FollowedFile),
 }
@@ -135,7 +144,7 @@ impl Capture {
                 })
                 .map_err(|source| SourceError::Webhook {
                     params: params.to_owned(),
-                    source,
+                    source: Box::new(source),
                 })?;
                 let events = webhook.receiver();
                 Ok(Capture::Webhook {
@@ -221,7 +230,10 @@ impl FileSequence {
             for entry in std::fs::read_dir(path).map_err(io)? {
                 let entry = entry.map_err(io)?;
                 let p = entry.path();
-                let m = std::fs::metadata(&p).map_err(|source| SourceError::Io { path: p.clone(), source })?;
+                let m = std::fs::metadata(&p).map_err(|source| SourceError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
                 if m.is_file() {
                     files.push((m.modified().ok(), p));
                 }
@@ -238,7 +250,9 @@ impl FileSequence {
     fn read_next(&mut self, pending: &mut Pending, max_event_size: usize) -> Result<bool, SourceError> {
         loop {
             if self.current.is_none() {
-                let Some(p) = self.files.pop_front() else { return Ok(false) };
+                let Some(p) = self.files.pop_front() else {
+                    return Ok(false);
+                };
                 self.current = Some(FileReader::open(p)?);
             }
             let reader = self.current.as_mut().expect("set above");
@@ -297,11 +311,12 @@ impl FileReader {
                     *pos += n;
                     let loc = format!("{}:{}", self.path.display(), start_line);
                     let root = self.tape.root().expect("parsed");
-                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped)
-                        .map_err(|source| SourceError::AuditData {
+                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped).map_err(
+                        |source| SourceError::AuditData {
                             path: self.path.clone(),
                             source,
-                        })?;
+                        },
+                    )?;
                     Ok(true)
                 }
                 Err(ParseError::Empty) => Ok(false),
@@ -330,11 +345,12 @@ impl FileReader {
                 Ok(()) => {
                     let loc = format!("{}:{}", self.path.display(), line);
                     let root = self.tape.root().expect("parsed");
-                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped)
-                        .map_err(|source| SourceError::AuditData {
+                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped).map_err(
+                        |source| SourceError::AuditData {
                             path: self.path.clone(),
                             source,
-                        })?;
+                        },
+                    )?;
                     return Ok(true);
                 }
                 Err(ParseError::Incomplete { .. }) => {
@@ -403,7 +419,9 @@ impl FollowedFile {
     }
 
     fn poll(&mut self, pending: &mut Pending, max_event_size: usize) {
-        let Ok(meta) = std::fs::metadata(&self.path) else { return };
+        let Ok(meta) = std::fs::metadata(&self.path) else {
+            return;
+        };
         let replaced = self.file.as_ref().is_none_or(|(_, ino)| *ino != meta.ino());
         if replaced {
             let Ok(f) = File::open(&self.path) else { return };
@@ -419,7 +437,9 @@ impl FollowedFile {
             return;
         }
         let before = self.partial.len();
-        let Ok(n) = f.read_to_end(&mut self.partial) else { return };
+        let Ok(n) = f.read_to_end(&mut self.partial) else {
+            return;
+        };
         self.offset += n as u64;
         if n == 0 && before == 0 {
             return;
@@ -435,7 +455,9 @@ impl FollowedFile {
             match self.tape.parse(line) {
                 Ok(()) => {
                     let root = self.tape.root().expect("parsed");
-                    if let Err(e) = split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped) {
+                    if let Err(e) =
+                        split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped)
+                    {
                         pending.skipped.push(SkippedEvent {
                             location: loc,
                             reason: e.to_string(),

@@ -20,12 +20,18 @@ fn plugin() -> LoadedPlugin {
             return LoadedPlugin::load(&c);
         }
     }
-    panic!("libk8saudit.so not found under {}; run `cargo build -p k8saudit`", dir.display());
+    panic!(
+        "libk8saudit.so not found under {}; run `cargo build -p k8saudit`",
+        dir.display()
+    );
 }
 
 /// Field id and list-ness by name, from the plugin's own get_fields JSON.
 fn field(p: &LoadedPlugin, name: &str) -> (u32, bool) {
-    let f = fields_of(p).into_iter().find(|f| f.1 == name).unwrap_or_else(|| panic!("no {name}"));
+    let f = fields_of(p)
+        .into_iter()
+        .find(|f| f.1 == name)
+        .unwrap_or_else(|| panic!("no {name}"));
     (f.0, f.3)
 }
 
@@ -89,7 +95,10 @@ fn reads_trace_files_and_extracts_fields_through_the_c_abi() {
     let list: symbols::list_open_params = p.sym("plugin_list_open_params");
     let mut lrc = -9;
     // SAFETY: state from init.
-    let params = unsafe { std::ffi::CStr::from_ptr(list(s, &mut lrc)) }.to_str().unwrap().to_owned();
+    let params = unsafe { std::ffi::CStr::from_ptr(list(s, &mut lrc)) }
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(lrc, SS_PLUGIN_SUCCESS);
     let params: serde_json::Value = serde_json::from_str(&params).unwrap();
     assert_eq!(params[0]["value"], "http://:9765/k8s-audit");
@@ -107,7 +116,10 @@ fn reads_trace_files_and_extracts_fields_through_the_c_abi() {
     assert_eq!(f("ka.verb", None), ["create"]);
     assert_eq!(f("ka.target.resource", None), ["pods"]);
     assert_eq!(f("ka.target.namespace", None), ["default"]);
-    assert_eq!(f("ka.user.name", None), ["system:serviceaccount:kube-system:replicaset-controller"]);
+    assert_eq!(
+        f("ka.user.name", None),
+        ["system:serviceaccount:kube-system:replicaset-controller"]
+    );
     assert_eq!(f("ka.auth.decision", None), ["allow"]);
     assert_eq!(f("ka.response.code", None), ["201"]);
     assert_eq!(f("ka.resp.name", None), ["nginx-deployment-5cdcc99dbf-rgw6z"]);
@@ -135,7 +147,10 @@ fn reads_trace_files_and_extracts_fields_through_the_c_abi() {
         evtsrc: c"k8s_audit".as_ptr(),
     };
     // SAFETY: valid state and event input.
-    let text = unsafe { std::ffi::CStr::from_ptr(to_string(s, &input)) }.to_str().unwrap().to_owned();
+    let text = unsafe { std::ffi::CStr::from_ptr(to_string(s, &input)) }
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(text.as_bytes(), trace_event("exec_pod.json"));
 
     // Not audit data: the capture fails with Falco's message.
@@ -143,7 +158,11 @@ fn reads_trace_files_and_extracts_fields_through_the_c_abi() {
     let (rc, events) = p.all_events(s, h);
     assert_eq!(rc, SS_PLUGIN_FAILURE);
     assert!(events.is_empty());
-    assert!(p.last_error(s).contains("data not recognized as a k8s audit event"), "{}", p.last_error(s));
+    assert!(
+        p.last_error(s).contains("data not recognized as a k8s audit event"),
+        "{}",
+        p.last_error(s)
+    );
     p.close(s, h);
 
     // Bad open params fail open with the reason.
@@ -161,7 +180,11 @@ fn webhook_events_reach_next_batch() {
     let (s, rc) = p.init("");
     assert_eq!(rc, SS_PLUGIN_SUCCESS);
     // A port that was free a moment ago.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let h = p.open(s, &format!("http://127.0.0.1:{port}/k8s-audit")).unwrap();
     let a = String::from_utf8(trace_event("create_configmap.json")).unwrap();
     let b = String::from_utf8(trace_event("exec_pod.json")).unwrap();
@@ -172,7 +195,11 @@ fn webhook_events_reach_next_batch() {
     let mut got = Vec::new();
     for _ in 0..100 {
         let (rc, evs) = p.next_batch(s, h);
-        assert!(rc == SS_PLUGIN_SUCCESS || rc == SS_PLUGIN_TIMEOUT, "rc {rc}: {}", p.last_error(s));
+        assert!(
+            rc == SS_PLUGIN_SUCCESS || rc == SS_PLUGIN_TIMEOUT,
+            "rc {rc}: {}",
+            p.last_error(s)
+        );
         got.extend(evs);
         if got.len() >= 2 {
             break;

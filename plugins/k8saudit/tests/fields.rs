@@ -27,13 +27,16 @@ impl Checker {
         Ok(v)
     }
     fn get(&mut self, ev: &[u8], name: &str) -> Vec<String> {
-        self.values(ev, name, FieldArg::None).unwrap_or_else(|e| panic!("{name}: {e}"))
+        self.values(ev, name, FieldArg::None)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     }
     fn idx(&mut self, ev: &[u8], name: &str, i: u64) -> Vec<String> {
-        self.values(ev, name, FieldArg::Index(i)).unwrap_or_else(|e| panic!("{name}[{i}]: {e}"))
+        self.values(ev, name, FieldArg::Index(i))
+            .unwrap_or_else(|e| panic!("{name}[{i}]: {e}"))
     }
     fn key(&mut self, ev: &[u8], name: &str, k: &str) -> Vec<String> {
-        self.values(ev, name, FieldArg::Key(k)).unwrap_or_else(|e| panic!("{name}[{k}]: {e}"))
+        self.values(ev, name, FieldArg::Key(k))
+            .unwrap_or_else(|e| panic!("{name}[{k}]: {e}"))
     }
 }
 
@@ -57,7 +60,9 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.get(&pod, "ka.auth.decision"), ["allow"]);
     assert_eq!(
         c.get(&pod, "ka.auth.reason"),
-        [r#"RBAC: allowed by ClusterRoleBinding "system:controller:replicaset-controller" of ClusterRole "system:controller:replicaset-controller" to ServiceAccount "replicaset-controller/kube-system""#]
+        [
+            r#"RBAC: allowed by ClusterRoleBinding "system:controller:replicaset-controller" of ClusterRole "system:controller:replicaset-controller" to ServiceAccount "replicaset-controller/kube-system""#
+        ]
     );
     assert_eq!(
         c.get(&pod, "ka.user.name"),
@@ -65,7 +70,11 @@ fn every_field_on_real_audit_events() {
     );
     assert_eq!(
         c.get(&pod, "ka.user.groups"),
-        ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]
+        [
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+            "system:authenticated"
+        ]
     );
     assert_eq!(c.get(&pod, "ka.verb"), ["create"]);
     assert_eq!(c.get(&pod, "ka.uri"), ["/api/v1/namespaces/default/pods"]);
@@ -87,9 +96,17 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.get(&pod, "ka.req.container.privileged"), ["true"]);
     assert_eq!(c.get(&pod, "ka.req.pod.containers.command"), NONE);
     assert_eq!(c.get(&pod, "ka.req.pod.host_network"), NONE);
-    assert_eq!(c.get(&pod, "ka.req.pod.volumes.hostpath"), NONE, "the request spec has no volumes");
+    assert_eq!(
+        c.get(&pod, "ka.req.pod.volumes.hostpath"),
+        NONE,
+        "the request spec has no volumes"
+    );
     assert_eq!(c.key(&pod, "ka.req.volume.hostpath", "/etc"), NONE);
-    assert_eq!(c.get(&pod, "ka.req.pod.run_as_user"), NONE, "pod securityContext is {{}}");
+    assert_eq!(
+        c.get(&pod, "ka.req.pod.run_as_user"),
+        NONE,
+        "pod securityContext is {{}}"
+    );
     // No runAsUser anywhere: every container's effective uid is 0.
     assert_eq!(c.get(&pod, "ka.req.pod.containers.eff_run_as_user"), ["0"]);
     assert_eq!(c.get(&pod, "ka.req.pod.containers.eff_run_as_group"), ["0"]);
@@ -103,7 +120,10 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.idx(&two, "ka.req.pod.containers.name", 1), ["mysql"]);
     assert_eq!(c.idx(&two, "ka.req.pod.containers.name", 2), NONE);
     assert_eq!(c.get(&two, "ka.req.pod.containers.image"), ["nginx", "mysql:latest"]);
-    assert_eq!(c.get(&two, "ka.req.pod.containers.image.repository"), ["nginx", "mysql"]);
+    assert_eq!(
+        c.get(&two, "ka.req.pod.containers.image.repository"),
+        ["nginx", "mysql"]
+    );
     assert_eq!(c.get(&two, "ka.req.container.image"), ["nginx"]);
     assert_eq!(c.get(&two, "ka.req.container.image.repository"), ["nginx"]);
     assert_eq!(c.get(&two, "ka.req.pod.containers.privileged"), ["true"]);
@@ -133,7 +153,11 @@ fn every_field_on_real_audit_events() {
     // --- exec into a pod: query parameters, subresource.
     let exec = trace_event("exec_pod.json");
     assert_eq!(c.key(&exec, "ka.uri.param", "command"), ["bash"]);
-    assert_eq!(c.key(&exec, "ka.uri.param", "container"), ["nginx1"], "first of repeated values");
+    assert_eq!(
+        c.key(&exec, "ka.uri.param", "container"),
+        ["nginx1"],
+        "first of repeated values"
+    );
     assert_eq!(c.key(&exec, "ka.uri.param", "tty"), ["true"]);
     assert_eq!(c.key(&exec, "ka.uri.param", "nope"), NONE);
     assert_eq!(c.get(&exec, "ka.target.name"), ["nginx-deployment-7998647bdf-phvq7"]);
@@ -162,7 +186,10 @@ fn every_field_on_real_audit_events() {
 
     // --- Secret created by kubectl: user agent.
     let secret = trace_event("create_secret.json");
-    assert_eq!(c.get(&secret, "ka.useragent"), ["kubectl/v1.17.3 (darwin/amd64) kubernetes/06ad960"]);
+    assert_eq!(
+        c.get(&secret, "ka.useragent"),
+        ["kubectl/v1.17.3 (darwin/amd64) kubernetes/06ad960"]
+    );
 
     // --- ClusterRole rules.
     let role = trace_event("create_cluster_role_wildcard_verbs.json");
@@ -182,8 +209,19 @@ fn every_field_on_real_audit_events() {
     assert_eq!(
         c.get(&role, "ka.req.role.rules.nonResourceURLs"),
         [
-            "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/openapi", "/openapi/*",
-            "/swagger-2.0.0.pb-v1", "/swagger.json", "/swaggerapi", "/swaggerapi/*", "/version", "/version/"
+            "/api",
+            "/api/*",
+            "/apis",
+            "/apis/*",
+            "/healthz",
+            "/openapi",
+            "/openapi/*",
+            "/swagger-2.0.0.pb-v1",
+            "/swagger.json",
+            "/swaggerapi",
+            "/swaggerapi/*",
+            "/version",
+            "/version/"
         ]
     );
 
@@ -206,7 +244,10 @@ fn every_field_on_real_audit_events() {
     );
     assert_eq!(c.get(&crb, "ka.req.binding.subjects.user_names"), ["minikube"]);
     assert_eq!(c.get(&crb, "ka.req.binding.subjects.serviceaccount_names"), ["default"]);
-    assert_eq!(c.get(&crb, "ka.req.binding.subjects.serviceaccount_ns_names"), ["kube-system:default"]);
+    assert_eq!(
+        c.get(&crb, "ka.req.binding.subjects.serviceaccount_ns_names"),
+        ["kube-system:default"]
+    );
     assert_eq!(c.get(&crb, "ka.req.binding.subjects.group_names"), ["system:masters"]);
     assert_eq!(c.key(&crb, "ka.req.binding.subject.has_name", "minikube"), ["true"]);
     assert_eq!(c.key(&crb, "ka.req.binding.subject.has_name", "nobody"), ["false"]);
@@ -238,7 +279,11 @@ fn every_field_on_real_audit_events() {
         [r#"would violate PodSecurity "restricted:latest""#]
     );
     assert_eq!(c.get(&ann, "ka.cluster.name"), ["prod-eu"]);
-    assert_eq!(c.get(&ann, "ka.auth.decision"), ["allow"], "original annotations still there");
+    assert_eq!(
+        c.get(&ann, "ka.auth.decision"),
+        ["allow"],
+        "original annotations still there"
+    );
     assert_eq!(c.get(&ann, "ka.sourceips"), ["10.0.0.7", "::1"]);
     assert_eq!(c.idx(&ann, "ka.sourceips", 1), ["::1"]);
     assert_eq!(c.get(&ann, "ka.impuser.name"), ["system:admin"]);
@@ -272,7 +317,10 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.idx(&full, "ka.req.pod.containers.args", 1), NONE);
     assert_eq!(c.get(&full, "ka.req.pod.containers.host_port"), ["80", "8443"]);
     assert_eq!(c.get(&full, "ka.req.pod.containers.privileged"), ["true"]);
-    assert_eq!(c.get(&full, "ka.req.pod.containers.allow_privilege_escalation"), ["false"]);
+    assert_eq!(
+        c.get(&full, "ka.req.pod.containers.allow_privilege_escalation"),
+        ["false"]
+    );
     assert_eq!(c.get(&full, "ka.req.pod.containers.read_only_fs"), ["true"]);
     assert_eq!(c.get(&full, "ka.req.pod.containers.run_as_user"), ["1000"]);
     assert_eq!(c.get(&full, "ka.req.pod.containers.run_as_group"), ["3000"]);
@@ -280,7 +328,10 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.idx(&full, "ka.req.pod.containers.eff_run_as_user", 1), ["2000"]);
     assert_eq!(c.get(&full, "ka.req.pod.containers.eff_run_as_group"), ["3000", "0"]);
     assert_eq!(c.get(&full, "ka.req.pod.containers.proc_mount"), ["Default"]);
-    assert_eq!(c.get(&full, "ka.req.pod.containers.add_capabilities"), ["NET_ADMIN", "SYS_TIME"]);
+    assert_eq!(
+        c.get(&full, "ka.req.pod.containers.add_capabilities"),
+        ["NET_ADMIN", "SYS_TIME"]
+    );
     assert_eq!(c.get(&full, "ka.req.pod.run_as_user"), ["2000"]);
     assert_eq!(c.get(&full, "ka.req.pod.run_as_group"), NONE);
     assert_eq!(c.get(&full, "ka.req.pod.fs_group"), ["2001"]);
@@ -288,8 +339,14 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.get(&full, "ka.req.pod.host_pid"), ["true"]);
     assert_eq!(c.get(&full, "ka.req.pod.host_ipc"), ["false"]);
     assert_eq!(c.get(&full, "ka.req.pod.volumes.hostpath"), ["/etc/kubernetes"]);
-    assert_eq!(c.get(&full, "ka.req.pod.volumes.flexvolume_driver"), ["example.com/lvm"]);
-    assert_eq!(c.get(&full, "ka.req.pod.volumes.volume_type"), ["hostPath", "flexVolume", "configMap"]);
+    assert_eq!(
+        c.get(&full, "ka.req.pod.volumes.flexvolume_driver"),
+        ["example.com/lvm"]
+    );
+    assert_eq!(
+        c.get(&full, "ka.req.pod.volumes.volume_type"),
+        ["hostPath", "flexVolume", "configMap"]
+    );
     assert_eq!(c.key(&full, "ka.req.volume.hostpath", "/etc*"), ["true"]);
     assert_eq!(c.key(&full, "ka.req.volume.hostpath", "/etc"), ["false"]);
     // Init containers.
@@ -298,13 +355,20 @@ fn every_field_on_real_audit_events() {
     assert_eq!(c.get(&full, &f("name")), ["init-db"]);
     assert_eq!(c.get(&full, &f("image")), ["busybox:1.36"]);
     assert_eq!(c.get(&full, &f("image.repository")), ["busybox"]);
-    assert_eq!(c.get(&full, &f("command")), ["sh -c until nslookup db; do sleep 2; done"]);
+    assert_eq!(
+        c.get(&full, &f("command")),
+        ["sh -c until nslookup db; do sleep 2; done"]
+    );
     assert_eq!(c.get(&full, &f("args")), NONE);
     assert_eq!(c.get(&full, &f("privileged")), ["true"]);
     assert_eq!(c.get(&full, &f("allow_privilege_escalation")), NONE);
     assert_eq!(c.get(&full, &f("read_only_fs")), NONE);
     assert_eq!(c.get(&full, &f("run_as_user")), ["0"]);
-    assert_eq!(c.get(&full, &f("eff_run_as_user")), ["0"], "its own runAsUser 0 beats the pod's 2000");
+    assert_eq!(
+        c.get(&full, &f("eff_run_as_user")),
+        ["0"],
+        "its own runAsUser 0 beats the pod's 2000"
+    );
     assert_eq!(c.get(&full, &f("run_as_group")), NONE);
     assert_eq!(c.get(&full, &f("eff_run_as_group")), ["0"]);
     assert_eq!(c.get(&full, &f("proc_mount")), NONE);
@@ -364,20 +428,34 @@ fn bad_payloads_and_types_are_errors() {
         e.to_string(),
         "broken JSON data: event 1 payload starts with byte 0x70, expected '{' or '['"
     );
-    let e = x.extract(2, br#"{"auditID":"#, user, FieldArg::None, &mut |_| {}).unwrap_err();
+    let e = x
+        .extract(2, br#"{"auditID":"#, user, FieldArg::None, &mut |_| {})
+        .unwrap_err();
     assert!(matches!(e, FieldError::Parse { evt_num: 2, .. }), "{e}");
     let groups = field_index("ka.user.groups").unwrap();
     let e = x
-        .extract(3, br#"{"auditID":"a","user":{"groups":"g"}}"#, groups, FieldArg::None, &mut |_| {})
+        .extract(
+            3,
+            br#"{"auditID":"a","user":{"groups":"g"}}"#,
+            groups,
+            FieldArg::None,
+            &mut |_| {},
+        )
         .unwrap_err();
-    assert_eq!(e.to_string(), "wrong type conversion: ka.user.groups is a string, expected an array");
+    assert_eq!(
+        e.to_string(),
+        "wrong type conversion: ka.user.groups is a string, expected an array"
+    );
     let cmd = field_index("ka.req.pod.containers.command").unwrap();
     let ev = br#"{"auditID":"a","requestObject":{"spec":{"containers":[{"command":"sh"}]}}}"#;
     let e = x.extract(4, ev, cmd, FieldArg::None, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("expected an array of strings"), "{e}");
     let hp = field_index("ka.req.volume.hostpath").unwrap();
     let e = x.extract(5, ev, hp, FieldArg::Key(""), &mut |_| {}).unwrap_err();
-    assert_eq!(e.to_string(), "ka.req.volume.hostpath needs a key argument, e.g. ka.req.volume.hostpath[/etc*]");
+    assert_eq!(
+        e.to_string(),
+        "ka.req.volume.hostpath needs a key argument, e.g. ka.req.volume.hostpath[/etc*]"
+    );
 }
 
 #[test]
@@ -385,7 +463,10 @@ fn image_repository_keeps_registry_ports() {
     use k8saudit::extract::image_repository;
     assert_eq!(image_repository("nginx"), "nginx");
     assert_eq!(image_repository("nginx:1.25"), "nginx");
-    assert_eq!(image_repository("docker.io/falcosecurity/falco:0.37.1"), "docker.io/falcosecurity/falco");
+    assert_eq!(
+        image_repository("docker.io/falcosecurity/falco:0.37.1"),
+        "docker.io/falcosecurity/falco"
+    );
     assert_eq!(image_repository("registry:5000/app"), "registry:5000/app");
     assert_eq!(image_repository("registry:5000/app:1@sha256:ff"), "registry:5000/app");
     assert_eq!(image_repository("app@sha256:ff"), "app");

@@ -86,14 +86,19 @@ fn directory_is_read_in_modification_time_order() {
     }
     let d = temp_dir("dir");
     let names = ["a.json", "b.json", "c.json"];
-    let sources = ["create_configmap.json", "create_nginx_pod_privileged.json", "exec_pod.json"];
+    let sources = [
+        "create_configmap.json",
+        "create_nginx_pod_privileged.json",
+        "exec_pod.json",
+    ];
     let now = std::time::SystemTime::now();
     for (i, (n, s)) in names.iter().zip(sources).enumerate() {
         let mut f = std::fs::File::create(d.join(n)).unwrap();
         f.write_all(&trace_event(s)).unwrap();
         f.write_all(b"\n").unwrap();
         // a.json newest, c.json oldest.
-        f.set_modified(now - std::time::Duration::from_secs(10 * i as u64)).unwrap();
+        f.set_modified(now - std::time::Duration::from_secs(10 * i as u64))
+            .unwrap();
     }
     std::fs::create_dir(d.join("subdir-ignored")).unwrap();
     let mut p = plugin();
@@ -103,7 +108,11 @@ fn directory_is_read_in_modification_time_order() {
     let got: Vec<Vec<u8>> = events.into_iter().map(|e| e.1).collect();
     assert_eq!(
         got,
-        [trace_event("exec_pod.json"), trace_event("create_nginx_pod_privileged.json"), trace_event("create_configmap.json")]
+        [
+            trace_event("exec_pod.json"),
+            trace_event("create_nginx_pod_privileged.json"),
+            trace_event("create_configmap.json")
+        ]
     );
     std::fs::remove_dir_all(d).unwrap();
 }
@@ -154,11 +163,19 @@ fn events_before_a_bad_line_are_delivered_and_bad_events_skipped() {
     let good = String::from_utf8(trace_event("create_configmap.json")).unwrap();
     let no_ts = good.replace("\"stageTimestamp\":", "\"stageTimestampX\":");
     let path = d.join("mixed.json");
-    std::fs::write(&path, format!("{good}\n{no_ts}\n\n{good}\n{{\"auditID\": 1,}}\n{good}\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{good}\n{no_ts}\n\n{good}\n{{\"auditID\": 1,}}\n{good}\n"),
+    )
+    .unwrap();
     let mut p = plugin();
     let mut cap = open(&p, path.to_str().unwrap());
     let (events, err) = drain(&mut p, &mut cap);
-    assert_eq!(events.len(), 2, "line 2 skipped (no stageTimestamp), line 6 never reached");
+    assert_eq!(
+        events.len(),
+        2,
+        "line 2 skipped (no stageTimestamp), line 6 never reached"
+    );
     let err = err.unwrap();
     assert!(err.contains("mixed.json:5") && err.contains("invalid JSON"), "{err}");
     std::fs::remove_dir_all(d).unwrap();
@@ -195,7 +212,11 @@ fn followed_file_reads_appended_lines_and_survives_truncation() {
     let mut p = plugin();
     let mut cap = open(&p, &format!("file://{}", path.display()));
     let mut batch = EventBatch::new(1);
-    assert_eq!(cap.next_batch(&mut p, &mut batch).unwrap(), BatchEnd::Timeout, "existing lines are not read");
+    assert_eq!(
+        cap.next_batch(&mut p, &mut batch).unwrap(),
+        BatchEnd::Timeout,
+        "existing lines are not read"
+    );
     let new = trace_event("exec_pod.json");
     let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
     // A line arriving in two writes is read once complete.
@@ -206,7 +227,10 @@ fn followed_file_reads_appended_lines_and_survives_truncation() {
     f.write_all(b"\n").unwrap();
     let mut batch = EventBatch::new(1);
     assert_eq!(cap.next_batch(&mut p, &mut batch).unwrap(), BatchEnd::Success);
-    assert_eq!(decode(&batch).into_iter().map(|e| e.1).collect::<Vec<_>>(), [new.clone()]);
+    assert_eq!(
+        decode(&batch).into_iter().map(|e| e.1).collect::<Vec<_>>(),
+        std::slice::from_ref(&new)
+    );
     // copytruncate: the file starts over.
     let third = trace_event("create_configmap.json");
     std::fs::write(&path, [third.as_slice(), b"\n"].concat()).unwrap();
@@ -245,14 +269,23 @@ fn open_params_forms_and_errors() {
         OpenTarget::parse("file:///var/log/audit.log").unwrap(),
         OpenTarget::Follow(PathBuf::from("/var/log/audit.log"))
     );
-    assert_eq!(OpenTarget::parse(" ./x.json ").unwrap(), OpenTarget::Path(PathBuf::from("./x.json")));
+    assert_eq!(
+        OpenTarget::parse(" ./x.json ").unwrap(),
+        OpenTarget::Path(PathBuf::from("./x.json"))
+    );
     let err = |p: &str| OpenTarget::parse(p).unwrap_err().to_string();
     assert!(err("").contains("open_params is empty"));
-    assert_eq!(err("ftp://x/y"), "scheme \"ftp\" is not supported; use http, https, file, or a plain path");
+    assert_eq!(
+        err("ftp://x/y"),
+        "scheme \"ftp\" is not supported; use http, https, file, or a plain path"
+    );
     assert!(err("http://:99999/x").contains("port"), "{}", err("http://:99999/x"));
     assert!(err("http://:9765").contains("no path"));
     let p = plugin();
-    let e = AuditCapture::open(&p, "/nonexistent/audit.json").err().unwrap().to_string();
+    let e = AuditCapture::open(&p, "/nonexistent/audit.json")
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.starts_with("cannot read /nonexistent/audit.json:"), "{e}");
     assert!(Path::new("/dev/null").exists());
     let e = AuditCapture::open(&p, "/dev/null").err().unwrap().to_string();
@@ -265,9 +298,10 @@ fn init_config_defaults_extras_and_errors() {
     assert_eq!(c.max_event_size, 262_144);
     assert_eq!(c.webhook_max_batch_size, 12 * 1024 * 1024);
     assert_eq!(c.ssl_certificate, PathBuf::from("/etc/falco/falco.pem"));
-    let c: K8sAuditConfig =
-        serde_json::from_str(r#"{"sslCertificate":"/c.pem","sslKey":"/k.pem","useAsync":false,"queueCapacity":5,"other":1}"#)
-            .unwrap();
+    let c: K8sAuditConfig = serde_json::from_str(
+        r#"{"sslCertificate":"/c.pem","sslKey":"/k.pem","useAsync":false,"queueCapacity":5,"other":1}"#,
+    )
+    .unwrap();
     assert_eq!(c.ssl_key, Some(PathBuf::from("/k.pem")));
     assert_eq!(c.queue_capacity, 5);
     assert!(c.unknown.contains_key("other"));

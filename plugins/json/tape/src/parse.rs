@@ -156,7 +156,9 @@ impl Parser<'_> {
                         _ => return self.unexpected(p + 1, "an escape character after '\\'"),
                     }
                 }
-                Some(&b) if b < 0x20 => return self.unexpected(p, "a string character (control characters must be escaped)"),
+                Some(&b) if b < 0x20 => {
+                    return self.unexpected(p, "a string character (control characters must be escaped)")
+                }
                 Some(_) => p += 1,
             }
         }
@@ -208,7 +210,9 @@ impl Parser<'_> {
             return Ok(end);
         }
         if lit.starts_with(have) {
-            return Err(ParseError::Incomplete { offset: self.text.len() });
+            return Err(ParseError::Incomplete {
+                offset: self.text.len(),
+            });
         }
         let bad = have.iter().zip(lit).position(|(a, b)| a != b).unwrap_or(0);
         self.unexpected(

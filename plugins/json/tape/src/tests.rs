@@ -48,13 +48,31 @@ fn errors_say_where_and_what() {
     assert_eq!(t.parse(br#"{"a": [1, 2"#), Err(ParseError::Incomplete { offset: 11 }));
     let e = t.parse(br#"{"a" 1}"#).unwrap_err();
     assert_eq!(e.offset(), Some(5));
-    assert_eq!(e.to_string(), "invalid JSON at byte 5: expected ':' after an object key, found '1'");
-    assert!(matches!(t.parse(b"[1,]"), Err(ParseError::Unexpected { offset: 3, .. })));
-    assert!(matches!(t.parse(b"[01]"), Err(ParseError::Unexpected { offset: 2, .. })));
-    assert!(matches!(t.parse(b"{} x"), Err(ParseError::Unexpected { offset: 3, .. })));
+    assert_eq!(
+        e.to_string(),
+        "invalid JSON at byte 5: expected ':' after an object key, found '1'"
+    );
+    assert!(matches!(
+        t.parse(b"[1,]"),
+        Err(ParseError::Unexpected { offset: 3, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"[01]"),
+        Err(ParseError::Unexpected { offset: 2, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"{} x"),
+        Err(ParseError::Unexpected { offset: 3, .. })
+    ));
     assert!(matches!(t.parse(b"[tru"), Err(ParseError::Incomplete { .. })));
-    assert!(matches!(t.parse(b"[trux]"), Err(ParseError::Unexpected { offset: 4, .. })));
-    assert!(matches!(t.parse(b"\"a\x01\""), Err(ParseError::Unexpected { offset: 2, .. })));
+    assert!(matches!(
+        t.parse(b"[trux]"),
+        Err(ParseError::Unexpected { offset: 4, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"\"a\x01\""),
+        Err(ParseError::Unexpected { offset: 2, .. })
+    ));
     let deep = "[".repeat(MAX_DEPTH + 1);
     assert!(matches!(t.parse(deep.as_bytes()), Err(ParseError::TooDeep { .. })));
     assert!(t.root().is_none(), "a failed parse leaves no document");
