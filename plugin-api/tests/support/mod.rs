@@ -98,7 +98,7 @@ impl LoadedPlugin {
         unsafe { self.lib.get::<unsafe extern "C" fn()>(name.as_bytes()) }.is_ok()
     }
 
-    fn sym<T: Copy>(&self, name: &str) -> T {
+    pub fn sym<T: Copy>(&self, name: &str) -> T {
         // SAFETY: the caller names a symbol of type T per the plugin ABI.
         *unsafe { self.lib.get::<T>(name.as_bytes()) }.unwrap_or_else(|e| panic!("symbol {name}: {e}"))
     }

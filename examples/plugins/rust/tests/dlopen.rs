@@ -72,8 +72,7 @@ fn exports_every_symbol_of_its_capabilities() {
     assert_eq!(p.get_str("plugin_get_version"), "0.1.0");
     assert_eq!(p.get_str("plugin_get_event_source"), "countgen");
     assert_eq!(p.get_str("plugin_get_extract_event_sources"), "[]");
-    let schema: symbols::get_required_event_schema_version =
-        *unsafe { p.lib.get(b"plugin_get_required_event_schema_version") }.unwrap();
+    let schema: symbols::get_required_event_schema_version = p.sym("plugin_get_required_event_schema_version");
     // SAFETY: ABI getter; NULL means "3.0.0" to the host.
     assert!(unsafe { schema(std::ptr::null_mut()) }.is_null());
     // SAFETY: ABI getter.
@@ -140,7 +139,7 @@ fn static_manifest_matches_get_fields_and_getters() {
     };
     assert_eq!(schema, got);
     // The exported accessor returns the same text.
-    let f: symbols::get_static_string = *unsafe { p.lib.get(b"saker_plugin_manifest") }.unwrap();
+    let f: symbols::get_static_string = p.sym("saker_plugin_manifest");
     // SAFETY: returns the static manifest.
     assert_eq!(unsafe { support::cstr(f()) }, text);
 }
@@ -297,7 +296,7 @@ fn parse_counts_events_seen_by_metric_and_field() {
     let p = plugin();
     let evs = events(&p, "", "5");
     let (s, _) = p.init("");
-    let parse: symbols::parse_event = *unsafe { p.lib.get(b"plugin_parse_event") }.unwrap();
+    let parse: symbols::parse_event = p.sym("plugin_parse_event");
     let mut reader = ss_plugin_table_reader_vtable_ext::default();
     let mut writer = ss_plugin_table_writer_vtable_ext::default();
     let input = ss_plugin_event_parse_input {
@@ -326,7 +325,7 @@ fn parse_counts_events_seen_by_metric_and_field() {
     );
     assert_eq!(rc, SS_PLUGIN_SUCCESS);
     assert_eq!(vals, vec![vec![Value::U64(5)]]);
-    let get_metrics: symbols::get_metrics = *unsafe { p.lib.get(b"plugin_get_metrics") }.unwrap();
+    let get_metrics: symbols::get_metrics = p.sym("plugin_get_metrics");
     let mut n = 0;
     // SAFETY: ABI call with a live state.
     let m = unsafe { get_metrics(s, &mut n) };
@@ -346,7 +345,7 @@ fn event_to_string_and_open_params() {
     let p = plugin();
     let evs = events(&p, "", "5");
     let (s, _) = p.init("");
-    let f: symbols::event_to_string = *unsafe { p.lib.get(b"plugin_event_to_string") }.unwrap();
+    let f: symbols::event_to_string = p.sym("plugin_event_to_string");
     let e = ss_plugin_event_input {
         evt: evs[4].as_ptr().cast(),
         evtnum: 1,
@@ -354,7 +353,7 @@ fn event_to_string_and_open_params() {
     };
     // SAFETY: valid input.
     assert_eq!(unsafe { support::cstr(f(s, &e)) }, "num=5");
-    let f: symbols::list_open_params = *unsafe { p.lib.get(b"plugin_list_open_params") }.unwrap();
+    let f: symbols::list_open_params = p.sym("plugin_list_open_params");
     let mut rc = -9;
     // SAFETY: live state, writable rc.
     let json = unsafe { support::cstr(f(s, &mut rc)) };

@@ -34,7 +34,7 @@ fn next_batch_and_extract_cost() {
     let p = LoadedPlugin::load(&support::built_so("libcountgen_rs.so"));
     let (s, _) = p.init("");
     let h = p.open(s, &MEASURED_EVENTS.to_string()).unwrap();
-    let next: symbols::next_batch = *unsafe { p.lib.get(b"plugin_next_batch") }.unwrap();
+    let next: symbols::next_batch = p.sym("plugin_next_batch");
     let mut total = 0u64;
     let mut first = Vec::new();
     let start = Instant::now();
@@ -100,7 +100,7 @@ fn next_batch_and_extract_cost() {
 /// CPU ns per field of one-field extract calls for countgen.num and countgen.str.
 fn extract_cost(p: &LoadedPlugin, s: *mut ss_plugin_t, event: &[u8], label: &str) -> Vec<f64> {
     let mut out = Vec::new();
-    let extract: symbols::extract_fields = *unsafe { p.lib.get(b"plugin_extract_fields") }.unwrap();
+    let extract: symbols::extract_fields = p.sym("plugin_extract_fields");
     let evt = ss_plugin_event_input {
         evt: event.as_ptr().cast(),
         evtnum: 1,

@@ -1,0 +1,279 @@
+//! The recursive-descent parser filling a tape, and string unescaping.
+
+use crate::{Kind, Node, ParseError, MAX_DEPTH};
+
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// A byte quoted for an error message.
+pub(crate) fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+pub(crate) struct Parser<'a> {
+    pub text: &'a [u8],
+    pub nodes: &'a mut Vec<Node>,
+}
+
+type Res<T> = Result<T, ParseError>;
+
+impl Parser<'_> {
+    /// Parses one value after optional whitespace; returns the offset past it.
+    pub fn document(mut self) -> Res<usize> {
+        let start = self.skip_ws(0);
+        if start == self.text.len() {
+            return Err(ParseError::Empty);
+        }
+        self.value(start, 0)
+    }
+
+    fn skip_ws(&self, mut p: usize) -> usize {
+        while p < self.text.len() && is_ws(self.text[p]) {
+            p += 1;
+        }
+        p
+    }
+
+    fn unexpected<T>(&self, p: usize, expected: &'static str) -> Res<T> {
+        match self.text.get(p) {
+            None => Err(ParseError::Incomplete { offset: p }),
+            Some(&b) => Err(ParseError::Unexpected {
+                offset: p,
+                expected,
+                found: describe(b),
+            }),
+        }
+    }
+
+    fn push(&mut self, kind: Kind, escaped: bool, start: usize, end: usize) -> usize {
+        let idx = self.nodes.len();
+        self.nodes.push(Node {
+            kind,
+            escaped,
+            start: start as u32,
+            end: end as u32,
+            next: idx as u32 + 1,
+        });
+        idx
+    }
+
+    fn value(&mut self, p: usize, depth: usize) -> Res<usize> {
+        match self.text.get(p) {
+            Some(b'{') => self.container(p, depth, Kind::Object),
+            Some(b'[') => self.container(p, depth, Kind::Array),
+            Some(b'"') => {
+                let (end, escaped) = self.string(p)?;
+                self.push(Kind::String, escaped, p, end);
+                Ok(end)
+            }
+            Some(b't') => self.literal(p, b"true", Kind::True),
+            Some(b'f') => self.literal(p, b"false", Kind::False),
+            Some(b'n') => self.literal(p, b"null", Kind::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let end = self.number(p)?;
+                self.push(Kind::Number, false, p, end);
+                Ok(end)
+            }
+            _ => self.unexpected(p, "a JSON value"),
+        }
+    }
+
+    fn container(&mut self, start: usize, depth: usize, kind: Kind) -> Res<usize> {
+        if depth >= MAX_DEPTH {
+            return Err(ParseError::TooDeep { offset: start });
+        }
+        let idx = self.push(kind, false, start, start);
+        let close = if kind == Kind::Object { b'}' } else { b']' };
+        let mut p = self.skip_ws(start + 1);
+        let end = if self.text.get(p) == Some(&close) {
+            p + 1
+        } else {
+            loop {
+                if kind == Kind::Object {
+                    if self.text.get(p) != Some(&b'"') {
+                        return self.unexpected(p, "a string key");
+                    }
+                    let (kend, escaped) = self.string(p)?;
+                    self.push(Kind::String, escaped, p, kend);
+                    p = self.skip_ws(kend);
+                    if self.text.get(p) != Some(&b':') {
+                        return self.unexpected(p, "':' after an object key");
+                    }
+                    p = self.skip_ws(p + 1);
+                }
+                p = self.value(p, depth + 1)?;
+                p = self.skip_ws(p);
+                match self.text.get(p) {
+                    Some(b',') => p = self.skip_ws(p + 1),
+                    Some(&c) if c == close => break p + 1,
+                    _ => {
+                        return self.unexpected(
+                            p,
+                            if kind == Kind::Object {
+                                "',' or '}' in an object"
+                            } else {
+                                "',' or ']' in an array"
+                            },
+                        )
+                    }
+                }
+            }
+        };
+        let next = self.nodes.len() as u32;
+        let n = &mut self.nodes[idx];
+        n.end = end as u32;
+        n.next = next;
+        Ok(end)
+    }
+
+    /// Scans a string starting at its opening quote; returns (end past the closing quote,
+    /// whether it contains escapes).
+    fn string(&self, start: usize) -> Res<(usize, bool)> {
+        let mut p = start + 1;
+        let mut escaped = false;
+        loop {
+            match self.text.get(p) {
+                None => return Err(ParseError::Incomplete { offset: p }),
+                Some(b'"') => return Ok((p + 1, escaped)),
+                Some(b'\\') => {
+                    escaped = true;
+                    match self.text.get(p + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p += 2,
+                        Some(b'u') => {
+                            for i in 0..4 {
+                                match self.text.get(p + 2 + i) {
+                                    Some(b) if b.is_ascii_hexdigit() => {}
+                                    _ => return self.unexpected(p + 2 + i, "a hex digit of a \\u escape"),
+                                }
+                            }
+                            p += 6;
+                        }
+                        _ => return self.unexpected(p + 1, "an escape character after '\\'"),
+                    }
+                }
+                Some(&b) if b < 0x20 => {
+                    return self.unexpected(p, "a string character (control characters must be escaped)")
+                }
+                Some(_) => p += 1,
+            }
+        }
+    }
+
+    fn digits(&self, mut p: usize) -> usize {
+        while p < self.text.len() && self.text[p].is_ascii_digit() {
+            p += 1;
+        }
+        p
+    }
+
+    fn number(&self, start: usize) -> Res<usize> {
+        let mut p = start;
+        if self.text[p] == b'-' {
+            p += 1;
+        }
+        match self.text.get(p) {
+            Some(b'0') => p += 1,
+            Some(b'1'..=b'9') => p = self.digits(p),
+            _ => return self.unexpected(p, "a digit"),
+        }
+        if self.text.get(p) == Some(&b'.') {
+            let q = self.digits(p + 1);
+            if q == p + 1 {
+                return self.unexpected(q, "a digit after '.'");
+            }
+            p = q;
+        }
+        if matches!(self.text.get(p), Some(b'e' | b'E')) {
+            p += 1;
+            if matches!(self.text.get(p), Some(b'+' | b'-')) {
+                p += 1;
+            }
+            let q = self.digits(p);
+            if q == p {
+                return self.unexpected(q, "a digit of the exponent");
+            }
+            p = q;
+        }
+        Ok(p)
+    }
+
+    fn literal(&mut self, start: usize, lit: &'static [u8], kind: Kind) -> Res<usize> {
+        let end = start + lit.len();
+        let have = &self.text[start..end.min(self.text.len())];
+        if have == lit {
+            self.push(kind, false, start, end);
+            return Ok(end);
+        }
+        if lit.starts_with(have) {
+            return Err(ParseError::Incomplete {
+                offset: self.text.len(),
+            });
+        }
+        let bad = have.iter().zip(lit).position(|(a, b)| a != b).unwrap_or(0);
+        self.unexpected(
+            start + bad,
+            match kind {
+                Kind::True => "the literal true",
+                Kind::False => "the literal false",
+                _ => "the literal null",
+            },
+        )
+    }
+}
+
+fn hex4(s: &[u8]) -> u32 {
+    s.iter()
+        .take(4)
+        .fold(0, |acc, &b| (acc << 4) | (b as char).to_digit(16).unwrap_or(0))
+}
+
+/// Decodes the escapes of a validated string body. Lone surrogates and invalid UTF-8
+/// become U+FFFD (as Go does).
+pub(crate) fn unescape(body: &[u8]) -> String {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let e = body.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        let c = match e {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(&body[i.min(body.len())..]);
+                i += 4;
+                if (0xD800..0xDC00).contains(&hi) && body.get(i) == Some(&b'\\') && body.get(i + 1) == Some(&b'u') {
+                    let lo = hex4(&body[(i + 2).min(body.len())..]);
+                    if (0xDC00..0xE000).contains(&lo) {
+                        i += 6;
+                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{FFFD}')
+                    } else {
+                        '\u{FFFD}'
+                    }
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{FFFD}')
+                }
+            }
+            other => other as char,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}

@@ -1,0 +1,153 @@
+use super::*;
+
+fn tape(text: &str) -> Tape {
+    let mut t = Tape::new();
+    t.parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    t
+}
+
+fn compact(v: Value<'_>) -> String {
+    let mut out = Vec::new();
+    v.write_compact(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn keeps_number_text_key_order_and_first_duplicate() {
+    let t = tape(r#" { "z" : 1.50 , "a" : [ 1e3 , -0 , true , null ] , "z" : 2 } "#);
+    let root = t.root().unwrap();
+    assert_eq!(compact(root), r#"{"z":1.50,"a":[1e3,-0,true,null],"z":2}"#);
+    assert_eq!(root.get("z").unwrap().raw(), b"1.50");
+    let keys: Vec<String> = root.members().map(|(k, _)| k.as_str().unwrap().into_owned()).collect();
+    assert_eq!(keys, ["z", "a", "z"]);
+    let arr = root.get("a").unwrap();
+    assert_eq!(arr.len(), 4);
+    assert_eq!(arr.get("1").unwrap().raw(), b"-0");
+    assert_eq!(arr.get("+2").unwrap().as_bool(), Some(true));
+    assert!(arr.get("-1").is_none());
+    assert!(arr.get("4").is_none());
+    assert!(arr.get("x").is_none());
+    assert_eq!(arr.at(3).unwrap().kind(), Kind::Null);
+}
+
+#[test]
+fn strings_decode_escapes_and_compare_keys() {
+    let t = tape(r#"{"a\/b":"x\ty\u00e9\ud83d\ude00\"", "plain": "caf\u00e9 ok", "s p": " keep  spaces "}"#);
+    let root = t.root().unwrap();
+    assert_eq!(root.get("a/b").unwrap().as_str().unwrap(), "x\ty\u{e9}\u{1F600}\"");
+    assert_eq!(root.get("plain").unwrap().as_str().unwrap(), "caf\u{e9} ok");
+    // Whitespace inside strings survives compaction.
+    assert_eq!(compact(root.get("s p").unwrap()), r#"" keep  spaces ""#);
+    assert!(root.get("a\\/b").is_none());
+}
+
+#[test]
+fn errors_say_where_and_what() {
+    let mut t = Tape::new();
+    assert_eq!(t.parse(b"  "), Err(ParseError::Empty));
+    assert_eq!(t.parse(br#"{"a": [1, 2"#), Err(ParseError::Incomplete { offset: 11 }));
+    let e = t.parse(br#"{"a" 1}"#).unwrap_err();
+    assert_eq!(e.offset(), Some(5));
+    assert_eq!(
+        e.to_string(),
+        "invalid JSON at byte 5: expected ':' after an object key, found '1'"
+    );
+    assert!(matches!(
+        t.parse(b"[1,]"),
+        Err(ParseError::Unexpected { offset: 3, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"[01]"),
+        Err(ParseError::Unexpected { offset: 2, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"{} x"),
+        Err(ParseError::Unexpected { offset: 3, .. })
+    ));
+    assert!(matches!(t.parse(b"[tru"), Err(ParseError::Incomplete { .. })));
+    assert!(matches!(
+        t.parse(b"[trux]"),
+        Err(ParseError::Unexpected { offset: 4, .. })
+    ));
+    assert!(matches!(
+        t.parse(b"\"a\x01\""),
+        Err(ParseError::Unexpected { offset: 2, .. })
+    ));
+    let deep = "[".repeat(MAX_DEPTH + 1);
+    assert!(matches!(t.parse(deep.as_bytes()), Err(ParseError::TooDeep { .. })));
+    assert!(t.root().is_none(), "a failed parse leaves no document");
+}
+
+#[test]
+fn parse_prefix_walks_concatenated_values() {
+    let text = b"{\"a\":1}\n [2]\n";
+    let mut t = Tape::new();
+    let end = t.parse_prefix(text).unwrap();
+    assert_eq!(end, 7);
+    assert_eq!(compact(t.root().unwrap()), r#"{"a":1}"#);
+    let end2 = t.parse_prefix(&text[end..]).unwrap();
+    assert_eq!(compact(t.root().unwrap()), "[2]");
+    assert_eq!(t.parse_prefix(&text[end + end2..]), Err(ParseError::Empty));
+}
+
+#[test]
+fn indented_like_go_json_indent() {
+    let mut out = Vec::new();
+    write_indented(br#"  {"a":[1,{"b":"x y"}],"e":{},"f":[] , "g":"{,:}"}"#, "  ", &mut out);
+    let expected = "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x y\"\n    }\n  ],\n  \"e\": {},\n  \"f\": [],\n  \"g\": \"{,:}\"\n}";
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+    let mut out = Vec::new();
+    write_indented(b"[]\n", "  ", &mut out);
+    assert_eq!(out, b"[]\n");
+}
+
+/// Every k8s audit trace file of Falco's suite parses, and its compact form is the same JSON.
+#[test]
+fn falco_audit_trace_files_round_trip() {
+    let Some(dir) = conformance_dir() else {
+        eprintln!("skipped: shared/conformance not found above CARGO_MANIFEST_DIR");
+        return;
+    };
+    let dir = dir.join("falco-legacy/test/trace_files/k8s_audit");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let text = std::fs::read(&path).unwrap();
+        let mut rest = &text[..];
+        let mut t = Tape::new();
+        loop {
+            match t.parse_prefix(rest) {
+                Ok(end) => {
+                    let v = t.root().unwrap();
+                    let mut out = Vec::new();
+                    v.write_compact(&mut out);
+                    let a: serde_json::Value = serde_json::from_slice(&rest[..end]).unwrap();
+                    let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                    assert_eq!(a, b, "{}", path.display());
+                    assert!(!out.contains(&b'\n'));
+                    checked += 1;
+                    rest = &rest[end..];
+                }
+                Err(ParseError::Empty) => break,
+                Err(e) => panic!("{}: {e}", path.display()),
+            }
+        }
+    }
+    assert!(checked >= 47, "only {checked} documents found in {}", dir.display());
+}
+
+fn conformance_dir() -> Option<std::path::PathBuf> {
+    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    loop {
+        let c = dir.join("shared/conformance");
+        if c.is_dir() {
+            return Some(c);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}
