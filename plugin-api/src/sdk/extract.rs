@@ -344,6 +344,14 @@ impl ExtractOutput {
         self.bytes.push(0);
         Ok(())
     }
+    /// Several `uint64` values of a list field.
+    pub fn u64_list(&mut self, values: impl IntoIterator<Item = u64>) -> Result<(), PluginError> {
+        values.into_iter().try_for_each(|v| self.u64(v))
+    }
+    /// Several string values of a list field.
+    pub fn str_list<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) -> Result<(), PluginError> {
+        values.into_iter().try_for_each(|v| self.str(v))
+    }
     /// An `ipaddr` value.
     #[inline]
     pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
@@ -444,6 +452,8 @@ mod tests {
         out.u64(1).unwrap();
         let e = out.u64(2).unwrap_err().to_string();
         assert!(e.contains("is not a list"), "{e}");
+        let e = out.u64_list([3, 4]).unwrap_err().to_string();
+        assert!(e.contains("is not a list"), "{e}");
         out.end_field(true);
     }
 
@@ -452,8 +462,7 @@ mod tests {
         let mut out = ExtractOutput::new();
         out.reset();
         out.begin_field(&NAMES);
-        out.str("first").unwrap();
-        out.str("second").unwrap();
+        out.str_list(["first", "second"]).unwrap();
         out.end_field(true);
         out.begin_field(&ADDR);
         out.ip("192.168.1.2".parse().unwrap()).unwrap();
