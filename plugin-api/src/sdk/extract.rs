@@ -384,17 +384,22 @@ impl ExtractOutput {
     pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
         let base = self.bytes.as_ptr();
         self.str_ptrs.clear();
-        self.str_ptrs.extend(
-            self.str_offsets
-                .iter()
-                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>()),
-        );
         self.bufs.clear();
-        self.bufs
-            .extend(self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
+        // Most calls carry no string or address: skip the loops' setup then.
+        if !self.str_offsets.is_empty() {
+            let ptrs = self
+                .str_offsets
+                .iter()
+                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>());
+            self.str_ptrs.extend(ptrs);
+        }
+        if !self.buf_specs.is_empty() {
+            let bufs = self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
                 len,
                 ptr: base.wrapping_add(o).cast(),
-            }));
+            });
+            self.bufs.extend(bufs);
+        }
         for (i, p) in self.pending.iter().enumerate() {
             let res = match p.store {
                 Store::U64 => ffi::ss_plugin_extract_field_res {
