@@ -53,7 +53,7 @@ pub(super) struct OwnedInner {
 }
 
 /// A table owned by the plugin, backed by a Rust map, that the host and other plugins can
-/// read and write through the tables API once registered with [`InitTables::add_table`].
+/// read and write through the tables API once registered with [`InitTables::add_table`](super::InitTables::add_table).
 pub struct OwnedTable {
     pub(super) inner: Box<OwnedInner>,
 }
