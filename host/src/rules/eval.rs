@@ -55,12 +55,20 @@ impl EvalContext {
 }
 
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
+#[inline]
 fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+    let cache = &ctx.slots[slots[i].global as usize];
+    if cache.generation == ctx.generation {
+        return cache.present;
+    }
+    extract_slot(slots, i, ctx, src)
+}
+
+/// The cache miss path of `ensure`.
+#[inline(never)]
+fn extract_slot(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
     let def = &slots[i];
     let g = def.global as usize;
-    if ctx.slots[g].generation == ctx.generation {
-        return ctx.slots[g].present;
-    }
     // Inputs first (they have lower local indices and their own cache entries).
     let inputs_present = match &def.extract {
         Extract::Field { .. } | Extract::Const(_) => true,
