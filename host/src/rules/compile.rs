@@ -229,6 +229,7 @@ pub fn compile_with(expr: &Expr, catalog: &dyn FieldCatalog, registry: &mut Slot
         slots: Vec::new(),
         local: HashMap::new(),
         warnings: Vec::new(),
+        for_output: false,
     };
     let root = c.node(expr)?;
     let cache_len = c.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
@@ -254,6 +255,7 @@ pub(crate) fn compile_field_expr(
         slots: Vec::new(),
         local: HashMap::new(),
         warnings: Vec::new(),
+        for_output: true,
     };
     let idx = c.field(field)?;
     Ok((c.slots, idx))
@@ -265,6 +267,8 @@ struct Compiler<'a> {
     slots: Vec<SlotDef>,
     local: HashMap<String, usize>,
     warnings: Vec<CompileWarning>,
+    /// Compiling a display field (outputs) rather than a condition.
+    for_output: bool,
 }
 
 /// libsinsp's spelling of an operator inside messages (`cmpop_to_str`).
@@ -502,10 +506,16 @@ impl Compiler<'_> {
                     pos: *pos,
                 })?;
                 let info = resolved.info;
-                if info.print_only {
+                if info.print_only && !self.for_output {
                     return err(
                         *pos,
                         format!("field '{}' can be used in outputs only, not in conditions", info.name),
+                    );
+                }
+                if info.filter_only && self.for_output {
+                    return err(
+                        *pos,
+                        format!("{name} is filter only and cannot be used as a display field"),
                     );
                 }
                 let key = match &resolved.arg {

@@ -802,6 +802,19 @@ mod tests {
             .render(&mut ctx, &mut src, &mut out);
         assert_eq!(out, "sshd <NA> BASH (-c,ls)");
         assert!(FieldAccessor::compile("proc.nope", &cat).is_err());
+        // Display-only fields work in outputs, not in conditions; filter-only ones the reverse.
+        let mut cat = cat;
+        let mut shown = FieldInfo::new("evt.outputtime", FieldType::CharBuf, "");
+        shown.print_only = true;
+        cat.add(shown);
+        let mut hidden = FieldInfo::new("evt.around", FieldType::UInt64, "");
+        hidden.filter_only = true;
+        cat.add(hidden);
+        assert!(FieldAccessor::compile("evt.outputtime", &cat).is_ok());
+        assert!(compile(&parse_condition("evt.outputtime = x").unwrap(), &cat).is_err());
+        let e = FieldAccessor::compile("evt.around", &cat).unwrap_err();
+        assert!(e.to_string().contains("evt.around is filter only"), "{e}");
+        assert!(compile(&parse_condition("evt.around = 1").unwrap(), &cat).is_ok());
     }
 
     #[test]
