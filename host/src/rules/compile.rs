@@ -868,7 +868,11 @@ impl Compiler<'_> {
             }
             TypeClass::Unsigned if ty == FieldType::Port => {
                 if !v.is_empty() && !v.bytes().all(|c| c.is_ascii_digit()) {
-                    return err(pos, format!("unrecognized protocol {v}"));
+                    // A service name, resolved like getservbyname(3) does.
+                    return match service_port(v) {
+                        Some(port) => Ok(Const::Unsigned(u64::from(port))),
+                        None => err(pos, format!("unrecognized protocol {v}")),
+                    };
                 }
                 Const::Unsigned(norm_unsigned(v.parse::<u64>().unwrap_or(0), bits))
             }
@@ -941,6 +945,21 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// The system's services database, consulted for port names (`fd.sport = ssh`).
+const SERVICES_FILE: &str = "/etc/services";
+
+/// The port of a service name or alias in `/etc/services` (`ssh  22/tcp`).
+fn service_port(name: &str) -> Option<u16> {
+    let text = std::fs::read_to_string(SERVICES_FILE).ok()?;
+    text.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let service = words.next()?;
+        let port = words.next()?.split('/').next()?.parse::<u16>().ok()?;
+        (service == name || words.any(|alias| alias == name)).then_some(port)
+    })
 }
 
 fn check_no_nul(bytes: &[u8], pos: Pos) -> CResult<()> {

@@ -749,6 +749,12 @@ mod tests {
         assert!(eval("proc.pid < 0 and proc.pid = -5"));
         assert!(eval("fd.sport in (80, 443)"));
         assert!(eval("fd.sport >= 443"));
+        if std::fs::read_to_string("/etc/services").is_ok_and(|t| t.contains("443/tcp")) {
+            assert!(eval("fd.sport = https"));
+        }
+        let (cat, _) = setup();
+        let e = compile(&parse_condition("fd.sport = no-such-service").unwrap(), &cat).unwrap_err();
+        assert_eq!(e.message, "unrecognized protocol no-such-service");
         assert!(eval("fd.sip = 10.1.2.3"));
         assert!(eval("fd.sip != 10.1.2.4"));
         assert!(eval("fd.snet = 10.1.0.0/16"));
