@@ -19,7 +19,7 @@ struct SlotCache {
 }
 
 /// Per-event state of evaluation: cached extractions, invalidated by `next_event`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EvalContext {
     generation: u64,
     registry: u64,
@@ -28,11 +28,21 @@ pub struct EvalContext {
     text: String,
 }
 
+impl Default for EvalContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl EvalContext {
     pub fn new() -> Self {
+        // Cache entries start at generation 0, so the first event is generation 1.
         EvalContext {
             generation: 1,
-            ..Default::default()
+            registry: 0,
+            slots: Vec::new(),
+            key: Vec::new(),
+            text: String::new(),
         }
     }
 
