@@ -171,6 +171,22 @@ pub enum TransformerName {
     GetOpt,
 }
 
+impl TransformerName {
+    /// The spelling in conditions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransformerName::ToLower => "tolower",
+            TransformerName::ToUpper => "toupper",
+            TransformerName::B64 => "b64",
+            TransformerName::Basename => "basename",
+            TransformerName::Len => "len",
+            TransformerName::Join => "join",
+            TransformerName::Concat => "concat",
+            TransformerName::GetOpt => "getopt",
+        }
+    }
+}
+
 /// The right-hand side of a binary check.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueExpr {

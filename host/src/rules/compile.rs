@@ -229,6 +229,7 @@ pub fn compile_with(expr: &Expr, catalog: &dyn FieldCatalog, registry: &mut Slot
         slots: Vec::new(),
         local: HashMap::new(),
         warnings: Vec::new(),
+        for_output: false,
     };
     let root = c.node(expr)?;
     let cache_len = c.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
@@ -254,6 +255,7 @@ pub(crate) fn compile_field_expr(
         slots: Vec::new(),
         local: HashMap::new(),
         warnings: Vec::new(),
+        for_output: true,
     };
     let idx = c.field(field)?;
     Ok((c.slots, idx))
@@ -265,6 +267,8 @@ struct Compiler<'a> {
     slots: Vec<SlotDef>,
     local: HashMap<String, usize>,
     warnings: Vec<CompileWarning>,
+    /// Compiling a display field (outputs) rather than a condition.
+    for_output: bool,
 }
 
 /// libsinsp's spelling of an operator inside messages (`cmpop_to_str`).
@@ -502,10 +506,16 @@ impl Compiler<'_> {
                     pos: *pos,
                 })?;
                 let info = resolved.info;
-                if info.print_only {
+                if info.print_only && !self.for_output {
                     return err(
                         *pos,
                         format!("field '{}' can be used in outputs only, not in conditions", info.name),
+                    );
+                }
+                if info.filter_only && self.for_output {
+                    return err(
+                        *pos,
+                        format!("{name} is filter only and cannot be used as a display field"),
                     );
                 }
                 let key = match &resolved.arg {
@@ -858,7 +868,11 @@ impl Compiler<'_> {
             }
             TypeClass::Unsigned if ty == FieldType::Port => {
                 if !v.is_empty() && !v.bytes().all(|c| c.is_ascii_digit()) {
-                    return err(pos, format!("unrecognized protocol {v}"));
+                    // A service name, resolved like getservbyname(3) does.
+                    return match service_port(v) {
+                        Some(port) => Ok(Const::Unsigned(u64::from(port))),
+                        None => err(pos, format!("unrecognized protocol {v}")),
+                    };
                 }
                 Const::Unsigned(norm_unsigned(v.parse::<u64>().unwrap_or(0), bits))
             }
@@ -931,6 +945,21 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// The system's services database, consulted for port names (`fd.sport = ssh`).
+const SERVICES_FILE: &str = "/etc/services";
+
+/// The port of a service name or alias in `/etc/services` (`ssh  22/tcp`).
+fn service_port(name: &str) -> Option<u16> {
+    let text = std::fs::read_to_string(SERVICES_FILE).ok()?;
+    text.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let service = words.next()?;
+        let port = words.next()?.split('/').next()?.parse::<u16>().ok()?;
+        (service == name || words.any(|alias| alias == name)).then_some(port)
+    })
 }
 
 fn check_no_nul(bytes: &[u8], pos: Pos) -> CResult<()> {

@@ -19,7 +19,7 @@ struct SlotCache {
 }
 
 /// Per-event state of evaluation: cached extractions, invalidated by `next_event`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EvalContext {
     generation: u64,
     registry: u64,
@@ -28,11 +28,21 @@ pub struct EvalContext {
     text: String,
 }
 
+impl Default for EvalContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl EvalContext {
     pub fn new() -> Self {
+        // Cache entries start at generation 0, so the first event is generation 1.
         EvalContext {
             generation: 1,
-            ..Default::default()
+            registry: 0,
+            slots: Vec::new(),
+            key: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -55,12 +65,20 @@ impl EvalContext {
 }
 
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
+#[inline]
 fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+    let cache = &ctx.slots[slots[i].global as usize];
+    if cache.generation == ctx.generation {
+        return cache.present;
+    }
+    extract_slot(slots, i, ctx, src)
+}
+
+/// The cache miss path of `ensure`.
+#[inline(never)]
+fn extract_slot(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
     let def = &slots[i];
     let g = def.global as usize;
-    if ctx.slots[g].generation == ctx.generation {
-        return ctx.slots[g].present;
-    }
     // Inputs first (they have lower local indices and their own cache entries).
     let inputs_present = match &def.extract {
         Extract::Field { .. } | Extract::Const(_) => true,
@@ -741,6 +759,12 @@ mod tests {
         assert!(eval("proc.pid < 0 and proc.pid = -5"));
         assert!(eval("fd.sport in (80, 443)"));
         assert!(eval("fd.sport >= 443"));
+        if std::fs::read_to_string("/etc/services").is_ok_and(|t| t.contains("443/tcp")) {
+            assert!(eval("fd.sport = https"));
+        }
+        let (cat, _) = setup();
+        let e = compile(&parse_condition("fd.sport = no-such-service").unwrap(), &cat).unwrap_err();
+        assert_eq!(e.message, "unrecognized protocol no-such-service");
         assert!(eval("fd.sip = 10.1.2.3"));
         assert!(eval("fd.sip != 10.1.2.4"));
         assert!(eval("fd.snet = 10.1.0.0/16"));
@@ -794,6 +818,19 @@ mod tests {
             .render(&mut ctx, &mut src, &mut out);
         assert_eq!(out, "sshd <NA> BASH (-c,ls)");
         assert!(FieldAccessor::compile("proc.nope", &cat).is_err());
+        // Display-only fields work in outputs, not in conditions; filter-only ones the reverse.
+        let mut cat = cat;
+        let mut shown = FieldInfo::new("evt.outputtime", FieldType::CharBuf, "");
+        shown.print_only = true;
+        cat.add(shown);
+        let mut hidden = FieldInfo::new("evt.around", FieldType::UInt64, "");
+        hidden.filter_only = true;
+        cat.add(hidden);
+        assert!(FieldAccessor::compile("evt.outputtime", &cat).is_ok());
+        assert!(compile(&parse_condition("evt.outputtime = x").unwrap(), &cat).is_err());
+        let e = FieldAccessor::compile("evt.around", &cat).unwrap_err();
+        assert!(e.to_string().contains("evt.around is filter only"), "{e}");
+        assert!(compile(&parse_condition("evt.around = 1").unwrap(), &cat).is_ok());
     }
 
     #[test]

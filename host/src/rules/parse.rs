@@ -118,22 +118,6 @@ const OPERATORS_LIST_TEXT: &str = "'exists', '<=', '<', '>=', '>', '==', '=', '!
      'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', \
      'regex', 'intersects', 'in', 'pmatch'";
 
-impl TransformerName {
-    /// The spelling in conditions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransformerName::ToLower => "tolower",
-            TransformerName::ToUpper => "toupper",
-            TransformerName::B64 => "b64",
-            TransformerName::Basename => "basename",
-            TransformerName::Len => "len",
-            TransformerName::Join => "join",
-            TransformerName::Concat => "concat",
-            TransformerName::GetOpt => "getopt",
-        }
-    }
-}
-
 type PResult<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
