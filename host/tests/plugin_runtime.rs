@@ -344,3 +344,31 @@ fn inconsistent_plugin_table_is_refused() {
     );
     assert!(registry.list().is_empty());
 }
+
+#[test]
+fn async_events_are_checked_and_queued() {
+    use saker::plugins::AsyncQueue;
+    let mut plugin = loaded("async", &["CASE_ASYNC"]);
+    assert!(plugin.info().capabilities.async_events);
+    assert_eq!(plugin.info().async_event_names, vec!["cfix_async".to_string()]);
+    plugin.init("", &TableRegistry::new()).unwrap();
+    let queue = Arc::new(AsyncQueue::new(8));
+    // The fixture emits from its own thread: one valid event, one with an unknown name and one
+    // with a thread id on a plugin source; it fails this call unless the host answered
+    // SUCCESS, FAILURE, FAILURE with the expected reasons in its error buffer.
+    plugin
+        .start_async_events(queue.clone(), 999)
+        .expect("handler results as expected");
+    assert_eq!(queue.counters(), (1, 0, 2));
+    let event = queue.pop().unwrap();
+    assert_eq!(u16::from_ne_bytes([event[20], event[21]]), 402);
+    assert_eq!(
+        u32::from_ne_bytes(event[38..42].try_into().unwrap()),
+        999,
+        "plugin id set to the source's"
+    );
+    assert_eq!(&event[42..53], b"cfix_async\0");
+    assert_eq!(&event[53..], b"hello");
+    assert!(queue.pop().is_none());
+    plugin.stop_async_events().unwrap();
+}

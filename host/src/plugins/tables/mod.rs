@@ -126,3 +126,6 @@ impl TableRegistry {
             .map(|t| (t.key_type, t.target.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -101,6 +101,10 @@ fn state_type(code: ffi::ss_plugin_state_type) -> Option<StateType> {
     StateType::from_ffi(code)
 }
 
+fn type_name(code: ffi::ss_plugin_state_type) -> String {
+    state_type(code).map_or_else(|| format!("unknown type {code}"), |t| format!("{t:?}"))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Init-time entry points
 
@@ -149,10 +153,10 @@ pub(crate) unsafe extern "C" fn get_table(
     };
     if actual_key != key_type {
         owner.set_error(format!(
-            "get_table: table '{}' has key type {:?}, the plugin asked for {:?}",
+            "get_table: table '{}' has key type {}, the plugin asked for {}",
             String::from_utf8_lossy(name),
-            state_type(actual_key),
-            state_type(key_type).map_or(format!("unknown type {key_type}"), |t| format!("{t:?}"))
+            type_name(actual_key),
+            type_name(key_type)
         ));
         return std::ptr::null_mut();
     }
