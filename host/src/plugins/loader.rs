@@ -256,7 +256,7 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
         // SAFETY: `plugin_get_id` takes no argument and returns a u32.
         id = s.get_id.map(|f| unsafe { f() }).unwrap_or(0);
         event_source = getter_text(s.get_event_source).unwrap_or_default();
-        if (id != 0) != !event_source.is_empty() {
+        if (id != 0) == event_source.is_empty() {
             return Err(PluginError::BrokenCapabilities {
                 plugin,
                 path: file,

@@ -20,7 +20,9 @@ pub(crate) struct Owner {
 
 #[derive(Default)]
 pub(crate) struct OwnerHandles {
-    /// Table handles from `get_table`: valid for the plugin's lifetime.
+    /// Table handles from `get_table`: valid for the plugin's lifetime. Boxed so their
+    /// addresses (what plugins hold) survive the Vec growing.
+    #[allow(clippy::vec_box)]
     pub persistent: Vec<Box<TableHandle>>,
     /// Subtable handles from `read_entry_field`: valid during the current callback only.
     pub ephemeral: Vec<*mut TableHandle>,
