@@ -54,12 +54,12 @@ fn boundary(c: &mut Criterion) {
             b.iter(|| {
                 let batch = instance.next_batch().unwrap();
                 assert_ne!(batch.end, BatchEnd::Eof);
-                black_box(batch.events().len())
+                black_box(batch.len())
             })
         });
         let event = loop {
             let batch = instance.next_batch().unwrap();
-            if let Some(e) = batch.events().first() {
+            if let Some(e) = batch.event(0) {
                 break e.to_vec();
             }
         };

@@ -106,7 +106,7 @@ fn source_parse_and_extract_every_type() {
     let mut events = Vec::new();
     loop {
         let batch = instance.next_batch().expect("next_batch");
-        events.extend(batch.events().iter().map(|e| e.to_vec()));
+        events.extend(batch.events().map(|e| e.to_vec()));
         if batch.end == BatchEnd::Eof {
             break;
         }
@@ -174,7 +174,7 @@ fn a_panicking_official_sdk_plugin_takes_the_process_down() {
         let mut plugin = loaded();
         plugin.init("", &TableRegistry::new()).unwrap();
         let mut instance = plugin.open("").unwrap();
-        let event = instance.next_batch().unwrap().events()[0].to_vec();
+        let event = instance.next_batch().unwrap().event(0).unwrap().to_vec();
         drop(instance);
         values(&plugin, &event, "og.panic", FieldArg::None);
         println!("SURVIVED");

@@ -11,6 +11,7 @@ mod loader;
 mod owner;
 mod plugin;
 mod registry;
+mod routines;
 mod source;
 pub mod tables;
 mod version;
@@ -21,8 +22,9 @@ pub use extract::{ExtractedValue, ExtractedValues, FieldArg, MAX_EXTRACTED_VALUE
 pub use info::{Capabilities, FieldArgSpec, FieldType, InitSchema, OpenParam, PluginField, PluginInfo};
 pub use inspect::{inspect, InspectReport, MANIFEST_SECTION};
 pub use loader::RESERVED_SOURCE_NAME;
-pub use plugin::{EventFilter, LoadOptions, Plugin, PluginCounters, EVENT_STRING_FALLBACK_BYTES};
+pub use plugin::{EventFilter, LoadOptions, Plugin, PluginCounters, PluginMetric, EVENT_STRING_FALLBACK_BYTES};
 pub use registry::PluginSet;
+pub use routines::{RoutinePool, DEFAULT_ROUTINE_THREADS, MAX_ROUTINES};
 pub use source::{Batch, BatchEnd, SourceInstance, MAX_BATCH_EVENTS, MAX_EVENT_LEN};
 pub use tables::TableRegistry;
 pub use version::{SemVer, HOST_API_VERSION};

@@ -16,6 +16,7 @@ pub(crate) struct Owner {
     last_error: Mutex<Option<CString>>,
     pub(crate) handles: Mutex<OwnerHandles>,
     pub(crate) async_sink: Mutex<Option<super::asyncev::AsyncSink>>,
+    pub(crate) routines: Mutex<Option<super::routines::RoutineContext>>,
 }
 
 #[derive(Default)]
@@ -44,6 +45,7 @@ impl Owner {
             last_error: Mutex::new(None),
             handles: Mutex::new(OwnerHandles::default()),
             async_sink: Mutex::new(None),
+            routines: Mutex::new(None),
         })
     }
 

@@ -52,6 +52,12 @@ unsafe fn handle<'a>(t: *mut ffi::ss_plugin_table_t) -> Option<(&'a TableHandle,
     let h = unsafe { (t as *const TableHandle).as_ref()? };
     // SAFETY: a handle never outlives its owner (owners free their handles on drop).
     let owner = unsafe { h.owner.as_ref()? };
+    if let TableTarget::Plugin(p) = &h.target {
+        if !p.alive.load(std::sync::atomic::Ordering::Acquire) {
+            owner.set_error(format!("plugin {} that owned this table was destroyed", p.owner_plugin));
+            return None;
+        }
+    }
     Some((h, owner))
 }
 
@@ -231,6 +237,7 @@ pub(crate) unsafe extern "C" fn add_table(
     }
     let table = PluginTable {
         owner_plugin: owner.plugin_name.clone(),
+        alive: std::sync::atomic::AtomicBool::new(true),
         table: input.table,
         reader: *reader,
         writer: *writer,
