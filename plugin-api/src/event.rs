@@ -96,6 +96,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 impl EventHeader {
     /// Reads the header from the first 26 bytes of `bytes` (any alignment).
+    #[inline]
     pub fn read(bytes: &[u8]) -> Result<Self, EventError> {
         if bytes.len() < EVENT_HEADER_LEN {
             return Err(EventError::ShortHeader { found: bytes.len() });
@@ -113,6 +114,7 @@ impl EventHeader {
     ///
     /// # Safety
     /// `evt` must be non-NULL and point to at least 26 readable bytes (alignment not required).
+    #[inline]
     pub unsafe fn read_raw(evt: *const ss_plugin_event) -> Self {
         // SAFETY: the caller guarantees 26 readable bytes; read_unaligned needs no alignment.
         let raw = unsafe { std::ptr::read_unaligned(evt) };
@@ -126,6 +128,7 @@ impl EventHeader {
     }
 
     /// Appends the 26 header bytes to `out`.
+    #[inline]
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.ts.to_ne_bytes());
         out.extend_from_slice(&self.tid.to_ne_bytes());
@@ -138,10 +141,12 @@ impl EventHeader {
 /// True when events of this type use 4-byte parameter length slots (libscap `EF_LARGE_PAYLOAD`).
 ///
 /// The one place that answers this question; syscall event types will come from the event table.
+#[inline]
 pub fn is_large_payload(event_type: u16) -> bool {
     matches!(event_type, PPME_PLUGINEVENT_E | PPME_ASYNCEVENT_E)
 }
 
+#[inline]
 fn slot_width(large_payload: bool) -> usize {
     if large_payload {
         LARGE_PARAM_SLOT_LEN
@@ -162,6 +167,7 @@ impl<'a> EventRef<'a> {
     /// Validates the event at the start of `bytes`: header, `nparams` length slots
     /// (4 bytes each if `large_payload`, else 2), `26 + slots + Σ lengths == len`,
     /// `len <= bytes.len()` and `len <= MAX_EVENT_LEN`. Bytes after `len` are ignored.
+    #[inline]
     pub fn parse(bytes: &'a [u8], large_payload: bool) -> Result<Self, EventError> {
         let header = EventHeader::read(bytes)?;
         let len = header.len as usize;
@@ -190,10 +196,20 @@ impl<'a> EventRef<'a> {
                 available,
             });
         }
-        let mut computed = EVENT_HEADER_LEN as u64 + slots;
-        for i in 0..header.nparams as usize {
-            computed += read_slot(bytes, EVENT_HEADER_LEN + i * width, width) as u64;
-        }
+        // Sum the slots in one tight loop per width (hot path of every extract call).
+        let slot_bytes = &bytes[EVENT_HEADER_LEN..EVENT_HEADER_LEN + slots as usize];
+        let params_len: u64 = if width == LARGE_PARAM_SLOT_LEN {
+            slot_bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as u64)
+                .sum()
+        } else {
+            slot_bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_ne_bytes([c[0], c[1]]) as u64)
+                .sum()
+        };
+        let computed = EVENT_HEADER_LEN as u64 + slots + params_len;
         if computed != len as u64 {
             return Err(EventError::LenMismatch {
                 len: header.len,
@@ -218,6 +234,7 @@ impl<'a> EventRef<'a> {
     /// # Safety
     /// `evt` must point to a readable event header and, if the header's `len` is at most
     /// [`MAX_EVENT_LEN`], to `len` readable bytes that stay valid and unmodified for `'a`.
+    #[inline]
     pub unsafe fn from_raw(evt: *const ss_plugin_event) -> Result<Self, EventError> {
         if evt.is_null() {
             return Err(EventError::NullPointer);
@@ -236,22 +253,28 @@ impl<'a> EventRef<'a> {
         Self::parse(bytes, is_large_payload(header.event_type))
     }
 
+    #[inline]
     pub fn header(&self) -> &EventHeader {
         &self.header
     }
+    #[inline]
     pub fn event_type(&self) -> u16 {
         self.header.event_type
     }
+    #[inline]
     pub fn ts(&self) -> u64 {
         self.header.ts
     }
+    #[inline]
     pub fn tid(&self) -> u64 {
         self.header.tid
     }
+    #[inline]
     pub fn nparams(&self) -> u32 {
         self.header.nparams
     }
     /// The event's bytes, exactly `len` long.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
@@ -261,6 +284,7 @@ impl<'a> EventRef<'a> {
     }
 
     /// The parameters in order.
+    #[inline]
     pub fn params(&self) -> Params<'a> {
         Params {
             bytes: self.bytes,
@@ -272,11 +296,13 @@ impl<'a> EventRef<'a> {
     }
 
     /// Parameter `i`, or `None` past the last one.
+    #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         self.params().nth(i)
     }
 }
 
+#[inline]
 fn read_slot(bytes: &[u8], at: usize, width: usize) -> usize {
     if width == LARGE_PARAM_SLOT_LEN {
         u32_at(bytes, at) as usize
@@ -297,6 +323,7 @@ pub struct Params<'a> {
 
 impl<'a> Iterator for Params<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         if self.remaining == 0 {
             return None;
@@ -321,6 +348,7 @@ pub struct PluginEvent<'a> {
     pub data: &'a [u8],
 }
 
+#[inline]
 fn expect_shape(ev: &EventRef<'_>, event_type: u16, nparams: u32) -> Result<(), EventError> {
     if ev.event_type() != event_type {
         return Err(EventError::WrongType {
@@ -338,6 +366,7 @@ fn expect_shape(ev: &EventRef<'_>, event_type: u16, nparams: u32) -> Result<(), 
     Ok(())
 }
 
+#[inline]
 fn plugin_id_param(p: &[u8]) -> Result<u32, EventError> {
     if p.len() != PLUGIN_ID_PARAM_LEN {
         return Err(EventError::BadPluginIdLen { found: p.len() });
@@ -347,8 +376,22 @@ fn plugin_id_param(p: &[u8]) -> Result<u32, EventError> {
 
 impl<'a> PluginEvent<'a> {
     /// Decodes an event of type 322 with 2 parameters, the first 4 bytes long.
+    #[inline]
     pub fn parse(ev: &EventRef<'a>) -> Result<Self, EventError> {
         expect_shape(ev, PPME_PLUGINEVENT_E, PLUGIN_EVENT_NPARAMS)?;
+        if ev.slot_width == LARGE_PARAM_SLOT_LEN {
+            // Fast path: the layout is fixed once the slots were validated by EventRef::parse.
+            let b = ev.bytes;
+            let id_len = u32_at(b, EVENT_HEADER_LEN) as usize;
+            if id_len != PLUGIN_ID_PARAM_LEN {
+                return Err(EventError::BadPluginIdLen { found: id_len });
+            }
+            let start = crate::ffi::PLUGIN_EVENT_PAYLOAD_OFFSET;
+            return Ok(PluginEvent {
+                plugin_id: u32_at(b, start - PLUGIN_ID_PARAM_LEN),
+                data: &b[start..],
+            });
+        }
         let mut params = ev.params();
         let (Some(id), Some(data)) = (params.next(), params.next()) else {
             unreachable!("nparams checked above")
@@ -364,6 +407,7 @@ impl<'a> PluginEvent<'a> {
 /// so many events can be packed back to back into one reused buffer.
 ///
 /// Fails only if the event would exceed [`MAX_EVENT_LEN`].
+#[inline]
 pub fn encode_plugin_event(ts: u64, plugin_id: u32, data: &[u8], out: &mut Vec<u8>) -> Result<(), EventError> {
     let len = crate::ffi::PLUGIN_EVENT_PAYLOAD_OFFSET as u64 + data.len() as u64;
     if len > MAX_EVENT_LEN as u64 {
@@ -396,6 +440,7 @@ pub struct AsyncEvent<'a> {
 impl<'a> AsyncEvent<'a> {
     /// Decodes an event of type 402 with 3 parameters: plugin id (4 bytes), NUL-terminated
     /// UTF-8 name, data.
+    #[inline]
     pub fn parse(ev: &EventRef<'a>) -> Result<Self, EventError> {
         expect_shape(ev, PPME_ASYNCEVENT_E, ASYNC_EVENT_NPARAMS)?;
         let mut params = ev.params();
@@ -496,6 +541,7 @@ impl<'o> EventWriter<'o> {
     }
 
     /// Appends the next parameter.
+    #[inline]
     pub fn param(&mut self, value: &[u8]) -> Result<(), EventError> {
         self.param_parts(&[value])
     }

@@ -76,3 +76,56 @@ pub trait AsyncPlugin: Plugin {
     /// Stop producing and join the producer threads before returning.
     fn stop_async(&mut self) -> Result<(), PluginError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AsyncEvent, EventRef};
+    use std::sync::Mutex;
+
+    static SEEN: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
+
+    /// A host handler: accepts "sample" events, rejects others with a message.
+    unsafe extern "C" fn handler(
+        _o: *mut ffi::ss_plugin_owner_t,
+        evt: *const ffi::ss_plugin_event,
+        err: *mut c_char,
+    ) -> ffi::ss_plugin_rc {
+        // SAFETY: the plugin passes a complete event valid during the call.
+        let ev = unsafe { EventRef::from_raw(evt) }.unwrap();
+        let ae = AsyncEvent::parse(&ev).unwrap();
+        if ae.name != "sample" {
+            let msg = c"async event name not declared by the plugin";
+            // SAFETY: err has PLUGIN_MAX_ERRLEN bytes; the message is shorter.
+            unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), err, msg.to_bytes_with_nul().len()) };
+            return ffi::SS_PLUGIN_FAILURE;
+        }
+        SEEN.lock().unwrap().push((ae.name.to_owned(), ae.data.to_vec()));
+        ffi::SS_PLUGIN_SUCCESS
+    }
+
+    #[test]
+    fn handler_clones_emit_from_other_threads_and_report_rejections() {
+        // SAFETY: `handler` is a plain function valid for the whole test.
+        let h = unsafe { AsyncHandler::from_raw(std::ptr::null_mut(), handler) };
+        let mut worker = h.clone();
+        std::thread::spawn(move || worker.emit("sample", b"from thread").unwrap())
+            .join()
+            .unwrap();
+        let mut h = h;
+        h.emit_at(5, "sample", b"direct").unwrap();
+        let err = h.emit("other", b"").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "host rejected async event \"other\": async event name not declared by the plugin"
+        );
+        let seen = SEEN.lock().unwrap();
+        assert_eq!(
+            *seen,
+            vec![
+                ("sample".to_owned(), b"from thread".to_vec()),
+                ("sample".to_owned(), b"direct".to_vec())
+            ]
+        );
+    }
+}

@@ -55,6 +55,18 @@ macro_rules! saker_plugin {
             }
 
             /// # Safety
+            /// Called by the plugin host with a state from `plugin_init` (unused).
+            #[no_mangle]
+            pub unsafe extern "C" fn plugin_get_required_event_schema_version(
+                _s: *mut $crate::ffi::ss_plugin_t,
+            ) -> *const ::std::ffi::c_char {
+                const VERSION: Option<&str> = <__SakerPlugin as $crate::sdk::Plugin>::REQUIRED_EVENT_SCHEMA_VERSION;
+                const TEXT: &str = match VERSION { Some(s) => s, None => "" };
+                static C: [u8; TEXT.len() + 1] = $crate::manifest::c_string::<{ TEXT.len() + 1 }>(TEXT);
+                if VERSION.is_some() { C.as_ptr().cast() } else { ::std::ptr::null() }
+            }
+
+            /// # Safety
             /// Called by the plugin host with a valid init input.
             #[no_mangle]
             pub unsafe extern "C" fn plugin_init(

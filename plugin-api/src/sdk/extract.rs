@@ -133,22 +133,50 @@ pub struct ExtractRequest<'a> {
     pub plugin_event: Option<PluginEvent<'a>>,
     /// Host event number.
     pub evt_num: u64,
-    pub(crate) source: &'a std::ffi::CStr,
+    pub(crate) source: SourceName<'a>,
     pub tables: &'a TableReader<'a>,
 }
 
 impl<'a> ExtractRequest<'a> {
     /// The field's name.
+    #[inline]
     pub fn name(&self) -> &'static str {
         self.field.name
     }
     /// Payload of the plugin event (empty for other event types).
+    #[inline]
     pub fn data(&self) -> &'a [u8] {
         self.plugin_event.map(|p| p.data).unwrap_or(&[])
     }
     /// Name of the event's source (`"syscall"` or a plugin source); `""` if not UTF-8.
+    #[inline]
     pub fn source(&self) -> &'a str {
-        self.source.to_str().unwrap_or("")
+        self.source.get()
+    }
+}
+
+/// The event's source name, measured only when asked for (saves a `strlen` per call).
+#[derive(Clone, Copy)]
+pub(crate) struct SourceName<'a> {
+    ptr: *const std::ffi::c_char,
+    _host: std::marker::PhantomData<&'a std::ffi::CStr>,
+}
+
+impl<'a> SourceName<'a> {
+    /// # Safety
+    /// `ptr` must be NULL or a C string valid for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *const std::ffi::c_char) -> Self {
+        SourceName {
+            ptr,
+            _host: std::marker::PhantomData,
+        }
+    }
+    pub(crate) fn get(&self) -> &'a str {
+        if self.ptr.is_null() {
+            return "";
+        }
+        // SAFETY: from_raw's contract.
+        unsafe { std::ffi::CStr::from_ptr(self.ptr) }.to_str().unwrap_or("")
     }
 }
 
@@ -215,6 +243,7 @@ impl ExtractOutput {
     }
 
     /// Starts a call (keeps capacity).
+    #[inline]
     pub(crate) fn reset(&mut self) {
         self.u64s.clear();
         self.bools.clear();
@@ -227,6 +256,7 @@ impl ExtractOutput {
         self.current = None;
     }
 
+    #[inline]
     pub(crate) fn begin_field(&mut self, field: &'static FieldDef) {
         let (store, start) = match field.ty {
             FieldType::U64 | FieldType::RelTime | FieldType::AbsTime => (Store::U64, self.u64s.len()),
@@ -238,6 +268,7 @@ impl ExtractOutput {
     }
 
     /// Ends the current field; on error its values are dropped (reported as "no value").
+    #[inline]
     pub(crate) fn end_field(&mut self, ok: bool) -> usize {
         let Some((_, mut p)) = self.current.take() else {
             return 0;
@@ -249,6 +280,7 @@ impl ExtractOutput {
         self.pending.len() - 1
     }
 
+    #[inline]
     fn slot(&mut self, accepts: &[FieldType], given: &str) -> Result<(), PluginError> {
         let Some((field, p)) = &mut self.current else {
             return Err(PluginError::msg("extract output used outside of an extract call"));
@@ -267,29 +299,34 @@ impl ExtractOutput {
     }
 
     /// A `uint64` value.
+    #[inline]
     pub fn u64(&mut self, v: u64) -> Result<(), PluginError> {
         self.slot(&[FieldType::U64], "a uint64")?;
         self.u64s.push(v);
         Ok(())
     }
     /// A `reltime` value (nanoseconds).
+    #[inline]
     pub fn reltime(&mut self, ns: u64) -> Result<(), PluginError> {
         self.slot(&[FieldType::RelTime], "a reltime")?;
         self.u64s.push(ns);
         Ok(())
     }
     /// An `abstime` value (nanoseconds since the epoch).
+    #[inline]
     pub fn abstime(&mut self, ns: u64) -> Result<(), PluginError> {
         self.slot(&[FieldType::AbsTime], "an abstime")?;
         self.u64s.push(ns);
         Ok(())
     }
+    #[inline]
     pub fn bool(&mut self, v: bool) -> Result<(), PluginError> {
         self.slot(&[FieldType::Bool], "a bool")?;
         self.bools.push(v as u32);
         Ok(())
     }
     /// A string value (copied; an interior NUL ends the string for C readers).
+    #[inline]
     pub fn str(&mut self, s: &str) -> Result<(), PluginError> {
         self.slot(&[FieldType::String], "a string")?;
         self.str_offsets.push(self.bytes.len());
@@ -298,6 +335,7 @@ impl ExtractOutput {
         Ok(())
     }
     /// A string value assembled with `write!` without an intermediate `String`.
+    #[inline]
     pub fn str_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), PluginError> {
         use std::io::Write;
         self.slot(&[FieldType::String], "a string")?;
@@ -307,17 +345,20 @@ impl ExtractOutput {
         Ok(())
     }
     /// An `ipaddr` value.
+    #[inline]
     pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
         self.slot(&[FieldType::IpAddr], "an ipaddr")?;
         self.push_addr(addr);
         Ok(())
     }
     /// An `ipnet` value (the ABI carries only the network address).
+    #[inline]
     pub fn ipnet(&mut self, addr: IpAddr) -> Result<(), PluginError> {
         self.slot(&[FieldType::IpNet], "an ipnet")?;
         self.push_addr(addr);
         Ok(())
     }
+    #[inline]
     fn push_addr(&mut self, addr: IpAddr) {
         let off = self.bytes.len();
         match addr {
@@ -331,6 +372,7 @@ impl ExtractOutput {
     ///
     /// # Safety
     /// `fields` must point to `pending.len()` writable requests (the call's `fields` array).
+    #[inline]
     pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
         let base = self.bytes.as_ptr();
         self.str_ptrs.clear();
@@ -366,10 +408,80 @@ impl ExtractOutput {
             f.res_len = p.count as u64;
         }
     }
+}
 
-    /// Values collected for field number `i` of the call, as owned test data.
-    #[cfg(test)]
-    pub(crate) fn count(&self, i: usize) -> usize {
-        self.pending[i].count
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static NUM: FieldDef = FieldDef::new("t.num", FieldType::U64, "n");
+    static NAMES: FieldDef = FieldDef::new("t.names", FieldType::String, "names").list();
+    static ADDR: FieldDef = FieldDef::new("t.addr", FieldType::IpAddr, "addr");
+
+    fn blank() -> ffi::ss_plugin_extract_field {
+        ffi::ss_plugin_extract_field {
+            res: ffi::ss_plugin_extract_field_res {
+                u64_: std::ptr::null_mut(),
+            },
+            res_len: 99,
+            field_id: 0,
+            field: std::ptr::null(),
+            arg_key: std::ptr::null(),
+            arg_index: 0,
+            arg_present: 0,
+            ftype: 0,
+            flist: 0,
+        }
+    }
+
+    #[test]
+    fn wrong_type_and_second_scalar_value_are_errors() {
+        let mut out = ExtractOutput::new();
+        out.reset();
+        out.begin_field(&NUM);
+        let e = out.str("x").unwrap_err().to_string();
+        assert_eq!(e, "field t.num is declared uint64 but the plugin returned a string");
+        out.u64(1).unwrap();
+        let e = out.u64(2).unwrap_err().to_string();
+        assert!(e.contains("is not a list"), "{e}");
+        out.end_field(true);
+    }
+
+    #[test]
+    fn results_of_every_field_survive_buffer_growth() {
+        let mut out = ExtractOutput::new();
+        out.reset();
+        out.begin_field(&NAMES);
+        out.str("first").unwrap();
+        out.str("second").unwrap();
+        out.end_field(true);
+        out.begin_field(&ADDR);
+        out.ip("192.168.1.2".parse().unwrap()).unwrap();
+        out.end_field(true);
+        out.begin_field(&NAMES);
+        // Grow the byte arena a lot: earlier pointers must still be right after publish.
+        for i in 0..1000 {
+            out.str_fmt(format_args!("n{i}")).unwrap();
+        }
+        out.end_field(true);
+        out.begin_field(&NUM);
+        out.u64(5).unwrap();
+        out.end_field(false); // failed field: no value
+        let mut fields = [blank(), blank(), blank(), blank()];
+        // SAFETY: four writable requests for four pending fields.
+        unsafe { out.publish(fields.as_mut_ptr()) };
+        assert_eq!(fields.map(|f| f.res_len), [2, 1, 1000, 0]);
+        // SAFETY: res points at res_len C strings / buffers owned by `out`.
+        unsafe {
+            let s = std::ffi::CStr::from_ptr(*fields[0].res.str_.add(1));
+            assert_eq!(s.to_str().unwrap(), "second");
+            let b = *fields[1].res.buf;
+            assert_eq!(
+                std::slice::from_raw_parts(b.ptr.cast::<u8>(), b.len as usize),
+                &[192, 168, 1, 2]
+            );
+            let s = std::ffi::CStr::from_ptr(*fields[2].res.str_.add(999));
+            assert_eq!(s.to_str().unwrap(), "n999");
+        }
     }
 }

@@ -227,6 +227,10 @@ pub trait Plugin: Sized + 'static {
     const REQUIRED_API: &'static str = DEFAULT_REQUIRED_API;
     /// JSON schema of the init config, if any (the host validates the config before init).
     const INIT_SCHEMA: Option<&'static str> = None;
+    /// Minimum libscap event schema version (3.12 `get_required_event_schema_version`), needed
+    /// only by plugins that parse or extract from syscall events; `None` lets the host assume
+    /// "3.0.0".
+    const REQUIRED_EVENT_SCHEMA_VERSION: Option<&'static str> = None;
 
     /// Creates the plugin state from the host's init input.
     fn init(input: InitInput<'_>) -> Result<Self, PluginError>;
@@ -243,5 +247,32 @@ pub trait Plugin: Sized + 'static {
     /// Current metrics; called by the host periodically.
     fn metrics(&mut self) -> Vec<Metric> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Cfg {
+        #[serde(default)]
+        start: u64,
+    }
+
+    #[test]
+    fn json_config_treats_empty_as_empty_object_and_names_bad_input() {
+        let input = InitInput::new("", Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 0 });
+        let input = InitInput::new(r#"{"start": 3}"#, Logger::disconnected(), None);
+        assert_eq!(input.json::<Cfg>().unwrap(), Cfg { start: 3 });
+        let input = InitInput::new(r#"{"stat": 3}"#, Logger::disconnected(), None);
+        let err = input.json::<Cfg>().unwrap_err().to_string();
+        assert!(err.contains("unknown field `stat`"), "{err}");
+        assert!(err.contains("found \"{\\\"stat\\\": 3}\""), "{err}");
+        let long = "x".repeat(1000);
+        let err = parse_json_config::<Cfg>(&long).unwrap_err().to_string();
+        assert!(err.len() < 500, "quoted input is truncated: {}", err.len());
     }
 }

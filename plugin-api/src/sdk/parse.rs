@@ -12,7 +12,7 @@ pub struct ParseInput<'a> {
     /// The decoded plugin event, when the event is of type 322.
     pub plugin_event: Option<PluginEvent<'a>>,
     pub evt_num: u64,
-    pub(crate) source: &'a std::ffi::CStr,
+    pub(crate) source: super::extract::SourceName<'a>,
     pub tables: TableReader<'a>,
     pub writer: TableWriter<'a>,
 }
@@ -20,7 +20,7 @@ pub struct ParseInput<'a> {
 impl<'a> ParseInput<'a> {
     /// Name of the event's source; `""` if not UTF-8.
     pub fn source(&self) -> &'a str {
-        self.source.to_str().unwrap_or("")
+        self.source.get()
     }
 }
 

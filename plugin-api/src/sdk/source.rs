@@ -60,6 +60,7 @@ impl EventBatch {
 
     /// Appends a plugin event (type 322) with timestamp `ts` (ns since epoch; `u64::MAX` lets
     /// the host stamp it) and payload `data`.
+    #[inline]
     pub fn push(&mut self, ts: u64, data: &[u8]) -> Result<(), PluginError> {
         let start = self.arena.len();
         encode_plugin_event(ts, self.plugin_id, data, &mut self.arena)?;
@@ -68,9 +69,11 @@ impl EventBatch {
     }
 
     /// Number of events pushed so far.
+    #[inline]
     pub fn len(&self) -> usize {
         self.offsets.len()
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.offsets.is_empty()
     }
@@ -80,6 +83,7 @@ impl EventBatch {
     }
 
     /// Forgets the previous batch, keeping capacity.
+    #[inline]
     pub(crate) fn clear(&mut self) {
         self.arena.clear();
         self.offsets.clear();
@@ -87,6 +91,7 @@ impl EventBatch {
     }
 
     /// Builds the pointer array handed to the host. Valid until the next `clear`/`push`.
+    #[inline]
     pub(crate) fn publish(&mut self) -> (*mut *mut ss_plugin_event, u32) {
         let base = self.arena.as_mut_ptr();
         self.pointers.clear();

@@ -1,11 +1,9 @@
 //! Glue of the extraction capability.
 
-use std::ffi::CStr;
-
 use super::common::{str_arg, with_state};
 use crate::event::{EventRef, PluginEvent};
 use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t, PPME_PLUGINEVENT_E};
-use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg};
+use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, SourceName};
 use crate::sdk::tables::{HostErrors, TableReader};
 use crate::sdk::PluginError;
 
@@ -13,9 +11,10 @@ use crate::sdk::PluginError;
 ///
 /// # Safety
 /// `evt` must be a valid event input whose event and source stay valid for `'a`.
+#[inline]
 pub(crate) unsafe fn event_of<'a>(
     evt: *const abi::ss_plugin_event_input,
-) -> Result<(EventRef<'a>, Option<PluginEvent<'a>>, u64, &'a CStr), PluginError> {
+) -> Result<(EventRef<'a>, Option<PluginEvent<'a>>, u64, SourceName<'a>), PluginError> {
     // SAFETY: per the contract.
     let input = unsafe { evt.as_ref() }.ok_or_else(|| PluginError::msg("event input is NULL"))?;
     // SAFETY: the event is valid for 'a.
@@ -25,12 +24,8 @@ pub(crate) unsafe fn event_of<'a>(
     } else {
         None
     };
-    let source = if input.evtsrc.is_null() {
-        c""
-    } else {
-        // SAFETY: the source name is a C string valid for 'a.
-        unsafe { CStr::from_ptr(input.evtsrc) }
-    };
+    // SAFETY: the source name is NULL or a C string valid for 'a.
+    let source = unsafe { SourceName::from_raw(input.evtsrc) };
     Ok((ev, pe, input.evtnum, source))
 }
 
@@ -115,6 +110,11 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             }
             // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
             out.publish(input.fields);
+            // Value offsets are not supported: NULL arrays tell the host so (3.11).
+            if let Some(offsets) = input.value_offsets.as_mut() {
+                offsets.start = std::ptr::null_mut();
+                offsets.length = std::ptr::null_mut();
+            }
             match first_error {
                 None => Ok(abi::SS_PLUGIN_SUCCESS),
                 Some(e) => Err(e),

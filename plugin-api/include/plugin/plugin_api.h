@@ -1,0 +1,2 @@
+/* Compatibility path: Falco's libs layout <plugin/plugin_api.h>. */
+#include "../plugin_api.h"
