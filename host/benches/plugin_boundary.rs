@@ -1,6 +1,7 @@
 //! Cost of the plugin boundary: events/s through `next_batch` (with Saker's per-event
 //! validation) and ns per `extract_fields` call for a u64 and a string field, for the C
-//! fixture plugin and the official-Rust-SDK plugin.
+//! fixture plugin and the official-Rust-SDK plugin (build it optimised first with
+//! `cargo build --release -p officialgen`, else the debug build is measured).
 
 #[path = "../tests/fixtures/plugins/support.rs"]
 mod support;
@@ -25,7 +26,7 @@ fn subjects() -> Vec<Subject> {
     let config = format!(r#"{{"count":{BENCH_EVENT_COUNT}}}"#);
     let mut c = Plugin::load(support::build_fixture("bench", &[]), &LoadOptions::default()).unwrap();
     c.init(&config, &TableRegistry::new()).unwrap();
-    let mut og = Plugin::load(support::official_plugin_path(), &LoadOptions::default()).unwrap();
+    let mut og = Plugin::load(support::official_plugin_path_in("release"), &LoadOptions::default()).unwrap();
     og.init(&config, &TableRegistry::new()).unwrap();
     vec![
         Subject {

@@ -408,8 +408,13 @@ fn event_schema_version_is_checked_for_non_plugin_events() {
     assert!(!plugin.is_initialized());
     let mut plugin = loaded("schema46", &["SCHEMA_REQ=\"4.6.0\""]);
     let err = plugin.init("", &TableRegistry::new()).unwrap_err().to_string();
-    assert!(err.contains("'4.6.0'") && err.contains("it is newer than the host's"), "{err}");
+    assert!(
+        err.contains("'4.6.0'") && err.contains("it is newer than the host's"),
+        "{err}"
+    );
     let mut plugin = loaded("schema3", &["SCHEMA_REQ=\"3.0.0\""]);
-    plugin.init("", &TableRegistry::new()).expect("an older schema major is compatible");
+    plugin
+        .init("", &TableRegistry::new())
+        .expect("an older schema major is compatible");
     assert_eq!(plugin.extract_filter().types, Some([322u16, 3].into_iter().collect()));
 }

@@ -6,11 +6,11 @@ use super::asyncev::{async_handler, AsyncQueue, AsyncSink};
 use super::error::PluginError;
 use super::extract::{ExtractedValues, FieldArg, MAX_EXTRACTED_VALUES};
 use super::info::{FieldType, PluginInfo};
-use super::version::{SemVer, HOST_API_VERSION};
 use super::loader::{self, copy_c_string, LoadedLibrary};
 use super::owner::{self, Owner};
 use super::routines::{self, RoutinePool};
 use super::tables::{vtable, TableRegistry};
+use super::version::{SemVer, HOST_API_VERSION};
 use plugin_api::ffi::{self, PPME_PLUGINEVENT_E, SS_PLUGIN_SUCCESS};
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -208,7 +208,11 @@ impl Plugin {
                 std::ptr::null()
             },
             // 3.3 plugins call a 3-argument log_fn (no owner); only 3.4+ get ours.
-            log_fn: if self.info.required_api_version.minor >= 4 { Some(owner::log_fn) } else { None },
+            log_fn: if self.info.required_api_version.minor >= 4 {
+                Some(owner::log_fn)
+            } else {
+                None
+            },
         };
         let init = self.lib.symbols.init.ok_or_else(|| PluginError::Init {
             plugin: name.clone(),
@@ -262,7 +266,11 @@ impl Plugin {
     /// schema they need; it must be compatible with the host's by the API version rule.
     fn check_event_schema(&self, state: *mut ffi::ss_plugin_t) -> Result<(), PluginError> {
         let caps = self.info.capabilities;
-        let only_plugin_events = |f: &EventFilter| f.types.as_ref().is_some_and(|t| t.iter().all(|c| *c == PPME_PLUGINEVENT_E));
+        let only_plugin_events = |f: &EventFilter| {
+            f.types
+                .as_ref()
+                .is_some_and(|t| t.iter().all(|c| *c == PPME_PLUGINEVENT_E))
+        };
         let extract_ok = !caps.extraction || only_plugin_events(&self.extract_filter);
         let parse_ok = !caps.parsing || only_plugin_events(&self.parse_filter);
         if extract_ok && parse_ok {
@@ -273,7 +281,11 @@ impl Plugin {
             Some(get) => unsafe { copy_c_string(get(state)) }.unwrap_or_default(),
             None => String::new(),
         };
-        let required = if required.is_empty() { "3.0.0".to_string() } else { required };
+        let required = if required.is_empty() {
+            "3.0.0".to_string()
+        } else {
+            required
+        };
         let host = SemVer::parse_prefix(ffi::EVENT_SCHEMA_VERSION_STR).unwrap_or(HOST_API_VERSION);
         // Unlike the API rule, an older major is fine (the schema only grows compatibly;
         // libs proposal 20250923: 3.0.0 runs on 4.x, 5.0.0 and 4.2.0 do not on 4.1.0).
@@ -686,18 +698,33 @@ impl Plugin {
     fn capture_call(&mut self, open: bool, pool: Option<&Arc<RoutinePool>>) -> Result<(), PluginError> {
         let call = if open { "capture_open" } else { "capture_close" };
         let state = self.state_ptr(call)?;
-        let symbol = if open { self.lib.symbols.capture_open } else { self.lib.symbols.capture_close };
-        let Some(f) = symbol.filter(|_| self.info.capabilities.capture_listening) else {
-            return Err(PluginError::Unsupported { plugin: self.info.name.clone(), call, capability: "capture listening" });
+        let symbol = if open {
+            self.lib.symbols.capture_open
+        } else {
+            self.lib.symbols.capture_close
         };
-        let owner = self.owner.as_ref().ok_or_else(|| PluginError::NotInitialized { plugin: self.info.name.clone(), call })?;
+        let Some(f) = symbol.filter(|_| self.info.capabilities.capture_listening) else {
+            return Err(PluginError::Unsupported {
+                plugin: self.info.name.clone(),
+                call,
+                capability: "capture listening",
+            });
+        };
+        let owner = self.owner.as_ref().ok_or_else(|| PluginError::NotInitialized {
+            plugin: self.info.name.clone(),
+            call,
+        })?;
         if let Some(pool) = pool {
-            *owner.routines.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(routines::RoutineContext { pool: pool.clone(), plugin_state: state as usize });
+            *owner.routines.lock().unwrap_or_else(|p| p.into_inner()) = Some(routines::RoutineContext {
+                pool: pool.clone(),
+                plugin_state: state as usize,
+            });
         }
         // Stack-allocated like libsinsp's: valid during the call only.
-        let mut routine_vtable =
-            ffi::ss_plugin_routine_vtable { subscribe: Some(routines::subscribe), unsubscribe: Some(routines::unsubscribe) };
+        let mut routine_vtable = ffi::ss_plugin_routine_vtable {
+            subscribe: Some(routines::subscribe),
+            unsubscribe: Some(routines::unsubscribe),
+        };
         let input = ffi::ss_plugin_capture_listen_input {
             owner: owner.as_ffi(),
             routine: &mut routine_vtable,
@@ -709,7 +736,11 @@ impl Plugin {
         let rc = unsafe { f(state, &input) };
         owner.collect_garbage();
         if rc != SS_PLUGIN_SUCCESS {
-            return Err(PluginError::CallFailed { plugin: self.info.name.clone(), call, reason: self.last_error(state) });
+            return Err(PluginError::CallFailed {
+                plugin: self.info.name.clone(),
+                call,
+                reason: self.last_error(state),
+            });
         }
         Ok(())
     }

@@ -65,7 +65,11 @@ impl RoutinePool {
                     .expect("spawn routine worker thread")
             })
             .collect();
-        Arc::new(RoutinePool { shared, workers, next_id: AtomicU64::new(1) })
+        Arc::new(RoutinePool {
+            shared,
+            workers,
+            next_id: AtomicU64::new(1),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
@@ -82,14 +86,26 @@ impl RoutinePool {
         self.shared.runs.load(Ordering::Relaxed)
     }
 
-    fn subscribe(&self, owner: usize, func: ffi::ss_plugin_routine_fn_t, plugin_state: usize, routine_state: usize) -> Option<u64> {
+    fn subscribe(
+        &self,
+        owner: usize,
+        func: ffi::ss_plugin_routine_fn_t,
+        plugin_state: usize,
+        routine_state: usize,
+    ) -> Option<u64> {
         let mut st = self.lock();
         if st.live.len() >= MAX_ROUTINES || st.shutdown {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let routine =
-            Arc::new(Routine { id, owner, func, plugin_state, routine_state, cancelled: AtomicBool::new(false) });
+        let routine = Arc::new(Routine {
+            id,
+            owner,
+            func,
+            plugin_state,
+            routine_state,
+            cancelled: AtomicBool::new(false),
+        });
         st.live.push(routine.clone());
         st.ready.push_back(routine);
         self.shared.wake.notify_one();
@@ -98,7 +114,9 @@ impl RoutinePool {
 
     fn unsubscribe(&self, owner: usize, id: u64) -> bool {
         let mut st = self.lock();
-        let Some(pos) = st.live.iter().position(|r| r.id == id && r.owner == owner) else { return false };
+        let Some(pos) = st.live.iter().position(|r| r.id == id && r.owner == owner) else {
+            return false;
+        };
         let routine = st.live.remove(pos);
         routine.cancelled.store(true, Ordering::Release);
         st.ready.retain(|r| r.id != id);
@@ -189,7 +207,9 @@ pub(crate) unsafe extern "C" fn subscribe(
     i: *mut ffi::ss_plugin_routine_state_t,
 ) -> *mut ffi::ss_plugin_routine_t {
     // SAFETY: plugins pass back the owner pointer we gave them.
-    let Some(owner) = (unsafe { Owner::from_ffi(o) }) else { return std::ptr::null_mut() };
+    let Some(owner) = (unsafe { Owner::from_ffi(o) }) else {
+        return std::ptr::null_mut();
+    };
     let Some(f) = f else {
         owner.set_error("routine subscribe: the routine function is NULL");
         return std::ptr::null_mut();
@@ -208,9 +228,14 @@ pub(crate) unsafe extern "C" fn subscribe(
     }
 }
 
-pub(crate) unsafe extern "C" fn unsubscribe(o: *mut ffi::ss_plugin_owner_t, r: *mut ffi::ss_plugin_routine_t) -> ffi::ss_plugin_rc {
+pub(crate) unsafe extern "C" fn unsubscribe(
+    o: *mut ffi::ss_plugin_owner_t,
+    r: *mut ffi::ss_plugin_routine_t,
+) -> ffi::ss_plugin_rc {
     // SAFETY: plugins pass back the owner pointer we gave them.
-    let Some(owner) = (unsafe { Owner::from_ffi(o) }) else { return SS_PLUGIN_FAILURE };
+    let Some(owner) = (unsafe { Owner::from_ffi(o) }) else {
+        return SS_PLUGIN_FAILURE;
+    };
     let ctx = owner.routines.lock().unwrap_or_else(|p| p.into_inner());
     match ctx.as_ref() {
         Some(ctx) if ctx.pool.unsubscribe(o as usize, r as usize as u64) => SS_PLUGIN_SUCCESS,

@@ -42,13 +42,16 @@ impl<'a> Batch<'a> {
         let raw = self.raw;
         // SAFETY: every (ptr, len) was validated by `next_batch` and the plugin keeps it valid
         // until the next next_batch or close, which need the `&mut` this batch borrows.
-        raw.iter().map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
+        raw.iter()
+            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
     }
 
     /// Event `i` of the batch.
     pub fn event(&self, i: usize) -> Option<&'a [u8]> {
         // SAFETY: as in `events`.
-        self.raw.get(i).map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
+        self.raw
+            .get(i)
+            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
     }
 
     pub fn len(&self) -> usize {
@@ -137,7 +140,10 @@ impl<'p> SourceInstance<'p> {
             return Err(PluginError::NextBatch { plugin: name(), reason });
         }
         if self.finished {
-            return Ok(Batch { raw: &[], end: BatchEnd::Eof });
+            return Ok(Batch {
+                raw: &[],
+                end: BatchEnd::Eof,
+            });
         }
         let Some(next) = self.plugin.lib.symbols.next_batch else {
             return Err(PluginError::Unsupported {
@@ -197,14 +203,7 @@ impl<'p> SourceInstance<'p> {
             }
         }
         self.delivered += n as u64;
-        // SAFETY: each (ptr, len) was validated above and stays valid until the next
-        // next_batch or close, both of which need `&mut self`, which the batch borrows.
-        let events = self
-            .events
-            .iter()
-            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
-            .collect();
-        Ok(Batch { events, end })
+        Ok(Batch { raw: &self.events, end })
     }
 
     /// Checks one event and applies libscap's fix-ups in place (as libscap does): plugin id 0
