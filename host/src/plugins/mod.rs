@@ -1,6 +1,32 @@
 //! The plugin host: loading `.so` plugins built for Falco's plugin API 3.12.0, initialising
 //! them, sourcing events, calling parse and extract, and sharing state tables.
 //! The contract is `reference/plugin-abi.md`; DESIGN.md §4.
+//!
+//! ```no_run
+//! use saker::plugins::{BatchEnd, ExtractedValues, FieldArg, LoadOptions, PluginSet, TableRegistry};
+//! # fn main() -> Result<(), saker::plugins::PluginError> {
+//! let mut set = PluginSet::new(TableRegistry::new());
+//! let i = set.load("/usr/share/saker/plugins/libk8saudit.so", &LoadOptions::default())?;
+//! set.init(i, "")?; // init_config as JSON text
+//! let plugin = set.get(i).unwrap();
+//! let field = plugin.field_index("ka.verb").unwrap();
+//! let mut out = ExtractedValues::new();
+//! let mut source = plugin.open("http://:9765/k8s-audit")?;
+//! loop {
+//!     let batch = source.next_batch()?;
+//!     for (n, event) in batch.events().enumerate() {
+//!         plugin.parse(event, n as u64, c"k8s_audit");
+//!         if plugin.extract(event, n as u64, c"k8s_audit", field, &FieldArg::None, &mut out) {
+//!             println!("{:?}", out.get(0));
+//!         }
+//!     }
+//!     if batch.end == BatchEnd::Eof {
+//!         break;
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod asyncev;
 mod error;
