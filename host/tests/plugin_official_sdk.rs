@@ -92,6 +92,14 @@ fn init_config_against_the_sdk_schema() {
     assert!(err.contains("bogus"), "{err}");
     // Empty config: the host passes "{}" (the SDK fails init on an empty string).
     plugin.init("", &tables).expect("empty config accepted as {}");
+    // set_config goes through the same schema validation.
+    plugin.set_config(r#"{"count":2}"#).expect("valid config accepted");
+    let err = plugin.set_config(r#"{"count":-1}"#).unwrap_err().to_string();
+    assert!(err.starts_with("plugin officialgen: init config: In /count, "), "{err}");
+    assert!(
+        plugin.metrics().is_empty(),
+        "the SDK exports get_metrics with no metrics"
+    );
 }
 
 #[test]

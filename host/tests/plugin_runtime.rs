@@ -312,6 +312,28 @@ fn extraction_parsing_and_tables() {
     assert_eq!(counters.parse_failures, 0);
     assert_eq!(counters.extract_no_value, 4, "one per cf.nothing call");
     assert_eq!(plugin.event_to_string(event, 1, SOURCE), "cfixture event: event-0");
+
+    let metrics: Vec<(String, bool, f64)> = plugin
+        .metrics()
+        .into_iter()
+        .map(|m| (m.name, m.monotonic, m.value))
+        .collect();
+    assert_eq!(
+        metrics,
+        vec![
+            ("cfixture.events_parsed".to_string(), true, 4.0),
+            ("cfixture.ratio".to_string(), false, 0.5)
+        ]
+    );
+
+    // Destroying the plugin that owns a table retires it: readers get "no value", not a crash.
+    drop(owner);
+    assert_eq!(registry.plugin_table_owner("cfixture_counts"), None);
+    assert_eq!(extract_one(&plugin, event, "cf.count10", FieldArg::None), None);
+    assert_eq!(
+        plugin.owner_last_error().as_deref(),
+        Some("plugin ctables that owned this table was destroyed")
+    );
 }
 
 #[test]
