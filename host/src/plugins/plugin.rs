@@ -819,3 +819,16 @@ impl Plugin {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plugin state may move to its source thread (§13); `!Sync` is what keeps two threads
+    /// from driving it at once (a `&Plugin` cannot cross threads).
+    #[test]
+    fn plugin_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Plugin>();
+    }
+}
