@@ -170,6 +170,12 @@ impl<'a> EventRef<'a> {
     #[inline]
     pub fn parse(bytes: &'a [u8], large_payload: bool) -> Result<Self, EventError> {
         let header = EventHeader::read(bytes)?;
+        Self::parse_with_header(bytes, header, large_payload)
+    }
+
+    /// [`parse`](Self::parse) with the header already read from `bytes`.
+    #[inline]
+    fn parse_with_header(bytes: &'a [u8], header: EventHeader, large_payload: bool) -> Result<Self, EventError> {
         let len = header.len as usize;
         if len > MAX_EVENT_LEN {
             return Err(EventError::TooLarge { len: header.len as u64 });
@@ -250,7 +256,7 @@ impl<'a> EventRef<'a> {
         }
         // SAFETY: the caller guarantees `len` readable bytes valid for 'a; u8 has no alignment.
         let bytes = unsafe { std::slice::from_raw_parts(evt.cast::<u8>(), len) };
-        Self::parse(bytes, is_large_payload(header.event_type))
+        Self::parse_with_header(bytes, header, is_large_payload(header.event_type))
     }
 
     #[inline]
@@ -378,20 +384,25 @@ impl<'a> PluginEvent<'a> {
     /// Decodes an event of type 322 with 2 parameters, the first 4 bytes long.
     #[inline]
     pub fn parse(ev: &EventRef<'a>) -> Result<Self, EventError> {
-        expect_shape(ev, PPME_PLUGINEVENT_E, PLUGIN_EVENT_NPARAMS)?;
-        if ev.slot_width == LARGE_PARAM_SLOT_LEN {
+        if ev.event_type() == PPME_PLUGINEVENT_E
+            && ev.nparams() == PLUGIN_EVENT_NPARAMS
+            && ev.slot_width == LARGE_PARAM_SLOT_LEN
+            && u32_at(ev.bytes, EVENT_HEADER_LEN) as usize == PLUGIN_ID_PARAM_LEN
+        {
             // Fast path: the layout is fixed once the slots were validated by EventRef::parse.
-            let b = ev.bytes;
-            let id_len = u32_at(b, EVENT_HEADER_LEN) as usize;
-            if id_len != PLUGIN_ID_PARAM_LEN {
-                return Err(EventError::BadPluginIdLen { found: id_len });
-            }
             let start = crate::ffi::PLUGIN_EVENT_PAYLOAD_OFFSET;
             return Ok(PluginEvent {
-                plugin_id: u32_at(b, start - PLUGIN_ID_PARAM_LEN),
-                data: &b[start..],
+                plugin_id: u32_at(ev.bytes, start - PLUGIN_ID_PARAM_LEN),
+                data: &ev.bytes[start..],
             });
         }
+        Self::parse_slow(ev)
+    }
+
+    /// Every other case: 2-byte slots, or a shape error to report.
+    #[cold]
+    fn parse_slow(ev: &EventRef<'a>) -> Result<Self, EventError> {
+        expect_shape(ev, PPME_PLUGINEVENT_E, PLUGIN_EVENT_NPARAMS)?;
         let mut params = ev.params();
         let (Some(id), Some(data)) = (params.next(), params.next()) else {
             unreachable!("nparams checked above")

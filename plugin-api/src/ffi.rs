@@ -2,7 +2,7 @@
 //! signature a plugin exports or a host provides, laid out exactly as `plugin_api.h` /
 //! `plugin_types.h` lay them out on LP64 Linux.
 //!
-//! Names keep the C spelling so that the header (`include/saker/plugin_api.h`) and this module
+//! Names keep the C spelling so that the header (`include/plugin_api.h`) and this module
 //! read side by side. Layout facts come from `reference/plugin-abi.md` §5; `tests` below pin
 //! every size and offset so a change to a struct fails the build's tests, not a plugin at runtime.
 

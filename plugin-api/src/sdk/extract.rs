@@ -344,6 +344,14 @@ impl ExtractOutput {
         self.bytes.push(0);
         Ok(())
     }
+    /// Several `uint64` values of a list field.
+    pub fn u64_list(&mut self, values: impl IntoIterator<Item = u64>) -> Result<(), PluginError> {
+        values.into_iter().try_for_each(|v| self.u64(v))
+    }
+    /// Several string values of a list field.
+    pub fn str_list<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) -> Result<(), PluginError> {
+        values.into_iter().try_for_each(|v| self.str(v))
+    }
     /// An `ipaddr` value.
     #[inline]
     pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
@@ -376,17 +384,22 @@ impl ExtractOutput {
     pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
         let base = self.bytes.as_ptr();
         self.str_ptrs.clear();
-        self.str_ptrs.extend(
-            self.str_offsets
-                .iter()
-                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>()),
-        );
         self.bufs.clear();
-        self.bufs
-            .extend(self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
+        // Most calls carry no string or address: skip the loops' setup then.
+        if !self.str_offsets.is_empty() {
+            let ptrs = self
+                .str_offsets
+                .iter()
+                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>());
+            self.str_ptrs.extend(ptrs);
+        }
+        if !self.buf_specs.is_empty() {
+            let bufs = self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
                 len,
                 ptr: base.wrapping_add(o).cast(),
-            }));
+            });
+            self.bufs.extend(bufs);
+        }
         for (i, p) in self.pending.iter().enumerate() {
             let res = match p.store {
                 Store::U64 => ffi::ss_plugin_extract_field_res {
@@ -444,6 +457,8 @@ mod tests {
         out.u64(1).unwrap();
         let e = out.u64(2).unwrap_err().to_string();
         assert!(e.contains("is not a list"), "{e}");
+        let e = out.u64_list([3, 4]).unwrap_err().to_string();
+        assert!(e.contains("is not a list"), "{e}");
         out.end_field(true);
     }
 
@@ -452,8 +467,7 @@ mod tests {
         let mut out = ExtractOutput::new();
         out.reset();
         out.begin_field(&NAMES);
-        out.str("first").unwrap();
-        out.str("second").unwrap();
+        out.str_list(["first", "second"]).unwrap();
         out.end_field(true);
         out.begin_field(&ADDR);
         out.ip("192.168.1.2".parse().unwrap()).unwrap();

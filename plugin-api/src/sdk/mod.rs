@@ -1,11 +1,50 @@
-//! Saker's safe plugin SDK: one trait per capability, an export macro ([`saker_plugin!`]) and
+//! Saker's safe plugin SDK: one trait per capability, an export macro ([`saker_plugin!`](crate::saker_plugin)) and
 //! all `unsafe` FFI glue in [`ffi`]. Plugin code written against this module is safe Rust.
 //!
-//! ```ignore
-//! struct Counter;
-//! impl Plugin for Counter { const NAME: &'static str = "counter"; /* … */ }
-//! impl SourcePlugin for Counter { /* … */ }
-//! plugin_api::saker_plugin!(Counter; source);
+//! A complete source + extraction plugin (`examples/plugins/rust/` is a larger one):
+//!
+//! ```no_run
+//! use plugin_api::sdk::*;
+//!
+//! pub struct Ticker;
+//! pub struct TickerInstance { left: u64 }
+//!
+//! impl Plugin for Ticker {
+//!     const NAME: &'static str = "ticker";
+//!     const VERSION: &'static str = "0.1.0";
+//!     const DESCRIPTION: &'static str = "emits N numbered events";
+//!     const CONTACT: &'static str = "https://example.org";
+//!     fn init(_input: InitInput<'_>) -> Result<Self, PluginError> { Ok(Ticker) }
+//! }
+//!
+//! impl SourcePlugin for Ticker {
+//!     const ID: u32 = 999;
+//!     const EVENT_SOURCE: &'static str = "ticker";
+//!     type Instance = TickerInstance;
+//!     fn open(&mut self, params: &str) -> Result<TickerInstance, PluginError> {
+//!         let left = params.parse().map_err(|e| PluginError::msg(format!("open_params {params:?}: {e}")))?;
+//!         Ok(TickerInstance { left })
+//!     }
+//! }
+//!
+//! impl SourceInstance<Ticker> for TickerInstance {
+//!     fn next_batch(&mut self, _p: &mut Ticker, batch: &mut EventBatch) -> Result<BatchEnd, PluginError> {
+//!         if self.left == 0 { return Ok(BatchEnd::Eof) }
+//!         batch.push(u64::MAX, &self.left.to_le_bytes())?; // u64::MAX: the host stamps the time
+//!         self.left -= 1;
+//!         Ok(BatchEnd::Success)
+//!     }
+//! }
+//!
+//! impl ExtractPlugin for Ticker {
+//!     const FIELDS: &'static [FieldDef] = &[FieldDef::new("ticker.left", FieldType::U64, "events left")];
+//!     fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+//!         let left = u64::from_le_bytes(req.data().try_into().map_err(PluginError::msg)?);
+//!         out.u64(left)
+//!     }
+//! }
+//!
+//! plugin_api::saker_plugin!(Ticker; source, extract);
 //! ```
 //!
 //! Behaviour at the boundary (`reference/plugin-abi.md` §4): every exported function catches

@@ -27,13 +27,30 @@ fn thread_cpu_secs() -> f64 {
 const MEASURED_EVENTS: u64 = 20_000_000;
 /// Extract calls per measured field.
 const MEASURED_EXTRACTS: u32 = 5_000_000;
+/// Divides both counts, e.g. to profile under valgrind (`SAKER_THROUGHPUT_DIVISOR=100`).
+const DIVISOR_ENV: &str = "SAKER_THROUGHPUT_DIVISOR";
+
+fn measured_events() -> u64 {
+    MEASURED_EVENTS / divisor()
+}
+fn measured_extracts() -> u32 {
+    (MEASURED_EXTRACTS as u64 / divisor()) as u32
+}
+
+fn divisor() -> u64 {
+    std::env::var(DIVISOR_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&d| d > 0)
+        .unwrap_or(1)
+}
 
 #[test]
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 fn next_batch_and_extract_cost() {
     let p = LoadedPlugin::load(&support::built_so("libcountgen_rs.so"));
     let (s, _) = p.init("");
-    let h = p.open(s, &MEASURED_EVENTS.to_string()).unwrap();
+    let h = p.open(s, &measured_events().to_string()).unwrap();
     let next: symbols::next_batch = p.sym("plugin_next_batch");
     let mut total = 0u64;
     let mut first = Vec::new();
@@ -58,7 +75,7 @@ fn next_batch_and_extract_cost() {
     }
     let secs = start.elapsed().as_secs_f64();
     let cpu = thread_cpu_secs() - cpu0;
-    assert_eq!(total, MEASURED_EVENTS);
+    assert_eq!(total, measured_events());
     println!(
         "next_batch: {:.1} M events/s wall, {:.1} M events/s CPU ({total} events, {secs:.3} s wall, {cpu:.2} s CPU)",
         total as f64 / secs / 1e6,
@@ -135,13 +152,13 @@ fn extract_cost(p: &LoadedPlugin, s: *mut ss_plugin_t, event: &[u8], label: &str
         };
         let start = Instant::now();
         let cpu0 = thread_cpu_secs();
-        for _ in 0..MEASURED_EXTRACTS {
+        for _ in 0..measured_extracts() {
             // SAFETY: valid inputs for the call.
             let rc = unsafe { extract(s, &evt, &input) };
             debug_assert_eq!(rc, SS_PLUGIN_SUCCESS);
         }
-        let ns = start.elapsed().as_nanos() as f64 / MEASURED_EXTRACTS as f64;
-        let cpu_ns = (thread_cpu_secs() - cpu0) * 1e9 / MEASURED_EXTRACTS as f64;
+        let ns = start.elapsed().as_nanos() as f64 / measured_extracts() as f64;
+        let cpu_ns = (thread_cpu_secs() - cpu0) * 1e9 / measured_extracts() as f64;
         // SAFETY: the call above set res for one field.
         let value = unsafe { support::decode(&field) };
         assert_eq!(value.len(), 1);

@@ -167,7 +167,7 @@ pub unsafe fn destroy<P: Plugin>(s: *mut ss_plugin_t) {
 /// `plugin_get_last_error`.
 ///
 /// # Safety
-/// As for [`with_state`].
+/// As for `with_state`.
 pub unsafe fn get_last_error<P: Plugin>(s: *mut ss_plugin_t) -> *const c_char {
     // SAFETY: per the contract.
     match unsafe { s.cast::<PluginState<P>>().as_ref() } {
@@ -179,7 +179,7 @@ pub unsafe fn get_last_error<P: Plugin>(s: *mut ss_plugin_t) -> *const c_char {
 /// `plugin_set_config`.
 ///
 /// # Safety
-/// As for [`with_state`]; `input` valid during the call.
+/// As for `with_state`; `input` valid during the call.
 pub unsafe fn set_config<P: Plugin>(
     s: *mut ss_plugin_t,
     input: *const abi::ss_plugin_set_config_input,
@@ -202,7 +202,7 @@ pub unsafe fn set_config<P: Plugin>(
 /// `plugin_get_metrics`: the array stays valid until the next call.
 ///
 /// # Safety
-/// As for [`with_state`]; `n` writable.
+/// As for `with_state`; `n` writable.
 pub unsafe fn get_metrics<P: Plugin>(s: *mut ss_plugin_t, n: *mut u32) -> *mut abi::ss_plugin_metric {
     // SAFETY: per the contract.
     let (ptr, count) = unsafe {

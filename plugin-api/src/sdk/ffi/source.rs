@@ -153,7 +153,7 @@ pub unsafe fn get_progress<P: SourcePlugin>(
 /// `plugin_event_to_string`: text valid until the next call on this state.
 ///
 /// # Safety
-/// As for [`super::common::with_state`]; `evt` a valid event input during the call.
+/// As for `with_state`; `evt` a valid event input during the call.
 pub unsafe fn event_to_string<P: SourcePlugin>(
     s: *mut ss_plugin_t,
     evt: *const abi::ss_plugin_event_input,
@@ -179,7 +179,7 @@ pub unsafe fn event_to_string<P: SourcePlugin>(
 /// `plugin_list_open_params`.
 ///
 /// # Safety
-/// As for [`super::common::with_state`]; `rc` writable.
+/// As for `with_state`; `rc` writable.
 pub unsafe fn list_open_params<P: SourcePlugin>(s: *mut ss_plugin_t, rc: *mut ss_plugin_rc) -> *const c_char {
     // SAFETY: per the contract.
     let (ptr, code) = unsafe {

@@ -3,6 +3,8 @@
 //! directions of the tables API cross a real C-ABI boundary.
 
 use super::*;
+use std::ffi::c_char;
+use std::sync::Mutex;
 
 /// The fake host behind the `owner` pointer.
 struct FakeHost {
@@ -132,9 +134,9 @@ fn plugin_reads_and_writes_the_hosts_threads_table() {
     let host = fake_host();
     let owner = (&*host as *const FakeHost).cast_mut().cast();
     let mut v = Vtables {
-        reader: owned::READER,
-        writer: owned::WRITER,
-        fields: owned::FIELDS,
+        reader: owned::vtables::READER,
+        writer: owned::vtables::WRITER,
+        fields: owned::vtables::FIELDS,
     };
     let input = init_input(&mut v);
     // SAFETY: input, vtables and host outlive `tables`.
@@ -222,9 +224,9 @@ fn plugin_owned_table_is_usable_by_the_host_through_add_table() {
     let host = fake_host();
     let owner = (&*host as *const FakeHost).cast_mut().cast();
     let mut v = Vtables {
-        reader: owned::READER,
-        writer: owned::WRITER,
-        fields: owned::FIELDS,
+        reader: owned::vtables::READER,
+        writer: owned::vtables::WRITER,
+        fields: owned::vtables::FIELDS,
     };
     let input = init_input(&mut v);
     // SAFETY: input, vtables and host outlive `tables`.
