@@ -32,7 +32,7 @@ fn drain(plugin: &Plugin, params: &str) -> (Vec<Vec<u8>>, Vec<BatchEnd>, Option<
     for _ in 0..100 {
         match instance.next_batch() {
             Ok(batch) => {
-                events.extend(batch.events().iter().map(|e| e.to_vec()));
+                events.extend(batch.events().map(|e| e.to_vec()));
                 ends.push(batch.end);
                 if batch.end == BatchEnd::Eof {
                     return (events, ends, None);
@@ -312,6 +312,28 @@ fn extraction_parsing_and_tables() {
     assert_eq!(counters.parse_failures, 0);
     assert_eq!(counters.extract_no_value, 4, "one per cf.nothing call");
     assert_eq!(plugin.event_to_string(event, 1, SOURCE), "cfixture event: event-0");
+
+    let metrics: Vec<(String, bool, f64)> = plugin
+        .metrics()
+        .into_iter()
+        .map(|m| (m.name, m.monotonic, m.value))
+        .collect();
+    assert_eq!(
+        metrics,
+        vec![
+            ("cfixture.events_parsed".to_string(), true, 4.0),
+            ("cfixture.ratio".to_string(), false, 0.5)
+        ]
+    );
+
+    // Destroying the plugin that owns a table retires it: readers get "no value", not a crash.
+    drop(owner);
+    assert_eq!(registry.plugin_table_owner("cfixture_counts"), None);
+    assert_eq!(extract_one(&plugin, event, "cf.count10", FieldArg::None), None);
+    assert_eq!(
+        plugin.owner_last_error().as_deref(),
+        Some("plugin ctables that owned this table was destroyed")
+    );
 }
 
 #[test]
@@ -343,4 +365,78 @@ fn inconsistent_plugin_table_is_refused() {
         "{err}"
     );
     assert!(registry.list().is_empty());
+}
+
+#[test]
+fn async_events_are_checked_and_queued() {
+    use saker::plugins::AsyncQueue;
+    let mut plugin = loaded("async", &["CASE_ASYNC"]);
+    assert!(plugin.info().capabilities.async_events);
+    assert_eq!(plugin.info().async_event_names, vec!["cfix_async".to_string()]);
+    plugin.init("", &TableRegistry::new()).unwrap();
+    let queue = Arc::new(AsyncQueue::new(8));
+    // The fixture emits from its own thread: one valid event, one with an unknown name and one
+    // with a thread id on a plugin source; it fails this call unless the host answered
+    // SUCCESS, FAILURE, FAILURE with the expected reasons in its error buffer.
+    plugin
+        .start_async_events(queue.clone(), 999)
+        .expect("handler results as expected");
+    assert_eq!(queue.counters(), (1, 0, 2));
+    let event = queue.pop().unwrap();
+    assert_eq!(u16::from_ne_bytes([event[20], event[21]]), 402);
+    assert_eq!(
+        u32::from_ne_bytes(event[38..42].try_into().unwrap()),
+        999,
+        "plugin id set to the source's"
+    );
+    assert_eq!(&event[42..53], b"cfix_async\0");
+    assert_eq!(&event[53..], b"hello");
+    assert!(queue.pop().is_none());
+    plugin.stop_async_events().unwrap();
+}
+
+#[test]
+fn capture_listening_runs_routines_on_the_host_pool() {
+    use saker::plugins::RoutinePool;
+    let mut plugin = loaded("capture", &["CASE_CAPTURE"]);
+    assert!(plugin.info().capabilities.capture_listening);
+    plugin.init("", &TableRegistry::new()).unwrap();
+    let pool = RoutinePool::new(2);
+    plugin.capture_open(&pool).unwrap();
+    // The finite routine stops itself after 5 runs; the other runs until unsubscribed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (pool.active_routines() != 1 || pool.runs() < 10) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(pool.active_routines(), 1);
+    // The fixture's capture_close checks the run counts and that unsubscribe works once.
+    plugin.capture_close().expect("routine behaviour as expected");
+    assert_eq!(pool.active_routines(), 0);
+    let runs = pool.runs();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(pool.runs(), runs, "no routine runs after capture_close");
+}
+
+#[test]
+fn event_schema_version_is_checked_for_non_plugin_events() {
+    // Extracting from event type 3 as well as 322 triggers the 3.12 schema check.
+    let mut plugin = loaded("schema9", &["SCHEMA_REQ=\"9.0.0\""]);
+    let err = plugin.init("", &TableRegistry::new()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "could not initialize plugin cfixture: the plugin requires event schema version '9.0.0' but Saker \
+         provides '4.5.1': major versions disagree; use a plugin built for this event schema"
+    );
+    assert!(!plugin.is_initialized());
+    let mut plugin = loaded("schema46", &["SCHEMA_REQ=\"4.6.0\""]);
+    let err = plugin.init("", &TableRegistry::new()).unwrap_err().to_string();
+    assert!(
+        err.contains("'4.6.0'") && err.contains("it is newer than the host's"),
+        "{err}"
+    );
+    let mut plugin = loaded("schema3", &["SCHEMA_REQ=\"3.0.0\""]);
+    plugin
+        .init("", &TableRegistry::new())
+        .expect("an older schema major is compatible");
+    assert_eq!(plugin.extract_filter().types, Some([322u16, 3].into_iter().collect()));
 }

@@ -25,10 +25,7 @@ pub(crate) struct Symbols {
     pub destroy: Option<sym::destroy>,
     pub get_last_error: Option<sym::get_last_error>,
     pub set_config: Option<sym::set_config>,
-    // Resolved for completeness; metrics, event-schema checks and dump_state are not wired yet.
-    #[allow(dead_code)]
     pub get_metrics: Option<sym::get_metrics>,
-    #[allow(dead_code)]
     pub get_required_event_schema_version: Option<sym::get_required_event_schema_version>,
     pub get_id: Option<sym::get_id>,
     pub get_event_source: Option<sym::get_static_string>,
@@ -48,6 +45,7 @@ pub(crate) struct Symbols {
     pub get_async_event_sources: Option<sym::get_static_string>,
     pub get_async_events: Option<sym::get_static_string>,
     pub set_async_event_handler: Option<sym::set_async_event_handler>,
+    // Resolved for completeness; capture dumps are not implemented by the host yet.
     #[allow(dead_code)]
     pub dump_state: Option<sym::dump_state>,
     pub capture_open: Option<sym::capture_listen>,
@@ -256,7 +254,7 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
         // SAFETY: `plugin_get_id` takes no argument and returns a u32.
         id = s.get_id.map(|f| unsafe { f() }).unwrap_or(0);
         event_source = getter_text(s.get_event_source).unwrap_or_default();
-        if (id != 0) != !event_source.is_empty() {
+        if (id != 0) == event_source.is_empty() {
             return Err(PluginError::BrokenCapabilities {
                 plugin,
                 path: file,

@@ -8,6 +8,7 @@ use super::tables::{TableRegistry, TableTarget};
 use plugin_api::ffi;
 use std::collections::HashSet;
 use std::ffi::{c_char, CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) struct Owner {
@@ -16,11 +17,17 @@ pub(crate) struct Owner {
     last_error: Mutex<Option<CString>>,
     pub(crate) handles: Mutex<OwnerHandles>,
     pub(crate) async_sink: Mutex<Option<super::asyncev::AsyncSink>>,
+    pub(crate) routines: Mutex<Option<super::routines::RoutineContext>>,
+    /// Set when a handle that needs collecting is handed out: most extract/parse calls touch
+    /// no table, and then collecting costs one atomic load.
+    handles_dirty: AtomicBool,
 }
 
 #[derive(Default)]
 pub(crate) struct OwnerHandles {
-    /// Table handles from `get_table`: valid for the plugin's lifetime.
+    /// Table handles from `get_table`: valid for the plugin's lifetime. Boxed so their
+    /// addresses (what plugins hold) survive the Vec growing.
+    #[allow(clippy::vec_box)]
     pub persistent: Vec<Box<TableHandle>>,
     /// Subtable handles from `read_entry_field`: valid during the current callback only.
     pub ephemeral: Vec<*mut TableHandle>,
@@ -42,6 +49,8 @@ impl Owner {
             last_error: Mutex::new(None),
             handles: Mutex::new(OwnerHandles::default()),
             async_sink: Mutex::new(None),
+            routines: Mutex::new(None),
+            handles_dirty: AtomicBool::new(false),
         })
     }
 
@@ -89,6 +98,7 @@ impl Owner {
 
     pub fn ephemeral_table(&self, target: TableTarget) -> *mut TableHandle {
         let ptr = Box::into_raw(Box::new(TableHandle::new(self, target)));
+        self.handles_dirty.store(true, Ordering::Release);
         self.handles
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -99,6 +109,7 @@ impl Owner {
 
     pub fn track_entry(&self, entry: EntryHandle) -> *mut ffi::ss_plugin_table_entry_t {
         let ptr = Box::into_raw(Box::new(entry));
+        self.handles_dirty.store(true, Ordering::Release);
         self.handles
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -135,6 +146,9 @@ impl Owner {
 
     /// Frees ephemeral subtables and unreleased entries after a plugin callback.
     pub fn collect_garbage(&self) {
+        if !self.handles_dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
         let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
         for ptr in handles.ephemeral.drain(..) {
             // SAFETY: produced by `Box::into_raw` in `ephemeral_table`, freed only here.

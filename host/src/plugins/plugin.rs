@@ -8,7 +8,9 @@ use super::extract::{ExtractedValues, FieldArg, MAX_EXTRACTED_VALUES};
 use super::info::{FieldType, PluginInfo};
 use super::loader::{self, copy_c_string, LoadedLibrary};
 use super::owner::{self, Owner};
+use super::routines::{self, RoutinePool};
 use super::tables::{vtable, TableRegistry};
+use super::version::{SemVer, HOST_API_VERSION};
 use plugin_api::ffi::{self, PPME_PLUGINEVENT_E, SS_PLUGIN_SUCCESS};
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -205,7 +207,12 @@ impl Plugin {
             } else {
                 std::ptr::null()
             },
-            log_fn: Some(owner::log_fn),
+            // 3.3 plugins call a 3-argument log_fn (no owner); only 3.4+ get ours.
+            log_fn: if self.info.required_api_version.minor >= 4 {
+                Some(owner::log_fn)
+            } else {
+                None
+            },
         };
         let init = self.lib.symbols.init.ok_or_else(|| PluginError::Init {
             plugin: name.clone(),
@@ -227,6 +234,7 @@ impl Plugin {
                 }
                 text
             };
+            tables.retire_plugin_tables(&name);
             return Err(PluginError::Init { plugin: name, reason });
         }
         self.state = Some(PluginState(state));
@@ -241,7 +249,63 @@ impl Plugin {
             &self.info.parse_event_sources,
             state,
         );
+        if let Err(e) = self.check_event_schema(state) {
+            self.state = None;
+            if let Some(destroy) = self.lib.symbols.destroy {
+                // SAFETY: the state came from init and is destroyed exactly once.
+                unsafe { destroy(state) };
+            }
+            tables.retire_plugin_tables(&name);
+            self.owner = None;
+            return Err(e);
+        }
         Ok(())
+    }
+
+    /// 3.12: plugins that see events other than plugin events (322) declare the libscap event
+    /// schema they need; it must be compatible with the host's by the API version rule.
+    fn check_event_schema(&self, state: *mut ffi::ss_plugin_t) -> Result<(), PluginError> {
+        let caps = self.info.capabilities;
+        let only_plugin_events = |f: &EventFilter| {
+            f.types
+                .as_ref()
+                .is_some_and(|t| t.iter().all(|c| *c == PPME_PLUGINEVENT_E))
+        };
+        let extract_ok = !caps.extraction || only_plugin_events(&self.extract_filter);
+        let parse_ok = !caps.parsing || only_plugin_events(&self.parse_filter);
+        if extract_ok && parse_ok {
+            return Ok(());
+        }
+        let required = match self.lib.symbols.get_required_event_schema_version {
+            // SAFETY: valid state; the string is copied at once.
+            Some(get) => unsafe { copy_c_string(get(state)) }.unwrap_or_default(),
+            None => String::new(),
+        };
+        let required = if required.is_empty() {
+            "3.0.0".to_string()
+        } else {
+            required
+        };
+        let host = SemVer::parse_prefix(ffi::EVENT_SCHEMA_VERSION_STR).unwrap_or(HOST_API_VERSION);
+        // Unlike the API rule, an older major is fine (the schema only grows compatibly;
+        // libs proposal 20250923: 3.0.0 runs on 4.x, 5.0.0 and 4.2.0 do not on 4.1.0).
+        let why = match SemVer::parse_prefix(&required) {
+            None => Some("it is not a version 'MAJOR.MINOR.PATCH'"),
+            Some(v) if v.major > host.major => Some("major versions disagree"),
+            Some(v) if v > host => Some("it is newer than the host's"),
+            Some(_) => None,
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => Err(PluginError::Init {
+                plugin: self.info.name.clone(),
+                reason: format!(
+                    "the plugin requires event schema version '{required}' but Saker provides '{}': {why}; \
+                     use a plugin built for this event schema",
+                    ffi::EVENT_SCHEMA_VERSION_STR
+                ),
+            }),
+        }
     }
 
     /// §7.2: declared types, else all types if the sources allow "syscall", else only 322.
@@ -616,12 +680,85 @@ impl Plugin {
     }
 }
 
+impl Plugin {
+    /// `capture_open`: the capture starts; routines the plugin subscribes run on `pool`.
+    pub fn capture_open(&mut self, pool: &Arc<RoutinePool>) -> Result<(), PluginError> {
+        self.capture_call(true, Some(pool))
+    }
+
+    /// `capture_close`, then every routine of this plugin is stopped (waiting for running ones).
+    pub fn capture_close(&mut self) -> Result<(), PluginError> {
+        let result = self.capture_call(false, None);
+        if let Some(owner) = self.owner.as_ref() {
+            routines::purge(owner);
+        }
+        result
+    }
+
+    fn capture_call(&mut self, open: bool, pool: Option<&Arc<RoutinePool>>) -> Result<(), PluginError> {
+        let call = if open { "capture_open" } else { "capture_close" };
+        let state = self.state_ptr(call)?;
+        let symbol = if open {
+            self.lib.symbols.capture_open
+        } else {
+            self.lib.symbols.capture_close
+        };
+        let Some(f) = symbol.filter(|_| self.info.capabilities.capture_listening) else {
+            return Err(PluginError::Unsupported {
+                plugin: self.info.name.clone(),
+                call,
+                capability: "capture listening",
+            });
+        };
+        let owner = self.owner.as_ref().ok_or_else(|| PluginError::NotInitialized {
+            plugin: self.info.name.clone(),
+            call,
+        })?;
+        if let Some(pool) = pool {
+            *owner.routines.lock().unwrap_or_else(|p| p.into_inner()) = Some(routines::RoutineContext {
+                pool: pool.clone(),
+                plugin_state: state as usize,
+            });
+        }
+        // Stack-allocated like libsinsp's: valid during the call only.
+        let mut routine_vtable = ffi::ss_plugin_routine_vtable {
+            subscribe: Some(routines::subscribe),
+            unsubscribe: Some(routines::unsubscribe),
+        };
+        let input = ffi::ss_plugin_capture_listen_input {
+            owner: owner.as_ffi(),
+            routine: &mut routine_vtable,
+            table_reader_ext: vtable::reader_ext_ptr(),
+            table_writer_ext: vtable::writer_ext_ptr(),
+            get_owner_last_error: Some(owner::get_owner_last_error),
+        };
+        // SAFETY: valid state and input for the call.
+        let rc = unsafe { f(state, &input) };
+        owner.collect_garbage();
+        if rc != SS_PLUGIN_SUCCESS {
+            return Err(PluginError::CallFailed {
+                plugin: self.info.name.clone(),
+                call,
+                reason: self.last_error(state),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Plugin {
     fn drop(&mut self) {
+        if let Some(owner) = self.owner.as_ref() {
+            // Routines run on the plugin state: stop them before destroy.
+            routines::purge(owner);
+        }
         if self.async_active {
             if let Err(e) = self.stop_async_events() {
                 tracing::warn!(target: "saker::plugins", "{e}");
             }
+        }
+        if let Some(owner) = self.owner.as_ref() {
+            owner.tables.retire_plugin_tables(&self.info.name);
         }
         if let (Some(state), Some(destroy)) = (self.state.take(), self.lib.symbols.destroy) {
             // SAFETY: the state came from init and is destroyed exactly once, after which the
@@ -629,5 +766,69 @@ impl Drop for Plugin {
             unsafe { destroy(state.0) };
         }
         self.owner = None;
+    }
+}
+
+/// One metric a plugin exports (`plugin_get_metrics`, 3.6), named `<plugin>.<metric>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginMetric {
+    pub name: String,
+    pub monotonic: bool,
+    pub value: f64,
+}
+
+impl Plugin {
+    /// The plugin's metrics, copied at once (empty if it exports none).
+    pub fn metrics(&self) -> Vec<PluginMetric> {
+        let (Some(state), Some(get)) = (self.state.as_ref(), self.lib.symbols.get_metrics) else {
+            return Vec::new();
+        };
+        let mut n = 0u32;
+        // SAFETY: valid state and out-pointer; the array is copied before any other call.
+        let ptr = unsafe { get(state.0, &mut n) };
+        if ptr.is_null() || n == 0 {
+            return Vec::new();
+        }
+        // SAFETY: the plugin returns `n` metrics at `ptr`, valid until its next get_metrics.
+        let metrics = unsafe { std::slice::from_raw_parts(ptr, n as usize) };
+        metrics
+            .iter()
+            .map(|m| {
+                // SAFETY: each metric's name is NULL or a NUL-terminated string; the union
+                // member read is the one `value_type` designates.
+                let (name, value) = unsafe {
+                    let name = copy_c_string(m.name).unwrap_or_default();
+                    let v = &m.value;
+                    let value = match m.value_type {
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_U32 => v.u32_ as f64,
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_S32 => v.s32 as f64,
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_U64 => v.u64_ as f64,
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_S64 => v.s64 as f64,
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_D => v.d,
+                        ffi::SS_PLUGIN_METRIC_VALUE_TYPE_F => v.f as f64,
+                        _ => v.i as f64,
+                    };
+                    (name, value)
+                };
+                PluginMetric {
+                    name: format!("{}.{name}", self.info.name),
+                    monotonic: m.type_ == ffi::SS_PLUGIN_METRIC_TYPE_MONOTONIC,
+                    value,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plugin state may move to its source thread (§13); `!Sync` is what keeps two threads
+    /// from driving it at once (a `&Plugin` cannot cross threads).
+    #[test]
+    fn plugin_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Plugin>();
     }
 }

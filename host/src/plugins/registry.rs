@@ -70,7 +70,11 @@ impl PluginSet {
         let tables = self.tables.clone();
         match self.plugins.get_mut(index) {
             Some(p) => p.init(config, &tables),
-            None => Ok(()),
+            None => Err(PluginError::CallFailed {
+                plugin: format!("#{index}"),
+                call: "init",
+                reason: format!("no plugin at index {index}; {} plugins are loaded", self.plugins.len()),
+            }),
         }
     }
 

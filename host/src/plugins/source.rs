@@ -29,15 +29,37 @@ pub enum BatchEnd {
     Eof,
 }
 
-/// Events of one `next_batch` call, validated.
+/// Events of one `next_batch` call, validated. The slices borrow the plugin's buffers (no
+/// copy) and stay valid until the next `next_batch` on the same instance.
 pub struct Batch<'a> {
-    events: Vec<&'a [u8]>,
+    raw: &'a [(*mut u8, usize)],
     pub end: BatchEnd,
 }
 
 impl<'a> Batch<'a> {
-    pub fn events(&self) -> &[&'a [u8]] {
-        &self.events
+    /// The events, in order.
+    pub fn events(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let raw = self.raw;
+        // SAFETY: every (ptr, len) was validated by `next_batch` and the plugin keeps it valid
+        // until the next next_batch or close, which need the `&mut` this batch borrows.
+        raw.iter()
+            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
+    }
+
+    /// Event `i` of the batch.
+    pub fn event(&self, i: usize) -> Option<&'a [u8]> {
+        // SAFETY: as in `events`.
+        self.raw
+            .get(i)
+            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
     }
 }
 
@@ -110,20 +132,22 @@ fn now_ns() -> u64 {
 impl<'p> SourceInstance<'p> {
     /// The next batch of validated events. Errors end the stream.
     pub fn next_batch(&mut self) -> Result<Batch<'_>, PluginError> {
-        let name = self.plugin.info().name.clone();
+        let plugin = self.plugin;
+        // Only built on errors: no allocation per batch.
+        let name = || plugin.info().name.clone();
         if let Some(reason) = self.pending_failure.take() {
             self.finished = true;
-            return Err(PluginError::NextBatch { plugin: name, reason });
+            return Err(PluginError::NextBatch { plugin: name(), reason });
         }
         if self.finished {
             return Ok(Batch {
-                events: Vec::new(),
+                raw: &[],
                 end: BatchEnd::Eof,
             });
         }
         let Some(next) = self.plugin.lib.symbols.next_batch else {
             return Err(PluginError::Unsupported {
-                plugin: name,
+                plugin: name(),
                 call: "next_batch",
                 capability: "event sourcing",
             });
@@ -136,7 +160,7 @@ impl<'p> SourceInstance<'p> {
             SS_PLUGIN_SUCCESS if n == 0 => {
                 self.finished = true;
                 return Err(PluginError::NextBatch {
-                    plugin: name,
+                    plugin: name(),
                     reason: "unexpected 0 size event returned by plugin: SUCCESS with no events; \
                              return TIMEOUT when there is nothing to deliver"
                         .into(),
@@ -152,7 +176,7 @@ impl<'p> SourceInstance<'p> {
                 let reason = self.plugin.last_error(self.state);
                 if n == 0 {
                     self.finished = true;
-                    return Err(PluginError::NextBatch { plugin: name, reason });
+                    return Err(PluginError::NextBatch { plugin: name(), reason });
                 }
                 // Deliver the events first, report the failure on the next call.
                 self.pending_failure = Some(reason);
@@ -162,7 +186,7 @@ impl<'p> SourceInstance<'p> {
         if n > MAX_BATCH_EVENTS || (n > 0 && evts.is_null()) {
             self.finished = true;
             return Err(PluginError::NextBatch {
-                plugin: name,
+                plugin: name(),
                 reason: format!("invalid batch: {n} events at {evts:?} (limit {MAX_BATCH_EVENTS})"),
             });
         }
@@ -179,14 +203,7 @@ impl<'p> SourceInstance<'p> {
             }
         }
         self.delivered += n as u64;
-        // SAFETY: each (ptr, len) was validated above and stays valid until the next
-        // next_batch or close, both of which need `&mut self`, which the batch borrows.
-        let events = self
-            .events
-            .iter()
-            .map(|&(p, l)| unsafe { std::slice::from_raw_parts(p as *const u8, l) })
-            .collect();
-        Ok(Batch { events, end })
+        Ok(Batch { raw: &self.events, end })
     }
 
     /// Checks one event and applies libscap's fix-ups in place (as libscap does): plugin id 0

@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 /// struct may live on the plugin's stack); only `name` and `table` are kept as pointers.
 pub(crate) struct PluginTable {
     pub owner_plugin: String,
+    /// Cleared when the owning plugin is destroyed: its functions are gone with it.
+    pub alive: std::sync::atomic::AtomicBool,
     pub table: *mut ffi::ss_plugin_table_t,
     pub reader: ffi::ss_plugin_table_reader_vtable_ext,
     pub writer: ffi::ss_plugin_table_writer_vtable,
@@ -118,6 +120,19 @@ impl TableRegistry {
             })
     }
 
+    /// Removes the tables a plugin registered, before that plugin is destroyed; handles other
+    /// plugins still hold then fail with an owner error instead of calling into freed code.
+    pub(crate) fn retire_plugin_tables(&self, plugin: &str) {
+        let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        tables.retain(|t| match &t.target {
+            TableTarget::Plugin(p) if p.owner_plugin == plugin => {
+                p.alive.store(false, std::sync::atomic::Ordering::Release);
+                false
+            }
+            _ => true,
+        });
+    }
+
     pub(crate) fn lookup(&self, name: &[u8]) -> Option<(ffi::ss_plugin_state_type, TableTarget)> {
         let tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
         tables
@@ -126,3 +141,6 @@ impl TableRegistry {
             .map(|t| (t.key_type, t.target.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests;

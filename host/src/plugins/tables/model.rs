@@ -145,6 +145,8 @@ pub(crate) struct Schema {
 
 #[derive(Default)]
 pub(crate) struct SchemaFields {
+    /// Boxed: a def's address is the field handle plugins hold, so it must not move.
+    #[allow(clippy::vec_box)]
     pub defs: Vec<Box<FieldDef>>,
     /// The C view handed out by `list_table_fields`; rebuilt when a field is added.
     pub infos: Vec<ffi::ss_plugin_table_fieldinfo>,

@@ -52,6 +52,12 @@ unsafe fn handle<'a>(t: *mut ffi::ss_plugin_table_t) -> Option<(&'a TableHandle,
     let h = unsafe { (t as *const TableHandle).as_ref()? };
     // SAFETY: a handle never outlives its owner (owners free their handles on drop).
     let owner = unsafe { h.owner.as_ref()? };
+    if let TableTarget::Plugin(p) = &h.target {
+        if !p.alive.load(std::sync::atomic::Ordering::Acquire) {
+            owner.set_error(format!("plugin {} that owned this table was destroyed", p.owner_plugin));
+            return None;
+        }
+    }
     Some((h, owner))
 }
 
@@ -99,6 +105,10 @@ fn field_of<'a>(schema: &super::model::Schema, f: *const ffi::ss_plugin_table_fi
 
 fn state_type(code: ffi::ss_plugin_state_type) -> Option<StateType> {
     StateType::from_ffi(code)
+}
+
+fn type_name(code: ffi::ss_plugin_state_type) -> String {
+    state_type(code).map_or_else(|| format!("unknown type {code}"), |t| format!("{t:?}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,10 +159,10 @@ pub(crate) unsafe extern "C" fn get_table(
     };
     if actual_key != key_type {
         owner.set_error(format!(
-            "get_table: table '{}' has key type {:?}, the plugin asked for {:?}",
+            "get_table: table '{}' has key type {}, the plugin asked for {}",
             String::from_utf8_lossy(name),
-            state_type(actual_key),
-            state_type(key_type).map_or(format!("unknown type {key_type}"), |t| format!("{t:?}"))
+            type_name(actual_key),
+            type_name(key_type)
         ));
         return std::ptr::null_mut();
     }
@@ -227,6 +237,7 @@ pub(crate) unsafe extern "C" fn add_table(
     }
     let table = PluginTable {
         owner_plugin: owner.plugin_name.clone(),
+        alive: std::sync::atomic::AtomicBool::new(true),
         table: input.table,
         reader: *reader,
         writer: *writer,
