@@ -313,23 +313,27 @@ fn compact_checking_nesting(text: &str) -> Result<Cow<'_, str>, BatchError> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut in_string = false;
-    let mut escaped = false;
     let mut compact: Option<String> = None;
     // Start of the run of kept bytes not yet copied to `compact`.
     let mut run_start = 0;
     let mut after_whitespace = false;
     let mut previous_kept = b'[';
-    for (offset, &byte) in bytes.iter().enumerate() {
+    let mut offset = 0;
+    while offset < bytes.len() {
         if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
+            // Most of an audit event is string contents: jump to the next quote or escape.
+            match memchr::memchr2(b'"', b'\\', &bytes[offset..]) {
+                Some(found) if bytes[offset + found] == b'\\' => offset += found + 2,
+                Some(found) => {
+                    in_string = false;
+                    offset += found + 1;
+                }
+                // An unterminated string: serde reports it.
+                None => break,
             }
             continue;
         }
+        let byte = bytes[offset];
         match byte {
             b' ' | b'\t' | b'\n' | b'\r' => {
                 let compact = compact.get_or_insert_with(|| String::with_capacity(text.len()));
@@ -337,6 +341,7 @@ fn compact_checking_nesting(text: &str) -> Result<Cow<'_, str>, BatchError> {
                 compact.push_str(&text[run_start..offset]);
                 run_start = offset + 1;
                 after_whitespace = true;
+                offset += 1;
                 continue;
             }
             b'"' => in_string = true,
@@ -358,6 +363,7 @@ fn compact_checking_nesting(text: &str) -> Result<Cow<'_, str>, BatchError> {
             }
         }
         previous_kept = byte;
+        offset += 1;
     }
     Ok(match compact {
         Some(mut compact) => {
