@@ -502,7 +502,15 @@ fn slow_headers_and_slow_bodies_are_cut_off() {
     assert_eq!(webhook.counters().rejected_by_reason.body_timeout, 1);
     assert!(slow_body.is_closed_by_server());
 
-    assert_eq!(connect(&webhook).post_json(PATH, body.as_bytes()).unwrap().status, 200);
+    // The header timeout also ends keep-alive connections left idle after a request.
+    let mut idle = connect(&webhook);
+    assert_eq!(idle.post_json(PATH, body.as_bytes()).unwrap().status, 200);
+    let idle_since = Instant::now();
+    assert!(idle.is_closed_by_server());
+    assert!(
+        idle_since.elapsed() >= Duration::from_millis(250),
+        "closed by the timeout, not at once"
+    );
     assert!(drain(&webhook).len() == 1, "only the complete request was queued");
 }
 
