@@ -157,7 +157,7 @@ fn source_loop(
             return Ok(evtnum);
         }
         let batch = instance.next_batch().map_err(|e| SourceFailure { message: e.to_string(), events: evtnum })?;
-        for &event in batch.events() {
+        for event in batch.events() {
             evtnum += 1;
             let Ok(header) = EventHeader::read(event) else { continue };
             let first = *first_timestamp.get_or_insert(header.ts);
