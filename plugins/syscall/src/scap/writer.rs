@@ -24,7 +24,7 @@ pub struct CaptureWriter<W: Write> {
     out: W,
     file: String,
     offset: u64,
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
 }
 
 impl CaptureWriter<Box<dyn Write + Send>> {
@@ -69,7 +69,7 @@ impl<W: Write> CaptureWriter<W> {
     }
 
     /// Writes `self.body` as one block of `block_type` and clears it.
-    fn flush_block(&mut self, block_type: u32) -> Result<(), ScapError> {
+    pub(super) fn flush_block(&mut self, block_type: u32) -> Result<(), ScapError> {
         let body_len = self.body.len();
         let padded = body_len.next_multiple_of(4);
         let total = block::HEADER_LEN + padded + block::TRAILER_LEN;
