@@ -179,11 +179,7 @@ fn cat_write_decodes_execve_open_and_errno() {
                     opens.push(String::from_utf8_lossy(name).into_owned());
                 }
             }
-            "PPME_SYSCALL_ACCESS_X" => {
-                if d.render_param(0).unwrap() == "-2(ENOENT)" {
-                    enoent += 1;
-                }
-            }
+            "PPME_SYSCALL_ACCESS_X" if d.render_param(0).unwrap() == "-2(ENOENT)" => enoent += 1,
             _ => {}
         }
     }

@@ -11,7 +11,7 @@ use syscall::scap::{CaptureItem, CaptureReader, CaptureWriter, Compression, FdEn
 #[derive(Debug, PartialEq)]
 enum Owned {
     Machine(syscall::scap::MachineInfo),
-    Process(ProcessEntry),
+    Process(Box<ProcessEntry>),
     Fd(FdEntry),
     Interface(syscall::scap::Interface),
     User(syscall::scap::UserListEntry),
@@ -19,23 +19,7 @@ enum Owned {
 }
 
 fn read_all(mut r: CaptureReader) -> Vec<Owned> {
-    let mut v = Vec::new();
-    while let Some(item) = r.next_item().unwrap() {
-        v.push(match item {
-            CaptureItem::Section(_) => continue,
-            CaptureItem::Machine(m) => Owned::Machine(m),
-            CaptureItem::Process(p) => Owned::Process(p),
-            CaptureItem::Fd(f) => Owned::Fd(f),
-            CaptureItem::Interface(i) => Owned::Interface(i),
-            CaptureItem::User(u) => Owned::User(u),
-            CaptureItem::Event(e) => Owned::Event {
-                cpu: e.cpu,
-                flags: e.dump_flags,
-                bytes: e.event.as_bytes().to_vec(),
-            },
-        });
-    }
-    v
+    read_all_ref(&mut r)
 }
 
 fn write_all(items: &[Owned], path: &std::path::Path, compression: Compression) {
@@ -67,7 +51,7 @@ fn write_all(items: &[Owned], path: &std::path::Path, compression: Compression) 
         .iter()
         .filter_map(|i| {
             if let Owned::Process(m) = i {
-                Some(m.clone())
+                Some((**m).clone())
             } else {
                 None
             }
@@ -126,10 +110,7 @@ fn every_capture_round_trips_through_the_writer() {
             let head = std::fs::read(&out).unwrap();
             assert_eq!(head.starts_with(&[0x1f, 0x8b]), compression == Compression::Gzip);
             let mut reader = CaptureReader::open(&out).unwrap();
-            let again = {
-                let v = read_all_ref(&mut reader);
-                v
-            };
+            let again = read_all_ref(&mut reader);
             assert_eq!(
                 writer_order(&original),
                 again.iter().collect::<Vec<_>>(),

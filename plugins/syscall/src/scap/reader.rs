@@ -27,7 +27,7 @@ const OLD_LEN_FIXUP: u32 = 3;
 pub enum CaptureItem<'a> {
     Section(SectionHeader),
     Machine(MachineInfo),
-    Process(ProcessEntry),
+    Process(Box<ProcessEntry>),
     Fd(FdEntry),
     Interface(Interface),
     User(UserListEntry),
@@ -394,7 +394,7 @@ impl CaptureReader {
                 | B::PROCESS_LIST_V9 => {
                     let version = process_list_version(block_type);
                     let list = records::parse_process_list(body, body_at, version)?;
-                    pending.extend(list.into_iter().map(CaptureItem::Process));
+                    pending.extend(list.into_iter().map(|p| CaptureItem::Process(Box::new(p))));
                 }
                 B::FD_LIST | B::FD_LIST_LEGACY | B::FD_LIST_V2 => {
                     let list = records::parse_fd_list(body, body_at, block_type == B::FD_LIST_V2)?;
