@@ -4,6 +4,7 @@
 //! State (threads, fds), fields and the live eBPF source build on these modules.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod convert;
 pub mod event_table;
 pub mod flags;
 pub mod params;
