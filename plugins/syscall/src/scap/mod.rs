@@ -21,7 +21,7 @@ pub use records::{
     fd_type, FdEntry, FdInfo, Interface, MachineInfo, ProcessEntry, SectionHeader, UserListEntry, LOGINUID_UNSET,
     MACHINE_INFO_LEN, MAX_CREDENTIAL_LEN, MAX_LIST_LEN, MAX_PATH_LEN,
 };
-pub use writer::{CaptureWriter, Compression};
+pub use writer::{CaptureWriter, Compression, FileSink};
 
 use plugin_api::event::EventError;
 
@@ -159,8 +159,6 @@ pub enum ErrorKind {
     Event(#[from] EventError),
     #[error("no events in capture (libscap refuses such files)")]
     NoEvents,
-    #[error("event type {event_type} needs a {block} block but the writer was asked for a different one")]
-    WriterBlock { event_type: u16, block: &'static str },
 }
 
 /// A capture error: file, byte offset in the (decompressed) stream, and what went wrong.

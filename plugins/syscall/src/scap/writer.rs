@@ -27,7 +27,40 @@ pub struct CaptureWriter<W: Write> {
     pub(super) body: Vec<u8>,
 }
 
-impl CaptureWriter<Box<dyn Write + Send>> {
+/// A capture file being written, plain or gzip.
+pub enum FileSink {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+}
+
+impl Write for FileSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            FileSink::Plain(w) => w.write(buf),
+            FileSink::Gzip(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            FileSink::Plain(w) => w.flush(),
+            FileSink::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+impl FileSink {
+    /// Writes the gzip trailer (if any) and flushes to the file.
+    fn finish(self) -> std::io::Result<()> {
+        let mut file = match self {
+            FileSink::Plain(w) => w,
+            FileSink::Gzip(w) => w.finish()?,
+        };
+        file.flush()?;
+        file.get_ref().sync_data()
+    }
+}
+
+impl CaptureWriter<FileSink> {
     /// Creates `path` and writes the section header.
     pub fn create(path: impl AsRef<Path>, compression: Compression) -> Result<Self, ScapError> {
         let path = path.as_ref();
@@ -38,9 +71,9 @@ impl CaptureWriter<Box<dyn Write + Send>> {
             kind: ErrorKind::Io(e),
         })?;
         let f = BufWriter::new(f);
-        let out: Box<dyn Write + Send> = match compression {
-            Compression::None => Box::new(f),
-            Compression::Gzip => Box::new(GzEncoder::new(f, flate2::Compression::default())),
+        let out = match compression {
+            Compression::None => FileSink::Plain(f),
+            Compression::Gzip => FileSink::Gzip(GzEncoder::new(f, flate2::Compression::default())),
         };
         CaptureWriter::new(out, &name)
     }
@@ -174,26 +207,22 @@ impl<W: Write> CaptureWriter<W> {
         self.flush_block(block_type)
     }
 
-    /// Flushes and returns the underlying writer (finishing gzip streams happens on drop of
-    /// the encoder; use [`finish`](Self::finish) for files).
+    /// Flushes and returns the underlying writer (for files use [`finish`](Self::finish),
+    /// which also ends the gzip stream).
     pub fn into_inner(mut self) -> Result<W, ScapError> {
         self.out.flush().map_err(|e| self.error(ErrorKind::Io(e)))?;
         Ok(self.out)
     }
 }
 
-impl CaptureWriter<Box<dyn Write + Send>> {
-    /// Flushes everything (including the gzip trailer) to the file.
+impl CaptureWriter<FileSink> {
+    /// Writes the gzip trailer (if any) and flushes everything to the file.
     pub fn finish(self) -> Result<(), ScapError> {
-        let file = self.file.clone();
-        let offset = self.offset;
-        let mut out = self.into_inner()?;
-        out.flush().map_err(|e| ScapError {
+        let (file, offset) = (self.file, self.offset);
+        self.out.finish().map_err(|e| ScapError {
             file,
             offset,
             kind: ErrorKind::Io(e),
-        })?;
-        drop(out);
-        Ok(())
+        })
     }
 }
