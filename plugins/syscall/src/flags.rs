@@ -147,6 +147,46 @@ pub fn errno_name(errno: i64) -> Option<&'static str> {
     ERRNO_NAMES.get(i).copied().flatten()
 }
 
+/// Linux signal names, index = signal number - 1 (x86-64).
+const SIGNAL_NAMES: [&str; 31] = [
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// Name of a signal number (`9` → `SIGKILL`).
+pub fn signal_name(sig: u64) -> Option<&'static str> {
+    SIGNAL_NAMES.get(usize::try_from(sig.checked_sub(1)?).ok()?).copied()
+}
+
 /// How a flag table combines values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagKind {
@@ -307,6 +347,9 @@ mod tests {
         assert_eq!(errno_name(0), None);
         assert_eq!(errno_name(-5), None);
         assert_eq!(errno_name(10_000), None);
+        assert_eq!(signal_name(9), Some("SIGKILL"));
+        assert_eq!(signal_name(31), Some("SIGSYS"));
+        assert_eq!(signal_name(0), None);
     }
 
     #[test]

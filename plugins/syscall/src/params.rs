@@ -335,7 +335,8 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
         ParamValue::Signed(n) => {
             let _ = write!(out, "{n}");
             if matches!(pt, Some(T::Errno)) && *n < 0 {
-                if let Some(e) = flags::errno_name(-*n) {
+                // i64::MIN has no positive counterpart (found by fuzzing).
+                if let Some(e) = n.checked_neg().and_then(flags::errno_name) {
                     let _ = write!(out, "({e})");
                 }
             }
@@ -346,6 +347,12 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 return;
             }
             let _ = write!(out, "{n}");
+            if matches!(pt, Some(T::SigType)) {
+                if let Some(sig) = flags::signal_name(*n) {
+                    let _ = write!(out, "({sig})");
+                }
+                return;
+            }
             if let Some(table) = flags::table_for(info.name, name) {
                 let names = table.render(*n);
                 if !names.is_empty() {

@@ -93,3 +93,15 @@ fn unknown_event_types_are_reported() {
     let e = DecodedEvent::new(EventRef::parse(&buf, false).unwrap()).unwrap_err();
     assert!(e.to_string().contains("9999"), "{e}");
 }
+
+#[test]
+fn most_negative_errno_renders_without_overflow() {
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, 1, 7, 5, 2);
+    w.param(&i64::MIN.to_le_bytes()).unwrap();
+    w.param(&3i64.to_le_bytes()).unwrap();
+    w.finish().unwrap();
+    let d = DecodedEvent::new(EventRef::parse(&buf, false).unwrap()).unwrap();
+    assert_eq!(d.render_param(0).unwrap(), i64::MIN.to_string());
+    assert_eq!(d.render_args(), format!("res={} fd=3", i64::MIN));
+}
