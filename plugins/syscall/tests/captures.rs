@@ -210,12 +210,12 @@ fn metadata_of_new_and_old_captures() {
             _ => {}
         }
     }
+    assert!(users > 0);
     let init = procs.iter().find(|p| p.tid == 1).expect("pid 1 in the process list");
     assert_eq!(init.pid, 1);
     assert!(!init.comm.is_empty());
     assert!(procs.iter().all(|p| p.pid != 0 && p.vtid != 0));
     assert!(file_fds > 0);
-    assert!(users > 0);
 }
 
 fn sysdig_available() -> bool {
@@ -355,4 +355,35 @@ fn old_captures_upgrade_to_the_current_model() {
     if !common::captures().is_empty() {
         assert!(upgraded_total > 50, "{upgraded_total}");
     }
+}
+
+#[test]
+fn interfaces_and_users_of_an_old_capture() {
+    use syscall::scap::{Interface, UserListEntry};
+    let Some(path) = capture("cat_write.scap") else { return };
+    let mut r = CaptureReader::open(&path).unwrap();
+    let mut ifs = Vec::new();
+    let mut users = Vec::new();
+    while let Some(item) = r.next_item().unwrap() {
+        match item {
+            CaptureItem::Interface(i) => ifs.push(i),
+            CaptureItem::User(u) => users.push(u),
+            CaptureItem::Event(_) => break,
+            _ => {}
+        }
+    }
+    assert!(
+        ifs.iter()
+            .any(|i| matches!(i, Interface::V4 { addr: [127, 0, 0, 1], name, .. } if name == "lo")),
+        "{ifs:?}"
+    );
+    assert!(
+        users
+            .iter()
+            .any(|u| matches!(u, UserListEntry::User { uid: 0, name, home, .. } if name == "root" && home == "/root")),
+        "{users:?}"
+    );
+    assert!(users
+        .iter()
+        .any(|u| matches!(u, UserListEntry::Group { gid: 0, name } if name == "root")));
 }
