@@ -267,3 +267,34 @@ fn unknown_blocks_are_skipped_and_counted() {
     assert_eq!(n, plain);
     assert_eq!(r.stats().unknown_blocks, 1);
 }
+
+#[test]
+fn concatenated_captures_read_as_consecutive_sections() {
+    let all = common::captures();
+    if all.len() < 2 {
+        return;
+    }
+    let count = |r: &mut CaptureReader| {
+        let (mut sections, mut events) = (0, 0);
+        while let Some(item) = r.next_item().unwrap() {
+            match item {
+                CaptureItem::Section(_) => sections += 1,
+                CaptureItem::Event(_) => events += 1,
+                _ => {}
+            }
+        }
+        (sections, events)
+    };
+    let (_, a) = count(&mut CaptureReader::open(&all[0]).unwrap());
+    let (_, b) = count(&mut CaptureReader::open(&all[1]).unwrap());
+    // Two gzip members back to back (`cat a.scap b.scap`), and the same decompressed.
+    let mut gz = std::fs::read(&all[0]).unwrap();
+    gz.extend_from_slice(&std::fs::read(&all[1]).unwrap());
+    let mut plain = decompressed(&all[0]);
+    plain.extend_from_slice(&decompressed(&all[1]));
+    for bytes in [gz, plain] {
+        let mut r = CaptureReader::from_reader(Cursor::new(bytes), "concatenated").unwrap();
+        assert_eq!(count(&mut r), (2, a + b));
+        assert_eq!(r.stats().sections, 2);
+    }
+}
