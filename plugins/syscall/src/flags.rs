@@ -1,0 +1,364 @@
+//! Name tables for flag/enum parameters and errno values, used when rendering `evt.args`.
+//!
+//! The event table (`event_table.tsv`) does not say which flag table a parameter uses nor its
+//! print format, so the mapping below covers the parameters checked against `sysdig` on the
+//! conformance captures; other flag parameters render as plain numbers.
+
+/// Linux errno names, index = errno - 1 (x86-64 / asm-generic numbering).
+const ERRNO_NAMES: [Option<&str>; 133] = [
+    Some("EPERM"),
+    Some("ENOENT"),
+    Some("ESRCH"),
+    Some("EINTR"),
+    Some("EIO"),
+    Some("ENXIO"),
+    Some("E2BIG"),
+    Some("ENOEXEC"),
+    Some("EBADF"),
+    Some("ECHILD"),
+    Some("EAGAIN"),
+    Some("ENOMEM"),
+    Some("EACCES"),
+    Some("EFAULT"),
+    Some("ENOTBLK"),
+    Some("EBUSY"),
+    Some("EEXIST"),
+    Some("EXDEV"),
+    Some("ENODEV"),
+    Some("ENOTDIR"),
+    Some("EISDIR"),
+    Some("EINVAL"),
+    Some("ENFILE"),
+    Some("EMFILE"),
+    Some("ENOTTY"),
+    Some("ETXTBSY"),
+    Some("EFBIG"),
+    Some("ENOSPC"),
+    Some("ESPIPE"),
+    Some("EROFS"),
+    Some("EMLINK"),
+    Some("EPIPE"),
+    Some("EDOM"),
+    Some("ERANGE"),
+    Some("EDEADLK"),
+    Some("ENAMETOOLONG"),
+    Some("ENOLCK"),
+    Some("ENOSYS"),
+    Some("ENOTEMPTY"),
+    Some("ELOOP"),
+    None,
+    Some("ENOMSG"),
+    Some("EIDRM"),
+    Some("ECHRNG"),
+    Some("EL2NSYNC"),
+    Some("EL3HLT"),
+    Some("EL3RST"),
+    Some("ELNRNG"),
+    Some("EUNATCH"),
+    Some("ENOCSI"),
+    Some("EL2HLT"),
+    Some("EBADE"),
+    Some("EBADR"),
+    Some("EXFULL"),
+    Some("ENOANO"),
+    Some("EBADRQC"),
+    Some("EBADSLT"),
+    None,
+    Some("EBFONT"),
+    Some("ENOSTR"),
+    Some("ENODATA"),
+    Some("ETIME"),
+    Some("ENOSR"),
+    Some("ENONET"),
+    Some("ENOPKG"),
+    Some("EREMOTE"),
+    Some("ENOLINK"),
+    Some("EADV"),
+    Some("ESRMNT"),
+    Some("ECOMM"),
+    Some("EPROTO"),
+    Some("EMULTIHOP"),
+    Some("EDOTDOT"),
+    Some("EBADMSG"),
+    Some("EOVERFLOW"),
+    Some("ENOTUNIQ"),
+    Some("EBADFD"),
+    Some("EREMCHG"),
+    Some("ELIBACC"),
+    Some("ELIBBAD"),
+    Some("ELIBSCN"),
+    Some("ELIBMAX"),
+    Some("ELIBEXEC"),
+    Some("EILSEQ"),
+    Some("ERESTART"),
+    Some("ESTRPIPE"),
+    Some("EUSERS"),
+    Some("ENOTSOCK"),
+    Some("EDESTADDRREQ"),
+    Some("EMSGSIZE"),
+    Some("EPROTOTYPE"),
+    Some("ENOPROTOOPT"),
+    Some("EPROTONOSUPPORT"),
+    Some("ESOCKTNOSUPPORT"),
+    Some("EOPNOTSUPP"),
+    Some("EPFNOSUPPORT"),
+    Some("EAFNOSUPPORT"),
+    Some("EADDRINUSE"),
+    Some("EADDRNOTAVAIL"),
+    Some("ENETDOWN"),
+    Some("ENETUNREACH"),
+    Some("ENETRESET"),
+    Some("ECONNABORTED"),
+    Some("ECONNRESET"),
+    Some("ENOBUFS"),
+    Some("EISCONN"),
+    Some("ENOTCONN"),
+    Some("ESHUTDOWN"),
+    Some("ETOOMANYREFS"),
+    Some("ETIMEDOUT"),
+    Some("ECONNREFUSED"),
+    Some("EHOSTDOWN"),
+    Some("EHOSTUNREACH"),
+    Some("EALREADY"),
+    Some("EINPROGRESS"),
+    Some("ESTALE"),
+    Some("EUCLEAN"),
+    Some("ENOTNAM"),
+    Some("ENAVAIL"),
+    Some("EISNAM"),
+    Some("EREMOTEIO"),
+    Some("EDQUOT"),
+    Some("ENOMEDIUM"),
+    Some("EMEDIUMTYPE"),
+    Some("ECANCELED"),
+    Some("ENOKEY"),
+    Some("EKEYEXPIRED"),
+    Some("EKEYREVOKED"),
+    Some("EKEYREJECTED"),
+    Some("EOWNERDEAD"),
+    Some("ENOTRECOVERABLE"),
+    Some("ERFKILL"),
+    Some("EHWPOISON"),
+];
+
+/// Name of a positive errno value (`2` → `ENOENT`).
+pub fn errno_name(errno: i64) -> Option<&'static str> {
+    let i = usize::try_from(errno.checked_sub(1)?).ok()?;
+    ERRNO_NAMES.get(i).copied().flatten()
+}
+
+/// Linux signal names, index = signal number - 1 (x86-64).
+const SIGNAL_NAMES: [&str; 31] = [
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// Name of a signal number (`9` → `SIGKILL`).
+pub fn signal_name(sig: u64) -> Option<&'static str> {
+    SIGNAL_NAMES.get(usize::try_from(sig.checked_sub(1)?).ok()?).copied()
+}
+
+/// How a flag table combines values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagKind {
+    /// Bit set: every entry whose bits are all set is named, `|`-joined; entries are consumed.
+    Bits,
+    /// Enumeration: the entry equal to the value.
+    Enum,
+}
+
+/// A named set of values for one kind of parameter (e.g. open flags).
+#[derive(Debug, Clone, Copy)]
+pub struct FlagTable {
+    pub name: &'static str,
+    pub kind: FlagKind,
+    pub entries: &'static [(&'static str, u64)],
+}
+
+impl FlagTable {
+    /// `O_RDONLY|O_CLOEXEC`-style rendering; empty if nothing matches.
+    pub fn render(&self, value: u64) -> String {
+        match self.kind {
+            FlagKind::Enum => self
+                .entries
+                .iter()
+                .find(|(_, v)| *v == value)
+                .map(|(n, _)| (*n).to_string())
+                .unwrap_or_default(),
+            FlagKind::Bits => {
+                let mut names: Vec<&str> = Vec::new();
+                let mut rest = value;
+                for (n, v) in self.entries {
+                    if *v == 0 {
+                        if value == 0 {
+                            names.push(n);
+                        }
+                    } else if rest & v == *v {
+                        names.push(n);
+                        rest &= !v;
+                    }
+                }
+                names.join("|")
+            }
+        }
+    }
+}
+
+/// `PPM_O_*` open flags (driver encoding, not the kernel's).
+pub static FILE_FLAGS: FlagTable = FlagTable {
+    name: "file_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("O_RDWR", 3),
+        ("O_RDONLY", 1),
+        ("O_WRONLY", 2),
+        ("O_CREAT", 1 << 2),
+        ("O_APPEND", 1 << 3),
+        ("O_DSYNC", 1 << 4),
+        ("O_EXCL", 1 << 5),
+        ("O_NONBLOCK", 1 << 6),
+        ("O_SYNC", 1 << 7),
+        ("O_TRUNC", 1 << 8),
+        ("O_DIRECT", 1 << 9),
+        ("O_DIRECTORY", 1 << 10),
+        ("O_LARGEFILE", 1 << 11),
+        ("O_CLOEXEC", 1 << 12),
+        ("O_TMPFILE", 1 << 13),
+        ("O_F_CREATED", 1 << 14),
+    ],
+};
+
+/// access(2) modes (`PPM_*_OK`).
+pub static ACCESS_FLAGS: FlagTable = FlagTable {
+    name: "access_flags",
+    kind: FlagKind::Bits,
+    entries: &[("F_OK", 0), ("X_OK", 1), ("W_OK", 2), ("R_OK", 4)],
+};
+
+/// mmap/mprotect protections (`PPM_PROT_*`).
+pub static PROT_FLAGS: FlagTable = FlagTable {
+    name: "prot_flags",
+    kind: FlagKind::Bits,
+    entries: &[("PROT_NONE", 0), ("PROT_READ", 1), ("PROT_WRITE", 2), ("PROT_EXEC", 4)],
+};
+
+/// mmap flags (`PPM_MAP_*`).
+pub static MMAP_FLAGS: FlagTable = FlagTable {
+    name: "mmap_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("MAP_SHARED", 1),
+        ("MAP_PRIVATE", 2),
+        ("MAP_FIXED", 4),
+        ("MAP_ANONYMOUS", 8),
+        ("MAP_32BIT", 16),
+        ("MAP_RENAME", 32),
+        ("MAP_NORESERVE", 64),
+        ("MAP_POPULATE", 128),
+        ("MAP_NONBLOCK", 256),
+        ("MAP_GROWSDOWN", 512),
+        ("MAP_DENYWRITE", 1024),
+        ("MAP_EXECUTABLE", 2048),
+        ("MAP_INHERIT", 4096),
+        ("MAP_FILE", 8192),
+        ("MAP_LOCKED", 16384),
+    ],
+};
+
+/// Socket address families (`PPM_AF_*`, equal to Linux `AF_*`).
+pub static SOCKET_FAMILIES: FlagTable = FlagTable {
+    name: "socket_families",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("AF_UNSPEC", 0),
+        ("AF_LOCAL", 1),
+        ("AF_INET", 2),
+        ("AF_AX25", 3),
+        ("AF_IPX", 4),
+        ("AF_APPLETALK", 5),
+        ("AF_NETROM", 6),
+        ("AF_BRIDGE", 7),
+        ("AF_ATMPVC", 8),
+        ("AF_X25", 9),
+        ("AF_INET6", 10),
+        ("AF_NETLINK", 16),
+        ("AF_PACKET", 17),
+    ],
+};
+
+/// Which flag table renders parameter `param` of events named `event` (None: plain number).
+pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
+    Some(match (event, param) {
+        ("open" | "openat" | "openat2" | "creat" | "open_by_handle_at", "flags") => &FILE_FLAGS,
+        ("access" | "faccessat" | "faccessat2", "mode") => &ACCESS_FLAGS,
+        ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
+        ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
+        ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
+        _ => return None,
+    })
+}
+
+/// Parameters libsinsp prints in hexadecimal (`PF_HEX`): addresses.
+pub fn is_hex_param(event: &str, param: &str) -> bool {
+    matches!(
+        (event, param),
+        ("brk" | "mmap" | "mmap2", "res") | ("brk" | "mmap" | "mmap2" | "munmap" | "mprotect", "addr")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_names_follow_linux_numbering() {
+        assert_eq!(errno_name(2), Some("ENOENT"));
+        assert_eq!(errno_name(13), Some("EACCES"));
+        assert_eq!(errno_name(111), Some("ECONNREFUSED"));
+        assert_eq!(errno_name(0), None);
+        assert_eq!(errno_name(-5), None);
+        assert_eq!(errno_name(10_000), None);
+        assert_eq!(signal_name(9), Some("SIGKILL"));
+        assert_eq!(signal_name(31), Some("SIGSYS"));
+        assert_eq!(signal_name(0), None);
+    }
+
+    #[test]
+    fn bit_flags_consume_combined_entries() {
+        assert_eq!(FILE_FLAGS.render(4097), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(FILE_FLAGS.render(3 | 4), "O_RDWR|O_CREAT");
+        assert_eq!(ACCESS_FLAGS.render(0), "F_OK");
+        assert_eq!(MMAP_FLAGS.render(1030), "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE");
+        assert_eq!(SOCKET_FAMILIES.render(10), "AF_INET6");
+        assert_eq!(SOCKET_FAMILIES.render(99), "");
+    }
+}
