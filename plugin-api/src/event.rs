@@ -140,11 +140,18 @@ impl EventHeader {
 
 /// True when events of this type use 4-byte parameter length slots (libscap `EF_LARGE_PAYLOAD`).
 ///
-/// The one place that answers this question; syscall event types will come from the event table.
+/// The one place that answers this question. In libscap's event table (schema 4.x) exactly
+/// three types carry the flag: plugin events, `PPME_CONTAINER_JSON_2_E` and async events.
 #[inline]
 pub fn is_large_payload(event_type: u16) -> bool {
-    matches!(event_type, PPME_PLUGINEVENT_E | PPME_ASYNCEVENT_E)
+    matches!(
+        event_type,
+        PPME_PLUGINEVENT_E | PPME_CONTAINER_JSON_2_E | PPME_ASYNCEVENT_E
+    )
 }
+
+/// libscap event code of `PPME_CONTAINER_JSON_2_E` (container metadata as JSON, large payload).
+pub const PPME_CONTAINER_JSON_2_E: u16 = 324;
 
 #[inline]
 fn slot_width(large_payload: bool) -> usize {

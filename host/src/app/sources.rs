@@ -5,15 +5,30 @@
 use std::sync::Arc;
 
 use crate::cli::Cli;
-use crate::config::{Config, PluginConfig, RuleSelection};
-use crate::engine::catalog::{extracts_from, SourceCatalog};
+use crate::config::{Config, EngineKind, PluginConfig, RuleSelection};
+use crate::engine::catalog::{extracts_from, handles_source, SourceCatalog, SYSCALL_SOURCE};
 use crate::engine::SourceRuntime;
 use crate::plugins::{LoadOptions, Plugin, PluginInfo, PluginSet, TableRegistry};
+use crate::rules::event_types::EventTypes;
 use crate::rules::output::program::{AppendOutput, ExtraField};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::{NamePattern, Selection};
 
 use super::Fatal;
+
+/// The library that provides the syscall source when the configuration declares none.
+pub const SYSCALL_PLUGIN_LIBRARY: &str = "libsyscall.so";
+
+/// The event source a plugin provides, if any.
+pub fn provided_source(info: &PluginInfo) -> Option<&str> {
+    if info.is_syscall_source() {
+        Some(SYSCALL_SOURCE)
+    } else if info.capabilities.sourcing && !info.event_source.is_empty() {
+        Some(&info.event_source)
+    } else {
+        None
+    }
+}
 
 /// The plugins of the configuration and the sources they provide.
 pub struct SourcePlan {
@@ -49,10 +64,37 @@ impl SourcePlan {
             plugins.load(&path, &options)?;
             configs.push(pc.clone());
         }
+        // As Falco's syscall source is built in, an undeclared syscall plugin is loaded from the
+        // plugin directory when it is there (its fields serve `-V`, `--list` and the rules).
+        if !plugins.iter().any(|p| p.info().is_syscall_source()) {
+            let path = config.resolve_plugin_path(SYSCALL_PLUGIN_LIBRARY);
+            if path.is_file() {
+                tracing::debug!("Loading the syscall source plugin from {}", path.display());
+                plugins.load(&path, &options)?;
+                configs.push(PluginConfig {
+                    name: SYSCALL_SOURCE.to_string(),
+                    library_path: path.display().to_string(),
+                    init_config: String::new(),
+                    open_params: String::new(),
+                });
+            } else if config.engine.kind == EngineKind::Replay {
+                return Err(Fatal(format!(
+                    "replaying a capture needs the syscall plugin, but {} does not exist; build it \
+                     (cargo build --release) or set SAKER_PLUGINS_DIR to the directory holding it",
+                    path.display()
+                )));
+            }
+        }
+        // The syscall plugin's open parameters follow `engine.kind`.
+        for (plugin, pc) in plugins.iter().zip(configs.iter_mut()) {
+            if plugin.info().is_syscall_source() && pc.open_params.is_empty() {
+                pc.open_params = syscall_open_params(config)?;
+            }
+        }
         let known_sources: Vec<String> = plugins
             .iter()
-            .filter(|p| p.info().capabilities.sourcing && !p.info().event_source.is_empty())
-            .map(|p| p.info().event_source.clone())
+            .filter_map(|p| provided_source(p.info()))
+            .map(str::to_string)
             .collect();
         for plugin in plugins.iter() {
             let info = plugin.info();
@@ -66,16 +108,34 @@ impl SourcePlan {
         }
         for source in cli.enable_sources.iter().chain(&cli.disable_sources) {
             if !known_sources.contains(source) {
-                return Err(Fatal(format!("Attempted enabling or disabling an unknown source: '{source}' (known: {})", known_sources.join(", "))));
+                return Err(Fatal(format!(
+                    "Attempted enabling or disabling an unknown source: '{source}' (known: {})",
+                    known_sources.join(", ")
+                )));
             }
         }
+        let syscall_live = config.engine.kind == EngineKind::Replay;
         let enabled_sources: Vec<String> = known_sources
             .iter()
             .filter(|s| cli.enable_sources.is_empty() || cli.enable_sources.contains(s))
             .filter(|s| !cli.disable_sources.contains(s))
+            .filter(|s| {
+                // Only capture replay opens the syscall source until live capture exists.
+                let usable = s.as_str() != SYSCALL_SOURCE || syscall_live;
+                if !usable && cli.enable_sources.contains(s) {
+                    tracing::warn!("the syscall source can only replay captures for now (-e FILE); it stays closed");
+                }
+                usable
+            })
             .cloned()
             .collect();
-        let mut plan = SourcePlan { plugins, configs, known_sources, enabled_sources, running: Vec::new() };
+        let mut plan = SourcePlan {
+            plugins,
+            configs,
+            known_sources,
+            enabled_sources,
+            running: Vec::new(),
+        };
         for source in plan.enabled_sources.clone() {
             let set = plan.source_set(&source, &options)?;
             plan.running.push(set);
@@ -91,7 +151,7 @@ impl SourcePlan {
         let mut open_params = String::new();
         for (plugin, pc) in self.plugins.iter().zip(&self.configs) {
             let info = plugin.info();
-            let is_source = info.capabilities.sourcing && info.event_source == source;
+            let is_source = provided_source(info) == Some(source);
             if !is_source && !handles(info, source) {
                 continue;
             }
@@ -101,16 +161,54 @@ impl SourcePlan {
                 source_plugin = Some(index);
                 open_params = pc.open_params.clone();
             } else if is_source {
-                tracing::warn!("several plugins provide source '{source}': '{}' is ignored, the first one wins", info.name);
+                tracing::warn!(
+                    "several plugins provide source '{source}': '{}' is ignored, the first one wins",
+                    info.name
+                );
             }
         }
-        let source_plugin = source_plugin.ok_or_else(|| Fatal(format!("no plugin provides event source '{source}'")))?;
-        Ok(SourceSet { name: source.to_string(), plugins: set.into_plugins(), source_plugin, open_params, _tables: tables })
+        let source_plugin =
+            source_plugin.ok_or_else(|| Fatal(format!("no plugin provides event source '{source}'")))?;
+        Ok(SourceSet {
+            name: source.to_string(),
+            plugins: set.into_plugins(),
+            source_plugin,
+            open_params,
+            _tables: tables,
+        })
+    }
+
+    /// The event types of each known source (same order as `known_sources`): from the source
+    /// plugin's event table when it has one (the syscall plugin). Enter events are left out:
+    /// they update state but never reach rules (Falco 0.44).
+    pub fn event_types(&self) -> Vec<Option<EventTypes>> {
+        self.known_sources
+            .iter()
+            .map(|source| {
+                let plugin = self
+                    .plugins
+                    .iter()
+                    .find(|p| provided_source(p.info()) == Some(source.as_str()))?;
+                let table = plugin.info().event_table.as_ref()?;
+                let mut types = EventTypes::from_pairs(
+                    table
+                        .events
+                        .iter()
+                        .filter(|e| e.dir != "E")
+                        .map(|e| (e.name.as_str(), e.code)),
+                );
+                types.add_generic_syscalls(table.generic_syscalls.iter().map(String::as_str));
+                Some(types)
+            })
+            .collect()
     }
 
     /// `(name, version)` of every loaded plugin, for `required_plugin_versions`.
     pub fn plugin_versions(&self) -> Vec<(String, String)> {
-        self.plugins.iter().map(|p| (p.info().name.clone(), p.info().version_text.clone())).collect()
+        self.plugins
+            .iter()
+            .map(|p| (p.info().name.clone(), p.info().version_text.clone()))
+            .collect()
     }
 
     /// One catalog per known source: enabled sources from their running plugin sets (so field
@@ -132,8 +230,12 @@ impl SourcePlan {
     pub fn into_runtimes(self, catalogs: &[SourceCatalog], ruleset: &RuleSet) -> Vec<SourceRuntime> {
         let mut out = Vec::new();
         for set in self.running {
-            let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else { continue };
-            let Some(ruleset_index) = ruleset.source_names.iter().position(|n| *n == set.name) else { continue };
+            let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else {
+                continue;
+            };
+            let Some(ruleset_index) = ruleset.source_names.iter().position(|n| *n == set.name) else {
+                continue;
+            };
             out.push(SourceRuntime {
                 name: set.name,
                 plugins: set.plugins,
@@ -148,11 +250,23 @@ impl SourcePlan {
     }
 }
 
+/// `open_params` of the syscall plugin for the configured engine.
+fn syscall_open_params(config: &Config) -> Result<String, Fatal> {
+    match config.engine.kind {
+        EngineKind::Replay => match &config.engine.capture_file {
+            Some(file) if !file.is_empty() => Ok(format!("replay:{file}")),
+            _ => Err(Fatal(
+                "engine.kind is replay but engine.replay.capture_file is not set (use -e FILE)".into(),
+            )),
+        },
+        _ => Ok(String::new()),
+    }
+}
+
 /// Whether a plugin extracts from or parses events of `source`.
 fn handles(info: &PluginInfo, source: &str) -> bool {
-    let parses = info.capabilities.parsing
-        && (info.parse_event_sources.is_empty() || info.parse_event_sources.iter().any(|s| s == source));
-    extracts_from(info, source) || parses
+    extracts_from(info, source)
+        || (info.capabilities.parsing && handles_source(info, &info.parse_event_sources, source))
 }
 
 /// The rule selection of the command line and configuration.
@@ -162,7 +276,11 @@ pub fn selection(config: &Config, cli: &Cli) -> Result<Selection, Fatal> {
         rule_matching: config.rule_matching,
         ..Selection::default()
     };
-    selection.disabled_names = cli.disabled_rule_substrings.iter().map(|s| NamePattern::new(s)).collect();
+    selection.disabled_names = cli
+        .disabled_rule_substrings
+        .iter()
+        .map(|s| NamePattern::new(s))
+        .collect();
     selection.disabled_tags = cli.disabled_tags.clone();
     selection.enabled_tags = cli.enabled_tags.clone();
     for entry in &config.rules {
@@ -193,7 +311,10 @@ pub fn append_outputs(config: &Config) -> Vec<AppendOutput> {
                 .iter()
                 .map(|(name, expr)| match expr {
                     None => ExtraField::Field(name.clone()),
-                    Some(format) => ExtraField::Custom { key: name.clone(), format: format.clone() },
+                    Some(format) => ExtraField::Custom {
+                        key: name.clone(),
+                        format: format.clone(),
+                    },
                 })
                 .collect(),
         })

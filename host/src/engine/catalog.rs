@@ -17,7 +17,10 @@ use super::host_fields::HostField;
 pub enum FieldOrigin {
     Host(HostField),
     /// Field `field` of plugin number `plugin` in the engine's `PluginSet`.
-    Plugin { plugin: usize, field: u32 },
+    Plugin {
+        plugin: usize,
+        field: u32,
+    },
 }
 
 /// A resolved (field, argument) pair, ready for extraction.
@@ -25,6 +28,8 @@ pub enum FieldOrigin {
 pub struct Binding {
     pub origin: FieldOrigin,
     pub plugin_arg: PluginArg,
+    /// The type the engine compares values as (signed and floating values arrive as u64 bits).
+    pub ty: FieldType,
 }
 
 /// One field as listed by `--list`: its description and who provides it.
@@ -38,7 +43,11 @@ pub struct ListedField {
 pub enum CatalogError {
     /// Falco's wording, which the conformance suite looks for.
     #[error("Plugin '{plugin}' supports extraction of field '{field}' that is overlapping for source '{source_name}'")]
-    OverlappingField { plugin: String, field: String, source_name: String },
+    OverlappingField {
+        plugin: String,
+        field: String,
+        source_name: String,
+    },
 }
 
 /// The catalog of one event source.
@@ -57,7 +66,10 @@ impl SourceCatalog {
     /// Builds the catalog of `source` from the host fields and the extraction plugins whose
     /// declared sources include it (an empty declaration means every source, §7.2 of the ABI
     /// reference; a source plugin's own source is always included).
-    pub fn build<'p>(source: &str, plugins: impl IntoIterator<Item = &'p Plugin>) -> Result<SourceCatalog, CatalogError> {
+    pub fn build<'p>(
+        source: &str,
+        plugins: impl IntoIterator<Item = &'p Plugin>,
+    ) -> Result<SourceCatalog, CatalogError> {
         let mut catalog = SourceCatalog {
             source: source.to_string(),
             fields: Vec::new(),
@@ -82,7 +94,10 @@ impl SourceCatalog {
                         source_name: source.to_string(),
                     });
                 }
-                let origin = FieldOrigin::Plugin { plugin: index, field: field_index as u32 };
+                let origin = FieldOrigin::Plugin {
+                    plugin: index,
+                    field: field_index as u32,
+                };
                 catalog.push(field_info(field), origin, plugin.name());
             }
         }
@@ -105,7 +120,10 @@ impl SourceCatalog {
         self.fields
             .iter()
             .zip(&self.providers)
-            .map(|(info, provider)| ListedField { info: info.clone(), provider: provider.clone() })
+            .map(|(info, provider)| ListedField {
+                info: info.clone(),
+                provider: provider.clone(),
+            })
             .collect()
     }
 
@@ -124,16 +142,19 @@ impl SourceCatalog {
             return FieldId(id);
         }
         let origin = self.origins[base as usize];
+        let ty = self.fields[base as usize].ty;
         let plugin_arg = match arg {
             FieldArg::None => PluginArg::None,
             FieldArg::Index(i) => PluginArg::Index(*i),
             // Interior NULs cannot come from a rules file (the parser rejects them), but a bad
             // key must still not panic: it extracts as "no value".
-            FieldArg::Key(k) => std::ffi::CString::new(k.as_str()).map(PluginArg::Key).unwrap_or_default(),
+            FieldArg::Key(k) => std::ffi::CString::new(k.as_str())
+                .map(PluginArg::Key)
+                .unwrap_or_default(),
         };
         let mut bindings = self.bindings.borrow_mut();
         let id = bindings.len() as u32;
-        bindings.push(Binding { origin, plugin_arg });
+        bindings.push(Binding { origin, plugin_arg, ty });
         self.interned.borrow_mut().insert((base, arg.clone()), id);
         FieldId(id)
     }
@@ -167,28 +188,50 @@ impl FieldCatalog for SourceCatalog {
 
 /// Whether a plugin extracts fields from events of `source`.
 pub fn extracts_from(info: &plugins::PluginInfo, source: &str) -> bool {
-    if !info.capabilities.extraction {
-        return false;
-    }
-    let own = info.capabilities.sourcing && !info.event_source.is_empty();
-    if own && info.event_source == source {
+    info.capabilities.extraction && handles_source(info, &info.extract_event_sources, source)
+}
+
+/// Whether `source` is in a plugin's declared source set (extract or parse): a source plugin's
+/// own source always counts; an empty declaration means every source for plugins without a
+/// source of their own, and only their own source for source plugins (ABI reference §7.2).
+pub fn handles_source(info: &plugins::PluginInfo, declared: &[String], source: &str) -> bool {
+    let own = if info.is_syscall_source() {
+        Some(SYSCALL_SOURCE)
+    } else if info.capabilities.sourcing && !info.event_source.is_empty() {
+        Some(info.event_source.as_str())
+    } else {
+        None
+    };
+    if own == Some(source) {
         return true;
     }
-    if info.extract_event_sources.is_empty() {
-        // No declaration: a source plugin extracts from its own source only; a pure extractor
-        // from every source.
-        return !own;
+    if declared.is_empty() {
+        return own.is_none();
     }
-    info.extract_event_sources.iter().any(|s| s == source)
+    declared.iter().any(|s| s == source)
 }
+
+/// The source name of syscall-source plugins (id 0, no source name), as Falco's built-in source.
+pub const SYSCALL_SOURCE: &str = "syscall";
 
 /// A plugin's declared field as the compiler sees it.
 fn field_info(field: &PluginField) -> FieldInfo {
-    let ty = FieldType::from_plugin_type(field.ty.json_name()).unwrap_or(FieldType::CharBuf);
+    // Saker's own plugins declare libsinsp's richer type next to the ABI type.
+    let ty = field
+        .saker_type
+        .as_deref()
+        .and_then(FieldType::from_libsinsp_name)
+        .or_else(|| FieldType::from_plugin_type(field.ty.json_name()))
+        .unwrap_or(FieldType::CharBuf);
     let mut info = FieldInfo::new(&field.name, ty, &field.desc);
     info.is_list = field.is_list;
     info.display = field.display.clone();
-    info.arg = ArgSpec { required: field.arg.required, index: field.arg.index, key: field.arg.key, dotted: false };
+    info.arg = ArgSpec {
+        required: field.arg.required,
+        index: field.arg.index,
+        key: field.arg.key,
+        dotted: field.dotted,
+    };
     info.hidden = field.properties.iter().any(|p| p == "hidden");
     info
 }

@@ -8,7 +8,7 @@ use plugin_api::event::EventHeader;
 use plugin_api::ffi::{PPME_ASYNCEVENT_E, PPME_PLUGINEVENT_E};
 
 use crate::plugins::{ExtractedValue, ExtractedValues, FieldType as PluginFieldType, Plugin};
-use crate::rules::fields::{FieldArg, FieldId, FieldSource};
+use crate::rules::fields::{FieldArg, FieldId, FieldSource, FieldType, TypeClass};
 use crate::rules::value::Values;
 
 use super::catalog::{Binding, FieldOrigin};
@@ -88,20 +88,30 @@ impl FieldSource for EventFields<'_, '_> {
                     return false;
                 }
                 let scratch = &mut self.ctx.scratch;
-                if !p.extract(self.event, self.evtnum, self.ctx.source, field, &binding.plugin_arg, scratch) {
+                if !p.extract(
+                    self.event,
+                    self.evtnum,
+                    self.ctx.source,
+                    field,
+                    &binding.plugin_arg,
+                    scratch,
+                ) {
                     return false;
                 }
-                convert(scratch, out)
+                convert(scratch, binding.ty, out)
             }
         }
     }
 }
 
 /// Copies plugin results into the engine's value buffer; false when there are none.
-fn convert(from: &ExtractedValues, out: &mut Values) -> bool {
+fn convert(from: &ExtractedValues, ty: FieldType, out: &mut Values) -> bool {
     let net = from.field_type() == Some(PluginFieldType::Ipnet);
+    let signed = matches!(ty.class(), TypeClass::Signed);
     for value in from.iter() {
         match value {
+            ExtractedValue::U64(v) if signed => out.push_i64(v as i64),
+            ExtractedValue::U64(v) if ty == FieldType::Double => out.push_f64(f64::from_bits(v)),
             ExtractedValue::U64(v) => out.push_u64(v),
             ExtractedValue::Bool(b) => out.push_bool(b),
             ExtractedValue::Str(s) => out.push_bytes(s),

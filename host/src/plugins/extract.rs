@@ -161,6 +161,8 @@ mod tests {
             display: String::new(),
             properties: vec![],
             add_output: false,
+            saker_type: None,
+            dotted: false,
         }
     }
 

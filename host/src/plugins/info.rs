@@ -113,6 +113,11 @@ pub struct PluginField {
     pub display: String,
     pub properties: Vec<String>,
     pub add_output: bool,
+    /// Saker extension `"sakerType"`: the libsinsp type (`PT_INT64`, `PT_PORT`, …) the value
+    /// really has; `ty` stays the ABI type other hosts see (signed values travel as u64 bits).
+    pub saker_type: Option<String>,
+    /// Saker extension `"sakerDotted"`: the argument may follow a dot (`evt.arg.fd`).
+    pub dotted: bool,
 }
 
 /// An entry of `plugin_list_open_params`.
@@ -155,6 +160,64 @@ pub struct PluginInfo {
     /// `plugin_get_async_events`.
     pub async_event_names: Vec<String>,
     pub init_schema: Option<InitSchema>,
+    /// Saker extension (`saker_plugin_event_table`): the event types a syscall-source plugin
+    /// emits, for the rules' event-type index.
+    pub event_table: Option<EventTable>,
+}
+
+/// The event types of a syscall-source plugin (Saker extension symbol
+/// `saker_plugin_event_table`, a JSON object `{"events":[{"code","name","dir","old"}…],
+/// "generic_syscalls":[…]}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventTable {
+    pub events: Vec<EventTypeInfo>,
+    /// Syscalls without an event of their own, reported through the generic event.
+    pub generic_syscalls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventTypeInfo {
+    pub code: u16,
+    pub name: String,
+    /// "E" (enter), "X" (exit) or "" (no direction).
+    pub dir: String,
+    /// An old event version (met only in old captures).
+    pub old: bool,
+}
+
+impl EventTable {
+    /// Parses the JSON the extension symbol returns.
+    pub(crate) fn parse(json: &str) -> Result<EventTable, String> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            events: Vec<RawEvent>,
+            #[serde(default)]
+            generic_syscalls: Vec<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawEvent {
+            code: u16,
+            name: String,
+            #[serde(default)]
+            dir: String,
+            #[serde(default)]
+            old: bool,
+        }
+        let raw: Raw = serde_json::from_str(json).map_err(|e| format!("not the expected JSON object ({e})"))?;
+        Ok(EventTable {
+            events: raw
+                .events
+                .into_iter()
+                .map(|e| EventTypeInfo {
+                    code: e.code,
+                    name: e.name,
+                    dir: e.dir,
+                    old: e.old,
+                })
+                .collect(),
+            generic_syscalls: raw.generic_syscalls,
+        })
+    }
 }
 
 impl PluginInfo {
@@ -209,11 +272,8 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
             "expected a JSON array of field objects, found: {json}"
         )));
     };
-    if entries.is_empty() {
-        return Err(DeclError::Json(
-            "the field list is empty; declare at least one field".into(),
-        ));
-    }
+    // An empty list is accepted as "no fields" (the loader then drops the extraction
+    // capability), as Falco 0.35 did for source plugins exporting an empty extractor.
     let mut fields = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         let problem = |field: &str, detail: String| {
@@ -293,6 +353,8 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
                 ))
             }
         };
+        let saker_type = optional_string(obj, "sakerType").map_err(|d| problem(&name, d))?;
+        let dotted = optional_bool(obj, "sakerDotted").map_err(|d| problem(&name, d))?;
         fields.push(PluginField {
             name,
             ty,
@@ -302,6 +364,8 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
             display,
             properties,
             add_output,
+            saker_type: (!saker_type.is_empty()).then_some(saker_type),
+            dotted,
         });
     }
     Ok(fields)

@@ -103,6 +103,7 @@ fn info_from_manifest(path: &Path, json: &str) -> Result<PluginInfo, PluginError
         init_schema: text("init_schema")
             .filter(|s| !s.is_empty())
             .map(|text| InitSchema { text }),
+        event_table: None,
     })
 }
 

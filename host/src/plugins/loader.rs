@@ -3,7 +3,7 @@
 //! `reference/plugin-abi.md` §1–2), in the same order.
 
 use super::error::PluginError;
-use super::info::{self, Capabilities, DeclError, InitSchema, PluginInfo};
+use super::info::{self, Capabilities, DeclError, EventTable, InitSchema, PluginInfo};
 use super::version::{SemVer, HOST_API_VERSION};
 use plugin_api::ffi::{self, symbols as sym, PLUGIN_API_VERSION_STR};
 use std::ffi::{c_char, CStr};
@@ -50,11 +50,18 @@ pub(crate) struct Symbols {
     pub dump_state: Option<sym::dump_state>,
     pub capture_open: Option<sym::capture_listen>,
     pub capture_close: Option<sym::capture_listen>,
+    /// Saker extension: `saker_plugin_event_table` (not prefixed with `plugin_`).
+    pub saker_event_table: Option<sym::get_static_string>,
 }
 
 /// Looks up `plugin_<name>`; absent symbols are `None`.
 fn lookup<T: Copy>(lib: &libloading::Library, name: &str) -> Option<T> {
-    let symbol = format!("plugin_{name}\0");
+    lookup_exact(lib, &format!("plugin_{name}"))
+}
+
+/// Looks up a symbol by its full name; absent symbols are `None`.
+fn lookup_exact<T: Copy>(lib: &libloading::Library, name: &str) -> Option<T> {
+    let symbol = format!("{name}\0");
     // SAFETY: `T` is the C signature documented for that symbol by the plugin API (the caller
     // picks the type from `plugin_api::ffi::symbols`); the pointer is copied out and used only
     // while `lib` stays loaded (the `LoadedLibrary` keeps both together).
@@ -97,6 +104,7 @@ impl Symbols {
             dump_state: lookup(lib, "dump_state"),
             capture_open: lookup(lib, "capture_open"),
             capture_close: lookup(lib, "capture_close"),
+            saker_event_table: lookup_exact(lib, "saker_plugin_event_table"),
         }
     }
 }
@@ -297,6 +305,11 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
         })?;
     }
 
+    let mut caps = caps;
+    if caps.extraction && fields.is_empty() {
+        caps.extraction = false;
+    }
+
     // 7. Event sources and async event names.
     let sources = |g: Option<sym::get_static_string>, what: &'static str| -> Result<Vec<String>, PluginError> {
         let mut list = match getter_text(g) {
@@ -364,6 +377,11 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
         }
     };
 
+    let event_table = match getter_text(s.saker_event_table) {
+        None => None,
+        Some(json) => Some(EventTable::parse(&json).map_err(|d| invalid_json("saker_plugin_event_table", d))?),
+    };
+
     Ok(PluginInfo {
         path: PathBuf::from(path),
         name,
@@ -382,6 +400,7 @@ fn read_info(path: &Path, s: &Symbols) -> Result<PluginInfo, PluginError> {
         async_event_sources,
         async_event_names,
         init_schema,
+        event_table,
     })
 }
 

@@ -45,7 +45,9 @@ mod version;
 pub use asyncev::{AsyncQueue, DEFAULT_ASYNC_QUEUE_CAPACITY, MAX_ASYNC_EVENT_LEN};
 pub use error::PluginError;
 pub use extract::{ExtractedValue, ExtractedValues, FieldArg, MAX_EXTRACTED_VALUES};
-pub use info::{Capabilities, FieldArgSpec, FieldType, InitSchema, OpenParam, PluginField, PluginInfo};
+pub use info::{
+    Capabilities, EventTable, EventTypeInfo, FieldArgSpec, FieldType, InitSchema, OpenParam, PluginField, PluginInfo,
+};
 pub use inspect::{inspect, InspectReport, MANIFEST_SECTION};
 pub use loader::RESERVED_SOURCE_NAME;
 pub use plugin::{EventFilter, LoadOptions, Plugin, PluginCounters, PluginMetric, EVENT_STRING_FALLBACK_BYTES};
