@@ -40,6 +40,8 @@ pub struct SourcePlan {
     pub enabled_sources: Vec<String>,
     /// One initialised plugin set per enabled source (same order as `enabled_sources`).
     running: Vec<SourceSet>,
+    /// Why the syscall source asked for by `engine.kind` cannot open.
+    missing_syscall: Option<String>,
 }
 
 /// One enabled source's plugins: the source plugin plus every extract/parse plugin that handles
@@ -58,6 +60,7 @@ impl SourcePlan {
         let options = LoadOptions::default();
         let mut plugins = PluginSet::new(TableRegistry::new());
         let mut configs = Vec::new();
+        let mut missing_syscall = None;
         for pc in config.plugins_to_load() {
             let path = config.resolve_plugin_path(&pc.library_path);
             tracing::info!("Loading plugin '{}' from file {}", pc.name, path.display());
@@ -78,11 +81,12 @@ impl SourcePlan {
                     open_params: String::new(),
                 });
             } else if config.engine.kind == EngineKind::Replay {
-                return Err(Fatal(format!(
+                // Not fatal here: `-V`, `--list` … don't open the capture.
+                missing_syscall = Some(format!(
                     "replaying a capture needs the syscall plugin, but {} does not exist; build it \
                      (cargo build --release) or set SAKER_PLUGINS_DIR to the directory holding it",
                     path.display()
-                )));
+                ));
             }
         }
         // The syscall plugin's open parameters follow `engine.kind`.
@@ -135,6 +139,7 @@ impl SourcePlan {
             known_sources,
             enabled_sources,
             running: Vec::new(),
+            missing_syscall,
         };
         for source in plan.enabled_sources.clone() {
             let set = plan.source_set(&source, &options)?;
@@ -228,6 +233,9 @@ impl SourcePlan {
     /// Hands each enabled source's plugins and field bindings to the engine. Consumes the
     /// running sets: call once, after the rules compiled against `catalogs`.
     pub fn into_runtimes(self, catalogs: &[SourceCatalog], ruleset: &RuleSet) -> Vec<SourceRuntime> {
+        if let Some(problem) = &self.missing_syscall {
+            tracing::error!("{problem}");
+        }
         let mut out = Vec::new();
         for set in self.running {
             let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else {
