@@ -255,6 +255,16 @@ fn real_main(args: Args) -> Result<bool, RunnerError> {
             problems.is_empty()
         }
     };
-    let _ = writeln!(out, "{}", expected::summary(&outcomes));
+    let summary = expected::summary(&outcomes);
+    match &expected_list {
+        // Failures that are all listed (with their reasons) are reported as such, so that the
+        // line is not mistaken for a run with unexpected failures.
+        Some(list) if success && !list.is_empty() => {
+            let _ = writeln!(out, "{summary} (every failure is a listed, expected one: {} listed)", list.len());
+        }
+        _ => {
+            let _ = writeln!(out, "{summary}");
+        }
+    }
     Ok(success)
 }
