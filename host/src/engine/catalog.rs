@@ -233,5 +233,7 @@ fn field_info(field: &PluginField) -> FieldInfo {
         dotted: field.dotted,
     };
     info.hidden = field.properties.iter().any(|p| p == "hidden");
+    // Saker extension properties of the syscall plugin's fields.
+    info.any_value = field.properties.iter().any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
     info
 }

@@ -249,6 +249,10 @@ pub struct FieldInfo {
     pub no_transformer: bool,
     /// Extraction is expensive or stateful; kept for listing (`EPF_TABLE_ONLY`).
     pub table_only: bool,
+    /// A single-valued field that may yield several candidate values for one event (both ends
+    /// of a connection for `fd.ip`, every ancestor for `proc.aname` without an index): a
+    /// comparison holds when it holds for any of them, `!=` when none is equal (libsinsp).
+    pub any_value: bool,
 }
 
 impl FieldInfo {
@@ -268,6 +272,7 @@ impl FieldInfo {
             no_rhs: false,
             no_transformer: false,
             table_only: false,
+            any_value: false,
         }
     }
 }
