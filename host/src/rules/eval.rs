@@ -298,6 +298,7 @@ fn with_modifier(m: OpModifier, n: usize, mut matches: impl FnMut(usize) -> bool
 }
 
 /// The normalized value of an extracted item as a constant of the field's type.
+#[inline]
 fn to_const_view(v: ValueRef<'_>, ty: FieldType) -> Option<Const> {
     let bits = ty.int_bits();
     Some(match ty.class() {
@@ -320,6 +321,7 @@ fn to_const_view(v: ValueRef<'_>, ty: FieldType) -> Option<Const> {
 }
 
 /// Whether an extracted value is in a constant set (strings are looked up without copying).
+#[inline]
 fn in_set(set: &ConstSet, v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> bool {
     match (ty.class(), v) {
         (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => set.contains(b),
@@ -333,6 +335,7 @@ fn in_set(set: &ConstSet, v: ValueRef<'_>, ty: FieldType, key: &mut Vec<u8>) -> 
     }
 }
 
+#[inline]
 fn ordered<T: PartialOrd>(op: BinaryOp, a: T, b: T) -> bool {
     match op {
         BinaryOp::Eq | BinaryOp::In | BinaryOp::Intersects => a == b,
@@ -346,6 +349,7 @@ fn ordered<T: PartialOrd>(op: BinaryOp, a: T, b: T) -> bool {
 }
 
 /// Compares an extracted value with a constant for the field's type.
+#[inline]
 fn compare(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, k: &Const) -> bool {
     match (v, k) {
         (ValueRef::Bytes(a), Const::Bytes(b)) => compare_bytes(op, ty, a, b),
@@ -383,6 +387,7 @@ fn compare(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, k: &Const) -> bool {
 }
 
 /// Compares two extracted values (right-hand side field).
+#[inline]
 fn compare_values(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, w: ValueRef<'_>) -> bool {
     match (v, w) {
         (ValueRef::Bytes(a), ValueRef::Bytes(b)) => compare_bytes(op, ty, a, b),
@@ -393,6 +398,7 @@ fn compare_values(op: BinaryOp, ty: FieldType, v: ValueRef<'_>, w: ValueRef<'_>)
     }
 }
 
+#[inline]
 fn compare_bytes(op: BinaryOp, ty: FieldType, a: &[u8], b: &[u8]) -> bool {
     match op {
         BinaryOp::Eq | BinaryOp::In | BinaryOp::Intersects => a == b,
