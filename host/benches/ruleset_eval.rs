@@ -55,7 +55,11 @@ impl FieldSource for EventValues {
     fn extract(&mut self, field: FieldId, arg: &FieldArg, out: &mut Values) -> bool {
         let found = match arg {
             FieldArg::None => self.plain.get(field.0 as usize).and_then(Option::as_ref),
-            FieldArg::Index(i) => self.indexed.iter().find(|(f, n, _)| *f == field && n == i).map(|(_, _, v)| v),
+            FieldArg::Index(i) => self
+                .indexed
+                .iter()
+                .find(|(f, n, _)| *f == field && n == i)
+                .map(|(_, _, v)| v),
             FieldArg::Key(_) => None,
         };
         match found {
@@ -70,7 +74,9 @@ impl FieldSource for EventValues {
 
 /// Parses `text` as a value of the field's type class.
 fn value_of(catalog: &TableCatalog, name: &str, text: &str) -> (FieldId, Values) {
-    let resolved = catalog.resolve(name, None).unwrap_or_else(|e| panic!("field {name}: {e}"));
+    let resolved = catalog
+        .resolve(name, None)
+        .unwrap_or_else(|e| panic!("field {name}: {e}"));
     let mut v = Values::new();
     match resolved.info.ty.class() {
         TypeClass::Signed => v.push_i64(text.parse().unwrap_or_else(|_| panic!("{name}: {text}"))),
@@ -203,7 +209,9 @@ fn run_batch(set: &RuleSet, source: usize, ctx: &mut EvalContext, batch: &mut [S
     let mut matched = 0;
     let mut first_timestamp = None;
     for ev in batch.iter_mut() {
-        let Ok(header) = EventHeader::read(&ev.bytes) else { continue };
+        let Ok(header) = EventHeader::read(&ev.bytes) else {
+            continue;
+        };
         first_timestamp.get_or_insert(header.ts);
         let candidates = set.candidates(source, header.event_type);
         if candidates.is_empty() {
@@ -259,9 +267,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("ruleset_eval");
     group.throughput(Throughput::Elements(BATCH_EVENTS as u64));
 
-    let mut idle: Vec<SyntheticEvent> = (0..BATCH_EVENTS)
-        .map(|_| event(unused, &catalog, &[], &[]))
-        .collect();
+    let mut idle: Vec<SyntheticEvent> = (0..BATCH_EVENTS).map(|_| event(unused, &catalog, &[], &[])).collect();
     assert_eq!(run_batch(&set, source, &mut ctx, &mut idle), 0);
     group.bench_function(format!("unused event type ({BATCH_EVENTS}-event batch)"), |b| {
         b.iter(|| run_batch(&set, source, &mut ctx, black_box(&mut idle)))
@@ -278,9 +284,10 @@ fn bench(c: &mut Criterion) {
         .collect();
     // Benign activity: no official rule matches these events.
     assert_eq!(run_batch(&set, source, &mut ctx, &mut full), 0);
-    group.bench_function(format!("execve+openat full evaluation ({BATCH_EVENTS}-event batch)"), |b| {
-        b.iter(|| run_batch(&set, source, &mut ctx, black_box(&mut full)))
-    });
+    group.bench_function(
+        format!("execve+openat full evaluation ({BATCH_EVENTS}-event batch)"),
+        |b| b.iter(|| run_batch(&set, source, &mut ctx, black_box(&mut full))),
+    );
     group.finish();
 }
 
