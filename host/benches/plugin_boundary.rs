@@ -1,7 +1,10 @@
 //! Cost of the plugin boundary: events/s through `next_batch` (with Saker's per-event
-//! validation) and ns per `extract_fields` call for a u64 and a string field, for the C
-//! fixture plugin and the official-Rust-SDK plugin (build it optimised first with
-//! `cargo build --release -p officialgen`, else the debug build is measured).
+//! validation) and ns per `extract_fields` call for a u64 and a string field, for
+//! - the countgen examples: `examples/plugins/c/countgen.c` (compiled here with `cc -O2`) and
+//!   the Saker-SDK `libcountgen_rs.so` (build it first with
+//!   `cargo build --release -p saker-example-plugin`), both with 128-event batches;
+//! - the C test fixture and the official-Rust-SDK plugin (`cargo build --release -p
+//!   officialgen`, else the debug build is measured), whose batches hold 1 event.
 
 #[path = "../tests/fixtures/plugins/support.rs"]
 mod support;
@@ -10,12 +13,46 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use saker::plugins::{BatchEnd, ExtractedValues, FieldArg, LoadOptions, Plugin, TableRegistry};
 use std::ffi::CStr;
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Events per capture: large enough that no benchmark reaches EOF.
 const BENCH_EVENT_COUNT: u64 = 1 << 40;
 
+/// Events per `next_batch` of the countgen examples (their `MAX_BATCH_EVENTS`).
+const COUNTGEN_BATCH_EVENTS: usize = 128;
+
+/// `countgen.c` built with `-O2` (as its README says) into the bench's tmp dir.
+fn countgen_c() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-libcountgen.so");
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-O2", "-std=c11", "-I"])
+        .arg(root.join("plugin-api/include"))
+        .arg("-o")
+        .arg(&out)
+        .arg(root.join("examples/plugins/c/countgen.c"))
+        .status()
+        .expect("run cc (gcc must be installed)");
+    assert!(status.success(), "building countgen.c failed");
+    out
+}
+
+/// `libcountgen_rs.so` of the release build, else of the debug build.
+fn countgen_rs() -> Option<PathBuf> {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent()?.to_path_buf();
+    ["release", "debug"]
+        .iter()
+        .map(|p| target.join(p).join("libcountgen_rs.so"))
+        .find(|p| p.exists())
+}
+
 struct Subject {
     label: &'static str,
+    /// Events per batch the plugin delivers.
+    batch: usize,
+    /// `open` parameters (the countgen examples take their event count there).
+    open_params: String,
     plugin: Plugin,
     source: &'static CStr,
     u64_field: &'static str,
@@ -28,9 +65,40 @@ fn subjects() -> Vec<Subject> {
     c.init(&config, &TableRegistry::new()).unwrap();
     let mut og = Plugin::load(support::official_plugin_path_in("release"), &LoadOptions::default()).unwrap();
     og.init(&config, &TableRegistry::new()).unwrap();
-    vec![
+    let mut subjects = Vec::new();
+    let count = BENCH_EVENT_COUNT.to_string();
+    let mut cg = Plugin::load(countgen_c(), &LoadOptions::default()).unwrap();
+    cg.init("{}", &TableRegistry::new()).unwrap();
+    subjects.push(Subject {
+        label: "countgen-c-O2",
+        batch: COUNTGEN_BATCH_EVENTS,
+        open_params: count.clone(),
+        plugin: cg,
+        source: c"countgen",
+        u64_field: "countgen.num",
+        string_field: "countgen.str",
+    });
+    match countgen_rs() {
+        Some(path) => {
+            let mut rs = Plugin::load(path, &LoadOptions::default()).unwrap();
+            rs.init("{}", &TableRegistry::new()).unwrap();
+            subjects.push(Subject {
+                label: "countgen-rust-sdk",
+                batch: COUNTGEN_BATCH_EVENTS,
+                open_params: count,
+                plugin: rs,
+                source: c"countgen",
+                u64_field: "countgen.num",
+                string_field: "countgen.str",
+            });
+        }
+        None => eprintln!("countgen-rust-sdk skipped: build it with `cargo build --release -p saker-example-plugin`"),
+    }
+    subjects.extend([
         Subject {
             label: "c-fixture",
+            batch: 1,
+            open_params: String::new(),
             plugin: c,
             source: c"cfixture",
             u64_field: "cf.num",
@@ -38,26 +106,33 @@ fn subjects() -> Vec<Subject> {
         },
         Subject {
             label: "official-rust-sdk",
+            batch: 1,
+            open_params: String::new(),
             plugin: og,
             source: c"officialgen",
             u64_field: "og.num",
             string_field: "og.text",
         },
-    ]
+    ]);
+    subjects
 }
 
 fn boundary(c: &mut Criterion) {
     for s in subjects() {
         let mut group = c.benchmark_group(format!("plugin_boundary/{}", s.label));
-        group.throughput(Throughput::Elements(1));
-        let mut instance = s.plugin.open("").unwrap();
-        group.bench_function("next_batch (1 event per batch)", |b| {
+        group.throughput(Throughput::Elements(s.batch as u64));
+        let mut instance = s.plugin.open(&s.open_params).unwrap();
+        group.bench_function(format!("next_batch ({} events per batch)", s.batch), |b| {
             b.iter(|| {
                 let batch = instance.next_batch().unwrap();
                 assert_ne!(batch.end, BatchEnd::Eof);
-                black_box(batch.len())
+                // The 1-event fixtures sometimes answer TIMEOUT with no event (counted as a call).
+                assert!(batch.len() == s.batch || s.batch == 1);
+                // Touch every event like the engine loop (header read).
+                batch.events().map(|e| e.len()).sum::<usize>()
             })
         });
+        group.throughput(Throughput::Elements(1));
         let event = loop {
             let batch = instance.next_batch().unwrap();
             if let Some(e) = batch.event(0) {

@@ -355,7 +355,7 @@ impl Plugin {
         arg: &FieldArg,
         out: &mut ExtractedValues,
     ) -> bool {
-        out.clear();
+        // `copy_results` resets `out` when there are values; clear it here only on failure.
         let mut counters = self.counters.get();
         counters.extract_calls += 1;
         let ok = self.extract_inner(event, evtnum, source, field_index, arg, out);
@@ -367,6 +367,7 @@ impl Plugin {
         ok
     }
 
+    #[inline]
     fn extract_inner(
         &self,
         event: &[u8],
@@ -437,6 +438,7 @@ impl Plugin {
         ok
     }
 
+    #[inline]
     fn copy_results(
         &self,
         ty: FieldType,

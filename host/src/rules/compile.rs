@@ -100,21 +100,32 @@ pub(crate) struct PathPattern {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct KeyHasher(u64);
 
+/// Odd multiplier of `KeyHasher` rounds (FxHash's 64-bit constant).
+const KEY_HASH_MULTIPLIER: u64 = 0x517c_c1b7_2722_0a95;
+
 impl std::hash::Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(KEY_HASH_MULTIPLIER);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        // The 1–7 trailing bytes as one zero-padded word: one round instead of one per byte.
+        let tail = chunks.remainder();
+        if !tail.is_empty() {
+            let mut word = [0u8; 8];
+            word[..tail.len()].copy_from_slice(tail);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(KEY_HASH_MULTIPLIER);
         }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(KEY_HASH_MULTIPLIER);
     }
 }
 

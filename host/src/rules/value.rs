@@ -52,10 +52,12 @@ impl Values {
         self.bytes.clear();
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
@@ -125,14 +127,17 @@ impl Values {
         }
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<ValueRef<'_>> {
         self.slots.get(i).map(|s| self.view(*s))
     }
 
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = ValueRef<'_>> + '_ {
         self.slots.iter().map(|s| self.view(*s))
     }
 
+    #[inline]
     fn view(&self, s: Slot) -> ValueRef<'_> {
         match s {
             Slot::U64(v) => ValueRef::U64(v),
@@ -156,6 +161,7 @@ impl Values {
 
 impl ValueRef<'_> {
     /// The value as an unsigned integer, when it is a number or a boolean.
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
         match *self {
             ValueRef::U64(v) => Some(v),
@@ -167,6 +173,7 @@ impl ValueRef<'_> {
     }
 
     /// The value as a signed integer, when it is a number or a boolean.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match *self {
             ValueRef::U64(v) => Some(v as i64),
