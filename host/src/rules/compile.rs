@@ -154,6 +154,8 @@ pub(crate) struct Check {
     pub lhs: usize,
     pub ty: FieldType,
     pub is_list: bool,
+    /// The field may yield several candidate values (`FieldInfo::any_value`).
+    pub any_value: bool,
     pub op: CheckOp,
     pub modifier: Option<OpModifier>,
     pub rhs: Rhs,
@@ -482,6 +484,7 @@ impl Compiler<'_> {
                     lhs,
                     ty: slot.ty,
                     is_list: slot.is_list,
+                    any_value: false,
                     op: CheckOp::Exists,
                     modifier: None,
                     rhs: Rhs::None,
@@ -743,10 +746,15 @@ impl Compiler<'_> {
                 self.rhs_values(b, ty, &values)?
             }
         };
+        let any_value = match &self.slots[lhs].extract {
+            Extract::Field { id, .. } => self.catalog.info(*id).is_some_and(|i| i.any_value),
+            _ => false,
+        };
         Ok(Node::Check(Box::new(Check {
             lhs,
             ty,
             is_list,
+            any_value,
             op: CheckOp::Binary(b.op),
             modifier: b.modifier,
             rhs,

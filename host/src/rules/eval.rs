@@ -224,61 +224,76 @@ impl CompiledFilter {
                 _ => false,
             };
         }
+        let rhs_values = rhs_slot.map(|r| &slots[r].values);
+        if c.any_value && lhs.len() > 1 {
+            // Several candidates (either end, any ancestor): `!=` holds when no candidate is
+            // equal, the other operators when some candidate matches.
+            return if op == BinaryOp::Ne {
+                lhs.iter().all(|v| scalar_matches(c, op, v, rhs_values, key))
+            } else {
+                lhs.iter().any(|v| scalar_matches(c, op, v, rhs_values, key))
+            };
+        }
         let Some(v) = lhs.get(0) else {
             return false;
         };
-        match &c.rhs {
-            Rhs::None => true,
-            // An empty list with a modifier never matches (`!= allof ()` included).
-            Rhs::Set(set) if c.modifier.is_some() && set.is_empty() => false,
-            Rhs::Set(set) => {
-                let found = in_set(set, v, c.ty, key);
-                // `!= allof (...)` is "not in the set"; the others are membership.
-                if op == BinaryOp::Ne {
-                    !found
-                } else {
-                    found
-                }
+        scalar_matches(c, op, v, rhs_values, key)
+    }
+}
+
+/// A comparison of one left-hand value; `rhs_values` are the values of a `val()` field.
+#[inline]
+fn scalar_matches(c: &Check, op: BinaryOp, v: ValueRef<'_>, rhs_values: Option<&Values>, key: &mut Vec<u8>) -> bool {
+    match &c.rhs {
+        Rhs::None => true,
+        // An empty list with a modifier never matches (`!= allof ()` included).
+        Rhs::Set(set) if c.modifier.is_some() && set.is_empty() => false,
+        Rhs::Set(set) => {
+            let found = in_set(set, v, c.ty, key);
+            // `!= allof (...)` is "not in the set"; the others are membership.
+            if op == BinaryOp::Ne {
+                !found
+            } else {
+                found
             }
-            Rhs::Consts(consts) => match c.modifier {
-                Some(m) => with_modifier(m, consts.len(), |i| compare(op, c.ty, v, &consts[i])),
-                None if matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
-                    consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k))
-                }
-                None => consts.first().is_some_and(|k| compare(op, c.ty, v, k)),
-            },
-            Rhs::Regexes(res) => {
-                let ValueRef::Bytes(b) = v else {
-                    return false;
-                };
-                // Like libsinsp, invalid UTF-8 is sanitized (one replacement character per
-                // bad sequence) before matching; valid text is matched in place.
-                let text = String::from_utf8_lossy(b);
-                match c.modifier {
-                    Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(&text)),
-                    None => res.first().is_some_and(|r| r.is_match(&text)),
-                }
+        }
+        Rhs::Consts(consts) => match c.modifier {
+            Some(m) => with_modifier(m, consts.len(), |i| compare(op, c.ty, v, &consts[i])),
+            None if matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
+                consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k))
             }
-            Rhs::Paths(paths) => {
-                let ValueRef::Bytes(b) = v else {
-                    return false;
-                };
-                paths.iter().any(|p| pmatch(p, b))
+            None => consts.first().is_some_and(|k| compare(op, c.ty, v, k)),
+        },
+        Rhs::Regexes(res) => {
+            let ValueRef::Bytes(b) = v else {
+                return false;
+            };
+            // Like libsinsp, invalid UTF-8 is sanitized (one replacement character per
+            // bad sequence) before matching; valid text is matched in place.
+            let text = String::from_utf8_lossy(b);
+            match c.modifier {
+                Some(m) => with_modifier(m, res.len(), |i| res[i].is_match(&text)),
+                None => res.first().is_some_and(|r| r.is_match(&text)),
             }
-            Rhs::Field(_) => {
-                let Some(r) = rhs_slot else {
-                    return false;
-                };
-                let rv = &slots[r].values;
-                match (c.modifier, op) {
-                    (Some(m), _) => with_modifier(m, rv.len(), |i| {
-                        rv.get(i).is_some_and(|w| compare_values(op, c.ty, v, w))
-                    }),
-                    (None, BinaryOp::In | BinaryOp::Intersects) => {
-                        rv.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w))
-                    }
-                    (None, _) => rv.get(0).is_some_and(|w| compare_values(op, c.ty, v, w)),
+        }
+        Rhs::Paths(paths) => {
+            let ValueRef::Bytes(b) = v else {
+                return false;
+            };
+            paths.iter().any(|p| pmatch(p, b))
+        }
+        Rhs::Field(_) => {
+            let Some(rv) = rhs_values else {
+                return false;
+            };
+            match (c.modifier, op) {
+                (Some(m), _) => with_modifier(m, rv.len(), |i| {
+                    rv.get(i).is_some_and(|w| compare_values(op, c.ty, v, w))
+                }),
+                (None, BinaryOp::In | BinaryOp::Intersects) => {
+                    rv.iter().any(|w| compare_values(BinaryOp::Eq, c.ty, v, w))
                 }
+                (None, _) => rv.get(0).is_some_and(|w| compare_values(op, c.ty, v, w)),
             }
         }
     }
