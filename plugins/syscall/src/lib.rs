@@ -9,3 +9,4 @@ pub mod event_table;
 pub mod flags;
 pub mod params;
 pub mod scap;
+pub mod state;
