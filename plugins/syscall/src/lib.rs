@@ -10,3 +10,4 @@ pub mod fields;
 pub mod flags;
 pub mod params;
 pub mod scap;
+pub mod state;
