@@ -9,3 +9,18 @@ mod event;
 
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
 pub use event::{display_values, extract_event_field, render_arg_resolved, return_value, FieldArg, FieldValue};
+
+mod state;
+pub use state::{capability_names, extract_fd_field, extract_thread_field};
+
+use crate::params::DecodedEvent;
+use crate::state::ThreadTable;
+
+/// Extracts field `id` for an event already applied to `state` (libsinsp parses before
+/// filtering). `out` is left empty when the field has no value.
+pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
+    out.clear();
+    let _ = extract_event_field(id, arg, ev, out)
+        || extract_thread_field(id, arg, ev, state, out)
+        || extract_fd_field(id, ev, state, out);
+}
