@@ -110,7 +110,7 @@ fn is_open_exec(ev: &DecodedEvent<'_>) -> bool {
 }
 
 /// libsinsp's name of an event category.
-fn category_name(class: CategoryClass) -> &'static str {
+pub(super) fn category_name(class: CategoryClass) -> &'static str {
     match class {
         CategoryClass::Unknown => "unknown",
         CategoryClass::Other => "other",
@@ -154,6 +154,9 @@ pub fn render_arg_resolved(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
     let Ok(v) = value else {
         return Some("<invalid>".to_owned());
     };
+    if v == ParamValue::Empty {
+        return None;
+    }
     let resolved = match (&v, pt) {
         (ParamValue::Signed(n), Some(ParamType::Errno)) if *n < 0 => {
             n.checked_neg().and_then(flags::errno_name).map(str::to_owned)

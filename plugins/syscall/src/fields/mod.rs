@@ -20,7 +20,17 @@ use crate::state::ThreadTable;
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
     out.clear();
+    if id == FieldId::EvtCategory && is_io_event(ev) {
+        out.push(FieldValue::Str(state::io_category(ev, state).to_owned()));
+        return;
+    }
     let _ = extract_event_field(id, arg, ev, out)
         || extract_thread_field(id, arg, ev, state, out)
         || extract_fd_field(id, ev, state, out);
+}
+
+/// Events of an `EC_IO_*` category, whose `evt.category` comes from the fd.
+fn is_io_event(ev: &DecodedEvent<'_>) -> bool {
+    use crate::event_table::CategoryClass as C;
+    matches!(ev.info.category.class, C::IoRead | C::IoWrite | C::IoOther)
 }

@@ -80,6 +80,15 @@ fn comm(t: &ThreadInfo) -> &str {
     }
 }
 
+/// `<NA>` for the exe of a thread libsinsp could not resolve (no comm, no exe), else `v`.
+fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
+    if t.comm.is_empty() && v.is_empty() {
+        UNKNOWN_COMM
+    } else {
+        v
+    }
+}
+
 fn s(out: &mut Vec<FieldValue>, v: impl Into<String>) {
     out.push(FieldValue::Str(v.into()));
 }
@@ -89,7 +98,7 @@ fn i(out: &mut Vec<FieldValue>, v: i64) {
 }
 
 /// The ancestor selected by an index argument (0 = the process itself).
-fn ancestor<'t>(state: &'t ThreadTable, tid: i64, n: u64) -> Option<&'t ThreadInfo> {
+fn ancestor(state: &ThreadTable, tid: i64, n: u64) -> Option<&ThreadInfo> {
     if n == 0 {
         return state.main_thread(tid);
     }
@@ -128,9 +137,18 @@ pub fn extract_thread_field(
     out: &mut Vec<FieldValue>,
 ) -> bool {
     use FieldId as F;
+    if !is_thread_field(id) {
+        return false;
+    }
     let tid = ev.event.tid() as i64;
-    let Some(t) = state.thread(tid) else {
-        return is_thread_field(id);
+    // libsinsp creates an empty thread for a tid it cannot resolve; its fields still exist.
+    let unknown;
+    let t = match state.thread(tid) {
+        Some(t) => t,
+        None => {
+            unknown = ThreadInfo::unknown(tid);
+            &unknown
+        }
     };
     let main = state.main_thread(tid).unwrap_or(t);
     let parent = state.parent(tid);
@@ -138,8 +156,8 @@ pub fn extract_thread_field(
     let users = state.users();
     match id {
         F::ProcName => s(out, comm(t)),
-        F::ProcExe => s(out, main.exe.as_str()),
-        F::ProcExepath => s(out, main.exepath.as_str()),
+        F::ProcExe => s(out, unresolved_or(main, &main.exe)),
+        F::ProcExepath => s(out, unresolved_or(main, &main.exepath)),
         F::ProcArgs => match arg {
             FieldArg::None => s(out, main.args.join(" ")),
             a => {
@@ -148,7 +166,7 @@ pub fn extract_thread_field(
                 }
             }
         },
-        F::ProcCmdline => s(out, main.cmdline()),
+        F::ProcCmdline => s(out, format!("{}{}", comm(main), &main.cmdline()[main.comm.len()..])),
         F::ProcExeline => s(out, main.exeline()),
         F::ProcCmdnargs => out.push(FieldValue::U64(main.args.len() as u64)),
         F::ProcCmdlenargs => out.push(FieldValue::U64(main.args.iter().map(|a| a.len() as u64).sum())),
@@ -227,7 +245,12 @@ pub fn extract_thread_field(
                 }
             }
         }
-        F::ProcVpgidName | F::ProcVpgidExe | F::ProcVpgidExepath | F::ProcPgidName | F::ProcPgidExe | F::ProcPgidExepath => {
+        F::ProcVpgidName
+        | F::ProcVpgidExe
+        | F::ProcVpgidExepath
+        | F::ProcPgidName
+        | F::ProcPgidExe
+        | F::ProcPgidExepath => {
             let gid = if matches!(id, F::ProcVpgidName | F::ProcVpgidExe | F::ProcVpgidExepath) {
                 main.vpgid
             } else {
@@ -286,7 +309,9 @@ pub fn extract_thread_field(
         }
         F::ProcExeInoCtimeDurationPidnsStart => {
             if main.exe_ino_ctime != 0 && main.pidns_init_start_ts != 0 {
-                out.push(FieldValue::AbsTime(main.pidns_init_start_ts.saturating_sub(main.exe_ino_ctime)))
+                out.push(FieldValue::AbsTime(
+                    main.pidns_init_start_ts.saturating_sub(main.exe_ino_ctime),
+                ))
             }
         }
         F::ProcPidnsInitStartTs => out.push(FieldValue::U64(main.pidns_init_start_ts)),
@@ -324,11 +349,19 @@ pub fn extract_thread_field(
             state.iter().filter(|o| o.pid == main.pid && !o.exited).count() as u64,
         )),
         F::ProcNchilds => out.push(FieldValue::U64(
-            state.iter().filter(|o| o.pid == main.pid && o.tid != main.tid && !o.exited).count() as u64,
+            state
+                .iter()
+                .filter(|o| o.pid == main.pid && o.tid != main.tid && !o.exited)
+                .count() as u64,
         )),
         F::ThreadVmsize => out.push(FieldValue::U64(u64::from(t.vmsize_kb))),
         F::ThreadVmrss => out.push(FieldValue::U64(u64::from(t.vmrss_kb))),
-        F::ProcStdinType | F::ProcStdoutType | F::ProcStderrType | F::ProcStdinName | F::ProcStdoutName | F::ProcStderrName => {
+        F::ProcStdinType
+        | F::ProcStdoutType
+        | F::ProcStderrType
+        | F::ProcStdinName
+        | F::ProcStdoutName
+        | F::ProcStderrName => {
             let fdnum = match id {
                 F::ProcStdinType | F::ProcStdinName => 0,
                 F::ProcStdoutType | F::ProcStdoutName => 1,
@@ -351,7 +384,14 @@ pub fn extract_thread_field(
             None if id == F::UserName => s(out, if t.uid == 0 { "root" } else { UNKNOWN_COMM }),
             None => {}
         },
-        F::UserLoginuid => i(out, if t.loginuid == LOGINUID_UNSET { -1 } else { i64::from(t.loginuid) }),
+        F::UserLoginuid => i(
+            out,
+            if t.loginuid == LOGINUID_UNSET {
+                -1
+            } else {
+                i64::from(t.loginuid)
+            },
+        ),
         F::UserLoginname => match users.user(t.loginuid) {
             Some(u) => s(out, u.name.as_str()),
             None => s(out, if t.loginuid == 0 { "root" } else { UNKNOWN_COMM }),
@@ -439,10 +479,12 @@ fn guessed_typechar(name: &str) -> char {
 
 /// `fd.name` rebuilt from the event's path parameter when there is no fd info.
 fn name_from_params(ev: &DecodedEvent<'_>, state: &ThreadTable) -> Option<(String, String)> {
-    let raw = ["name", "path", "pathname", "filename"].iter().find_map(|p| match ev.param_by_name(p) {
-        Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s).into_owned()),
-        _ => None,
-    })?;
+    let raw = ["name", "path", "pathname", "filename"]
+        .iter()
+        .find_map(|p| match ev.param_by_name(p) {
+            Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s).into_owned()),
+            _ => None,
+        })?;
     if raw.starts_with('/') {
         return Some((resolve_path("/", &raw), raw));
     }
@@ -471,13 +513,24 @@ fn endpoints(f: &FdInfo) -> Option<(Option<IpAddr>, u16, Option<IpAddr>, u16)> {
     Some((sock.client_ip, sock.client_port, sock.server_ip, sock.server_port))
 }
 
+/// `evt.category` of I/O events: libsinsp names it after the kind of fd used.
+pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
+    let tid = ev.event.tid() as i64;
+    let info = event_fd(ev).filter(|fd| *fd >= 0).and_then(|fd| {
+        state
+            .fd(tid, fd)
+            .or_else(|| state.last_event_fd().filter(|f| f.fd == fd))
+    });
+    match info.map(|f| f.fd_type) {
+        Some(FdType::File | FdType::Directory) => "file",
+        Some(FdType::Ipv4Socket | FdType::Ipv6Socket | FdType::Ipv4ServerSocket | FdType::Ipv6ServerSocket) => "net",
+        Some(FdType::Fifo | FdType::UnixSocket | FdType::Event | FdType::Signalfd | FdType::Inotify) => "IPC",
+        _ => "unknown",
+    }
+}
+
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
-pub fn extract_fd_field(
-    id: FieldId,
-    ev: &DecodedEvent<'_>,
-    state: &ThreadTable,
-    out: &mut Vec<FieldValue>,
-) -> bool {
+pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
     if !id.def().name.starts_with("fd.") {
         return false;
@@ -501,12 +554,19 @@ pub fn extract_fd_field(
             F::FdNum => i(out, fdnum),
             F::FdTypechar => s(out, guessed_typechar(ev.info.name).to_string()),
             F::FdName | F::FdNameraw | F::FdDirectory | F::FdFilename => {
-                if let Some((name, raw)) = name_from_params(ev, state) {
-                    match id {
-                        F::FdName => s(out, name),
-                        F::FdNameraw => s(out, raw),
-                        F::FdDirectory => s(out, name.rfind('/').map_or("", |i| if i == 0 { "/" } else { &name[..i] })),
-                        _ => s(out, name.rsplit('/').next().unwrap_or("")),
+                // Events without a path parameter still yield an empty name (libsinsp).
+                let (name, raw) = name_from_params(ev, state).unwrap_or_default();
+                match id {
+                    F::FdName => s(out, name),
+                    F::FdNameraw => s(out, raw),
+                    F::FdDirectory => s(
+                        out,
+                        name.rfind('/').map_or("/", |i| if i == 0 { "/" } else { &name[..i] }),
+                    ),
+                    _ => {
+                        if let Some(f) = name.rsplit('/').next().filter(|f| !f.is_empty()) {
+                            s(out, f)
+                        }
                     }
                 }
             }
@@ -518,11 +578,7 @@ pub fn extract_fd_field(
     let is_server = f.role == SocketRole::Server;
     match id {
         F::FdNum => i(out, f.fd),
-        F::FdType => {
-            if !matches!(f.fd_type, FdType::Unknown | FdType::Unsupported) {
-                s(out, f.fd_type.as_str())
-            }
-        }
+        F::FdType if !matches!(f.fd_type, FdType::Unknown | FdType::Unsupported) => s(out, f.fd_type.as_str()),
         F::FdTypechar => s(out, f.fd_type.as_char().to_string()),
         F::FdName => s(out, f.name.as_str()),
         F::FdNameraw => s(out, f.name_raw.as_str()),
@@ -531,11 +587,9 @@ pub fn extract_fd_field(
                 s(out, d)
             }
         }
-        F::FdFilename => {
-            if f.fd_type == FdType::File {
-                if let Some(n) = f.filename() {
-                    s(out, n)
-                }
+        F::FdFilename if f.fd_type == FdType::File => {
+            if let Some(n) = f.filename() {
+                s(out, n)
             }
         }
         F::FdCip | F::FdSip | F::FdLip | F::FdRip | F::FdIp => {
