@@ -132,7 +132,7 @@ pub(super) fn category_name(class: CategoryClass) -> &'static str {
 }
 
 /// Index of the parameter an `evt.arg`/`evt.rawarg` argument names.
-fn arg_index(ev: &DecodedEvent<'_>, arg: FieldArg<'_>) -> Option<usize> {
+pub(super) fn arg_index(ev: &DecodedEvent<'_>, arg: FieldArg<'_>) -> Option<usize> {
     let i = match arg {
         FieldArg::Index(i) => usize::try_from(i).ok()?,
         FieldArg::Key(name) => match name.parse::<usize>() {

@@ -10,7 +10,9 @@ mod event;
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
 pub use event::{display_values, extract_event_field, render_arg_resolved, return_value, FieldArg, FieldValue};
 
+mod args;
 mod state;
+pub use args::{arg_value, args_line, param_strings};
 pub use state::{capability_names, extract_fd_field, extract_thread_field};
 
 use crate::params::DecodedEvent;
@@ -20,9 +22,31 @@ use crate::state::ThreadTable;
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
     out.clear();
-    if id == FieldId::EvtCategory && is_io_event(ev) {
-        out.push(FieldValue::Str(state::io_category(ev, state).to_owned()));
-        return;
+    match id {
+        FieldId::EvtCategory if is_io_event(ev) => {
+            out.push(FieldValue::Str(state::io_category(ev, state).to_owned()));
+            return;
+        }
+        FieldId::EvtBuflen => {
+            // I/O events on a known fd: the byte count the syscall returned.
+            if is_io_event(ev) && state::event_fd_info(ev, state).is_some() {
+                if let Some(r) = return_value(ev).filter(|r| *r >= 0) {
+                    out.push(FieldValue::U64(r as u64));
+                }
+            }
+            return;
+        }
+        FieldId::EvtArgs | FieldId::EvtInfo => {
+            out.push(FieldValue::Str(args::args_line(ev, state)));
+            return;
+        }
+        FieldId::EvtArg => {
+            if let Some(v) = event::arg_index(ev, arg).and_then(|i| args::arg_value(ev, i, state)) {
+                out.push(FieldValue::Str(v));
+            }
+            return;
+        }
+        _ => {}
     }
     let _ = extract_event_field(id, arg, ev, out)
         || extract_thread_field(id, arg, ev, state, out)

@@ -234,9 +234,18 @@ pub fn extract_thread_field(
             }
         }
         F::ProcSname | F::ProcSidExe | F::ProcSidExepath => {
-            let leader = state
-                .thread(main.sid)
-                .or_else(|| state.ancestors(tid).into_iter().rev().find(|a| a.sid == main.sid));
+            // The session leader: the thread whose pid is the sid when known, else the eldest
+            // ancestor still in the session (the process itself when its parent is not).
+            let leader = state.thread(main.sid).or_else(|| {
+                let mut leader = main;
+                for a in state.ancestors(tid) {
+                    if a.sid != main.sid {
+                        break;
+                    }
+                    leader = a;
+                }
+                Some(leader)
+            });
             if let Some(l) = leader {
                 match id {
                     F::ProcSname => s(out, comm(l)),
@@ -513,15 +522,18 @@ fn endpoints(f: &FdInfo) -> Option<(Option<IpAddr>, u16, Option<IpAddr>, u16)> {
     Some((sock.client_ip, sock.client_port, sock.server_ip, sock.server_port))
 }
 
+/// The fd info of the fd the event is about, if known.
+pub fn event_fd_info<'s>(ev: &DecodedEvent<'_>, state: &'s ThreadTable) -> Option<&'s FdInfo> {
+    let tid = ev.event.tid() as i64;
+    let fd = event_fd(ev).filter(|fd| *fd >= 0)?;
+    state
+        .fd(tid, fd)
+        .or_else(|| state.last_event_fd().filter(|f| f.fd == fd))
+}
+
 /// `evt.category` of I/O events: libsinsp names it after the kind of fd used.
 pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
-    let tid = ev.event.tid() as i64;
-    let info = event_fd(ev).filter(|fd| *fd >= 0).and_then(|fd| {
-        state
-            .fd(tid, fd)
-            .or_else(|| state.last_event_fd().filter(|f| f.fd == fd))
-    });
-    match info.map(|f| f.fd_type) {
+    match event_fd_info(ev, state).map(|f| f.fd_type) {
         Some(FdType::File | FdType::Directory) => "file",
         Some(FdType::Ipv4Socket | FdType::Ipv6Socket | FdType::Ipv4ServerSocket | FdType::Ipv6ServerSocket) => "net",
         Some(FdType::Fifo | FdType::UnixSocket | FdType::Event | FdType::Signalfd | FdType::Inotify) => "IPC",
