@@ -8,5 +8,6 @@ pub mod convert;
 pub mod event_table;
 pub mod flags;
 pub mod params;
+pub mod replay;
 pub mod scap;
 pub mod state;
