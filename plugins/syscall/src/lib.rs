@@ -6,6 +6,7 @@
 
 pub mod convert;
 pub mod event_table;
+pub mod fields;
 pub mod flags;
 pub mod params;
 pub mod replay;
