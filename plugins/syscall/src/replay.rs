@@ -103,11 +103,14 @@ impl CaptureReplay {
                 continue;
             };
             let offset = ev.block_offset;
-            let converted = self.converter.convert(ev.event).map_err(|source| ReplayError::Convert {
-                file: self.file.clone(),
-                offset,
-                source,
-            })?;
+            let converted = self
+                .converter
+                .convert(ev.event)
+                .map_err(|source| ReplayError::Convert {
+                    file: self.file.clone(),
+                    offset,
+                    source,
+                })?;
             let bytes = match converted {
                 Converted::Pass(e) | Converted::Upgraded(e) => e.as_bytes(),
                 Converted::Dropped => continue,
@@ -122,11 +125,13 @@ impl CaptureReplay {
             .current
             .get(EVENT_TYPE_OFFSET..EVENT_TYPE_OFFSET + 2)
             .is_some_and(|b| crate::event_table::is_large_payload(u16::from_le_bytes([b[0], b[1]])));
-        let ev = EventRef::parse(&self.current, large).map_err(|e| ReplayError::Scap(ScapError {
-            file: self.file.clone(),
-            offset: 0,
-            kind: crate::scap::ErrorKind::Event(e),
-        }))?;
+        let ev = EventRef::parse(&self.current, large).map_err(|e| {
+            ReplayError::Scap(ScapError {
+                file: self.file.clone(),
+                offset: 0,
+                kind: crate::scap::ErrorKind::Event(e),
+            })
+        })?;
         Ok(Some(ev))
     }
 
@@ -137,7 +142,10 @@ impl CaptureReplay {
 
     /// Bytes of the file read so far and its size.
     pub fn progress(&self) -> (u64, u64) {
-        (self.bytes_read.load(Ordering::Relaxed).min(self.file_size), self.file_size)
+        (
+            self.bytes_read.load(Ordering::Relaxed).min(self.file_size),
+            self.file_size,
+        )
     }
 
     pub fn reader(&self) -> &CaptureReader {

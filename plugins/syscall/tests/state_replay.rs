@@ -44,7 +44,10 @@ fn our_open_lines_with(path: &Path, mut check: impl FnMut(&ThreadTable, i64)) ->
         // A thread known only from its events has no comm: libsinsp shows it as <NA>.
         let t = t.filter(|t| !t.comm.is_empty());
         let name = t.map_or("<NA>".to_string(), |t| t.comm.clone());
-        let pname = st.parent(tid).filter(|p| !p.comm.is_empty()).map_or("<NA>".to_string(), |p| p.comm.clone());
+        let pname = st
+            .parent(tid)
+            .filter(|p| !p.comm.is_empty())
+            .map_or("<NA>".to_string(), |p| p.comm.clone());
         let cmdline = t.map_or("<NA>".to_string(), |t| t.cmdline());
         let fdname = st.fd(tid, fd).map_or("<NA>".to_string(), |f| f.name.clone());
         out.push([name, pname, cmdline, fdname].join(SEP));
@@ -66,7 +69,12 @@ fn sysdig_open_lines(path: &Path) -> Option<Vec<String>> {
         eprintln!("sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
-    Some(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 #[test]
@@ -111,7 +119,12 @@ fn open_events_match_sysdig() {
             return;
         };
         let (ours, _) = our_open_lines(&path);
-        assert_eq!(ours.len(), expected.len(), "{}: number of successful opens", path.display());
+        assert_eq!(
+            ours.len(),
+            expected.len(),
+            "{}: number of successful opens",
+            path.display()
+        );
         for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
             assert_eq!(a, b, "{}: open #{i}", path.display());
         }

@@ -157,7 +157,12 @@ impl ThreadTable {
     /// Removes a thread now (a main thread with live threads is kept, marked exited).
     pub fn remove(&mut self, tid: i64) -> Option<ThreadInfo> {
         let t = self.threads.get(&tid)?;
-        if t.is_main_thread() && self.threads.values().any(|o| o.pid == t.pid && o.tid != tid && !o.exited) {
+        if t.is_main_thread()
+            && self
+                .threads
+                .values()
+                .any(|o| o.pid == t.pid && o.tid != tid && !o.exited)
+        {
             return None;
         }
         self.stats.threads_removed += 1;
@@ -166,8 +171,11 @@ impl ThreadTable {
 
     fn evict(&mut self) {
         // Exited threads first, then the least recently active.
-        let mut candidates: Vec<(bool, u64, i64)> =
-            self.threads.values().map(|t| (!t.exited, t.last_event_ts, t.tid)).collect();
+        let mut candidates: Vec<(bool, u64, i64)> = self
+            .threads
+            .values()
+            .map(|t| (!t.exited, t.last_event_ts, t.tid))
+            .collect();
         let n = THREAD_EVICTION_BATCH.min(candidates.len());
         if n == 0 {
             return;

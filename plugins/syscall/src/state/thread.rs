@@ -161,12 +161,17 @@ impl ThreadInfo {
 
     /// Value of one environment variable.
     pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.env.iter().find_map(|e| e.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
+        self.env
+            .iter()
+            .find_map(|e| e.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
     }
 
     /// Cgroup path of one subsystem.
     pub fn cgroup(&self, subsystem: &str) -> Option<&str> {
-        self.cgroups.iter().find(|(s, _)| s == subsystem).map(|(_, p)| p.as_str())
+        self.cgroups
+            .iter()
+            .find(|(s, _)| s == subsystem)
+            .map(|(_, p)| p.as_str())
     }
 }
 
@@ -177,7 +182,10 @@ pub fn split_nul_list(bytes: &[u8]) -> Vec<String> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    bytes.split(|&b| b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    bytes
+        .split(|&b| b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
 }
 
 /// Splits `subsys=path` cgroup entries.

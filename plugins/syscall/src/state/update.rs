@@ -98,7 +98,13 @@ pub(super) fn socket_name(info: &FdInfo) -> String {
     let ip = |a: &Option<IpAddr>| a.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string());
     match (info.role, &s.client_ip) {
         (SocketRole::Server, None) => format!("{}:{}", ip(&s.server_ip), s.server_port),
-        _ => format!("{}:{}->{}:{}", ip(&s.client_ip), s.client_port, ip(&s.server_ip), s.server_port),
+        _ => format!(
+            "{}:{}->{}:{}",
+            ip(&s.client_ip),
+            s.client_port,
+            ip(&s.server_ip),
+            s.server_port
+        ),
     }
 }
 
@@ -403,10 +409,7 @@ impl ThreadTable {
                 if self.pending_enter.len() >= crate::convert::MAX_PENDING_ENTERS {
                     self.pending_enter.clear();
                 }
-                self.pending_enter.insert(
-                    tid,
-                    EnterData { path },
-                );
+                self.pending_enter.insert(tid, EnterData { path });
             }
             "procexit" => self.on_procexit(tid, ts, p),
             _ => {}
@@ -428,10 +431,20 @@ impl ThreadTable {
         // Exit of the parent (res = child tid) or of the child (res = 0, tid = child).
         let child_tid = if res == 0 { tid } else { res };
         let flags = p.uint("flags").unwrap_or(0) as u32;
-        if res > 0 && self.threads.get(&child_tid).is_some_and(|c| c.clone_ts != 0 && !c.exited) {
+        if res > 0
+            && self
+                .threads
+                .get(&child_tid)
+                .is_some_and(|c| c.clone_ts != 0 && !c.exited)
+        {
             return; // the child's exit came first and created it
         }
-        if res == 0 && self.threads.get(&child_tid).is_some_and(|c| c.clone_ts != 0 && !c.exited) {
+        if res == 0
+            && self
+                .threads
+                .get(&child_tid)
+                .is_some_and(|c| c.clone_ts != 0 && !c.exited)
+        {
             return;
         }
         let is_thread = flags & CLONE_THREAD != 0;
@@ -589,7 +602,9 @@ impl ThreadTable {
     }
 
     fn on_open(&mut self, tid: i64, ts: u64, name: &str, p: &Params<'_>, enter: Option<&EnterData>) {
-        let Some(fd) = p.int("fd").filter(|&f| f >= 0) else { return };
+        let Some(fd) = p.int("fd").filter(|&f| f >= 0) else {
+            return;
+        };
         let raw = match p.str(if name == "open_by_handle_at" { "path" } else { "name" }) {
             Some(n) if !n.is_empty() => n,
             _ => enter.map(|e| e.path.clone()).unwrap_or_default(),
