@@ -152,3 +152,62 @@ fn cat_write_state_has_cat_process() {
     });
     assert_eq!(cat_opens, 4, "cat's successful opens");
 }
+
+/// Types whose exit events are compared on `fd.num`, `fd.name`, `fd.type`.
+const FD_EVENT_TYPES: &str = "connect, accept, accept4, socket, bind, listen, dup, dup2, dup3, pipe, pipe2, close, \
+     eventfd, eventfd2, signalfd, signalfd4, timerfd_create, inotify_init, inotify_init1, epoll_create, \
+     epoll_create1, fcntl, openat, open, creat";
+
+fn our_fd_lines(path: &Path) -> Vec<String> {
+    let mut r = CaptureReplay::open(path).unwrap();
+    let mut st = ThreadTable::new();
+    let names: Vec<&str> = FD_EVENT_TYPES.split(',').map(str::trim).collect();
+    let mut out = Vec::new();
+    loop {
+        let mut metas = Vec::new();
+        let Some(ev) = r.next_event(|m| metas.push(clone_meta(m))).unwrap() else {
+            break;
+        };
+        for m in metas.iter().flatten() {
+            st.apply_capture_item(m);
+        }
+        st.parse_event(ev).unwrap();
+        let d = syscall::params::DecodedEvent::new(ev).unwrap();
+        if d.info.direction != Direction::Exit || !names.contains(&d.info.name) {
+            continue;
+        }
+        let Some(fd) = st.last_event_fd_num().filter(|&f| f >= 0) else {
+            continue;
+        };
+        let info = st.last_event_fd().cloned();
+        let (name, ty) = info.map_or((String::new(), "<NA>"), |f| (f.name, f.fd_type.as_str()));
+        out.push(format!("{} {fd} {name} {ty}", d.info.name));
+    }
+    out
+}
+
+#[test]
+fn fd_state_matches_sysdig() {
+    let mut compared = 0;
+    for path in common::captures() {
+        let Ok(out) = Command::new("sysdig")
+            .arg("-r")
+            .arg(&path)
+            .arg("-p")
+            .arg("*%evt.type %fd.num %fd.name %fd.type")
+            .arg(format!("evt.type in ({FD_EVENT_TYPES}) and evt.dir=< and fd.num>=0"))
+            .output()
+        else {
+            eprintln!("skipped: sysdig not available");
+            return;
+        };
+        let expected: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let ours = our_fd_lines(&path);
+        assert_eq!(ours, expected, "{}", path.display());
+        compared += ours.len();
+    }
+    eprintln!("{compared} fd events compared");
+}
