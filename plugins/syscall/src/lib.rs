@@ -9,5 +9,7 @@ pub mod event_table;
 pub mod fields;
 pub mod flags;
 pub mod params;
+pub mod plugin;
+pub mod replay;
 pub mod scap;
 pub mod state;

@@ -56,8 +56,12 @@ pub struct ThreadTable {
     /// Exited threads awaiting removal: (tid, procexit ts).
     pending_removal: VecDeque<(i64, u64)>,
     stats: StateStats,
-    /// The fd the last parsed event acted on, as it was (kept for close, whose fd is gone).
-    last_fd: Option<FdInfo>,
+    /// Thread of the last parsed event.
+    last_tid: i64,
+    /// The fd number the last parsed event is about (`fd.num`).
+    last_fd_num: Option<i64>,
+    /// The fd the last event destroyed (close), as it was, so its fields still resolve.
+    closed_fd: Option<FdInfo>,
     /// Enter-event data needed at exit, by tid (e.g. open's path for TOCTOU-safe naming).
     pending_enter: HashMap<i64, update::EnterData>,
 }
@@ -119,10 +123,20 @@ impl ThreadTable {
         self.fds(tid)?.get(fd)
     }
 
-    /// The fd the last parsed event used, as it was before the event (so a close still
-    /// shows what was closed).
+    /// The fd number the last parsed event is about (`fd.num`): its fd argument (or its enter
+    /// event's), else the fd it duplicates, else the fd it creates.
+    pub fn last_event_fd_num(&self) -> Option<i64> {
+        self.last_fd_num
+    }
+
+    /// The fd the last parsed event is about, as after the event; for an event that destroyed
+    /// it (close) as it was before, so the close still shows what was closed.
     pub fn last_event_fd(&self) -> Option<&FdInfo> {
-        self.last_fd.as_ref()
+        let num = self.last_fd_num?;
+        match &self.closed_fd {
+            Some(f) if f.fd == num => Some(f),
+            _ => self.fd(self.last_tid, num),
+        }
     }
 
     pub fn users(&self) -> &UserTable {

@@ -22,6 +22,8 @@ pub const FCNTL_F_DUPFD_CLOEXEC: u64 = 26;
 pub const PR_SET_NAME: u64 = 15;
 /// `AT_FDCWD` as the driver reports it in `dirfd`.
 pub const AT_FDCWD: i64 = -100;
+/// Most threads with enter-event data awaiting their exit; beyond it the map is reset.
+pub const MAX_PENDING_ENTER_DATA: usize = 65_536;
 /// Most bytes of a comm (`TASK_COMM_LEN` - 1).
 pub const MAX_COMM_LEN: usize = 15;
 
@@ -40,11 +42,15 @@ pub enum StateError {
 #[derive(Debug, Clone, Default)]
 pub(super) struct EnterData {
     pub path: String,
+    /// The enter event's `fd` (exits of some syscalls, e.g. connect, do not repeat it).
+    pub fd: Option<i64>,
 }
 
 /// Typed parameter access by name; absent or undecodable params read as `None`.
 struct Params<'a> {
     ev: DecodedEvent<'a>,
+    /// `fd` of the matching enter event, used when the exit has none.
+    enter_fd: Option<i64>,
 }
 
 impl<'a> Params<'a> {
@@ -55,11 +61,15 @@ impl<'a> Params<'a> {
         }
     }
     fn int(&self, name: &str) -> Option<i64> {
-        match self.get(name)? {
-            ParamValue::Signed(v) => Some(v),
-            ParamValue::Unsigned(v) => Some(v as i64),
+        let v = match self.get(name) {
+            Some(ParamValue::Signed(v)) => Some(v),
+            Some(ParamValue::Unsigned(v)) => Some(v as i64),
             _ => None,
+        };
+        if v.is_none() && name == "fd" {
+            return self.enter_fd;
         }
+        v
     }
     fn uint(&self, name: &str) -> Option<u64> {
         self.int(name).map(|v| v as u64)
@@ -147,7 +157,7 @@ fn anon_fd(name: &str) -> Option<(FdType, &'static str)> {
     })
 }
 
-fn sock_info_from_tuple(t: &SockTuple<'_>, role: SocketRole) -> (FdType, SocketInfo) {
+fn sock_info_from_tuple(t: &SockTuple<'_>) -> (FdType, SocketInfo) {
     let mut s = SocketInfo::default();
     let ty = match t {
         SockTuple::V4 { src, dst } => {
@@ -172,12 +182,7 @@ fn sock_info_from_tuple(t: &SockTuple<'_>, role: SocketRole) -> (FdType, SocketI
         }
         SockTuple::Other(..) => FdType::Unknown,
     };
-    // The driver reports (local, remote); for an accepted connection the remote end is the
-    // client, so swap to keep client/server meaning.
-    if role == SocketRole::Server && ty != FdType::UnixSocket {
-        std::mem::swap(&mut s.client_ip, &mut s.server_ip);
-        std::mem::swap(&mut s.client_port, &mut s.server_port);
-    }
+    // The driver already orders inet tuples client → server for both connect and accept.
     (ty, s)
 }
 
@@ -191,26 +196,47 @@ impl ThreadTable {
             source,
         })?;
         self.stats.events_parsed += 1;
-        self.last_fd = None;
         let tid = ev.tid() as i64;
         let ts = ev.ts();
         self.reap(ts);
         let info = decoded.info;
-        let p = Params { ev: decoded };
+        self.last_tid = tid;
+        self.last_fd_num = None;
+        self.closed_fd = None;
         if tid >= 0 && info.name != "procexit" {
             if let Some(t) = self.threads.get_mut(&tid) {
                 t.last_event_ts = ts;
             }
         }
-        // The fd the event uses, as it was before the event (fields show it even after close).
-        if let Some(fd) = p.int("fd") {
-            self.last_fd = self.fd(tid, fd).cloned();
-        }
         if info.direction == Direction::Enter {
+            let p = Params {
+                ev: decoded,
+                enter_fd: None,
+            };
+            self.last_fd_num = p.int("fd");
             self.parse_enter(tid, ts, info.name, &p);
             return Ok(());
         }
         let enter = self.pending_enter.remove(&tid);
+        let p = Params {
+            ev: decoded,
+            enter_fd: enter.as_ref().and_then(|e| e.fd),
+        };
+        // The fd the event is about (libsinsp `fd.num`): its fd argument, else the fd it
+        // duplicates, else the fd it creates.
+        self.last_fd_num = p.int("fd").or_else(|| p.int("oldfd")).or_else(|| {
+            if info.flags.contains(crate::event_table::EventFlags::CREATES_FD) {
+                p.int("res")
+            } else {
+                None
+            }
+        });
+        // A destroyed fd stays visible to this event's fields.
+        if info.flags.contains(crate::event_table::EventFlags::DESTROYS_FD) {
+            if let Some(fd) = self.last_fd_num {
+                self.closed_fd = self.fd(tid, fd).cloned();
+            }
+        }
         let name = info.name;
         match name {
             "clone" | "clone3" | "fork" | "vfork" => self.on_clone(tid, ts, &p),
@@ -403,17 +429,23 @@ impl ThreadTable {
     }
 
     fn parse_enter(&mut self, tid: i64, ts: u64, name: &str, p: &Params<'_>) {
-        match name {
-            "open" | "openat" | "openat2" | "creat" => {
-                let path = p.str("name").unwrap_or_default();
-                if self.pending_enter.len() >= crate::convert::MAX_PENDING_ENTERS {
-                    self.pending_enter.clear();
-                }
-                self.pending_enter.insert(tid, EnterData { path });
-            }
-            "procexit" => self.on_procexit(tid, ts, p),
-            _ => {}
+        if name == "procexit" {
+            self.on_procexit(tid, ts, p);
+            return;
         }
+        let path = match name {
+            "open" | "openat" | "openat2" | "creat" => p.str("name").unwrap_or_default(),
+            _ => String::new(),
+        };
+        let fd = p.int("fd");
+        if path.is_empty() && fd.is_none() {
+            self.pending_enter.remove(&tid);
+            return;
+        }
+        if self.pending_enter.len() >= MAX_PENDING_ENTER_DATA && !self.pending_enter.contains_key(&tid) {
+            self.pending_enter.clear();
+        }
+        self.pending_enter.insert(tid, EnterData { path, fd });
     }
 
     fn for_process_threads(&mut self, tid: i64, f: impl Fn(&mut ThreadInfo)) {
@@ -653,7 +685,7 @@ impl ThreadTable {
     }
 
     fn set_socket_tuple(&mut self, tid: i64, fd: i64, t: &SockTuple<'_>, role: SocketRole, ts: u64) {
-        let (ty, mut s) = sock_info_from_tuple(t, role);
+        let (ty, mut s) = sock_info_from_tuple(t);
         if ty == FdType::Unknown {
             return;
         }
