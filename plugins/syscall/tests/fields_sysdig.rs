@@ -73,18 +73,11 @@ const COMPARED: &[&str] = &[
 ];
 
 /// Events where Saker knowingly differs, with the reason.
-const KNOWN_DIVERGENCES: &[(&str, usize, &str)] = &[
-    (
-        "connect_localhost.scap",
-        187,
-        "old CONNECT_X without fd: libscap's converter takes the fd from CONNECT_E, Saker's does not yet",
-    ),
-    (
-        "connect_localhost.scap",
-        185,
-        "sysdig 0.29 learns a socket's l4proto only from a tuple; current libsinsp (and Saker) at socket()",
-    ),
-];
+const KNOWN_DIVERGENCES: &[(&str, usize, &str)] = &[(
+    "connect_localhost.scap",
+    185,
+    "sysdig 0.29 learns a socket's l4proto only from a tuple; current libsinsp (and Saker) at socket()",
+)];
 
 fn sysdig_available() -> bool {
     Command::new("sysdig")

@@ -58,3 +58,12 @@ fn is_io_event(ev: &DecodedEvent<'_>) -> bool {
     use crate::event_table::CategoryClass as C;
     matches!(ev.info.category.class, C::IoRead | C::IoWrite | C::IoOther)
 }
+
+/// Writes extracted values into the SDK's output for the field being extracted (nothing
+/// written = "no value").
+pub fn write_values(
+    values: &[FieldValue],
+    out: &mut plugin_api::sdk::ExtractOutput,
+) -> Result<(), plugin_api::sdk::PluginError> {
+    values.iter().try_for_each(|v| v.write_to(out))
+}

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
-use crate::event_table::{Direction, EventFlags, ParamType};
+use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
 
@@ -449,21 +449,10 @@ fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
     }
 }
 
-/// `tinfo.m_lastevent_fd`: the fd the event is about (created fd, or the `fd` parameter);
-/// -1 when the syscall failed to create one.
-fn event_fd(ev: &DecodedEvent<'_>) -> Option<i64> {
-    let flags = ev.info.flags;
-    let first_is_fd = ev.info.params.first().is_some_and(|p| p.param_type == ParamType::Fd);
-    let fd = if flags.contains(EventFlags::CREATES_FD) && first_is_fd && ev.info.direction == Direction::Exit {
-        int_param(ev, ev.info.params[0].name)?
-    } else if let Some(fd) = int_param(ev, "fd") {
-        fd
-    } else if flags.contains(EventFlags::CREATES_FD) && ev.info.direction == Direction::Exit {
-        int_param(ev, "res")?
-    } else {
-        return None;
-    };
-    Some(if fd < 0 { -1 } else { fd })
+/// `tinfo.m_lastevent_fd` of the event just parsed into `state` (its fd argument, its enter
+/// event's, the duplicated fd or the created one); -1 when the syscall failed to make one.
+fn event_fd(state: &ThreadTable) -> Option<i64> {
+    state.last_event_fd_num().map(|fd| if fd < 0 { -1 } else { fd })
 }
 
 /// `fd.typechar` libsinsp guesses when the event has no fd info (e.g. a failed open).
@@ -524,11 +513,17 @@ fn endpoints(f: &FdInfo) -> Option<(Option<IpAddr>, u16, Option<IpAddr>, u16)> {
 
 /// The fd info of the fd the event is about, if known.
 pub fn event_fd_info<'s>(ev: &DecodedEvent<'_>, state: &'s ThreadTable) -> Option<&'s FdInfo> {
-    let tid = ev.event.tid() as i64;
-    let fd = event_fd(ev).filter(|fd| *fd >= 0)?;
-    state
-        .fd(tid, fd)
-        .or_else(|| state.last_event_fd().filter(|f| f.fd == fd))
+    if !uses_fds(ev) {
+        return None;
+    }
+    let fd = event_fd(state).filter(|fd| *fd >= 0)?;
+    state.last_event_fd().filter(|f| f.fd == fd)
+}
+
+/// Events whose flags give them an fd (libsinsp's fd field class applies).
+fn uses_fds(ev: &DecodedEvent<'_>) -> bool {
+    let fd_flags = EventFlags::CREATES_FD.0 | EventFlags::USES_FD.0 | EventFlags::DESTROYS_FD.0;
+    ev.info.flags.0 & fd_flags != 0
 }
 
 /// `evt.category` of I/O events: libsinsp names it after the kind of fd used.
@@ -547,19 +542,12 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     if !id.def().name.starts_with("fd.") {
         return false;
     }
-    let fd_flags = EventFlags::CREATES_FD.0 | EventFlags::USES_FD.0 | EventFlags::DESTROYS_FD.0;
-    if ev.info.flags.0 & fd_flags == 0 {
+    if !uses_fds(ev) {
         return true;
     }
-    let Some(fdnum) = event_fd(ev) else { return true };
+    let Some(fdnum) = event_fd(state) else { return true };
     let tid = ev.event.tid() as i64;
-    let info: Option<&FdInfo> = if fdnum >= 0 {
-        state
-            .fd(tid, fdnum)
-            .or_else(|| state.last_event_fd().filter(|f| f.fd == fdnum))
-    } else {
-        None
-    };
+    let info = event_fd_info(ev, state);
     let Some(f) = info else {
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
@@ -587,6 +575,12 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         return true;
     };
     let ep = endpoints(f);
+    // libsinsp calls the client end "local" when the client IP is one of the machine's
+    // addresses. Without the interface list, a loopback address or the client role stands
+    // for that (exact whenever the capture's interface list would contain the address).
+    let connected = matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket) && f.role != SocketRole::None;
+    let client_is_local =
+        ep.is_some_and(|(cip, ..)| cip.is_some_and(|a| a.is_loopback())) || f.role == SocketRole::Client;
     let is_server = f.role == SocketRole::Server;
     match id {
         F::FdNum => i(out, f.fd),
@@ -609,9 +603,9 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                 let v = match id {
                     F::FdCip => vec![cip],
                     F::FdSip => vec![sip],
-                    // Local end: the server for accepted sockets, the client otherwise.
-                    F::FdLip => vec![if is_server { sip } else { cip }],
-                    F::FdRip => vec![if is_server { cip } else { sip }],
+                    F::FdLip if connected => vec![if client_is_local { cip } else { sip }],
+                    F::FdRip if connected => vec![if client_is_local { sip } else { cip }],
+                    F::FdLip | F::FdRip => vec![],
                     _ => vec![cip, sip],
                 };
                 out.extend(v.into_iter().flatten().map(FieldValue::Ip));
@@ -622,20 +616,8 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                 let v = match id {
                     F::FdCnet => cip,
                     F::FdSnet => sip,
-                    F::FdLnet => {
-                        if is_server {
-                            sip
-                        } else {
-                            cip
-                        }
-                    }
-                    F::FdRnet => {
-                        if is_server {
-                            cip
-                        } else {
-                            sip
-                        }
-                    }
+                    F::FdLnet if connected => Some(if client_is_local { cip } else { sip }).flatten(),
+                    F::FdRnet if connected => Some(if client_is_local { sip } else { cip }).flatten(),
                     _ => None,
                 };
                 if id == F::FdNet {
@@ -650,8 +632,9 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                 let v: Vec<u16> = match id {
                     F::FdCport => vec![cp],
                     F::FdSport => vec![sp],
-                    F::FdLport => vec![if is_server { sp } else { cp }],
-                    F::FdRport => vec![if is_server { cp } else { sp }],
+                    F::FdLport if connected => vec![if client_is_local { cp } else { sp }],
+                    F::FdRport if connected => vec![if client_is_local { sp } else { cp }],
+                    F::FdLport | F::FdRport => vec![],
                     _ => vec![cp, sp],
                 };
                 out.extend(v.into_iter().map(|p| FieldValue::U64(u64::from(p))));
@@ -669,7 +652,15 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
             FdType::UnixSocket => s(out, "unix"),
             _ => {}
         },
-        F::FdIsServer => out.push(FieldValue::Bool(is_server)),
+        // Listening sockets are servers; a connected inet socket is when its server end is
+        // local (loopback, or this process accepted it).
+        F::FdIsServer => out.push(FieldValue::Bool(match f.fd_type {
+            FdType::Ipv4ServerSocket | FdType::Ipv6ServerSocket => true,
+            FdType::Ipv4Socket | FdType::Ipv6Socket => {
+                is_server || ep.is_some_and(|(_, _, sip, _)| sip.is_some_and(|a| a.is_loopback()))
+            }
+            _ => false,
+        })),
         F::FdConnected => out.push(FieldValue::Bool(
             f.socket.is_some() && f.role != SocketRole::None && ep.is_some_and(|e| e.0.is_some()),
         )),
