@@ -136,6 +136,7 @@ pub fn param_strings(ev: &DecodedEvent<'_>, i: usize, state: &ThreadTable) -> Op
         (Some(ParamType::FsPath | ParamType::FsRelPath), ParamValue::Str(s)) if !s.is_empty() && s[0] != b'/' => {
             base_dir(ev, i, state).map(|b| join_path(&b, &String::from_utf8_lossy(s)))
         }
+        (Some(ParamType::SyscallId), ParamValue::Unsigned(_)) => Some(super::event_type_name(ev).into_owned()),
         (Some(ParamType::SigType), ParamValue::Unsigned(n)) => flags::signal_name(*n).map(str::to_owned),
         (_, ParamValue::Unsigned(n)) if !flags::is_hex_param(ev.info.name, name) => {
             flags::table_for(ev.info.name, name).map(|t| t.render(*n))

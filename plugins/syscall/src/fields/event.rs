@@ -76,6 +76,24 @@ pub fn return_value(ev: &DecodedEvent<'_>) -> Option<i64> {
     }
 }
 
+/// Name libsinsp shows for a generic event whose syscall code it does not know.
+const UNKNOWN_SYSCALL: &str = "<unknown>";
+
+/// `evt.type`: the table name, or for generic events the syscall named by the `ID` param.
+pub fn event_type_name(ev: &DecodedEvent<'_>) -> std::borrow::Cow<'static, str> {
+    if !GENERIC_CODES.contains(&ev.event.event_type()) {
+        return ev.info.name.into();
+    }
+    let code = match ev.param(0) {
+        Some(Ok(ParamValue::Unsigned(c))) => usize::try_from(c).ok(),
+        _ => None,
+    };
+    match code.and_then(|c| super::syscall_names::SYSCALL_NAMES.get(c)) {
+        Some(&n) if n != "unknown" => n.into(),
+        _ => UNKNOWN_SYSCALL.into(),
+    }
+}
+
 /// Unsigned parameter called `name`, if present and decodable.
 fn unsigned_param(ev: &DecodedEvent<'_>, name: &str) -> Option<u64> {
     match ev.param_by_name(name)? {
@@ -215,8 +233,8 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
     let failed = res.is_some_and(|r| r < 0);
     let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(s.to_owned()));
     match id {
-        F::EvtType => push_str(out, info.name),
-        F::SyscallType if is_syscall => push_str(out, info.name),
+        F::EvtType => push_str(out, &event_type_name(ev)),
+        F::SyscallType if is_syscall => push_str(out, &event_type_name(ev)),
         F::SyscallType => {}
         F::EvtTypeIs => {
             let want = match arg {

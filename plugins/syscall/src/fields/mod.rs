@@ -6,9 +6,12 @@
 
 mod defs;
 mod event;
+mod syscall_names;
 
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
-pub use event::{display_values, extract_event_field, render_arg_resolved, return_value, FieldArg, FieldValue};
+pub use event::{
+    display_values, event_type_name, extract_event_field, render_arg_resolved, return_value, FieldArg, FieldValue,
+};
 
 mod args;
 mod state;
