@@ -288,3 +288,35 @@ fn capability_names_follow_bit_order() {
     assert_eq!(capability_names(1 << 40), "CAP_CHECKPOINT_RESTORE");
     assert_eq!(capability_names(0b11), "CAP_CHOWN CAP_DAC_OVERRIDE");
 }
+
+#[test]
+fn fs_path_fields_for_successful_path_syscalls() {
+    const RENAMEAT_X: u16 = 177;
+    let mut st = state();
+    let ev = event(
+        RENAMEAT_X,
+        &[
+            i64p(0),
+            i64p(AT_FDCWD),
+            strp("a/../old.txt"),
+            i64p(AT_FDCWD),
+            strp("/tmp//new.txt"),
+        ],
+    );
+    let f = |st: &mut ThreadTable, id| str_of(&get(st, &ev, id, FieldArg::None)).map(str::to_owned);
+    assert_eq!(f(&mut st, FieldId::FsPathSource).as_deref(), Some("/home/u/old.txt"));
+    assert_eq!(f(&mut st, FieldId::FsPathSourceraw).as_deref(), Some("a/../old.txt"));
+    assert_eq!(f(&mut st, FieldId::FsPathTarget).as_deref(), Some("/tmp/new.txt"));
+    assert_eq!(
+        f(&mut st, FieldId::FsPathName),
+        None,
+        "rename has source/target, no name"
+    );
+    let mkdir = event(MKDIR_2_X, &[i64p(0), strp("d"), u32p(0o755)]);
+    assert_eq!(
+        str_of(&get(&mut st, &mkdir, FieldId::FsPathName, FieldArg::None)),
+        Some("/home/u/d")
+    );
+    let failed = event(MKDIR_2_X, &[i64p(-17), strp("d"), u32p(0o755)]);
+    assert!(get(&mut st, &failed, FieldId::FsPathName, FieldArg::None).is_empty());
+}

@@ -14,6 +14,7 @@ pub use event::{
 };
 
 mod args;
+mod fspath;
 mod state;
 pub use args::{arg_value, args_line, param_strings};
 pub use state::{capability_names, extract_fd_field, extract_thread_field};
@@ -53,7 +54,8 @@ pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &Th
     }
     let _ = extract_event_field(id, arg, ev, out)
         || extract_thread_field(id, arg, ev, state, out)
-        || extract_fd_field(id, ev, state, out);
+        || extract_fd_field(id, ev, state, out)
+        || fspath::extract_fspath_field(id, ev, state, out);
 }
 
 /// Events of an `EC_IO_*` category, whose `evt.category` comes from the fd.
