@@ -320,3 +320,17 @@ fn fs_path_fields_for_successful_path_syscalls() {
     let failed = event(MKDIR_2_X, &[i64p(-17), strp("d"), u32p(0o755)]);
     assert!(get(&mut st, &failed, FieldId::FsPathName, FieldArg::None).is_empty());
 }
+
+#[test]
+fn fd_types_lists_the_kinds_of_open_fds() {
+    let mut st = state();
+    let open = openat(5, "f.txt", PPM_O_RDONLY, 0);
+    get(&mut st, &open, FieldId::FdNum, FieldArg::None);
+    let ev = event(MKDIR_2_X, &[i64p(0), strp("/tmp/d"), u32p(0o755)]);
+    assert_eq!(
+        get(&mut st, &ev, FieldId::FdTypes, FieldArg::None),
+        vec![FieldValue::Str("file".into())]
+    );
+    assert!(get(&mut st, &ev, FieldId::FdTypes, FieldArg::Index(9)).is_empty());
+    assert_eq!(get(&mut st, &ev, FieldId::FdTypes, FieldArg::Index(5)).len(), 1);
+}

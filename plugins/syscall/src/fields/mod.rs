@@ -40,6 +40,10 @@ pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &Th
             }
             return;
         }
+        FieldId::FdTypes => {
+            state::fd_types(arg, ev, state, out);
+            return;
+        }
         FieldId::EvtArgs | FieldId::EvtInfo => {
             out.push(FieldValue::Str(args::args_line(ev, state)));
             return;

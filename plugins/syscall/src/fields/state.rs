@@ -536,6 +536,22 @@ pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
     }
 }
 
+/// `fd.types`: the distinct kinds of the process's open fds (sorted), or of one fd given as
+/// `fd.types[N]`; exists for every event of a known thread.
+pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
+    let tid = ev.event.tid() as i64;
+    let Some(fds) = state.fds(tid) else { return };
+    let only = index_arg(arg).map(|n| n as i64);
+    let mut kinds: Vec<&str> = fds
+        .iter()
+        .filter(|f| only.is_none_or(|n| f.fd == n))
+        .map(|f| f.fd_type.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    out.extend(kinds.into_iter().map(|k| FieldValue::Str(k.to_owned())));
+}
+
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
 pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
