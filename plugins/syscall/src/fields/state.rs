@@ -531,7 +531,15 @@ pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
     match event_fd_info(ev, state).map(|f| f.fd_type) {
         Some(FdType::File | FdType::Directory) => "file",
         Some(FdType::Ipv4Socket | FdType::Ipv6Socket | FdType::Ipv4ServerSocket | FdType::Ipv6ServerSocket) => "net",
-        Some(FdType::Fifo | FdType::UnixSocket | FdType::Event | FdType::Signalfd | FdType::Inotify) => "IPC",
+        // Lower-case here, unlike the "IPC" of non-I/O events (libsinsp's spelling).
+        Some(
+            FdType::Fifo
+            | FdType::UnixSocket
+            | FdType::Event
+            | FdType::Signalfd
+            | FdType::Inotify
+            | FdType::Userfaultfd,
+        ) => "ipc",
         _ => "unknown",
     }
 }
