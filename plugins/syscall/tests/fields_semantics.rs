@@ -126,6 +126,8 @@ fn failed_openat_guesses_a_file_and_rebuilds_the_name() {
     assert_eq!(f(&mut st, FieldId::EvtFailed), vec![FieldValue::Bool(true)]);
     assert_eq!(f(&mut st, FieldId::EvtIsOpenRead), vec![FieldValue::Bool(true)]);
     assert_eq!(f(&mut st, FieldId::EvtIsOpenWrite), vec![FieldValue::Bool(false)]);
+    assert_eq!(f(&mut st, FieldId::EvtCountErrorFile), vec![FieldValue::U64(1)]);
+    assert!(f(&mut st, FieldId::EvtCountErrorNet).is_empty());
     // The open_file_failed macro's inputs: fd.typechar='f' and fd.num=-1 and evt.res startswith E.
 }
 
@@ -333,4 +335,24 @@ fn fd_types_lists_the_kinds_of_open_fds() {
     );
     assert!(get(&mut st, &ev, FieldId::FdTypes, FieldArg::Index(9)).is_empty());
     assert_eq!(get(&mut st, &ev, FieldId::FdTypes, FieldArg::Index(5)).len(), 1);
+}
+
+#[test]
+fn events_without_a_return_value_have_no_failure_fields() {
+    const OPEN_E: u16 = 2;
+    let mut st = state();
+    let ev = event(OPEN_E, &[strp("/etc/passwd"), u32p(PPM_O_RDONLY), u32p(0)]);
+    for id in [
+        FieldId::EvtRes,
+        FieldId::EvtRawres,
+        FieldId::EvtFailed,
+        FieldId::EvtCountError,
+    ] {
+        assert!(get(&mut st, &ev, id, FieldArg::None).is_empty(), "{id:?}");
+    }
+    assert_eq!(str_of(&get(&mut st, &ev, FieldId::EvtDir, FieldArg::None)), Some(">"));
+    assert_eq!(
+        get(&mut st, &ev, FieldId::EvtLatency, FieldArg::None),
+        vec![FieldValue::RelTime(0)]
+    );
 }

@@ -225,8 +225,9 @@ fn values_agree_with_sysdig_on_the_conformance_captures() {
                     continue;
                 }
                 // libsinsp takes a generic event's category from its per-syscall table, which
-                // Saker does not have (it says "other").
-                if *generic && *field == "evt.category" {
+                // Saker does not have (it says "other"); and current libsinsp gives generic
+                // events no evt.failed (no return value) where sysdig 0.29 says false.
+                if *generic && (*field == "evt.category" || *field == "evt.failed") {
                     continue;
                 }
                 compared += 1;

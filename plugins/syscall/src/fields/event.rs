@@ -277,7 +277,12 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 out.push(FieldValue::signed(r));
             }
         }
-        F::EvtFailed => out.push(FieldValue::Bool(failed)),
+        // Like libsinsp's error count: only events with a return value have it.
+        F::EvtFailed => {
+            if res.is_some() {
+                out.push(FieldValue::Bool(failed))
+            }
+        }
         F::EvtIsIo => out.push(FieldValue::Bool(is_io)),
         F::EvtIsIoRead => out.push(FieldValue::Bool(info.flags.contains(EventFlags::READS_FROM_FD))),
         F::EvtIsIoWrite => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WRITES_TO_FD))),
@@ -307,16 +312,25 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         F::EvtIsOpenExec => out.push(FieldValue::Bool(is_open_exec(ev))),
         F::EvtCount => out.push(FieldValue::U64(1)),
         F::EvtCountExit => out.push(FieldValue::U64((info.direction == Direction::Exit) as u64)),
-        F::EvtCountError => out.push(FieldValue::U64(failed as u64)),
-        F::EvtCountErrorFile | F::EvtCountErrorNet | F::EvtCountErrorMemory | F::EvtCountErrorOther => {
-            let class = match info.category.class {
-                CategoryClass::File => F::EvtCountErrorFile,
-                CategoryClass::Net => F::EvtCountErrorNet,
-                CategoryClass::Memory => F::EvtCountErrorMemory,
-                _ => F::EvtCountErrorOther,
-            };
-            out.push(FieldValue::U64((failed && class == id) as u64));
+        F::EvtCountError => {
+            if res.is_some() {
+                out.push(FieldValue::U64(failed as u64))
+            }
         }
+        F::EvtCountErrorMemory => {
+            if res.is_some() && info.category.class == CategoryClass::Memory {
+                out.push(FieldValue::U64(failed as u64))
+            }
+        }
+        // Deprecated latency fields: libsinsp reports a constant zero.
+        F::EvtLatency | F::EvtLatencyS | F::EvtLatencyNs | F::EvtLatencyQuantized | F::EvtWaitLatency => {
+            out.push(if id == F::EvtLatencyQuantized {
+                FieldValue::U64(0)
+            } else {
+                FieldValue::RelTime(0)
+            })
+        }
+        F::EvtLatencyHuman => push_str(out, "0ns"),
         _ => return false,
     }
     true

@@ -22,6 +22,9 @@ pub use state::{capability_names, extract_fd_field, extract_thread_field};
 use crate::params::DecodedEvent;
 use crate::state::ThreadTable;
 
+/// The socket syslog listens on: writes to it make `evt.is_syslog` true.
+const SYSLOG_PATH: &str = "/dev/log";
+
 /// Extracts field `id` for an event already applied to `state` (libsinsp parses before
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
@@ -38,6 +41,20 @@ pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &Th
                     out.push(FieldValue::U64(r as u64));
                 }
             }
+            return;
+        }
+        FieldId::EvtCountErrorFile | FieldId::EvtCountErrorNet | FieldId::EvtCountErrorOther => {
+            if let Some(r) = return_value(ev) {
+                if state::error_class(ev, state) == id {
+                    out.push(FieldValue::U64((r < 0) as u64));
+                }
+            }
+            return;
+        }
+        FieldId::EvtIsSyslog => {
+            let to_syslog = ev.info.flags.contains(crate::event_table::EventFlags::WRITES_TO_FD)
+                && state::event_fd_info(ev, state).is_some_and(|f| f.name == SYSLOG_PATH);
+            out.push(FieldValue::Bool(to_syslog));
             return;
         }
         FieldId::FdTypes => {

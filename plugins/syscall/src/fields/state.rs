@@ -179,6 +179,16 @@ pub fn extract_thread_field(
             _ => s(out, main.env.join(" ")),
         },
         F::ProcCwd => s(out, t.cwd.as_str()),
+        // The eldest process in the ancestry (self included) whose name ends in "sh".
+        F::ProcLoginshellid => {
+            let shell = std::iter::once(main)
+                .chain(state.ancestors(tid))
+                .filter(|a| a.comm.ends_with("sh"))
+                .last();
+            if let Some(sh) = shell {
+                i(out, sh.pid)
+            }
+        }
         F::ProcTty => out.push(FieldValue::U64(u64::from(main.tty))),
         F::ProcPid => i(out, t.pid),
         F::ProcPpid => i(out, main.ptid),
@@ -524,6 +534,27 @@ pub fn event_fd_info<'s>(ev: &DecodedEvent<'_>, state: &'s ThreadTable) -> Optio
 fn uses_fds(ev: &DecodedEvent<'_>) -> bool {
     let fd_flags = EventFlags::CREATES_FD.0 | EventFlags::USES_FD.0 | EventFlags::DESTROYS_FD.0;
     ev.info.flags.0 & fd_flags != 0
+}
+
+/// Which `evt.count.error.*` field an event counts in: by its fd's kind, or without fd info
+/// by the event type (open family = file, accept/connect = net).
+pub(super) fn error_class(ev: &DecodedEvent<'_>, state: &ThreadTable) -> FieldId {
+    match event_fd_info(ev, state).map(|f| f.fd_type) {
+        Some(FdType::File | FdType::Directory) => FieldId::EvtCountErrorFile,
+        Some(
+            FdType::Ipv4Socket
+            | FdType::Ipv6Socket
+            | FdType::Ipv4ServerSocket
+            | FdType::Ipv6ServerSocket
+            | FdType::UnixSocket,
+        ) => FieldId::EvtCountErrorNet,
+        Some(_) => FieldId::EvtCountErrorOther,
+        None => match ev.info.name {
+            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => FieldId::EvtCountErrorFile,
+            "accept" | "accept4" | "connect" => FieldId::EvtCountErrorNet,
+            _ => FieldId::EvtCountErrorOther,
+        },
+    }
 }
 
 /// `evt.category` of I/O events: libsinsp names it after the kind of fd used.
