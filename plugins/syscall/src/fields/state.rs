@@ -183,8 +183,7 @@ pub fn extract_thread_field(
         F::ProcLoginshellid => {
             let shell = std::iter::once(main)
                 .chain(state.ancestors(tid))
-                .filter(|a| a.comm.ends_with("sh"))
-                .last();
+                .rfind(|a| a.comm.ends_with("sh"));
             if let Some(sh) = shell {
                 i(out, sh.pid)
             }
