@@ -356,3 +356,36 @@ fn events_without_a_return_value_have_no_failure_fields() {
         vec![FieldValue::RelTime(0)]
     );
 }
+
+#[test]
+fn unconnected_udp_sendto_takes_the_datagram_tuple() {
+    const SOCKET_X: u16 = 19;
+    const SENDTO_X: u16 = 31;
+    const AF_INET: u32 = 2;
+    const SOCK_DGRAM: u32 = 2;
+    const IPPROTO_UDP: u32 = 17;
+    let mut st = state();
+    let sock = event(
+        SOCKET_X,
+        &[i64p(7), u32p(AF_INET), u32p(SOCK_DGRAM), u32p(IPPROTO_UDP), u32p(0)],
+    );
+    get(&mut st, &sock, FieldId::FdNum, FieldArg::None);
+    let mut tuple = vec![2u8, 10, 0, 0, 5];
+    tuple.extend_from_slice(&40000u16.to_le_bytes());
+    tuple.extend_from_slice(&[8, 8, 8, 8]);
+    tuple.extend_from_slice(&53u16.to_le_bytes());
+    let send = event(SENDTO_X, &[i64p(12), b"query".to_vec(), i64p(7), u32p(12), tuple]);
+    let f = |st: &mut ThreadTable, id| get(st, &send, id, FieldArg::None);
+    assert_eq!(str_of(&f(&mut st, FieldId::FdName)), Some("10.0.0.5:40000->8.8.8.8:53"));
+    assert_eq!(f(&mut st, FieldId::FdNameChanged), vec![FieldValue::Bool(true)]);
+    assert_eq!(f(&mut st, FieldId::FdConnected), vec![FieldValue::Bool(false)]);
+    assert_eq!(
+        f(&mut st, FieldId::FdSip),
+        vec![FieldValue::Ip("8.8.8.8".parse().unwrap())]
+    );
+    assert_eq!(f(&mut st, FieldId::FdSport), vec![FieldValue::U64(53)]);
+    assert_eq!(str_of(&f(&mut st, FieldId::FdL4proto)), Some("udp"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdTypechar)), Some("4"));
+    assert_eq!(str_of(&f(&mut st, FieldId::EvtBuffer)), Some("query"));
+    assert_eq!(f(&mut st, FieldId::EvtBuflen), vec![FieldValue::U64(12)]);
+}

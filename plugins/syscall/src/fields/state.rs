@@ -590,6 +590,45 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
     out.extend(kinds.into_iter().map(|k| FieldValue::Str(k.to_owned())));
 }
 
+/// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
+/// (the destination may change per datagram) and flags `fd.name_changed`. The state keeps the
+/// socket as created, so the fd is seen here as libsinsp sees it after that update.
+fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo) -> (Cow<'f, FdInfo>, bool) {
+    use crate::params::SockTuple;
+    use crate::state::L4Proto;
+    let unchanged = (Cow::Borrowed(f), false);
+    if !matches!(ev.info.name, "sendto" | "sendmsg") || f.role != SocketRole::None {
+        return unchanged;
+    }
+    if !matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket) {
+        return unchanged;
+    }
+    let sock = f.socket.clone().unwrap_or_default();
+    if sock.l4proto == L4Proto::Tcp {
+        return unchanged;
+    }
+    let ((cip, cport), (sip, sport)) = match ev.param_by_name("tuple") {
+        Some(Ok(ParamValue::SockTuple(SockTuple::V4 { src, dst }))) => {
+            ((IpAddr::V4(src.0), src.1), (IpAddr::V4(dst.0), dst.1))
+        }
+        Some(Ok(ParamValue::SockTuple(SockTuple::V6 { src, dst }))) => {
+            ((IpAddr::V6(src.0), src.1), (IpAddr::V6(dst.0), dst.1))
+        }
+        _ => return unchanged,
+    };
+    let mut updated = f.clone();
+    updated.name = format!("{cip}:{cport}->{sip}:{sport}");
+    updated.socket = Some(crate::state::SocketInfo {
+        client_ip: Some(cip),
+        client_port: cport,
+        server_ip: Some(sip),
+        server_port: sport,
+        ..sock
+    });
+    let changed = updated.name != f.name;
+    (Cow::Owned(updated), changed)
+}
+
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
 pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
@@ -628,6 +667,8 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         return true;
     };
+    let (f, name_changed) = after_unconnected_send(ev, f);
+    let f: &FdInfo = &f;
     let ep = endpoints(f);
     // libsinsp calls the client end "local" when the client IP is one of the machine's
     // addresses. Without the interface list, a loopback address or the client role stands
@@ -715,6 +756,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
             }
             _ => false,
         })),
+        F::FdNameChanged => out.push(FieldValue::Bool(name_changed)),
         F::FdConnected => out.push(FieldValue::Bool(
             f.socket.is_some() && f.role != SocketRole::None && ep.is_some_and(|e| e.0.is_some()),
         )),
