@@ -103,7 +103,14 @@ fn argument_shapes_follow_libsinsp() {
     assert!(!aname.arg.required && aname.arg.index && !aname.arg.key && !aname.dotted);
     let env = def("proc.env");
     assert!(!env.arg.required && env.arg.key);
-    assert!(def("fd.ip").is_list && def("fd.port").is_list);
+    // Scalars (rules use `=`/`!=` on them, which list fields refuse); the host compares
+    // both ends, as the property says.
+    for name in ["fd.ip", "fd.port", "fd.net", "fd.proto"] {
+        assert!(!def(name).is_list, "{name}");
+        assert_eq!(def(name).properties, &["sakerEitherEnd"], "{name}");
+    }
+    assert_eq!(aname.properties, &["sakerAnyAncestor"]);
+    assert!(def("fd.types").is_list);
     assert!(!def("proc.name").is_list && def("proc.name").arg == plugin_api::sdk::extract::ArgSpec::NONE);
 }
 

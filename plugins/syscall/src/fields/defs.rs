@@ -305,7 +305,7 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("fd.ip", FieldType::IpAddr, "FD IP Address.")
         .display("FD IP Address")
         .saker_type("PT_IPADDR")
-        .list(),
+        .properties(&["sakerEitherEnd"]),
     FieldDef::new("fd.cip", FieldType::IpAddr, "FD Client Address.")
         .display("FD Client Address")
         .saker_type("PT_IPADDR"),
@@ -321,7 +321,7 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("fd.port", FieldType::U64, "FD Port.")
         .display("FD Port")
         .saker_type("PT_PORT")
-        .list(),
+        .properties(&["sakerEitherEnd"]),
     FieldDef::new("fd.cport", FieldType::U64, "FD Client Port.")
         .display("FD Client Port")
         .saker_type("PT_PORT"),
@@ -355,7 +355,7 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("fd.proto", FieldType::U64, "FD Protocol.")
         .display("FD Protocol")
         .saker_type("PT_PORT")
-        .list(),
+        .properties(&["sakerEitherEnd"]),
     FieldDef::new("fd.cproto", FieldType::String, "FD Client Protocol.")
         .display("FD Client Protocol")
         .saker_type("PT_CHARBUF"),
@@ -371,7 +371,7 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("fd.net", FieldType::IpNet, "FD IP Network.")
         .display("FD IP Network")
         .saker_type("PT_IPNET")
-        .list(),
+        .properties(&["sakerEitherEnd"]),
     FieldDef::new("fd.cnet", FieldType::IpNet, "FD Client Network.")
         .display("FD Client Network")
         .saker_type("PT_IPNET"),
@@ -503,7 +503,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.aexe", FieldType::String, "Ancestor First Argument.")
         .display("Ancestor First Argument")
         .saker_type("PT_CHARBUF")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new("proc.exepath", FieldType::String, "Full path of the executable.")
         .display("Process Executable Path")
         .saker_type("PT_CHARBUF"),
@@ -513,7 +514,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.aexepath", FieldType::String, "Ancestor Executable Path.")
         .display("Ancestor Executable Path")
         .saker_type("PT_CHARBUF")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new("proc.name", FieldType::String, "Process name (comm).")
         .display("Name")
         .saker_type("PT_CHARBUF"),
@@ -527,7 +529,8 @@ pub static FIELDS: &[FieldDef] = &[
     )
     .display("Ancestor Name")
     .saker_type("PT_CHARBUF")
-    .index_arg(false),
+    .index_arg(false)
+    .properties(&["sakerAnyAncestor"]),
     FieldDef::new(
         "proc.args",
         FieldType::String,
@@ -539,7 +542,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.aargs", FieldType::String, "Ancestor Arguments.")
         .display("Ancestor Arguments")
         .saker_type("PT_CHARBUF")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new(
         "proc.cmdline",
         FieldType::String,
@@ -553,7 +557,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.acmdline", FieldType::String, "Ancestor Command Line.")
         .display("Ancestor Command Line")
         .saker_type("PT_CHARBUF")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new("proc.cmdnargs", FieldType::U64, "Number of Command Line args.")
         .display("Number of Command Line args")
         .saker_type("PT_UINT64"),
@@ -574,7 +579,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.aenv", FieldType::String, "Ancestor Environment.")
         .display("Ancestor Environment")
         .saker_type("PT_CHARBUF")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new("proc.cwd", FieldType::String, "Current Working Directory.")
         .display("Current Working Directory")
         .saker_type("PT_CHARBUF"),
@@ -593,7 +599,8 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef::new("proc.apid", FieldType::U64, "Ancestor Process ID.")
         .display("Ancestor Process ID")
         .saker_type("PT_INT64")
-        .index_arg(false),
+        .index_arg(false)
+        .properties(&["sakerAnyAncestor"]),
     FieldDef::new("proc.vpid", FieldType::U64, "Virtual Process ID.")
         .display("Virtual Process ID")
         .saker_type("PT_INT64"),

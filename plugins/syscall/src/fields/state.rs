@@ -701,7 +701,9 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     F::FdLip if connected => vec![if client_is_local { cip } else { sip }],
                     F::FdRip if connected => vec![if client_is_local { sip } else { cip }],
                     F::FdLip | F::FdRip => vec![],
-                    _ => vec![cip, sip],
+                    // fd.ip: the host compares both ends ("sakerEitherEnd": fd.cip/fd.sip);
+                    // extracted alone it is the server end.
+                    _ => vec![sip],
                 };
                 out.extend(v.into_iter().flatten().map(FieldValue::Ip));
             }
@@ -716,7 +718,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     _ => None,
                 };
                 if id == F::FdNet {
-                    out.extend([cip, sip].into_iter().flatten().map(FieldValue::IpNet));
+                    out.extend(sip.map(FieldValue::IpNet));
                 } else if let Some(a) = v {
                     out.push(FieldValue::IpNet(a));
                 }
@@ -730,7 +732,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     F::FdLport if connected => vec![if client_is_local { cp } else { sp }],
                     F::FdRport if connected => vec![if client_is_local { sp } else { cp }],
                     F::FdLport | F::FdRport => vec![],
-                    _ => vec![cp, sp],
+                    _ => vec![sp],
                 };
                 out.extend(v.into_iter().map(|p| FieldValue::U64(u64::from(p))));
             }
