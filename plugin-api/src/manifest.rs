@@ -215,6 +215,16 @@ impl<const N: usize> ConstBuf<N> {
         self.raw(",");
         self.key("addOutput");
         self.boolean(f.add_output);
+        if let Some(pt) = f.saker_type {
+            self.raw(",");
+            self.key("sakerType");
+            self.string(pt);
+        }
+        if f.dotted {
+            self.raw(",");
+            self.key("sakerDotted");
+            self.boolean(true);
+        }
         self.byte(b'}');
     }
     const fn fields(&mut self, fields: &[FieldDef]) {

@@ -68,6 +68,12 @@ pub struct FieldDef {
     pub properties: &'static [&'static str],
     /// Suggest appending the field to rule outputs (3.8).
     pub add_output: bool,
+    /// Saker extension: the libsinsp `PT_*` type the value really has (JSON key `sakerType`);
+    /// Falco-style hosts ignore it.
+    pub saker_type: Option<&'static str>,
+    /// Saker extension: the argument may also be written after a dot, `evt.arg.fd`
+    /// (JSON key `sakerDotted`).
+    pub dotted: bool,
 }
 
 impl FieldDef {
@@ -82,6 +88,8 @@ impl FieldDef {
             arg: ArgSpec::NONE,
             properties: &[],
             add_output: false,
+            saker_type: None,
+            dotted: false,
         }
     }
     pub const fn list(mut self) -> Self {
@@ -110,6 +118,16 @@ impl FieldDef {
     }
     pub const fn add_output(mut self) -> Self {
         self.add_output = true;
+        self
+    }
+    /// Saker extension: declares the libsinsp `PT_*` type (e.g. `"PT_INT64"`).
+    pub const fn saker_type(mut self, pt: &'static str) -> Self {
+        self.saker_type = Some(pt);
+        self
+    }
+    /// Saker extension: the argument may be given after a dot (`evt.arg.fd`).
+    pub const fn dotted(mut self) -> Self {
+        self.dotted = true;
         self
     }
 }

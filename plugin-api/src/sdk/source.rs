@@ -68,6 +68,16 @@ impl EventBatch {
         Ok(())
     }
 
+    /// Appends an already-encoded event as is (a syscall-source plugin emits libscap events,
+    /// not plugin events). The bytes are validated as one event with the given slot width.
+    pub fn push_raw(&mut self, event: &[u8], large_payload: bool) -> Result<(), PluginError> {
+        let ev = crate::event::EventRef::parse(event, large_payload)?;
+        let start = self.arena.len();
+        self.arena.extend_from_slice(ev.as_bytes());
+        self.offsets.push(start);
+        Ok(())
+    }
+
     /// Number of events pushed so far.
     #[inline]
     pub fn len(&self) -> usize {

@@ -6,6 +6,10 @@
 
 pub mod convert;
 pub mod event_table;
+pub mod fields;
 pub mod flags;
 pub mod params;
+pub mod plugin;
+pub mod replay;
 pub mod scap;
+pub mod state;

@@ -1,0 +1,290 @@
+//! File descriptors: what an fd refers to, per process (the main thread's table).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Most fds kept per process; opening more evicts the lowest-numbered fd (counted).
+pub const MAX_FDS_PER_PROCESS: usize = 65_536;
+
+/// What kind of object an fd refers to (libsinsp `scap_fd_type`, with `FILE_V2` folded into `File`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FdType {
+    Unknown,
+    File,
+    Directory,
+    Ipv4Socket,
+    Ipv6Socket,
+    Ipv4ServerSocket,
+    Ipv6ServerSocket,
+    Fifo,
+    UnixSocket,
+    Event,
+    Unsupported,
+    Signalfd,
+    Eventpoll,
+    Inotify,
+    Timerfd,
+    Netlink,
+    Bpf,
+    Userfaultfd,
+    IoUring,
+    Memfd,
+    Pidfd,
+}
+
+impl FdType {
+    /// The `fd.type` string libsinsp shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FdType::Unknown | FdType::Unsupported => "<NA>",
+            FdType::File => "file",
+            FdType::Directory => "directory",
+            FdType::Ipv4Socket | FdType::Ipv4ServerSocket => "ipv4",
+            FdType::Ipv6Socket | FdType::Ipv6ServerSocket => "ipv6",
+            FdType::Fifo => "pipe",
+            FdType::UnixSocket => "unix",
+            FdType::Event => "event",
+            FdType::Signalfd => "signalfd",
+            FdType::Eventpoll => "eventpoll",
+            FdType::Inotify => "inotify",
+            FdType::Timerfd => "timerfd",
+            FdType::Netlink => "netlink",
+            FdType::Bpf => "bpf",
+            FdType::Userfaultfd => "userfaultfd",
+            FdType::IoUring => "io_uring",
+            FdType::Memfd => "memfd",
+            FdType::Pidfd => "pidfd",
+        }
+    }
+
+    /// The one-letter `fd.typechar`.
+    pub fn as_char(self) -> char {
+        match self {
+            FdType::File => 'f',
+            FdType::Directory => 'd',
+            FdType::Ipv4Socket | FdType::Ipv4ServerSocket => '4',
+            FdType::Ipv6Socket | FdType::Ipv6ServerSocket => '6',
+            FdType::Fifo => 'p',
+            FdType::UnixSocket => 'u',
+            FdType::Event => 'e',
+            FdType::Signalfd => 's',
+            FdType::Eventpoll => 'l',
+            FdType::Inotify => 'i',
+            FdType::Timerfd => 't',
+            FdType::Netlink => 'n',
+            FdType::Bpf => 'b',
+            FdType::Userfaultfd => 'u',
+            FdType::IoUring => 'r',
+            FdType::Memfd => 'm',
+            FdType::Pidfd => 'P',
+            FdType::Unknown | FdType::Unsupported => 'o',
+        }
+    }
+
+    /// From a capture's `scap_fd_type` byte.
+    pub fn from_scap(t: u8) -> FdType {
+        use crate::scap::fd_type as s;
+        match t {
+            s::FILE | s::FILE_V2 => FdType::File,
+            s::DIRECTORY => FdType::Directory,
+            s::IPV4_SOCK => FdType::Ipv4Socket,
+            s::IPV6_SOCK => FdType::Ipv6Socket,
+            s::IPV4_SERVSOCK => FdType::Ipv4ServerSocket,
+            s::IPV6_SERVSOCK => FdType::Ipv6ServerSocket,
+            s::FIFO => FdType::Fifo,
+            s::UNIX_SOCK => FdType::UnixSocket,
+            s::EVENT => FdType::Event,
+            s::UNSUPPORTED => FdType::Unsupported,
+            s::SIGNALFD => FdType::Signalfd,
+            s::EVENTPOLL => FdType::Eventpoll,
+            s::INOTIFY => FdType::Inotify,
+            s::TIMERFD => FdType::Timerfd,
+            s::NETLINK => FdType::Netlink,
+            s::BPF => FdType::Bpf,
+            s::USERFAULTFD => FdType::Userfaultfd,
+            s::IOURING => FdType::IoUring,
+            s::MEMFD => FdType::Memfd,
+            s::PIDFD => FdType::Pidfd,
+            _ => FdType::Unknown,
+        }
+    }
+
+    pub fn is_socket(self) -> bool {
+        matches!(
+            self,
+            FdType::Ipv4Socket
+                | FdType::Ipv6Socket
+                | FdType::Ipv4ServerSocket
+                | FdType::Ipv6ServerSocket
+                | FdType::UnixSocket
+                | FdType::Netlink
+        )
+    }
+}
+
+/// Which end of a connection this process is (libsinsp `FLAGS_ROLE_CLIENT/SERVER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SocketRole {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+/// Layer-4 protocol of an inet socket (`scap_l4_proto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum L4Proto {
+    #[default]
+    Unknown,
+    Tcp,
+    Udp,
+    Icmp,
+    Raw,
+}
+
+impl L4Proto {
+    /// From the `scap_l4_proto` byte of captures and socktuples.
+    pub fn from_scap(v: u8) -> L4Proto {
+        match v {
+            1 => L4Proto::Tcp,
+            2 => L4Proto::Udp,
+            3 => L4Proto::Icmp,
+            4 => L4Proto::Raw,
+            _ => L4Proto::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            L4Proto::Unknown => "<NA>",
+            L4Proto::Tcp => "tcp",
+            L4Proto::Udp => "udp",
+            L4Proto::Icmp => "icmp",
+            L4Proto::Raw => "raw",
+        }
+    }
+}
+
+/// Socket endpoints. For connected inet sockets `client`/`server` follow the role; for
+/// server (listening) sockets only `server` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SocketInfo {
+    pub client_ip: Option<IpAddr>,
+    pub client_port: u16,
+    pub server_ip: Option<IpAddr>,
+    pub server_port: u16,
+    pub l4proto: L4Proto,
+    /// Unix sockets: kernel addresses of this end and the peer.
+    pub unix_source: u64,
+    pub unix_dest: u64,
+    /// Unix sockets: the bound/connected path.
+    pub unix_path: String,
+}
+
+/// One open file descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdInfo {
+    pub fd: i64,
+    pub fd_type: FdType,
+    /// `fd.name`: path for files, `cip:cport->sip:sport` for inet sockets, path for unix
+    /// sockets, description for the others (e.g. `[eventfd]`).
+    pub name: String,
+    /// Path as given to the syscall before resolution (`fd.nameraw`).
+    pub name_raw: String,
+    /// `PPM_O_*` open flags (files) / socket flags.
+    pub open_flags: u32,
+    /// File mode from open's `mode` param.
+    pub mode: u32,
+    pub dev: u32,
+    pub ino: u64,
+    pub role: SocketRole,
+    pub socket: Option<SocketInfo>,
+    /// Socket `domain`/`type`/`proto` from the socket() call (0 when unknown).
+    pub sock_domain: u32,
+    pub sock_type: u32,
+    /// The fd was opened with O_CLOEXEC (closed by a successful execve).
+    pub cloexec: bool,
+    /// Timestamp of the event that created this fd.
+    pub open_ts: u64,
+}
+
+impl FdInfo {
+    pub fn new(fd: i64, fd_type: FdType, name: impl Into<String>) -> FdInfo {
+        let name = name.into();
+        FdInfo {
+            fd,
+            fd_type,
+            name_raw: name.clone(),
+            name,
+            open_flags: 0,
+            mode: 0,
+            dev: 0,
+            ino: 0,
+            role: SocketRole::None,
+            socket: None,
+            sock_domain: 0,
+            sock_type: 0,
+            cloexec: false,
+            open_ts: 0,
+        }
+    }
+
+    /// `fd.directory`: the directory part of a file path.
+    pub fn directory(&self) -> Option<&str> {
+        match self.fd_type {
+            FdType::Directory => Some(&self.name),
+            FdType::File => self.name.rfind('/').map(|i| if i == 0 { "/" } else { &self.name[..i] }),
+            _ => None,
+        }
+    }
+
+    /// `fd.filename`: the last path component of a file.
+    pub fn filename(&self) -> Option<&str> {
+        match self.fd_type {
+            FdType::File | FdType::Directory => self.name.rsplit('/').next(),
+            _ => None,
+        }
+    }
+}
+
+/// Fds of one process, ordered by number; bounded by [`MAX_FDS_PER_PROCESS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FdTable {
+    fds: BTreeMap<i64, FdInfo>,
+    /// Fds dropped because the table was full.
+    pub evicted: u64,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: i64) -> Option<&FdInfo> {
+        self.fds.get(&fd)
+    }
+    pub fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
+        self.fds.get_mut(&fd)
+    }
+    pub fn len(&self) -> usize {
+        self.fds.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.fds.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &FdInfo> {
+        self.fds.values()
+    }
+    /// Adds or replaces an fd, evicting the lowest other fd when full.
+    pub fn insert(&mut self, info: FdInfo) {
+        if self.fds.len() >= MAX_FDS_PER_PROCESS && !self.fds.contains_key(&info.fd) {
+            if let Some(&victim) = self.fds.keys().next() {
+                self.fds.remove(&victim);
+                self.evicted += 1;
+            }
+        }
+        self.fds.insert(info.fd, info);
+    }
+    pub fn remove(&mut self, fd: i64) -> Option<FdInfo> {
+        self.fds.remove(&fd)
+    }
+    /// Drops the fds marked close-on-exec (after a successful execve).
+    pub fn close_on_exec(&mut self) {
+        self.fds.retain(|_, f| !f.cloexec);
+    }
+}

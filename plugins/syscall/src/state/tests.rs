@@ -1,0 +1,479 @@
+//! State updates from hand-built events (current event versions).
+
+use plugin_api::event::{EventRef, EventWriter};
+
+use super::update::{resolve_path, AT_FDCWD, CLONE_THREAD, O_CLOEXEC, PR_SET_NAME};
+use super::*;
+use crate::event_table::{codes_for_name, event_info, Direction, EventFlags, ParamType};
+use crate::scap::ProcessEntry;
+
+/// Current code of `name` in direction `dir`.
+fn code(name: &str, dir: Direction) -> u16 {
+    *codes_for_name(name)
+        .iter()
+        .find(|&&c| {
+            let i = event_info(c).unwrap();
+            i.direction == dir && !i.flags.contains(EventFlags::OLD_VERSION) && !i.flags.contains(EventFlags::UNUSED)
+        })
+        .unwrap_or_else(|| panic!("no current {name} {dir:?}"))
+}
+
+enum V<'a> {
+    I(i64),
+    S(&'a str),
+    B(&'a [u8]),
+}
+
+/// Encodes an event with the named params set and every other param empty.
+fn event(name: &str, dir: Direction, ts: u64, tid: i64, params: &[(&str, V<'_>)]) -> Vec<u8> {
+    let c = code(name, dir);
+    let info = event_info(c).unwrap();
+    let mut out = Vec::new();
+    let mut w = EventWriter::begin(&mut out, ts, tid as u64, c, info.params.len() as u32);
+    for p in info.params {
+        let bytes: Vec<u8> = match params.iter().find(|(n, _)| *n == p.name).map(|(_, v)| v) {
+            None => Vec::new(),
+            Some(V::S(s)) => {
+                let mut b = s.as_bytes().to_vec();
+                b.push(0);
+                b
+            }
+            Some(V::B(b)) => b.to_vec(),
+            Some(V::I(v)) => {
+                let width = match p.param_type {
+                    ParamType::Uint8 | ParamType::Int8 | ParamType::Flags8 | ParamType::EnumFlags8 => 1,
+                    ParamType::Uint16 | ParamType::Int16 | ParamType::Flags16 | ParamType::EnumFlags16 => 2,
+                    ParamType::Uint32
+                    | ParamType::Int32
+                    | ParamType::Flags32
+                    | ParamType::EnumFlags32
+                    | ParamType::Uid
+                    | ParamType::Gid
+                    | ParamType::Mode => 4,
+                    _ => 8,
+                };
+                v.to_le_bytes()[..width].to_vec()
+            }
+        };
+        w.param(&bytes).unwrap();
+    }
+    w.finish().unwrap();
+    out
+}
+
+fn apply(st: &mut ThreadTable, bytes: &[u8]) {
+    let ev = EventRef::parse(bytes, false).unwrap();
+    st.parse_event(ev).unwrap();
+}
+
+use Direction::{Enter as E, Exit as X};
+
+/// bash (pid 100, parent 1) in /home/u with fd 0 on /dev/pts/0.
+fn seeded() -> ThreadTable {
+    let mut st = ThreadTable::new();
+    for (tid, ptid, comm) in [(1, 0, "init"), (100, 1, "bash")] {
+        st.add_process_entry(&ProcessEntry {
+            tid,
+            pid: tid,
+            ptid,
+            comm: comm.into(),
+            exe: format!("/bin/{comm}"),
+            exepath: format!("/bin/{comm}"),
+            cwd: "/home/u".into(),
+            args: b"-l\0".to_vec(),
+            uid: 1000,
+            gid: 1000,
+            ..ProcessEntry::default()
+        });
+    }
+    let mut f = FdInfo::new(0, FdType::File, "/dev/pts/0");
+    f.cloexec = false;
+    st.insert_fd(100, f);
+    st
+}
+
+#[test]
+fn process_list_seeds_threads_with_trailing_slash_cwd() {
+    let st = seeded();
+    let t = st.thread(100).unwrap();
+    assert_eq!(t.cwd, "/home/u/");
+    assert_eq!(t.args, vec!["-l"]);
+    assert_eq!(t.cmdline(), "bash -l");
+    assert_eq!(st.parent(100).unwrap().comm, "init");
+    assert_eq!(st.ancestors(100).len(), 1);
+}
+
+#[test]
+fn fork_child_copies_parent_and_fds_then_execve_replaces_image() {
+    let mut st = seeded();
+    // Parent's exit of clone first: res = child tid.
+    apply(
+        &mut st,
+        &event(
+            "clone",
+            X,
+            10,
+            100,
+            &[("res", V::I(200)), ("pid", V::I(100)), ("flags", V::I(0))],
+        ),
+    );
+    let c = st.thread(200).unwrap();
+    assert_eq!((c.pid, c.ptid, c.comm.as_str()), (200, 100, "bash"));
+    assert_eq!(st.fd(200, 0).unwrap().name, "/dev/pts/0");
+    // The child's own exit of the same clone changes nothing.
+    apply(
+        &mut st,
+        &event(
+            "clone",
+            X,
+            11,
+            200,
+            &[("res", V::I(0)), ("pid", V::I(200)), ("ptid", V::I(100))],
+        ),
+    );
+    assert_eq!(st.thread(200).unwrap().clone_ts, 10);
+
+    let mut cloexec = FdInfo::new(5, FdType::File, "/etc/secret");
+    cloexec.cloexec = true;
+    st.insert_fd(200, cloexec);
+    // Failed execve: nothing changes.
+    apply(
+        &mut st,
+        &event("execve", X, 12, 200, &[("res", V::I(-2)), ("exe", V::S("nope"))]),
+    );
+    assert_eq!(st.thread(200).unwrap().exe, "/bin/bash");
+    apply(
+        &mut st,
+        &event(
+            "execve",
+            X,
+            13,
+            200,
+            &[
+                ("res", V::I(0)),
+                ("exe", V::S("ls")),
+                ("args", V::B(b"-la\0/tmp\0")),
+                ("comm", V::S("ls")),
+                ("cwd", V::S("/home/u")),
+                ("env", V::B(b"A=1\0PATH=/bin\0")),
+                ("trusted_exepath", V::S("/usr/bin/ls")),
+                ("uid", V::I(0)),
+            ],
+        ),
+    );
+    let t = st.thread(200).unwrap();
+    assert_eq!(
+        (t.comm.as_str(), t.exe.as_str(), t.exepath.as_str()),
+        ("ls", "ls", "/usr/bin/ls")
+    );
+    assert_eq!(t.args, vec!["-la", "/tmp"]);
+    assert_eq!(t.env_var("PATH"), Some("/bin"));
+    assert_eq!(t.uid, 0);
+    assert_eq!(t.lastexec_ts, 13);
+    assert!(st.fd(200, 5).is_none(), "O_CLOEXEC fd closed by execve");
+    assert!(st.fd(200, 0).is_some());
+}
+
+#[test]
+fn threads_share_the_main_threads_fds() {
+    let mut st = seeded();
+    let flags = CLONE_THREAD as i64;
+    apply(
+        &mut st,
+        &event(
+            "clone",
+            X,
+            10,
+            100,
+            &[("res", V::I(101)), ("pid", V::I(100)), ("flags", V::I(flags))],
+        ),
+    );
+    let t = st.thread(101).unwrap();
+    assert_eq!((t.pid, t.ptid), (100, 1));
+    apply(
+        &mut st,
+        &event(
+            "openat",
+            X,
+            11,
+            101,
+            &[
+                ("fd", V::I(7)),
+                ("dirfd", V::I(AT_FDCWD)),
+                ("name", V::S("notes/../a.txt")),
+            ],
+        ),
+    );
+    assert_eq!(st.fd(100, 7).unwrap().name, "/home/u/a.txt");
+    assert_eq!(st.fd(101, 7).unwrap().name_raw, "notes/../a.txt");
+    assert_eq!(st.main_thread(101).unwrap().tid, 100);
+}
+
+#[test]
+fn open_uses_dirfd_and_enter_path_and_close_keeps_fd_for_its_event() {
+    let mut st = seeded();
+    let mut dir = FdInfo::new(9, FdType::Directory, "/var/log");
+    dir.open_flags = 0;
+    st.insert_fd(100, dir);
+    apply(
+        &mut st,
+        &event(
+            "openat",
+            X,
+            1,
+            100,
+            &[("fd", V::I(3)), ("dirfd", V::I(9)), ("name", V::S("syslog"))],
+        ),
+    );
+    assert_eq!(st.fd(100, 3).unwrap().name, "/var/log/syslog");
+    // Exit without a name: the enter event's path is used.
+    apply(
+        &mut st,
+        &event(
+            "open",
+            E,
+            2,
+            100,
+            &[("name", V::S("/etc/passwd")), ("flags", V::I(O_CLOEXEC as i64))],
+        ),
+    );
+    apply(
+        &mut st,
+        &event("open", X, 3, 100, &[("fd", V::I(4)), ("flags", V::I(O_CLOEXEC as i64))]),
+    );
+    assert_eq!(st.fd(100, 4).unwrap().name, "/etc/passwd");
+    assert!(st.fd(100, 4).unwrap().cloexec);
+    apply(
+        &mut st,
+        &event("close", X, 4, 100, &[("res", V::I(0)), ("fd", V::I(4))]),
+    );
+    assert!(st.fd(100, 4).is_none());
+    assert_eq!(st.last_event_fd_num(), Some(4));
+    assert_eq!(st.last_event_fd().unwrap().name, "/etc/passwd");
+    // A failed close keeps the fd.
+    apply(
+        &mut st,
+        &event("close", X, 5, 100, &[("res", V::I(-9)), ("fd", V::I(3))]),
+    );
+    assert!(st.fd(100, 3).is_some());
+}
+
+#[test]
+fn dup_and_fcntl_dupfd_copy_fds() {
+    let mut st = seeded();
+    apply(
+        &mut st,
+        &event(
+            "dup2",
+            X,
+            1,
+            100,
+            &[("res", V::I(10)), ("oldfd", V::I(0)), ("newfd", V::I(10))],
+        ),
+    );
+    assert_eq!(st.fd(100, 10).unwrap().name, "/dev/pts/0");
+    apply(
+        &mut st,
+        &event(
+            "fcntl",
+            X,
+            2,
+            100,
+            &[("res", V::I(11)), ("fd", V::I(0)), ("cmd", V::I(26))],
+        ),
+    );
+    let f = st.fd(100, 11).unwrap();
+    assert_eq!(f.name, "/dev/pts/0");
+    assert!(f.cloexec, "F_DUPFD_CLOEXEC");
+}
+
+fn tuple_v4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
+    let mut b = vec![crate::params::PPM_AF_INET];
+    b.extend_from_slice(&src);
+    b.extend_from_slice(&sport.to_le_bytes());
+    b.extend_from_slice(&dst);
+    b.extend_from_slice(&dport.to_le_bytes());
+    b
+}
+
+#[test]
+fn socket_connect_and_accept_fill_tuples() {
+    let mut st = seeded();
+    apply(
+        &mut st,
+        &event(
+            "socket",
+            X,
+            1,
+            100,
+            &[
+                ("fd", V::I(3)),
+                ("domain", V::I(2)),
+                ("type", V::I(1)),
+                ("proto", V::I(0)),
+            ],
+        ),
+    );
+    assert_eq!(st.fd(100, 3).unwrap().fd_type, FdType::Ipv4Socket);
+    // connect's exit without fd: the enter event's fd is used.
+    apply(&mut st, &event("connect", E, 2, 100, &[("fd", V::I(3))]));
+    let t = tuple_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
+    apply(
+        &mut st,
+        &event("connect", X, 3, 100, &[("res", V::I(0)), ("tuple", V::B(&t))]),
+    );
+    let f = st.fd(100, 3).unwrap();
+    assert_eq!(f.name, "10.0.0.1:40000->10.0.0.2:80");
+    assert_eq!(f.role, SocketRole::Client);
+    let s = f.socket.as_ref().unwrap();
+    assert_eq!((s.l4proto, s.server_port), (L4Proto::Tcp, 80));
+
+    let t = tuple_v4([10, 0, 0, 9], 5555, [10, 0, 0, 1], 22);
+    apply(
+        &mut st,
+        &event("accept4", X, 4, 100, &[("fd", V::I(4)), ("tuple", V::B(&t))]),
+    );
+    let f = st.fd(100, 4).unwrap();
+    assert_eq!(
+        (f.name.as_str(), f.role),
+        ("10.0.0.9:5555->10.0.0.1:22", SocketRole::Server)
+    );
+}
+
+#[test]
+fn anonymous_fds_pipes_and_memfd() {
+    let mut st = seeded();
+    apply(
+        &mut st,
+        &event(
+            "pipe2",
+            X,
+            1,
+            100,
+            &[("res", V::I(0)), ("fd1", V::I(5)), ("fd2", V::I(6)), ("ino", V::I(77))],
+        ),
+    );
+    assert_eq!(st.fd(100, 6).unwrap().fd_type, FdType::Fifo);
+    assert_eq!(st.fd(100, 5).unwrap().ino, 77);
+    apply(&mut st, &event("eventfd2", X, 2, 100, &[("res", V::I(7))]));
+    assert_eq!(st.fd(100, 7).unwrap().name, "[eventfd]");
+    apply(
+        &mut st,
+        &event("memfd_create", X, 3, 100, &[("fd", V::I(8)), ("name", V::S("jit"))]),
+    );
+    let f = st.fd(100, 8).unwrap();
+    assert_eq!((f.fd_type, f.name.as_str()), (FdType::Memfd, "memfd:jit"));
+}
+
+#[test]
+fn chdir_setresuid_setsid_prctl() {
+    let mut st = seeded();
+    apply(
+        &mut st,
+        &event("chdir", X, 1, 100, &[("res", V::I(0)), ("path", V::S("../v/./w"))]),
+    );
+    assert_eq!(st.thread(100).unwrap().cwd, "/home/v/w/");
+    apply(
+        &mut st,
+        &event(
+            "setresuid",
+            X,
+            2,
+            100,
+            &[
+                ("res", V::I(0)),
+                ("ruid", V::I(-1)),
+                ("euid", V::I(0)),
+                ("suid", V::I(-1)),
+            ],
+        ),
+    );
+    let t = st.thread(100).unwrap();
+    assert_eq!((t.ruid, t.uid, t.suid), (1000, 0, 1000));
+    apply(&mut st, &event("setsid", X, 3, 100, &[("res", V::I(100))]));
+    assert_eq!(st.thread(100).unwrap().sid, 100);
+    apply(
+        &mut st,
+        &event(
+            "prctl",
+            X,
+            4,
+            100,
+            &[
+                ("res", V::I(0)),
+                ("option", V::I(PR_SET_NAME as i64)),
+                ("arg2_str", V::S("a-very-long-thread-name")),
+            ],
+        ),
+    );
+    assert_eq!(st.thread(100).unwrap().comm, "a-very-long-thr");
+}
+
+#[test]
+fn procexit_removes_thread_after_the_delay() {
+    let mut st = seeded();
+    apply(
+        &mut st,
+        &event("clone", X, 10, 100, &[("res", V::I(200)), ("pid", V::I(100))]),
+    );
+    apply(&mut st, &event("procexit", E, 20, 200, &[("reaper_tid", V::I(1))]));
+    // A late event shortly after still resolves the exiting thread.
+    apply(
+        &mut st,
+        &event("close", X, 21, 200, &[("res", V::I(0)), ("fd", V::I(0))]),
+    );
+    assert!(st.thread(200).unwrap().exited);
+    apply(
+        &mut st,
+        &event(
+            "close",
+            X,
+            20 + PROCEXIT_REMOVAL_DELAY_NS,
+            100,
+            &[("res", V::I(-9)), ("fd", V::I(99))],
+        ),
+    );
+    assert!(st.thread(200).is_none());
+    assert_eq!(st.stats().threads_removed, 1);
+}
+
+#[test]
+fn thread_and_fd_caps_evict_and_count() {
+    let mut st = ThreadTable::new();
+    for tid in 1..=MAX_THREADS as i64 {
+        st.insert(ThreadInfo {
+            last_event_ts: tid as u64,
+            ..ThreadInfo::unknown(tid)
+        });
+    }
+    assert_eq!(st.len(), MAX_THREADS);
+    st.insert(ThreadInfo::unknown(0));
+    assert_eq!(st.stats().threads_evicted, THREAD_EVICTION_BATCH as u64);
+    assert!(st.thread(1).is_none(), "least recently active evicted first");
+    assert!(st.thread(MAX_THREADS as i64).is_some());
+
+    let mut st = seeded();
+    for fd in 0..=MAX_FDS_PER_PROCESS as i64 {
+        st.insert_fd(100, FdInfo::new(fd, FdType::File, "/x"));
+    }
+    assert_eq!(st.fds(100).unwrap().len(), MAX_FDS_PER_PROCESS);
+    assert_eq!(st.stats().fds_evicted, 1);
+}
+
+#[test]
+fn unknown_event_type_is_an_error_not_a_panic() {
+    let mut st = ThreadTable::new();
+    let mut out = Vec::new();
+    EventWriter::begin(&mut out, 1, 1, 9999, 0).finish().unwrap();
+    let ev = EventRef::parse(&out, false).unwrap();
+    let e = st.parse_event(ev).unwrap_err().to_string();
+    assert!(e.contains("9999"), "{e}");
+}
+
+#[test]
+fn paths_resolve_lexically() {
+    assert_eq!(resolve_path("/a/b/", "../c"), "/a/c");
+    assert_eq!(resolve_path("/a", "/x/./y/"), "/x/y");
+    assert_eq!(resolve_path("/", "../../z"), "/z");
+    assert_eq!(resolve_path("/a", ""), "");
+}

@@ -1,0 +1,92 @@
+//! The plugin shell: replay through the SDK source trait, and the exported symbols of
+//! `target/<profile>/libsyscall.so` loaded with dlopen.
+
+mod common;
+
+use std::ffi::{c_char, CStr};
+use std::path::PathBuf;
+
+use plugin_api::sdk::{BatchEnd, EventBatch, SourceInstance, SourcePlugin};
+use syscall::plugin::{event_table_json, SyscallPlugin, MAX_BATCH_EVENTS};
+use syscall::replay::replay_into_state;
+
+#[test]
+fn source_replays_every_capture_with_metadata_into_state() {
+    for path in common::captures() {
+        let mut plugin = SyscallPlugin::default();
+        let mut inst = plugin.open(&format!("replay:{}", path.display())).unwrap();
+        let mut n = 0u64;
+        loop {
+            let mut batch = EventBatch::new(0);
+            let end = inst.next_batch(&mut plugin, &mut batch).unwrap();
+            assert!(batch.len() <= MAX_BATCH_EVENTS);
+            n += batch.len() as u64;
+            if matches!(end, BatchEnd::Eof) {
+                break;
+            }
+        }
+        let (state, expected) = replay_into_state(&path).unwrap();
+        assert_eq!(n, expected, "{}: events", path.display());
+        assert_eq!(inst.get_progress(&mut plugin).unwrap().pct, 10_000);
+        // The process list blocks reached the plugin's state before the events.
+        let seeded = plugin.state.len();
+        assert!(seeded > 0, "{}: process list seeded", path.display());
+        assert!(!state.is_empty());
+    }
+}
+
+#[test]
+fn open_errors_name_the_problem() {
+    let mut plugin = SyscallPlugin::default();
+    let e = plugin.open("").err().unwrap().to_string();
+    assert!(e.contains("replay:"), "{e}");
+    let e = plugin.open("replay:/nonexistent/x.scap").err().unwrap().to_string();
+    assert!(e.contains("/nonexistent/x.scap"), "{e}");
+}
+
+#[test]
+fn event_table_json_lists_current_and_old_events() {
+    let j = event_table_json();
+    assert!(j.starts_with("{\"events\":["));
+    assert!(j.contains("{\"code\":3,\"name\":\"open\",\"dir\":\"X\",\"old\":false}"));
+    assert!(j.contains("{\"code\":16,\"name\":\"procexit\",\"dir\":\"E\",\"old\":true}"));
+    assert!(j.ends_with(",\"generic_syscalls\":[]}"));
+}
+
+fn cdylib() -> Option<PathBuf> {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    dir.pop();
+    dir.pop();
+    for profile in ["debug", "release"] {
+        let p = dir.join("target").join(profile).join("libsyscall.so");
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+#[test]
+fn cdylib_exports_identity_and_event_table() {
+    let Some(path) = cdylib() else {
+        eprintln!("skipped: libsyscall.so not built");
+        return;
+    };
+    // SAFETY: loading our own plugin library; its initializers have no side effects.
+    let lib = unsafe { libloading::Library::new(&path) }.unwrap();
+    let s = |name: &[u8]| -> String {
+        // SAFETY: every symbol looked up here is `extern "C" fn() -> *const c_char` returning a
+        // static NUL-terminated string.
+        unsafe {
+            let f: libloading::Symbol<unsafe extern "C" fn() -> *const c_char> = lib.get(name).unwrap();
+            CStr::from_ptr(f()).to_string_lossy().into_owned()
+        }
+    };
+    assert_eq!(s(b"plugin_get_name"), "syscall");
+    assert_eq!(s(b"plugin_get_version"), "0.1.0");
+    assert_eq!(s(b"plugin_get_event_source"), "");
+    assert_eq!(s(b"saker_plugin_event_table"), event_table_json());
+    // SAFETY: plugin_get_id is `extern "C" fn() -> u32`.
+    let id = unsafe { lib.get::<unsafe extern "C" fn() -> u32>(b"plugin_get_id").unwrap()() };
+    assert_eq!(id, 0);
+}
