@@ -13,3 +13,4 @@ pub mod plugin;
 pub mod replay;
 pub mod scap;
 pub mod state;
+pub mod threads_table;

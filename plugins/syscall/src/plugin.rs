@@ -6,13 +6,14 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, InitInput, ParseInput, ParsePlugin, Plugin, PluginError, Progress, SourceInstance,
-    SourcePlugin,
+    BatchEnd, EventBatch, InitInput, OwnedTable, ParseInput, ParsePlugin, Plugin, PluginError, Progress,
+    SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
 use crate::replay::CaptureReplay;
 use crate::state::ThreadTable;
+use crate::threads_table::{new_threads_table, sync_threads_table};
 use plugin_api::sdk::source::MAX_PROGRESS_PCT;
 
 /// Most events handed over per `next_batch`.
@@ -40,11 +41,26 @@ const fn syscall_event_codes() -> [u16; EVENT_TYPE_COUNT as usize - 2] {
 /// Every syscall event code (all but plugin and async events).
 pub static SYSCALL_EVENT_CODES: [u16; EVENT_TYPE_COUNT as usize - 2] = syscall_event_codes();
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SyscallPlugin {
     pub state: ThreadTable,
     /// Events the state could not decode (skipped, as libsinsp skips bad events).
     pub parse_errors: u64,
+    /// The `threads` table shared with the host (absent when the host offers no tables).
+    pub threads_table: Option<OwnedTable>,
+    /// Failures to mirror the state into `threads_table`.
+    pub table_sync_errors: u64,
+}
+
+impl SyscallPlugin {
+    /// Mirrors changed threads into the exported table.
+    fn sync_table(&mut self) {
+        if let Some(t) = &self.threads_table {
+            if sync_threads_table(&mut self.state, t).is_err() {
+                self.table_sync_errors += 1;
+            }
+        }
+    }
 }
 
 impl Plugin for SyscallPlugin {
@@ -53,8 +69,21 @@ impl Plugin for SyscallPlugin {
     const DESCRIPTION: &'static str = "Syscall events from capture files, with process and fd state";
     const CONTACT: &'static str = "https://github.com/saker-security/saker";
 
-    fn init(_input: InitInput<'_>) -> Result<Self, PluginError> {
-        Ok(SyscallPlugin::default())
+    fn init(mut input: InitInput<'_>) -> Result<Self, PluginError> {
+        let mut plugin = SyscallPlugin::default();
+        let logger = input.logger().clone();
+        if let Some(tables) = input.tables() {
+            let table = new_threads_table()?;
+            match tables.add_table(&table) {
+                Ok(()) => plugin.threads_table = Some(table),
+                // Without the table the plugin still sources and parses; only other
+                // plugins lose access to the thread state.
+                Err(e) => logger.warning(&format!(
+                    "syscall plugin: the host refused the `threads` table ({e}); other plugins cannot read thread state"
+                )),
+            }
+        }
+        Ok(plugin)
     }
 }
 
@@ -78,7 +107,12 @@ impl SourcePlugin for SyscallPlugin {
             )));
         }
         let replay = CaptureReplay::open(path).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        // A new capture starts from a clean state.
+        // A new capture starts from a clean state (and an empty exported table).
+        if let Some(table) = &self.threads_table {
+            for t in self.state.iter() {
+                let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
+            }
+        }
         self.state = ThreadTable::new();
         Ok(ReplayInstance { replay, done: false })
     }
@@ -132,6 +166,7 @@ impl ParsePlugin for SyscallPlugin {
         if self.state.parse_event(input.event).is_err() {
             self.parse_errors += 1;
         }
+        self.sync_table();
         Ok(())
     }
 }
