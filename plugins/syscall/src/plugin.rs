@@ -71,7 +71,7 @@ impl Plugin for SyscallPlugin {
 
     fn init(mut input: InitInput<'_>) -> Result<Self, PluginError> {
         let mut plugin = SyscallPlugin::default();
-        let logger = input.logger().clone();
+        let logger = *input.logger();
         if let Some(tables) = input.tables() {
             let table = new_threads_table()?;
             match tables.add_table(&table) {
