@@ -130,7 +130,7 @@ impl CaptureReplay {
         let ev = EventRef::parse(&self.current, large).map_err(|e| {
             ReplayError::Scap(ScapError {
                 file: self.file.clone(),
-                offset: 0,
+                offset: block_offset,
                 kind: crate::scap::ErrorKind::Event(e),
             })
         })?;
