@@ -94,7 +94,7 @@ impl CaptureReplay {
         &mut self,
         mut on_meta: impl FnMut(&CaptureItem<'_>),
     ) -> Result<Option<EventRef<'_>>, ReplayError> {
-        let mut block_offset = 0;
+        let mut block_offset;
         loop {
             let Some(item) = self.reader.next_item()? else {
                 return Ok(None);
