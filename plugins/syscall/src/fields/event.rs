@@ -110,7 +110,7 @@ fn is_open_exec(ev: &DecodedEvent<'_>) -> bool {
 }
 
 /// libsinsp's name of an event category.
-fn category_name(class: CategoryClass) -> &'static str {
+pub(super) fn category_name(class: CategoryClass) -> &'static str {
     match class {
         CategoryClass::Unknown => "unknown",
         CategoryClass::Other => "other",
@@ -132,7 +132,7 @@ fn category_name(class: CategoryClass) -> &'static str {
 }
 
 /// Index of the parameter an `evt.arg`/`evt.rawarg` argument names.
-fn arg_index(ev: &DecodedEvent<'_>, arg: FieldArg<'_>) -> Option<usize> {
+pub(super) fn arg_index(ev: &DecodedEvent<'_>, arg: FieldArg<'_>) -> Option<usize> {
     let i = match arg {
         FieldArg::Index(i) => usize::try_from(i).ok()?,
         FieldArg::Key(name) => match name.parse::<usize>() {
@@ -154,6 +154,9 @@ pub fn render_arg_resolved(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
     let Ok(v) = value else {
         return Some("<invalid>".to_owned());
     };
+    if v == ParamValue::Empty {
+        return None;
+    }
     let resolved = match (&v, pt) {
         (ParamValue::Signed(n), Some(ParamType::Errno)) if *n < 0 => {
             n.checked_neg().and_then(flags::errno_name).map(str::to_owned)

@@ -9,3 +9,61 @@ mod event;
 
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
 pub use event::{display_values, extract_event_field, render_arg_resolved, return_value, FieldArg, FieldValue};
+
+mod args;
+mod state;
+pub use args::{arg_value, args_line, param_strings};
+pub use state::{capability_names, extract_fd_field, extract_thread_field};
+
+use crate::params::DecodedEvent;
+use crate::state::ThreadTable;
+
+/// Extracts field `id` for an event already applied to `state` (libsinsp parses before
+/// filtering). `out` is left empty when the field has no value.
+pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
+    out.clear();
+    match id {
+        FieldId::EvtCategory if is_io_event(ev) => {
+            out.push(FieldValue::Str(state::io_category(ev, state).to_owned()));
+            return;
+        }
+        FieldId::EvtBuflen => {
+            // I/O events on a known fd: the byte count the syscall returned.
+            if is_io_event(ev) && state::event_fd_info(ev, state).is_some() {
+                if let Some(r) = return_value(ev).filter(|r| *r >= 0) {
+                    out.push(FieldValue::U64(r as u64));
+                }
+            }
+            return;
+        }
+        FieldId::EvtArgs | FieldId::EvtInfo => {
+            out.push(FieldValue::Str(args::args_line(ev, state)));
+            return;
+        }
+        FieldId::EvtArg => {
+            if let Some(v) = event::arg_index(ev, arg).and_then(|i| args::arg_value(ev, i, state)) {
+                out.push(FieldValue::Str(v));
+            }
+            return;
+        }
+        _ => {}
+    }
+    let _ = extract_event_field(id, arg, ev, out)
+        || extract_thread_field(id, arg, ev, state, out)
+        || extract_fd_field(id, ev, state, out);
+}
+
+/// Events of an `EC_IO_*` category, whose `evt.category` comes from the fd.
+fn is_io_event(ev: &DecodedEvent<'_>) -> bool {
+    use crate::event_table::CategoryClass as C;
+    matches!(ev.info.category.class, C::IoRead | C::IoWrite | C::IoOther)
+}
+
+/// Writes extracted values into the SDK's output for the field being extracted (nothing
+/// written = "no value").
+pub fn write_values(
+    values: &[FieldValue],
+    out: &mut plugin_api::sdk::ExtractOutput,
+) -> Result<(), plugin_api::sdk::PluginError> {
+    values.iter().try_for_each(|v| v.write_to(out))
+}

@@ -1,0 +1,290 @@
+//! libsinsp field semantics on hand-built events, for the cases the conformance captures do
+//! not contain (failed opens, open modes, uid resolution, ancestors, capabilities).
+
+use plugin_api::event::{EventRef, EventWriter};
+use syscall::fields::{capability_names, extract, FieldArg, FieldId, FieldValue};
+use syscall::params::DecodedEvent;
+use syscall::scap::UserListEntry;
+use syscall::state::{ThreadInfo, ThreadTable};
+
+const OPEN_X: u16 = 3;
+const OPENAT_2_X: u16 = 307;
+const MKDIR_2_X: u16 = 277;
+const SETUID_X: u16 = 199;
+const PPM_O_RDONLY: u32 = 1;
+const PPM_O_WRONLY: u32 = 2;
+const PPM_O_CREAT: u32 = 4;
+const AT_FDCWD: i64 = -100;
+const ENOENT: i64 = 2;
+const TID: u64 = 200;
+const TS: u64 = 10_000_000_000;
+
+fn event(event_type: u16, params: &[Vec<u8>]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, TS, TID, event_type, params.len() as u32);
+    for p in params {
+        w.param(p).unwrap();
+    }
+    w.finish().unwrap();
+    buf
+}
+
+fn i64p(v: i64) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+fn u32p(v: u32) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+fn u64p(v: u64) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+fn strp(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// A shell (pid 100, parent init 1) running `cat` as tid 200, cwd /home/u/.
+fn state() -> ThreadTable {
+    let mut st = ThreadTable::new();
+    let t = |tid: i64, ptid: i64, comm: &str| ThreadInfo {
+        pid: tid,
+        ptid,
+        comm: comm.into(),
+        exe: comm.into(),
+        cwd: "/home/u/".into(),
+        uid: 1000,
+        gid: 1000,
+        loginuid: u32::MAX,
+        ..ThreadInfo::unknown(tid)
+    };
+    st.insert(t(1, 0, "systemd"));
+    st.insert(t(100, 1, "bash"));
+    st.insert(ThreadInfo {
+        args: vec!["-n".into(), "x y".into()],
+        clone_ts: TS - 3_000,
+        cap_effective: (1 << 0) | (1 << 21),
+        ..t(200, 100, "cat")
+    });
+    st.add_user_entry(&UserListEntry::User {
+        uid: 65534,
+        gid: 65534,
+        name: "nobody".into(),
+        home: "/nonexistent".into(),
+        shell: "/usr/sbin/nologin".into(),
+    });
+    st
+}
+
+/// Parses `bytes` into `st` and extracts `id`.
+fn get(st: &mut ThreadTable, bytes: &[u8], id: FieldId, arg: FieldArg<'_>) -> Vec<FieldValue> {
+    let ev = EventRef::parse_any(bytes).unwrap();
+    st.parse_event(ev).unwrap();
+    let d = DecodedEvent::new(ev).unwrap();
+    let mut out = Vec::new();
+    extract(id, arg, &d, st, &mut out);
+    out
+}
+
+fn str_of(v: &[FieldValue]) -> Option<&str> {
+    match v {
+        [FieldValue::Str(s)] => Some(s),
+        [] => None,
+        other => panic!("not one string: {other:?}"),
+    }
+}
+
+fn openat(fd: i64, name: &str, flags: u32, mode: u32) -> Vec<u8> {
+    event(
+        OPENAT_2_X,
+        &[
+            i64p(fd),
+            i64p(AT_FDCWD),
+            strp(name),
+            u32p(flags),
+            u32p(mode),
+            u32p(0),
+            u64p(0),
+        ],
+    )
+}
+
+#[test]
+fn failed_openat_guesses_a_file_and_rebuilds_the_name() {
+    let mut st = state();
+    let ev = openat(-ENOENT, "missing.txt", PPM_O_RDONLY, 0);
+    let f = |st: &mut ThreadTable, id| get(st, &ev, id, FieldArg::None);
+    assert_eq!(f(&mut st, FieldId::FdNum), vec![FieldValue::signed(-1)]);
+    assert_eq!(str_of(&f(&mut st, FieldId::FdTypechar)), Some("f"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdName)), Some("/home/u/missing.txt"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdNameraw)), Some("missing.txt"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdDirectory)), Some("/home/u"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdFilename)), Some("missing.txt"));
+    assert!(f(&mut st, FieldId::FdType).is_empty());
+    assert_eq!(str_of(&f(&mut st, FieldId::EvtRes)), Some("ENOENT"));
+    assert_eq!(f(&mut st, FieldId::EvtRawres), vec![FieldValue::signed(-ENOENT)]);
+    assert_eq!(f(&mut st, FieldId::EvtFailed), vec![FieldValue::Bool(true)]);
+    assert_eq!(f(&mut st, FieldId::EvtIsOpenRead), vec![FieldValue::Bool(true)]);
+    assert_eq!(f(&mut st, FieldId::EvtIsOpenWrite), vec![FieldValue::Bool(false)]);
+    // The open_file_failed macro's inputs: fd.typechar='f' and fd.num=-1 and evt.res startswith E.
+}
+
+#[test]
+fn failed_open_not_openat_is_typechar_o() {
+    let mut st = state();
+    let ev = event(
+        OPEN_X,
+        &[
+            i64p(-ENOENT),
+            strp("/etc/nope"),
+            u32p(PPM_O_RDONLY),
+            u32p(0),
+            u32p(0),
+            u64p(0),
+        ],
+    );
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::FdTypechar, FieldArg::None)),
+        Some("o")
+    );
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::FdName, FieldArg::None)),
+        Some("/etc/nope")
+    );
+}
+
+#[test]
+fn successful_open_for_write_with_exec_mode() {
+    let mut st = state();
+    let ev = openat(5, "../u/run.sh", PPM_O_WRONLY | PPM_O_CREAT, 0o755);
+    let f = |st: &mut ThreadTable, id| get(st, &ev, id, FieldArg::None);
+    assert_eq!(f(&mut st, FieldId::FdNum), vec![FieldValue::signed(5)]);
+    assert_eq!(str_of(&f(&mut st, FieldId::FdName)), Some("/home/u/run.sh"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdTypechar)), Some("f"));
+    assert_eq!(str_of(&f(&mut st, FieldId::FdType)), Some("file"));
+    assert_eq!(str_of(&f(&mut st, FieldId::EvtRes)), Some("SUCCESS"));
+    assert_eq!(f(&mut st, FieldId::EvtIsOpenWrite), vec![FieldValue::Bool(true)]);
+    assert_eq!(f(&mut st, FieldId::EvtIsOpenRead), vec![FieldValue::Bool(false)]);
+    assert_eq!(f(&mut st, FieldId::EvtIsOpenExec), vec![FieldValue::Bool(true)]);
+    let flags = get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("flags"));
+    assert_eq!(str_of(&flags), Some("O_WRONLY|O_CREAT"));
+    let raw = get(&mut st, &ev, FieldId::EvtRawarg, FieldArg::Key("flags"));
+    assert_eq!(str_of(&raw), Some("6"));
+    let name = get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("name"));
+    assert_eq!(
+        str_of(&name),
+        Some("/home/u/run.sh"),
+        "relative FSRELPATH resolves against the cwd"
+    );
+    let args = get(&mut st, &ev, FieldId::EvtArgs, FieldArg::None);
+    assert!(
+        str_of(&args).unwrap().starts_with("fd=5(<f>/home/u/run.sh) dirfd=-100"),
+        "{args:?}"
+    );
+}
+
+#[test]
+fn fd_fields_exist_only_for_fd_events() {
+    let mut st = state();
+    let ev = event(MKDIR_2_X, &[i64p(0), strp("/tmp/d"), u32p(0o755)]);
+    for id in [
+        FieldId::FdNum,
+        FieldId::FdName,
+        FieldId::FdTypechar,
+        FieldId::FdDirectory,
+    ] {
+        assert!(get(&mut st, &ev, id, FieldArg::None).is_empty(), "{id:?}");
+    }
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("path"))),
+        Some("/tmp/d")
+    );
+    assert!(get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("nonexistent")).is_empty());
+}
+
+#[test]
+fn setuid_uid_argument_resolves_to_the_user_name() {
+    let mut st = state();
+    let ev = event(SETUID_X, &[i64p(0), u32p(65534)]);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("uid"))),
+        Some("nobody")
+    );
+    let ev = event(SETUID_X, &[i64p(0), u32p(4242)]);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("uid"))),
+        Some("<NA>")
+    );
+    let ev = event(SETUID_X, &[i64p(-1), u32p(u32::MAX)]);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("uid"))),
+        Some("<NONE>")
+    );
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Index(0))),
+        Some("EPERM")
+    );
+}
+
+#[test]
+fn process_fields_walk_the_ancestry() {
+    let mut st = state();
+    let ev = event(MKDIR_2_X, &[i64p(0), strp("/tmp/d"), u32p(0o755)]);
+    let f = |st: &mut ThreadTable, id, arg| get(st, &ev, id, arg);
+    assert_eq!(str_of(&f(&mut st, FieldId::ProcName, FieldArg::None)), Some("cat"));
+    assert_eq!(
+        str_of(&f(&mut st, FieldId::ProcCmdline, FieldArg::None)),
+        Some("cat -n x y")
+    );
+    assert_eq!(str_of(&f(&mut st, FieldId::ProcArgs, FieldArg::Index(1))), Some("x y"));
+    assert_eq!(str_of(&f(&mut st, FieldId::ProcPname, FieldArg::None)), Some("bash"));
+    assert_eq!(str_of(&f(&mut st, FieldId::ProcAname, FieldArg::Index(0))), Some("cat"));
+    assert_eq!(
+        str_of(&f(&mut st, FieldId::ProcAname, FieldArg::Index(2))),
+        Some("systemd")
+    );
+    assert!(f(&mut st, FieldId::ProcAname, FieldArg::Index(3)).is_empty());
+    assert_eq!(
+        str_of(&f(&mut st, FieldId::ProcAname, FieldArg::None)),
+        Some("bash systemd")
+    );
+    assert_eq!(
+        f(&mut st, FieldId::ProcPpid, FieldArg::None),
+        vec![FieldValue::signed(100)]
+    );
+    assert_eq!(
+        f(&mut st, FieldId::ProcDuration, FieldArg::None),
+        vec![FieldValue::RelTime(3_000)]
+    );
+    assert_eq!(
+        f(&mut st, FieldId::UserLoginuid, FieldArg::None),
+        vec![FieldValue::signed(-1)]
+    );
+    assert_eq!(str_of(&f(&mut st, FieldId::UserName, FieldArg::None)), Some("<NA>"));
+    assert_eq!(
+        str_of(&f(&mut st, FieldId::ThreadCapEffective, FieldArg::None)),
+        Some("CAP_CHOWN CAP_SYS_ADMIN")
+    );
+}
+
+#[test]
+fn unknown_threads_still_have_process_fields() {
+    let mut st = ThreadTable::new();
+    let ev = event(MKDIR_2_X, &[i64p(0), strp("/tmp/d"), u32p(0o755)]);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::ProcName, FieldArg::None)),
+        Some("<NA>")
+    );
+    assert_eq!(
+        get(&mut st, &ev, FieldId::ProcPid, FieldArg::None),
+        vec![FieldValue::signed(TID as i64)]
+    );
+    assert!(get(&mut st, &ev, FieldId::ProcPname, FieldArg::None).is_empty());
+}
+
+#[test]
+fn capability_names_follow_bit_order() {
+    assert_eq!(capability_names(0), "");
+    assert_eq!(capability_names(1 << 40), "CAP_CHECKPOINT_RESTORE");
+    assert_eq!(capability_names(0b11), "CAP_CHOWN CAP_DAC_OVERRIDE");
+}
