@@ -6,11 +6,13 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, InitInput, OwnedTable, ParseInput, ParsePlugin, Plugin, PluginError, Progress,
-    SourceInstance, SourcePlugin,
+    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, OwnedTable, ParseInput,
+    ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
+use crate::fields::FieldId;
+use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
 use crate::state::ThreadTable;
 use crate::threads_table::{new_threads_table, sync_threads_table};
@@ -50,6 +52,8 @@ pub struct SyscallPlugin {
     pub threads_table: Option<OwnedTable>,
     /// Failures to mirror the state into `threads_table`.
     pub table_sync_errors: u64,
+    /// Reused value buffer of `extract`.
+    values: Vec<crate::fields::FieldValue>,
 }
 
 impl SyscallPlugin {
@@ -171,6 +175,30 @@ impl ParsePlugin for SyscallPlugin {
     }
 }
 
+impl ExtractPlugin for SyscallPlugin {
+    const FIELDS: &'static [FieldDef] = crate::fields::FIELDS;
+    const EXTRACT_EVENT_SOURCES: &'static [&'static str] = &["syscall"];
+    const EXTRACT_EVENT_TYPES: &'static [u16] = &SYSCALL_EVENT_CODES;
+
+    /// Fields read the state as updated by this event's `parse_event` (the host parses
+    /// before it extracts, as libsinsp does).
+    fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+        let id = FieldId::from_index(req.field_index).ok_or_else(|| {
+            PluginError::Message(format!(
+                "syscall plugin: field index {} is not one of the {} declared fields",
+                req.field_index,
+                crate::fields::FIELDS.len()
+            ))
+        })?;
+        let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
+        crate::fields::extract(id, req.arg, &ev, &self.state, &mut self.values);
+        for v in &self.values {
+            v.write_to(out)?;
+        }
+        Ok(())
+    }
+}
+
 /// The event table as JSON for the host (`saker_plugin_event_table`).
 pub fn event_table_json() -> String {
     let mut s = String::from("{\"events\":[");
@@ -210,4 +238,4 @@ pub extern "C" fn saker_plugin_event_table() -> *const c_char {
         .as_ptr()
 }
 
-plugin_api::saker_plugin!(SyscallPlugin; source, parse);
+plugin_api::saker_plugin!(SyscallPlugin; source, parse, extract);
