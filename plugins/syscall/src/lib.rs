@@ -13,4 +13,5 @@ pub mod plugin;
 pub mod replay;
 pub mod scap;
 pub mod state;
+pub mod syscalls;
 pub mod threads_table;

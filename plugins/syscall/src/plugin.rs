@@ -224,8 +224,12 @@ pub fn event_table_json() -> String {
         ));
     }
     s.push_str("],\"generic_syscalls\":[");
-    // The reference has no syscall-id → name table, so the generic event's names cannot be
-    // listed: the list stays empty rather than guessed.
+    for (i, name) in crate::syscalls::generic_syscalls().iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("\"{name}\""));
+    }
     s.push_str("]}");
     s
 }
