@@ -4,19 +4,10 @@
 mod common;
 
 use std::ffi::CString;
-use std::path::PathBuf;
 use std::process::Command;
 
 use saker::plugins::tables::TableRegistry;
 use saker::plugins::{ExtractedValue, ExtractedValues, FieldArg, LoadOptions, Plugin};
-
-fn cdylib() -> Option<PathBuf> {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    dir.pop();
-    dir.pop();
-    let p = dir.join("target/debug/libsyscall.so");
-    p.exists().then_some(p)
-}
 
 fn text(v: &ExtractedValues) -> String {
     match v.get(0) {
@@ -29,7 +20,7 @@ fn text(v: &ExtractedValues) -> String {
 
 #[test]
 fn host_replays_parses_and_extracts_like_sysdig() {
-    let (Some(lib), Some(dir)) = (cdylib(), common::trace_dir()) else {
+    let (Some(lib), Some(dir)) = (common::cdylib(), common::trace_dir()) else {
         eprintln!("skipped: libsyscall.so or the conformance captures are missing");
         return;
     };

@@ -4,7 +4,6 @@
 mod common;
 
 use std::ffi::{c_char, CStr};
-use std::path::PathBuf;
 
 use plugin_api::sdk::{BatchEnd, EventBatch, SourceInstance, SourcePlugin};
 use syscall::plugin::{event_table_json, SyscallPlugin, MAX_BATCH_EVENTS};
@@ -58,22 +57,9 @@ fn event_table_json_lists_current_and_old_events() {
     assert!(j.ends_with("]}"));
 }
 
-fn cdylib() -> Option<PathBuf> {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    dir.pop();
-    dir.pop();
-    for profile in ["debug", "release"] {
-        let p = dir.join("target").join(profile).join("libsyscall.so");
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    None
-}
-
 #[test]
 fn cdylib_exports_identity_and_event_table() {
-    let Some(path) = cdylib() else {
+    let Some(path) = common::cdylib() else {
         eprintln!("skipped: libsyscall.so not built");
         return;
     };
