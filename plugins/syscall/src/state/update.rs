@@ -549,8 +549,12 @@ impl ThreadTable {
         if let Some(c) = p.str("comm") {
             child.comm = c;
         }
-        if let Some(c) = p.str("cwd") {
-            child.cwd = with_slash(&c);
+        // The child inherits the parent's tracked cwd; the event's `cwd` only fills in for an
+        // unknown parent.
+        if !self.threads.contains_key(&parent_tid) {
+            if let Some(c) = p.str("cwd") {
+                child.cwd = with_slash(&c);
+            }
         }
         if let Some(c) = p.bytes("cgroups") {
             child.cgroups = super::parse_cgroups(c);
@@ -591,9 +595,8 @@ impl ThreadTable {
         if let Some(v) = p.str("comm") {
             t.comm = v;
         }
-        if let Some(v) = p.str("cwd") {
-            t.cwd = with_slash(&v);
-        }
+        // The working directory survives execve; libsinsp keeps the one it tracked (sysdig
+        // shows the tracked value, not execve's `cwd` param).
         if let Some(v) = p.bytes("env") {
             t.env = super::split_nul_list(v);
         }
