@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const TABLE_FILE: &str = "event_table.tsv";
+/// ppm_sc codes → syscall names (the generic event's `ID` parameter).
+const PPM_SC_FILE: &str = "ppm_sc.tsv";
 const COLUMNS: usize = 8;
 
 fn main() {
@@ -20,6 +22,51 @@ fn main() {
     let dest =
         PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR is not set"))).join("event_table.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+
+    println!("cargo:rerun-if-changed={PPM_SC_FILE}");
+    let text = std::fs::read_to_string(PPM_SC_FILE)
+        .unwrap_or_else(|e| fail(&format!("cannot read {PPM_SC_FILE}: {e}; it must sit beside build.rs")));
+    let out = generate_ppm_sc(&text).unwrap_or_else(|e| fail(&e));
+    let dest = dest.with_file_name("ppm_sc.rs");
+    std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+}
+
+/// `ppm_sc.tsv` (code, name) → a sorted `(code, name)` slice.
+fn generate_ppm_sc(text: &str) -> Result<String, String> {
+    let mut out = String::from(
+        "/// `(ppm_sc code, syscall name)`, sorted by code.\npub static PPM_SC_NAMES: &[(u16, &str)] = &[\n",
+    );
+    let mut last: Option<u16> = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let (code, name) = line
+            .split_once('\t')
+            .ok_or_else(|| format!("{PPM_SC_FILE}:{}: expected `code<TAB>name`, found {line:?}", i + 1))?;
+        let code: u16 = code
+            .parse()
+            .map_err(|_| format!("{PPM_SC_FILE}:{}: code {code:?} is not a u16", i + 1))?;
+        if last.is_some_and(|l| l >= code) {
+            return Err(format!(
+                "{PPM_SC_FILE}:{}: codes must increase, {code} follows {last:?}",
+                i + 1
+            ));
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(format!(
+                "{PPM_SC_FILE}:{}: name {name:?} is not a lowercase identifier",
+                i + 1
+            ));
+        }
+        last = Some(code);
+        let _ = writeln!(out, "    ({code}, {name:?}),");
+    }
+    out.push_str("];\n");
+    Ok(out)
 }
 
 fn fail(msg: &str) -> ! {

@@ -1,7 +1,10 @@
 //! Saker's syscall source (`libsyscall.so`): the scap event model (event table, typed
-//! parameters, `evt.args` rendering) and `.scap` capture reading and writing.
+//! parameters, `evt.args` rendering), `.scap` capture reading and writing, capture replay,
+//! the process/fd/user state ([`state`]) kept from events as libsinsp keeps it, the syscall
+//! fields over that state, the `threads` table for other plugins, and the plugin shell
+//! ([`plugin`]: source id 0 = the `syscall` source, parse, extract).
 //!
-//! State (threads, fds), fields and the live eBPF source build on these modules.
+//! The live eBPF source builds on these modules.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod convert;
@@ -13,3 +16,5 @@ pub mod plugin;
 pub mod replay;
 pub mod scap;
 pub mod state;
+pub mod syscalls;
+pub mod threads_table;

@@ -6,13 +6,16 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, InitInput, ParseInput, ParsePlugin, Plugin, PluginError, Progress, SourceInstance,
-    SourcePlugin,
+    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, OwnedTable, ParseInput,
+    ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
+use crate::fields::FieldId;
+use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
 use crate::state::ThreadTable;
+use crate::threads_table::{new_threads_table, sync_threads_table};
 use plugin_api::sdk::source::MAX_PROGRESS_PCT;
 
 /// Most events handed over per `next_batch`.
@@ -40,11 +43,28 @@ const fn syscall_event_codes() -> [u16; EVENT_TYPE_COUNT as usize - 2] {
 /// Every syscall event code (all but plugin and async events).
 pub static SYSCALL_EVENT_CODES: [u16; EVENT_TYPE_COUNT as usize - 2] = syscall_event_codes();
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SyscallPlugin {
     pub state: ThreadTable,
     /// Events the state could not decode (skipped, as libsinsp skips bad events).
     pub parse_errors: u64,
+    /// The `threads` table shared with the host (absent when the host offers no tables).
+    pub threads_table: Option<OwnedTable>,
+    /// Failures to mirror the state into `threads_table`.
+    pub table_sync_errors: u64,
+    /// Reused value buffer of `extract`.
+    values: Vec<crate::fields::FieldValue>,
+}
+
+impl SyscallPlugin {
+    /// Mirrors changed threads into the exported table.
+    fn sync_table(&mut self) {
+        if let Some(t) = &self.threads_table {
+            if sync_threads_table(&mut self.state, t).is_err() {
+                self.table_sync_errors += 1;
+            }
+        }
+    }
 }
 
 impl Plugin for SyscallPlugin {
@@ -53,8 +73,21 @@ impl Plugin for SyscallPlugin {
     const DESCRIPTION: &'static str = "Syscall events from capture files, with process and fd state";
     const CONTACT: &'static str = "https://github.com/saker-security/saker";
 
-    fn init(_input: InitInput<'_>) -> Result<Self, PluginError> {
-        Ok(SyscallPlugin::default())
+    fn init(mut input: InitInput<'_>) -> Result<Self, PluginError> {
+        let mut plugin = SyscallPlugin::default();
+        let logger = *input.logger();
+        if let Some(tables) = input.tables() {
+            let table = new_threads_table()?;
+            match tables.add_table(&table) {
+                Ok(()) => plugin.threads_table = Some(table),
+                // Without the table the plugin still sources and parses; only other
+                // plugins lose access to the thread state.
+                Err(e) => logger.warning(&format!(
+                    "syscall plugin: the host refused the `threads` table ({e}); other plugins cannot read thread state"
+                )),
+            }
+        }
+        Ok(plugin)
     }
 }
 
@@ -78,7 +111,12 @@ impl SourcePlugin for SyscallPlugin {
             )));
         }
         let replay = CaptureReplay::open(path).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        // A new capture starts from a clean state.
+        // A new capture starts from a clean state (and an empty exported table).
+        if let Some(table) = &self.threads_table {
+            for t in self.state.iter() {
+                let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
+            }
+        }
         self.state = ThreadTable::new();
         Ok(ReplayInstance { replay, done: false })
     }
@@ -132,6 +170,31 @@ impl ParsePlugin for SyscallPlugin {
         if self.state.parse_event(input.event).is_err() {
             self.parse_errors += 1;
         }
+        self.sync_table();
+        Ok(())
+    }
+}
+
+impl ExtractPlugin for SyscallPlugin {
+    const FIELDS: &'static [FieldDef] = crate::fields::FIELDS;
+    const EXTRACT_EVENT_SOURCES: &'static [&'static str] = &["syscall"];
+    const EXTRACT_EVENT_TYPES: &'static [u16] = &SYSCALL_EVENT_CODES;
+
+    /// Fields read the state as updated by this event's `parse_event` (the host parses
+    /// before it extracts, as libsinsp does).
+    fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+        let id = FieldId::from_index(req.field_index).ok_or_else(|| {
+            PluginError::Message(format!(
+                "syscall plugin: field index {} is not one of the {} declared fields",
+                req.field_index,
+                crate::fields::FIELDS.len()
+            ))
+        })?;
+        let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
+        crate::fields::extract(id, req.arg, &ev, &self.state, &mut self.values);
+        for v in &self.values {
+            v.write_to(out)?;
+        }
         Ok(())
     }
 }
@@ -161,8 +224,12 @@ pub fn event_table_json() -> String {
         ));
     }
     s.push_str("],\"generic_syscalls\":[");
-    // The reference has no syscall-id → name table, so the generic event's names cannot be
-    // listed: the list stays empty rather than guessed.
+    for (i, name) in crate::syscalls::generic_syscalls().iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("\"{name}\""));
+    }
     s.push_str("]}");
     s
 }
@@ -175,4 +242,4 @@ pub extern "C" fn saker_plugin_event_table() -> *const c_char {
         .as_ptr()
 }
 
-plugin_api::saker_plugin!(SyscallPlugin; source, parse);
+plugin_api::saker_plugin!(SyscallPlugin; source, parse, extract);

@@ -94,6 +94,7 @@ impl CaptureReplay {
         &mut self,
         mut on_meta: impl FnMut(&CaptureItem<'_>),
     ) -> Result<Option<EventRef<'_>>, ReplayError> {
+        let mut block_offset;
         loop {
             let Some(item) = self.reader.next_item()? else {
                 return Ok(None);
@@ -103,6 +104,7 @@ impl CaptureReplay {
                 continue;
             };
             let offset = ev.block_offset;
+            block_offset = offset;
             let converted = self
                 .converter
                 .convert(ev.event)
@@ -128,7 +130,7 @@ impl CaptureReplay {
         let ev = EventRef::parse(&self.current, large).map_err(|e| {
             ReplayError::Scap(ScapError {
                 file: self.file.clone(),
-                offset: 0,
+                offset: block_offset,
                 kind: crate::scap::ErrorKind::Event(e),
             })
         })?;

@@ -4,7 +4,6 @@
 mod common;
 
 use std::ffi::{c_char, CStr};
-use std::path::PathBuf;
 
 use plugin_api::sdk::{BatchEnd, EventBatch, SourceInstance, SourcePlugin};
 use syscall::plugin::{event_table_json, SyscallPlugin, MAX_BATCH_EVENTS};
@@ -50,25 +49,17 @@ fn event_table_json_lists_current_and_old_events() {
     assert!(j.starts_with("{\"events\":["));
     assert!(j.contains("{\"code\":3,\"name\":\"open\",\"dir\":\"X\",\"old\":false}"));
     assert!(j.contains("{\"code\":16,\"name\":\"procexit\",\"dir\":\"E\",\"old\":true}"));
-    assert!(j.ends_with(",\"generic_syscalls\":[]}"));
-}
-
-fn cdylib() -> Option<PathBuf> {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    dir.pop();
-    dir.pop();
-    for profile in ["debug", "release"] {
-        let p = dir.join("target").join(profile).join("libsyscall.so");
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    None
+    let generic = &j[j.find("\"generic_syscalls\":[").unwrap()..];
+    assert!(
+        generic.contains("\"madvise\"") && !generic.contains("\"open\""),
+        "{generic}"
+    );
+    assert!(j.ends_with("]}"));
 }
 
 #[test]
 fn cdylib_exports_identity_and_event_table() {
-    let Some(path) = cdylib() else {
+    let Some(path) = common::cdylib() else {
         eprintln!("skipped: libsyscall.so not built");
         return;
     };
@@ -89,4 +80,39 @@ fn cdylib_exports_identity_and_event_table() {
     // SAFETY: plugin_get_id is `extern "C" fn() -> u32`.
     let id = unsafe { lib.get::<unsafe extern "C" fn() -> u32>(b"plugin_get_id").unwrap()() };
     assert_eq!(id, 0);
+}
+
+#[test]
+fn threads_table_mirrors_state_during_replay() {
+    use plugin_api::sdk::tables::TableValue;
+    use plugin_api::sdk::StateValue;
+    use syscall::replay::{clone_meta, CaptureReplay};
+    use syscall::threads_table::{new_threads_table, sync_threads_table};
+
+    let Some(dir) = common::trace_dir() else { return };
+    let table = new_threads_table().unwrap();
+    let mut st = syscall::state::ThreadTable::new();
+    let mut r = CaptureReplay::open(dir.join("cat_write.scap")).unwrap();
+    let mut saw_cat = false;
+    loop {
+        let mut metas = Vec::new();
+        let Some(ev) = r.next_event(|m| metas.push(clone_meta(m))).unwrap() else {
+            break;
+        };
+        for m in metas.iter().flatten() {
+            st.apply_capture_item(m);
+        }
+        st.parse_event(ev).unwrap();
+        sync_threads_table(&mut st, &table).unwrap();
+        assert_eq!(table.len(), st.len(), "table and state hold the same threads");
+        if st.thread(20072).is_some_and(|t| t.comm == "cat") {
+            let key = StateValue::I64(20072);
+            assert_eq!(table.get(key, "comm").unwrap(), Some(TableValue::Str("cat".into())));
+            assert_eq!(table.get(key, "pid").unwrap(), Some(TableValue::Int(20072)));
+            let ptid = st.thread(20072).unwrap().ptid;
+            assert_eq!(table.get(key, "ptid").unwrap(), Some(TableValue::Int(ptid)));
+            saw_cat = true;
+        }
+    }
+    assert!(saw_cat);
 }

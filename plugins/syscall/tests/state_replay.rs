@@ -211,3 +211,73 @@ fn fd_state_matches_sysdig() {
     }
     eprintln!("{compared} fd events compared");
 }
+
+/// Per exit event: tid, pid, ppid, name, exe, cwd, pname as sysdig prints them (a thread known
+/// only from its events shows pid = tid, ppid -1 and no names).
+fn our_process_lines(path: &Path) -> Vec<String> {
+    let mut r = CaptureReplay::open(path).unwrap();
+    let mut st = ThreadTable::new();
+    let mut out = Vec::new();
+    loop {
+        let mut metas = Vec::new();
+        let Some(ev) = r.next_event(|m| metas.push(clone_meta(m))).unwrap() else {
+            break;
+        };
+        for m in metas.iter().flatten() {
+            st.apply_capture_item(m);
+        }
+        st.parse_event(ev).unwrap();
+        if event_info(ev.event_type()).unwrap().direction != Direction::Exit {
+            continue;
+        }
+        let tid = ev.tid() as i64;
+        let na = |s: &str| {
+            if s.is_empty() {
+                "<NA>".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        out.push(match st.thread(tid).filter(|t| !t.comm.is_empty()) {
+            Some(t) => {
+                let ppid = st.main_thread(tid).map_or(-1, |m| m.ptid);
+                let pname = st.parent(tid).map_or("<NA>".to_string(), |p| na(&p.comm));
+                format!(
+                    "{tid} {} {ppid} {} {} {} {pname}",
+                    t.pid,
+                    na(&t.comm),
+                    na(&t.exe),
+                    t.cwd
+                )
+            }
+            None => format!("{tid} {tid} -1 <NA> <NA>  <NA>"),
+        });
+    }
+    out
+}
+
+#[test]
+fn process_state_matches_sysdig_on_every_exit_event() {
+    let mut compared = 0;
+    for path in common::captures() {
+        let Ok(out) = Command::new("sysdig")
+            .arg("-r")
+            .arg(&path)
+            .arg("-p")
+            .arg("*%thread.tid %proc.pid %proc.ppid %proc.name %proc.exe %proc.cwd %proc.pname")
+            .arg("evt.dir=<")
+            .output()
+        else {
+            eprintln!("skipped: sysdig not available");
+            return;
+        };
+        let expected: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let ours = our_process_lines(&path);
+        assert_eq!(ours, expected, "{}", path.display());
+        compared += ours.len();
+    }
+    eprintln!("{compared} exit events compared");
+}

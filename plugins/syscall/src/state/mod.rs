@@ -48,6 +48,38 @@ pub struct StateStats {
     pub events_parsed: u64,
 }
 
+/// Most changed tids remembered between two [`ThreadTable::take_changes`]; beyond it the
+/// change set says "everything" (`full_resync`).
+pub const MAX_TRACKED_CHANGES: usize = 65_536;
+
+/// Threads whose data changed, for mirrors of the state (the exported `threads` table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadChanges {
+    pub updated: Vec<i64>,
+    pub removed: Vec<i64>,
+    /// Too many changes were tracked: mirrors must resynchronize every thread.
+    pub full_resync: bool,
+}
+
+impl ThreadChanges {
+    fn push(list: &mut Vec<i64>, full: &mut bool, tid: i64) {
+        if list.len() >= MAX_TRACKED_CHANGES {
+            *full = true;
+        } else {
+            list.push(tid);
+        }
+    }
+    fn updated(&mut self, tid: i64) {
+        Self::push(&mut self.updated, &mut self.full_resync, tid)
+    }
+    fn removed(&mut self, tid: i64) {
+        Self::push(&mut self.removed, &mut self.full_resync, tid)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.updated.is_empty() && self.removed.is_empty() && !self.full_resync
+    }
+}
+
 /// All threads, keyed by tid, with the users/groups tables.
 #[derive(Debug, Default)]
 pub struct ThreadTable {
@@ -62,6 +94,8 @@ pub struct ThreadTable {
     last_fd_num: Option<i64>,
     /// The fd the last event destroyed (close), as it was, so its fields still resolve.
     closed_fd: Option<FdInfo>,
+    /// Threads created/updated/removed since the last [`ThreadTable::take_changes`].
+    changes: ThreadChanges,
     /// Enter-event data needed at exit, by tid (e.g. open's path for TOCTOU-safe naming).
     pending_enter: HashMap<i64, update::EnterData>,
 }
@@ -155,6 +189,16 @@ impl ThreadTable {
         self.threads.values()
     }
 
+    /// Threads created, updated or removed since the last call (clears the set).
+    pub fn take_changes(&mut self) -> ThreadChanges {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Marks a thread's data as changed.
+    pub(crate) fn mark_updated(&mut self, tid: i64) {
+        self.changes.updated(tid);
+    }
+
     pub fn stats(&self) -> &StateStats {
         &self.stats
     }
@@ -164,6 +208,7 @@ impl ThreadTable {
         if self.threads.len() >= MAX_THREADS && !self.threads.contains_key(&t.tid) {
             self.evict();
         }
+        self.changes.updated(t.tid);
         self.threads.insert(t.tid, t);
         self.stats.threads_created += 1;
     }
@@ -180,6 +225,7 @@ impl ThreadTable {
             return None;
         }
         self.stats.threads_removed += 1;
+        self.changes.removed(tid);
         self.threads.remove(&tid)
     }
 
@@ -197,6 +243,7 @@ impl ThreadTable {
         candidates.select_nth_unstable(n - 1);
         for &(_, _, tid) in &candidates[..n] {
             self.threads.remove(&tid);
+            self.changes.removed(tid);
             self.stats.threads_evicted += 1;
         }
     }

@@ -24,6 +24,25 @@ pub const PR_SET_NAME: u64 = 15;
 pub const AT_FDCWD: i64 = -100;
 /// Most threads with enter-event data awaiting their exit; beyond it the map is reset.
 pub const MAX_PENDING_ENTER_DATA: usize = 65_536;
+/// Exit events that may change a thread's own data (not its fds).
+const THREAD_UPDATING_EXITS: [&str; 16] = [
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "execve",
+    "execveat",
+    "chdir",
+    "fchdir",
+    "setuid",
+    "setresuid",
+    "setgid",
+    "setresgid",
+    "setsid",
+    "setpgid",
+    "capset",
+    "prctl",
+];
 /// Most bytes of a comm (`TASK_COMM_LEN` - 1).
 pub const MAX_COMM_LEN: usize = 15;
 
@@ -238,6 +257,14 @@ impl ThreadTable {
             }
         }
         let name = info.name;
+        if THREAD_UPDATING_EXITS.contains(&name) {
+            self.mark_updated(tid);
+            if matches!(name, "clone" | "clone3" | "fork" | "vfork") {
+                if let Some(child) = p.int("res").filter(|&r| r > 0) {
+                    self.mark_updated(child);
+                }
+            }
+        }
         match name {
             "clone" | "clone3" | "fork" | "vfork" => self.on_clone(tid, ts, &p),
             "execve" | "execveat" => self.on_execve(tid, ts, &p),
@@ -450,8 +477,13 @@ impl ThreadTable {
 
     fn for_process_threads(&mut self, tid: i64, f: impl Fn(&mut ThreadInfo)) {
         let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        let mut touched = Vec::new();
         for t in self.threads.values_mut().filter(|t| t.pid == pid || t.tid == tid) {
             f(t);
+            touched.push(t.tid);
+        }
+        for t in touched {
+            self.mark_updated(t);
         }
     }
 
@@ -517,8 +549,12 @@ impl ThreadTable {
         if let Some(c) = p.str("comm") {
             child.comm = c;
         }
-        if let Some(c) = p.str("cwd") {
-            child.cwd = with_slash(&c);
+        // The child inherits the parent's tracked cwd; the event's `cwd` only fills in for an
+        // unknown parent.
+        if !self.threads.contains_key(&parent_tid) {
+            if let Some(c) = p.str("cwd") {
+                child.cwd = with_slash(&c);
+            }
         }
         if let Some(c) = p.bytes("cgroups") {
             child.cgroups = super::parse_cgroups(c);
@@ -559,9 +595,8 @@ impl ThreadTable {
         if let Some(v) = p.str("comm") {
             t.comm = v;
         }
-        if let Some(v) = p.str("cwd") {
-            t.cwd = with_slash(&v);
-        }
+        // The working directory survives execve; libsinsp keeps the one it tracked (sysdig
+        // shows the tracked value, not execve's `cwd` param).
         if let Some(v) = p.bytes("env") {
             t.env = super::split_nul_list(v);
         }
@@ -623,6 +658,7 @@ impl ThreadTable {
     }
 
     fn on_procexit(&mut self, tid: i64, ts: u64, p: &Params<'_>) {
+        self.mark_updated(tid);
         if let Some(t) = self.threads.get_mut(&tid) {
             t.exited = true;
             t.last_event_ts = ts;

@@ -31,3 +31,22 @@ pub fn captures() -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// `libsyscall.so` built from the current sources: integration tests only get the rlib, so
+/// the cdylib is (re)built here with the same cargo.
+pub fn cdylib() -> Option<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "-j", "1", "--lib", "-p", "syscall", "--manifest-path"])
+        .arg(manifest.join("Cargo.toml"))
+        .status();
+    if !status.as_ref().is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot build libsyscall.so ({status:?})");
+        return None;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("../../target"));
+    let p = target.join("debug/libsyscall.so");
+    p.exists().then_some(p)
+}
