@@ -19,11 +19,7 @@ pub fn plugins(plan: &SourcePlan) -> String {
         let _ = writeln!(out, "Version: {}", info.version_text);
         let _ = writeln!(out, "Capabilities:");
         if info.capabilities.sourcing {
-            let _ = writeln!(
-                out,
-                "  - Event Sourcing (ID={}, source='{}')",
-                info.id, info.event_source
-            );
+            let _ = writeln!(out, "  - Event Sourcing (ID={}, source='{}')", info.id, info.event_source);
         }
         if info.capabilities.extraction {
             let _ = writeln!(out, "  - Field Extraction");
@@ -66,12 +62,7 @@ fn list_catalog(out: &mut String, catalog: &SourceCatalog, names_only: bool) {
         }
         if field.provider != current_provider {
             current_provider = field.provider.clone();
-            let _ = writeln!(
-                out,
-                "\nField Class: {} (source: {})\n",
-                field.provider,
-                catalog.source()
-            );
+            let _ = writeln!(out, "\nField Class: {} (source: {})\n", field.provider, catalog.source());
         }
         let name = match (field.info.arg.required, field.info.arg.index || field.info.arg.key) {
             (true, _) => format!("{}[...]", field.info.name),

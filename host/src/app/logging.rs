@@ -22,9 +22,7 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         if self.iso8601 {
             // Seconds precision, as Falco's log prefix.
             let text = iso8601_offset(now.as_secs() * 1_000_000_000);
@@ -48,14 +46,7 @@ fn ctime(secs: i64) -> String {
     }
     let mut buf = [0u8; 64];
     // SAFETY: the buffer is valid for its length, the format is NUL-terminated, `tm` is initialised.
-    let n = unsafe {
-        libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%a %b %e %H:%M:%S %Y".as_ptr(),
-            &tm,
-        )
-    };
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%a %b %e %H:%M:%S %Y".as_ptr(), &tm) };
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
@@ -72,16 +63,10 @@ fn level(priority: Priority) -> Level {
 /// Saker always logs to stderr (`log_stderr: false` only lowers it to errors) so that a failure
 /// is never silent.
 pub fn init_logging(config: &Config) {
-    let max = if config.logging.stderr {
-        level(config.logging.level)
-    } else {
-        Level::ERROR
-    };
+    let max = if config.logging.stderr { level(config.logging.level) } else { Level::ERROR };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(max)
-        .event_format(FalcoLine {
-            iso8601: config.outputs.time_format_iso_8601,
-        })
+        .event_format(FalcoLine { iso8601: config.outputs.time_format_iso_8601 })
         .try_init();
 }

@@ -58,11 +58,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let config_file = cli.config_file();
     let (config, warnings) = Config::load(config_file.as_deref(), &cli.config_overrides())?;
     init_logging(&config);
-    tracing::info!(
-        "Saker version: {} (Falco-compatible, plugin API {})",
-        env!("CARGO_PKG_VERSION"),
-        plugin_api::ffi::PLUGIN_API_VERSION_STR
-    );
+    tracing::info!("Saker version: {} (Falco-compatible, plugin API {})", env!("CARGO_PKG_VERSION"), plugin_api::ffi::PLUGIN_API_VERSION_STR);
     if let Some(file) = &config_file {
         tracing::info!("Loading configuration file: {}", file.display());
     }
@@ -84,20 +80,13 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     if !cli.validate.is_empty() {
         let (_, results, _) = load_rules(&cli.validate, &plan, &config, &cli)?;
         println!("{}", if json { results.to_json() } else { results.to_text() });
-        return Ok(if results.successful() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(if results.successful() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
 
     let rules_files = cli.rules_files(&config);
     let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli)?;
     if !results.successful() {
-        return Err(Fatal(format!(
-            "could not load the rules:\n{}",
-            results.to_text().trim_end()
-        )));
+        return Err(Fatal(format!("could not load the rules:\n{}", results.to_text().trim_end())));
     }
     if results.has_warnings() {
         tracing::warn!("rules loaded with warnings:\n{}", results.to_text().trim_end());
@@ -112,9 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 print!("{text}");
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(Fatal(format!(
-                "Rule '{name}' not found: it is not in the loaded rules files"
-            ))),
+            None => Err(Fatal(format!("Rule '{name}' not found: it is not in the loaded rules files"))),
         };
     }
     if cli.dry_run {
@@ -181,11 +168,7 @@ fn load_rules(
     let specs = Catalogs {
         sources: catalogs
             .iter()
-            .map(|c| SourceSpec {
-                name: c.source().to_string(),
-                fields: c,
-                event_types: None,
-            })
+            .map(|c| SourceSpec { name: c.source().to_string(), fields: c, event_types: None })
             .collect(),
     };
     let selection = sources::selection(config, cli)?;
@@ -199,13 +182,8 @@ fn expand_rules_path(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries =
-        std::fs::read_dir(path).map_err(|e| Fatal(format!("cannot read rules directory {}: {e}", path.display())))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
+    let entries = std::fs::read_dir(path).map_err(|e| Fatal(format!("cannot read rules directory {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
     files.sort();
     Ok(files)
 }

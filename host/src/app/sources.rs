@@ -66,10 +66,7 @@ impl SourcePlan {
         }
         for source in cli.enable_sources.iter().chain(&cli.disable_sources) {
             if !known_sources.contains(source) {
-                return Err(Fatal(format!(
-                    "Attempted enabling or disabling an unknown source: '{source}' (known: {})",
-                    known_sources.join(", ")
-                )));
+                return Err(Fatal(format!("Attempted enabling or disabling an unknown source: '{source}' (known: {})", known_sources.join(", "))));
             }
         }
         let enabled_sources: Vec<String> = known_sources
@@ -78,13 +75,7 @@ impl SourcePlan {
             .filter(|s| !cli.disable_sources.contains(s))
             .cloned()
             .collect();
-        let mut plan = SourcePlan {
-            plugins,
-            configs,
-            known_sources,
-            enabled_sources,
-            running: Vec::new(),
-        };
+        let mut plan = SourcePlan { plugins, configs, known_sources, enabled_sources, running: Vec::new() };
         for source in plan.enabled_sources.clone() {
             let set = plan.source_set(&source, &options)?;
             plan.running.push(set);
@@ -110,29 +101,16 @@ impl SourcePlan {
                 source_plugin = Some(index);
                 open_params = pc.open_params.clone();
             } else if is_source {
-                tracing::warn!(
-                    "several plugins provide source '{source}': '{}' is ignored, the first one wins",
-                    info.name
-                );
+                tracing::warn!("several plugins provide source '{source}': '{}' is ignored, the first one wins", info.name);
             }
         }
-        let source_plugin =
-            source_plugin.ok_or_else(|| Fatal(format!("no plugin provides event source '{source}'")))?;
-        Ok(SourceSet {
-            name: source.to_string(),
-            plugins: set.into_plugins(),
-            source_plugin,
-            open_params,
-            _tables: tables,
-        })
+        let source_plugin = source_plugin.ok_or_else(|| Fatal(format!("no plugin provides event source '{source}'")))?;
+        Ok(SourceSet { name: source.to_string(), plugins: set.into_plugins(), source_plugin, open_params, _tables: tables })
     }
 
     /// `(name, version)` of every loaded plugin, for `required_plugin_versions`.
     pub fn plugin_versions(&self) -> Vec<(String, String)> {
-        self.plugins
-            .iter()
-            .map(|p| (p.info().name.clone(), p.info().version_text.clone()))
-            .collect()
+        self.plugins.iter().map(|p| (p.info().name.clone(), p.info().version_text.clone())).collect()
     }
 
     /// One catalog per known source: enabled sources from their running plugin sets (so field
@@ -154,12 +132,8 @@ impl SourcePlan {
     pub fn into_runtimes(self, catalogs: &[SourceCatalog], ruleset: &RuleSet) -> Vec<SourceRuntime> {
         let mut out = Vec::new();
         for set in self.running {
-            let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else {
-                continue;
-            };
-            let Some(ruleset_index) = ruleset.source_names.iter().position(|n| *n == set.name) else {
-                continue;
-            };
+            let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else { continue };
+            let Some(ruleset_index) = ruleset.source_names.iter().position(|n| *n == set.name) else { continue };
             out.push(SourceRuntime {
                 name: set.name,
                 plugins: set.plugins,
@@ -188,11 +162,7 @@ pub fn selection(config: &Config, cli: &Cli) -> Result<Selection, Fatal> {
         rule_matching: config.rule_matching,
         ..Selection::default()
     };
-    selection.disabled_names = cli
-        .disabled_rule_substrings
-        .iter()
-        .map(|s| NamePattern::new(s))
-        .collect();
+    selection.disabled_names = cli.disabled_rule_substrings.iter().map(|s| NamePattern::new(s)).collect();
     selection.disabled_tags = cli.disabled_tags.clone();
     selection.enabled_tags = cli.enabled_tags.clone();
     for entry in &config.rules {
@@ -223,10 +193,7 @@ pub fn append_outputs(config: &Config) -> Vec<AppendOutput> {
                 .iter()
                 .map(|(name, expr)| match expr {
                     None => ExtraField::Field(name.clone()),
-                    Some(format) => ExtraField::Custom {
-                        key: name.clone(),
-                        format: format.clone(),
-                    },
+                    Some(format) => ExtraField::Custom { key: name.clone(), format: format.clone() },
                 })
                 .collect(),
         })

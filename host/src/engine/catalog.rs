@@ -17,10 +17,7 @@ use super::host_fields::HostField;
 pub enum FieldOrigin {
     Host(HostField),
     /// Field `field` of plugin number `plugin` in the engine's `PluginSet`.
-    Plugin {
-        plugin: usize,
-        field: u32,
-    },
+    Plugin { plugin: usize, field: u32 },
 }
 
 /// A resolved (field, argument) pair, ready for extraction.
@@ -41,11 +38,7 @@ pub struct ListedField {
 pub enum CatalogError {
     /// Falco's wording, which the conformance suite looks for.
     #[error("Plugin '{plugin}' supports extraction of field '{field}' that is overlapping for source '{source_name}'")]
-    OverlappingField {
-        plugin: String,
-        field: String,
-        source_name: String,
-    },
+    OverlappingField { plugin: String, field: String, source_name: String },
 }
 
 /// The catalog of one event source.
@@ -64,10 +57,7 @@ impl SourceCatalog {
     /// Builds the catalog of `source` from the host fields and the extraction plugins whose
     /// declared sources include it (an empty declaration means every source, §7.2 of the ABI
     /// reference; a source plugin's own source is always included).
-    pub fn build<'p>(
-        source: &str,
-        plugins: impl IntoIterator<Item = &'p Plugin>,
-    ) -> Result<SourceCatalog, CatalogError> {
+    pub fn build<'p>(source: &str, plugins: impl IntoIterator<Item = &'p Plugin>) -> Result<SourceCatalog, CatalogError> {
         let mut catalog = SourceCatalog {
             source: source.to_string(),
             fields: Vec::new(),
@@ -92,10 +82,7 @@ impl SourceCatalog {
                         source_name: source.to_string(),
                     });
                 }
-                let origin = FieldOrigin::Plugin {
-                    plugin: index,
-                    field: field_index as u32,
-                };
+                let origin = FieldOrigin::Plugin { plugin: index, field: field_index as u32 };
                 catalog.push(field_info(field), origin, plugin.name());
             }
         }
@@ -118,10 +105,7 @@ impl SourceCatalog {
         self.fields
             .iter()
             .zip(&self.providers)
-            .map(|(info, provider)| ListedField {
-                info: info.clone(),
-                provider: provider.clone(),
-            })
+            .map(|(info, provider)| ListedField { info: info.clone(), provider: provider.clone() })
             .collect()
     }
 
@@ -145,9 +129,7 @@ impl SourceCatalog {
             FieldArg::Index(i) => PluginArg::Index(*i),
             // Interior NULs cannot come from a rules file (the parser rejects them), but a bad
             // key must still not panic: it extracts as "no value".
-            FieldArg::Key(k) => std::ffi::CString::new(k.as_str())
-                .map(PluginArg::Key)
-                .unwrap_or_default(),
+            FieldArg::Key(k) => std::ffi::CString::new(k.as_str()).map(PluginArg::Key).unwrap_or_default(),
         };
         let mut bindings = self.bindings.borrow_mut();
         let id = bindings.len() as u32;
@@ -206,12 +188,7 @@ fn field_info(field: &PluginField) -> FieldInfo {
     let mut info = FieldInfo::new(&field.name, ty, &field.desc);
     info.is_list = field.is_list;
     info.display = field.display.clone();
-    info.arg = ArgSpec {
-        required: field.arg.required,
-        index: field.arg.index,
-        key: field.arg.key,
-        dotted: false,
-    };
+    info.arg = ArgSpec { required: field.arg.required, index: field.arg.index, key: field.arg.key, dotted: false };
     info.hidden = field.properties.iter().any(|p| p == "hidden");
     info
 }

@@ -88,14 +88,7 @@ impl FieldSource for EventFields<'_, '_> {
                     return false;
                 }
                 let scratch = &mut self.ctx.scratch;
-                if !p.extract(
-                    self.event,
-                    self.evtnum,
-                    self.ctx.source,
-                    field,
-                    &binding.plugin_arg,
-                    scratch,
-                ) {
+                if !p.extract(self.event, self.evtnum, self.ctx.source, field, &binding.plugin_arg, scratch) {
                     return false;
                 }
                 convert(scratch, out)

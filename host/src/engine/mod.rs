@@ -135,15 +135,10 @@ fn source_loop(
 ) -> Result<u64, SourceFailure> {
     let source_cstr = CString::new(source.name.clone()).unwrap_or_default();
     let plugin = &source.plugins[source.source_plugin];
-    let mut instance = plugin.open(&source.open_params).map_err(|e| SourceFailure {
-        message: e.to_string(),
-        events: 0,
-    })?;
-    let parsers: Vec<&Plugin> = source
-        .plugins
-        .iter()
-        .filter(|p| p.info().capabilities.parsing)
-        .collect();
+    let mut instance = plugin
+        .open(&source.open_params)
+        .map_err(|e| SourceFailure { message: e.to_string(), events: 0 })?;
+    let parsers: Vec<&Plugin> = source.plugins.iter().filter(|p| p.info().capabilities.parsing).collect();
     let mut ctx = FieldContext {
         plugins: &source.plugins,
         bindings: &source.bindings,
@@ -161,10 +156,7 @@ fn source_loop(
         if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(evtnum);
         }
-        let batch = instance.next_batch().map_err(|e| SourceFailure {
-            message: e.to_string(),
-            events: evtnum,
-        })?;
+        let batch = instance.next_batch().map_err(|e| SourceFailure { message: e.to_string(), events: evtnum })?;
         for event in batch.events() {
             evtnum += 1;
             let Ok(header) = EventHeader::read(event) else { continue };
@@ -179,13 +171,7 @@ fn source_loop(
                 continue;
             }
             eval.next_event();
-            let mut fields = EventFields {
-                ctx: &mut ctx,
-                event,
-                evtnum,
-                header,
-                first_timestamp: first,
-            };
+            let mut fields = EventFields { ctx: &mut ctx, event, evtnum, header, first_timestamp: first };
             for &idx in candidates {
                 let rule = ruleset.rule(idx);
                 if rule.filter.eval(&mut eval, &mut fields) {

@@ -172,10 +172,7 @@ pub fn local_clock(time_ns: u64) -> String {
 /// `2016-08-04 16:17:57.882054739` (or without the nanoseconds) in local time (`evt.datetime`).
 pub fn local_datetime(time_ns: u64, with_nanos: bool) -> String {
     let c = civil(time_ns, local_offset_secs((time_ns / NANOS_PER_SEC) as i64));
-    let date = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    );
+    let date = format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", c.year, c.month, c.day, c.hour, c.minute, c.second);
     if with_nanos {
         format!("{date}.{:09}", c.nanos)
     } else {
