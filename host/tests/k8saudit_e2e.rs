@@ -12,7 +12,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -103,6 +104,33 @@ struct Options<'a> {
     k8saudit_init: &'a str,
     rules: Vec<PathBuf>,
     stdout_alerts: bool,
+    /// Count alerts per synthetic event id instead of keeping them (load tests).
+    tally: Option<Arc<Tally>>,
+}
+
+/// Alerts of [`COUNT_RULE`] counted as they are printed: per `id-N` auditID, and in total.
+struct Tally {
+    per_id: Mutex<Vec<u8>>,
+    total: AtomicU64,
+}
+
+impl Tally {
+    fn new(ids: usize) -> Arc<Tally> {
+        Arc::new(Tally {
+            per_id: Mutex::new(vec![0; ids]),
+            total: AtomicU64::new(0),
+        })
+    }
+
+    fn record(&self, alert_line: &str) {
+        const KEY: &str = r#""ka.auditid":"id-"#;
+        let start = alert_line.find(KEY).expect("count rule alert with ka.auditid") + KEY.len();
+        let end = start + alert_line[start..].find('"').unwrap();
+        let id: usize = alert_line[start..end].parse().unwrap();
+        let mut per_id = self.per_id.lock().unwrap();
+        per_id[id] = per_id[id].saturating_add(1);
+        self.total.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A running `saker` serving the webhook.
@@ -174,8 +202,8 @@ impl Saker {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = read_all(child.stdout.take().unwrap());
-        let stderr = read_all(child.stderr.take().unwrap());
+        let stdout = read_all(child.stdout.take().unwrap(), options.tally.clone());
+        let stderr = read_all(child.stderr.take().unwrap(), None);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
@@ -243,13 +271,17 @@ impl Saker {
     }
 }
 
-fn read_all(stream: impl Read + Send + 'static) -> JoinHandle<String> {
+/// Collects a stream's lines; with a tally, alert lines are counted there instead of kept.
+fn read_all(stream: impl Read + Send + 'static, tally: Option<Arc<Tally>>) -> JoinHandle<String> {
     std::thread::spawn(move || {
         let mut text = String::new();
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
         while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            text.push_str(&line);
+            match &tally {
+                Some(tally) if line.starts_with('{') => tally.record(&line),
+                _ => text.push_str(&line),
+            }
             line.clear();
         }
         text
@@ -354,6 +386,7 @@ fn http_webhook_alerts_on_recorded_events_keepalive_concurrent_and_chunked() {
             k8saudit_init: "\"\"",
             rules: vec![official_rules(&setup)],
             stdout_alerts: true,
+            tally: None,
         },
     );
     // Round 1: every event on one keep-alive connection, with Content-Length.
@@ -397,6 +430,7 @@ fn official_rules_alert_on_every_recorded_trace_file() {
             k8saudit_init: "\"\"",
             rules: vec![official_rules(&setup)],
             stdout_alerts: true,
+            tally: None,
         },
     );
     let dir = setup.conformance.join("falco-legacy/test/trace_files/k8s_audit");
@@ -476,6 +510,7 @@ fn https_webhook_with_generated_certificate_alerts() {
             k8saudit_init: &init,
             rules: vec![official_rules(&setup)],
             stdout_alerts: true,
+            tally: None,
         },
     );
     // Plain http to the https port: the handshake fails, the server keeps serving.
@@ -502,7 +537,7 @@ fn https_webhook_with_generated_certificate_alerts() {
     }
 }
 
-fn count_setup(setup: &Setup, scratch: &Scratch, stdout_alerts: bool) -> Saker {
+fn count_setup(setup: &Setup, scratch: &Scratch, stdout_alerts: bool, tally: Option<Arc<Tally>>) -> Saker {
     let rules = scratch.write("count.yaml", COUNT_RULES);
     Saker::start(
         setup,
@@ -512,6 +547,7 @@ fn count_setup(setup: &Setup, scratch: &Scratch, stdout_alerts: bool) -> Saker {
             k8saudit_init: &format!("{{webhookMaxBatchSize: {TEST_MAX_BATCH_BYTES}}}"),
             rules: vec![rules],
             stdout_alerts,
+            tally,
         },
     )
 }
@@ -531,7 +567,7 @@ fn seen_ids(finished: &Finished) -> BTreeMap<String, usize> {
 fn bad_requests_get_the_right_status_and_the_server_keeps_serving() {
     let Some(setup) = setup() else { return };
     let scratch = Scratch::new("bad-input");
-    let saker = count_setup(&setup, &scratch, true);
+    let saker = count_setup(&setup, &scratch, true, None);
     let mut next_id = 0u64;
     let mut acked: BTreeSet<String> = BTreeSet::new();
     let mut good = |connection: &mut HttpConnection<TcpStream>, acked: &mut BTreeSet<String>| {
@@ -650,38 +686,10 @@ fn load_every_acknowledged_event_is_evaluated_once_and_memory_stays_bounded() {
         (4, 625, 400)
     };
     let scratch = Scratch::new("load");
-    let saker = count_setup(&setup, &scratch, false);
+    let saker = count_setup(&setup, &scratch, false, None);
     let started = Instant::now();
-    let threads: Vec<JoinHandle<(u64, u64)>> = (0..connections)
-        .map(|c| {
-            let addr = saker.addr;
-            std::thread::spawn(move || {
-                let tcp = TcpStream::connect(addr).unwrap();
-                tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-                let mut connection = HttpConnection::new(tcp);
-                let (mut acked, mut refused) = (0, 0);
-                for b in 0..batches {
-                    let first = ((c * batches + b) * per_batch) as u64;
-                    let items: Vec<String> = (first..first + per_batch as u64).map(synthetic_event).collect();
-                    let body = event_list(items.iter().map(String::as_str));
-                    let response = connection.post_json(WEBHOOK_PATH, body.as_bytes()).unwrap();
-                    match response.status {
-                        200 => acked += per_batch as u64,
-                        // Backpressure: nothing of the batch was queued.
-                        503 => refused += per_batch as u64,
-                        other => panic!("status {other}: {}", response.body),
-                    }
-                }
-                (acked, refused)
-            })
-        })
-        .collect();
-    let (mut acked, mut refused) = (0, 0);
-    for thread in threads {
-        let (a, r) = thread.join().unwrap();
-        acked += a;
-        refused += r;
-    }
+    let (acked, refused) = post_load(saker.addr, connections, batches, per_batch);
+    let refused = refused.len();
     let elapsed = started.elapsed();
     let peak_kib = saker.vm_hwm_kib();
     let finished = saker.stop();
@@ -695,5 +703,87 @@ fn load_every_acknowledged_event_is_evaluated_once_and_memory_stays_bounded() {
     assert!(acked > 0);
     assert_eq!(evaluated, acked, "every acknowledged event is evaluated exactly once");
     assert_eq!(finished.events_detected(), acked);
+    assert!(peak_kib < 256 * 1024, "saker peak RSS {peak_kib} KiB");
+}
+
+/// Posts `batches` EventLists of `per_batch` synthetic events on each of `connections`
+/// keep-alive connections; returns (events acknowledged with 200, events refused with 503).
+fn post_load(addr: SocketAddr, connections: usize, batches: usize, per_batch: usize) -> (u64, Vec<u64>) {
+    let threads: Vec<JoinHandle<(u64, Vec<u64>)>> = (0..connections)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let tcp = TcpStream::connect(addr).unwrap();
+                tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                let mut connection = HttpConnection::new(tcp);
+                let (mut acked, mut refused) = (0, Vec::new());
+                for b in 0..batches {
+                    let first = ((c * batches + b) * per_batch) as u64;
+                    let items: Vec<String> = (first..first + per_batch as u64).map(synthetic_event).collect();
+                    let body = event_list(items.iter().map(String::as_str));
+                    let response = connection.post_json(WEBHOOK_PATH, body.as_bytes()).unwrap();
+                    match response.status {
+                        200 => acked += per_batch as u64,
+                        // Backpressure: nothing of the batch was queued.
+                        503 => refused.extend(first..first + per_batch as u64),
+                        other => panic!("status {other}: {}", response.body),
+                    }
+                }
+                (acked, refused)
+            })
+        })
+        .collect();
+    let (mut acked, mut refused) = (0, Vec::new());
+    for thread in threads {
+        let (a, r) = thread.join().unwrap();
+        acked += a;
+        refused.extend(r);
+    }
+    (acked, refused)
+}
+
+#[test]
+fn load_with_alerts_every_acknowledged_event_alerts_exactly_once_and_memory_stays_bounded() {
+    let Some(setup) = setup() else { return };
+    // Release: 1,000,000 events, each printed as a JSON alert; debug builds are ~10x slower.
+    let (connections, batches, per_batch) = if cfg!(debug_assertions) {
+        (4, 50, 500)
+    } else {
+        (4, 625, 400)
+    };
+    let total = connections * batches * per_batch;
+    let scratch = Scratch::new("load-alerts");
+    let tally = Tally::new(total);
+    let saker = count_setup(&setup, &scratch, true, Some(tally.clone()));
+    let started = Instant::now();
+    let (acked, refused) = post_load(saker.addr, connections, batches, per_batch);
+    let posted = started.elapsed();
+    // Wait until every acknowledged event has alerted (the host does not drain on SIGTERM yet).
+    let deadline = Instant::now() + EXIT_TIMEOUT;
+    while tally.total.load(Ordering::Relaxed) < acked && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let evaluated_in = started.elapsed();
+    std::thread::sleep(Duration::from_millis(200));
+    let peak_kib = saker.vm_hwm_kib();
+    let finished = saker.stop();
+    eprintln!(
+        "load with alerts: {acked} acknowledged ({} refused with 503); posted in {posted:?}, all alerted \
+         in {evaluated_in:?} = {:.0} events/s; saker peak RSS {} MiB",
+        refused.len(),
+        acked as f64 / evaluated_in.as_secs_f64(),
+        peak_kib / 1024
+    );
+    let per_id = tally.per_id.lock().unwrap();
+    let refused: BTreeSet<u64> = refused.into_iter().collect();
+    let mut wrong = Vec::new();
+    for (id, &n) in per_id.iter().enumerate() {
+        let expected = u8::from(!refused.contains(&(id as u64)));
+        if n != expected && wrong.len() < 10 {
+            wrong.push((id, n, expected));
+        }
+    }
+    assert!(wrong.is_empty(), "(id, alerts, expected): {wrong:?}");
+    assert_eq!(tally.total.load(Ordering::Relaxed), acked);
+    assert_eq!(finished.stats_rule_count(COUNT_RULE), acked);
     assert!(peak_kib < 256 * 1024, "saker peak RSS {peak_kib} KiB");
 }
