@@ -118,11 +118,13 @@ impl SourceInstance<K8sAuditPlugin> for AuditCapture {
                 Err(e) => self.error = Some(e),
             }
         }
+        // Logged as errors: lost data must reach stderr even when only errors are logged there
+        // (Falco prints "data not recognized as a k8s audit event" in that setting).
         for s in self.pending.skipped.drain(..) {
             plugin.events_skipped += 1;
             plugin
                 .logger
-                .warning(&format!("audit event at {} skipped: {}", s.location, s.reason));
+                .error(&format!("audit event at {} skipped: {}", s.location, s.reason));
         }
         while batch.len() < source::MAX_BATCH_EVENTS {
             let Some(e) = self.pending.events.pop_front() else {

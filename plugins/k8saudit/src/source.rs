@@ -311,12 +311,7 @@ impl FileReader {
                     *pos += n;
                     let loc = format!("{}:{}", self.path.display(), start_line);
                     let root = self.tape.root().expect("parsed");
-                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped).map_err(
-                        |source| SourceError::AuditData {
-                            path: self.path.clone(),
-                            source,
-                        },
-                    )?;
+                    split_or_skip(root, &loc, max_event_size, pending);
                     Ok(true)
                 }
                 Err(ParseError::Empty) => Ok(false),
@@ -345,12 +340,7 @@ impl FileReader {
                 Ok(()) => {
                     let loc = format!("{}:{}", self.path.display(), line);
                     let root = self.tape.root().expect("parsed");
-                    split_audit_value(root, &loc, max_event_size, &mut pending.events, &mut pending.skipped).map_err(
-                        |source| SourceError::AuditData {
-                            path: self.path.clone(),
-                            source,
-                        },
-                    )?;
+                    split_or_skip(root, &loc, max_event_size, pending);
                     return Ok(true);
                 }
                 Err(ParseError::Incomplete { .. }) => {
@@ -379,6 +369,18 @@ impl FileReader {
                 }
             }
         }
+    }
+}
+
+/// Splits a document read from a file into events. A well-formed JSON document that is not
+/// audit data is reported and skipped, and reading goes on: Falco logs "data not recognized as a
+/// k8s audit event" for such a file and still ends normally (its test `fal_01_003`).
+fn split_or_skip(root: json_tape::Value<'_>, loc: &str, max_event_size: usize, pending: &mut Pending) {
+    if let Err(e) = split_audit_value(root, loc, max_event_size, &mut pending.events, &mut pending.skipped) {
+        pending.skipped.push(SkippedEvent {
+            location: loc.to_owned(),
+            reason: e.to_string(),
+        });
     }
 }
 
