@@ -82,7 +82,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
 
     let json = config.outputs.json_output;
     if !cli.validate.is_empty() {
-        let (_, results, _) = load_rules(&cli.validate, &plan, &config, &cli)?;
+        let (_, results, _) = load_rules(&cli.validate, &plan, &config, &cli, RulesFor::KnownSources)?;
         println!("{}", if json { results.to_json() } else { results.to_text() });
         return Ok(if results.successful() {
             ExitCode::SUCCESS
@@ -92,7 +92,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 
     let rules_files = cli.rules_files(&config);
-    let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli)?;
+    let scope = if cli.describe_all_rules || cli.describe_rule.is_some() {
+        RulesFor::KnownSources
+    } else {
+        RulesFor::EnabledSources
+    };
+    let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli, scope)?;
     if !results.successful() {
         return Err(Fatal(format!(
             "could not load the rules:\n{}",
@@ -164,11 +169,22 @@ fn print_version() {
 
 /// Loads rules files (directories expand to their files in name order) into one engine and
 /// compiles them against the fields of every known source.
+/// Which sources' rules are compiled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RulesFor {
+    /// Every source a loaded plugin provides (`-V`, `-L`).
+    KnownSources,
+    /// Only the sources this run opens: rules of a disabled source can never match, so they
+    /// are skipped with a warning instead of needing every field of that source.
+    EnabledSources,
+}
+
 fn load_rules(
     files: &[PathBuf],
     plan: &SourcePlan,
     config: &Config,
     cli: &Cli,
+    scope: RulesFor,
 ) -> Result<(RuleSet, LoadResults, Vec<SourceCatalog>), Fatal> {
     let mut loader = RulesLoader::new(ENGINE_VERSION, &plan.plugin_versions());
     loader.set_append_output(sources::append_outputs(config));
@@ -177,8 +193,18 @@ fn load_rules(
             loader.load_file(&path);
         }
     }
-    let catalogs = plan.catalogs()?;
-    let event_types = plan.event_types();
+    let mut catalogs = plan.catalogs()?;
+    let mut event_types = plan.event_types();
+    if scope == RulesFor::EnabledSources {
+        let keep: Vec<bool> = catalogs
+            .iter()
+            .map(|c| plan.enabled_sources.iter().any(|s| s == c.source()))
+            .collect();
+        let mut flags = keep.iter();
+        catalogs.retain(|_| *flags.next().unwrap_or(&false));
+        let mut flags = keep.iter();
+        event_types.retain(|_| *flags.next().unwrap_or(&false));
+    }
     let specs = Catalogs {
         sources: catalogs
             .iter()

@@ -195,11 +195,19 @@ impl SourcePlan {
                     .iter()
                     .find(|p| provided_source(p.info()) == Some(source.as_str()))?;
                 let table = plugin.info().event_table.as_ref()?;
+                // Meta events that only exist as "enter" (container, notification …) do reach
+                // rules; the enter half of a syscall never does.
+                let has_exit: std::collections::HashSet<&str> = table
+                    .events
+                    .iter()
+                    .filter(|e| e.dir == "X")
+                    .map(|e| e.name.as_str())
+                    .collect();
                 let mut types = EventTypes::from_pairs(
                     table
                         .events
                         .iter()
-                        .filter(|e| e.dir != "E")
+                        .filter(|e| e.dir != "E" || !has_exit.contains(e.name.as_str()))
                         .map(|e| (e.name.as_str(), e.code)),
                 );
                 types.add_generic_syscalls(table.generic_syscalls.iter().map(String::as_str));

@@ -159,6 +159,20 @@ impl SourceCatalog {
         FieldId(id)
     }
 
+    /// The longest registered dotted-argument field that prefixes `name`, and the rest.
+    fn dotted_prefix<'n>(&self, name: &'n str) -> Option<(u32, &'n str)> {
+        let mut cut = name.len();
+        while let Some(dot) = name[..cut].rfind('.') {
+            if let Some(&base) = self.by_name.get(&name[..dot]) {
+                if self.fields[base as usize].arg.dotted {
+                    return Some((base, &name[dot + 1..]));
+                }
+            }
+            cut = dot;
+        }
+        None
+    }
+
     /// The base field index of an interned id (for `info`).
     fn base_of(&self, id: FieldId) -> Option<u32> {
         let bindings = self.bindings.borrow();
@@ -169,11 +183,18 @@ impl SourceCatalog {
 
 impl FieldCatalog for SourceCatalog {
     fn resolve(&self, name: &str, arg: Option<&str>) -> Result<ResolvedField<'_>, FieldError> {
-        let Some(&base) = self.by_name.get(name) else {
-            return Err(FieldError::Unknown(match arg {
-                Some(a) => format!("{name}[{a}]"),
-                None => name.to_string(),
-            }));
+        let (base, arg) = match self.by_name.get(name) {
+            Some(&base) => (base, arg),
+            // `prefix.rest` on a field that takes its argument after a dot (`evt.arg.fd`).
+            None => match self.dotted_prefix(name) {
+                Some((base, rest)) if arg.is_none() => (base, Some(rest)),
+                _ => {
+                    return Err(FieldError::Unknown(match arg {
+                        Some(a) => format!("{name}[{a}]"),
+                        None => name.to_string(),
+                    }))
+                }
+            },
         };
         let info = &self.fields[base as usize];
         let arg = crate::rules::fields::parse_field_arg(info, arg)?;
@@ -234,6 +255,9 @@ fn field_info(field: &PluginField) -> FieldInfo {
     };
     info.hidden = field.properties.iter().any(|p| p == "hidden");
     // Saker extension properties of the syscall plugin's fields.
-    info.any_value = field.properties.iter().any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
+    info.any_value = field
+        .properties
+        .iter()
+        .any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
     info
 }

@@ -331,7 +331,12 @@ pub(crate) fn check_comparable(
             | FieldType::Bool
             | FieldType::IpAddr
             | FieldType::IpNet => {
-                if matches!(op, In | Intersects) {
+                // String-matching operators on string lists hold when any element matches:
+                // rules written for Falco 0.35's k8saudit (`ka.req.role.rules.resources
+                // contains "pods/exec"`) keep loading; current libsinsp rejects them.
+                let element_match = ty == FieldType::CharBuf
+                    && matches!(op, Contains | IContains | StartsWith | EndsWith | Glob | IGlob | Regex);
+                if matches!(op, In | Intersects) || element_match {
                     Ok(())
                 } else {
                     Err(format!("'{name}' operator not supported list filters"))

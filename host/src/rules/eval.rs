@@ -221,7 +221,10 @@ impl CompiledFilter {
             return match op {
                 BinaryOp::In => lhs.iter().all(|v| member(v, key)),
                 BinaryOp::Intersects => lhs.iter().any(|v| member(v, key)),
-                _ => false,
+                // String matching on a string list: any element (see `check_comparable`).
+                _ => lhs
+                    .iter()
+                    .any(|v| scalar_matches(c, op, v, rhs_slot.map(|r| &slots[r].values), key)),
             };
         }
         let rhs_values = rhs_slot.map(|r| &slots[r].values);

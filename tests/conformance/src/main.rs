@@ -260,7 +260,11 @@ fn real_main(args: Args) -> Result<bool, RunnerError> {
         // Failures that are all listed (with their reasons) are reported as such, so that the
         // line is not mistaken for a run with unexpected failures.
         Some(list) if success && !list.is_empty() => {
-            let _ = writeln!(out, "{summary} (every failure is a listed, expected one: {} listed)", list.len());
+            let _ = writeln!(
+                out,
+                "{summary} (every failure is a listed, expected one: {} listed)",
+                list.len()
+            );
         }
         _ => {
             let _ = writeln!(out, "{summary}");

@@ -217,27 +217,11 @@ pub fn extract_thread_field(
                         out.push(ancestor_field(id, a));
                     }
                 }
-                // Without an index: every ancestor (not the process itself), as libsinsp's
-                // output joins them; the host compares "any ancestor".
+                // Without an index: one value per ancestor (not the process itself), nearest
+                // first ("sakerAnyAncestor": Saker's host compares any of them).
                 None => {
-                    let all: Vec<String> = state
-                        .ancestors(tid)
-                        .into_iter()
-                        .map(|a| match ancestor_field(id, a) {
-                            FieldValue::Str(v) => v,
-                            FieldValue::U64(v) => (v as i64).to_string(),
-                            _ => String::new(),
-                        })
-                        .collect();
-                    if !all.is_empty() {
-                        match id {
-                            F::ProcApid => {
-                                if let Some(a) = state.ancestors(tid).first() {
-                                    i(out, a.pid)
-                                }
-                            }
-                            _ => s(out, all.join(" ")),
-                        }
+                    for a in state.ancestors(tid) {
+                        out.push(ancestor_field(id, a));
                     }
                 }
             }
@@ -701,9 +685,9 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     F::FdLip if connected => vec![if client_is_local { cip } else { sip }],
                     F::FdRip if connected => vec![if client_is_local { sip } else { cip }],
                     F::FdLip | F::FdRip => vec![],
-                    // fd.ip: the host compares both ends ("sakerEitherEnd": fd.cip/fd.sip);
-                    // extracted alone it is the server end.
-                    _ => vec![sip],
+                    // fd.ip ("sakerEitherEnd"): the server end, then the client end. Saker's
+                    // host compares any of them (`!=`: none), and outputs show the first.
+                    _ => vec![sip, cip],
                 };
                 out.extend(v.into_iter().flatten().map(FieldValue::Ip));
             }
@@ -718,7 +702,8 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     _ => None,
                 };
                 if id == F::FdNet {
-                    out.extend(sip.map(FieldValue::IpNet));
+                    // Either end, server first (see fd.ip).
+                    out.extend([sip, cip].into_iter().flatten().map(FieldValue::IpNet));
                 } else if let Some(a) = v {
                     out.push(FieldValue::IpNet(a));
                 }
@@ -732,7 +717,8 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                     F::FdLport if connected => vec![if client_is_local { cp } else { sp }],
                     F::FdRport if connected => vec![if client_is_local { sp } else { cp }],
                     F::FdLport | F::FdRport => vec![],
-                    _ => vec![sp],
+                    // Either end, server first (see fd.ip).
+                    _ => vec![sp, cp],
                 };
                 out.extend(v.into_iter().map(|p| FieldValue::U64(u64::from(p))));
             }
