@@ -163,6 +163,7 @@ mod tests {
             add_output: false,
             saker_type: None,
             dotted: false,
+            several_values: false,
         }
     }
 

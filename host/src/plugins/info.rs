@@ -118,6 +118,9 @@ pub struct PluginField {
     pub saker_type: Option<String>,
     /// Saker extension `"sakerDotted"`: the argument may follow a dot (`evt.arg.fd`).
     pub dotted: bool,
+    /// Saker extension properties `sakerEitherEnd` / `sakerAnyAncestor`: a single-valued field
+    /// that may return several candidate values (the first is the one outputs show).
+    pub several_values: bool,
 }
 
 /// An entry of `plugin_list_open_params`.
@@ -354,6 +357,7 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
             }
         };
         let saker_type = optional_string(obj, "sakerType").map_err(|d| problem(&name, d))?;
+        let several_values = properties.iter().any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
         let dotted = optional_bool(obj, "sakerDotted").map_err(|d| problem(&name, d))?;
         fields.push(PluginField {
             name,
@@ -366,6 +370,7 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
             add_output,
             saker_type: (!saker_type.is_empty()).then_some(saker_type),
             dotted,
+            several_values,
         });
     }
     Ok(fields)

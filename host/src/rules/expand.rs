@@ -131,6 +131,21 @@ impl Definitions {
                     ..b.clone()
                 };
             }
+            // `x = name` with a one-item list: Falco 0.35 substituted list names as text, so
+            // such conditions compare with the item (`proc.name=cat_binaries`).
+            ValueExpr::Value(name, p) => {
+                let Some((values, slot)) = self.lists.get(name) else {
+                    return b.clone();
+                };
+                let [only] = values.as_slice() else {
+                    return b.clone();
+                };
+                self.list_used[*slot] = true;
+                return BinaryCheck {
+                    value: ValueExpr::Value(unquote(only), *p),
+                    ..b.clone()
+                };
+            }
             _ => return b.clone(),
         };
         let mut out: Vec<ListItem> = Vec::with_capacity(items.len());
