@@ -357,7 +357,9 @@ pub(crate) fn parse_fields(json: &str) -> Result<Vec<PluginField>, DeclError> {
             }
         };
         let saker_type = optional_string(obj, "sakerType").map_err(|d| problem(&name, d))?;
-        let several_values = properties.iter().any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
+        let several_values = properties
+            .iter()
+            .any(|p| p == "sakerEitherEnd" || p == "sakerAnyAncestor");
         let dotted = optional_bool(obj, "sakerDotted").map_err(|d| problem(&name, d))?;
         fields.push(PluginField {
             name,

@@ -433,7 +433,8 @@ impl Plugin {
         };
         // SAFETY: all inputs live until after the call; the event holds at least a header.
         let rc = unsafe { extract(state.0, &evt_input, &input) };
-        let ok = rc == SS_PLUGIN_SUCCESS && self.copy_results(field.ty, field.is_list || field.several_values, &request, out);
+        let ok = rc == SS_PLUGIN_SUCCESS
+            && self.copy_results(field.ty, field.is_list || field.several_values, &request, out);
         owner.collect_garbage();
         ok
     }

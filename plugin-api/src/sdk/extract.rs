@@ -306,7 +306,13 @@ impl ExtractOutput {
         if !accepts.contains(&field.ty) {
             return Err(mismatch(field, given));
         }
-        if !field.is_list && p.count >= 1 {
+        // Saker's several-candidate fields (either end, any ancestor) may return more than one.
+        let several = |f: &FieldDef| {
+            f.properties
+                .iter()
+                .any(|p| *p == "sakerEitherEnd" || *p == "sakerAnyAncestor")
+        };
+        if !field.is_list && p.count >= 1 && !several(field) {
             return Err(PluginError::Message(format!(
                 "field {} is not a list but the plugin returned more than one value; declare it with .list()",
                 field.name
