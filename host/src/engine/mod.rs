@@ -94,7 +94,7 @@ pub fn run(sources: Vec<SourceRuntime>, ruleset: Arc<RuleSet>, opts: &RunOptions
         let name = source.name.clone();
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &ruleset, &tx, &stop, deadline, &hostname))
+            .spawn(move || source_loop(source, &ruleset, &tx, stop, deadline, &hostname))
             .expect("spawning a source thread");
         workers.push((name, handle));
     }
