@@ -8,7 +8,7 @@ use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
-use crate::state::{FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
+use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
 
 /// What libsinsp shows for a thread whose comm could not be resolved.
 const UNKNOWN_COMM: &str = "<NA>";
@@ -414,25 +414,6 @@ fn is_thread_field(id: FieldId) -> bool {
     name.starts_with("proc.") || name.starts_with("thread.") || name.starts_with("user.") || name.starts_with("group.")
 }
 
-/// Joins a relative path to a base directory and normalises `.`/`..`.
-fn resolve_path(base: &str, path: &str) -> String {
-    let joined = if path.starts_with('/') {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(format!("{}/{}", base.trim_end_matches('/'), path))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
 
 fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
     match ev.param_by_name(name)? {

@@ -8,6 +8,8 @@
 mod fd;
 mod thread;
 mod update;
+
+pub use update::resolve_path;
 mod users;
 
 #[cfg(test)]
