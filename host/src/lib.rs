@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod outputs;
 pub mod plugins;
 pub mod rules;
 pub mod yaml;

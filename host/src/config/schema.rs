@@ -180,6 +180,7 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
             Field("compress_uploads", Kind::Bool),
             Field("keep_alive", Kind::Bool),
             Field("max_consecutive_timeouts", Kind::Int),
+            Field("headers", Kind::OpenMap),
         ]),
     ),
     Field(
