@@ -8,5 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod outputs;
 pub mod plugins;
+pub mod reload;
 pub mod rules;
+pub mod web;
 pub mod yaml;

@@ -13,7 +13,10 @@ use std::time::Duration;
 use crate::cli::{Cli, Command, PluginsCommand};
 use crate::config::Config;
 use crate::engine::catalog::SourceCatalog;
-use crate::engine::{self, RunOptions};
+use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
+use crate::outputs::Outputs;
+use crate::reload::ReloadTriggers;
+use crate::web::{WebConfig, WebServer};
 use crate::rules::load::version::ENGINE_VERSION;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::AlertOptions;
@@ -84,6 +87,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 
     let rules_files = cli.rules_files(&config);
+    let plugin_versions = plan.plugin_versions();
     let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli)?;
     if !results.successful() {
         return Err(Fatal(format!("could not load the rules:\n{}", results.to_text().trim_end())));
@@ -109,6 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let versions_json = versions_json(&plan.plugin_versions());
     let runtimes = plan.into_runtimes(&catalogs, &ruleset);
     if runtimes.is_empty() {
         return Err(Fatal(
@@ -131,16 +136,91 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             hostname: hostname.clone(),
         },
         hostname,
-        stdout: config.outputs.stdout_enabled,
+    };
+    let outputs = Outputs::from_config(&config.outputs)?;
+    let bindings = catalogs.iter().map(|c| (c.source().to_string(), c.bindings())).collect();
+    let rules = Arc::new(RulesHandle::new(ActiveRules { ruleset, bindings }));
+    let telemetry = engine::telemetry_for(&runtimes, &rules, &outputs);
+    let _web = if config.webserver.enabled {
+        Some(WebServer::start(WebConfig::from_config(&config.webserver), telemetry.clone(), versions_json)?)
+    } else {
+        None
     };
     engine::install_stop_handlers();
-    let summary = engine::run(runtimes, Arc::new(ruleset), &opts);
+    engine::install_reload_handler();
+
+    // Reloads recompile the rules against the catalogs of the running sources; the sources,
+    // plugins and their state stay open.
+    let mut watched = rules_watch_list(config_file.as_deref(), &rules_files);
+    if !config.watch_config_files {
+        watched.clear();
+    }
+    let mut triggers = ReloadTriggers::new(watched);
+    let versions = plugin_versions;
+    let mut reload = || -> Option<ActiveRules> {
+        if !triggers.requested() {
+            return None;
+        }
+        tracing::info!("Reloading rules (SIGHUP or a watched file changed)");
+        match recompile(&cli, config_file.as_deref(), &versions, &catalogs) {
+            Ok((active, files)) => {
+                tracing::info!("Rules reloaded: {} rules in force", active.ruleset.rule_names().count());
+                if config.watch_config_files {
+                    triggers.rewatch(rules_watch_list(config_file.as_deref(), &files));
+                }
+                Some(active)
+            }
+            Err(Fatal(message)) => {
+                telemetry.reload_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!("Reload rejected, the previous rules keep running: {message}");
+                None
+            }
+        }
+    };
+    let summary = engine::run(runtimes, rules, &opts, outputs, telemetry.clone(), Some(&mut reload));
     print!("{}", summary.stats.render());
     tracing::info!("Events processed: {}", summary.events);
     match summary.error {
         Some(e) => Err(Fatal(e)),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The configuration file and every rules file (directories: their files) to watch.
+fn rules_watch_list(config_file: Option<&Path>, rules_files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = config_file.map(Path::to_path_buf).into_iter().collect();
+    for path in rules_files {
+        files.extend(expand_rules_path(path).unwrap_or_default());
+    }
+    files
+}
+
+/// Reads the configuration again and compiles the rules it names; errors if any rule fails.
+fn recompile(
+    cli: &Cli,
+    config_file: Option<&Path>,
+    versions: &[(String, String)],
+    catalogs: &[SourceCatalog],
+) -> Result<(ActiveRules, Vec<PathBuf>), Fatal> {
+    let (config, _) = Config::load(config_file, &cli.config_overrides())?;
+    let files = cli.rules_files(&config);
+    let (ruleset, results) = compile_rules(&files, versions, catalogs, &config, cli)?;
+    if !results.successful() {
+        return Err(Fatal(format!("the new rules do not load:\n{}", results.to_text().trim_end())));
+    }
+    let bindings = catalogs.iter().map(|c| (c.source().to_string(), c.bindings())).collect();
+    Ok((ActiveRules { ruleset, bindings }, files))
+}
+
+/// The `/versions` body.
+fn versions_json(plugins: &[(String, String)]) -> String {
+    serde_json::json!({
+        "saker_version": env!("CARGO_PKG_VERSION"),
+        "plugin_api_version": plugin_api::ffi::PLUGIN_API_VERSION_STR,
+        "engine_version": ENGINE_VERSION.to_string(),
+        "plugins": plugins.iter().map(|(n, v)| serde_json::json!({"name": n, "version": v})).collect::<Vec<_>>(),
+    })
+    .to_string()
 }
 
 fn print_version() {
@@ -157,14 +237,26 @@ fn load_rules(
     config: &Config,
     cli: &Cli,
 ) -> Result<(RuleSet, LoadResults, Vec<SourceCatalog>), Fatal> {
-    let mut loader = RulesLoader::new(ENGINE_VERSION, &plan.plugin_versions());
+    let catalogs = plan.catalogs()?;
+    let (ruleset, results) = compile_rules(files, &plan.plugin_versions(), &catalogs, config, cli)?;
+    Ok((ruleset, results, catalogs))
+}
+
+/// Loads and compiles rules files against existing catalogs (startup and reloads).
+fn compile_rules(
+    files: &[PathBuf],
+    versions: &[(String, String)],
+    catalogs: &[SourceCatalog],
+    config: &Config,
+    cli: &Cli,
+) -> Result<(RuleSet, LoadResults), Fatal> {
+    let mut loader = RulesLoader::new(ENGINE_VERSION, versions);
     loader.set_append_output(sources::append_outputs(config));
     for file in files {
         for path in expand_rules_path(file)? {
             loader.load_file(&path);
         }
     }
-    let catalogs = plan.catalogs()?;
     let specs = Catalogs {
         sources: catalogs
             .iter()
@@ -172,9 +264,7 @@ fn load_rules(
             .collect(),
     };
     let selection = sources::selection(config, cli)?;
-    let (ruleset, results) = loader.finish(&specs, &selection);
-    drop(specs);
-    Ok((ruleset, results, catalogs))
+    Ok(loader.finish(&specs, &selection))
 }
 
 /// A rules path: a file, or a directory whose files are loaded in name order.
