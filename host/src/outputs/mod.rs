@@ -9,6 +9,8 @@ pub mod file;
 pub mod http;
 pub mod program;
 pub mod queue;
+#[doc(hidden)]
+pub mod receiver;
 pub mod stdout;
 pub mod syslog;
 pub mod throttle;
