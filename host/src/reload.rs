@@ -22,7 +22,10 @@ impl ReloadTriggers {
             let seen = modified(&f);
             (f, seen)
         });
-        ReloadTriggers { watched: watched.collect(), last_check: Instant::now() }
+        ReloadTriggers {
+            watched: watched.collect(),
+            last_check: Instant::now(),
+        }
     }
 
     /// Replaces the watched files (after a reload that changed `rules_files`).

@@ -50,7 +50,9 @@ fn alert_lines(text: &str) -> Vec<&str> {
 
 #[test]
 fn falco_file_output_conf_writes_the_alerts_to_the_file() {
-    let Some((stdout, file)) = run_conf("file_output.yaml", "file_output.txt") else { return };
+    let Some((stdout, file)) = run_conf("file_output.yaml", "file_output.txt") else {
+        return;
+    };
     let lines = alert_lines(&file);
     assert_eq!(lines.len(), 5, "{file}");
     assert_eq!(lines, alert_lines(&stdout), "file and stdout carry the same alerts");
@@ -61,7 +63,9 @@ fn falco_file_output_conf_writes_the_alerts_to_the_file() {
 
 #[test]
 fn falco_program_output_conf_pipes_the_alerts_into_the_program() {
-    let Some((stdout, file)) = run_conf("program_output.yaml", "program_output.txt") else { return };
+    let Some((stdout, file)) = run_conf("program_output.yaml", "program_output.txt") else {
+        return;
+    };
     let lines = alert_lines(&file);
     assert_eq!(lines.len(), 5, "{file}");
     assert_eq!(lines, alert_lines(&stdout));

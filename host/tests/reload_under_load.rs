@@ -33,7 +33,9 @@ fn rulesets_swap_under_load_without_losing_or_duplicating_events() {
     );
     let config = config(&dir, 1_000_000_000, &extra);
     let child = spawn(&config);
-    wait_until("first alerts", Duration::from_secs(30), || out.metadata().is_ok_and(|m| m.len() > 0));
+    wait_until("first alerts", Duration::from_secs(30), || {
+        out.metadata().is_ok_and(|m| m.len() > 0)
+    });
 
     let labels = ["B", "A", "B", "A", "B"];
     for (i, label) in labels.iter().enumerate() {
@@ -65,16 +67,26 @@ fn rulesets_swap_under_load_without_losing_or_duplicating_events() {
     let all = alerts(&out);
     let numbers: Vec<u64> = all.iter().map(|(_, n)| *n).collect();
     let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
-    assert!(numbers == expected, "every event exactly once, in order (first gap near {:?})",
-        numbers.iter().zip(&expected).position(|(a, b)| a != b));
+    assert!(
+        numbers == expected,
+        "every event exactly once, in order (first gap near {:?})",
+        numbers.iter().zip(&expected).position(|(a, b)| a != b)
+    );
     let switches = all.windows(2).filter(|w| w[0].0 != w[1].0).count();
     assert_eq!(switches, labels.len(), "one clean switch per accepted reload");
-    assert!(stdout.contains(&format!("Events detected: {}", numbers.len())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Events detected: {}", numbers.len())),
+        "{stdout}"
+    );
     let processed: u64 = stderr
         .lines()
         .find_map(|l| l.split("Events processed: ").nth(1))
         .and_then(|n| n.trim().parse().ok())
         .expect("Events processed line");
-    assert_eq!(processed, numbers.len() as u64, "every accepted event was evaluated and its alert flushed");
+    assert_eq!(
+        processed,
+        numbers.len() as u64,
+        "every accepted event was evaluated and its alert flushed"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

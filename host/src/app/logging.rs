@@ -25,7 +25,9 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         if self.iso8601 {
             // Seconds precision, as Falco's log prefix.
             let text = iso8601_offset(now.as_secs() * 1_000_000_000);
@@ -49,7 +51,14 @@ fn ctime(secs: i64) -> String {
     }
     let mut buf = [0u8; 64];
     // SAFETY: the buffer is valid for its length, the format is NUL-terminated, `tm` is initialised.
-    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%a %b %e %H:%M:%S %Y".as_ptr(), &tm) };
+    let n = unsafe {
+        libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%a %b %e %H:%M:%S %Y".as_ptr(),
+            &tm,
+        )
+    };
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
@@ -85,7 +94,11 @@ impl Write for LogLine<'_> {
             // The stderr line starts with a timestamp the daemon adds itself; keep the message.
             let text = String::from_utf8_lossy(buf);
             let message = text.split_once(": ").map_or(&*text, |(_, m)| m).trim_end();
-            let line = format!("<{}>saker[{}]: {message}", FACILITY_USER | syslog_severity(self.level), std::process::id());
+            let line = format!(
+                "<{}>saker[{}]: {message}",
+                FACILITY_USER | syslog_severity(self.level),
+                std::process::id()
+            );
             // A missing daemon must not stop logging to stderr.
             let _ = socket.send(line.as_bytes());
         }
@@ -101,11 +114,17 @@ impl<'a> MakeWriter<'a> for LogDestinations {
     type Writer = LogLine<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        LogLine { dest: self, level: Level::INFO }
+        LogLine {
+            dest: self,
+            level: Level::INFO,
+        }
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
-        LogLine { dest: self, level: *meta.level() }
+        LogLine {
+            dest: self,
+            level: *meta.level(),
+        }
     }
 }
 
@@ -127,15 +146,27 @@ fn syslog_severity(level: Level) -> u8 {
 pub fn init_logging(config: &Config) {
     let syslog = if config.logging.syslog {
         UnixDatagram::unbound()
-            .and_then(|s| s.connect(crate::outputs::syslog::DEFAULT_SYSLOG_SOCKET).map(|()| Arc::new(s)))
+            .and_then(|s| {
+                s.connect(crate::outputs::syslog::DEFAULT_SYSLOG_SOCKET)
+                    .map(|()| Arc::new(s))
+            })
             .ok()
     } else {
         None
     };
-    let max = if config.logging.stderr || syslog.is_some() { level(config.logging.level) } else { Level::ERROR };
+    let max = if config.logging.stderr || syslog.is_some() {
+        level(config.logging.level)
+    } else {
+        Level::ERROR
+    };
     let _ = tracing_subscriber::fmt()
-        .with_writer(LogDestinations { stderr_all: config.logging.stderr, syslog })
+        .with_writer(LogDestinations {
+            stderr_all: config.logging.stderr,
+            syslog,
+        })
         .with_max_level(max)
-        .event_format(FalcoLine { iso8601: config.outputs.time_format_iso_8601 })
+        .event_format(FalcoLine {
+            iso8601: config.outputs.time_format_iso_8601,
+        })
         .try_init();
 }

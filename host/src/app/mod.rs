@@ -16,12 +16,12 @@ use crate::engine::catalog::SourceCatalog;
 use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
 use crate::outputs::Outputs;
 use crate::reload::ReloadTriggers;
-use crate::web::{WebConfig, WebServer};
 use crate::rules::load::version::ENGINE_VERSION;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::AlertOptions;
 use crate::rules::results::LoadResults;
 use crate::rules::ruleset::{Catalogs, RuleSet, SourceSpec};
+use crate::web::{WebConfig, WebServer};
 
 pub use logging::init_logging;
 use sources::SourcePlan;
@@ -61,7 +61,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let config_file = cli.config_file();
     let (config, warnings) = Config::load(config_file.as_deref(), &cli.config_overrides())?;
     init_logging(&config);
-    tracing::info!("Saker version: {} (Falco-compatible, plugin API {})", env!("CARGO_PKG_VERSION"), plugin_api::ffi::PLUGIN_API_VERSION_STR);
+    tracing::info!(
+        "Saker version: {} (Falco-compatible, plugin API {})",
+        env!("CARGO_PKG_VERSION"),
+        plugin_api::ffi::PLUGIN_API_VERSION_STR
+    );
     if let Some(file) = &config_file {
         tracing::info!("Loading configuration file: {}", file.display());
     }
@@ -83,14 +87,21 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     if !cli.validate.is_empty() {
         let (_, results, _) = load_rules(&cli.validate, &plan, &config, &cli)?;
         println!("{}", if json { results.to_json() } else { results.to_text() });
-        return Ok(if results.successful() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return Ok(if results.successful() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
 
     let rules_files = cli.rules_files(&config);
     let plugin_versions = plan.plugin_versions();
     let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli)?;
     if !results.successful() {
-        return Err(Fatal(format!("could not load the rules:\n{}", results.to_text().trim_end())));
+        return Err(Fatal(format!(
+            "could not load the rules:\n{}",
+            results.to_text().trim_end()
+        )));
     }
     if results.has_warnings() {
         tracing::warn!("rules loaded with warnings:\n{}", results.to_text().trim_end());
@@ -105,7 +116,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 print!("{text}");
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(Fatal(format!("Rule '{name}' not found: it is not in the loaded rules files"))),
+            None => Err(Fatal(format!(
+                "Rule '{name}' not found: it is not in the loaded rules files"
+            ))),
         };
     }
     if cli.dry_run {
@@ -138,11 +151,18 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         hostname,
     };
     let outputs = Outputs::from_config(&config.outputs)?;
-    let bindings = catalogs.iter().map(|c| (c.source().to_string(), c.bindings())).collect();
+    let bindings = catalogs
+        .iter()
+        .map(|c| (c.source().to_string(), c.bindings()))
+        .collect();
     let rules = Arc::new(RulesHandle::new(ActiveRules { ruleset, bindings }));
     let telemetry = engine::telemetry_for(&runtimes, &rules, &outputs);
     let _web = if config.webserver.enabled {
-        Some(WebServer::start(WebConfig::from_config(&config.webserver), telemetry.clone(), versions_json)?)
+        Some(WebServer::start(
+            WebConfig::from_config(&config.webserver),
+            telemetry.clone(),
+            versions_json,
+        )?)
     } else {
         None
     };
@@ -171,7 +191,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 Some(active)
             }
             Err(Fatal(message)) => {
-                telemetry.reload_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                telemetry
+                    .reload_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!("Reload rejected, the previous rules keep running: {message}");
                 None
             }
@@ -206,9 +228,15 @@ fn recompile(
     let files = cli.rules_files(&config);
     let (ruleset, results) = compile_rules(&files, versions, catalogs, &config, cli)?;
     if !results.successful() {
-        return Err(Fatal(format!("the new rules do not load:\n{}", results.to_text().trim_end())));
+        return Err(Fatal(format!(
+            "the new rules do not load:\n{}",
+            results.to_text().trim_end()
+        )));
     }
-    let bindings = catalogs.iter().map(|c| (c.source().to_string(), c.bindings())).collect();
+    let bindings = catalogs
+        .iter()
+        .map(|c| (c.source().to_string(), c.bindings()))
+        .collect();
     Ok((ActiveRules { ruleset, bindings }, files))
 }
 
@@ -260,7 +288,11 @@ fn compile_rules(
     let specs = Catalogs {
         sources: catalogs
             .iter()
-            .map(|c| SourceSpec { name: c.source().to_string(), fields: c, event_types: None })
+            .map(|c| SourceSpec {
+                name: c.source().to_string(),
+                fields: c,
+                event_types: None,
+            })
             .collect(),
     };
     let selection = sources::selection(config, cli)?;
@@ -272,8 +304,13 @@ fn expand_rules_path(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|e| Fatal(format!("cannot read rules directory {}: {e}", path.display())))?;
-    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+    let entries =
+        std::fs::read_dir(path).map_err(|e| Fatal(format!("cannot read rules directory {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     Ok(files)
 }

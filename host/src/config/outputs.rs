@@ -16,6 +16,9 @@ pub struct OutputRate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputsQueue {
     pub capacity: u64,
+    /// `outputs_queue.policy` (Saker): `block` (default: wait, lose nothing) or `drop` (count
+    /// and drop alerts a full sink queue cannot take).
+    pub drop_when_full: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +176,16 @@ impl Outputs {
             },
             queue: OutputsQueue {
                 capacity: r.u64("outputs_queue.capacity", 0)?,
+                drop_when_full: match r.string("outputs_queue.policy", "block")?.as_str() {
+                    "block" => false,
+                    "drop" => true,
+                    other => {
+                        return Err(r.invalid(
+                            "outputs_queue.policy",
+                            format!("unknown policy '{other}'; use 'block' or 'drop'"),
+                        ))
+                    }
+                },
             },
             append_output,
             static_fields,

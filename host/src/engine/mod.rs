@@ -65,7 +65,10 @@ pub struct ActiveRules {
 
 impl ActiveRules {
     fn bindings_for(&self, source: &str) -> Option<&[Binding]> {
-        self.bindings.iter().find(|(name, _)| name == source).map(|(_, b)| b.as_slice())
+        self.bindings
+            .iter()
+            .find(|(name, _)| name == source)
+            .map(|(_, b)| b.as_slice())
     }
 }
 
@@ -77,7 +80,10 @@ pub struct RulesHandle {
 
 impl RulesHandle {
     pub fn new(rules: ActiveRules) -> RulesHandle {
-        RulesHandle { current: RwLock::new(Arc::new(rules)), generation: AtomicU64::new(0) }
+        RulesHandle {
+            current: RwLock::new(Arc::new(rules)),
+            generation: AtomicU64::new(0),
+        }
     }
 
     /// The rules in force now.
@@ -166,7 +172,7 @@ pub fn run(
         let live = telemetry.sources.get(i).cloned().unwrap_or_default();
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &rules, &tx, &stop, deadline, &hostname, &live))
+            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &hostname, &live))
             .expect("spawning a source thread");
         workers.push((name, handle, telemetry.sources.get(i).cloned()));
     }
@@ -234,9 +240,16 @@ fn source_loop(
     let plugin = &source.plugins[source.source_plugin];
     let mut instance = plugin.open(&source.open_params).map_err(|e| {
         live.errors.fetch_add(1, Ordering::Relaxed);
-        SourceFailure { message: e.to_string(), events: 0 }
+        SourceFailure {
+            message: e.to_string(),
+            events: 0,
+        }
     })?;
-    let parsers: Vec<&Plugin> = source.plugins.iter().filter(|p| p.info().capabilities.parsing).collect();
+    let parsers: Vec<&Plugin> = source
+        .plugins
+        .iter()
+        .filter(|p| p.info().capabilities.parsing)
+        .collect();
     let mut eval = EvalContext::new();
     let mut evtnum = 0u64;
     let mut batches = 0u64;
@@ -248,7 +261,11 @@ fn source_loop(
         let generation = rules.generation();
         let active = rules.load();
         let ruleset = &active.ruleset;
-        let ruleset_index = ruleset.source_names.iter().position(|n| *n == source.name).unwrap_or(usize::MAX);
+        let ruleset_index = ruleset
+            .source_names
+            .iter()
+            .position(|n| *n == source.name)
+            .unwrap_or(usize::MAX);
         let first_only = ruleset.rule_matching == RuleMatching::First;
         let mut ctx = FieldContext {
             plugins: &source.plugins,
@@ -267,7 +284,10 @@ fn source_loop(
             let batch = instance.next_batch().map_err(|e| {
                 live.errors.fetch_add(1, Ordering::Relaxed);
                 publish_plugins(&source, batches, live);
-                SourceFailure { message: e.to_string(), events: evtnum }
+                SourceFailure {
+                    message: e.to_string(),
+                    events: evtnum,
+                }
             })?;
             batches += 1;
             for event in batch.events() {
@@ -284,12 +304,25 @@ fn source_loop(
                     continue;
                 }
                 eval.next_event();
-                let mut fields = EventFields { ctx: &mut ctx, event, evtnum, header, first_timestamp: first };
+                let mut fields = EventFields {
+                    ctx: &mut ctx,
+                    event,
+                    evtnum,
+                    header,
+                    first_timestamp: first,
+                };
                 for &idx in candidates {
                     let rule = ruleset.rule(idx);
                     if rule.filter.eval(&mut eval, &mut fields) {
                         let alert = rule.alert(&mut eval, &mut fields, header.ts);
-                        if alerts.send(Matched { rules: active.clone(), rule: idx, alert }).is_err() {
+                        if alerts
+                            .send(Matched {
+                                rules: active.clone(),
+                                rule: idx,
+                                alert,
+                            })
+                            .is_err()
+                        {
                             return Ok(evtnum);
                         }
                         if first_only {
@@ -343,7 +376,10 @@ fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, t
                 let slots = matched.rules.ruleset.rule_names().map(|n| stats.slot_for(n)).collect();
                 slots_of = Some((matched.rules.clone(), slots));
             }
-            let slot = slots_of.as_ref().and_then(|(_, s)| s.get(matched.rule).copied()).unwrap_or(usize::MAX);
+            let slot = slots_of
+                .as_ref()
+                .and_then(|(_, s)| s.get(matched.rule).copied())
+                .unwrap_or(usize::MAX);
             stats.record(slot, rule.priority);
         }
         if outputs.is_empty() {
@@ -354,7 +390,11 @@ fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, t
         } else {
             matched.alert.to_text(&opts.alert)
         };
-        outputs.emit(FormattedAlert { text, priority: matched.alert.priority, json: opts.json_output });
+        outputs.emit(FormattedAlert {
+            text,
+            priority: matched.alert.priority,
+            json: opts.json_output,
+        });
     }
     outputs.shutdown();
 }

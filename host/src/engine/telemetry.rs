@@ -55,11 +55,20 @@ pub struct EngineTelemetry {
 }
 
 impl EngineTelemetry {
-    pub fn new(source_names: impl IntoIterator<Item = String>, stats: Stats, outputs: Arc<OutputsTelemetry>) -> EngineTelemetry {
+    pub fn new(
+        source_names: impl IntoIterator<Item = String>,
+        stats: Stats,
+        outputs: Arc<OutputsTelemetry>,
+    ) -> EngineTelemetry {
         EngineTelemetry {
             sources: source_names
                 .into_iter()
-                .map(|name| Arc::new(SourceTelemetry { name, ..SourceTelemetry::default() }))
+                .map(|name| {
+                    Arc::new(SourceTelemetry {
+                        name,
+                        ..SourceTelemetry::default()
+                    })
+                })
                 .collect(),
             matches: Mutex::new(stats),
             outputs,
@@ -70,7 +79,10 @@ impl EngineTelemetry {
 
     /// Failures of sources, as `source: reason` lines; empty when healthy.
     pub fn failures(&self) -> Vec<String> {
-        self.sources.iter().filter_map(|s| s.failure().map(|f| format!("{}: {f}", s.name))).collect()
+        self.sources
+            .iter()
+            .filter_map(|s| s.failure().map(|f| format!("{}: {f}", s.name)))
+            .collect()
     }
 
     pub fn total_events(&self) -> u64 {

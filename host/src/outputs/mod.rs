@@ -31,7 +31,11 @@ pub enum OutputsError {
     #[error("{sink} output: {key} is empty; set it in the configuration or disable the output")]
     MissingKey { sink: &'static str, key: &'static str },
     #[error("{sink} output: cannot open {path}: {source}; check that the directory exists and is writable")]
-    Open { sink: &'static str, path: String, source: std::io::Error },
+    Open {
+        sink: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{sink} output: write failed: {source}")]
     Write { sink: &'static str, source: std::io::Error },
     #[error("http output: invalid url '{url}': {reason}; expected http://host[:port]/path or https://…")]
@@ -110,7 +114,11 @@ pub struct QueueOptions {
 
 impl Default for QueueOptions {
     fn default() -> Self {
-        QueueOptions { capacity: SINK_QUEUE_CAPACITY, policy: QueuePolicy::Block, flush_each: true }
+        QueueOptions {
+            capacity: SINK_QUEUE_CAPACITY,
+            policy: QueuePolicy::Block,
+            flush_each: true,
+        }
     }
 }
 
@@ -135,13 +143,28 @@ pub struct Outputs {
 impl Outputs {
     /// The sinks the configuration enables, each started on its own thread.
     pub fn from_config(cfg: &config::Outputs) -> Result<Outputs, OutputsError> {
-        let queue = QueueOptions { flush_each: !cfg.buffered_outputs, ..QueueOptions::default() };
+        let queue = QueueOptions {
+            // `outputs_queue.capacity: 0` is Falco's "unbounded"; Saker keeps its own bound.
+            capacity: match usize::try_from(cfg.queue.capacity) {
+                Ok(0) | Err(_) => SINK_QUEUE_CAPACITY,
+                Ok(n) => n,
+            },
+            policy: if cfg.queue.drop_when_full {
+                QueuePolicy::Drop
+            } else {
+                QueuePolicy::Block
+            },
+            flush_each: !cfg.buffered_outputs,
+        };
         let mut sinks: Vec<(Box<dyn Sink>, QueueOptions)> = Vec::new();
         if cfg.stdout_enabled {
             sinks.push((Box::new(stdout::StdoutSink::new()), queue));
         }
         if cfg.file.enabled {
-            sinks.push((Box::new(file::FileSink::new(&file::FileSinkConfig::from_config(&cfg.file)?)?), queue));
+            sinks.push((
+                Box::new(file::FileSink::new(&file::FileSinkConfig::from_config(&cfg.file)?)?),
+                queue,
+            ));
         }
         if cfg.syslog_enabled {
             sinks.push((Box::new(syslog::SyslogSink::new(syslog::DEFAULT_SYSLOG_SOCKET)), queue));
@@ -160,12 +183,20 @@ impl Outputs {
 
     /// Starts the given sinks; `json` says whether alert texts are JSON.
     pub fn new(sinks: Vec<(Box<dyn Sink>, QueueOptions)>, throttle: Option<TokenBucket>, json: bool) -> Outputs {
-        let sinks: Vec<SinkQueue> = sinks.into_iter().map(|(sink, opts)| SinkQueue::start(sink, opts)).collect();
+        let sinks: Vec<SinkQueue> = sinks
+            .into_iter()
+            .map(|(sink, opts)| SinkQueue::start(sink, opts))
+            .collect();
         let telemetry = Arc::new(OutputsTelemetry {
             sinks: sinks.iter().map(|s| s.telemetry()).collect(),
             ..OutputsTelemetry::default()
         });
-        Outputs { sinks, throttle, telemetry, json }
+        Outputs {
+            sinks,
+            throttle,
+            telemetry,
+            json,
+        }
     }
 
     pub fn telemetry(&self) -> Arc<OutputsTelemetry> {

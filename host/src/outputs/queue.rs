@@ -94,7 +94,12 @@ impl SinkQueue {
                 .spawn(move || drain(sink, rx, &telemetry, opts.flush_each))
                 .expect("spawning a sink thread")
         };
-        SinkQueue { tx, policy: opts.policy, telemetry, worker: Some(worker) }
+        SinkQueue {
+            tx,
+            policy: opts.policy,
+            telemetry,
+            worker: Some(worker),
+        }
     }
 
     pub fn telemetry(&self) -> Arc<SinkTelemetry> {
@@ -193,13 +198,21 @@ fn drain(mut sink: Box<dyn Sink>, rx: Receiver<Message>, telemetry: &SinkTelemet
 }
 
 /// One alert through the sink, retrying transient failures with backoff when the sink allows.
-fn deliver(sink: &mut dyn Sink, alert: &FormattedAlert, telemetry: &SinkTelemetry, failures: &mut FailureLog, flush_each: bool) {
+fn deliver(
+    sink: &mut dyn Sink,
+    alert: &FormattedAlert,
+    telemetry: &SinkTelemetry,
+    failures: &mut FailureLog,
+    flush_each: bool,
+) {
     let counters = &telemetry.counters;
     let retry = sink.retry();
     let mut attempt = 0u32;
     let mut delay = retry.map(|r| r.initial).unwrap_or_default();
     loop {
-        let result = sink.deliver(alert).and_then(|()| if flush_each { sink.flush() } else { Ok(()) });
+        let result = sink
+            .deliver(alert)
+            .and_then(|()| if flush_each { sink.flush() } else { Ok(()) });
         match result {
             Ok(()) => {
                 counters.sent.fetch_add(1, Ordering::Relaxed);

@@ -19,7 +19,10 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -45,7 +48,11 @@ impl HttpReceiver {
         HttpReceiver::bind("127.0.0.1:0".parse().unwrap(), Arc::default(), Some(tls))
     }
 
-    fn bind(addr: SocketAddr, received: Arc<Mutex<Vec<Received>>>, tls: Option<Arc<rustls::ServerConfig>>) -> HttpReceiver {
+    fn bind(
+        addr: SocketAddr,
+        received: Arc<Mutex<Vec<Received>>>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> HttpReceiver {
         let listener = TcpListener::bind(addr).expect("binding the test receiver");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -58,7 +65,8 @@ impl HttpReceiver {
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
                         Ok((stream, _)) => {
-                            let (stop, received, status, tls) = (stop.clone(), received.clone(), status.clone(), tls.clone());
+                            let (stop, received, status, tls) =
+                                (stop.clone(), received.clone(), status.clone(), tls.clone());
                             conns.push(std::thread::spawn(move || {
                                 stream.set_nonblocking(false).unwrap();
                                 stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
@@ -79,7 +87,14 @@ impl HttpReceiver {
                 }
             })
         };
-        HttpReceiver { addr, received, status, stop, thread: Some(thread), tls }
+        HttpReceiver {
+            addr,
+            received,
+            status,
+            stop,
+            thread: Some(thread),
+            tls,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -88,7 +103,12 @@ impl HttpReceiver {
     }
 
     pub fn bodies(&self) -> Vec<String> {
-        self.received.lock().unwrap().iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect()
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect()
     }
 
     /// Closes the port and every connection.
@@ -170,7 +190,11 @@ fn serve(stream: impl Read + Write, stop: &AtomicBool, received: &Mutex<Vec<Rece
         }
         let answer = format!("HTTP/1.1 {code} X\r\nContent-Length: 2\r\n\r\nok");
         let stream = reader.get_mut();
-        if stream.write_all(answer.as_bytes()).and_then(|()| stream.flush()).is_err() {
+        if stream
+            .write_all(answer.as_bytes())
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
             return;
         }
     }

@@ -14,7 +14,12 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// A full bucket, as Falco starts.
     pub fn new(rate: f64, max_burst: f64) -> TokenBucket {
-        TokenBucket { rate, max_burst, tokens: max_burst, last: Instant::now() }
+        TokenBucket {
+            rate,
+            max_burst,
+            tokens: max_burst,
+            last: Instant::now(),
+        }
     }
 
     /// Takes a token if one is available.
@@ -43,7 +48,12 @@ mod tests {
     #[test]
     fn burst_then_rate_limited_then_refilled() {
         let start = Instant::now();
-        let mut bucket = TokenBucket { rate: 2.0, max_burst: 3.0, tokens: 3.0, last: start };
+        let mut bucket = TokenBucket {
+            rate: 2.0,
+            max_burst: 3.0,
+            tokens: 3.0,
+            last: start,
+        };
         let taken = (0..5).filter(|_| bucket.take_at(start)).count();
         assert_eq!(taken, 3);
         // One second later: two tokens came back.

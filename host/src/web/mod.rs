@@ -57,11 +57,24 @@ impl WebServer {
     pub fn start(config: WebConfig, telemetry: Arc<EngineTelemetry>, versions: String) -> Result<WebServer, WebError> {
         let tls = config.tls_pem.as_deref().map(server_tls).transpose()?;
         let address = format!("{}:{}", config.listen_address, config.listen_port);
-        let listener = TcpListener::bind(&address).map_err(|source| WebError::Bind { address: address.clone(), source })?;
-        let addr = listener.local_addr().map_err(|source| WebError::Bind { address: address.clone(), source })?;
-        listener.set_nonblocking(true).map_err(|source| WebError::Bind { address, source })?;
+        let listener = TcpListener::bind(&address).map_err(|source| WebError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| WebError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| WebError::Bind { address, source })?;
         let stop = Arc::new(AtomicBool::new(false));
-        let shared = Arc::new(Shared { config, telemetry, versions, tls });
+        let shared = Arc::new(Shared {
+            config,
+            telemetry,
+            versions,
+            tls,
+        });
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
@@ -70,7 +83,11 @@ impl WebServer {
                 .expect("spawning the web server thread")
         };
         tracing::info!("Starting the web server on {addr}");
-        Ok(WebServer { addr, stop, thread: Some(thread) })
+        Ok(WebServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -96,7 +113,10 @@ impl Drop for WebServer {
 }
 
 fn server_tls(path: &str) -> Result<Arc<rustls::ServerConfig>, WebError> {
-    let bad = |reason: String| WebError::Certificate { path: path.to_string(), reason };
+    let bad = |reason: String| WebError::Certificate {
+        path: path.to_string(),
+        reason,
+    };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .map_err(|e| bad(e.to_string()))?
         .collect::<Result<_, _>>()
@@ -120,11 +140,13 @@ fn accept_loop(listener: TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
         match listener.accept() {
             Ok((stream, _)) => {
                 let shared = shared.clone();
-                let _ = std::thread::Builder::new().name("saker-web-conn".into()).spawn(move || {
-                    if let Err(e) = serve(stream, &shared) {
-                        tracing::debug!("webserver: connection ended: {e}");
-                    }
-                });
+                let _ = std::thread::Builder::new()
+                    .name("saker-web-conn".into())
+                    .spawn(move || {
+                        if let Err(e) = serve(stream, &shared) {
+                            tracing::debug!("webserver: connection ended: {e}");
+                        }
+                    });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(ACCEPT_POLL),
             Err(e) => {
@@ -187,9 +209,11 @@ fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
     }
     match path {
         "/versions" => (200, "application/json", shared.versions.clone()),
-        "/metrics" if shared.config.metrics => {
-            (200, "text/plain; version=0.0.4; charset=utf-8", metrics::render(&shared.telemetry))
-        }
+        "/metrics" if shared.config.metrics => (
+            200,
+            "text/plain; version=0.0.4; charset=utf-8",
+            metrics::render(&shared.telemetry),
+        ),
         _ => (404, "text/plain", format!("no such endpoint: {path}\n")),
     }
 }

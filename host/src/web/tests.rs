@@ -56,12 +56,18 @@ fn parse_prometheus(text: &str) -> HashMap<String, f64> {
         let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
         let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line}"));
         let name = series.split('{').next().unwrap();
-        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad name {name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "bad name {name}"
+        );
         assert!(families.contains(name), "sample before its # TYPE: {line}");
         if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
             assert!(labels.starts_with('{') && labels.ends_with('}'), "bad labels {labels}");
         }
-        assert!(samples.insert(series.to_string(), value).is_none(), "duplicate series {series}");
+        assert!(
+            samples.insert(series.to_string(), value).is_none(),
+            "duplicate series {series}"
+        );
     }
     samples
 }
@@ -70,7 +76,11 @@ fn telemetry() -> (Arc<EngineTelemetry>, Outputs) {
     let outputs = Outputs::new(
         vec![(
             Box::new(crate::outputs::syslog::SyslogSink::new("/nonexistent/saker.sock")),
-            QueueOptions { capacity: 8, policy: QueuePolicy::Drop, flush_each: true },
+            QueueOptions {
+                capacity: 8,
+                policy: QueuePolicy::Drop,
+                flush_each: true,
+            },
         )],
         None,
         false,
@@ -78,12 +88,20 @@ fn telemetry() -> (Arc<EngineTelemetry>, Outputs) {
     let mut stats = Stats::new(["Rule \"quoted\"", "Other"]);
     stats.record(0, Priority::Warning);
     stats.record(0, Priority::Warning);
-    let t = Arc::new(EngineTelemetry::new(["countgen".to_string()], stats, outputs.telemetry()));
+    let t = Arc::new(EngineTelemetry::new(
+        ["countgen".to_string()],
+        stats,
+        outputs.telemetry(),
+    ));
     t.sources[0].events.store(1234, Ordering::Relaxed);
     *t.sources[0].plugins.lock().unwrap() = vec![PluginFigures {
         name: "countgen_rs".into(),
         next_batch_calls: 7,
-        metrics: vec![PluginMetric { name: "countgen_rs.evts".into(), monotonic: true, value: 99.0 }],
+        metrics: vec![PluginMetric {
+            name: "countgen_rs.evts".into(),
+            monotonic: true,
+            value: 99.0,
+        }],
         ..PluginFigures::default()
     }];
     (t, outputs)
@@ -92,7 +110,11 @@ fn telemetry() -> (Arc<EngineTelemetry>, Outputs) {
 #[test]
 fn metrics_are_valid_prometheus_text_with_the_engine_figures() {
     let (t, mut outputs) = telemetry();
-    outputs.emit(FormattedAlert { text: "x".into(), priority: Priority::Error, json: false });
+    outputs.emit(FormattedAlert {
+        text: "x".into(),
+        priority: Priority::Error,
+        json: false,
+    });
     outputs.flush();
     let server = WebServer::start(config(), t, "{}".into()).unwrap();
     let (status, body) = get_plain(&server, "/metrics");
@@ -103,12 +125,18 @@ fn metrics_are_valid_prometheus_text_with_the_engine_figures() {
     assert_eq!(m["saker_rule_matches_total{rule=\"Rule \\\"quoted\\\"\"}"], 2.0);
     assert_eq!(m["saker_rule_matches_total{rule=\"Other\"}"], 0.0);
     assert_eq!(m["saker_priority_matches_total{priority=\"Warning\"}"], 2.0);
-    assert_eq!(m["saker_plugin_calls_total{source=\"countgen\",plugin=\"countgen_rs\",call=\"next_batch\"}"], 7.0);
+    assert_eq!(
+        m["saker_plugin_calls_total{source=\"countgen\",plugin=\"countgen_rs\",call=\"next_batch\"}"],
+        7.0
+    );
     assert_eq!(
         m["saker_plugin_metric{source=\"countgen\",plugin=\"countgen_rs\",metric=\"countgen_rs.evts\",kind=\"monotonic\"}"],
         99.0
     );
-    assert_eq!(m["saker_output_dropped_total{sink=\"syslog\",reason=\"delivery_failed\"}"], 1.0);
+    assert_eq!(
+        m["saker_output_dropped_total{sink=\"syslog\",reason=\"delivery_failed\"}"],
+        1.0
+    );
     assert_eq!(m["saker_output_queue_depth{sink=\"syslog\"}"], 0.0);
     assert_eq!(m["saker_output_queue_capacity{sink=\"syslog\",policy=\"drop\"}"], 8.0);
     assert!(m["saker_memory_rss_bytes"] > 1_000_000.0);
@@ -133,9 +161,16 @@ fn healthz_turns_unhealthy_when_a_source_fails() {
 #[test]
 fn versions_and_unknown_paths_and_disabled_metrics() {
     let (t, _outputs) = telemetry();
-    let cfg = WebConfig { metrics: false, healthz_path: "/live".into(), ..config() };
+    let cfg = WebConfig {
+        metrics: false,
+        healthz_path: "/live".into(),
+        ..config()
+    };
     let server = WebServer::start(cfg, t, r#"{"saker_version":"1"}"#.into()).unwrap();
-    assert_eq!(get_plain(&server, "/versions"), (200, r#"{"saker_version":"1"}"#.into()));
+    assert_eq!(
+        get_plain(&server, "/versions"),
+        (200, r#"{"saker_version":"1"}"#.into())
+    );
     assert_eq!(get_plain(&server, "/metrics").0, 404);
     assert_eq!(get_plain(&server, "/healthz").0, 404);
     assert_eq!(get_plain(&server, "/live").0, 200);
@@ -145,13 +180,24 @@ fn versions_and_unknown_paths_and_disabled_metrics() {
 fn https_when_ssl_enabled() {
     use rcgen::{CertificateParams, KeyPair};
     let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("saker-web-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pem = dir.join("falco.pem");
     std::fs::write(&pem, format!("{}{}", key.serialize_pem(), cert.pem())).unwrap();
     let (t, _outputs) = telemetry();
-    let server = WebServer::start(WebConfig { tls_pem: Some(pem.display().to_string()), ..config() }, t, "{}".into()).unwrap();
+    let server = WebServer::start(
+        WebConfig {
+            tls_pem: Some(pem.display().to_string()),
+            ..config()
+        },
+        t,
+        "{}".into(),
+    )
+    .unwrap();
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.der().clone()).unwrap();
@@ -169,10 +215,17 @@ fn https_when_ssl_enabled() {
     let bad = dir.join("empty.pem");
     std::fs::write(&bad, "").unwrap();
     let (t, _outputs) = telemetry();
-    let e = WebServer::start(WebConfig { tls_pem: Some(bad.display().to_string()), ..config() }, t, "{}".into())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = WebServer::start(
+        WebConfig {
+            tls_pem: Some(bad.display().to_string()),
+            ..config()
+        },
+        t,
+        "{}".into(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("empty.pem") && e.contains("PEM"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

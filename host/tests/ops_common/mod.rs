@@ -24,7 +24,9 @@ pub fn countgen() -> PathBuf {
         if dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
-        let status = cmd.status().expect("running cargo to build the countgen example plugin");
+        let status = cmd
+            .status()
+            .expect("running cargo to build the countgen example plugin");
         assert!(status.success(), "building the countgen example plugin failed");
     }
     lib
@@ -38,7 +40,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A rules file with one rule matching every countgen event, printing `<label> <number>`.

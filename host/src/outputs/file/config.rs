@@ -17,8 +17,14 @@ pub struct FileSinkConfig {
 impl FileSinkConfig {
     pub fn from_config(cfg: &FileOutput) -> Result<FileSinkConfig, OutputsError> {
         if cfg.filename.is_empty() {
-            return Err(OutputsError::MissingKey { sink: "file", key: "file_output.filename" });
+            return Err(OutputsError::MissingKey {
+                sink: "file",
+                key: "file_output.filename",
+            });
         }
-        Ok(FileSinkConfig { path: PathBuf::from(&cfg.filename), keep_alive: cfg.keep_alive })
+        Ok(FileSinkConfig {
+            path: PathBuf::from(&cfg.filename),
+            keep_alive: cfg.keep_alive,
+        })
     }
 }

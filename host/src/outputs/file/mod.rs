@@ -32,14 +32,21 @@ struct Open {
 impl FileSink {
     /// Opens the file once to report a bad path at startup (as Falco does).
     pub fn new(config: &FileSinkConfig) -> Result<FileSink, OutputsError> {
-        let mut sink = FileSink { config: config.clone(), out: None };
+        let mut sink = FileSink {
+            config: config.clone(),
+            out: None,
+        };
         sink.open()?;
         Ok(sink)
     }
 
     fn open(&mut self) -> Result<&mut Open, OutputsError> {
         let path = &self.config.path;
-        let error = |source| OutputsError::Open { sink: "file", path: path.display().to_string(), source };
+        let error = |source| OutputsError::Open {
+            sink: "file",
+            path: path.display().to_string(),
+            source,
+        };
         let file = OpenOptions::new().create(true).append(true).open(path).map_err(error)?;
         let meta = file.metadata().map_err(error)?;
         Ok(self.out.insert(Open {
@@ -85,7 +92,10 @@ impl Sink for FileSink {
 
     fn flush(&mut self) -> Result<(), OutputsError> {
         let result = match &mut self.out {
-            Some(open) => open.writer.flush().map_err(|source| OutputsError::Write { sink: "file", source }),
+            Some(open) => open
+                .writer
+                .flush()
+                .map_err(|source| OutputsError::Write { sink: "file", source }),
             None => Ok(()),
         };
         if !self.config.keep_alive {

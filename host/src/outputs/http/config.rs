@@ -24,7 +24,10 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn parse(url: &str) -> Result<Endpoint, OutputsError> {
-        let bad = |reason: &str| OutputsError::Url { url: url.to_string(), reason: reason.to_string() };
+        let bad = |reason: &str| OutputsError::Url {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else if let Some(rest) = url.strip_prefix("https://") {
@@ -46,14 +49,22 @@ impl Endpoint {
             (v6[..end].to_string(), port)
         } else {
             match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p.parse().map_err(|_| bad("the port is not a number 0-65535"))?),
+                Some((h, p)) => (
+                    h.to_string(),
+                    p.parse().map_err(|_| bad("the port is not a number 0-65535"))?,
+                ),
                 None => (authority.to_string(), default_port),
             }
         };
         if host.is_empty() {
             return Err(bad("the host is empty"));
         }
-        Ok(Endpoint { scheme, host, port, path })
+        Ok(Endpoint {
+            scheme,
+            host,
+            port,
+            path,
+        })
     }
 }
 
@@ -82,9 +93,16 @@ pub struct HttpSinkConfig {
 impl HttpSinkConfig {
     pub fn from_config(cfg: &HttpOutput, timeout: Duration) -> Result<HttpSinkConfig, OutputsError> {
         if cfg.url.is_empty() {
-            return Err(OutputsError::MissingKey { sink: "http", key: "http_output.url" });
+            return Err(OutputsError::MissingKey {
+                sink: "http",
+                key: "http_output.url",
+            });
         }
-        let ca_files = [&cfg.ca_cert, &cfg.ca_bundle].into_iter().filter(|f| !f.is_empty()).cloned().collect();
+        let ca_files = [&cfg.ca_cert, &cfg.ca_bundle]
+            .into_iter()
+            .filter(|f| !f.is_empty())
+            .cloned()
+            .collect();
         Ok(HttpSinkConfig {
             url: cfg.url.clone(),
             endpoint: Endpoint::parse(&cfg.url)?,

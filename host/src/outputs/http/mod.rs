@@ -65,15 +65,29 @@ impl HttpSink {
             Scheme::Http => None,
         };
         let e = &config.endpoint;
-        let host = if e.host.contains(':') { format!("[{}]", e.host) } else { e.host.clone() };
-        let mut head = format!("POST {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: {}\r\n", e.path, e.port, config.user_agent);
+        let host = if e.host.contains(':') {
+            format!("[{}]", e.host)
+        } else {
+            e.host.clone()
+        };
+        let mut head = format!(
+            "POST {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: {}\r\n",
+            e.path, e.port, config.user_agent
+        );
         for (name, value) in &config.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         if config.compress {
             head.push_str("Content-Encoding: gzip\r\n");
         }
-        Ok(HttpSink { config, tls, conn: None, head, request: Vec::new(), retry: NETWORK_RETRY })
+        Ok(HttpSink {
+            config,
+            tls,
+            conn: None,
+            head,
+            request: Vec::new(),
+            retry: NETWORK_RETRY,
+        })
     }
 
     /// Overrides the retry policy (tests use short delays).
@@ -83,20 +97,29 @@ impl HttpSink {
     }
 
     fn io_error(&self, source: std::io::Error) -> OutputsError {
-        OutputsError::Http { url: self.config.url.clone(), source }
+        OutputsError::Http {
+            url: self.config.url.clone(),
+            source,
+        }
     }
 
     fn connect(&mut self) -> Result<Connection, OutputsError> {
         let e = &self.config.endpoint;
         let timeout = self.config.timeout;
-        let addrs = (e.host.as_str(), e.port).to_socket_addrs().map_err(|err| self.io_error(err))?;
+        let addrs = (e.host.as_str(), e.port)
+            .to_socket_addrs()
+            .map_err(|err| self.io_error(err))?;
         let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address");
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, timeout) {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
-                    stream.set_read_timeout(Some(timeout)).map_err(|err| self.io_error(err))?;
-                    stream.set_write_timeout(Some(timeout)).map_err(|err| self.io_error(err))?;
+                    stream
+                        .set_read_timeout(Some(timeout))
+                        .map_err(|err| self.io_error(err))?;
+                    stream
+                        .set_write_timeout(Some(timeout))
+                        .map_err(|err| self.io_error(err))?;
                     return match &self.tls {
                         None => Ok(Connection::Plain(stream)),
                         Some(tls) => {
@@ -126,7 +149,11 @@ impl HttpSink {
         } else {
             alert.text.as_bytes().into()
         };
-        let _ = write!(self.request, "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", body.len());
+        let _ = write!(
+            self.request,
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         self.request.extend_from_slice(&body);
     }
 }
@@ -152,7 +179,10 @@ fn read_response(conn: &mut impl Read) -> std::io::Result<Response> {
         }
         let n = conn.read(&mut chunk)?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
@@ -161,13 +191,18 @@ fn read_response(conn: &mut impl Read) -> std::io::Result<Response> {
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
-    let status: u16 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad status line"))?;
+    let status: u16 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("bad status line"))?;
     let reason = parts.next().unwrap_or_default().to_string();
     let mut length = None;
     let mut chunked = false;
     let mut keep_alive = version == "HTTP/1.1";
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
             length = value.parse::<usize>().ok();
@@ -199,7 +234,11 @@ fn read_response(conn: &mut impl Read) -> std::io::Result<Response> {
         // No length: the body runs to the end of the connection.
         keep_alive = false;
     }
-    Ok(Response { status, reason, keep_alive })
+    Ok(Response {
+        status,
+        reason,
+        keep_alive,
+    })
 }
 
 impl Sink for HttpSink {
@@ -213,7 +252,10 @@ impl Sink for HttpSink {
             Some(c) => c,
             None => self.connect()?,
         };
-        let answer = conn.write_all(&self.request).and_then(|()| conn.flush()).and_then(|()| read_response(&mut conn));
+        let answer = conn
+            .write_all(&self.request)
+            .and_then(|()| conn.flush())
+            .and_then(|()| read_response(&mut conn));
         let response = answer.map_err(|e| self.io_error(e))?;
         if response.keep_alive {
             self.conn = Some(conn);
@@ -221,7 +263,11 @@ impl Sink for HttpSink {
         if (200..300).contains(&response.status) {
             Ok(())
         } else {
-            Err(OutputsError::HttpStatus { url: self.config.url.clone(), status: response.status, reason: response.reason })
+            Err(OutputsError::HttpStatus {
+                url: self.config.url.clone(),
+                status: response.status,
+                reason: response.reason,
+            })
         }
     }
 

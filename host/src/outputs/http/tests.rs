@@ -9,14 +9,20 @@ use crate::rules::load::items::Priority;
 
 fn alert(i: usize) -> FormattedAlert {
     FormattedAlert {
-        text: format!(r#"{{"output":"alert {i}","priority":"Warning","rule":"r","time":"2026-01-01T00:00:00.000000000Z","output_fields":{{"n":{i}}},"hostname":"h","source":"s","tags":[]}}"#),
+        text: format!(
+            r#"{{"output":"alert {i}","priority":"Warning","rule":"r","time":"2026-01-01T00:00:00.000000000Z","output_fields":{{"n":{i}}},"hostname":"h","source":"s","tags":[]}}"#
+        ),
         priority: Priority::Warning,
         json: true,
     }
 }
 
 fn fast_retry() -> RetryPolicy {
-    RetryPolicy { attempts: 200, initial: Duration::from_millis(5), max: Duration::from_millis(20) }
+    RetryPolicy {
+        attempts: 200,
+        initial: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+    }
 }
 
 fn wait_for(mut done: impl FnMut() -> bool) {
@@ -47,7 +53,16 @@ fn delivers_falco_json_bodies_in_order_on_one_connection() {
         assert_eq!(r.header("x-token"), Some("secret"));
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["output_fields"]["n"], i);
-        for key in ["output", "priority", "rule", "time", "output_fields", "hostname", "source", "tags"] {
+        for key in [
+            "output",
+            "priority",
+            "rule",
+            "time",
+            "output_fields",
+            "hostname",
+            "source",
+            "tags",
+        ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
     }
@@ -58,7 +73,9 @@ fn delivers_falco_json_bodies_in_order_on_one_connection() {
 #[test]
 fn server_away_then_back_every_alert_delivered_once() {
     let mut server = HttpReceiver::start();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap()).unwrap().with_retry(fast_retry());
+    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
+        .unwrap()
+        .with_retry(fast_retry());
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
     for i in 0..10 {
         outputs.emit(alert(i));
@@ -75,7 +92,11 @@ fn server_away_then_back_every_alert_delivered_once() {
     let bodies = server.bodies();
     let numbers: Vec<u64> = bodies
         .iter()
-        .map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"].as_u64().unwrap())
+        .map(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(numbers, (0..30).collect::<Vec<_>>(), "each alert once, in order");
     assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 30);
@@ -86,8 +107,14 @@ fn server_away_then_back_every_alert_delivered_once() {
 fn full_queue_with_drop_policy_counts_drops() {
     let mut server = HttpReceiver::start();
     server.stop();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap()).unwrap().with_retry(fast_retry());
-    let opts = QueueOptions { capacity: 4, policy: QueuePolicy::Drop, flush_each: true };
+    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
+        .unwrap()
+        .with_retry(fast_retry());
+    let opts = QueueOptions {
+        capacity: 4,
+        policy: QueuePolicy::Drop,
+        flush_each: true,
+    };
     let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
     for i in 0..50 {
         outputs.emit(alert(i));
@@ -107,7 +134,11 @@ fn full_queue_with_drop_policy_counts_drops() {
 fn full_queue_with_block_policy_loses_nothing() {
     let server = HttpReceiver::start();
     let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap()).unwrap();
-    let opts = QueueOptions { capacity: 2, policy: QueuePolicy::Block, flush_each: true };
+    let opts = QueueOptions {
+        capacity: 2,
+        policy: QueuePolicy::Block,
+        flush_each: true,
+    };
     let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
     for i in 0..200 {
         outputs.emit(alert(i));
@@ -122,7 +153,9 @@ fn full_queue_with_block_policy_loses_nothing() {
 fn a_4xx_answer_is_not_retried() {
     let server = HttpReceiver::start();
     server.status.store(400, Ordering::Relaxed);
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap()).unwrap().with_retry(fast_retry());
+    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
+        .unwrap()
+        .with_retry(fast_retry());
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
     outputs.emit(alert(0));
     outputs.flush();
@@ -156,7 +189,10 @@ fn pki() -> Pki {
             rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
         )
         .unwrap();
-    Pki { ca_pem: ca.pem(), server: Arc::new(server) }
+    Pki {
+        ca_pem: ca.pem(),
+        server: Arc::new(server),
+    }
 }
 
 #[test]
@@ -177,23 +213,39 @@ fn https_with_a_generated_ca() {
     assert_eq!(server.bodies().len(), 1);
 
     // Without the CA the server is not trusted: nothing is delivered.
-    let cfg = HttpSinkConfig { ca_path: dir.display().to_string() + "/none", ..HttpSinkConfig::for_url(&server.url("/")).unwrap() };
+    let cfg = HttpSinkConfig {
+        ca_path: dir.display().to_string() + "/none",
+        ..HttpSinkConfig::for_url(&server.url("/")).unwrap()
+    };
     assert!(matches!(HttpSink::new(cfg), Err(OutputsError::Tls(_))));
     let other = pki_ca_only();
     std::fs::write(&ca, other).unwrap();
     let mut cfg = HttpSinkConfig::for_url(&server.url("/tls")).unwrap();
     cfg.ca_files = vec![ca.display().to_string()];
-    let sink = HttpSink::new(cfg).unwrap().with_retry(RetryPolicy { attempts: 1, ..fast_retry() });
+    let sink = HttpSink::new(cfg).unwrap().with_retry(RetryPolicy {
+        attempts: 1,
+        ..fast_retry()
+    });
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
     outputs.emit(alert(8));
     outputs.flush();
     assert_eq!(server.bodies().len(), 1);
-    assert_eq!(outputs.telemetry().sinks[0].counters.dropped_delivery_failed.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        outputs.telemetry().sinks[0]
+            .counters
+            .dropped_delivery_failed
+            .load(Ordering::Relaxed),
+        1
+    );
 
     // `insecure: true` accepts the unknown CA.
     let mut cfg = HttpSinkConfig::for_url(&server.url("/tls")).unwrap();
     cfg.insecure = true;
-    let mut outputs = Outputs::new(vec![(Box::new(HttpSink::new(cfg).unwrap()), QueueOptions::default())], None, true);
+    let mut outputs = Outputs::new(
+        vec![(Box::new(HttpSink::new(cfg).unwrap()), QueueOptions::default())],
+        None,
+        true,
+    );
     outputs.emit(alert(9));
     outputs.flush();
     assert_eq!(server.bodies().len(), 2);
@@ -204,7 +256,9 @@ fn pki_ca_only() -> String {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap().pem()
+    CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap())
+        .unwrap()
+        .pem()
 }
 
 #[test]

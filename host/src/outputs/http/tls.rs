@@ -17,7 +17,9 @@ pub fn client_config(cfg: &HttpSinkConfig) -> Result<Arc<ClientConfig>, OutputsE
         .with_safe_default_protocol_versions()
         .map_err(|e| OutputsError::Tls(e.to_string()))?;
     let builder = if cfg.insecure {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     } else {
         builder.with_root_certificates(roots(cfg)?)
     };
@@ -26,7 +28,9 @@ pub fn client_config(cfg: &HttpSinkConfig) -> Result<Arc<ClientConfig>, OutputsE
             let chain = read_certs(cert)?;
             let key = PrivateKeyDer::from_pem_file(key)
                 .map_err(|e| OutputsError::Tls(format!("cannot read the client key {key}: {e}")))?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| OutputsError::Tls(e.to_string()))?
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| OutputsError::Tls(e.to_string()))?
         }
         None => builder.with_no_client_auth(),
     };
@@ -45,7 +49,9 @@ fn roots(cfg: &HttpSinkConfig) -> Result<RootCertStore, OutputsError> {
     let mut store = RootCertStore::empty();
     for file in &cfg.ca_files {
         for cert in read_certs(file)? {
-            store.add(cert).map_err(|e| OutputsError::Tls(format!("CA in {file} rejected: {e}")))?;
+            store
+                .add(cert)
+                .map_err(|e| OutputsError::Tls(format!("CA in {file} rejected: {e}")))?;
         }
     }
     if !cfg.ca_path.is_empty() {

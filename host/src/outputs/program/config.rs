@@ -15,8 +15,14 @@ pub struct ProgramSinkConfig {
 impl ProgramSinkConfig {
     pub fn from_config(cfg: &ProgramOutput) -> Result<ProgramSinkConfig, OutputsError> {
         if cfg.program.is_empty() {
-            return Err(OutputsError::MissingKey { sink: "program", key: "program_output.program" });
+            return Err(OutputsError::MissingKey {
+                sink: "program",
+                key: "program_output.program",
+            });
         }
-        Ok(ProgramSinkConfig { command: cfg.program.clone(), keep_alive: cfg.keep_alive })
+        Ok(ProgramSinkConfig {
+            command: cfg.program.clone(),
+            keep_alive: cfg.keep_alive,
+        })
     }
 }

@@ -32,18 +32,29 @@ impl ProgramSink {
             .arg(&self.config.command)
             .stdin(Stdio::piped())
             .spawn()
-            .map_err(|source| OutputsError::Spawn { program: self.config.command.clone(), source })?;
+            .map_err(|source| OutputsError::Spawn {
+                program: self.config.command.clone(),
+                source,
+            })?;
         let stdin = child.stdin.take().expect("stdin was piped");
-        Ok(self.running.insert(Running { child, stdin: BufWriter::new(stdin) }))
+        Ok(self.running.insert(Running {
+            child,
+            stdin: BufWriter::new(stdin),
+        }))
     }
 
     /// Closes the program's stdin and waits for it to exit.
     fn finish(&mut self) -> Result<(), OutputsError> {
-        let Some(mut running) = self.running.take() else { return Ok(()) };
+        let Some(mut running) = self.running.take() else {
+            return Ok(());
+        };
         let flushed = running.stdin.flush();
         drop(running.stdin);
         let _ = running.child.wait();
-        flushed.map_err(|source| OutputsError::Write { sink: "program", source })
+        flushed.map_err(|source| OutputsError::Write {
+            sink: "program",
+            source,
+        })
     }
 }
 
@@ -61,7 +72,10 @@ impl Sink for ProgramSink {
             // The program went away (kept-alive programs may exit): start it again once.
             self.running = None;
             let running = self.spawn()?;
-            writeln!(running.stdin, "{}", alert.text).map_err(|_| OutputsError::Write { sink: "program", source })?;
+            writeln!(running.stdin, "{}", alert.text).map_err(|_| OutputsError::Write {
+                sink: "program",
+                source,
+            })?;
         }
         Ok(())
     }
@@ -73,7 +87,10 @@ impl Sink for ProgramSink {
         match &mut self.running {
             Some(r) => r.stdin.flush().map_err(|source| {
                 self.running = None;
-                OutputsError::Write { sink: "program", source }
+                OutputsError::Write {
+                    sink: "program",
+                    source,
+                }
             }),
             None => Ok(()),
         }

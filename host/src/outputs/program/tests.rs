@@ -3,7 +3,11 @@ use crate::outputs::{Outputs, QueueOptions};
 use crate::rules::load::items::Priority;
 
 fn alert(text: &str) -> FormattedAlert {
-    FormattedAlert { text: text.into(), priority: Priority::Notice, json: false }
+    FormattedAlert {
+        text: text.into(),
+        priority: Priority::Notice,
+        json: false,
+    }
 }
 
 fn temp_file(name: &str) -> std::path::PathBuf {
@@ -15,8 +19,15 @@ fn temp_file(name: &str) -> std::path::PathBuf {
 #[test]
 fn keep_alive_program_receives_every_line() {
     let out = temp_file("keep");
-    let cfg = ProgramSinkConfig { command: format!("cat >> {}", out.display()), keep_alive: true };
-    let mut outputs = Outputs::new(vec![(Box::new(ProgramSink::new(cfg)), QueueOptions::default())], None, false);
+    let cfg = ProgramSinkConfig {
+        command: format!("cat >> {}", out.display()),
+        keep_alive: true,
+    };
+    let mut outputs = Outputs::new(
+        vec![(Box::new(ProgramSink::new(cfg)), QueueOptions::default())],
+        None,
+        false,
+    );
     for i in 0..5 {
         outputs.emit(alert(&format!("line {i}")));
     }
@@ -30,8 +41,15 @@ fn keep_alive_program_receives_every_line() {
 fn without_keep_alive_one_program_per_alert() {
     let out = temp_file("each");
     // Each run appends its pid and what it read: three alerts, three processes.
-    let cfg = ProgramSinkConfig { command: format!("read l; echo \"$$ $l\" >> {}", out.display()), keep_alive: false };
-    let mut outputs = Outputs::new(vec![(Box::new(ProgramSink::new(cfg)), QueueOptions::default())], None, false);
+    let cfg = ProgramSinkConfig {
+        command: format!("read l; echo \"$$ $l\" >> {}", out.display()),
+        keep_alive: false,
+    };
+    let mut outputs = Outputs::new(
+        vec![(Box::new(ProgramSink::new(cfg)), QueueOptions::default())],
+        None,
+        false,
+    );
     for i in 0..3 {
         outputs.emit(alert(&format!("a{i}")));
     }

@@ -10,7 +10,9 @@ pub struct StdoutSink {
 
 impl StdoutSink {
     pub fn new() -> StdoutSink {
-        StdoutSink { out: BufWriter::new(std::io::stdout()) }
+        StdoutSink {
+            out: BufWriter::new(std::io::stdout()),
+        }
     }
 }
 
@@ -30,6 +32,8 @@ impl Sink for StdoutSink {
     }
 
     fn flush(&mut self) -> Result<(), OutputsError> {
-        self.out.flush().map_err(|source| OutputsError::Write { sink: "stdout", source })
+        self.out
+            .flush()
+            .map_err(|source| OutputsError::Write { sink: "stdout", source })
     }
 }

@@ -28,11 +28,19 @@ pub struct SyslogSink {
 impl SyslogSink {
     /// Sends to the datagram socket at `path`; connects lazily (the daemon may start later).
     pub fn new(path: impl AsRef<Path>) -> SyslogSink {
-        SyslogSink { path: path.as_ref().to_path_buf(), socket: None, message: String::new() }
+        SyslogSink {
+            path: path.as_ref().to_path_buf(),
+            socket: None,
+            message: String::new(),
+        }
     }
 
     fn connect(&mut self) -> Result<&UnixDatagram, OutputsError> {
-        let error = |source| OutputsError::Open { sink: "syslog", path: self.path.display().to_string(), source };
+        let error = |source| OutputsError::Open {
+            sink: "syslog",
+            path: self.path.display().to_string(),
+            source,
+        };
         let socket = UnixDatagram::unbound().map_err(error)?;
         socket.connect(&self.path).map_err(error)?;
         Ok(self.socket.insert(socket))
@@ -53,7 +61,12 @@ impl Sink for SyslogSink {
         use std::fmt::Write;
         self.message.clear();
         let pid = std::process::id();
-        let _ = write!(self.message, "<{}>{SYSLOG_TAG}[{pid}]: {}", FACILITY_USER | severity(alert.priority), alert.text);
+        let _ = write!(
+            self.message,
+            "<{}>{SYSLOG_TAG}[{pid}]: {}",
+            FACILITY_USER | severity(alert.priority),
+            alert.text
+        );
         let message = std::mem::take(&mut self.message);
         let socket = match &self.socket {
             Some(s) => s,
