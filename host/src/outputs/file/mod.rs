@@ -17,6 +17,9 @@ use super::{FormattedAlert, OutputsError, Sink};
 /// How often a kept-open file is checked for having been renamed or removed.
 pub const REOPEN_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Bytes buffered before a write system call (about 64 typical JSON alerts).
+const FILE_BUFFER_BYTES: usize = 64 * 1024;
+
 pub struct FileSink {
     config: FileSinkConfig,
     out: Option<Open>,
@@ -50,7 +53,7 @@ impl FileSink {
         let file = OpenOptions::new().create(true).append(true).open(path).map_err(error)?;
         let meta = file.metadata().map_err(error)?;
         Ok(self.out.insert(Open {
-            writer: BufWriter::new(file),
+            writer: BufWriter::with_capacity(FILE_BUFFER_BYTES, file),
             identity: (meta.dev(), meta.ino()),
             checked: Instant::now(),
         }))
