@@ -233,7 +233,9 @@ impl Outputs {
 
 /// `http_output.headers`: a mapping of header names to string values.
 fn read_headers(r: &Reader<'_>) -> Result<Vec<(String, String)>, ConfigError> {
-    let Some(item) = r.get("http_output.headers") else { return Ok(Vec::new()) };
+    let Some(item) = r.get("http_output.headers") else {
+        return Ok(Vec::new());
+    };
     let Tree::Map(pairs) = &item.value else {
         return Err(ConfigError::Type {
             origin: item.origin.clone(),

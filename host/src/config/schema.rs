@@ -134,7 +134,11 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     ),
     Field(
         "outputs_queue",
-        Kind::Map(&[Field("capacity", Kind::Int), Field("recovery", Kind::Int), Field("policy", Kind::Str)]),
+        Kind::Map(&[
+            Field("capacity", Kind::Int),
+            Field("recovery", Kind::Int),
+            Field("policy", Kind::Str),
+        ]),
     ),
     Field(
         "append_output",
