@@ -242,3 +242,6 @@ impl Outputs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
