@@ -13,12 +13,16 @@ use std::time::Duration;
 use crate::cli::{Cli, Command, PluginsCommand};
 use crate::config::Config;
 use crate::engine::catalog::SourceCatalog;
-use crate::engine::{self, RunOptions};
+use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
+use crate::outputs::Outputs;
+use crate::reload::ReloadTriggers;
 use crate::rules::load::version::ENGINE_VERSION;
+use crate::rules::event_types::EventTypes;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::AlertOptions;
 use crate::rules::results::LoadResults;
 use crate::rules::ruleset::{Catalogs, RuleSet, SourceSpec};
+use crate::web::{WebConfig, WebServer};
 
 pub use logging::init_logging;
 use sources::SourcePlan;
@@ -92,12 +96,14 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 
     let rules_files = cli.rules_files(&config);
+    let plugin_versions = plan.plugin_versions();
     let scope = if cli.describe_all_rules || cli.describe_rule.is_some() {
         RulesFor::KnownSources
     } else {
         RulesFor::EnabledSources
     };
-    let (ruleset, results, catalogs) = load_rules(&rules_files, &plan, &config, &cli, scope)?;
+    let (ruleset, results, schemas) = load_rules(&rules_files, &plan, &config, &cli, scope)?;
+    let catalogs = &schemas.catalogs;
     if !results.successful() {
         return Err(Fatal(format!(
             "could not load the rules:\n{}",
@@ -127,7 +133,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let runtimes = plan.into_runtimes(&catalogs, &ruleset);
+    let versions_json = versions_json(&plan.plugin_versions());
+    let runtimes = plan.into_runtimes(catalogs, &ruleset);
     if runtimes.is_empty() {
         return Err(Fatal(
             "no event source is enabled: declare a source plugin under `plugins` (and in `load_plugins`)".into(),
@@ -149,10 +156,57 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             hostname: hostname.clone(),
         },
         hostname,
-        stdout: config.outputs.stdout_enabled,
+    };
+    let outputs = Outputs::from_config(&config.outputs)?;
+    let bindings = catalogs
+        .iter()
+        .map(|c| (c.source().to_string(), c.bindings()))
+        .collect();
+    let rules = Arc::new(RulesHandle::new(ActiveRules { ruleset, bindings }));
+    let telemetry = engine::telemetry_for(&runtimes, &rules, &outputs);
+    let _web = if config.webserver.enabled {
+        Some(WebServer::start(
+            WebConfig::from_config(&config.webserver),
+            telemetry.clone(),
+            versions_json,
+        )?)
+    } else {
+        None
     };
     engine::install_stop_handlers();
-    let summary = engine::run(runtimes, Arc::new(ruleset), &opts);
+    engine::install_reload_handler();
+
+    // Reloads recompile the rules against the catalogs of the running sources; the sources,
+    // plugins and their state stay open.
+    let mut watched = rules_watch_list(config_file.as_deref(), &rules_files);
+    if !config.watch_config_files {
+        watched.clear();
+    }
+    let mut triggers = ReloadTriggers::new(watched);
+    let versions = plugin_versions;
+    let mut reload = || -> Option<ActiveRules> {
+        if !triggers.requested() {
+            return None;
+        }
+        tracing::info!("Reloading rules (SIGHUP or a watched file changed)");
+        match recompile(&cli, config_file.as_deref(), &versions, &schemas) {
+            Ok((active, files)) => {
+                tracing::info!("Rules reloaded: {} rules in force", active.ruleset.rule_names().count());
+                if config.watch_config_files {
+                    triggers.rewatch(rules_watch_list(config_file.as_deref(), &files));
+                }
+                Some(active)
+            }
+            Err(Fatal(message)) => {
+                telemetry
+                    .reload_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!("Reload rejected, the previous rules keep running: {message}");
+                None
+            }
+        }
+    };
+    let summary = engine::run(runtimes, rules, &opts, outputs, telemetry.clone(), Some(&mut reload));
     print!("{}", summary.stats.render());
     tracing::info!("Events processed: {}", summary.events);
     match summary.error {
@@ -161,14 +215,56 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 }
 
+/// The configuration file and every rules file (directories: their files) to watch.
+fn rules_watch_list(config_file: Option<&Path>, rules_files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = config_file.map(Path::to_path_buf).into_iter().collect();
+    for path in rules_files {
+        files.extend(expand_rules_path(path).unwrap_or_default());
+    }
+    files
+}
+
+/// Reads the configuration again and compiles the rules it names; errors if any rule fails.
+fn recompile(
+    cli: &Cli,
+    config_file: Option<&Path>,
+    versions: &[(String, String)],
+    schemas: &SourceSchemas,
+) -> Result<(ActiveRules, Vec<PathBuf>), Fatal> {
+    let (config, _) = Config::load(config_file, &cli.config_overrides())?;
+    let files = cli.rules_files(&config);
+    let (ruleset, results) = compile_rules(&files, versions, schemas, &config, cli)?;
+    if !results.successful() {
+        return Err(Fatal(format!(
+            "the new rules do not load:\n{}",
+            results.to_text().trim_end()
+        )));
+    }
+    let bindings = schemas
+        .catalogs
+        .iter()
+        .map(|c| (c.source().to_string(), c.bindings()))
+        .collect();
+    Ok((ActiveRules { ruleset, bindings }, files))
+}
+
+/// The `/versions` body.
+fn versions_json(plugins: &[(String, String)]) -> String {
+    serde_json::json!({
+        "saker_version": env!("CARGO_PKG_VERSION"),
+        "plugin_api_version": plugin_api::ffi::PLUGIN_API_VERSION_STR,
+        "engine_version": ENGINE_VERSION.to_string(),
+        "plugins": plugins.iter().map(|(n, v)| serde_json::json!({"name": n, "version": v})).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
 fn print_version() {
     println!("Saker version: {}", env!("CARGO_PKG_VERSION"));
     println!("Plugin API version: {}", plugin_api::ffi::PLUGIN_API_VERSION_STR);
     println!("Engine version: {ENGINE_VERSION}");
 }
 
-/// Loads rules files (directories expand to their files in name order) into one engine and
-/// compiles them against the fields of every known source.
 /// Which sources' rules are compiled.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RulesFor {
@@ -179,47 +275,61 @@ enum RulesFor {
     EnabledSources,
 }
 
+/// What rules compile against: each source's field catalog and event types.
+struct SourceSchemas {
+    catalogs: Vec<SourceCatalog>,
+    event_types: Vec<Option<EventTypes>>,
+}
+
+/// Loads rules files (directories expand to their files in name order) into one engine and
+/// compiles them against the fields of the sources in `scope`.
 fn load_rules(
     files: &[PathBuf],
     plan: &SourcePlan,
     config: &Config,
     cli: &Cli,
     scope: RulesFor,
-) -> Result<(RuleSet, LoadResults, Vec<SourceCatalog>), Fatal> {
-    let mut loader = RulesLoader::new(ENGINE_VERSION, &plan.plugin_versions());
+) -> Result<(RuleSet, LoadResults, SourceSchemas), Fatal> {
+    let mut catalogs = plan.catalogs()?;
+    let mut event_types = plan.event_types();
+    if scope == RulesFor::EnabledSources {
+        let keep: Vec<bool> =
+            catalogs.iter().map(|c| plan.enabled_sources.iter().any(|s| s == c.source())).collect();
+        let mut flags = keep.iter();
+        catalogs.retain(|_| *flags.next().unwrap_or(&false));
+        let mut flags = keep.iter();
+        event_types.retain(|_| *flags.next().unwrap_or(&false));
+    }
+    let schemas = SourceSchemas { catalogs, event_types };
+    let (ruleset, results) = compile_rules(files, &plan.plugin_versions(), &schemas, config, cli)?;
+    Ok((ruleset, results, schemas))
+}
+
+/// Loads and compiles rules files against existing catalogs (startup and reloads).
+fn compile_rules(
+    files: &[PathBuf],
+    versions: &[(String, String)],
+    schemas: &SourceSchemas,
+    config: &Config,
+    cli: &Cli,
+) -> Result<(RuleSet, LoadResults), Fatal> {
+    let mut loader = RulesLoader::new(ENGINE_VERSION, versions);
     loader.set_append_output(sources::append_outputs(config));
     for file in files {
         for path in expand_rules_path(file)? {
             loader.load_file(&path);
         }
     }
-    let mut catalogs = plan.catalogs()?;
-    let mut event_types = plan.event_types();
-    if scope == RulesFor::EnabledSources {
-        let keep: Vec<bool> = catalogs
-            .iter()
-            .map(|c| plan.enabled_sources.iter().any(|s| s == c.source()))
-            .collect();
-        let mut flags = keep.iter();
-        catalogs.retain(|_| *flags.next().unwrap_or(&false));
-        let mut flags = keep.iter();
-        event_types.retain(|_| *flags.next().unwrap_or(&false));
-    }
     let specs = Catalogs {
-        sources: catalogs
+        sources: schemas
+            .catalogs
             .iter()
-            .zip(&event_types)
-            .map(|(c, types)| SourceSpec {
-                name: c.source().to_string(),
-                fields: c,
-                event_types: types.as_ref(),
-            })
+            .zip(&schemas.event_types)
+            .map(|(c, types)| SourceSpec { name: c.source().to_string(), fields: c, event_types: types.as_ref() })
             .collect(),
     };
     let selection = sources::selection(config, cli)?;
-    let (ruleset, results) = loader.finish(&specs, &selection);
-    drop(specs);
-    Ok((ruleset, results, catalogs))
+    Ok(loader.finish(&specs, &selection))
 }
 
 /// A rules path: a file, or a directory whose files are loaded in name order.

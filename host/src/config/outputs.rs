@@ -16,6 +16,9 @@ pub struct OutputRate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputsQueue {
     pub capacity: u64,
+    /// `outputs_queue.policy` (Saker): `block` (default: wait, lose nothing) or `drop` (count
+    /// and drop alerts a full sink queue cannot take).
+    pub drop_when_full: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,8 @@ pub struct HttpOutput {
     pub compress_uploads: bool,
     pub keep_alive: bool,
     pub max_consecutive_timeouts: u64,
+    /// `http_output.headers` (Saker): extra request headers, name to value.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +176,16 @@ impl Outputs {
             },
             queue: OutputsQueue {
                 capacity: r.u64("outputs_queue.capacity", 0)?,
+                drop_when_full: match r.string("outputs_queue.policy", "block")?.as_str() {
+                    "block" => false,
+                    "drop" => true,
+                    other => {
+                        return Err(r.invalid(
+                            "outputs_queue.policy",
+                            format!("unknown policy '{other}'; use 'block' or 'drop'"),
+                        ))
+                    }
+                },
             },
             append_output,
             static_fields,
@@ -201,6 +216,7 @@ impl Outputs {
                 compress_uploads: r.bool("http_output.compress_uploads", false)?,
                 keep_alive: r.bool("http_output.keep_alive", false)?,
                 max_consecutive_timeouts: r.u64("http_output.max_consecutive_timeouts", 5)?,
+                headers: read_headers(r)?,
             },
             grpc: Grpc {
                 enabled: r.bool("grpc.enabled", false)?,
@@ -213,4 +229,31 @@ impl Outputs {
             grpc_output_enabled: r.bool("grpc_output.enabled", false)?,
         })
     }
+}
+
+/// `http_output.headers`: a mapping of header names to string values.
+fn read_headers(r: &Reader<'_>) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(item) = r.get("http_output.headers") else {
+        return Ok(Vec::new());
+    };
+    let Tree::Map(pairs) = &item.value else {
+        return Err(ConfigError::Type {
+            origin: item.origin.clone(),
+            key: "http_output.headers".into(),
+            expected: "a mapping of header names to values".into(),
+            found: item.describe(),
+        });
+    };
+    pairs
+        .iter()
+        .map(|(name, value)| match value.as_str() {
+            Some(v) => Ok((name.clone(), v.to_string())),
+            None => Err(ConfigError::Type {
+                origin: value.origin.clone(),
+                key: format!("http_output.headers.{name}"),
+                expected: "a string header value".into(),
+                found: value.describe(),
+            }),
+        })
+        .collect()
 }

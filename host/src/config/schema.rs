@@ -134,7 +134,11 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     ),
     Field(
         "outputs_queue",
-        Kind::Map(&[Field("capacity", Kind::Int), Field("recovery", Kind::Int)]),
+        Kind::Map(&[
+            Field("capacity", Kind::Int),
+            Field("recovery", Kind::Int),
+            Field("policy", Kind::Str),
+        ]),
     ),
     Field(
         "append_output",
@@ -180,6 +184,7 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
             Field("compress_uploads", Kind::Bool),
             Field("keep_alive", Kind::Bool),
             Field("max_consecutive_timeouts", Kind::Int),
+            Field("headers", Kind::OpenMap),
         ]),
     ),
     Field(

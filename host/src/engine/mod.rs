@@ -1,21 +1,26 @@
 //! The event loop: one thread per enabled event source pulls batches from its source plugin,
 //! lets parse plugins update state, evaluates the candidate rules of each event and hands
-//! alerts to the output thread (DESIGN.md §3).
+//! alerts to the output thread (DESIGN.md §3), which formats them once for every sink.
+//!
+//! The rules in force live in a [`RulesHandle`]: a reload swaps in a new [`ActiveRules`] and
+//! each source thread picks it up between two batches, so every event of a batch is evaluated
+//! by exactly one ruleset.
 
 pub mod catalog;
 pub mod event_fields;
 pub mod host_fields;
 mod signals;
+pub mod telemetry;
 
 use std::ffi::CString;
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use plugin_api::event::EventHeader;
 
+use crate::outputs::{FormattedAlert, Outputs};
 use crate::plugins::{BatchEnd, Plugin};
 use crate::rules::eval::EvalContext;
 use crate::rules::output::alert::{Alert, AlertOptions};
@@ -25,11 +30,15 @@ use crate::rules::stats::Stats;
 
 use catalog::Binding;
 use event_fields::{EventFields, FieldContext};
+use telemetry::{EngineTelemetry, PluginFigures, SourceTelemetry, PLUGIN_PUBLISH_INTERVAL};
 
-pub use signals::install_stop_handlers;
+pub use signals::{install_reload_handler, install_stop_handlers, take_reload_request};
 
 /// Alerts waiting for the output thread; when full, the event loop waits (no alert is lost).
 pub const ALERT_QUEUE_CAPACITY: usize = 65_536;
+
+/// How often the main thread checks for reload requests while sources run.
+pub const RELOAD_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Everything one source thread needs, owned by that thread.
 pub struct SourceRuntime {
@@ -47,6 +56,53 @@ pub struct SourceRuntime {
     pub tables: Arc<crate::plugins::TableRegistry>,
 }
 
+/// A compiled ruleset with the field bindings its rules refer to, per source name (a new
+/// ruleset may bind fields the previous one did not).
+pub struct ActiveRules {
+    pub ruleset: RuleSet,
+    pub bindings: Vec<(String, Vec<Binding>)>,
+}
+
+impl ActiveRules {
+    fn bindings_for(&self, source: &str) -> Option<&[Binding]> {
+        self.bindings
+            .iter()
+            .find(|(name, _)| name == source)
+            .map(|(_, b)| b.as_slice())
+    }
+}
+
+/// The rules in force, swapped atomically by reloads.
+pub struct RulesHandle {
+    current: RwLock<Arc<ActiveRules>>,
+    generation: AtomicU64,
+}
+
+impl RulesHandle {
+    pub fn new(rules: ActiveRules) -> RulesHandle {
+        RulesHandle {
+            current: RwLock::new(Arc::new(rules)),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The rules in force now.
+    pub fn load(&self) -> Arc<ActiveRules> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Bumped by every swap; source threads compare it once per batch.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Puts `rules` in force; sources switch at their next batch.
+    pub fn swap(&self, rules: ActiveRules) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rules);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// How the run is bounded and how alerts look.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -55,8 +111,6 @@ pub struct RunOptions {
     pub json_output: bool,
     pub alert: AlertOptions,
     pub hostname: String,
-    /// Print alerts to stdout (`stdout_output.enabled`).
-    pub stdout: bool,
 }
 
 /// What a finished run reports.
@@ -67,56 +121,104 @@ pub struct RunSummary {
     pub error: Option<String>,
 }
 
-/// An alert on its way to the output thread.
+/// An alert on its way to the output thread, with the ruleset that produced it.
 struct Matched {
+    rules: Arc<ActiveRules>,
     rule: usize,
     alert: Alert,
 }
 
-/// Runs every source until all end, `-M` expires or a stop signal arrives.
-pub fn run(sources: Vec<SourceRuntime>, ruleset: Arc<RuleSet>, opts: &RunOptions) -> RunSummary {
+/// Called by the main thread every [`RELOAD_POLL_INTERVAL`] while sources run: returns new
+/// rules to swap in, if a reload was requested and succeeded.
+pub type ReloadCheck<'a> = &'a mut dyn FnMut() -> Option<ActiveRules>;
+
+/// Builds the telemetry for a run of `sources` with `outputs`.
+pub fn telemetry_for(sources: &[SourceRuntime], rules: &RulesHandle, outputs: &Outputs) -> Arc<EngineTelemetry> {
+    let active = rules.load();
+    Arc::new(EngineTelemetry::new(
+        sources.iter().map(|s| s.name.clone()),
+        Stats::new(active.ruleset.rule_names()),
+        outputs.telemetry(),
+    ))
+}
+
+/// Runs every source until all end, `-M` expires or a stop signal arrives; then every sink
+/// is flushed.
+pub fn run(
+    sources: Vec<SourceRuntime>,
+    rules: Arc<RulesHandle>,
+    opts: &RunOptions,
+    outputs: Outputs,
+    telemetry: Arc<EngineTelemetry>,
+    mut reload: Option<ReloadCheck<'_>>,
+) -> RunSummary {
     let stop = signals::stop_flag();
     let (tx, rx) = sync_channel::<Matched>(ALERT_QUEUE_CAPACITY);
     let deadline = opts.max_duration.map(|d| Instant::now() + d);
     let output = {
-        let ruleset = ruleset.clone();
         let opts = opts.clone();
+        let telemetry = telemetry.clone();
         std::thread::Builder::new()
             .name("saker-output".into())
-            .spawn(move || output_loop(rx, &ruleset, &opts))
+            .spawn(move || output_loop(rx, outputs, &opts, &telemetry))
             .expect("spawning the output thread")
     };
     let mut workers = Vec::new();
-    for source in sources {
+    for (i, source) in sources.into_iter().enumerate() {
         let tx = tx.clone();
-        let ruleset = ruleset.clone();
+        let rules = rules.clone();
         let hostname = opts.hostname.clone();
         let name = source.name.clone();
+        let live = telemetry.sources.get(i).cloned().unwrap_or_default();
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &ruleset, &tx, stop, deadline, &hostname))
+            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &hostname, &live))
             .expect("spawning a source thread");
-        workers.push((name, handle));
+        workers.push((name, handle, telemetry.sources.get(i).cloned()));
     }
     drop(tx);
     let mut events = 0;
     let mut error = None;
-    for (name, handle) in workers {
-        match handle.join() {
-            Ok(Ok(n)) => events += n,
-            Ok(Err(e)) => {
-                events += e.events;
-                // With several sources, one failure stops them all (as Falco).
-                stop.store(true, Ordering::SeqCst);
-                error.get_or_insert(format!("source '{name}': {}", e.message));
-            }
-            Err(_) => {
-                stop.store(true, Ordering::SeqCst);
-                error.get_or_insert(format!("source '{name}': the source thread panicked"));
+    let mut pending: Vec<_> = workers.into_iter().map(Some).collect();
+    while pending.iter().any(Option::is_some) {
+        for slot in pending.iter_mut() {
+            if slot.as_ref().is_some_and(|(_, h, _)| h.is_finished()) {
+                let (name, handle, live) = slot.take().expect("checked");
+                let failure = match handle.join() {
+                    Ok(Ok(n)) => {
+                        events += n;
+                        None
+                    }
+                    Ok(Err(e)) => {
+                        events += e.events;
+                        Some(e.message)
+                    }
+                    Err(_) => Some("the source thread panicked".to_string()),
+                };
+                if let Some(message) = failure {
+                    // With several sources, one failure stops them all (as Falco).
+                    stop.store(true, Ordering::SeqCst);
+                    if let Some(live) = live {
+                        *live.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(message.clone());
+                    }
+                    error.get_or_insert(format!("source '{name}': {message}"));
+                }
             }
         }
+        if let Some(check) = reload.as_mut() {
+            if let Some(new_rules) = check() {
+                rules.swap(new_rules);
+                telemetry.reloads.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if pending.iter().any(Option::is_some) {
+            std::thread::sleep(RELOAD_POLL_INTERVAL.min(Duration::from_millis(20)));
+        }
     }
-    let stats = output.join().unwrap_or_else(|_| Stats::new(ruleset.rule_names()));
+    let stats = match output.join() {
+        Ok(()) => telemetry.matches.lock().map(|s| s.clone()).unwrap_or_default(),
+        Err(_) => Stats::new(rules.load().ruleset.rule_names()),
+    };
     RunSummary { stats, events, error }
 }
 
@@ -127,113 +229,172 @@ struct SourceFailure {
 
 fn source_loop(
     source: SourceRuntime,
-    ruleset: &RuleSet,
+    rules: &RulesHandle,
     alerts: &SyncSender<Matched>,
     stop: &AtomicBool,
     deadline: Option<Instant>,
     hostname: &str,
+    live: &SourceTelemetry,
 ) -> Result<u64, SourceFailure> {
     let source_cstr = CString::new(source.name.clone()).unwrap_or_default();
     let plugin = &source.plugins[source.source_plugin];
-    let mut instance = plugin.open(&source.open_params).map_err(|e| SourceFailure {
-        message: e.to_string(),
-        events: 0,
+    let mut instance = plugin.open(&source.open_params).map_err(|e| {
+        live.errors.fetch_add(1, Ordering::Relaxed);
+        SourceFailure {
+            message: e.to_string(),
+            events: 0,
+        }
     })?;
     let parsers: Vec<&Plugin> = source
         .plugins
         .iter()
         .filter(|p| p.info().capabilities.parsing)
         .collect();
-    let mut ctx = FieldContext {
-        plugins: &source.plugins,
-        bindings: &source.bindings,
-        source: &source_cstr,
-        source_name: &source.name,
-        source_plugin: Some(source.source_plugin),
-        hostname,
-        scratch: Default::default(),
-    };
     let mut eval = EvalContext::new();
     let mut evtnum = 0u64;
+    let mut batches = 0u64;
     let mut first_timestamp = None;
-    let first_only = ruleset.rule_matching == RuleMatching::First;
+    let mut published = Instant::now();
+    let mut scratch = Default::default();
+    // One pass of the outer loop per ruleset generation.
     loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(evtnum);
-        }
-        let batch = instance.next_batch().map_err(|e| SourceFailure {
-            message: e.to_string(),
-            events: evtnum,
-        })?;
-        for event in batch.events() {
-            evtnum += 1;
-            let Ok(header) = EventHeader::read(event) else { continue };
-            let first = *first_timestamp.get_or_insert(header.ts);
-            for parser in &parsers {
-                if parser.parse_filter().matches(header.event_type, &source.name) {
-                    parser.parse(event, evtnum, &source_cstr);
+        let generation = rules.generation();
+        let active = rules.load();
+        let ruleset = &active.ruleset;
+        let ruleset_index = ruleset
+            .source_names
+            .iter()
+            .position(|n| *n == source.name)
+            .unwrap_or(usize::MAX);
+        let first_only = ruleset.rule_matching == RuleMatching::First;
+        let mut ctx = FieldContext {
+            plugins: &source.plugins,
+            bindings: active.bindings_for(&source.name).unwrap_or(&source.bindings),
+            source: &source_cstr,
+            source_name: &source.name,
+            source_plugin: Some(source.source_plugin),
+            hostname,
+            scratch: std::mem::take(&mut scratch),
+        };
+        while rules.generation() == generation {
+            if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+                publish_plugins(&source, batches, live);
+                return Ok(evtnum);
+            }
+            let batch = instance.next_batch().map_err(|e| {
+                live.errors.fetch_add(1, Ordering::Relaxed);
+                publish_plugins(&source, batches, live);
+                SourceFailure {
+                    message: e.to_string(),
+                    events: evtnum,
+                }
+            })?;
+            batches += 1;
+            for event in batch.events() {
+                evtnum += 1;
+                let Ok(header) = EventHeader::read(event) else { continue };
+                let first = *first_timestamp.get_or_insert(header.ts);
+                for parser in &parsers {
+                    if parser.parse_filter().matches(header.event_type, &source.name) {
+                        parser.parse(event, evtnum, &source_cstr);
+                    }
+                }
+                let candidates = ruleset.candidates(ruleset_index, header.event_type);
+                if candidates.is_empty() {
+                    continue;
+                }
+                eval.next_event();
+                let mut fields = EventFields {
+                    ctx: &mut ctx,
+                    event,
+                    evtnum,
+                    header,
+                    first_timestamp: first,
+                };
+                for &idx in candidates {
+                    let rule = ruleset.rule(idx);
+                    if rule.filter.eval(&mut eval, &mut fields) {
+                        let alert = rule.alert(&mut eval, &mut fields, header.ts);
+                        if alerts
+                            .send(Matched {
+                                rules: active.clone(),
+                                rule: idx,
+                                alert,
+                            })
+                            .is_err()
+                        {
+                            return Ok(evtnum);
+                        }
+                        if first_only {
+                            break;
+                        }
+                    }
                 }
             }
-            let candidates = ruleset.candidates(source.ruleset_index, header.event_type);
-            if candidates.is_empty() {
-                continue;
+            live.events.store(evtnum, Ordering::Relaxed);
+            if published.elapsed() >= PLUGIN_PUBLISH_INTERVAL {
+                published = Instant::now();
+                publish_plugins(&source, batches, live);
             }
-            eval.next_event();
-            let mut fields = EventFields {
-                ctx: &mut ctx,
-                event,
-                evtnum,
-                header,
-                first_timestamp: first,
-            };
-            for &idx in candidates {
-                let rule = ruleset.rule(idx);
-                if rule.filter.eval(&mut eval, &mut fields) {
-                    let alert = rule.alert(&mut eval, &mut fields, header.ts);
-                    if alerts.send(Matched { rule: idx, alert }).is_err() {
-                        return Ok(evtnum);
-                    }
-                    if first_only {
-                        break;
-                    }
+            match batch.end {
+                BatchEnd::More | BatchEnd::Timeout => {}
+                BatchEnd::Eof => {
+                    publish_plugins(&source, batches, live);
+                    return Ok(evtnum);
                 }
             }
         }
-        match batch.end {
-            BatchEnd::More | BatchEnd::Timeout => {}
-            BatchEnd::Eof => return Ok(evtnum),
-        }
+        scratch = std::mem::take(&mut ctx.scratch);
     }
 }
 
-fn output_loop(rx: Receiver<Matched>, ruleset: &RuleSet, opts: &RunOptions) -> Stats {
-    let mut stats = Stats::new(ruleset.rule_names());
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    loop {
-        let matched = match rx.try_recv() {
-            Ok(m) => m,
-            Err(TryRecvError::Empty) => {
-                // Nothing else queued: make what was written visible now.
-                let _ = out.flush();
-                match rx.recv() {
-                    Ok(m) => m,
-                    Err(_) => break,
-                }
+/// Copies the source's plugin counters and metrics for `/metrics` (plugins are not `Sync`).
+fn publish_plugins(source: &SourceRuntime, batches: u64, live: &SourceTelemetry) {
+    let figures = source
+        .plugins
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PluginFigures {
+            name: p.info().name.clone(),
+            counters: p.counters(),
+            next_batch_calls: if i == source.source_plugin { batches } else { 0 },
+            metrics: p.metrics(),
+        })
+        .collect();
+    *live.plugins.lock().unwrap_or_else(|e| e.into_inner()) = figures;
+}
+
+fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, telemetry: &EngineTelemetry) {
+    // Rule indices of the ruleset last seen, mapped to counter slots (rulesets change on reload).
+    let mut slots_of: Option<(Arc<ActiveRules>, Vec<usize>)> = None;
+    while let Ok(matched) = rx.recv() {
+        let rule = matched.rules.ruleset.rule(matched.rule);
+        {
+            let mut stats = telemetry.matches.lock().unwrap_or_else(|e| e.into_inner());
+            let fresh = !slots_of.as_ref().is_some_and(|(r, _)| Arc::ptr_eq(r, &matched.rules));
+            if fresh {
+                let slots = matched.rules.ruleset.rule_names().map(|n| stats.slot_for(n)).collect();
+                slots_of = Some((matched.rules.clone(), slots));
             }
-            Err(TryRecvError::Disconnected) => break,
-        };
-        let rule = ruleset.rule(matched.rule);
-        stats.record(matched.rule, rule.priority);
-        if opts.stdout {
-            let line = if opts.json_output {
-                matched.alert.to_json(&opts.alert)
-            } else {
-                matched.alert.to_text(&opts.alert)
-            };
-            let _ = writeln!(out, "{line}");
+            let slot = slots_of
+                .as_ref()
+                .and_then(|(_, s)| s.get(matched.rule).copied())
+                .unwrap_or(usize::MAX);
+            stats.record(slot, rule.priority);
         }
+        if outputs.is_empty() {
+            continue;
+        }
+        let text = if opts.json_output {
+            matched.alert.to_json(&opts.alert)
+        } else {
+            matched.alert.to_text(&opts.alert)
+        };
+        outputs.emit(FormattedAlert {
+            text,
+            priority: matched.alert.priority,
+            json: opts.json_output,
+        });
     }
-    let _ = out.flush();
-    stats
+    outputs.shutdown();
 }

@@ -40,6 +40,23 @@ impl Stats {
         }
     }
 
+    /// The slot of the rule named `name` for [`Stats::record`], appended when a reloaded
+    /// ruleset brought a rule the counters did not know.
+    pub fn slot_for(&mut self, name: &str) -> usize {
+        match self.by_rule.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.by_rule.push((name.to_string(), 0));
+                self.by_rule.len() - 1
+            }
+        }
+    }
+
+    /// (rule name, matches) in load order, including rules with no match.
+    pub fn by_rule(&self) -> &[(String, u64)] {
+        &self.by_rule
+    }
+
     pub fn total(&self) -> u64 {
         self.total
     }
