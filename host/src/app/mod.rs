@@ -16,8 +16,8 @@ use crate::engine::catalog::SourceCatalog;
 use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
 use crate::outputs::Outputs;
 use crate::reload::ReloadTriggers;
-use crate::rules::load::version::ENGINE_VERSION;
 use crate::rules::event_types::EventTypes;
+use crate::rules::load::version::ENGINE_VERSION;
 use crate::rules::load::RulesLoader;
 use crate::rules::output::alert::AlertOptions;
 use crate::rules::results::LoadResults;
@@ -293,8 +293,10 @@ fn load_rules(
     let mut catalogs = plan.catalogs()?;
     let mut event_types = plan.event_types();
     if scope == RulesFor::EnabledSources {
-        let keep: Vec<bool> =
-            catalogs.iter().map(|c| plan.enabled_sources.iter().any(|s| s == c.source())).collect();
+        let keep: Vec<bool> = catalogs
+            .iter()
+            .map(|c| plan.enabled_sources.iter().any(|s| s == c.source()))
+            .collect();
         let mut flags = keep.iter();
         catalogs.retain(|_| *flags.next().unwrap_or(&false));
         let mut flags = keep.iter();
@@ -325,7 +327,11 @@ fn compile_rules(
             .catalogs
             .iter()
             .zip(&schemas.event_types)
-            .map(|(c, types)| SourceSpec { name: c.source().to_string(), fields: c, event_types: types.as_ref() })
+            .map(|(c, types)| SourceSpec {
+                name: c.source().to_string(),
+                fields: c,
+                event_types: types.as_ref(),
+            })
             .collect(),
     };
     let selection = sources::selection(config, cli)?;

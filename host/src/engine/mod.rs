@@ -34,6 +34,9 @@ use telemetry::{EngineTelemetry, PluginFigures, SourceTelemetry, PLUGIN_PUBLISH_
 
 pub use signals::{install_reload_handler, install_stop_handlers, take_reload_request};
 
+/// After SIGINT/SIGTERM, how long a source may keep delivering what it already accepted.
+pub const STOP_DRAIN_GRACE: Duration = Duration::from_secs(5);
+
 /// Alerts waiting for the output thread; when full, the event loop waits (no alert is lost).
 pub const ALERT_QUEUE_CAPACITY: usize = 65_536;
 
@@ -256,6 +259,10 @@ fn source_loop(
     let mut first_timestamp = None;
     let mut published = Instant::now();
     let mut scratch = Default::default();
+    // After a stop signal: keep evaluating what the source already accepted (e.g. events a
+    // webhook acknowledged) until it reports nothing pending, at most for STOP_DRAIN_GRACE.
+    let mut drain_until: Option<Instant> = None;
+    let mut idle = false;
     // One pass of the outer loop per ruleset generation.
     loop {
         let generation = rules.generation();
@@ -277,7 +284,14 @@ fn source_loop(
             scratch: std::mem::take(&mut scratch),
         };
         while rules.generation() == generation {
-            if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            if stop.load(Ordering::Relaxed) && !expired {
+                let until = *drain_until.get_or_insert_with(|| Instant::now() + STOP_DRAIN_GRACE);
+                if idle || Instant::now() >= until {
+                    publish_plugins(&source, batches, live);
+                    return Ok(evtnum);
+                }
+            } else if expired {
                 publish_plugins(&source, batches, live);
                 return Ok(evtnum);
             }
@@ -336,6 +350,7 @@ fn source_loop(
                 published = Instant::now();
                 publish_plugins(&source, batches, live);
             }
+            idle = batch.end == BatchEnd::Timeout;
             match batch.end {
                 BatchEnd::More | BatchEnd::Timeout => {}
                 BatchEnd::Eof => {

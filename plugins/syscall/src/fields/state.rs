@@ -414,7 +414,6 @@ fn is_thread_field(id: FieldId) -> bool {
     name.starts_with("proc.") || name.starts_with("thread.") || name.starts_with("user.") || name.starts_with("group.")
 }
 
-
 fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
     match ev.param_by_name(name)? {
         Ok(ParamValue::Signed(v)) => Some(v),
