@@ -246,9 +246,10 @@ fn process_fields_walk_the_ancestry() {
         Some("systemd")
     );
     assert!(f(&mut st, FieldId::ProcAname, FieldArg::Index(3)).is_empty());
+    // Without an index: one candidate per ancestor, nearest first ("sakerAnyAncestor").
     assert_eq!(
-        str_of(&f(&mut st, FieldId::ProcAname, FieldArg::None)),
-        Some("bash systemd")
+        f(&mut st, FieldId::ProcAname, FieldArg::None),
+        vec![FieldValue::Str("bash".into()), FieldValue::Str("systemd".into())]
     );
     assert_eq!(
         f(&mut st, FieldId::ProcPpid, FieldArg::None),
