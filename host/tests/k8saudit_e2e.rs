@@ -674,9 +674,6 @@ fn bad_requests_get_the_right_status_and_the_server_keeps_serving() {
 }
 
 #[test]
-#[ignore = "the engine's source loop returns on SIGTERM without draining the plugin's queue, so up \
-            to queueCapacity acknowledged events are lost (host/src/engine/mod.rs); run with \
-            --ignored once it drains"]
 fn load_every_acknowledged_event_is_evaluated_once_and_memory_stays_bounded() {
     let Some(setup) = setup() else { return };
     // Release: 1,000,000 events; debug builds are ~10x slower.

@@ -459,7 +459,9 @@ mod tests {
     #[test]
     fn rejects_bad_fields() {
         // An empty list is no fields (the loader then drops the extraction capability).
-        assert!(parse_fields("[]").unwrap_or_else(|_| panic!("empty list rejected")).is_empty());
+        assert!(parse_fields("[]")
+            .unwrap_or_else(|_| panic!("empty list rejected"))
+            .is_empty());
         assert!(field_err("{}").contains("expected a JSON array"));
         assert!(field_err("[{").contains("not valid JSON"));
         assert!(field_err(r#"[{"name":"x","type":"float","desc":"d"}]"#).contains("unknown type 'float'"));
