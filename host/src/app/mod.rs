@@ -137,7 +137,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let runtimes = plan.into_runtimes(catalogs, &ruleset);
     if runtimes.is_empty() {
         return Err(Fatal(
-            "no event source is enabled: declare a source plugin under `plugins` (and in `load_plugins`)".into(),
+            "no event source is enabled: declare a source plugin under `plugins` (and in `load_plugins`), \
+             or replay a capture with -e FILE (live syscall capture is not available yet)"
+                .into(),
         ));
     }
     for r in &runtimes {
