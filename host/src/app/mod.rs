@@ -292,18 +292,12 @@ fn load_rules(
     cli: &Cli,
     scope: RulesFor,
 ) -> Result<(RuleSet, LoadResults, SourceSchemas), Fatal> {
-    let mut catalogs = plan.catalogs()?;
-    let mut event_types = plan.event_types();
-    if scope == RulesFor::EnabledSources {
-        let keep: Vec<bool> = catalogs
-            .iter()
-            .map(|c| plan.enabled_sources.iter().any(|s| s == c.source()))
-            .collect();
-        let mut flags = keep.iter();
-        catalogs.retain(|_| *flags.next().unwrap_or(&false));
-        let mut flags = keep.iter();
-        event_types.retain(|_| *flags.next().unwrap_or(&false));
-    }
+    let (catalogs, event_types): (Vec<_>, Vec<_>) = plan
+        .catalogs()?
+        .into_iter()
+        .zip(plan.event_types())
+        .filter(|(c, _)| scope == RulesFor::KnownSources || plan.enabled_sources.iter().any(|s| s == c.source()))
+        .unzip();
     let schemas = SourceSchemas { catalogs, event_types };
     let (ruleset, results) = compile_rules(files, &plan.plugin_versions(), &schemas, config, cli)?;
     Ok((ruleset, results, schemas))

@@ -30,6 +30,8 @@ pub struct Binding {
     pub plugin_arg: PluginArg,
     /// The type the engine compares values as (signed and floating values arrive as u64 bits).
     pub ty: FieldType,
+    /// Index of the field in the catalog (its `FieldInfo`).
+    pub base: u32,
 }
 
 /// One field as listed by `--list`: its description and who provides it.
@@ -154,7 +156,12 @@ impl SourceCatalog {
         };
         let mut bindings = self.bindings.borrow_mut();
         let id = bindings.len() as u32;
-        bindings.push(Binding { origin, plugin_arg, ty });
+        bindings.push(Binding {
+            origin,
+            plugin_arg,
+            ty,
+            base,
+        });
         self.interned.borrow_mut().insert((base, arg.clone()), id);
         FieldId(id)
     }
@@ -171,13 +178,6 @@ impl SourceCatalog {
             cut = dot;
         }
         None
-    }
-
-    /// The base field index of an interned id (for `info`).
-    fn base_of(&self, id: FieldId) -> Option<u32> {
-        let bindings = self.bindings.borrow();
-        let binding = bindings.get(id.0 as usize)?;
-        self.origins.iter().position(|o| *o == binding.origin).map(|i| i as u32)
     }
 }
 
@@ -203,7 +203,8 @@ impl FieldCatalog for SourceCatalog {
     }
 
     fn info(&self, id: FieldId) -> Option<&FieldInfo> {
-        self.fields.get(self.base_of(id)? as usize)
+        self.fields
+            .get(self.bindings.borrow().get(id.0 as usize)?.base as usize)
     }
 }
 
