@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::event_table::ParamType;
 use crate::flags;
 use crate::params::{render_value, DecodedEvent, ParamValue};
-use crate::state::{FdInfo, L4Proto, ThreadTable};
+use crate::state::{resolve_path, FdInfo, L4Proto, ThreadTable};
 
 /// Name libsinsp shows for an unknown user or group.
 const UNKNOWN_NAME: &str = "<NA>";
@@ -76,22 +76,6 @@ fn base_dir(ev: &DecodedEvent<'_>, i: usize, state: &ThreadTable) -> Option<Stri
     }
 }
 
-/// Joins a relative path to a directory, normalising `.` and `..`.
-pub(super) fn join_path(base: &str, path: &str) -> String {
-    let joined = format!("{}/{}", base.trim_end_matches('/'), path);
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 /// Raw and resolved renderings of parameter `i` (resolved empty when there is none).
 pub fn param_strings(ev: &DecodedEvent<'_>, i: usize, state: &ThreadTable) -> Option<(String, String)> {
     let value = ev.param(i)?;
@@ -134,7 +118,7 @@ pub fn param_strings(ev: &DecodedEvent<'_>, i: usize, state: &ThreadTable) -> Op
                 .map_or(UNKNOWN_NAME.to_owned(), |g| g.name.clone()),
         }),
         (Some(ParamType::FsPath | ParamType::FsRelPath), ParamValue::Str(s)) if !s.is_empty() && s[0] != b'/' => {
-            base_dir(ev, i, state).map(|b| join_path(&b, &String::from_utf8_lossy(s)))
+            base_dir(ev, i, state).map(|b| resolve_path(&b, &String::from_utf8_lossy(s)))
         }
         (Some(ParamType::SyscallId), ParamValue::Unsigned(_)) => Some(super::event_type_name(ev).into_owned()),
         (Some(ParamType::SigType), ParamValue::Unsigned(n)) => flags::signal_name(*n).map(str::to_owned),

@@ -1,10 +1,10 @@
 //! `fs.path.*`: the path(s) a filesystem syscall acts on, for successful calls.
 
-use super::args::join_path;
 use super::defs::FieldId;
 use super::event::FieldValue;
 use crate::event_table::ParamType;
 use crate::params::{DecodedEvent, ParamValue};
+use crate::state::resolve_path;
 use crate::state::ThreadTable;
 
 /// Where a path comes from.
@@ -107,7 +107,7 @@ fn path_of(ev: &DecodedEvent<'_>, src: PathSource, state: &ThreadTable) -> Optio
                 _ => return None,
             };
             if raw.starts_with('/') {
-                return Some((raw.clone(), join_path("/", &raw)));
+                return Some((raw.clone(), resolve_path("/", &raw)));
             }
             // Relative: against the nearest preceding dirfd for *at calls, else the cwd.
             let dirfd = (ev.info.params[i].param_type == ParamType::FsRelPath)
@@ -119,7 +119,12 @@ fn path_of(ev: &DecodedEvent<'_>, src: PathSource, state: &ThreadTable) -> Optio
                 _ => state.thread(tid).map(|t| t.cwd.clone()),
             };
             let base = base.unwrap_or_else(|| "<UNKNOWN>".to_owned());
-            let resolved = join_path(&base, &raw);
+            // An empty path names the base directory itself.
+            let resolved = if raw.is_empty() {
+                resolve_path("/", &base)
+            } else {
+                resolve_path(&base, &raw)
+            };
             Some((raw, resolved))
         }
     }
