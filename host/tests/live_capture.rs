@@ -2,9 +2,9 @@
 //! the loaded rules, the command-line checks, Saker's default rules, and the configuration a
 //! source plugin gets through `set_config` after a reload.
 
+mod rules_common;
 #[path = "fixtures/plugins/support.rs"]
 mod support;
-mod rules_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,7 +120,10 @@ fn live_open_params_carry_the_enabled_rules_event_codes_and_the_configuration() 
     );
     // The documented key order.
     let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
-    assert!(json.starts_with(r#"{"buf_size_preset":6,"cpus_for_each_buffer":1,"#), "{json}");
+    assert!(
+        json.starts_with(r#"{"buf_size_preset":6,"cpus_for_each_buffer":1,"#),
+        "{json}"
+    );
     assert_eq!(keys.len(), 7);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -128,7 +131,8 @@ fn live_open_params_carry_the_enabled_rules_event_codes_and_the_configuration() 
 #[test]
 fn engine_kind_decides_how_the_syscall_source_opens() {
     let empty = RuleSet::default();
-    let live = |kind: &str, plugins: bool| SyscallCapture::from_config(&config(&[&format!("engine.kind={kind}")]), plugins);
+    let live =
+        |kind: &str, plugins: bool| SyscallCapture::from_config(&config(&[&format!("engine.kind={kind}")]), plugins);
     for kind in ["modern_ebpf", "kmod", "ebpf"] {
         let capture = live(kind, false).unwrap();
         let params = capture.open_params(&empty, 0).unwrap();
@@ -140,13 +144,26 @@ fn engine_kind_decides_how_the_syscall_source_opens() {
     assert_eq!(live("gvisor", false).unwrap_err(), CaptureError::Gvisor);
     assert!(live("gvisor", false).unwrap_err().to_string().contains("modern_ebpf"));
     // Falco's default kind with plugin sources only: the plugins run alone.
-    assert_eq!(SyscallCapture::from_config(&config(&[]), true).unwrap(), SyscallCapture::Closed);
-    assert!(matches!(SyscallCapture::from_config(&config(&[]), false).unwrap(), SyscallCapture::Live(_)));
+    assert_eq!(
+        SyscallCapture::from_config(&config(&[]), true).unwrap(),
+        SyscallCapture::Closed
+    );
+    assert!(matches!(
+        SyscallCapture::from_config(&config(&[]), false).unwrap(),
+        SyscallCapture::Live(_)
+    ));
     let replay = config(&["engine.kind=replay", "engine.replay.capture_file=/x.scap"]);
     let capture = SyscallCapture::from_config(&replay, false).unwrap();
     assert_eq!(capture.open_params(&empty, 0).as_deref(), Some("replay:/x.scap"));
-    let both = config(&["engine.kind=replay", "engine.replay.capture_file=/x.scap", "capture_file=/y.scap"]);
-    assert_eq!(SyscallCapture::from_config(&both, false).unwrap_err(), CaptureError::CaptureWithReplay);
+    let both = config(&[
+        "engine.kind=replay",
+        "engine.replay.capture_file=/x.scap",
+        "capture_file=/y.scap",
+    ]);
+    assert_eq!(
+        SyscallCapture::from_config(&both, false).unwrap_err(),
+        CaptureError::CaptureWithReplay
+    );
 }
 
 #[test]
@@ -173,7 +190,10 @@ fn syscall_plugin() -> PathBuf {
         if dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
-        assert!(cmd.status().expect("running cargo").success(), "building the syscall plugin failed");
+        assert!(
+            cmd.status().expect("running cargo").success(),
+            "building the syscall plugin failed"
+        );
     }
     lib
 }
@@ -201,7 +221,10 @@ fn the_default_rules_load_without_warnings() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(listing.contains("Shell started by a web server or database"), "{listing}");
+    assert!(
+        listing.contains("Shell started by a web server or database"),
+        "{listing}"
+    );
 }
 
 /// A source whose rules come with a plugin configuration: after a reload with a new one, the
@@ -223,7 +246,9 @@ fn a_reload_passes_the_new_source_config_to_set_config() {
                 event_types: None,
             }],
         };
-        RulesLoader::new(ENGINE_VERSION, &[]).finish(&catalogs, &Selection::default()).0
+        RulesLoader::new(ENGINE_VERSION, &[])
+            .finish(&catalogs, &Selection::default())
+            .0
     };
     let active = |config: &str| ActiveRules {
         ruleset: compile(),
@@ -255,5 +280,38 @@ fn a_reload_passes_the_new_source_config_to_set_config() {
     };
     let summary = engine::run(runtimes, rules, &opts, outputs, telemetry, Some(&mut reload));
     assert_eq!(summary.error, None);
-    assert_eq!(summary.events, 5, "the source delivered the count set through set_config");
+    assert_eq!(
+        summary.events, 5,
+        "the source delivered the count set through set_config"
+    );
+}
+
+/// A source that cannot open (a missing privilege, for live capture) stops Saker with one line
+/// naming the plugin and its reason, exit status 1, and no stats block.
+#[test]
+fn an_open_failure_is_one_line_and_exit_status_1() {
+    let lib = support::build_fixture("openfail", &[]);
+    let dir = std::env::temp_dir().join(format!("saker-live-openfail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("falco.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "plugins:\n  - name: cfixture\n    library_path: {}\n    open_params: fail\nload_plugins: [cfixture]\nlog_stderr: false\n",
+            lib.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(saker()).arg("-c").arg(&config).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: source 'cfixture': plugin cfixture: could not open event source with params 'fail': cannot open: params say fail\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "",
+        "no stats block when nothing ran"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

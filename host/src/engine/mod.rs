@@ -255,13 +255,15 @@ struct SourceFailure {
 /// JSON object; the plugin's reason is what the user needs).
 pub const MAX_PARAMS_IN_ERRORS: usize = 80;
 
+/// One line for an open failure (a missing privilege, say), whatever the plugin's text looks like.
 fn open_failure_text(e: PluginError) -> String {
-    match e {
+    let text = match e {
         PluginError::OpenSource { plugin, params, reason } if params.len() > MAX_PARAMS_IN_ERRORS => {
             format!("plugin {plugin}: could not open event source: {reason}")
         }
         e => e.to_string(),
-    }
+    };
+    text.trim_end().lines().map(str::trim).collect::<Vec<_>>().join("; ")
 }
 
 /// Passes the configuration `active` names for this source to its plugin when it differs from
@@ -475,4 +477,31 @@ fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, t
         });
     }
     outputs.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_failures_read_as_one_line_without_long_params() {
+        let long = PluginError::OpenSource {
+            plugin: "syscall".into(),
+            params: format!("live:{}", "x".repeat(MAX_PARAMS_IN_ERRORS)),
+            reason: "loading the eBPF programs needs CAP_BPF\n  run as root or grant CAP_BPF\n".into(),
+        };
+        assert_eq!(
+            open_failure_text(long),
+            "plugin syscall: could not open event source: loading the eBPF programs needs CAP_BPF; run as root or grant CAP_BPF"
+        );
+        let short = PluginError::OpenSource {
+            plugin: "k8saudit".into(),
+            params: "http://:9765/k8s-audit".into(),
+            reason: "address in use".into(),
+        };
+        assert_eq!(
+            open_failure_text(short),
+            "plugin k8saudit: could not open event source with params 'http://:9765/k8s-audit': address in use"
+        );
+    }
 }
