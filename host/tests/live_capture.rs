@@ -315,3 +315,54 @@ fn an_open_failure_is_one_line_and_exit_status_1() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The default rules on real events: `cat` of the conformance capture reads /etc/ld.so.cache;
+/// once that file is listed as a credential (an `append` as users would write it), the
+/// credential rule fires with its output fields.
+#[test]
+fn the_default_credential_rule_fires_on_a_real_capture() {
+    let Some(shared) = rules_common::shared_or_skip("default_rules_on_capture") else {
+        return;
+    };
+    syscall_plugin();
+    let dir = std::env::temp_dir().join(format!("saker-live-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let extra = dir.join("extra.yaml");
+    std::fs::write(
+        &extra,
+        "- list: credential_files\n  items: [/etc/ld.so.cache]\n  append: true\n",
+    )
+    .unwrap();
+    let capture = shared.join("conformance/falco-legacy/test/trace_files/cat_write.scap");
+    let out = Command::new(saker())
+        .current_dir(workspace_root())
+        .args(["-r", "rules/saker_rules.yaml", "-r"])
+        .arg(&extra)
+        .arg("-e")
+        .arg(&capture)
+        .args([
+            "-o",
+            "log_stderr=false",
+            "-o",
+            "stdout_output.enabled=true",
+            "-o",
+            "json_output=true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let alerts: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1, "{stdout}");
+    assert_eq!(alerts[0]["rule"], "Credential file read by unexpected program");
+    let fields = &alerts[0]["output_fields"];
+    assert_eq!(fields["fd.name"], "/etc/ld.so.cache");
+    assert_eq!(fields["proc.name"], "cat");
+    assert_eq!(fields["proc.pname"], "bash");
+    assert_eq!(fields["proc.cmdline"], "cat /dev/null");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
