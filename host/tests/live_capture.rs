@@ -2,6 +2,7 @@
 //! the loaded rules, the command-line checks, Saker's default rules, and the configuration a
 //! source plugin gets through `set_config` after a reload.
 
+mod ops_common;
 mod rules_common;
 #[path = "fixtures/plugins/support.rs"]
 mod support;
@@ -364,5 +365,65 @@ fn the_default_credential_rule_fires_on_a_real_capture() {
     assert_eq!(fields["proc.name"], "cat");
     assert_eq!(fields["proc.pname"], "bash");
     assert_eq!(fields["proc.cmdline"], "cat /dev/null");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The whole path through `saker`: a syscall-source plugin (the C fixture with id 0 and no
+/// source name) opens with the live JSON of the configuration; after SIGHUP with a changed
+/// `base_syscalls`, it gets the new JSON through `set_config` (then the fixture, told to deliver
+/// no event, ends, so Saker exits by itself).
+#[test]
+fn saker_opens_live_and_sends_the_reloaded_selection_through_set_config() {
+    let lib = support::build_fixture(
+        "fakesyscall",
+        &["CASE_SET_CONFIG", "CASE_NO_SCHEMA", "PLUGIN_ID=0", "PLUGIN_SOURCE=\"\""],
+    );
+    let dir = ops_common::temp_dir("live-reload");
+    let log = dir.join("configs.log");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: every event\n  desc: d\n  condition: evt.num > 0\n  output: n=%evt.num\n  priority: INFO\n  warn_evttypes: false\n",
+    )
+    .unwrap();
+    let config = dir.join("falco.yaml");
+    let write_config = |custom_set: &str| {
+        let text = format!(
+            "engine:\n  kind: modern_ebpf\nplugins:\n  - name: cfixture\n    library_path: {lib}\n    init_config: {{count: 0}}\nload_plugins: [cfixture]\n\
+             rules_files: [{rules}]\nbase_syscalls:\n  custom_set: [{custom_set}]\nwatch_config_files: false\nlog_stderr: true\n",
+            lib = lib.display(),
+            rules = rules.display(),
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    write_config("clone");
+    let child = Command::new(saker())
+        .arg("-c")
+        .arg(&config)
+        .env("SAKER_FIXTURE_CONFIG_LOG", &log)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    ops_common::wait_until("the source to open", Duration::from_secs(60), || !read_log().is_empty());
+    write_config("clone, execve");
+    ops_common::signal(&child, libc::SIGHUP);
+    let (code, _, stderr) = ops_common::finish(child);
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected_json = |custom_set: &str| {
+        format!(
+            r#"{{"buf_size_preset":4,"cpus_for_each_buffer":2,"drop_failed_exit":false,"snaplen":80,"capture":null,"event_codes":[],"base_syscalls":{{"custom_set":[{custom_set}],"repair":false,"all":false}}}}"#
+        )
+    };
+    assert_eq!(
+        read_log(),
+        format!(
+            "open live:{}\nset_config {}\n",
+            expected_json(r#""clone""#),
+            expected_json(r#""clone","execve""#)
+        ),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
