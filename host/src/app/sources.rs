@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use crate::cli::Cli;
 use crate::config::{Config, EngineKind, PluginConfig, RuleSelection};
-
-use super::capture::{CaptureError, LiveCapture, SyscallCapture};
 use crate::engine::catalog::{extracts_from, handles_source, SourceCatalog, SYSCALL_SOURCE};
 use crate::engine::SourceRuntime;
 use crate::plugins::{LoadOptions, Plugin, PluginInfo, PluginSet, TableRegistry};
@@ -16,6 +14,7 @@ use crate::rules::output::program::{AppendOutput, ExtraField};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::{NamePattern, Selection};
 
+use super::capture::{CaptureError, LiveCapture, SyscallCapture};
 use super::Fatal;
 
 /// The library that provides the syscall source when the configuration declares none.
@@ -46,7 +45,8 @@ pub struct SourcePlan {
     missing_syscall: Option<String>,
     /// How the syscall source opens (an error surfaces only when it would open).
     syscall: Result<SyscallCapture, CaptureError>,
-    engine_kind: EngineKind,
+    /// `engine.kind` when it names a driver Saker replaces with modern eBPF (`kmod`, `ebpf`).
+    replaced_driver: Option<&'static str>,
 }
 
 /// One enabled source's plugins: the source plugin plus every extract/parse plugin that handles
@@ -151,7 +151,12 @@ impl SourcePlan {
             running: Vec::new(),
             missing_syscall,
             syscall,
-            engine_kind: config.engine.kind,
+            replaced_driver: match config.engine.kind {
+                _ if !config.engine.kind_configured => None,
+                EngineKind::Kmod => Some("kmod"),
+                EngineKind::Ebpf => Some("ebpf"),
+                _ => None,
+            },
         };
         for source in plan.enabled_sources.clone() {
             let set = plan.source_set(&source, &options)?;
@@ -281,17 +286,10 @@ impl SourcePlan {
             // A syscall plugin declared with its own open_params keeps them.
             if set.name == SYSCALL_SOURCE && set.open_params.is_empty() {
                 let capture = self.syscall.as_ref().map_err(|e| Fatal(e.to_string()))?;
-                if let SyscallCapture::Live(_) = capture {
-                    if matches!(self.engine_kind, EngineKind::Kmod | EngineKind::Ebpf) {
-                        tracing::warn!(
-                            "engine.kind is {}: Saker captures syscalls with modern eBPF only and uses it instead",
-                            if self.engine_kind == EngineKind::Kmod {
-                                "kmod"
-                            } else {
-                                "ebpf"
-                            }
-                        );
-                    }
+                if let (SyscallCapture::Live(_), Some(driver)) = (capture, self.replaced_driver) {
+                    tracing::warn!(
+                        "engine.kind is {driver}: Saker captures syscalls with modern eBPF only and uses it instead"
+                    );
                 }
                 match capture.open_params(ruleset, ruleset_index) {
                     Some(params) => set.open_params = params,
