@@ -20,6 +20,8 @@ pub enum CliError {
     MixedSourceSelection,
     #[error("You can not specify more than one of -e, --modern-bpf and --nodriver")]
     SeveralEventOrigins,
+    #[error("--capture records live capture; it cannot be used with -e")]
+    CaptureWithReplay,
     #[error("{flag} can only be used together with --list")]
     NeedsList { flag: &'static str },
 }
@@ -111,6 +113,11 @@ pub struct Cli {
     #[arg(short = 'e', value_name = "CAPTURE_FILE")]
     pub capture_file: Option<PathBuf>,
 
+    /// Saker: while capturing live, also record the events to this `.scap` file (same as
+    /// `-o capture_file=FILE`).
+    #[arg(long = "capture", value_name = "FILE")]
+    pub record_file: Option<PathBuf>,
+
     /// Verbose output.
     #[arg(short = 'v')]
     pub verbose: bool,
@@ -201,6 +208,9 @@ impl Cli {
         if origins.iter().filter(|&&set| set).count() > 1 {
             return Err(CliError::SeveralEventOrigins);
         }
+        if self.record_file.is_some() && self.capture_file.is_some() {
+            return Err(CliError::CaptureWithReplay);
+        }
         if self.list_fields.is_none() {
             if self.names_only {
                 return Err(CliError::NeedsList { flag: "-N" });
@@ -231,7 +241,7 @@ impl Cli {
     }
 
     /// The configuration overrides this command line stands for, in order: those implied by
-    /// legacy flags (`-e`, `-A`, `-U`, `-b`, `--modern-bpf`, `--nodriver`) first, then every
+    /// legacy flags (`-e`, `--capture`, `-A`, `-U`, `-b`, `--modern-bpf`, `--nodriver`) first, then every
     /// `-o`, so an explicit `-o` wins.
     pub fn config_overrides(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -244,6 +254,9 @@ impl Cli {
         }
         if self.nodriver {
             out.push("engine.kind=nodriver".to_string());
+        }
+        if let Some(file) = &self.record_file {
+            out.push(format!("capture_file={}", file.display()));
         }
         if self.all_events {
             out.push("base_syscalls.all=true".to_string());
@@ -354,6 +367,10 @@ mod tests {
             Err(CliError::MixedSourceSelection)
         );
         assert_eq!(parse(&["-N"]).validate(), Err(CliError::NeedsList { flag: "-N" }));
+        assert_eq!(
+            parse(&["--capture", "out.scap", "-e", "in.scap"]).validate(),
+            Err(CliError::CaptureWithReplay)
+        );
         assert!(Cli::try_parse_from(["saker", "-M", "abc"]).is_err());
     }
 

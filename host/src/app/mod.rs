@@ -1,6 +1,7 @@
 //! What `saker` does when run: read the command line and configuration, load plugins, load
 //! rules, then validate, list, describe or run — in Falco's order and with Falco's messages.
 
+pub mod capture;
 mod list;
 mod logging;
 mod sources;
@@ -11,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, PluginsCommand};
-use crate::config::Config;
+use crate::config::{BaseSyscalls, Config};
 use crate::engine::catalog::SourceCatalog;
+use crate::engine::catalog::SYSCALL_SOURCE;
 use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
 use crate::outputs::Outputs;
 use crate::reload::ReloadTriggers;
@@ -24,6 +26,7 @@ use crate::rules::results::LoadResults;
 use crate::rules::ruleset::{Catalogs, RuleSet, SourceSpec};
 use crate::web::{WebConfig, WebServer};
 
+use capture::LiveCapture;
 pub use logging::init_logging;
 use sources::SourcePlan;
 
@@ -134,11 +137,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 
     let versions_json = versions_json(&plan.plugin_versions());
-    let runtimes = plan.into_runtimes(catalogs, &ruleset);
+    let live = plan.live_capture().cloned();
+    let runtimes = plan.into_runtimes(catalogs, &ruleset)?;
     if runtimes.is_empty() {
         return Err(Fatal(
-            "no event source is enabled: declare a source plugin under `plugins` (and in `load_plugins`), \
-             or replay a capture with -e FILE (live syscall capture is not available yet)"
+            "no event source is enabled: set engine.kind: modern_ebpf for live syscall capture, replay a \
+             capture with -e FILE, or declare a source plugin under `plugins` (and in `load_plugins`)"
                 .into(),
         ));
     }
@@ -164,7 +168,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         .iter()
         .map(|c| (c.source().to_string(), c.bindings()))
         .collect();
-    let rules = Arc::new(RulesHandle::new(ActiveRules { ruleset, bindings }));
+    let source_configs = live_configs(live.as_ref(), &config.base_syscalls, &ruleset);
+    let rules = Arc::new(RulesHandle::new(ActiveRules {
+        ruleset,
+        bindings,
+        source_configs,
+    }));
     let telemetry = engine::telemetry_for(&runtimes, &rules, &outputs);
     let _web = if config.webserver.enabled {
         Some(WebServer::start(
@@ -191,7 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             return None;
         }
         tracing::info!("Reloading rules (SIGHUP or a watched file changed)");
-        match recompile(&cli, config_file.as_deref(), &versions, &schemas) {
+        match recompile(&cli, config_file.as_deref(), &versions, &schemas, live.as_ref()) {
             Ok((active, files)) => {
                 tracing::info!("Rules reloaded: {} rules in force", active.ruleset.rule_names().count());
                 if config.watch_config_files {
@@ -209,6 +218,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
     };
     let summary = engine::run(runtimes, rules, &opts, outputs, telemetry.clone(), Some(&mut reload));
+    if summary.error_at_open {
+        // Nothing ran: the reason (often a missing privilege) is the whole story.
+        return Err(Fatal(summary.error.unwrap_or_default()));
+    }
     print!("{}", summary.stats.render());
     tracing::info!("Events processed: {}", summary.events);
     match summary.error {
@@ -232,6 +245,7 @@ fn recompile(
     config_file: Option<&Path>,
     versions: &[(String, String)],
     schemas: &SourceSchemas,
+    live: Option<&LiveCapture>,
 ) -> Result<(ActiveRules, Vec<PathBuf>), Fatal> {
     let (config, _) = Config::load(config_file, &cli.config_overrides())?;
     let files = cli.rules_files(&config);
@@ -247,7 +261,27 @@ fn recompile(
         .iter()
         .map(|c| (c.source().to_string(), c.bindings()))
         .collect();
-    Ok((ActiveRules { ruleset, bindings }, files))
+    let source_configs = live_configs(live, &config.base_syscalls, &ruleset);
+    Ok((
+        ActiveRules {
+            ruleset,
+            bindings,
+            source_configs,
+        },
+        files,
+    ))
+}
+
+/// The syscall plugin's configuration under `ruleset` when it captures live (see
+/// [`ActiveRules::source_configs`]).
+fn live_configs(live: Option<&LiveCapture>, base: &BaseSyscalls, ruleset: &RuleSet) -> Vec<(String, String)> {
+    let Some(live) = live else {
+        return Vec::new();
+    };
+    let Some(index) = ruleset.source_names.iter().position(|n| n == SYSCALL_SOURCE) else {
+        return Vec::new();
+    };
+    vec![(SYSCALL_SOURCE.to_string(), live.reload_json(base, ruleset, index))]
 }
 
 /// The `/versions` body.

@@ -14,6 +14,7 @@ use crate::rules::output::program::{AppendOutput, ExtraField};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::{NamePattern, Selection};
 
+use super::capture::{CaptureError, LiveCapture, SyscallCapture};
 use super::Fatal;
 
 /// The library that provides the syscall source when the configuration declares none.
@@ -42,6 +43,10 @@ pub struct SourcePlan {
     running: Vec<SourceSet>,
     /// Why the syscall source asked for by `engine.kind` cannot open.
     missing_syscall: Option<String>,
+    /// How the syscall source opens (an error surfaces only when it would open).
+    syscall: Result<SyscallCapture, CaptureError>,
+    /// `engine.kind` when it names a driver Saker replaces with modern eBPF (`kmod`, `ebpf`).
+    replaced_driver: Option<&'static str>,
 }
 
 /// One enabled source's plugins: the source plugin plus every extract/parse plugin that handles
@@ -67,6 +72,11 @@ impl SourcePlan {
             plugins.load(&path, &options)?;
             configs.push(pc.clone());
         }
+        let has_plugin_sources = plugins
+            .iter()
+            .any(|p| provided_source(p.info()).is_some_and(|s| s != SYSCALL_SOURCE));
+        let syscall = SyscallCapture::from_config(config, has_plugin_sources);
+        let syscall_opens = !matches!(syscall, Ok(SyscallCapture::Closed));
         // As Falco's syscall source is built in, an undeclared syscall plugin is loaded from the
         // plugin directory when it is there (its fields serve `-V`, `--list` and the rules).
         if !plugins.iter().any(|p| p.info().is_syscall_source()) {
@@ -80,19 +90,18 @@ impl SourcePlan {
                     init_config: String::new(),
                     open_params: String::new(),
                 });
-            } else if config.engine.kind == EngineKind::Replay {
+            } else if syscall_opens {
                 // Not fatal here: `-V`, `--list` … don't open the capture.
+                let what = if config.engine.kind == EngineKind::Replay {
+                    "replaying a capture"
+                } else {
+                    "live syscall capture"
+                };
                 missing_syscall = Some(format!(
-                    "replaying a capture needs the syscall plugin, but {} does not exist; build it \
+                    "{what} needs the syscall plugin, but {} does not exist; build it \
                      (cargo build --release) or set SAKER_PLUGINS_DIR to the directory holding it",
                     path.display()
                 ));
-            }
-        }
-        // The syscall plugin's open parameters follow `engine.kind`.
-        for (plugin, pc) in plugins.iter().zip(configs.iter_mut()) {
-            if plugin.info().is_syscall_source() && pc.open_params.is_empty() {
-                pc.open_params = syscall_open_params(config)?;
             }
         }
         let known_sources: Vec<String> = plugins
@@ -118,16 +127,17 @@ impl SourcePlan {
                 )));
             }
         }
-        let syscall_live = config.engine.kind == EngineKind::Replay;
         let enabled_sources: Vec<String> = known_sources
             .iter()
             .filter(|s| cli.enable_sources.is_empty() || cli.enable_sources.contains(s))
             .filter(|s| !cli.disable_sources.contains(s))
             .filter(|s| {
-                // Only capture replay opens the syscall source until live capture exists.
-                let usable = s.as_str() != SYSCALL_SOURCE || syscall_live;
+                let usable = s.as_str() != SYSCALL_SOURCE || syscall_opens;
                 if !usable && cli.enable_sources.contains(s) {
-                    tracing::warn!("the syscall source can only replay captures for now (-e FILE); it stays closed");
+                    tracing::warn!(
+                        "the syscall source stays closed: engine.kind is {} (set engine.kind: modern_ebpf to capture live)",
+                        if config.engine.kind == EngineKind::Nodriver { "nodriver" } else { "not set and source plugins are configured" }
+                    );
                 }
                 usable
             })
@@ -140,6 +150,13 @@ impl SourcePlan {
             enabled_sources,
             running: Vec::new(),
             missing_syscall,
+            syscall,
+            replaced_driver: match config.engine.kind {
+                _ if !config.engine.kind_configured => None,
+                EngineKind::Kmod => Some("kmod"),
+                EngineKind::Ebpf => Some("ebpf"),
+                _ => None,
+            },
         };
         for source in plan.enabled_sources.clone() {
             let set = plan.source_set(&source, &options)?;
@@ -238,20 +255,47 @@ impl SourcePlan {
         Ok(out)
     }
 
+    /// The live-capture settings when the syscall source opens live with Saker's own open
+    /// parameters (reloads send them again, with the new event codes, through `set_config`).
+    pub fn live_capture(&self) -> Option<&LiveCapture> {
+        let own_params = self
+            .running
+            .iter()
+            .any(|s| s.name == SYSCALL_SOURCE && s.open_params.is_empty());
+        match &self.syscall {
+            Ok(SyscallCapture::Live(live)) if own_params => Some(live),
+            _ => None,
+        }
+    }
+
     /// Hands each enabled source's plugins and field bindings to the engine. Consumes the
-    /// running sets: call once, after the rules compiled against `catalogs`.
-    pub fn into_runtimes(self, catalogs: &[SourceCatalog], ruleset: &RuleSet) -> Vec<SourceRuntime> {
+    /// running sets: call once, after the rules compiled against `catalogs` (the live syscall
+    /// capture asks the kernel for the event types of `ruleset`).
+    pub fn into_runtimes(self, catalogs: &[SourceCatalog], ruleset: &RuleSet) -> Result<Vec<SourceRuntime>, Fatal> {
         if let Some(problem) = &self.missing_syscall {
             tracing::error!("{problem}");
         }
         let mut out = Vec::new();
-        for set in self.running {
+        for mut set in self.running {
             let Some(catalog) = catalogs.iter().find(|c| c.source() == set.name) else {
                 continue;
             };
             let Some(ruleset_index) = ruleset.source_names.iter().position(|n| *n == set.name) else {
                 continue;
             };
+            // A syscall plugin declared with its own open_params keeps them.
+            if set.name == SYSCALL_SOURCE && set.open_params.is_empty() {
+                let capture = self.syscall.as_ref().map_err(|e| Fatal(e.to_string()))?;
+                if let (SyscallCapture::Live(_), Some(driver)) = (capture, self.replaced_driver) {
+                    tracing::warn!(
+                        "engine.kind is {driver}: Saker captures syscalls with modern eBPF only and uses it instead"
+                    );
+                }
+                match capture.open_params(ruleset, ruleset_index) {
+                    Some(params) => set.open_params = params,
+                    None => continue,
+                }
+            }
             out.push(SourceRuntime {
                 name: set.name,
                 plugins: set.plugins,
@@ -262,20 +306,7 @@ impl SourcePlan {
                 tables: set._tables,
             });
         }
-        out
-    }
-}
-
-/// `open_params` of the syscall plugin for the configured engine.
-fn syscall_open_params(config: &Config) -> Result<String, Fatal> {
-    match config.engine.kind {
-        EngineKind::Replay => match &config.engine.capture_file {
-            Some(file) if !file.is_empty() => Ok(format!("replay:{file}")),
-            _ => Err(Fatal(
-                "engine.kind is replay but engine.replay.capture_file is not set (use -e FILE)".into(),
-            )),
-        },
-        _ => Ok(String::new()),
+        Ok(out)
     }
 }
 

@@ -40,6 +40,8 @@ pub struct ModernEbpf {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Engine {
     pub kind: EngineKind,
+    /// Whether `engine.kind` is set (else `kind` is Falco's default, `kmod`).
+    pub kind_configured: bool,
     /// `engine.replay.capture_file`; required when `kind` is `replay` (`-e FILE` sets both).
     pub capture_file: Option<String>,
     pub modern_ebpf: ModernEbpf,
@@ -106,6 +108,7 @@ impl Engine {
         }
         Ok(Engine {
             kind,
+            kind_configured: r.get("engine.kind").is_some_and(|i| !i.is_null()),
             capture_file,
             modern_ebpf: ModernEbpf {
                 cpus_for_each_buffer: r.u64("engine.modern_ebpf.cpus_for_each_buffer", 2)?,

@@ -138,6 +138,8 @@ pub struct Config {
     pub plugins_hostinfo: bool,
     /// `saker.plugins_dir`.
     pub plugins_dir: Option<PathBuf>,
+    /// `capture_file` (Saker, `--capture`): where live syscall capture also records a `.scap`.
+    pub capture_file: Option<PathBuf>,
     pub priority: Priority,
     pub rule_matching: RuleMatching,
     pub outputs: Outputs,
@@ -261,6 +263,10 @@ impl Config {
             load_plugins: r.str_list("load_plugins")?,
             plugins_hostinfo: r.bool("plugins_hostinfo", true)?,
             plugins_dir: r.opt_string("saker.plugins_dir")?.map(PathBuf::from),
+            capture_file: r
+                .opt_string("capture_file")?
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
             priority: ops::read_priority(&r, "priority", Priority::Debug)?,
             rule_matching: ops::read_rule_matching(&r)?,
             outputs: Outputs::read(&r)?,

@@ -296,6 +296,7 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
         ]),
     ),
     // Saker's own keys.
+    Field("capture_file", Kind::Str),
     Field("saker", Kind::Map(&[Field("plugins_dir", Kind::Str)])),
 ]);
 

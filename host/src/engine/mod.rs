@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use plugin_api::event::EventHeader;
 
 use crate::outputs::{FormattedAlert, Outputs};
-use crate::plugins::{BatchEnd, Plugin};
+use crate::plugins::{BatchEnd, Plugin, PluginError};
 use crate::rules::eval::EvalContext;
 use crate::rules::output::alert::{Alert, AlertOptions};
 use crate::rules::ruleset::RuleSet;
@@ -64,9 +64,20 @@ pub struct SourceRuntime {
 pub struct ActiveRules {
     pub ruleset: RuleSet,
     pub bindings: Vec<(String, Vec<Binding>)>,
+    /// Per source name, the configuration its source plugin runs with under these rules (the
+    /// live syscall capture's event selection). A source thread that meets a new one passes it
+    /// to `set_config`; a failure is logged and the rules still apply.
+    pub source_configs: Vec<(String, String)>,
 }
 
 impl ActiveRules {
+    fn source_config(&self, source: &str) -> Option<&str> {
+        self.source_configs
+            .iter()
+            .find(|(name, _)| name == source)
+            .map(|(_, c)| c.as_str())
+    }
+
     fn bindings_for(&self, source: &str) -> Option<&[Binding]> {
         self.bindings
             .iter()
@@ -122,6 +133,8 @@ pub struct RunSummary {
     pub events: u64,
     /// The first fatal source error, if any (Falco exits 1 on those).
     pub error: Option<String>,
+    /// Whether that error came from opening a source (no event was read).
+    pub error_at_open: bool,
 }
 
 /// An alert on its way to the output thread, with the ruleset that produced it.
@@ -182,6 +195,7 @@ pub fn run(
     drop(tx);
     let mut events = 0;
     let mut error = None;
+    let mut error_at_open = false;
     let mut pending: Vec<_> = workers.into_iter().map(Some).collect();
     while pending.iter().any(Option::is_some) {
         for slot in pending.iter_mut() {
@@ -194,6 +208,7 @@ pub fn run(
                     }
                     Ok(Err(e)) => {
                         events += e.events;
+                        error_at_open |= e.at_open && error.is_none();
                         Some(e.message)
                     }
                     Err(_) => Some("the source thread panicked".to_string()),
@@ -222,12 +237,57 @@ pub fn run(
         Ok(()) => telemetry.matches.lock().map(|s| s.clone()).unwrap_or_default(),
         Err(_) => Stats::new(rules.load().ruleset.rule_names()),
     };
-    RunSummary { stats, events, error }
+    RunSummary {
+        stats,
+        events,
+        error,
+        error_at_open,
+    }
 }
 
 struct SourceFailure {
     message: String,
     events: u64,
+    at_open: bool,
+}
+
+/// Open parameters longer than this are left out of open errors (live capture passes a whole
+/// JSON object; the plugin's reason is what the user needs).
+pub const MAX_PARAMS_IN_ERRORS: usize = 80;
+
+/// One line for an open failure (a missing privilege, say), whatever the plugin's text looks like.
+fn open_failure_text(e: PluginError) -> String {
+    let text = match e {
+        PluginError::OpenSource { plugin, params, reason } if params.len() > MAX_PARAMS_IN_ERRORS => {
+            format!("plugin {plugin}: could not open event source: {reason}")
+        }
+        e => e.to_string(),
+    };
+    text.trim_end().lines().map(str::trim).collect::<Vec<_>>().join("; ")
+}
+
+/// Passes the configuration `active` names for this source to its plugin when it differs from
+/// `applied` (the one in force); on failure the plugin keeps `applied`.
+fn apply_source_config(source: &SourceRuntime, active: &ActiveRules, applied: &mut Option<String>) {
+    let Some(config) = active.source_config(&source.name) else {
+        return;
+    };
+    if applied.as_deref() == Some(config) {
+        return;
+    }
+    match source.plugins[source.source_plugin].set_config(config) {
+        Ok(()) => {
+            tracing::info!(
+                "source '{}': the plugin now runs with the reloaded rules' configuration",
+                source.name
+            );
+            *applied = Some(config.to_string());
+        }
+        Err(e) => tracing::error!(
+            "source '{}': the reloaded rules apply, but the plugin keeps its previous configuration: {e}",
+            source.name
+        ),
+    }
 }
 
 fn source_loop(
@@ -241,11 +301,14 @@ fn source_loop(
 ) -> Result<u64, SourceFailure> {
     let source_cstr = CString::new(source.name.clone()).unwrap_or_default();
     let plugin = &source.plugins[source.source_plugin];
+    // The rules in force when the source opens already shaped its open parameters.
+    let mut applied_config = rules.load().source_config(&source.name).map(str::to_string);
     let mut instance = plugin.open(&source.open_params).map_err(|e| {
         live.errors.fetch_add(1, Ordering::Relaxed);
         SourceFailure {
-            message: e.to_string(),
+            message: open_failure_text(e),
             events: 0,
+            at_open: true,
         }
     })?;
     let parsers: Vec<&Plugin> = source
@@ -267,6 +330,7 @@ fn source_loop(
     loop {
         let generation = rules.generation();
         let active = rules.load();
+        apply_source_config(&source, &active, &mut applied_config);
         let ruleset = &active.ruleset;
         let ruleset_index = ruleset
             .source_names
@@ -301,6 +365,7 @@ fn source_loop(
                 SourceFailure {
                     message: e.to_string(),
                     events: evtnum,
+                    at_open: false,
                 }
             })?;
             batches += 1;
@@ -412,4 +477,31 @@ fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, t
         });
     }
     outputs.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_failures_read_as_one_line_without_long_params() {
+        let long = PluginError::OpenSource {
+            plugin: "syscall".into(),
+            params: format!("live:{}", "x".repeat(MAX_PARAMS_IN_ERRORS)),
+            reason: "loading the eBPF programs needs CAP_BPF\n  run as root or grant CAP_BPF\n".into(),
+        };
+        assert_eq!(
+            open_failure_text(long),
+            "plugin syscall: could not open event source: loading the eBPF programs needs CAP_BPF; run as root or grant CAP_BPF"
+        );
+        let short = PluginError::OpenSource {
+            plugin: "k8saudit".into(),
+            params: "http://:9765/k8s-audit".into(),
+            reason: "address in use".into(),
+        };
+        assert_eq!(
+            open_failure_text(short),
+            "plugin k8saudit: could not open event source with params 'http://:9765/k8s-audit': address in use"
+        );
+    }
 }

@@ -108,6 +108,20 @@ impl RuleSet {
         ix.by_code.get(evt_type as usize).unwrap_or(&ix.any)
     }
 
+    /// The event codes the selected rules of `source_idx` can match, ascending; every code of
+    /// the source's table when one of them matches any event type. Live capture asks the
+    /// kernel for exactly these.
+    pub fn event_codes(&self, source_idx: usize) -> Vec<u16> {
+        let Some(ix) = self.index.get(source_idx) else {
+            return Vec::new();
+        };
+        let wanted = |rules: &Vec<RuleIdx>| !ix.any.is_empty() || !rules.is_empty();
+        (0..ix.by_code.len())
+            .filter(|&code| wanted(&ix.by_code[code]))
+            .map(|code| code as u16)
+            .collect()
+    }
+
     pub fn rule(&self, idx: RuleIdx) -> &Rule {
         &self.rules[idx]
     }
