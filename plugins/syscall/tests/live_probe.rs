@@ -1,0 +1,284 @@
+//! The eBPF probe on the running kernel: real child processes, raw records (bpf/records.h).
+//!
+//! Needs root (or CAP_BPF + CAP_PERFMON) and a BTF kernel. Where that is not available, set
+//! `SAKER_SKIP_LIVE=1` to skip; without it these tests fail and say why.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use syscall::live::bpf::{
+    arg_kind, ret_kind, Probe, ProbeError, ProbeOptions, SyscallCfg, DROP_BUFFER_FULL, SAKER_MAX_SYSCALLS,
+};
+
+const NR_CLOSE: usize = 3;
+const NR_CONNECT: usize = 42;
+const NR_CLONE: usize = 56;
+const NR_FORK: usize = 57;
+const NR_VFORK: usize = 58;
+const NR_EXECVE: usize = 59;
+const NR_OPENAT: usize = 257;
+const NR_CLONE3: usize = 435;
+
+const REC_SYS_EXIT: u16 = 1;
+const F_TASK: u16 = 1;
+const D_USTR: u8 = 1;
+const D_SOCKADDR: u8 = 3;
+const D_TUPLE: u8 = 4;
+const D_FDINFO: u8 = 5;
+const D_EXE_PATH: u8 = 6;
+const D_ARGS: u8 = 7;
+const D_CWD: u8 = 9;
+const D_CGROUPS: u8 = 10;
+const HDR_LEN: usize = 88;
+const TASK_LEN: usize = 184;
+/// How long a test waits for the records of its children before giving up.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
+
+/// The probe, or None (and a note) when SAKER_SKIP_LIVE=1 and it cannot open.
+fn open_probe(open: impl FnOnce() -> Result<Probe, ProbeError>) -> Option<Probe> {
+    match open() {
+        Ok(p) => Some(p),
+        Err(e) if std::env::var("SAKER_SKIP_LIVE").as_deref() == Ok("1") => {
+            eprintln!("skipped: the live probe cannot open here ({e}); SAKER_SKIP_LIVE=1");
+            None
+        }
+        Err(e) => panic!("the live probe cannot open: {e}\n(set SAKER_SKIP_LIVE=1 to skip the live tests)"),
+    }
+}
+
+/// One parsed raw record.
+#[derive(Debug, Clone)]
+struct Rec {
+    pid: u32,
+    kind: u16,
+    nr: u16,
+    ret: i64,
+    flags: u16,
+    task: Option<Vec<u8>>,
+    items: Vec<(u8, u8, Vec<u8>)>,
+}
+
+impl Rec {
+    fn item(&self, tag: u8) -> Option<&[u8]> {
+        self.items.iter().find(|i| i.0 == tag).map(|i| i.2.as_slice())
+    }
+    fn comm(&self) -> String {
+        let t = self.task.as_ref().expect("a task block");
+        let comm = &t[TASK_LEN - 16..];
+        let end = comm.iter().position(|&b| b == 0).unwrap_or(16);
+        String::from_utf8_lossy(&comm[..end]).into_owned()
+    }
+}
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes(b[o..o + 2].try_into().unwrap())
+}
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+
+fn parse(b: &[u8]) -> Rec {
+    assert!(b.len() >= HDR_LEN, "record shorter than its header: {} bytes", b.len());
+    let len = u32_at(b, 16) as usize;
+    assert_eq!(len, b.len(), "header len and ring buffer item size differ");
+    let flags = u16_at(b, 82);
+    let mut off = HDR_LEN;
+    let task = (flags & F_TASK != 0).then(|| {
+        off += TASK_LEN;
+        b[HDR_LEN..off].to_vec()
+    });
+    let mut items = Vec::new();
+    for _ in 0..u16_at(b, 80) {
+        let ilen = u16_at(b, off) as usize;
+        let (tag, arg) = (b[off + 2], b[off + 3]);
+        items.push((tag, arg, b[off + 4..off + 4 + ilen].to_vec()));
+        off += 4 + ilen;
+    }
+    assert_eq!(off, len, "items do not end where the record ends");
+    Rec {
+        pid: u32_at(b, 12),
+        kind: u16_at(b, 20),
+        nr: u16_at(b, 22),
+        ret: i64::from_le_bytes(b[24..32].try_into().unwrap()),
+        flags,
+        task,
+        items,
+    }
+}
+
+/// Polls until `done` holds over the records gathered so far (or WAIT_LIMIT passes).
+fn gather(probe: &mut Probe, mut done: impl FnMut(&[Rec]) -> bool) -> Vec<Rec> {
+    let mut recs = Vec::new();
+    let start = Instant::now();
+    while !done(&recs) && start.elapsed() < WAIT_LIMIT {
+        probe
+            .poll(4096, Duration::from_millis(100), &mut |b| recs.push(parse(b)))
+            .expect("poll");
+    }
+    recs
+}
+
+fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
+    let on = SyscallCfg { enabled: 1, snaplen: 80, ..SyscallCfg::default() };
+    let mut t = Box::new([SyscallCfg::default(); SAKER_MAX_SYSCALLS]);
+    t[NR_OPENAT] = SyscallCfg {
+        arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0],
+        ret_kind: ret_kind::FDINFO,
+        ..on
+    };
+    t[NR_EXECVE] = SyscallCfg { task: 1, arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0], ..on };
+    for nr in [NR_CLONE, NR_CLONE3, NR_FORK, NR_VFORK] {
+        t[nr] = SyscallCfg { task: 1, ..on };
+    }
+    t[NR_CONNECT] = SyscallCfg {
+        arg_kind: [arg_kind::TUPLE, arg_kind::SOCKADDR, 0, 0, 0, 0],
+        arg_len: [0, 2, 0, 0, 0, 0],
+        ..on
+    };
+    t[NR_CLOSE] = on;
+    t
+}
+
+#[test]
+fn cat_records_its_open_and_exec() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let mut child = Command::new("/bin/cat")
+        .arg0("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run /bin/cat");
+    let pid = child.id();
+    child.wait().unwrap();
+
+    let has = |recs: &[Rec], nr: usize| recs.iter().any(|r| r.pid == pid && r.nr as usize == nr);
+    let recs = gather(&mut probe, |r| has(r, NR_OPENAT) && has(r, NR_EXECVE) && has(r, NR_CLOSE));
+    let mine: Vec<&Rec> = recs.iter().filter(|r| r.pid == pid && r.kind == REC_SYS_EXIT).collect();
+
+    let open = mine
+        .iter()
+        .find(|r| r.nr as usize == NR_OPENAT && r.item(D_USTR) == Some(b"/etc/hostname\0"))
+        .unwrap_or_else(|| panic!("no openat of /etc/hostname by pid {pid} in {mine:#?}"));
+    assert!(open.ret >= 0, "openat failed: {}", open.ret);
+    let fdinfo = open.item(D_FDINFO).expect("openat carries FDINFO of the returned fd");
+    assert_eq!(fdinfo.len(), 24);
+    let ino = u64::from_le_bytes(fdinfo[8..16].try_into().unwrap());
+    let meta = std::fs::metadata("/etc/hostname").unwrap();
+    assert_eq!(ino, std::os::unix::fs::MetadataExt::ino(&meta), "FDINFO inode of /etc/hostname");
+
+    let exec = mine
+        .iter()
+        .find(|r| r.nr as usize == NR_EXECVE && r.ret == 0)
+        .unwrap_or_else(|| panic!("no successful execve exit of pid {pid} in {mine:#?}"));
+    assert!(exec.flags & F_TASK != 0, "execve exit has the task block");
+    assert_eq!(exec.comm(), "cat");
+    let exe = std::fs::canonicalize("/bin/cat").unwrap();
+    let mut want_exe = exe.to_str().unwrap().as_bytes().to_vec();
+    want_exe.push(0);
+    assert_eq!(
+        exec.item(D_EXE_PATH).map(String::from_utf8_lossy),
+        Some(String::from_utf8_lossy(&want_exe))
+    );
+    assert_eq!(exec.item(D_ARGS), Some(&b"cat\0/etc/hostname\0"[..]));
+    let mut cwd = std::env::current_dir().unwrap().to_str().unwrap().as_bytes().to_vec();
+    cwd.push(0);
+    assert_eq!(exec.item(D_CWD).map(String::from_utf8_lossy), Some(String::from_utf8_lossy(&cwd)));
+    let cgroups = exec.item(D_CGROUPS).expect("execve exit has CGROUPS");
+    if !cgroups.is_empty() {
+        let text = String::from_utf8_lossy(cgroups);
+        assert!(
+            text.split('\0').filter(|e| !e.is_empty()).all(|e| e.contains("=/")),
+            "cgroups entries are subsys=path: {text:?}"
+        );
+    }
+
+    let counters = probe.counters().unwrap();
+    assert!(counters.sent_total() > 0);
+}
+
+#[test]
+fn connect_carries_the_loopback_tuple() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A child process: the test's own threads are Saker's tgid, which the probe skips.
+    let mut child = Command::new("/bin/bash")
+        .arg("-c")
+        .arg(format!("exec 3<>/dev/tcp/127.0.0.1/{port}; echo hi >&3"))
+        .spawn()
+        .expect("run bash");
+    let pid = child.id();
+    let (mut conn, _) = listener.accept().unwrap();
+    let mut got = String::new();
+    conn.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "hi\n");
+    child.wait().unwrap();
+
+    let recs = gather(&mut probe, |r| r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT));
+    let conn_rec = recs
+        .iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+        .unwrap_or_else(|| panic!("no connect record of pid {pid}"));
+    assert_eq!(conn_rec.ret, 0);
+    let t = conn_rec.item(D_TUPLE).expect("connect carries a TUPLE");
+    assert_eq!(t[0], 2, "AF_INET");
+    assert_eq!(u32_at(t, 4), 1, "SOCK_STREAM");
+    assert_eq!(&t[24..28], &[127, 0, 0, 1], "remote address");
+    assert_eq!(&t[8..12], &[127, 0, 0, 1], "local address");
+    assert_eq!(u16_at(t, 42), port, "remote port");
+    assert_ne!(u16_at(t, 40), 0, "local port");
+    let sa = conn_rec.item(D_SOCKADDR).expect("connect carries the sockaddr");
+    assert_eq!(sa.len(), 16);
+    assert_eq!(u16::from_be_bytes([sa[2], sa[3]]), port);
+}
+
+#[test]
+fn a_full_ring_buffer_counts_drops() {
+    let opts = ProbeOptions { cpus_for_each_buffer: 0, ..ProbeOptions::default() };
+    let Some(mut probe) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else { return };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    // 2000 openat of /etc/hostname (~130 bytes each) into one page, nobody reading.
+    let status = Command::new("/bin/bash")
+        .arg("-c")
+        .arg("for i in $(seq 2000); do : < /etc/hostname; done")
+        .status()
+        .expect("run bash");
+    assert!(status.success());
+
+    let c = probe.counters().unwrap();
+    assert!(c.drops_total(DROP_BUFFER_FULL) > 0, "no buffer-full drops: {c:?}");
+    assert!(c.seen_total() >= c.sent_total() + c.drops_total(DROP_BUFFER_FULL));
+    let mut n = 0;
+    probe.poll(usize::MAX, Duration::ZERO, &mut |b| {
+        parse(b);
+        n += 1;
+    })
+    .unwrap();
+    assert!(n > 0, "what fit in the buffer is still readable");
+}
+
+/// The run cost per call of each program, printed for the report (not asserted).
+#[test]
+fn program_stats_are_readable() {
+    let Some(probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    let stats = probe.program_stats().unwrap();
+    let names: HashMap<_, _> = stats.iter().map(|s| (s.name, s)).collect();
+    for p in ["saker_sys_enter", "saker_sys_exit", "saker_proc_exit", "saker_proc_exec"] {
+        assert!(names.contains_key(p), "{p} in {stats:?}");
+    }
+    for s in &stats {
+        eprintln!("{}: verified insns {:?}", s.name, s.verified_insns);
+    }
+}
