@@ -34,7 +34,7 @@ const D_ARGS: u8 = 7;
 const D_CWD: u8 = 9;
 const D_CGROUPS: u8 = 10;
 const HDR_LEN: usize = 88;
-const TASK_LEN: usize = 184;
+const TASK_LEN: usize = 176;
 /// How long a test waits for the records of its children before giving up.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
@@ -94,6 +94,7 @@ fn parse(b: &[u8]) -> Rec {
     let mut items = Vec::new();
     for _ in 0..u16_at(b, 80) {
         let ilen = u16_at(b, off) as usize;
+        assert!(off + 4 + ilen <= len, "item at {off} of {ilen} bytes overruns the record: {b:02x?}");
         let (tag, arg) = (b[off + 2], b[off + 3]);
         items.push((tag, arg, b[off + 4..off + 4 + ilen].to_vec()));
         off += 4 + ilen;
