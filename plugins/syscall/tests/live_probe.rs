@@ -24,6 +24,9 @@ const NR_OPENAT: usize = 257;
 const NR_CLONE3: usize = 435;
 
 const REC_SYS_EXIT: u16 = 1;
+const REC_SYS_ENTER: u16 = 2;
+const REC_PROC_EXIT: u16 = 3;
+const REC_PROC_EXEC: u16 = 4;
 const F_TASK: u16 = 1;
 const D_USTR: u8 = 1;
 const D_SOCKADDR: u8 = 3;
@@ -57,6 +60,7 @@ struct Rec {
     kind: u16,
     nr: u16,
     ret: i64,
+    args: [u64; 6],
     flags: u16,
     task: Option<Vec<u8>>,
     items: Vec<(u8, u8, Vec<u8>)>,
@@ -105,6 +109,7 @@ fn parse(b: &[u8]) -> Rec {
         kind: u16_at(b, 20),
         nr: u16_at(b, 22),
         ret: i64::from_le_bytes(b[24..32].try_into().unwrap()),
+        args: std::array::from_fn(|i| u64::from_le_bytes(b[32 + 8 * i..40 + 8 * i].try_into().unwrap())),
         flags,
         task,
         items,
@@ -147,7 +152,10 @@ fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
 #[test]
 fn cat_records_its_open_and_exec() {
     let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
-    probe.set_syscall_table(&cfg_table()).unwrap();
+    let mut table = cfg_table();
+    table[NR_OPENAT].enter = 1;
+    probe.set_syscall_table(&table).unwrap();
+    probe.set_settings(true, true).unwrap();
     probe.enable(true).unwrap();
 
     let mut child = Command::new("/bin/cat")
@@ -160,7 +168,10 @@ fn cat_records_its_open_and_exec() {
     child.wait().unwrap();
 
     let has = |recs: &[Rec], nr: usize| recs.iter().any(|r| r.pid == pid && r.nr as usize == nr);
-    let recs = gather(&mut probe, |r| has(r, NR_OPENAT) && has(r, NR_EXECVE) && has(r, NR_CLOSE));
+    let kind = |recs: &[Rec], k: u16| recs.iter().any(|r| r.pid == pid && r.kind == k);
+    let recs = gather(&mut probe, |r| {
+        has(r, NR_OPENAT) && has(r, NR_EXECVE) && has(r, NR_CLOSE) && kind(r, REC_PROC_EXIT)
+    });
     let mine: Vec<&Rec> = recs.iter().filter(|r| r.pid == pid && r.kind == REC_SYS_EXIT).collect();
 
     let open = mine
@@ -200,8 +211,44 @@ fn cat_records_its_open_and_exec() {
         );
     }
 
+    let enter = recs
+        .iter()
+        .find(|r| r.pid == pid && r.kind == REC_SYS_ENTER && r.nr as usize == NR_OPENAT)
+        .expect("openat has enter records (cfg.enter = 1)");
+    assert!(enter.items.is_empty() && enter.ret == 0);
+    let exec_ev = recs
+        .iter()
+        .find(|r| r.pid == pid && r.kind == REC_PROC_EXEC)
+        .expect("a sched_process_exec record (proc_exec on)");
+    assert_eq!(exec_ev.comm(), "cat");
+    assert_eq!(exec_ev.item(D_ARGS), Some(&b"cat\0/etc/hostname\0"[..]));
+    let exit = recs.iter().find(|r| r.pid == pid && r.kind == REC_PROC_EXIT).unwrap();
+    assert_eq!(exit.args[0], 0, "cat exited with status 0");
+
     let counters = probe.counters().unwrap();
     assert!(counters.sent_total() > 0);
+}
+
+#[test]
+fn failed_syscalls_are_dropped_with_drop_failed_exit() {
+    let opts = ProbeOptions { drop_failed_exit: true, ..ProbeOptions::default() };
+    let Some(mut probe) = open_probe(|| Probe::open(&opts)) else { return };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+    let status = Command::new("/bin/cat")
+        .arg0("cat")
+        .args(["/nonexistent/saker-live-test", "/etc/hostname"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0") && r.nr as usize == NR_OPENAT)
+    });
+    let opens: Vec<&Rec> = recs.iter().filter(|r| r.nr as usize == NR_OPENAT).collect();
+    assert!(opens.iter().any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0")));
+    assert!(opens.iter().all(|r| r.ret >= 0), "a failed openat was sent: {opens:#?}");
 }
 
 #[test]

@@ -78,10 +78,10 @@ pub struct ProbeOptions {
     pub buf_size_preset: u32,
     /// CPUs sharing one ring buffer; 0 means one buffer for all CPUs (Falco's default is 2).
     pub cpus_for_each_buffer: u32,
-    /// Falco's `drop_failed_exit`: the default of [`SyscallCfg::drop_failed`] for tables built
-    /// from these options.
+    /// Falco's `drop_failed_exit`: when set, no exit record of a failed syscall is sent
+    /// (forces [`SyscallCfg::drop_failed`] on every entry).
     pub drop_failed_exit: bool,
-    /// Falco's `snaplen` (default 80): the default of [`SyscallCfg::snaplen`].
+    /// Falco's `snaplen` (default 80): the UBUF cap of entries whose `snaplen` is 0.
     pub snaplen: u16,
 }
 
@@ -237,6 +237,7 @@ pub struct Probe {
     rings: Vec<RingBuf<MapData>>,
     epoll: OwnedFd,
     settings: Settings,
+    opts: ProbeOptions,
 }
 
 impl Probe {
@@ -319,12 +320,21 @@ impl Probe {
             rings.push(ring);
         }
 
-        Ok(Probe { _ebpf: ebpf, syscall_cfg, settings_map, drops, counters, rings, epoll, settings })
+        Ok(Probe { _ebpf: ebpf, syscall_cfg, settings_map, drops, counters, rings, epoll, settings, opts: opts.clone() })
     }
 
-    /// Replaces the whole capture table (index = syscall nr) live.
+    /// Replaces the whole capture table (index = syscall nr) live. The probe's options fill in
+    /// what an entry leaves open: `snaplen` 0 becomes [`ProbeOptions::snaplen`], and
+    /// [`ProbeOptions::drop_failed_exit`] sets `drop_failed` on every entry.
     pub fn set_syscall_table(&mut self, cfg: &[SyscallCfg; 512]) -> Result<(), ProbeError> {
         for (nr, c) in cfg.iter().enumerate() {
+            let mut c = *c;
+            if c.snaplen == 0 {
+                c.snaplen = self.opts.snaplen;
+            }
+            if self.opts.drop_failed_exit {
+                c.drop_failed = 1;
+            }
             self.syscall_cfg.set(nr as u32, c, 0).map_err(map_err("syscall_cfg"))?;
         }
         Ok(())
