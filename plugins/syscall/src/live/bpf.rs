@@ -42,6 +42,9 @@ pub const DROP_TOO_LARGE: usize = 3;
 const MIN_KERNEL: (u32, u32) = (5, 8);
 const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 const PAGE_SIZE: u32 = 4096;
+/// Longest wait between two looks at the ring buffers in [`Probe::poll`] (the latency of a
+/// record while its buffer is less than a quarter full).
+pub const POLL_TICK: Duration = Duration::from_millis(10);
 /// Falco's `buf_size_preset` table: preset N (1..=10) is 1 MiB << (N - 1); 4 (8 MiB) is Falco's default.
 pub const BUF_SIZE_PRESETS: [u32; 11] = [
     0,
@@ -363,9 +366,17 @@ impl Probe {
     /// Reads up to `max` records without blocking longer than `timeout` (epoll on the ring
     /// buffer fds), calling `f` with each record's bytes (header first, records.h).
     pub fn poll(&mut self, max: usize, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<usize, ProbeError> {
-        let mut n = self.drain(max, f);
-        if n == 0 && max > 0 {
-            let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        let start = std::time::Instant::now();
+        loop {
+            let n = self.drain(max, f);
+            let left = timeout.saturating_sub(start.elapsed());
+            if n > 0 || max == 0 || left.is_zero() {
+                return Ok(n);
+            }
+            // The programs wake the reader only when a buffer is a quarter full; below that
+            // the records are picked up on this tick.
+            let wait = left.min(POLL_TICK);
+            let ms = i32::try_from(wait.as_millis().max(1)).unwrap_or(i32::MAX);
             let mut evs = [libc::epoll_event { events: 0, u64: 0 }; RING_BUFFERS];
             // SAFETY: evs is writable for RING_BUFFERS entries; the epoll fd is open.
             let r = unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), evs.as_mut_ptr(), RING_BUFFERS as i32, ms) };
@@ -375,9 +386,7 @@ impl Probe {
                     return Err(ProbeError::Epoll(e));
                 }
             }
-            n = self.drain(max, f);
         }
-        Ok(n)
     }
 
     /// Takes what the buffers hold, round-robin so no CPU group starves the others.
