@@ -17,13 +17,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(STATS, "1")?;
 
     let mut probe = Probe::open(&ProbeOptions::default())?;
-    let on = SyscallCfg { enabled: 1, ..SyscallCfg::default() };
+    let on = SyscallCfg {
+        enabled: 1,
+        ..SyscallCfg::default()
+    };
     let mut t = [SyscallCfg::default(); SAKER_MAX_SYSCALLS];
-    t[257] = SyscallCfg { arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0], ret_kind: ret_kind::FDINFO, ..on };
-    t[0] = SyscallCfg { arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_RET, 0, 0, 0, 0], ..on };
-    t[1] = SyscallCfg { arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_ARG, 0, 0, 0, 0], arg_len: [0, 2, 0, 0, 0, 0], ..on };
+    t[257] = SyscallCfg {
+        arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0],
+        ret_kind: ret_kind::FDINFO,
+        ..on
+    };
+    t[0] = SyscallCfg {
+        arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_RET, 0, 0, 0, 0],
+        ..on
+    };
+    t[1] = SyscallCfg {
+        arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_ARG, 0, 0, 0, 0],
+        arg_len: [0, 2, 0, 0, 0, 0],
+        ..on
+    };
     t[3] = on;
-    t[59] = SyscallCfg { task: 1, arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0], ..on };
+    t[59] = SyscallCfg {
+        task: 1,
+        arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0],
+        ..on
+    };
     for nr in [56, 57, 58, 435] {
         t[nr] = SyscallCfg { task: 1, ..on };
     }
@@ -31,7 +49,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     probe.set_settings(true, false)?;
     probe.enable(true)?;
 
-    let script = format!("for i in $(seq {iterations}); do read x < /etc/hostname; done; for i in $(seq {}); do /bin/true; done", iterations / 10);
+    let script = format!(
+        "for i in $(seq {iterations}); do read x < /etc/hostname; done; for i in $(seq {}); do /bin/true; done",
+        iterations / 10
+    );
     let mut child = Command::new("/bin/bash").arg("-c").arg(script).spawn()?;
     let mut records = 0usize;
     loop {
@@ -42,11 +63,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     for s in probe.program_stats()? {
-        let avg = if s.run_count > 0 { s.run_time.as_nanos() / u128::from(s.run_count) } else { 0 };
-        println!("{:<16} runs {:>9}  avg {:>6} ns/run  verified insns {:?}", s.name, s.run_count, avg, s.verified_insns);
+        let avg = if s.run_count > 0 {
+            s.run_time.as_nanos() / u128::from(s.run_count)
+        } else {
+            0
+        };
+        println!(
+            "{:<16} runs {:>9}  avg {:>6} ns/run  verified insns {:?}",
+            s.name, s.run_count, avg, s.verified_insns
+        );
     }
     let c = probe.counters()?;
-    println!("records read {records}, seen {}, sent {}, buffer-full drops {}", c.seen_total(), c.sent_total(), c.drops_total(0));
+    println!(
+        "records read {records}, seen {}, sent {}, buffer-full drops {}",
+        c.seen_total(),
+        c.sent_total(),
+        c.drops_total(0)
+    );
     std::fs::write(STATS, before.trim())?;
     Ok(())
 }

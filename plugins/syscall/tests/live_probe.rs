@@ -98,7 +98,10 @@ fn parse(b: &[u8]) -> Rec {
     let mut items = Vec::new();
     for _ in 0..u16_at(b, 80) {
         let ilen = u16_at(b, off) as usize;
-        assert!(off + 4 + ilen <= len, "item at {off} of {ilen} bytes overruns the record: {b:02x?}");
+        assert!(
+            off + 4 + ilen <= len,
+            "item at {off} of {ilen} bytes overruns the record: {b:02x?}"
+        );
         let (tag, arg) = (b[off + 2], b[off + 3]);
         items.push((tag, arg, b[off + 4..off + 4 + ilen].to_vec()));
         off += 4 + ilen;
@@ -129,14 +132,22 @@ fn gather(probe: &mut Probe, mut done: impl FnMut(&[Rec]) -> bool) -> Vec<Rec> {
 }
 
 fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
-    let on = SyscallCfg { enabled: 1, snaplen: 80, ..SyscallCfg::default() };
+    let on = SyscallCfg {
+        enabled: 1,
+        snaplen: 80,
+        ..SyscallCfg::default()
+    };
     let mut t = Box::new([SyscallCfg::default(); SAKER_MAX_SYSCALLS]);
     t[NR_OPENAT] = SyscallCfg {
         arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0],
         ret_kind: ret_kind::FDINFO,
         ..on
     };
-    t[NR_EXECVE] = SyscallCfg { task: 1, arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0], ..on };
+    t[NR_EXECVE] = SyscallCfg {
+        task: 1,
+        arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0],
+        ..on
+    };
     for nr in [NR_CLONE, NR_CLONE3, NR_FORK, NR_VFORK] {
         t[nr] = SyscallCfg { task: 1, ..on };
     }
@@ -151,7 +162,9 @@ fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
 
 #[test]
 fn cat_records_its_open_and_exec() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
     let mut table = cfg_table();
     table[NR_OPENAT].enter = 1;
     probe.set_syscall_table(&table).unwrap();
@@ -183,7 +196,11 @@ fn cat_records_its_open_and_exec() {
     assert_eq!(fdinfo.len(), 24);
     let ino = u64::from_le_bytes(fdinfo[8..16].try_into().unwrap());
     let meta = std::fs::metadata("/etc/hostname").unwrap();
-    assert_eq!(ino, std::os::unix::fs::MetadataExt::ino(&meta), "FDINFO inode of /etc/hostname");
+    assert_eq!(
+        ino,
+        std::os::unix::fs::MetadataExt::ino(&meta),
+        "FDINFO inode of /etc/hostname"
+    );
 
     let exec = mine
         .iter()
@@ -201,7 +218,10 @@ fn cat_records_its_open_and_exec() {
     assert_eq!(exec.item(D_ARGS), Some(&b"cat\0/etc/hostname\0"[..]));
     let mut cwd = std::env::current_dir().unwrap().to_str().unwrap().as_bytes().to_vec();
     cwd.push(0);
-    assert_eq!(exec.item(D_CWD).map(String::from_utf8_lossy), Some(String::from_utf8_lossy(&cwd)));
+    assert_eq!(
+        exec.item(D_CWD).map(String::from_utf8_lossy),
+        Some(String::from_utf8_lossy(&cwd))
+    );
     let cgroups = exec.item(D_CGROUPS).expect("execve exit has CGROUPS");
     if !cgroups.is_empty() {
         let text = String::from_utf8_lossy(cgroups);
@@ -231,8 +251,13 @@ fn cat_records_its_open_and_exec() {
 
 #[test]
 fn failed_syscalls_are_dropped_with_drop_failed_exit() {
-    let opts = ProbeOptions { drop_failed_exit: true, ..ProbeOptions::default() };
-    let Some(mut probe) = open_probe(|| Probe::open(&opts)) else { return };
+    let opts = ProbeOptions {
+        drop_failed_exit: true,
+        ..ProbeOptions::default()
+    };
+    let Some(mut probe) = open_probe(|| Probe::open(&opts)) else {
+        return;
+    };
     probe.set_syscall_table(&cfg_table()).unwrap();
     probe.enable(true).unwrap();
     let status = Command::new("/bin/cat")
@@ -244,7 +269,8 @@ fn failed_syscalls_are_dropped_with_drop_failed_exit() {
         .unwrap();
     assert!(!status.success());
     let recs = gather(&mut probe, |r| {
-        r.iter().any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0") && r.nr as usize == NR_OPENAT)
+        r.iter()
+            .any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0") && r.nr as usize == NR_OPENAT)
     });
     let opens: Vec<&Rec> = recs.iter().filter(|r| r.nr as usize == NR_OPENAT).collect();
     assert!(opens.iter().any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0")));
@@ -253,7 +279,9 @@ fn failed_syscalls_are_dropped_with_drop_failed_exit() {
 
 #[test]
 fn connect_carries_the_loopback_tuple() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
     probe.set_syscall_table(&cfg_table()).unwrap();
     probe.enable(true).unwrap();
 
@@ -272,7 +300,9 @@ fn connect_carries_the_loopback_tuple() {
     assert_eq!(got, "hi\n");
     child.wait().unwrap();
 
-    let recs = gather(&mut probe, |r| r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT));
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+    });
     let conn_rec = recs
         .iter()
         .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
@@ -292,8 +322,13 @@ fn connect_carries_the_loopback_tuple() {
 
 #[test]
 fn a_full_ring_buffer_counts_drops() {
-    let opts = ProbeOptions { cpus_for_each_buffer: 0, ..ProbeOptions::default() };
-    let Some(mut probe) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else { return };
+    let opts = ProbeOptions {
+        cpus_for_each_buffer: 0,
+        ..ProbeOptions::default()
+    };
+    let Some(mut probe) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else {
+        return;
+    };
     probe.set_syscall_table(&cfg_table()).unwrap();
     probe.enable(true).unwrap();
 
@@ -309,21 +344,29 @@ fn a_full_ring_buffer_counts_drops() {
     assert!(c.drops_total(DROP_BUFFER_FULL) > 0, "no buffer-full drops: {c:?}");
     assert!(c.seen_total() >= c.sent_total() + c.drops_total(DROP_BUFFER_FULL));
     let mut n = 0;
-    probe.poll(usize::MAX, Duration::ZERO, &mut |b| {
-        parse(b);
-        n += 1;
-    })
-    .unwrap();
+    probe
+        .poll(usize::MAX, Duration::ZERO, &mut |b| {
+            parse(b);
+            n += 1;
+        })
+        .unwrap();
     assert!(n > 0, "what fit in the buffer is still readable");
 }
 
 /// The run cost per call of each program, printed for the report (not asserted).
 #[test]
 fn program_stats_are_readable() {
-    let Some(probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else { return };
+    let Some(probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
     let stats = probe.program_stats().unwrap();
     let names: HashMap<_, _> = stats.iter().map(|s| (s.name, s)).collect();
-    for p in ["saker_sys_enter", "saker_sys_exit", "saker_proc_exit", "saker_proc_exec"] {
+    for p in [
+        "saker_sys_enter",
+        "saker_sys_exit",
+        "saker_proc_exit",
+        "saker_proc_exec",
+    ] {
         assert!(names.contains_key(p), "{p} in {stats:?}");
     }
     for s in &stats {

@@ -90,7 +90,12 @@ pub struct ProbeOptions {
 
 impl Default for ProbeOptions {
     fn default() -> Self {
-        ProbeOptions { buf_size_preset: 4, cpus_for_each_buffer: 2, drop_failed_exit: false, snaplen: 80 }
+        ProbeOptions {
+            buf_size_preset: 4,
+            cpus_for_each_buffer: 2,
+            drop_failed_exit: false,
+            snaplen: 80,
+        }
     }
 }
 
@@ -190,9 +195,7 @@ pub struct ProgramStats {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    #[error(
-        "this build has no eBPF programs: install clang (apt install clang libbpf-dev) and rebuild"
-    )]
+    #[error("this build has no eBPF programs: install clang (apt install clang libbpf-dev) and rebuild")]
     NoPrograms,
     #[error(
         "live capture needs root or the capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; \
@@ -201,9 +204,7 @@ pub enum ProbeError {
     Privileges(String),
     #[error("live capture needs Linux 5.8 or newer (BPF ring buffer); this kernel is {0}")]
     KernelTooOld(String),
-    #[error(
-        "live capture needs the kernel's BTF at {BTF_PATH} (CONFIG_DEBUG_INFO_BTF=y); it is missing"
-    )]
+    #[error("live capture needs the kernel's BTF at {BTF_PATH} (CONFIG_DEBUG_INFO_BTF=y); it is missing")]
     NoBtf,
     #[error("cannot read the kernel version: {0}")]
     KernelVersion(String),
@@ -218,7 +219,11 @@ pub enum ProbeError {
     #[error("the kernel rejected eBPF program {program}: {detail}")]
     Program { program: &'static str, detail: String },
     #[error("cannot attach eBPF program {program} to raw tracepoint {tracepoint}: {detail}")]
-    Attach { program: &'static str, tracepoint: &'static str, detail: String },
+    Attach {
+        program: &'static str,
+        tracepoint: &'static str,
+        detail: String,
+    },
     #[error("eBPF map {map}: {detail}")]
     Map { map: &'static str, detail: String },
     #[error("epoll on the ring buffers: {0}")]
@@ -226,7 +231,10 @@ pub enum ProbeError {
 }
 
 fn map_err(map: &'static str) -> impl Fn(aya::maps::MapError) -> ProbeError {
-    move |e| ProbeError::Map { map, detail: e.to_string() }
+    move |e| ProbeError::Map {
+        map,
+        detail: e.to_string(),
+    }
 }
 
 /// The loaded and attached programs with their maps.
@@ -276,7 +284,9 @@ impl Probe {
         let names: Vec<String> = (0..RING_BUFFERS).map(|i| format!("rb{i}")).collect();
         let mut loader = EbpfLoader::new();
         let cpus_u32 = u32::try_from(cpus).map_err(|_| ProbeError::Cpus(format!("{cpus} CPUs")))?;
-        loader.set_max_entries("scratch", cpus_u32).set_max_entries("cpu_rb", cpus_u32);
+        loader
+            .set_max_entries("scratch", cpus_u32)
+            .set_max_entries("cpu_rb", cpus_u32);
         for (i, name) in names.iter().enumerate() {
             loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
         }
@@ -287,10 +297,19 @@ impl Probe {
                 .program_mut(program)
                 .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?
                 .try_into()
-                .map_err(|e| ProbeError::Program { program, detail: error_chain(&e) })?;
-            prog.load().map_err(|e| ProbeError::Program { program, detail: error_chain(&e) })?;
-            prog.attach(tracepoint)
-                .map_err(|e| ProbeError::Attach { program, tracepoint, detail: error_chain(&e) })?;
+                .map_err(|e| ProbeError::Program {
+                    program,
+                    detail: error_chain(&e),
+                })?;
+            prog.load().map_err(|e| ProbeError::Program {
+                program,
+                detail: error_chain(&e),
+            })?;
+            prog.attach(tracepoint).map_err(|e| ProbeError::Attach {
+                program,
+                tracepoint,
+                detail: error_chain(&e),
+            })?;
         }
 
         let mut cpu_rb: Array<MapData, u32> = take(&mut ebpf, "cpu_rb")?;
@@ -299,7 +318,10 @@ impl Probe {
         }
         let syscall_cfg = take(&mut ebpf, "syscall_cfg")?;
         let mut settings_map: Array<MapData, Settings> = take(&mut ebpf, "settings")?;
-        let settings = Settings { self_tgid: std::process::id(), ..Settings::default() };
+        let settings = Settings {
+            self_tgid: std::process::id(),
+            ..Settings::default()
+        };
         settings_map.set(0, settings, 0).map_err(map_err("settings"))?;
         let drops = take(&mut ebpf, "drops")?;
         let counters = take(&mut ebpf, "counters")?;
@@ -313,9 +335,17 @@ impl Probe {
         let epoll = unsafe { OwnedFd::from_raw_fd(efd) };
         let mut rings = Vec::with_capacity(used);
         for (i, name) in names.iter().enumerate().take(used) {
-            let map = ebpf.take_map(name).ok_or_else(|| ProbeError::Load(format!("the object has no map {name}")))?;
-            let ring = RingBuf::try_from(map).map_err(|e| ProbeError::Map { map: "rb*", detail: e.to_string() })?;
-            let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: i as u64 };
+            let map = ebpf
+                .take_map(name)
+                .ok_or_else(|| ProbeError::Load(format!("the object has no map {name}")))?;
+            let ring = RingBuf::try_from(map).map_err(|e| ProbeError::Map {
+                map: "rb*",
+                detail: e.to_string(),
+            })?;
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: i as u64,
+            };
             // SAFETY: both fds are open; ev is a valid epoll_event for the call's duration.
             if unsafe { libc::epoll_ctl(efd, libc::EPOLL_CTL_ADD, ring.as_raw_fd(), &mut ev) } < 0 {
                 return Err(ProbeError::Epoll(std::io::Error::last_os_error()));
@@ -323,7 +353,17 @@ impl Probe {
             rings.push(ring);
         }
 
-        Ok(Probe { _ebpf: ebpf, syscall_cfg, settings_map, drops, counters, rings, epoll, settings, opts: opts.clone() })
+        Ok(Probe {
+            _ebpf: ebpf,
+            syscall_cfg,
+            settings_map,
+            drops,
+            counters,
+            rings,
+            epoll,
+            settings,
+            opts: opts.clone(),
+        })
     }
 
     /// Replaces the whole capture table (index = syscall nr) live. The probe's options fill in
@@ -435,8 +475,14 @@ impl Probe {
                 .program(program)
                 .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?
                 .try_into()
-                .map_err(|e| ProbeError::Program { program, detail: error_chain(&e) })?;
-            let info = prog.info().map_err(|e| ProbeError::Program { program, detail: error_chain(&e) })?;
+                .map_err(|e| ProbeError::Program {
+                    program,
+                    detail: error_chain(&e),
+                })?;
+            let info = prog.info().map_err(|e| ProbeError::Program {
+                program,
+                detail: error_chain(&e),
+            })?;
             out.push(ProgramStats {
                 name: program,
                 run_count: info.run_count(),
@@ -452,7 +498,9 @@ fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, ProbeError>
 where
     T: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
 {
-    let map = ebpf.take_map(name).ok_or_else(|| ProbeError::Load(format!("the object has no map {name}")))?;
+    let map = ebpf
+        .take_map(name)
+        .ok_or_else(|| ProbeError::Load(format!("the object has no map {name}")))?;
     T::try_from(map).map_err(map_err(name))
 }
 
@@ -492,11 +540,15 @@ fn check_privileges() -> Result<(), ProbeError> {
     if has(CAP_SYS_ADMIN) {
         return Ok(());
     }
-    let missing: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON"), (CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE")]
-        .into_iter()
-        .filter(|&(cap, _)| !has(cap))
-        .map(|(_, name)| name)
-        .collect();
+    let missing: Vec<&str> = [
+        (CAP_BPF, "CAP_BPF"),
+        (CAP_PERFMON, "CAP_PERFMON"),
+        (CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE"),
+    ]
+    .into_iter()
+    .filter(|&(cap, _)| !has(cap))
+    .map(|(_, name)| name)
+    .collect();
     if missing.is_empty() {
         Ok(())
     } else {
@@ -517,7 +569,10 @@ fn check_kernel() -> Result<(), ProbeError> {
 
 /// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones ignore it.
 fn raise_memlock() {
-    let unlimited = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    let unlimited = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
     // SAFETY: a valid rlimit pointer for the duration of the call; failure is harmless here.
     unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &unlimited) };
 }
