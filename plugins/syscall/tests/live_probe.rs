@@ -231,6 +231,16 @@ fn cat_records_its_open_and_exec() {
         );
     }
 
+    // The child's side of the spawn (posix_spawn: clone3 or vfork) carries its task block.
+    let forks = [NR_CLONE, NR_CLONE3, NR_FORK, NR_VFORK];
+    let spawned = mine
+        .iter()
+        .find(|r| forks.contains(&(r.nr as usize)) && r.ret == 0)
+        .unwrap_or_else(|| panic!("no clone-family exit in the child {pid}: {mine:#?}"));
+    let task = spawned.task.as_ref().expect("clone exit has the task block");
+    assert_eq!(u32_at(task, 0), std::process::id(), "ppid of the child");
+    assert_eq!(u32_at(task, 4), pid, "vtid (same pid namespace)");
+
     let enter = recs
         .iter()
         .find(|r| r.pid == pid && r.kind == REC_SYS_ENTER && r.nr as usize == NR_OPENAT)
@@ -372,4 +382,84 @@ fn program_stats_are_readable() {
     for s in &stats {
         eprintln!("{}: verified insns {:?}", s.name, s.verified_insns);
     }
+}
+
+/// Forks a child that only connects a fresh socket of `family` to `addr` and exits: the test
+/// process's own syscalls are skipped by the probe, and a forked child is another tgid.
+fn connect_in_child(family: i32, addr: &[u8]) -> u32 {
+    // SAFETY: the child runs only async-signal-safe syscalls on memory prepared before fork.
+    unsafe {
+        let pid = libc::fork();
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let fd = libc::socket(family, libc::SOCK_STREAM, 0);
+            let r = libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t);
+            libc::_exit(if r == 0 { 0 } else { 1 });
+        }
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child's connect failed"
+        );
+        pid as u32
+    }
+}
+
+fn connect_record(probe: &mut Probe, pid: u32) -> Rec {
+    let recs = gather(probe, |r| r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT));
+    recs.into_iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+        .unwrap_or_else(|| panic!("no connect record of pid {pid}"))
+}
+
+#[test]
+fn connect_carries_ipv6_and_unix_tuples() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    // IPv6 loopback
+    let listener = TcpListener::bind("[::1]:0").expect("IPv6 loopback");
+    let port = listener.local_addr().unwrap().port();
+    let mut sa6 = [0u8; 28];
+    sa6[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_le_bytes());
+    sa6[2..4].copy_from_slice(&port.to_be_bytes());
+    sa6[8 + 15] = 1; // ::1
+    let pid = connect_in_child(libc::AF_INET6, &sa6);
+    let rec = connect_record(&mut probe, pid);
+    let t = rec.item(D_TUPLE).expect("TUPLE");
+    assert_eq!(t[0], 10, "AF_INET6");
+    let loopback6: [u8; 16] = std::net::Ipv6Addr::LOCALHOST.octets();
+    assert_eq!(&t[8..24], &loopback6, "local address");
+    assert_eq!(&t[24..40], &loopback6, "remote address");
+    assert_eq!(u16_at(t, 42), port);
+    drop(listener);
+
+    // Unix stream socket
+    let dir = std::env::temp_dir().join(format!("saker-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sock");
+    let _ = std::fs::remove_file(&path);
+    let ul = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let mut sun = vec![0u8; 2];
+    sun[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_le_bytes());
+    sun.extend_from_slice(path.to_str().unwrap().as_bytes());
+    sun.push(0);
+    let pid = connect_in_child(libc::AF_UNIX, &sun);
+    let rec = connect_record(&mut probe, pid);
+    let t = rec.item(D_TUPLE).expect("TUPLE");
+    assert_eq!(t[0], 1, "AF_UNIX");
+    let local = u64::from_le_bytes(t[44..52].try_into().unwrap());
+    let peer = u64::from_le_bytes(t[52..60].try_into().unwrap());
+    assert!(
+        local != 0 && peer != 0 && local != peer,
+        "kernel addresses {local:#x} {peer:#x}"
+    );
+    let sa = rec.item(D_SOCKADDR).expect("SOCKADDR");
+    assert_eq!(&sa[2..2 + path.as_os_str().len()], path.to_str().unwrap().as_bytes());
+    drop(ul);
+    let _ = std::fs::remove_dir_all(&dir);
 }
