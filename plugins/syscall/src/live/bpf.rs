@@ -239,8 +239,8 @@ fn map_err(map: &'static str) -> impl Fn(aya::maps::MapError) -> ProbeError {
 
 /// The loaded and attached programs with their maps.
 pub struct Probe {
-    // Keeps the programs loaded and attached; dropping it detaches them.
-    _ebpf: Ebpf,
+    /// Keeps the programs loaded and attached; dropping it detaches them.
+    ebpf: Ebpf,
     syscall_cfg: Array<MapData, SyscallCfg>,
     settings_map: Array<MapData, Settings>,
     drops: PerCpuArray<MapData, u64>,
@@ -354,7 +354,7 @@ impl Probe {
         }
 
         Ok(Probe {
-            _ebpf: ebpf,
+            ebpf,
             syscall_cfg,
             settings_map,
             drops,
@@ -471,7 +471,7 @@ impl Probe {
         let mut out = Vec::new();
         for (program, _) in PROGRAMS {
             let prog: &RawTracePoint = self
-                ._ebpf
+                .ebpf
                 .program(program)
                 .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?
                 .try_into()
