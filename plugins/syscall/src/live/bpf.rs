@@ -3,7 +3,16 @@
 //! `sys_enter`, `sys_exit`, `sched_process_exit`, `sched_process_exec`), and reads the raw
 //! records (`bpf/records.h`) from the ring buffers.
 //!
-//! Needs Linux 5.8+ (BPF ring buffer) with BTF (`/sys/kernel/btf/vmlinux`), x86_64.
+//! Needs Linux 5.8+ (BPF ring buffer) with BTF (`/sys/kernel/btf/vmlinux`), x86_64; verified
+//! on 6.18.
+//!
+//! Maps of the object (names fixed by `bpf/saker.bpf.c`):
+//! - `syscall_cfg` (array, 512 × `struct saker_sc_cfg`): the capture table, [`Probe::set_syscall_table`];
+//! - `settings` (array, 1 × `struct saker_settings`): self tgid, enabled, proc_exit/proc_exec;
+//! - `drops` (per-CPU array, 8 × u64) and `counters` (per-CPU array, 4 × u64): [`Probe::counters`];
+//! - `cpu_rb` (array, CPU id → ring index) and `rb0`..`rb15` (ring buffers; the first
+//!   ⌈CPUs / cpus_for_each_buffer⌉ get the preset's size, the others one page);
+//! - `scratch` (array, one 72 KiB slot per CPU): the record under construction.
 //!
 //! ```no_run
 //! use syscall::live::bpf::{Probe, ProbeOptions, SyscallCfg, SAKER_MAX_SYSCALLS};
