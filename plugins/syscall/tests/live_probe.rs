@@ -14,6 +14,7 @@ use syscall::live::bpf::{
     arg_kind, ret_kind, Probe, ProbeError, ProbeOptions, SyscallCfg, DROP_BUFFER_FULL, SAKER_MAX_SYSCALLS,
 };
 
+const NR_READ: usize = 0;
 const NR_CLOSE: usize = 3;
 const NR_CONNECT: usize = 42;
 const NR_CLONE: usize = 56;
@@ -34,8 +35,10 @@ const D_TUPLE: u8 = 4;
 const D_FDINFO: u8 = 5;
 const D_EXE_PATH: u8 = 6;
 const D_ARGS: u8 = 7;
+const D_ENV: u8 = 8;
 const D_CWD: u8 = 9;
 const D_CGROUPS: u8 = 10;
+const D_FD_PATH: u8 = 12;
 const HDR_LEN: usize = 88;
 const TASK_LEN: usize = 176;
 /// How long a test waits for the records of its children before giving up.
@@ -462,4 +465,52 @@ fn connect_carries_ipv6_and_unix_tuples() {
     assert_eq!(&sa[2..2 + path.as_os_str().len()], path.to_str().unwrap().as_bytes());
     drop(ul);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// FD_PATH walks up through a mount point (/proc is its own mount); execve exits carry ENV.
+#[test]
+fn fd_paths_cross_mounts_and_exec_carries_env() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let mut table = cfg_table();
+    table[NR_READ] = SyscallCfg {
+        enabled: 1,
+        arg_kind: [arg_kind::FD_PATH, 0, 0, 0, 0, 0],
+        ..SyscallCfg::default()
+    };
+    probe.set_syscall_table(&table).unwrap();
+    probe.enable(true).unwrap();
+
+    let mut child = Command::new("/bin/cat")
+        .arg("/proc/version")
+        .env("SAKER_LIVE_TEST", "fd-path")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run /bin/cat");
+    let pid = child.id();
+    child.wait().unwrap();
+
+    let wanted = b"/proc/version\0";
+    let read_of = |r: &Rec| r.pid == pid && r.nr as usize == NR_READ && r.item(D_FD_PATH) == Some(&wanted[..]);
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(read_of) && r.iter().any(|r| r.pid == pid && r.nr as usize == NR_EXECVE)
+    });
+    assert!(
+        recs.iter().any(read_of),
+        "no read of /proc/version with its FD_PATH: {:#?}",
+        recs.iter()
+            .filter(|r| r.pid == pid && r.nr as usize == NR_READ)
+            .collect::<Vec<_>>()
+    );
+    let exec = recs
+        .iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_EXECVE && r.ret == 0)
+        .unwrap();
+    let env = exec.item(D_ENV).expect("execve exit carries ENV");
+    assert!(
+        env.split(|&b| b == 0).any(|e| e == b"SAKER_LIVE_TEST=fd-path"),
+        "ENV lacks SAKER_LIVE_TEST: {:?}",
+        String::from_utf8_lossy(env)
+    );
 }
