@@ -299,6 +299,12 @@ struct unix_sock {
 	struct sock *peer;
 };
 
+/* overlayfs (built in, or its module's BTF is not looked at: then the type is absent) */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+};
+
 struct clone_args {
 	u64 flags;
 };

@@ -42,6 +42,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_EXECVEAT 322
 
 #define TS_COMPAT 0x0002
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define AF_UNIX 1
@@ -664,6 +665,14 @@ __noinline int put_task(__u64 clone_flags)
 			if (t->uid == 0 || (owner == t->uid && (mode & 0200)) ||
 			    (group == t->gid && (mode & 0020)) || (mode & 0002))
 				t->exe_flags |= SAKER_EXE_WRITABLE;
+			/* overlayfs: an inode with an upper dentry lives in the upper layer */
+			if (bpf_core_type_exists(struct ovl_inode) &&
+			    BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+				struct ovl_inode *oi =
+					(void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+				t->exe_flags |= BPF_CORE_READ(oi, __upperdentry) ? SAKER_EXE_UPPER_LAYER
+										 : SAKER_EXE_LOWER_LAYER;
+			}
 			char pfx[6] = {};
 			bpf_probe_read_kernel(pfx, sizeof(pfx),
 					      BPF_CORE_READ(exe, f_path.dentry, d_name.name));

@@ -514,3 +514,61 @@ fn fd_paths_cross_mounts_and_exec_carries_env() {
         String::from_utf8_lossy(env)
     );
 }
+
+/// exe_flags tell an executable of an overlayfs lower layer from one written to the upper layer.
+#[test]
+fn exe_flags_tell_overlay_layers() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let base = std::env::temp_dir().join(format!("saker-live-ovl-{}", std::process::id()));
+    let dirs = ["lower", "upper", "work", "merged"].map(|d| base.join(d));
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::copy("/bin/true", dirs[0].join("lowertrue")).unwrap();
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        dirs[0].display(),
+        dirs[1].display(),
+        dirs[2].display()
+    );
+    let status = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts])
+        .arg(&dirs[3])
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "cannot mount an overlayfs at {} (root needed)",
+        dirs[3].display()
+    );
+    std::fs::copy("/bin/true", dirs[3].join("uppertrue")).unwrap();
+
+    let run = |name: &str| {
+        let mut c = Command::new(dirs[3].join(name)).spawn().expect("run from the overlay");
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    };
+    let (lower, upper) = (run("lowertrue"), run("uppertrue"));
+    let exec_of = |r: &Rec, pid: u32| r.pid == pid && r.nr as usize == NR_EXECVE && r.ret == 0;
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(|r| exec_of(r, lower)) && r.iter().any(|r| exec_of(r, upper))
+    });
+    let _ = Command::new("umount").arg(&dirs[3]).status();
+    let _ = std::fs::remove_dir_all(&base);
+
+    const EXE_FLAGS: usize = 124;
+    const UPPER: u32 = 2;
+    const LOWER: u32 = 8;
+    let flags = |pid: u32| {
+        let r = recs.iter().find(|r| exec_of(r, pid)).expect("execve exit");
+        u32_at(r.task.as_ref().unwrap(), EXE_FLAGS)
+    };
+    assert_eq!(flags(lower) & (UPPER | LOWER), LOWER, "lower-layer executable");
+    assert_eq!(flags(upper) & (UPPER | LOWER), UPPER, "upper-layer executable");
+}
