@@ -29,6 +29,52 @@ fn main() {
     let out = generate_ppm_sc(&text).unwrap_or_else(|e| fail(&e));
     let dest = dest.with_file_name("ppm_sc.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+
+    compile_bpf(&dest.with_file_name(BPF_OBJECT));
+}
+
+/// The eBPF programs of the live source, C compiled by clang.
+const BPF_SOURCE: &str = "bpf/saker.bpf.c";
+const BPF_HEADERS: [&str; 2] = ["bpf/records.h", "bpf/kernel_types.h"];
+/// The object `src/live/bpf.rs` embeds; empty when the build has no clang.
+const BPF_OBJECT: &str = "saker.bpf.o";
+/// libbpf's BPF-side headers (bpf_helpers.h …), from Debian's libbpf-dev.
+const LIBBPF_HELPERS: &str = "/usr/include/bpf/bpf_helpers.h";
+
+/// Compiles `bpf/saker.bpf.c` into `out`. Without clang or libbpf's headers the object is left
+/// empty and the build goes on: opening the live source then fails with what to install.
+fn compile_bpf(out: &std::path::Path) {
+    println!("cargo:rerun-if-changed={BPF_SOURCE}");
+    for h in BPF_HEADERS {
+        println!("cargo:rerun-if-changed={h}");
+    }
+    println!("cargo:rerun-if-env-changed=SAKER_CLANG");
+    let clang = std::env::var("SAKER_CLANG").unwrap_or_else(|_| "clang".to_string());
+    let missing = if std::process::Command::new(&clang).arg("--version").output().is_err() {
+        Some(format!("`{clang}` was not found"))
+    } else if !std::path::Path::new(LIBBPF_HELPERS).exists() {
+        Some(format!("{LIBBPF_HELPERS} was not found"))
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        println!(
+            "cargo:warning=building without the live eBPF programs: {why}; install clang and libbpf-dev \
+             (apt install clang libbpf-dev) and rebuild to get live capture"
+        );
+        std::fs::write(out, b"").unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+        return;
+    }
+    // x86_64 kernel structures; asm/ headers of the host's multiarch include directory.
+    let status = std::process::Command::new(&clang)
+        .args(["-target", "bpf", "-O2", "-g", "-Wall", "-D__TARGET_ARCH_x86"])
+        .args(["-I/usr/include/x86_64-linux-gnu", "-Ibpf", "-c", BPF_SOURCE, "-o"])
+        .arg(out)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run {clang}: {e}")));
+    if !status.success() {
+        fail(&format!("{clang} failed to compile {BPF_SOURCE} ({status})"));
+    }
 }
 
 /// `ppm_sc.tsv` (code, name) → a sorted `(code, name)` slice.

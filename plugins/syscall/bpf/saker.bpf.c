@@ -1,0 +1,979 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR Apache-2.0 */
+/*
+ * Saker's live capture programs: one raw record per syscall (records.h), built in a per-CPU
+ * scratch area and copied into the ring buffer of the CPU's group.
+ *
+ * Verifier budget: the attached programs stay small; every data item is written by a global
+ * (non-static, noinline) function that the verifier checks once, independently of its call
+ * sites. Offsets into the scratch area live in the map value, never in registers across
+ * items, and are re-bounded with a mask before each access, so the states of different items
+ * prune against each other.
+ */
+#define __SAKER_BPF__
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "kernel_types.h"
+#include "records.h"
+
+/* The probe reads GPL-only helpers (bpf_probe_read_*), so the program's license must be GPL. */
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---- Limits ---- */
+#define SCRATCH_LIMIT 32768 /* largest record */
+#define SCRATCH_MASK (SCRATCH_LIMIT - 1)
+#define PATH_MASK (SAKER_MAX_PATH - 1)
+#define PATH_DEPTH 48      /* dentries walked for one path, mount crossings included */
+#define CGROUP_DEPTH 16    /* kernfs nodes walked for one cgroup path */
+#define CGROUP_SUBSYS 14   /* css_set->subsys slots looked at */
+#define SOCKADDR_MAX 128
+#define RING_BUFFERS 16    /* rb0..rb15; the loader maps CPUs onto the first ones */
+#define ITEM_HDR ((__u32)sizeof(struct saker_data_hdr))
+
+/* x86_64 syscall numbers with special handling */
+#define NR_CLONE 56
+#define NR_FORK 57
+#define NR_VFORK 58
+#define NR_EXECVE 59
+#define NR_CLONE3 435
+#define NR_EXECVEAT 322
+
+#define TS_COMPAT 0x0002
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define RLIMIT_NOFILE 7
+#define PIDTYPE_PGID 2
+#define PIDTYPE_SID 3
+
+/* ---- Maps (names are part of the loader contract, records.h) ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SAKER_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct saker_sc_cfg);
+} syscall_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct saker_settings);
+} settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SAKER_DROP_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SAKER_CNT_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* CPU id -> ring buffer index (0..RING_BUFFERS-1); max_entries set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cpu_rb SEC(".maps");
+
+/*
+ * The record under construction, one slot per CPU (an array indexed by CPU id rather than a
+ * per-CPU array: per-CPU values are limited to 32 KiB). Twice the record limit so that any
+ * masked offset below the limit plus any length below the limit stays inside.
+ */
+struct scratch {
+	__u32 off;   /* end of the record so far */
+	__u16 ndata;
+	__u16 flags;
+	__u32 tpos;  /* path walk: start of the path in tmp */
+	__u32 depth; /* cgroup walk: kernfs nodes collected */
+	__u32 croom; /* cgroup walk: room left in the CGROUPS item */
+	struct saker_sc_cfg cfg;
+	__u64 kn[CGROUP_DEPTH];
+	__u8 buf[2 * SCRATCH_LIMIT];
+	__u8 tmp[2 * SAKER_MAX_PATH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+#define RINGBUF(name)                                                                              \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);                                                \
+		__uint(max_entries, 4096);                                                         \
+	} name SEC(".maps")
+
+RINGBUF(rb0);
+RINGBUF(rb1);
+RINGBUF(rb2);
+RINGBUF(rb3);
+RINGBUF(rb4);
+RINGBUF(rb5);
+RINGBUF(rb6);
+RINGBUF(rb7);
+RINGBUF(rb8);
+RINGBUF(rb9);
+RINGBUF(rb10);
+RINGBUF(rb11);
+RINGBUF(rb12);
+RINGBUF(rb13);
+RINGBUF(rb14);
+RINGBUF(rb15);
+
+/* ---- Small helpers ---- */
+
+/* x &= mask in a way clang cannot drop, so the verifier sees the bound where it is used. */
+#define BOUND(x, mask) asm volatile("%[v] &= " #mask : [v] "+r"(x))
+
+static __always_inline void count(void *map, __u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &idx);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+static __always_inline struct saker_rec_hdr *rec_hdr(struct scratch *s)
+{
+	return (struct saker_rec_hdr *)s->buf;
+}
+
+/*
+ * Reserves room for one item at the end of the record: returns the item's offset (header
+ * included) and the room left for its bytes in *room, or -1 when not even the item header fits.
+ */
+static __always_inline long item_begin(struct scratch *s, __u32 *room)
+{
+	__u32 off = s->off;
+	if (off > SCRATCH_LIMIT - ITEM_HDR) {
+		s->flags |= SAKER_REC_F_TRUNCATED;
+		count(&drops, SAKER_DROP_TOO_LARGE);
+		return -1;
+	}
+	*room = SCRATCH_LIMIT - ITEM_HDR - off;
+	return off;
+}
+
+static __always_inline void item_end(struct scratch *s, __u32 off, __u8 tag, __u8 arg, __u32 len)
+{
+	struct saker_data_hdr *h = (void *)&s->buf[off & SCRATCH_MASK];
+	len &= SCRATCH_MASK;
+	h->len = len;
+	h->tag = tag;
+	h->arg = arg;
+	s->off = off + ITEM_HDR + len;
+	s->ndata++;
+}
+
+/* want, capped to the room left (marks the record truncated when cut). */
+static __always_inline __u32 cap_len(struct scratch *s, __u64 want, __u32 room)
+{
+	if (want > room) {
+		s->flags |= SAKER_REC_F_TRUNCATED;
+		want = room;
+	}
+	return (__u32)want & SCRATCH_MASK;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, __u64 fd)
+{
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		count(&drops, SAKER_DROP_KERNEL_READ);
+	return f;
+}
+
+static __always_inline __u32 encode_dev(__u32 kdev)
+{
+	/* kernel dev_t (major << 20 | minor) -> new_encode_dev, the userspace layout */
+	__u32 major = kdev >> 20, minor = kdev & 0xfffff;
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+/* ---- Data items (global functions: each verified once) ---- */
+
+/* Bytes of user memory at uptr; len 0 when uptr is NULL or the read fails. */
+__noinline int put_user_bytes(__u32 tag, __u32 arg, __u64 uptr, __u64 want)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	__u32 len = cap_len(s, want, room);
+	__u8 *dst = &s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	if (!uptr || !len) {
+		len = 0;
+	} else if (bpf_probe_read_user(dst, len, (void *)uptr)) {
+		count(&drops, SAKER_DROP_USER_READ);
+		len = 0;
+	}
+	item_end(s, off, tag, arg, len);
+	return len;
+}
+
+/* A NUL-terminated user string (len includes the NUL). */
+__noinline int put_user_str(__u32 arg, __u64 uptr)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	__u32 cap = cap_len(s, SAKER_MAX_PATH, room);
+	__u8 *dst = &s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	long n = 0;
+	if (uptr && cap) {
+		n = bpf_probe_read_user_str(dst, cap, (void *)uptr);
+		if (n < 0) {
+			count(&drops, SAKER_DROP_USER_READ);
+			n = 0;
+		}
+	}
+	item_end(s, off, SAKER_D_USTR, arg, n);
+	return n;
+}
+
+/* struct saker_fdinfo of the file of fd; len 0 when the fd has no file. */
+__noinline int put_fdinfo(__u32 arg, __u64 fd)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	if (!f || room < sizeof(struct saker_fdinfo)) {
+		item_end(s, off, SAKER_D_FDINFO, arg, 0);
+		return 0;
+	}
+	struct saker_fdinfo *fi = (void *)&s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+	fi->dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	fi->flags = BPF_CORE_READ(f, f_flags);
+	fi->ino = BPF_CORE_READ(ino, i_ino);
+	fi->mount_id = BPF_CORE_READ(mnt, mnt_id);
+	fi->fs_magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	item_end(s, off, SAKER_D_FDINFO, arg, sizeof(struct saker_fdinfo));
+	return 1;
+}
+
+/* struct saker_tuple of the socket of fd; family 0 when the fd is not a socket. */
+__noinline int put_tuple(__u32 arg, __u64 fd)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	if (room < sizeof(struct saker_tuple)) {
+		item_end(s, off, SAKER_D_TUPLE, arg, 0);
+		return 0;
+	}
+	struct saker_tuple *t = (void *)&s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	__builtin_memset(t, 0, sizeof(*t));
+	item_end(s, off, SAKER_D_TUPLE, arg, sizeof(*t));
+
+	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	if (!f)
+		return 0;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->family = family;
+	t->sock_type = BPF_CORE_READ(sk, sk_type);
+	if (family == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(t->local_addr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->remote_addr, &a, 4);
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&t->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&t->remote_addr, sk, __sk_common.skc_v6_daddr);
+	}
+	if (family == AF_INET || family == AF_INET6) {
+		t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (family == AF_UNIX) {
+		struct unix_sock *us = (void *)sk;
+		t->unix_local = (__u64)sk;
+		t->unix_peer = (__u64)BPF_CORE_READ(us, peer);
+		struct unix_address *ua = BPF_CORE_READ(us, addr);
+		/* name is a flexible array of sockaddr_un: sun_path follows the 2-byte family */
+		if (ua)
+			bpf_probe_read_kernel_str(t->unix_path, sizeof(t->unix_path),
+						  (void *)ua +
+							  bpf_core_field_offset(struct unix_address, name) +
+							  sizeof(sa_family_t));
+	}
+	return 1;
+}
+
+/*
+ * The absolute path of (dentry, vfsmount): the dentries are walked up to the root, crossing
+ * mount points, and the names written backwards into tmp, then copied into the item.
+ */
+__noinline int put_path(__u32 tag, __u32 arg, __u64 dentry_p, __u64 vfsmnt_p)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct dentry *d = (void *)dentry_p;
+	struct vfsmount *vm = (void *)vfsmnt_p;
+	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+	s->tpos = SAKER_MAX_PATH - 1;
+	s->tmp[SAKER_MAX_PATH - 1] = 0;
+	bool cut = false;
+	if (!d || !vm)
+		goto copy;
+
+	for (int i = 0; i < PATH_DEPTH; i++) {
+		struct dentry *root = BPF_CORE_READ(vm, mnt_root);
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		if (d == root || d == parent) {
+			if (d != root)
+				break; /* a detached tree: what was walked is all there is */
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+			if (up == mnt || !up)
+				break; /* the root of the mount namespace */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vm = (void *)up + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		__u32 len = BPF_CORE_READ(d, d_name.len);
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+		__u32 pos = s->tpos & PATH_MASK;
+		if (len > 255 || len + 1 > pos) {
+			cut = true;
+			break;
+		}
+		pos -= len;
+		if (bpf_probe_read_kernel(&s->tmp[pos & PATH_MASK], len & 255, name))
+			count(&drops, SAKER_DROP_KERNEL_READ);
+		pos--;
+		s->tmp[pos & PATH_MASK] = '/';
+		s->tpos = pos;
+		d = parent;
+	}
+	if (d && !cut) {
+		/* PATH_DEPTH reached before the root */
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		if (parent != d && d != BPF_CORE_READ(vm, mnt_root))
+			cut = true;
+	}
+copy:
+	if (s->tpos == SAKER_MAX_PATH - 1) {
+		s->tpos = SAKER_MAX_PATH - 2;
+		s->tmp[SAKER_MAX_PATH - 2] = '/';
+	}
+	if (cut)
+		s->flags |= SAKER_REC_F_TRUNCATED;
+
+	__u32 room = 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	__u32 pos = s->tpos & PATH_MASK;
+	__u32 len = cap_len(s, SAKER_MAX_PATH - pos, room);
+	if (len > SAKER_MAX_PATH)
+		len = SAKER_MAX_PATH;
+	__u8 *dst = &s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	if (len && bpf_probe_read_kernel(dst, len, &s->tmp[pos]))
+		len = 0;
+	item_end(s, off, tag, arg, len);
+	return len;
+}
+
+__noinline int put_fd_path(__u32 arg, __u64 fd)
+{
+	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	if (!f)
+		return put_user_bytes(SAKER_D_FD_PATH, arg, 0, 0);
+	return put_path(SAKER_D_FD_PATH, arg, (__u64)BPF_CORE_READ(f, f_path.dentry),
+			(__u64)BPF_CORE_READ(f, f_path.mnt));
+}
+
+/*
+ * Appends the kernfs path of one cgroup ("/" for the root) at s->off, within s->croom bytes.
+ * A global function: checked once, whatever the caller's state.
+ */
+__noinline int put_cgroup_path(__u64 kn_p)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct kernfs_node *kn = (void *)kn_p;
+	__u32 depth = 0;
+	for (int i = 0; i < CGROUP_DEPTH; i++) {
+		if (!kn)
+			break;
+		struct kernfs_node *parent;
+		if (bpf_core_field_exists(((struct kernfs_node___v615 *)0)->__parent))
+			parent = BPF_CORE_READ((struct kernfs_node___v615 *)kn, __parent);
+		else
+			parent = BPF_CORE_READ(kn, parent);
+		if (!parent)
+			break; /* the root's own name is not part of the path */
+		s->kn[i & (CGROUP_DEPTH - 1)] = (__u64)kn;
+		depth = i + 1;
+		kn = parent;
+	}
+	s->depth = depth;
+	if (!depth) {
+		__u32 o = s->off & SCRATCH_MASK;
+		if (s->croom >= 1) {
+			s->buf[o] = '/';
+			s->off = o + 1;
+			s->croom -= 1;
+		}
+		return 1;
+	}
+	for (int i = CGROUP_DEPTH - 1; i >= 0; i--) {
+		if (i >= s->depth)
+			continue;
+		__u32 o = s->off & SCRATCH_MASK;
+		__u64 room = s->croom;
+		if (room < 2 || room > SAKER_MAX_CGROUPS)
+			return 0;
+		s->buf[o] = '/';
+		struct kernfs_node *n = (void *)s->kn[i & (CGROUP_DEPTH - 1)];
+		const char *name = BPF_CORE_READ(n, name);
+		__u64 cap = room - 1;
+		if (cap > 256)
+			cap = 256;
+		BOUND(cap, 511);
+		long k = bpf_probe_read_kernel_str(&s->buf[(o + 1) & SCRATCH_MASK], cap, name);
+		if (k <= 0)
+			k = 1;
+		if (k > cap)
+			k = cap;
+		/* k counts the NUL, which the next component overwrites */
+		s->off = o + k;
+		s->croom = room - k;
+	}
+	return 1;
+}
+
+/*
+ * "subsys=path\0" for each controller of the task's css_set, with the path of the cgroup each
+ * controller points to (cgroup v2: the nearest ancestor where it is enabled). libsinsp's
+ * `cgroups` parameter has this form.
+ */
+__noinline int put_cgroups(void)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	if (room > SAKER_MAX_CGROUPS)
+		room = SAKER_MAX_CGROUPS;
+	s->croom = room;
+	__u32 start = (off + ITEM_HDR) & SCRATCH_MASK;
+	s->off = start;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct css_set *cs = BPF_CORE_READ(task, cgroups);
+	__u32 slots = bpf_core_field_size(cs->subsys) / sizeof(void *);
+	for (int i = 0; i < CGROUP_SUBSYS && cs; i++) {
+		if (i >= slots)
+			break;
+		struct cgroup_subsys_state *css = NULL;
+		bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
+		if (!css)
+			continue;
+		const char *name = BPF_CORE_READ(css, ss, name);
+		__u32 o = s->off & SCRATCH_MASK;
+		if (s->croom < 40)
+			break;
+		long k = bpf_probe_read_kernel_str(&s->buf[o], 32, name);
+		if (k <= 1)
+			continue;
+		s->buf[(o + k - 1) & SCRATCH_MASK] = '=';
+		s->off = o + k;
+		s->croom -= k;
+		put_cgroup_path((__u64)BPF_CORE_READ(css, cgroup, kn));
+		o = s->off & SCRATCH_MASK;
+		if (s->croom < 1)
+			break;
+		s->buf[o] = 0;
+		s->off = o + 1;
+		s->croom -= 1;
+	}
+	__u32 end = s->off;
+	item_end(s, off, SAKER_D_CGROUPS, 0, end - start);
+	return 1;
+}
+
+static __always_inline __u32 pid_nr_at(struct pid *p, __u32 level)
+{
+	int nr = 0;
+	if (p)
+		bpf_probe_read_kernel(&nr, sizeof(nr), &p->numbers[level & 31].nr);
+	return nr;
+}
+
+static __always_inline __u32 pid_vnr(struct pid *p)
+{
+	return p ? pid_nr_at(p, BPF_CORE_READ(p, level)) : 0;
+}
+
+static __always_inline void exe_times(struct inode *ino, struct saker_task *t)
+{
+	if (bpf_core_field_exists(ino->i_mtime_sec)) {
+		t->exe_mtime = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull +
+			       BPF_CORE_READ(ino, i_mtime_nsec);
+		t->exe_ctime = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
+			       BPF_CORE_READ(ino, i_ctime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)0)->__i_ctime)) {
+		struct inode___v66 *i = (void *)ino;
+		t->exe_ctime = BPF_CORE_READ(i, __i_ctime.tv_sec) * 1000000000ull +
+			       BPF_CORE_READ(i, __i_ctime.tv_nsec);
+		if (bpf_core_field_exists(i->__i_mtime))
+			t->exe_mtime = BPF_CORE_READ(i, __i_mtime.tv_sec) * 1000000000ull +
+				       BPF_CORE_READ(i, __i_mtime.tv_nsec);
+		else
+			t->exe_mtime = BPF_CORE_READ(i, i_mtime.tv_sec) * 1000000000ull +
+				       BPF_CORE_READ(i, i_mtime.tv_nsec);
+	} else {
+		struct inode___old *i = (void *)ino;
+		t->exe_ctime = BPF_CORE_READ(i, i_ctime.tv_sec) * 1000000000ull +
+			       BPF_CORE_READ(i, i_ctime.tv_nsec);
+		t->exe_mtime = BPF_CORE_READ(i, i_mtime.tv_sec) * 1000000000ull +
+			       BPF_CORE_READ(i, i_mtime.tv_nsec);
+	}
+}
+
+/* The task block, right after the record header (the record must have no items yet). */
+__noinline int put_task(__u64 clone_flags)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct saker_task *t = (void *)&s->buf[sizeof(struct saker_rec_hdr)];
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__builtin_memset(t, 0, sizeof(*t));
+
+	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	t->vtid = pid_vnr(tp);
+	t->vpid = pid_vnr(BPF_CORE_READ(task, group_leader, thread_pid));
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct pid *pg = BPF_CORE_READ(sig, pids[PIDTYPE_PGID]);
+	t->pgid = pid_nr_at(pg, 0);
+	t->vpgid = pid_vnr(pg);
+	t->sid = pid_nr_at(BPF_CORE_READ(sig, pids[PIDTYPE_SID]), 0);
+
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	t->uid = BPF_CORE_READ(cred, euid.val);
+	t->gid = BPF_CORE_READ(cred, egid.val);
+	t->ruid = BPF_CORE_READ(cred, uid.val);
+	t->rgid = BPF_CORE_READ(cred, gid.val);
+	t->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	t->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
+	t->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	t->loginuid = 0xffffffff;
+	if (bpf_core_field_exists(task->loginuid))
+		t->loginuid = BPF_CORE_READ(task, loginuid.val);
+
+	struct tty_struct *tty = BPF_CORE_READ(sig, tty);
+	if (tty) {
+		__u32 major = BPF_CORE_READ(tty, driver, major);
+		__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		t->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	}
+
+	t->start_time = BPF_CORE_READ(task, start_time);
+	__u32 level = BPF_CORE_READ(tp, level);
+	struct pid_namespace *ns = NULL;
+	if (tp)
+		bpf_probe_read_kernel(&ns, sizeof(ns), &tp->numbers[level & 31].ns);
+	if (ns)
+		t->pidns_init_start_ts = BPF_CORE_READ(ns, child_reaper, start_time);
+	t->fdlimit = BPF_CORE_READ(sig, rlim[RLIMIT_NOFILE].rlim_cur);
+	t->pgft_maj = BPF_CORE_READ(task, maj_flt);
+	t->pgft_min = BPF_CORE_READ(task, min_flt);
+
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	if (mm) {
+		t->vm_size = BPF_CORE_READ(mm, total_vm) * 4;
+		if (bpf_core_field_exists(((struct mm_struct___v62 *)0)->rss_stat)) {
+			struct mm_struct___v62 *m = (void *)mm;
+			/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
+			s64 file = BPF_CORE_READ(m, rss_stat[0].count);
+			s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
+			s64 swap = BPF_CORE_READ(m, rss_stat[2].count);
+			s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
+			s64 rss = file + anon + shmem;
+			t->vm_rss = rss > 0 ? rss * 4 : 0;
+			t->vm_swap = swap > 0 ? swap * 4 : 0;
+		}
+		struct file *exe = BPF_CORE_READ(mm, exe_file);
+		if (exe) {
+			struct inode *ino = BPF_CORE_READ(exe, f_inode);
+			t->exe_ino = BPF_CORE_READ(ino, i_ino);
+			exe_times(ino, t);
+			umode_t mode = BPF_CORE_READ(ino, i_mode);
+			__u32 owner = BPF_CORE_READ(ino, i_uid.val);
+			__u32 group = BPF_CORE_READ(ino, i_gid.val);
+			if (t->uid == 0 || (owner == t->uid && (mode & 0200)) ||
+			    (group == t->gid && (mode & 0020)) || (mode & 0002))
+				t->exe_flags |= SAKER_EXE_WRITABLE;
+			/* overlayfs: an inode with an upper dentry lives in the upper layer */
+			if (bpf_core_type_exists(struct ovl_inode) &&
+			    BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+				struct ovl_inode *oi =
+					(void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+				t->exe_flags |= BPF_CORE_READ(oi, __upperdentry) ? SAKER_EXE_UPPER_LAYER
+										 : SAKER_EXE_LOWER_LAYER;
+			}
+			char pfx[6] = {};
+			bpf_probe_read_kernel(pfx, sizeof(pfx),
+					      BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+			if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' &&
+			    pfx[4] == 'd' && pfx[5] == ':')
+				t->exe_flags |= SAKER_EXE_FROM_MEMFD;
+		}
+	}
+	t->clone_flags = clone_flags;
+	bpf_probe_read_kernel(t->comm, sizeof(t->comm), &task->comm);
+
+	s->off = sizeof(struct saker_rec_hdr) + sizeof(struct saker_task);
+	s->flags |= SAKER_REC_F_TASK;
+	return 1;
+}
+
+/* EXE_PATH, ARGS, ENV (when with_env), CWD and CGROUPS of the current task. */
+__noinline int put_process_items(__u32 with_env)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	put_path(SAKER_D_EXE_PATH, 0, (__u64)BPF_CORE_READ(exe, f_path.dentry),
+		 (__u64)BPF_CORE_READ(exe, f_path.mnt));
+	__u64 a0 = BPF_CORE_READ(mm, arg_start), a1 = BPF_CORE_READ(mm, arg_end);
+	__u64 n = a1 > a0 ? a1 - a0 : 0;
+	put_user_bytes(SAKER_D_ARGS, 0, a0, n > SAKER_MAX_ARGS ? SAKER_MAX_ARGS : n);
+	if (with_env) {
+		a0 = BPF_CORE_READ(mm, env_start);
+		a1 = BPF_CORE_READ(mm, env_end);
+		n = a1 > a0 ? a1 - a0 : 0;
+		put_user_bytes(SAKER_D_ENV, 0, a0, n > SAKER_MAX_ENV ? SAKER_MAX_ENV : n);
+	}
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	put_path(SAKER_D_CWD, 0, (__u64)BPF_CORE_READ(fs, pwd.dentry),
+		 (__u64)BPF_CORE_READ(fs, pwd.mnt));
+	put_cgroups();
+	return 1;
+}
+
+/* The item the capture table asks for argument i. */
+__noinline int put_arg(__u32 i)
+{
+	struct scratch *s = scratch_get();
+	if (!s || i > 5)
+		return 0;
+	struct saker_rec_hdr *h = rec_hdr(s);
+	__u64 idx = i;
+	BOUND(idx, 7);
+	__u8 kind = s->cfg.arg_kind[idx];
+	__u64 li = s->cfg.arg_len[idx];
+	__u64 val = h->args[idx];
+	__u64 lv = 0;
+	if (li < 6) {
+		BOUND(li, 7);
+		lv = h->args[li];
+	}
+	__s64 ret = h->ret;
+	__u64 snap = s->cfg.snaplen;
+	__u32 n = 0;
+
+	switch (kind) {
+	case SAKER_ARG_USTR:
+		return put_user_str(i, val);
+	case SAKER_ARG_UBUF_RET:
+		return put_user_bytes(SAKER_D_UBUF, i, val, ret > 0 ? ((__u64)ret < snap ? ret : snap) : 0);
+	case SAKER_ARG_UBUF_ARG:
+		return put_user_bytes(SAKER_D_UBUF, i, val, lv < snap ? lv : snap);
+	case SAKER_ARG_SOCKADDR:
+		return put_user_bytes(SAKER_D_SOCKADDR, i, val, lv < SOCKADDR_MAX ? lv : SOCKADDR_MAX);
+	case SAKER_ARG_SOCKADDR_PTR:
+		if (lv && bpf_probe_read_user(&n, sizeof(n), (void *)lv))
+			n = 0;
+		return put_user_bytes(SAKER_D_SOCKADDR, i, val, n < SOCKADDR_MAX ? n : SOCKADDR_MAX);
+	case SAKER_ARG_UINT_PAIR:
+		return put_user_bytes(SAKER_D_UINT_PAIR, i, val, 8);
+	case SAKER_ARG_TUPLE:
+		return put_tuple(i, val);
+	case SAKER_ARG_FDINFO:
+		return put_fdinfo(i, val);
+	case SAKER_ARG_FD_PATH:
+		return put_fd_path(i, val);
+	}
+	return 0;
+}
+
+/* ---- Record framing ---- */
+
+static __always_inline bool skip_current(void)
+{
+	__u32 zero = 0;
+	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	if (!st || !st->enabled)
+		return true;
+	return (bpf_get_current_pid_tgid() >> 32) == st->self_tgid;
+}
+
+static __always_inline struct scratch *rec_begin(__u16 kind, __u16 nr, __s64 ret)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return NULL;
+	struct saker_rec_hdr *h = rec_hdr(s);
+	__u64 id = bpf_get_current_pid_tgid();
+	h->ts = bpf_ktime_get_boot_ns();
+	h->tid = (__u32)id;
+	h->pid = id >> 32;
+	h->kind = kind;
+	h->nr = nr;
+	h->ret = ret;
+	s->off = sizeof(struct saker_rec_hdr);
+	s->ndata = 0;
+	s->flags = 0;
+	return s;
+}
+
+static __always_inline void rec_args(struct scratch *s, struct pt_regs *regs)
+{
+	struct saker_rec_hdr *h = rec_hdr(s);
+	h->args[0] = BPF_CORE_READ(regs, di);
+	h->args[1] = BPF_CORE_READ(regs, si);
+	h->args[2] = BPF_CORE_READ(regs, dx);
+	h->args[3] = BPF_CORE_READ(regs, r10);
+	h->args[4] = BPF_CORE_READ(regs, r8);
+	h->args[5] = BPF_CORE_READ(regs, r9);
+}
+
+/*
+ * Kernel wakeups of the reader cost more than building a record (measured: ~1 us per record
+ * with a wakeup each, ~0.3 us without), so records are written without one and the reader
+ * polls on a short tick; a buffer more than a quarter full wakes it at once.
+ */
+#define RB_OUTPUT(rb, data, size)                                                                  \
+	bpf_ringbuf_output(&rb, data, size,                                                        \
+			   bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >                             \
+					   bpf_ringbuf_query(&rb, BPF_RB_RING_SIZE) / 4 ?          \
+				   BPF_RB_FORCE_WAKEUP :                                           \
+				   BPF_RB_NO_WAKEUP)
+
+static __always_inline long rb_output(__u32 idx, void *data, __u64 size)
+{
+	switch (idx) {
+	case 0: return RB_OUTPUT(rb0, data, size);
+	case 1: return RB_OUTPUT(rb1, data, size);
+	case 2: return RB_OUTPUT(rb2, data, size);
+	case 3: return RB_OUTPUT(rb3, data, size);
+	case 4: return RB_OUTPUT(rb4, data, size);
+	case 5: return RB_OUTPUT(rb5, data, size);
+	case 6: return RB_OUTPUT(rb6, data, size);
+	case 7: return RB_OUTPUT(rb7, data, size);
+	case 8: return RB_OUTPUT(rb8, data, size);
+	case 9: return RB_OUTPUT(rb9, data, size);
+	case 10: return RB_OUTPUT(rb10, data, size);
+	case 11: return RB_OUTPUT(rb11, data, size);
+	case 12: return RB_OUTPUT(rb12, data, size);
+	case 13: return RB_OUTPUT(rb13, data, size);
+	case 14: return RB_OUTPUT(rb14, data, size);
+	case 15: return RB_OUTPUT(rb15, data, size);
+	}
+	return -1;
+}
+
+/* Finishes the header and copies the record into the CPU's ring buffer (never blocks). */
+__noinline int rec_send(void)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct saker_rec_hdr *h = rec_hdr(s);
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 size = s->off;
+	if (size > SCRATCH_LIMIT)
+		size = SCRATCH_LIMIT;
+	if (size < sizeof(*h))
+		size = sizeof(*h);
+	h->len = size;
+	h->ndata = s->ndata;
+	h->flags = s->flags;
+	h->cpu = cpu;
+	count(&counters, SAKER_CNT_SEEN);
+	__u32 *idx = bpf_map_lookup_elem(&cpu_rb, &cpu);
+	if (rb_output(idx ? *idx : 0, s->buf, size)) {
+		count(&drops, SAKER_DROP_BUFFER_FULL);
+		return 0;
+	}
+	count(&counters, SAKER_CNT_SENT);
+	return 1;
+}
+
+static __always_inline bool is_compat_task(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (bpf_core_field_exists(task->thread_info.status))
+		return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+	return false;
+}
+
+/* ---- Programs ---- */
+
+SEC("raw_tracepoint/sys_enter")
+int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (skip_current() || is_compat_task())
+		return 0;
+	struct pt_regs *regs = (void *)ctx->args[0];
+	__u64 nr = ctx->args[1];
+	if (nr >= SAKER_MAX_SYSCALLS)
+		return 0;
+	__u32 key = nr;
+	struct saker_sc_cfg *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
+	if (!cfg || !cfg->enter)
+		return 0;
+	struct scratch *s = rec_begin(SAKER_REC_SYS_ENTER, nr, 0);
+	if (!s)
+		return 0;
+	rec_args(s, regs);
+	rec_send();
+	return 0;
+}
+
+SEC("raw_tracepoint/sys_exit")
+int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (skip_current() || is_compat_task())
+		return 0;
+	struct pt_regs *regs = (void *)ctx->args[0];
+	__s64 ret = ctx->args[1];
+	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr >= SAKER_MAX_SYSCALLS)
+		return 0;
+	__u32 key = nr;
+	struct saker_sc_cfg *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
+	if (!cfg || !cfg->enabled)
+		return 0;
+	if (cfg->drop_failed && ret < 0)
+		return 0;
+	struct scratch *s = rec_begin(SAKER_REC_SYS_EXIT, nr, ret);
+	if (!s)
+		return 0;
+	s->cfg = *cfg;
+	rec_args(s, regs);
+
+	if (s->cfg.task) {
+		__u64 clone_flags = 0;
+		if (nr == NR_CLONE)
+			clone_flags = rec_hdr(s)->args[0];
+		else if (nr == NR_CLONE3)
+			bpf_probe_read_user(&clone_flags, sizeof(clone_flags),
+					    (void *)rec_hdr(s)->args[0]);
+		put_task(clone_flags);
+	}
+	for (__u32 i = 0; i < 6; i++)
+		if (s->cfg.arg_kind[i])
+			put_arg(i);
+	if (ret >= 0) {
+		if (s->cfg.ret_kind == SAKER_RET_TUPLE)
+			put_tuple(6, ret);
+		else if (s->cfg.ret_kind == SAKER_RET_FDINFO)
+			put_fdinfo(6, ret);
+	}
+	if (s->cfg.task)
+		put_process_items(nr == NR_EXECVE || nr == NR_EXECVEAT);
+	rec_send();
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int saker_proc_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (skip_current())
+		return 0;
+	__u32 zero = 0;
+	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	if (!st || !st->proc_exit)
+		return 0;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct scratch *s = rec_begin(SAKER_REC_PROC_EXIT, 0, 0);
+	if (!s)
+		return 0;
+	struct saker_rec_hdr *h = rec_hdr(s);
+	__builtin_memset(h->args, 0, sizeof(h->args));
+	h->args[0] = BPF_CORE_READ(task, exit_code);
+	rec_send();
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exec")
+int saker_proc_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (skip_current())
+		return 0;
+	__u32 zero = 0;
+	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	if (!st || !st->proc_exec)
+		return 0;
+	struct scratch *s = rec_begin(SAKER_REC_PROC_EXEC, 0, 0);
+	if (!s)
+		return 0;
+	__builtin_memset(rec_hdr(s)->args, 0, sizeof(rec_hdr(s)->args));
+	put_task(0);
+	put_process_items(1);
+	rec_send();
+	return 0;
+}

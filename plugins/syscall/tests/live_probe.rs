@@ -1,0 +1,574 @@
+//! The eBPF probe on the running kernel: real child processes, raw records (bpf/records.h).
+//!
+//! Needs root (or CAP_BPF + CAP_PERFMON) and a BTF kernel. Where that is not available, set
+//! `SAKER_SKIP_LIVE=1` to skip; without it these tests fail and say why.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use syscall::live::bpf::{
+    arg_kind, ret_kind, Probe, ProbeError, ProbeOptions, SyscallCfg, DROP_BUFFER_FULL, SAKER_MAX_SYSCALLS,
+};
+
+const NR_READ: usize = 0;
+const NR_CLOSE: usize = 3;
+const NR_CONNECT: usize = 42;
+const NR_CLONE: usize = 56;
+const NR_FORK: usize = 57;
+const NR_VFORK: usize = 58;
+const NR_EXECVE: usize = 59;
+const NR_OPENAT: usize = 257;
+const NR_CLONE3: usize = 435;
+
+const REC_SYS_EXIT: u16 = 1;
+const REC_SYS_ENTER: u16 = 2;
+const REC_PROC_EXIT: u16 = 3;
+const REC_PROC_EXEC: u16 = 4;
+const F_TASK: u16 = 1;
+const D_USTR: u8 = 1;
+const D_SOCKADDR: u8 = 3;
+const D_TUPLE: u8 = 4;
+const D_FDINFO: u8 = 5;
+const D_EXE_PATH: u8 = 6;
+const D_ARGS: u8 = 7;
+const D_ENV: u8 = 8;
+const D_CWD: u8 = 9;
+const D_CGROUPS: u8 = 10;
+const D_FD_PATH: u8 = 12;
+const HDR_LEN: usize = 88;
+const TASK_LEN: usize = 176;
+/// How long a test waits for the records of its children before giving up.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
+
+/// The probe, or None (and a note) when SAKER_SKIP_LIVE=1 and it cannot open.
+fn open_probe(open: impl FnOnce() -> Result<Probe, ProbeError>) -> Option<Probe> {
+    match open() {
+        Ok(p) => Some(p),
+        Err(e) if std::env::var("SAKER_SKIP_LIVE").as_deref() == Ok("1") => {
+            eprintln!("skipped: the live probe cannot open here ({e}); SAKER_SKIP_LIVE=1");
+            None
+        }
+        Err(e) => panic!("the live probe cannot open: {e}\n(set SAKER_SKIP_LIVE=1 to skip the live tests)"),
+    }
+}
+
+/// One parsed raw record.
+#[derive(Debug, Clone)]
+struct Rec {
+    pid: u32,
+    kind: u16,
+    nr: u16,
+    ret: i64,
+    args: [u64; 6],
+    flags: u16,
+    task: Option<Vec<u8>>,
+    items: Vec<(u8, u8, Vec<u8>)>,
+}
+
+impl Rec {
+    fn item(&self, tag: u8) -> Option<&[u8]> {
+        self.items.iter().find(|i| i.0 == tag).map(|i| i.2.as_slice())
+    }
+    fn comm(&self) -> String {
+        let t = self.task.as_ref().expect("a task block");
+        let comm = &t[TASK_LEN - 16..];
+        let end = comm.iter().position(|&b| b == 0).unwrap_or(16);
+        String::from_utf8_lossy(&comm[..end]).into_owned()
+    }
+}
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes(b[o..o + 2].try_into().unwrap())
+}
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+
+fn parse(b: &[u8]) -> Rec {
+    assert!(b.len() >= HDR_LEN, "record shorter than its header: {} bytes", b.len());
+    let len = u32_at(b, 16) as usize;
+    assert_eq!(len, b.len(), "header len and ring buffer item size differ");
+    let flags = u16_at(b, 82);
+    let mut off = HDR_LEN;
+    let task = (flags & F_TASK != 0).then(|| {
+        off += TASK_LEN;
+        b[HDR_LEN..off].to_vec()
+    });
+    let mut items = Vec::new();
+    for _ in 0..u16_at(b, 80) {
+        let ilen = u16_at(b, off) as usize;
+        assert!(
+            off + 4 + ilen <= len,
+            "item at {off} of {ilen} bytes overruns the record: {b:02x?}"
+        );
+        let (tag, arg) = (b[off + 2], b[off + 3]);
+        items.push((tag, arg, b[off + 4..off + 4 + ilen].to_vec()));
+        off += 4 + ilen;
+    }
+    assert_eq!(off, len, "items do not end where the record ends");
+    Rec {
+        pid: u32_at(b, 12),
+        kind: u16_at(b, 20),
+        nr: u16_at(b, 22),
+        ret: i64::from_le_bytes(b[24..32].try_into().unwrap()),
+        args: std::array::from_fn(|i| u64::from_le_bytes(b[32 + 8 * i..40 + 8 * i].try_into().unwrap())),
+        flags,
+        task,
+        items,
+    }
+}
+
+/// Polls until `done` holds over the records gathered so far (or WAIT_LIMIT passes).
+fn gather(probe: &mut Probe, mut done: impl FnMut(&[Rec]) -> bool) -> Vec<Rec> {
+    let mut recs = Vec::new();
+    let start = Instant::now();
+    while !done(&recs) && start.elapsed() < WAIT_LIMIT {
+        probe
+            .poll(4096, Duration::from_millis(100), &mut |b| recs.push(parse(b)))
+            .expect("poll");
+    }
+    recs
+}
+
+fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
+    let on = SyscallCfg {
+        enabled: 1,
+        snaplen: 80,
+        ..SyscallCfg::default()
+    };
+    let mut t = Box::new([SyscallCfg::default(); SAKER_MAX_SYSCALLS]);
+    t[NR_OPENAT] = SyscallCfg {
+        arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0],
+        ret_kind: ret_kind::FDINFO,
+        ..on
+    };
+    t[NR_EXECVE] = SyscallCfg {
+        task: 1,
+        arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0],
+        ..on
+    };
+    for nr in [NR_CLONE, NR_CLONE3, NR_FORK, NR_VFORK] {
+        t[nr] = SyscallCfg { task: 1, ..on };
+    }
+    t[NR_CONNECT] = SyscallCfg {
+        arg_kind: [arg_kind::TUPLE, arg_kind::SOCKADDR, 0, 0, 0, 0],
+        arg_len: [0, 2, 0, 0, 0, 0],
+        ..on
+    };
+    t[NR_CLOSE] = on;
+    t
+}
+
+#[test]
+fn cat_records_its_open_and_exec() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let mut table = cfg_table();
+    table[NR_OPENAT].enter = 1;
+    probe.set_syscall_table(&table).unwrap();
+    probe.set_settings(true, true).unwrap();
+    probe.enable(true).unwrap();
+
+    let mut child = Command::new("/bin/cat")
+        .arg0("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run /bin/cat");
+    let pid = child.id();
+    child.wait().unwrap();
+
+    let has = |recs: &[Rec], nr: usize| recs.iter().any(|r| r.pid == pid && r.nr as usize == nr);
+    let kind = |recs: &[Rec], k: u16| recs.iter().any(|r| r.pid == pid && r.kind == k);
+    let recs = gather(&mut probe, |r| {
+        has(r, NR_OPENAT) && has(r, NR_EXECVE) && has(r, NR_CLOSE) && kind(r, REC_PROC_EXIT)
+    });
+    let mine: Vec<&Rec> = recs.iter().filter(|r| r.pid == pid && r.kind == REC_SYS_EXIT).collect();
+
+    let open = mine
+        .iter()
+        .find(|r| r.nr as usize == NR_OPENAT && r.item(D_USTR) == Some(b"/etc/hostname\0"))
+        .unwrap_or_else(|| panic!("no openat of /etc/hostname by pid {pid} in {mine:#?}"));
+    assert!(open.ret >= 0, "openat failed: {}", open.ret);
+    let fdinfo = open.item(D_FDINFO).expect("openat carries FDINFO of the returned fd");
+    assert_eq!(fdinfo.len(), 24);
+    let ino = u64::from_le_bytes(fdinfo[8..16].try_into().unwrap());
+    let meta = std::fs::metadata("/etc/hostname").unwrap();
+    assert_eq!(
+        ino,
+        std::os::unix::fs::MetadataExt::ino(&meta),
+        "FDINFO inode of /etc/hostname"
+    );
+
+    let exec = mine
+        .iter()
+        .find(|r| r.nr as usize == NR_EXECVE && r.ret == 0)
+        .unwrap_or_else(|| panic!("no successful execve exit of pid {pid} in {mine:#?}"));
+    assert!(exec.flags & F_TASK != 0, "execve exit has the task block");
+    assert_eq!(exec.comm(), "cat");
+    let exe = std::fs::canonicalize("/bin/cat").unwrap();
+    let mut want_exe = exe.to_str().unwrap().as_bytes().to_vec();
+    want_exe.push(0);
+    assert_eq!(
+        exec.item(D_EXE_PATH).map(String::from_utf8_lossy),
+        Some(String::from_utf8_lossy(&want_exe))
+    );
+    assert_eq!(exec.item(D_ARGS), Some(&b"cat\0/etc/hostname\0"[..]));
+    let mut cwd = std::env::current_dir().unwrap().to_str().unwrap().as_bytes().to_vec();
+    cwd.push(0);
+    assert_eq!(
+        exec.item(D_CWD).map(String::from_utf8_lossy),
+        Some(String::from_utf8_lossy(&cwd))
+    );
+    let cgroups = exec.item(D_CGROUPS).expect("execve exit has CGROUPS");
+    if !cgroups.is_empty() {
+        let text = String::from_utf8_lossy(cgroups);
+        assert!(
+            text.split('\0').filter(|e| !e.is_empty()).all(|e| e.contains("=/")),
+            "cgroups entries are subsys=path: {text:?}"
+        );
+    }
+
+    // The child's side of the spawn (posix_spawn: clone3 or vfork) carries its task block.
+    let forks = [NR_CLONE, NR_CLONE3, NR_FORK, NR_VFORK];
+    let spawned = mine
+        .iter()
+        .find(|r| forks.contains(&(r.nr as usize)) && r.ret == 0)
+        .unwrap_or_else(|| panic!("no clone-family exit in the child {pid}: {mine:#?}"));
+    let task = spawned.task.as_ref().expect("clone exit has the task block");
+    assert_eq!(u32_at(task, 0), std::process::id(), "ppid of the child");
+    assert_eq!(u32_at(task, 4), pid, "vtid (same pid namespace)");
+
+    let enter = recs
+        .iter()
+        .find(|r| r.pid == pid && r.kind == REC_SYS_ENTER && r.nr as usize == NR_OPENAT)
+        .expect("openat has enter records (cfg.enter = 1)");
+    assert!(enter.items.is_empty() && enter.ret == 0);
+    let exec_ev = recs
+        .iter()
+        .find(|r| r.pid == pid && r.kind == REC_PROC_EXEC)
+        .expect("a sched_process_exec record (proc_exec on)");
+    assert_eq!(exec_ev.comm(), "cat");
+    assert_eq!(exec_ev.item(D_ARGS), Some(&b"cat\0/etc/hostname\0"[..]));
+    let exit = recs.iter().find(|r| r.pid == pid && r.kind == REC_PROC_EXIT).unwrap();
+    assert_eq!(exit.args[0], 0, "cat exited with status 0");
+
+    let counters = probe.counters().unwrap();
+    assert!(counters.sent_total() > 0);
+}
+
+#[test]
+fn failed_syscalls_are_dropped_with_drop_failed_exit() {
+    let opts = ProbeOptions {
+        drop_failed_exit: true,
+        ..ProbeOptions::default()
+    };
+    let Some(mut probe) = open_probe(|| Probe::open(&opts)) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+    let status = Command::new("/bin/cat")
+        .arg0("cat")
+        .args(["/nonexistent/saker-live-test", "/etc/hostname"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    let recs = gather(&mut probe, |r| {
+        r.iter()
+            .any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0") && r.nr as usize == NR_OPENAT)
+    });
+    let opens: Vec<&Rec> = recs.iter().filter(|r| r.nr as usize == NR_OPENAT).collect();
+    assert!(opens.iter().any(|r| r.item(D_USTR) == Some(b"/etc/hostname\0")));
+    assert!(opens.iter().all(|r| r.ret >= 0), "a failed openat was sent: {opens:#?}");
+}
+
+#[test]
+fn connect_carries_the_loopback_tuple() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A child process: the test's own threads are Saker's tgid, which the probe skips.
+    let mut child = Command::new("/bin/bash")
+        .arg("-c")
+        .arg(format!("exec 3<>/dev/tcp/127.0.0.1/{port}; echo hi >&3"))
+        .spawn()
+        .expect("run bash");
+    let pid = child.id();
+    let (mut conn, _) = listener.accept().unwrap();
+    let mut got = String::new();
+    conn.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "hi\n");
+    child.wait().unwrap();
+
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+    });
+    let conn_rec = recs
+        .iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+        .unwrap_or_else(|| panic!("no connect record of pid {pid}"));
+    assert_eq!(conn_rec.ret, 0);
+    let t = conn_rec.item(D_TUPLE).expect("connect carries a TUPLE");
+    assert_eq!(t[0], 2, "AF_INET");
+    assert_eq!(u32_at(t, 4), 1, "SOCK_STREAM");
+    assert_eq!(&t[24..28], &[127, 0, 0, 1], "remote address");
+    assert_eq!(&t[8..12], &[127, 0, 0, 1], "local address");
+    assert_eq!(u16_at(t, 42), port, "remote port");
+    assert_ne!(u16_at(t, 40), 0, "local port");
+    let sa = conn_rec.item(D_SOCKADDR).expect("connect carries the sockaddr");
+    assert_eq!(sa.len(), 16);
+    assert_eq!(u16::from_be_bytes([sa[2], sa[3]]), port);
+}
+
+#[test]
+fn a_full_ring_buffer_counts_drops() {
+    let opts = ProbeOptions {
+        cpus_for_each_buffer: 0,
+        ..ProbeOptions::default()
+    };
+    let Some(mut probe) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    // 2000 openat of /etc/hostname (~130 bytes each) into one page, nobody reading.
+    let status = Command::new("/bin/bash")
+        .arg("-c")
+        .arg("for i in $(seq 2000); do : < /etc/hostname; done")
+        .status()
+        .expect("run bash");
+    assert!(status.success());
+
+    let c = probe.counters().unwrap();
+    assert!(c.drops_total(DROP_BUFFER_FULL) > 0, "no buffer-full drops: {c:?}");
+    assert!(c.seen_total() >= c.sent_total() + c.drops_total(DROP_BUFFER_FULL));
+    let mut n = 0;
+    probe
+        .poll(usize::MAX, Duration::ZERO, &mut |b| {
+            parse(b);
+            n += 1;
+        })
+        .unwrap();
+    assert!(n > 0, "what fit in the buffer is still readable");
+}
+
+/// The run cost per call of each program, printed for the report (not asserted).
+#[test]
+fn program_stats_are_readable() {
+    let Some(probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let stats = probe.program_stats().unwrap();
+    let names: HashMap<_, _> = stats.iter().map(|s| (s.name, s)).collect();
+    for p in [
+        "saker_sys_enter",
+        "saker_sys_exit",
+        "saker_proc_exit",
+        "saker_proc_exec",
+    ] {
+        assert!(names.contains_key(p), "{p} in {stats:?}");
+    }
+    for s in &stats {
+        eprintln!("{}: verified insns {:?}", s.name, s.verified_insns);
+    }
+}
+
+/// Forks a child that only connects a fresh socket of `family` to `addr` and exits: the test
+/// process's own syscalls are skipped by the probe, and a forked child is another tgid.
+fn connect_in_child(family: i32, addr: &[u8]) -> u32 {
+    // SAFETY: the child runs only async-signal-safe syscalls on memory prepared before fork.
+    unsafe {
+        let pid = libc::fork();
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let fd = libc::socket(family, libc::SOCK_STREAM, 0);
+            let r = libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t);
+            libc::_exit(if r == 0 { 0 } else { 1 });
+        }
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child's connect failed"
+        );
+        pid as u32
+    }
+}
+
+fn connect_record(probe: &mut Probe, pid: u32) -> Rec {
+    let recs = gather(probe, |r| r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT));
+    recs.into_iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
+        .unwrap_or_else(|| panic!("no connect record of pid {pid}"))
+}
+
+#[test]
+fn connect_carries_ipv6_and_unix_tuples() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    // IPv6 loopback
+    let listener = TcpListener::bind("[::1]:0").expect("IPv6 loopback");
+    let port = listener.local_addr().unwrap().port();
+    let mut sa6 = [0u8; 28];
+    sa6[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_le_bytes());
+    sa6[2..4].copy_from_slice(&port.to_be_bytes());
+    sa6[8 + 15] = 1; // ::1
+    let pid = connect_in_child(libc::AF_INET6, &sa6);
+    let rec = connect_record(&mut probe, pid);
+    let t = rec.item(D_TUPLE).expect("TUPLE");
+    assert_eq!(t[0], 10, "AF_INET6");
+    let loopback6: [u8; 16] = std::net::Ipv6Addr::LOCALHOST.octets();
+    assert_eq!(&t[8..24], &loopback6, "local address");
+    assert_eq!(&t[24..40], &loopback6, "remote address");
+    assert_eq!(u16_at(t, 42), port);
+    drop(listener);
+
+    // Unix stream socket
+    let dir = std::env::temp_dir().join(format!("saker-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sock");
+    let _ = std::fs::remove_file(&path);
+    let ul = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let mut sun = vec![0u8; 2];
+    sun[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_le_bytes());
+    sun.extend_from_slice(path.to_str().unwrap().as_bytes());
+    sun.push(0);
+    let pid = connect_in_child(libc::AF_UNIX, &sun);
+    let rec = connect_record(&mut probe, pid);
+    let t = rec.item(D_TUPLE).expect("TUPLE");
+    assert_eq!(t[0], 1, "AF_UNIX");
+    let local = u64::from_le_bytes(t[44..52].try_into().unwrap());
+    let peer = u64::from_le_bytes(t[52..60].try_into().unwrap());
+    assert!(
+        local != 0 && peer != 0 && local != peer,
+        "kernel addresses {local:#x} {peer:#x}"
+    );
+    let sa = rec.item(D_SOCKADDR).expect("SOCKADDR");
+    assert_eq!(&sa[2..2 + path.as_os_str().len()], path.to_str().unwrap().as_bytes());
+    drop(ul);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// FD_PATH walks up through a mount point (/proc is its own mount); execve exits carry ENV.
+#[test]
+fn fd_paths_cross_mounts_and_exec_carries_env() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let mut table = cfg_table();
+    table[NR_READ] = SyscallCfg {
+        enabled: 1,
+        arg_kind: [arg_kind::FD_PATH, 0, 0, 0, 0, 0],
+        ..SyscallCfg::default()
+    };
+    probe.set_syscall_table(&table).unwrap();
+    probe.enable(true).unwrap();
+
+    let mut child = Command::new("/bin/cat")
+        .arg("/proc/version")
+        .env("SAKER_LIVE_TEST", "fd-path")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run /bin/cat");
+    let pid = child.id();
+    child.wait().unwrap();
+
+    let wanted = b"/proc/version\0";
+    let read_of = |r: &Rec| r.pid == pid && r.nr as usize == NR_READ && r.item(D_FD_PATH) == Some(&wanted[..]);
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(read_of) && r.iter().any(|r| r.pid == pid && r.nr as usize == NR_EXECVE)
+    });
+    assert!(
+        recs.iter().any(read_of),
+        "no read of /proc/version with its FD_PATH: {:#?}",
+        recs.iter()
+            .filter(|r| r.pid == pid && r.nr as usize == NR_READ)
+            .collect::<Vec<_>>()
+    );
+    let exec = recs
+        .iter()
+        .find(|r| r.pid == pid && r.nr as usize == NR_EXECVE && r.ret == 0)
+        .unwrap();
+    let env = exec.item(D_ENV).expect("execve exit carries ENV");
+    assert!(
+        env.split(|&b| b == 0).any(|e| e == b"SAKER_LIVE_TEST=fd-path"),
+        "ENV lacks SAKER_LIVE_TEST: {:?}",
+        String::from_utf8_lossy(env)
+    );
+}
+
+/// exe_flags tell an executable of an overlayfs lower layer from one written to the upper layer.
+#[test]
+fn exe_flags_tell_overlay_layers() {
+    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let base = std::env::temp_dir().join(format!("saker-live-ovl-{}", std::process::id()));
+    let dirs = ["lower", "upper", "work", "merged"].map(|d| base.join(d));
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::copy("/bin/true", dirs[0].join("lowertrue")).unwrap();
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        dirs[0].display(),
+        dirs[1].display(),
+        dirs[2].display()
+    );
+    let status = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts])
+        .arg(&dirs[3])
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "cannot mount an overlayfs at {} (root needed)",
+        dirs[3].display()
+    );
+    std::fs::copy("/bin/true", dirs[3].join("uppertrue")).unwrap();
+
+    let run = |name: &str| {
+        let mut c = Command::new(dirs[3].join(name)).spawn().expect("run from the overlay");
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    };
+    let (lower, upper) = (run("lowertrue"), run("uppertrue"));
+    let exec_of = |r: &Rec, pid: u32| r.pid == pid && r.nr as usize == NR_EXECVE && r.ret == 0;
+    let recs = gather(&mut probe, |r| {
+        r.iter().any(|r| exec_of(r, lower)) && r.iter().any(|r| exec_of(r, upper))
+    });
+    let _ = Command::new("umount").arg(&dirs[3]).status();
+    let _ = std::fs::remove_dir_all(&base);
+
+    const EXE_FLAGS: usize = 124;
+    const UPPER: u32 = 2;
+    const LOWER: u32 = 8;
+    let flags = |pid: u32| {
+        let r = recs.iter().find(|r| exec_of(r, pid)).expect("execve exit");
+        u32_at(r.task.as_ref().unwrap(), EXE_FLAGS)
+    };
+    assert_eq!(flags(lower) & (UPPER | LOWER), LOWER, "lower-layer executable");
+    assert_eq!(flags(upper) & (UPPER | LOWER), UPPER, "upper-layer executable");
+}
