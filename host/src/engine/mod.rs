@@ -185,14 +185,12 @@ pub fn run(
     for (i, source) in sources.into_iter().enumerate() {
         let tx = tx.clone();
         let rules = rules.clone();
-        let hostname = opts.hostname.clone();
+        let opts = opts.clone();
         let name = source.name.clone();
         let live = telemetry.sources.get(i).cloned().unwrap_or_default();
-        let drops =
-            (source.name == SYSCALL_SOURCE).then(|| DropMonitor::new(&opts.syscall_event_drops, opts.ebpf_capture));
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &hostname, &live, drops))
+            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &opts, &live))
             .expect("spawning a source thread");
         workers.push((name, handle, telemetry.sources.get(i).cloned()));
     }
@@ -247,17 +245,18 @@ struct SourceFailure {
     events: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn source_loop(
     source: SourceRuntime,
     rules: &RulesHandle,
     alerts: &SyncSender<Outgoing>,
     stop: &AtomicBool,
     deadline: Option<Instant>,
-    hostname: &str,
+    opts: &RunOptions,
     live: &SourceTelemetry,
-    mut drops: Option<DropMonitor>,
 ) -> Result<u64, SourceFailure> {
+    let hostname = opts.hostname.as_str();
+    let mut drops =
+        (source.name == SYSCALL_SOURCE).then(|| DropMonitor::new(&opts.syscall_event_drops, opts.ebpf_capture));
     live.drops.monitored.store(drops.is_some(), Ordering::Relaxed);
     let source_cstr = CString::new(source.name.clone()).unwrap_or_default();
     let plugin = &source.plugins[source.source_plugin];
@@ -333,14 +332,16 @@ fn source_loop(
                         parser.parse(event, evtnum, &source_cstr);
                     }
                 }
-                if drops.as_mut().is_some_and(|m| m.due(header.ts)) {
-                    check_drops(drops.as_mut(), plugin, header.ts, evtnum, alerts, live).map_err(|message| {
-                        publish_plugins(&source, batches, live, evtnum);
-                        SourceFailure {
-                            message,
-                            events: evtnum,
-                        }
-                    })?;
+                if let Some(monitor) = drops.as_mut() {
+                    if monitor.due(header.ts) {
+                        check_drops(monitor, plugin, header.ts, evtnum, alerts, live).map_err(|message| {
+                            publish_plugins(&source, batches, live, evtnum);
+                            SourceFailure {
+                                message,
+                                events: evtnum,
+                            }
+                        })?;
+                    }
                 }
                 let candidates = ruleset.candidates(ruleset_index, header.event_type);
                 if candidates.is_empty() {
@@ -395,14 +396,13 @@ fn source_loop(
 /// A due drop check of the syscall source: reads the plugin's counters and acts. `Err` (why)
 /// when an `exit` action stops the source.
 fn check_drops(
-    monitor: Option<&mut DropMonitor>,
+    monitor: &mut DropMonitor,
     plugin: &Plugin,
     ts: u64,
     events: u64,
     alerts: &SyncSender<Outgoing>,
     live: &SourceTelemetry,
 ) -> Result<(), String> {
-    let Some(monitor) = monitor else { return Ok(()) };
     let response = monitor.check(ts, DropCounters::from_metrics(&plugin.metrics(), events));
     live.drops.record(monitor);
     match response {
