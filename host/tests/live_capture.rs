@@ -278,6 +278,8 @@ fn a_reload_passes_the_new_source_config_to_set_config() {
         json_output: false,
         alert: Default::default(),
         hostname: "test".into(),
+        syscall_event_drops: Default::default(),
+        ebpf_capture: false,
     };
     let summary = engine::run(runtimes, rules, &opts, outputs, telemetry, Some(&mut reload));
     assert_eq!(summary.error, None);

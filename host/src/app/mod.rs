@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, PluginsCommand};
-use crate::config::{BaseSyscalls, Config};
+use crate::config::{BaseSyscalls, Config, EngineKind};
 use crate::engine::catalog::SourceCatalog;
 use crate::engine::catalog::SYSCALL_SOURCE;
 use crate::engine::{self, ActiveRules, RulesHandle, RunOptions};
@@ -162,6 +162,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             hostname: hostname.clone(),
         },
         hostname,
+        syscall_event_drops: config.syscall_event_drops.clone(),
+        // Saker's live capture is eBPF whatever kind is asked for; replay is not a capture.
+        ebpf_capture: config.engine.kind != EngineKind::Replay,
     };
     let outputs = Outputs::from_config(&config.outputs)?;
     let bindings = catalogs
@@ -223,6 +226,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         return Err(Fatal(summary.error.unwrap_or_default()));
     }
     print!("{}", summary.stats.render());
+    for source in &telemetry.sources {
+        if let Some(lines) = source.drops.summary() {
+            eprint!("{lines}");
+        }
+    }
     tracing::info!("Events processed: {}", summary.events);
     match summary.error {
         Some(e) => Err(Fatal(e)),

@@ -120,6 +120,19 @@ impl Engine {
     }
 }
 
+/// The values an absent `syscall_event_drops` block reads as.
+impl Default for SyscallEventDrops {
+    fn default() -> Self {
+        SyscallEventDrops {
+            threshold: 0.1,
+            actions: vec![DropAction::Ignore],
+            rate: 0.03333,
+            max_burst: 1.0,
+            simulate_drops: false,
+        }
+    }
+}
+
 impl SyscallEventDrops {
     /// Validates as Falco does, with Falco's messages (the conformance suite matches them).
     pub(super) fn read(r: &Reader<'_>) -> Result<SyscallEventDrops, ConfigError> {

@@ -7,6 +7,7 @@
 //! by exactly one ruleset.
 
 pub mod catalog;
+pub mod drops;
 pub mod event_fields;
 pub mod host_fields;
 mod signals;
@@ -20,15 +21,17 @@ use std::time::{Duration, Instant};
 
 use plugin_api::event::EventHeader;
 
+use crate::config::{DropAction, SyscallEventDrops};
 use crate::outputs::{FormattedAlert, Outputs};
 use crate::plugins::{BatchEnd, Plugin, PluginError};
 use crate::rules::eval::EvalContext;
-use crate::rules::output::alert::{Alert, AlertOptions};
+use crate::rules::output::alert::{Alert, AlertOptions, InternalAlert};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::RuleMatching;
 use crate::rules::stats::Stats;
 
-use catalog::Binding;
+use catalog::{Binding, SYSCALL_SOURCE};
+use drops::{DropCounters, DropMonitor, DropResponse};
 use event_fields::{EventFields, FieldContext};
 use telemetry::{EngineTelemetry, PluginFigures, SourceTelemetry, PLUGIN_PUBLISH_INTERVAL};
 
@@ -125,6 +128,10 @@ pub struct RunOptions {
     pub json_output: bool,
     pub alert: AlertOptions,
     pub hostname: String,
+    /// `syscall_event_drops`, applied to the syscall source.
+    pub syscall_event_drops: SyscallEventDrops,
+    /// Whether the syscall source captures live through eBPF (the drop alert says so).
+    pub ebpf_capture: bool,
 }
 
 /// What a finished run reports.
@@ -135,6 +142,14 @@ pub struct RunSummary {
     pub error: Option<String>,
     /// Whether that error came from opening a source (no event was read).
     pub error_at_open: bool,
+}
+
+/// What source threads hand to the output thread.
+enum Outgoing {
+    /// A rule matched.
+    Rule(Matched),
+    /// The engine's own message (the syscall drop alert).
+    Internal(InternalAlert),
 }
 
 /// An alert on its way to the output thread, with the ruleset that produced it.
@@ -169,7 +184,7 @@ pub fn run(
     mut reload: Option<ReloadCheck<'_>>,
 ) -> RunSummary {
     let stop = signals::stop_flag();
-    let (tx, rx) = sync_channel::<Matched>(ALERT_QUEUE_CAPACITY);
+    let (tx, rx) = sync_channel::<Outgoing>(ALERT_QUEUE_CAPACITY);
     let deadline = opts.max_duration.map(|d| Instant::now() + d);
     let output = {
         let opts = opts.clone();
@@ -183,12 +198,12 @@ pub fn run(
     for (i, source) in sources.into_iter().enumerate() {
         let tx = tx.clone();
         let rules = rules.clone();
-        let hostname = opts.hostname.clone();
+        let opts = opts.clone();
         let name = source.name.clone();
         let live = telemetry.sources.get(i).cloned().unwrap_or_default();
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &hostname, &live))
+            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &opts, &live))
             .expect("spawning a source thread");
         workers.push((name, handle, telemetry.sources.get(i).cloned()));
     }
@@ -293,12 +308,16 @@ fn apply_source_config(source: &SourceRuntime, active: &ActiveRules, applied: &m
 fn source_loop(
     source: SourceRuntime,
     rules: &RulesHandle,
-    alerts: &SyncSender<Matched>,
+    alerts: &SyncSender<Outgoing>,
     stop: &AtomicBool,
     deadline: Option<Instant>,
-    hostname: &str,
+    opts: &RunOptions,
     live: &SourceTelemetry,
 ) -> Result<u64, SourceFailure> {
+    let hostname = opts.hostname.as_str();
+    let mut drops =
+        (source.name == SYSCALL_SOURCE).then(|| DropMonitor::new(&opts.syscall_event_drops, opts.ebpf_capture));
+    live.drops.monitored.store(drops.is_some(), Ordering::Relaxed);
     let source_cstr = CString::new(source.name.clone()).unwrap_or_default();
     let plugin = &source.plugins[source.source_plugin];
     // The rules in force when the source opens already shaped its open parameters.
@@ -352,16 +371,16 @@ fn source_loop(
             if stop.load(Ordering::Relaxed) && !expired {
                 let until = *drain_until.get_or_insert_with(|| Instant::now() + STOP_DRAIN_GRACE);
                 if idle || Instant::now() >= until {
-                    publish_plugins(&source, batches, live);
+                    publish_plugins(&source, batches, live, evtnum);
                     return Ok(evtnum);
                 }
             } else if expired {
-                publish_plugins(&source, batches, live);
+                publish_plugins(&source, batches, live, evtnum);
                 return Ok(evtnum);
             }
             let batch = instance.next_batch().map_err(|e| {
                 live.errors.fetch_add(1, Ordering::Relaxed);
-                publish_plugins(&source, batches, live);
+                publish_plugins(&source, batches, live, evtnum);
                 SourceFailure {
                     message: e.to_string(),
                     events: evtnum,
@@ -376,6 +395,18 @@ fn source_loop(
                 for parser in &parsers {
                     if parser.parse_filter().matches(header.event_type, &source.name) {
                         parser.parse(event, evtnum, &source_cstr);
+                    }
+                }
+                if let Some(monitor) = drops.as_mut() {
+                    if monitor.due(header.ts) {
+                        check_drops(monitor, plugin, header.ts, evtnum, alerts, live).map_err(|message| {
+                            publish_plugins(&source, batches, live, evtnum);
+                            SourceFailure {
+                                message,
+                                events: evtnum,
+                                at_open: false,
+                            }
+                        })?;
                     }
                 }
                 let candidates = ruleset.candidates(ruleset_index, header.event_type);
@@ -395,11 +426,11 @@ fn source_loop(
                     if rule.filter.eval(&mut eval, &mut fields) {
                         let alert = rule.alert(&mut eval, &mut fields, header.ts);
                         if alerts
-                            .send(Matched {
+                            .send(Outgoing::Rule(Matched {
                                 rules: active.clone(),
                                 rule: idx,
                                 alert,
-                            })
+                            }))
                             .is_err()
                         {
                             return Ok(evtnum);
@@ -413,13 +444,13 @@ fn source_loop(
             live.events.store(evtnum, Ordering::Relaxed);
             if published.elapsed() >= PLUGIN_PUBLISH_INTERVAL {
                 published = Instant::now();
-                publish_plugins(&source, batches, live);
+                publish_plugins(&source, batches, live, evtnum);
             }
             idle = batch.end == BatchEnd::Timeout;
             match batch.end {
                 BatchEnd::More | BatchEnd::Timeout => {}
                 BatchEnd::Eof => {
-                    publish_plugins(&source, batches, live);
+                    publish_plugins(&source, batches, live, evtnum);
                     return Ok(evtnum);
                 }
             }
@@ -428,9 +459,51 @@ fn source_loop(
     }
 }
 
-/// Copies the source's plugin counters and metrics for `/metrics` (plugins are not `Sync`).
-fn publish_plugins(source: &SourceRuntime, batches: u64, live: &SourceTelemetry) {
-    let figures = source
+/// A due drop check of the syscall source: reads the plugin's counters and acts. `Err` (why)
+/// when an `exit` action stops the source.
+fn check_drops(
+    monitor: &mut DropMonitor,
+    plugin: &Plugin,
+    ts: u64,
+    events: u64,
+    alerts: &SyncSender<Outgoing>,
+    live: &SourceTelemetry,
+) -> Result<(), String> {
+    let response = monitor.check(ts, DropCounters::from_metrics(&plugin.metrics(), events));
+    live.drops.record(monitor);
+    match response {
+        Some(response) if !act_on_drops(&response, alerts) => Err(format!(
+            "{} of {} events dropped in the last second and syscall_event_drops.actions includes \
+             'exit'",
+            response.delta.n_drops, response.delta.n_evts
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs the log, alert and exit actions of a drop check; `false` when the source must stop.
+fn act_on_drops(response: &DropResponse, alerts: &SyncSender<Outgoing>) -> bool {
+    for action in &response.actions {
+        match action {
+            DropAction::Ignore => {}
+            DropAction::Log => tracing::debug!("{}", response.message()),
+            DropAction::Alert => {
+                // A closed channel means the run is ending; the alert has nowhere to go.
+                let _ = alerts.send(Outgoing::Internal(response.alert()));
+            }
+            DropAction::Exit => {
+                tracing::error!("{}", response.message());
+                tracing::error!("Exiting.");
+            }
+        }
+    }
+    !response.exits()
+}
+
+/// Copies the source's plugin counters and metrics for `/metrics` (plugins are not `Sync`);
+/// for the syscall source, its drop counters too (`events`: the host's count of its events).
+fn publish_plugins(source: &SourceRuntime, batches: u64, live: &SourceTelemetry, events: u64) {
+    let figures: Vec<PluginFigures> = source
         .plugins
         .iter()
         .enumerate()
@@ -441,13 +514,35 @@ fn publish_plugins(source: &SourceRuntime, batches: u64, live: &SourceTelemetry)
             metrics: p.metrics(),
         })
         .collect();
+    if live.drops.monitored.load(Ordering::Relaxed) {
+        let metrics = figures.get(source.source_plugin).map_or(&[][..], |f| &f.metrics[..]);
+        *live.drops.counters.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(DropCounters::from_metrics(metrics, events));
+    }
     *live.plugins.lock().unwrap_or_else(|e| e.into_inner()) = figures;
 }
 
-fn output_loop(rx: Receiver<Matched>, mut outputs: Outputs, opts: &RunOptions, telemetry: &EngineTelemetry) {
+fn output_loop(rx: Receiver<Outgoing>, mut outputs: Outputs, opts: &RunOptions, telemetry: &EngineTelemetry) {
     // Rule indices of the ruleset last seen, mapped to counter slots (rulesets change on reload).
     let mut slots_of: Option<(Arc<ActiveRules>, Vec<usize>)> = None;
-    while let Ok(matched) = rx.recv() {
+    while let Ok(outgoing) = rx.recv() {
+        let matched = match outgoing {
+            Outgoing::Rule(matched) => matched,
+            Outgoing::Internal(alert) => {
+                // Not a rule match: no rule counters; the drop monitor paces these itself.
+                let text = if opts.json_output {
+                    alert.to_json(&opts.hostname)
+                } else {
+                    alert.to_text()
+                };
+                outputs.emit_unthrottled(FormattedAlert {
+                    text,
+                    priority: alert.priority,
+                    json: opts.json_output,
+                });
+                continue;
+            }
+        };
         let rule = matched.rules.ruleset.rule(matched.rule);
         {
             let mut stats = telemetry.matches.lock().unwrap_or_else(|e| e.into_inner());

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::drops::DropTelemetry;
 use crate::outputs::OutputsTelemetry;
 use crate::plugins::{PluginCounters, PluginMetric};
 use crate::rules::stats::Stats;
@@ -34,6 +35,8 @@ pub struct SourceTelemetry {
     /// Why the source stopped, if it failed (the engine is then unhealthy).
     pub failure: Mutex<Option<String>>,
     pub plugins: Mutex<Vec<PluginFigures>>,
+    /// `syscall_event_drops` monitoring (the syscall source only).
+    pub drops: DropTelemetry,
 }
 
 impl SourceTelemetry {

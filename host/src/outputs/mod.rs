@@ -221,6 +221,12 @@ impl Outputs {
                 return;
             }
         }
+        self.emit_unthrottled(alert);
+    }
+
+    /// Hands one message to every sink, past `outputs.rate` (the engine's own messages, which
+    /// have their own pacing, as in Falco).
+    pub fn emit_unthrottled(&mut self, alert: FormattedAlert) {
         self.telemetry.emitted.fetch_add(1, Ordering::Relaxed);
         let alert = Arc::new(alert);
         for sink in &self.sinks {

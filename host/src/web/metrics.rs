@@ -1,4 +1,19 @@
 //! `/metrics`: the engine's telemetry in Prometheus text exposition format (0.0.4).
+//!
+//! Syscall capture drops (present while the syscall source runs; from the syscall plugin's
+//! `get_metrics` counters, published once a second):
+//!
+//! | family | labels | meaning |
+//! | --- | --- | --- |
+//! | `saker_syscall_events_total` | none / `cpu` | events the capture saw, delivered or dropped (`n_evts`, `n_evts_cpu_<N>`) |
+//! | `saker_syscall_event_drops_total` | none | events lost, every cause (`n_drops`) |
+//! | | `cause` | `buffer_full`, `user_read`, `kernel_read`, `too_large` (`n_drops_<cause>`) |
+//! | | `cpu` | events lost on that CPU (`n_drops_cpu_<N>`) |
+//! | | `cause="buffer_full"`, `cpu` | ring buffer full on that CPU (`n_drops_buffer_full_cpu_<N>`) |
+//! | `saker_syscall_drop_checks_total` | `outcome` | `over_threshold`: once-a-second checks whose drop ratio exceeded `syscall_event_drops.threshold`; `actions_taken`: those the token bucket let act |
+//!
+//! Without plugin counters (capture replay) the events are the host's count and drops are 0.
+//! `user_read` and `kernel_read` count failed memory reads whose events were still delivered.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -9,9 +24,6 @@ use crate::rules::load::items::Priority;
 /// Renders every metric; families are grouped under one `# TYPE` line each.
 pub fn render(t: &EngineTelemetry) -> String {
     let mut out = String::with_capacity(4096);
-    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
 
     family(
         &mut out,
@@ -128,6 +140,8 @@ pub fn render(t: &EngineTelemetry) -> String {
             }
         }
     }
+
+    render_syscall_drops(&mut out, t);
 
     let stats = t.matches.lock().map(|s| s.clone()).unwrap_or_default();
     family(
@@ -275,6 +289,97 @@ pub fn render(t: &EngineTelemetry) -> String {
     );
     sample(&mut out, "saker_memory_rss_bytes", &[], rss_bytes() as f64);
     out
+}
+
+/// The syscall capture's counters (plugin metrics `n_evts`, `n_drops`, `n_drops_<cause>` and
+/// their `_cpu_<N>` forms), cumulative since the capture opened. In each family the sample
+/// without a `cpu` label is the total over CPUs and, for drops, the one without `cause` counts
+/// every cause; so sum either the labelled or the unlabelled samples, never both.
+fn render_syscall_drops(out: &mut String, t: &EngineTelemetry) {
+    let monitored: Vec<_> = t
+        .sources
+        .iter()
+        .filter(|s| s.drops.monitored.load(Ordering::Relaxed))
+        .map(|s| {
+            let counters = s.drops.counters.lock().ok().and_then(|c| c.clone()).unwrap_or_default();
+            (s, counters)
+        })
+        .collect();
+    if monitored.is_empty() {
+        return;
+    }
+    family(
+        out,
+        "saker_syscall_events_total",
+        "counter",
+        "Events the syscall capture saw (delivered or dropped), in total and by CPU.",
+    );
+    for (_, c) in &monitored {
+        sample(out, "saker_syscall_events_total", &[], c.n_evts as f64);
+        for cpu in &c.per_cpu {
+            sample(
+                out,
+                "saker_syscall_events_total",
+                &[("cpu", &cpu.cpu.to_string())],
+                cpu.n_evts as f64,
+            );
+        }
+    }
+    family(
+        out,
+        "saker_syscall_event_drops_total",
+        "counter",
+        "Syscall events lost or cut, in total, by cause and by CPU.",
+    );
+    for (_, c) in &monitored {
+        sample(out, "saker_syscall_event_drops_total", &[], c.n_drops as f64);
+        for (cause, n) in [
+            ("buffer_full", c.buffer_full),
+            ("user_read", c.user_read),
+            ("kernel_read", c.kernel_read),
+            ("too_large", c.too_large),
+        ] {
+            sample(out, "saker_syscall_event_drops_total", &[("cause", cause)], n as f64);
+        }
+        for cpu in &c.per_cpu {
+            let id = cpu.cpu.to_string();
+            sample(
+                out,
+                "saker_syscall_event_drops_total",
+                &[("cpu", &id)],
+                cpu.n_drops as f64,
+            );
+            sample(
+                out,
+                "saker_syscall_event_drops_total",
+                &[("cause", "buffer_full"), ("cpu", &id)],
+                cpu.buffer_full as f64,
+            );
+        }
+    }
+    family(
+        out,
+        "saker_syscall_drop_checks_total",
+        "counter",
+        "Once-a-second drop checks over syscall_event_drops.threshold, and those that ran the actions.",
+    );
+    for (s, _) in &monitored {
+        for (outcome, n) in [
+            ("over_threshold", &s.drops.occurrences),
+            ("actions_taken", &s.drops.actions_taken),
+        ] {
+            sample(
+                out,
+                "saker_syscall_drop_checks_total",
+                &[("outcome", outcome)],
+                n.load(Ordering::Relaxed) as f64,
+            );
+        }
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {

@@ -229,3 +229,54 @@ fn https_when_ssl_enabled() {
     assert!(e.contains("empty.pem") && e.contains("PEM"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn syscall_drop_counters_render_by_cause_and_cpu() {
+    use crate::engine::drops::DropCounters;
+    let (countgen, _outputs) = telemetry();
+    // A source without drop monitoring shows no syscall families.
+    assert!(!metrics::render(&countgen).contains("saker_syscall"));
+
+    let t = EngineTelemetry::new(["syscall".to_string()], Stats::default(), countgen.outputs.clone());
+    let drops = &t.sources[0].drops;
+    drops.monitored.store(true, Ordering::Relaxed);
+    drops.occurrences.store(9, Ordering::Relaxed);
+    drops.actions_taken.store(4, Ordering::Relaxed);
+    let metric = |name: &str, value: f64| PluginMetric {
+        name: name.into(),
+        monotonic: true,
+        value,
+    };
+    let counters = DropCounters::from_metrics(
+        &[
+            metric("n_evts", 5000.0),
+            metric("n_drops", 30.0),
+            metric("n_drops_buffer_full", 25.0),
+            metric("n_drops_too_large", 5.0),
+            metric("n_drops_user_read", 2.0),
+            metric("n_evts_cpu_0", 3000.0),
+            metric("n_evts_cpu_1", 2000.0),
+            metric("n_drops_cpu_1", 30.0),
+            metric("n_drops_buffer_full_cpu_1", 25.0),
+        ],
+        0,
+    );
+    *drops.counters.lock().unwrap() = Some(counters);
+    let m = parse_prometheus(&metrics::render(&t));
+    assert_eq!(m["saker_syscall_events_total"], 5000.0);
+    assert_eq!(m["saker_syscall_events_total{cpu=\"0\"}"], 3000.0);
+    assert_eq!(m["saker_syscall_events_total{cpu=\"1\"}"], 2000.0);
+    assert_eq!(m["saker_syscall_event_drops_total"], 30.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cause=\"buffer_full\"}"], 25.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cause=\"too_large\"}"], 5.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cause=\"user_read\"}"], 2.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cause=\"kernel_read\"}"], 0.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cpu=\"0\"}"], 0.0);
+    assert_eq!(m["saker_syscall_event_drops_total{cpu=\"1\"}"], 30.0);
+    assert_eq!(
+        m["saker_syscall_event_drops_total{cause=\"buffer_full\",cpu=\"1\"}"],
+        25.0
+    );
+    assert_eq!(m["saker_syscall_drop_checks_total{outcome=\"over_threshold\"}"], 9.0);
+    assert_eq!(m["saker_syscall_drop_checks_total{outcome=\"actions_taken\"}"], 4.0);
+}

@@ -96,6 +96,72 @@ impl Alert {
     }
 }
 
+/// A message of the engine itself (Falco's `handle_msg`), such as the syscall drop alert: it
+/// has no rule file behind it, no tags and its source is `internal`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InternalAlert {
+    /// Nanoseconds since the epoch.
+    pub time_ns: u64,
+    pub priority: Priority,
+    /// The name alerts carry as `rule`, e.g. `Falco internal: syscall event drop`.
+    pub rule: String,
+    pub message: String,
+    /// Output fields; every value is a string, as Falco's.
+    pub fields: Vec<(String, String)>,
+}
+
+/// The `source` of [`InternalAlert`]s.
+pub const INTERNAL_SOURCE: &str = "internal";
+
+impl InternalAlert {
+    /// `<HH:MM:SS.ns>: <Priority> <message> (key="value" …)`, keys in alphabetical order. Falco
+    /// prints these with a time of day whatever `time_format_iso_8601` says.
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "{}: {} {} (",
+            local_clock(self.time_ns),
+            self.priority.as_str(),
+            self.message
+        );
+        for (i, (key, value)) in self.sorted_fields().into_iter().enumerate() {
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(key);
+            text.push('=');
+            text.push_str(&Value::from(value.as_str()).to_string());
+        }
+        text.push(')');
+        text
+    }
+
+    /// `{"hostname", "output", "output_fields", "priority", "rule", "source", "time"}`; unlike
+    /// rule alerts, `output` is the bare message.
+    pub fn to_json(&self, hostname: &str) -> String {
+        let fields = self
+            .sorted_fields()
+            .into_iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        sorted_object(vec![
+            ("hostname".into(), Value::from(hostname)),
+            ("output".into(), Value::from(self.message.as_str())),
+            ("output_fields".into(), sorted_object(fields)),
+            ("priority".into(), Value::from(self.priority.as_str())),
+            ("rule".into(), Value::from(self.rule.as_str())),
+            ("source".into(), Value::from(INTERNAL_SOURCE)),
+            ("time".into(), Value::from(iso8601_utc_z(self.time_ns))),
+        ])
+        .to_string()
+    }
+
+    fn sorted_fields(&self) -> Vec<(&String, &String)> {
+        let mut fields: Vec<_> = self.fields.iter().map(|(k, v)| (k, v)).collect();
+        fields.sort();
+        fields
+    }
+}
+
 /// An object with keys in alphabetical order (Falco's), whether or not serde_json keeps
 /// insertion order.
 fn sorted_object(mut entries: Vec<(String, Value)>) -> Value {
@@ -248,5 +314,25 @@ mod tests {
         assert!(clock.ends_with(":57.881785348"), "{clock}");
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn internal_alerts_print_as_falco_handle_msg() {
+        let alert = InternalAlert {
+            time_ns: 1_470_327_477_881_785_348,
+            priority: Priority::Debug,
+            rule: "Falco internal: syscall event drop".into(),
+            message: "Falco internal: syscall event drop. 1 system calls dropped in last second.".into(),
+            fields: vec![("n_evts".into(), "10".into()), ("ebpf_enabled".into(), "0".into())],
+        };
+        let text = alert.to_text();
+        let (clock, rest) = text.split_once(": ").unwrap();
+        assert_eq!(clock, local_clock(alert.time_ns));
+        assert_eq!(
+            rest,
+            r#"Debug Falco internal: syscall event drop. 1 system calls dropped in last second. (ebpf_enabled="0" n_evts="10")"#
+        );
+        let expected = r#"{"hostname":"h","output":"Falco internal: syscall event drop. 1 system calls dropped in last second.","output_fields":{"ebpf_enabled":"0","n_evts":"10"},"priority":"Debug","rule":"Falco internal: syscall event drop","source":"internal","time":"2016-08-04T16:17:57.881785348Z"}"#;
+        assert_eq!(alert.to_json("h"), expected);
     }
 }
