@@ -11,6 +11,7 @@ pub mod convert;
 pub mod event_table;
 pub mod fields;
 pub mod flags;
+pub mod live;
 pub mod params;
 pub mod plugin;
 pub mod replay;
