@@ -3,17 +3,17 @@
 
 /// `(Linux bit, PPM bit)` pairs of open(2) flags other than the access mode.
 const OPEN_BITS: [(u32, u32); 11] = [
-    (0o100, 1 << 2),       // O_CREAT
-    (0o2000, 1 << 3),      // O_APPEND
-    (0o10000, 1 << 4),     // O_DSYNC
-    (0o200, 1 << 5),       // O_EXCL
-    (0o4000, 1 << 6),      // O_NONBLOCK
-    (0o4000000, 1 << 7),   // __O_SYNC (O_SYNC = __O_SYNC | O_DSYNC)
-    (0o1000, 1 << 8),      // O_TRUNC
-    (0o40000, 1 << 9),     // O_DIRECT
-    (0o200000, 1 << 10),   // O_DIRECTORY
-    (0o100000, 1 << 11),   // O_LARGEFILE
-    (0o2000000, 1 << 12),  // O_CLOEXEC
+    (0o100, 1 << 2),      // O_CREAT
+    (0o2000, 1 << 3),     // O_APPEND
+    (0o10000, 1 << 4),    // O_DSYNC
+    (0o200, 1 << 5),      // O_EXCL
+    (0o4000, 1 << 6),     // O_NONBLOCK
+    (0o4000000, 1 << 7),  // __O_SYNC (O_SYNC = __O_SYNC | O_DSYNC)
+    (0o1000, 1 << 8),     // O_TRUNC
+    (0o40000, 1 << 9),    // O_DIRECT
+    (0o200000, 1 << 10),  // O_DIRECTORY
+    (0o100000, 1 << 11),  // O_LARGEFILE
+    (0o2000000, 1 << 12), // O_CLOEXEC
 ];
 /// `__O_TMPFILE` (O_TMPFILE also sets O_DIRECTORY) → `PPM_O_TMPFILE`.
 const O_TMPFILE_BIT: (u32, u32) = (0o20000000, 1 << 13);
@@ -82,18 +82,18 @@ pub fn clone_flags(linux: u64) -> u32 {
 /// mmap(2) flags → `PPM_MAP_*`.
 pub fn mmap_flags(linux: u64) -> u32 {
     const BITS: [(u64, u32); 12] = [
-        (0x01, 1),         // MAP_SHARED
-        (0x02, 2),         // MAP_PRIVATE
-        (0x10, 4),         // MAP_FIXED
-        (0x20, 8),         // MAP_ANONYMOUS
-        (0x40, 16),        // MAP_32BIT
-        (0x4000, 64),      // MAP_NORESERVE
-        (0x8000, 128),     // MAP_POPULATE
-        (0x10000, 256),    // MAP_NONBLOCK
-        (0x100, 512),      // MAP_GROWSDOWN
-        (0x800, 1024),     // MAP_DENYWRITE
-        (0x1000, 2048),    // MAP_EXECUTABLE
-        (0x2000, 16384),   // MAP_LOCKED
+        (0x01, 1),       // MAP_SHARED
+        (0x02, 2),       // MAP_PRIVATE
+        (0x10, 4),       // MAP_FIXED
+        (0x20, 8),       // MAP_ANONYMOUS
+        (0x40, 16),      // MAP_32BIT
+        (0x4000, 64),    // MAP_NORESERVE
+        (0x8000, 128),   // MAP_POPULATE
+        (0x10000, 256),  // MAP_NONBLOCK
+        (0x100, 512),    // MAP_GROWSDOWN
+        (0x800, 1024),   // MAP_DENYWRITE
+        (0x1000, 2048),  // MAP_EXECUTABLE
+        (0x2000, 16384), // MAP_LOCKED
     ];
     BITS.iter().filter(|(l, _)| linux & l != 0).fold(0, |a, (_, p)| a | p)
 }

@@ -102,7 +102,10 @@ fn text(b: &[u8]) -> String {
 
 /// `Key:\tvalue` lines of /proc/PID/status.
 fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
-    status.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':')).map(str::trim)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
 }
 
 fn status_nth(status: &str, key: &str, n: usize) -> Option<u64> {
@@ -114,7 +117,9 @@ fn status_last(status: &str, key: &str) -> Option<i64> {
 }
 
 fn status_hex(status: &str, key: &str) -> u64 {
-    status_field(status, key).and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0)
+    status_field(status, key)
+        .and_then(|v| u64::from_str_radix(v, 16).ok())
+        .unwrap_or(0)
 }
 
 /// The kernel's `new_encode_dev` of a user-space `dev_t`.
@@ -137,7 +142,10 @@ fn cgroups(text: &str, controllers: &[String]) -> Vec<u8> {
         let names: Vec<&str> = if subsys.is_empty() {
             controllers.iter().map(String::as_str).collect()
         } else {
-            subsys.split(',').map(|s| s.strip_prefix("name=").unwrap_or(s)).collect()
+            subsys
+                .split(',')
+                .map(|s| s.strip_prefix("name=").unwrap_or(s))
+                .collect()
         };
         for n in names {
             out.extend_from_slice(n.as_bytes());
@@ -229,7 +237,9 @@ fn parse_inet(text: &str, l4proto: u8, map: &mut SocketMap) {
 fn parse_unix(text: &str, map: &mut SocketMap) {
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let (Some(num), Some(ino)) = (f.first(), f.get(6)) else { continue };
+        let (Some(num), Some(ino)) = (f.first(), f.get(6)) else {
+            continue;
+        };
         let source = u64::from_str_radix(num.trim_end_matches(':'), 16).unwrap_or(0);
         let Ok(ino) = ino.parse() else { continue };
         map.insert(
@@ -261,7 +271,12 @@ fn anon_inode(kind: &str) -> (u8, &'static str) {
 
 /// `pipe:[123]` → 123.
 fn bracket_ino(target: &str, prefix: &str) -> Option<u64> {
-    target.strip_prefix(prefix)?.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
+    target
+        .strip_prefix(prefix)?
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 impl ProcScanner {
@@ -287,7 +302,13 @@ impl ProcScanner {
         snap
     }
 
-    fn scan_process(&self, pid: u64, controllers: &[String], nets: &mut HashMap<u64, SocketMap>, snap: &mut ProcSnapshot) {
+    fn scan_process(
+        &self,
+        pid: u64,
+        controllers: &[String],
+        nets: &mut HashMap<u64, SocketMap>,
+        snap: &mut ProcSnapshot,
+    ) {
         let dir = self.proc_root.join(pid.to_string());
         let skip = |snap: &mut ProcSnapshot, vanished: bool| {
             if vanished {
@@ -303,7 +324,10 @@ impl ProcScanner {
         let f = stat_fields(&stat);
         let cmdline = read(&dir.join("cmdline")).unwrap_or_default();
         let (exe, args) = match cmdline.iter().position(|&c| c == 0) {
-            Some(i) => (String::from_utf8_lossy(&cmdline[..i]).into_owned(), cmdline[i + 1..].to_vec()),
+            Some(i) => (
+                String::from_utf8_lossy(&cmdline[..i]).into_owned(),
+                cmdline[i + 1..].to_vec(),
+            ),
             None => (String::from_utf8_lossy(&cmdline).into_owned(), Vec::new()),
         };
         let exepath = read_link(&dir.join("exe"));
@@ -465,7 +489,11 @@ impl ProcScanner {
                 let (t, name) = anon_inode(kind);
                 FdInfo::Named {
                     fd_type: t,
-                    name: if name.is_empty() { target.clone() } else { name.to_string() },
+                    name: if name.is_empty() {
+                        target.clone()
+                    } else {
+                        name.to_string()
+                    },
                 }
             } else {
                 FdInfo::Named {
@@ -473,7 +501,12 @@ impl ProcScanner {
                     name: target,
                 }
             };
-            snap.fds.push(FdEntry { tid: pid, fd, ino, info });
+            snap.fds.push(FdEntry {
+                tid: pid,
+                fd,
+                ino,
+                info,
+            });
             snap.stats.fds += 1;
         }
     }
@@ -481,7 +514,10 @@ impl ProcScanner {
     /// /etc/passwd and /etc/group.
     fn users(&self) -> Vec<UserListEntry> {
         let mut out = Vec::new();
-        for line in fs::read_to_string(self.etc_root.join("passwd")).unwrap_or_default().lines() {
+        for line in fs::read_to_string(self.etc_root.join("passwd"))
+            .unwrap_or_default()
+            .lines()
+        {
             let f: Vec<&str> = line.split(':').collect();
             if let [name, _, uid, gid, _, home, shell, ..] = f[..] {
                 if let (Ok(uid), Ok(gid)) = (uid.parse(), gid.parse()) {
@@ -495,7 +531,10 @@ impl ProcScanner {
                 }
             }
         }
-        for line in fs::read_to_string(self.etc_root.join("group")).unwrap_or_default().lines() {
+        for line in fs::read_to_string(self.etc_root.join("group"))
+            .unwrap_or_default()
+            .lines()
+        {
             let f: Vec<&str> = line.split(':').collect();
             if let [name, _, gid, ..] = f[..] {
                 if let Ok(gid) = gid.parse() {
@@ -523,7 +562,10 @@ mod tests {
         let c = cgroups("12:cpu,cpuacct:/a\n0::/user.slice\n", &["memory".into()]);
         assert_eq!(c, b"cpu=/a\0cpuacct=/a\0memory=/user.slice\0");
         assert_eq!(kernel_dev(libc::makedev(8, 3)), 0x803);
-        assert_eq!(kernel_dev(libc::makedev(259, 300)), (300 & 0xff) | (259 << 8) | ((300 & !0xff) << 12));
+        assert_eq!(
+            kernel_dev(libc::makedev(259, 300)),
+            (300 & 0xff) | (259 << 8) | ((300 & !0xff) << 12)
+        );
     }
 
     #[test]
@@ -548,10 +590,16 @@ mod tests {
         // SAFETY: geteuid has no preconditions.
         assert_eq!(me.uid, unsafe { libc::geteuid() });
         assert!(me.fd_limit > 0);
-        assert!(state.iter().filter(|t| t.pid == pid).count() > 1, "the test threads are seeded too");
+        assert!(
+            state.iter().filter(|t| t.pid == pid).count() > 1,
+            "the test threads are seeded too"
+        );
 
         let fds = state.fds(pid).unwrap();
-        let f = fds.iter().find(|f| f.name == path.to_string_lossy()).expect("the open file");
+        let f = fds
+            .iter()
+            .find(|f| f.name == path.to_string_lossy())
+            .expect("the open file");
         assert_eq!(f.fd_type, FdType::File);
         let sock = fds
             .iter()

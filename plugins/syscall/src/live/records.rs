@@ -577,7 +577,13 @@ mod tests {
             .args([1, 2, 3, 4, 5, 6])
             .task(task)
             .ustr(0, "/bin/sh")
-            .fdinfo(ARG_RET, &RawFdInfo { ino: 4, ..Default::default() })
+            .fdinfo(
+                ARG_RET,
+                &RawFdInfo {
+                    ino: 4,
+                    ..Default::default()
+                },
+            )
             .encode();
         let mut padded = rec.clone();
         padded.extend_from_slice(&[0xAA; 7]); // ring buffer padding is ignored
@@ -589,10 +595,7 @@ mod tests {
         assert_eq!(r.task, Some(task));
         assert_eq!(r.task.unwrap().comm(), b"bash");
         assert_eq!(r.item(tag::USTR, 0), Some(&b"/bin/sh\0"[..]));
-        assert_eq!(
-            RawFdInfo::read(r.item(tag::FDINFO, ARG_RET).unwrap()).unwrap().ino,
-            4
-        );
+        assert_eq!(RawFdInfo::read(r.item(tag::FDINFO, ARG_RET).unwrap()).unwrap().ino, 4);
         assert_eq!(r.items().count(), 2);
     }
 
@@ -612,11 +615,16 @@ mod tests {
         bad[HDR_LEN] = 200;
         assert!(matches!(RawRecord::parse(&bad), Err(RecordError::ItemOverrun { .. })));
         // A tuple item of the wrong size.
-        let bad = RecordEncoder::new(REC_SYS_EXIT, 0, 1, 1).item(tag::TUPLE, 0, &[1, 2, 3]).encode();
+        let bad = RecordEncoder::new(REC_SYS_EXIT, 0, 1, 1)
+            .item(tag::TUPLE, 0, &[1, 2, 3])
+            .encode();
         assert!(matches!(RawRecord::parse(&bad), Err(RecordError::ItemSize { .. })));
         let mut bad = good.clone();
         bad[20] = 9;
-        assert!(matches!(RawRecord::parse(&bad), Err(RecordError::UnknownKind { kind: 9 })));
+        assert!(matches!(
+            RawRecord::parse(&bad),
+            Err(RecordError::UnknownKind { kind: 9 })
+        ));
         // A task flag without the room for it.
         let mut bad = RecordEncoder::new(REC_SYS_EXIT, 0, 1, 1).encode();
         bad[82] = REC_F_TASK as u8;

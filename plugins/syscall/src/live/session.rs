@@ -267,7 +267,10 @@ mod tests {
         }
         assert_eq!(processes, snap.processes.len());
         assert_eq!(fds, snap.fds.len());
-        assert_eq!(replayed, sent, "the capture holds the events handed to the host, byte for byte");
+        assert_eq!(
+            replayed, sent,
+            "the capture holds the events handed to the host, byte for byte"
+        );
         let first = EventRef::parse_any(&sent).unwrap();
         assert_eq!((first.ts(), first.event_type()), (1_010, 307));
         let _ = std::fs::remove_file(&path);

@@ -149,7 +149,9 @@ pub struct WantedSet {
 
 /// A `custom_set` entry that names no x86_64 syscall.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("base_syscalls.custom_set: {name:?} is not an x86_64 syscall name; check its spelling (e.g. `openat`, `pread64`)")]
+#[error(
+    "base_syscalls.custom_set: {name:?} is not an x86_64 syscall name; check its spelling (e.g. `openat`, `pread64`)"
+)]
 pub struct UnknownSyscall {
     pub name: String,
 }
@@ -391,7 +393,10 @@ mod tests {
         w.custom_set = vec!["read".into(), "!listen".into()];
         let s = w.syscalls();
         assert!(s.contains("connect") && s.contains("read"));
-        assert!(!s.contains("execve"), "custom_set without repair adds no state syscalls");
+        assert!(
+            !s.contains("execve"),
+            "custom_set without repair adds no state syscalls"
+        );
         w.repair = true;
         let s = w.syscalls();
         assert!(s.contains("execve") && s.contains("socket") && s.contains("openat"));

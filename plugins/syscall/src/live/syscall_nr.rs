@@ -62,7 +62,9 @@ fn table() -> &'static [Option<SyscallInfo>; MAX_SYSCALLS] {
     T.get_or_init(|| {
         let mut t = Box::new([None; MAX_SYSCALLS]);
         for line in TABLE.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
-            let Some((nr, name)) = line.split_once('\t') else { continue };
+            let Some((nr, name)) = line.split_once('\t') else {
+                continue;
+            };
             let Ok(nr) = nr.parse::<u16>() else { continue };
             if nr as usize >= MAX_SYSCALLS {
                 continue;

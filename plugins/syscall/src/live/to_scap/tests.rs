@@ -65,7 +65,10 @@ impl Harness {
         let bytes = rec.encode();
         let raw = RawRecord::parse(&bytes).unwrap();
         self.event.clear();
-        assert!(self.builder.build(&raw, &mut self.event).unwrap(), "record made no event");
+        assert!(
+            self.builder.build(&raw, &mut self.event).unwrap(),
+            "record made no event"
+        );
         let ev = EventRef::parse_any(&self.event).unwrap();
         assert_eq!(ev.ts(), BOOT + rec.hdr.ts);
         assert_eq!(ev.tid(), rec.hdr.tid as u64);
@@ -172,7 +175,10 @@ fn spawn_cat(h: &mut Harness) {
         .item(tag::CGROUPS, 0, b"cpu=/user.slice\0memory=/user.slice\0");
     let d = h.feed(&exec);
     assert_eq!(d.info.code, 293);
-    assert!(matches!(d.param_by_name("filename"), Some(Ok(ParamValue::Str(b"/usr/bin/cat")))));
+    assert!(matches!(
+        d.param_by_name("filename"),
+        Some(Ok(ParamValue::Str(b"/usr/bin/cat")))
+    ));
 }
 
 #[test]
@@ -201,12 +207,15 @@ fn openat_names_the_fd_and_close_removes_it() {
         .ret(3)
         .args([AT_FDCWD, 0, 0o2000000, 0, 0, 0])
         .ustr(1, "../u/notes.txt")
-        .fdinfo(ARG_RET, &RawFdInfo {
-            dev: 0x803,
-            flags: 0o2100000,
-            ino: 4242,
-            ..RawFdInfo::default()
-        });
+        .fdinfo(
+            ARG_RET,
+            &RawFdInfo {
+                dev: 0x803,
+                flags: 0o2100000,
+                ino: 4242,
+                ..RawFdInfo::default()
+            },
+        );
     let d = h.feed(&open);
     assert_eq!(d.info.code, 307);
     assert_eq!(d.render_param(3).unwrap(), "4097(O_RDONLY|O_CLOEXEC)");
@@ -217,12 +226,21 @@ fn openat_names_the_fd_and_close_removes_it() {
     assert_eq!(h.state.fd(200, 3).unwrap().dev, 0x803);
 
     // A failed openat: the errno, and no fd.
-    let d = h.feed(&exit("openat", 200).ret(-2).args([AT_FDCWD, 0, 0, 0, 0, 0]).ustr(1, "/nope"));
+    let d = h.feed(
+        &exit("openat", 200)
+            .ret(-2)
+            .args([AT_FDCWD, 0, 0, 0, 0, 0])
+            .ustr(1, "/nope"),
+    );
     assert!(matches!(d.param(0), Some(Ok(ParamValue::Signed(-2)))));
     assert_eq!(h.str("evt.res"), "ENOENT");
 
     h.feed(&exit("close", 200).ret(0).args([3, 0, 0, 0, 0, 0]));
-    assert_eq!(h.str("fd.name"), "/home/u/notes.txt", "the closed fd stays visible to its event");
+    assert_eq!(
+        h.str("fd.name"),
+        "/home/u/notes.txt",
+        "the closed fd stays visible to its event"
+    );
     assert!(h.state.fd(200, 3).is_none());
 }
 
@@ -287,7 +305,12 @@ fn syscalls_without_an_event_are_generic() {
 #[test]
 fn io_and_file_syscalls_carry_their_data() {
     let mut h = Harness::new();
-    let d = h.feed(&exit("write", 100).ret(5).args([1, 0, 5, 0, 0, 0]).item(tag::UBUF, 1, b"hello"));
+    let d = h.feed(
+        &exit("write", 100)
+            .ret(5)
+            .args([1, 0, 5, 0, 0, 0])
+            .item(tag::UBUF, 1, b"hello"),
+    );
     assert_eq!(d.render_args(), "res=5 data=hello fd=1 size=5");
     let d = h.feed(
         &exit("renameat2", 100)
@@ -295,10 +318,19 @@ fn io_and_file_syscalls_carry_their_data() {
             .ustr(1, "a")
             .ustr(3, "b"),
     );
-    assert_eq!(d.render_args(), "res=0 olddirfd=-100 oldpath=a newdirfd=-100 newpath=b flags=1");
+    assert_eq!(
+        d.render_args(),
+        "res=0 olddirfd=-100 oldpath=a newdirfd=-100 newpath=b flags=1"
+    );
     let d = h.feed(&exit("dup2", 100).ret(7).args([1, 7, 0, 0, 0, 0]));
     assert_eq!(d.render_args(), "res=7 oldfd=1 newfd=7");
-    let d = h.feed(&exit("mount", 100).args([0, 0, 0, 0, 0, 0]).ustr(0, "/dev/sda1").ustr(1, "/mnt").ustr(2, "ext4"));
+    let d = h.feed(
+        &exit("mount", 100)
+            .args([0, 0, 0, 0, 0, 0])
+            .ustr(0, "/dev/sda1")
+            .ustr(1, "/mnt")
+            .ustr(2, "ext4"),
+    );
     assert_eq!(d.render_args(), "res=0 dev=/dev/sda1 dir=/mnt type=ext4 flags=0");
     let d = h.feed(&exit("kill", 100).args([42, 9, 0, 0, 0, 0]));
     assert_eq!(d.render_args(), "res=0 pid=42 sig=9(SIGKILL)");
