@@ -289,7 +289,6 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         "socketpair" => set(&mut c, 3, UINT_PAIR, 0),
         "chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "chmod" | "chown" | "lchown" | "umount2" | "stat"
         | "lstat" | "access" | "memfd_create" | "mknod" | "delete_module" => set(&mut c, 0, USTR, 0),
-        "fchdir" => set(&mut c, 0, FD_PATH, 0),
         "unlinkat" | "mkdirat" | "fchmodat" | "fchownat" | "newfstatat" | "mknodat" => set(&mut c, 1, USTR, 0),
         "rename" | "link" | "symlink" => {
             set(&mut c, 0, USTR, 0);

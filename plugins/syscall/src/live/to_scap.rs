@@ -21,8 +21,9 @@ pub const EXECVE_X: u16 = 293;
 /// `PR_SET_NAME` / `PR_GET_NAME`: prctl options whose second argument is a string.
 const PR_SET_NAME: u64 = 15;
 const PR_GET_NAME: u64 = 16;
-/// `PPM_SOCKOPT_LEVEL_SOL_SOCKET` (other levels are reported as unknown, 0).
+/// Linux `SOL_SOCKET` / `SOL_TCP` (→ `PPM_SOCKOPT_LEVEL_*` 1 / 2; other levels are 0, unknown).
 const SOL_SOCKET: u64 = 1;
+const SOL_TCP: u64 = 6;
 /// Linux `AF_*` of raw sockaddrs (`PPM_AF_*` share the numbers).
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;
@@ -405,7 +406,8 @@ impl<'a> Ctx<'a> {
             "comm" => return Val::Str(t.comm()),
             "flags" if clone => {
                 let mut f = clone_flags(t.clone_flags);
-                if t.vtid != self.rec.hdr.tid {
+                // Only the child's record knows the child's namespace ids.
+                if self.rec.hdr.ret == 0 && t.vtid != self.rec.hdr.tid {
                     f |= PPM_CL_CHILD_IN_PIDNS;
                 }
                 f as i64
@@ -495,7 +497,11 @@ impl<'a> Ctx<'a> {
             ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(0),
             ("accept4", "flags") => fd(3),
             ("shutdown", "how") => a(1),
-            ("getsockopt" | "setsockopt", "level") => Val::Int(i64::from(self.rec.hdr.args[1] == SOL_SOCKET)),
+            ("getsockopt" | "setsockopt", "level") => Val::Int(match self.rec.hdr.args[1] {
+                SOL_SOCKET => 1,
+                SOL_TCP => 2,
+                _ => 0,
+            }),
             ("getsockopt" | "setsockopt", "optname") => a(2),
             ("setsockopt", "val") => {
                 let b = self.rec.item(tag::UBUF, 3)?;

@@ -7,7 +7,9 @@ use plugin_api::event::EventRef;
 
 use super::*;
 use crate::fields::{extract, FieldArg, FieldValue, ALL_FIELD_IDS, FIELDS};
-use crate::live::records::{RawFdInfo, RawTuple, RecordEncoder, TaskBlock, REC_PROC_EXIT, REC_SYS_ENTER};
+use crate::live::records::{
+    RawFdInfo, RawTuple, RecordEncoder, TaskBlock, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER,
+};
 use crate::params::{DecodedEvent, ParamValue};
 use crate::scap::ProcessEntry;
 use crate::state::ThreadTable;
@@ -371,4 +373,44 @@ fn sockaddrs_and_unix_tuples_encode_as_the_driver() {
         ..v4_tuple(([0; 4], 0), ([0; 4], 0))
     };
     assert_eq!(encode_tuple(&t, false).unwrap().len(), 1 + 16 + 3);
+}
+
+#[test]
+fn sched_process_exec_records_become_execve_exits() {
+    let mut h = Harness::new();
+    let rec = RecordEncoder::new(REC_PROC_EXEC, 0, 100, 100)
+        .ts(5_000)
+        .task(task(1, "sleep"))
+        .item(tag::ARGS, 0, b"sleep\x001\0")
+        .item(tag::EXE_PATH, 0, b"/usr/bin/sleep\0");
+    let d = h.feed(&rec);
+    assert_eq!(d.info.code, EXECVE_X);
+    assert!(matches!(d.param_by_name("res"), Some(Ok(ParamValue::Signed(0)))));
+    assert_eq!(h.str("proc.name"), "sleep");
+    assert_eq!(h.str("proc.cmdline"), "sleep 1");
+    assert_eq!(h.str("proc.exepath"), "/usr/bin/sleep");
+}
+
+#[test]
+fn thread_clones_share_the_process() {
+    let mut h = Harness::new();
+    // pthread_create's flags; the child record arrives first.
+    let flags = 0x3d0f00;
+    let child = RecordEncoder::new(REC_SYS_EXIT, nr("clone3"), 101, 100).task(TaskBlock {
+        clone_flags: flags,
+        vtid: 101,
+        vpid: 100,
+        ..task(1, "bash")
+    });
+    h.feed(&child);
+    let parent = exit("clone3", 100).ret(101).task(TaskBlock {
+        clone_flags: flags,
+        vtid: 100,
+        ..task(1, "bash")
+    });
+    h.feed(&parent);
+    let t = h.state.thread(101).unwrap();
+    assert_eq!((t.pid, t.ptid), (100, 1));
+    assert_eq!(t.flags & (1 << 13), 1 << 13, "PPM_CL_CLONE_THREAD");
+    assert_eq!(t.flags & PPM_CL_CHILD_IN_PIDNS, 0);
 }
