@@ -348,6 +348,15 @@ pub fn capture_table(wanted: &WantedSet, snaplen: u16, drop_failed_exit: bool) -
     t
 }
 
+/// Whether the kernel should send `SAKER_REC_PROC_EXEC` records (`settings.proc_exec`): only
+/// when neither execve nor execveat exits are enabled, so the state still sees every exec.
+pub fn needs_proc_exec(table: &[ScCfg; MAX_SYSCALLS]) -> bool {
+    ["execve", "execveat"]
+        .iter()
+        .filter_map(|n| syscall_nr::by_name(n))
+        .all(|s| table[s.nr as usize].enabled == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +393,10 @@ mod tests {
         assert_eq!(t[nr("read")].enabled, 0);
         assert_eq!({ t[nr("write")].snaplen }, 80);
         assert!(w.wants_procexit());
+        assert!(!needs_proc_exec(&t));
+        let mut w = WantedSet::from_event_codes([23]);
+        w.custom_set = vec!["connect".into()];
+        assert!(needs_proc_exec(&capture_table(&w, 80, false)));
     }
 
     #[test]

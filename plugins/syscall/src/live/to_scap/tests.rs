@@ -414,3 +414,50 @@ fn thread_clones_share_the_process() {
     assert_eq!(t.flags & (1 << 13), 1 << 13, "PPM_CL_CLONE_THREAD");
     assert_eq!(t.flags & PPM_CL_CHILD_IN_PIDNS, 0);
 }
+
+/// Every single-byte corruption of valid records is either rejected by the parser or built
+/// into an event the decoder accepts; nothing panics.
+#[test]
+fn corrupted_records_never_panic() {
+    let records = [
+        exit("openat", 9)
+            .ret(3)
+            .ustr(1, "/etc/x")
+            .fdinfo(ARG_RET, &RawFdInfo::default())
+            .encode(),
+        exit("connect", 9)
+            .tuple(0, &v4_tuple(([1, 1, 1, 1], 1), ([2, 2, 2, 2], 2)))
+            .item(tag::SOCKADDR, 1, &[1, 0, b'/', b'x'])
+            .encode(),
+        exit("execve", 9)
+            .task(task(1, "x"))
+            .item(tag::ARGS, 0, b"a\0b\0")
+            .item(tag::CGROUPS, 0, b"cpu=/\0")
+            .encode(),
+        exit("pipe2", 9)
+            .item(tag::UINT_PAIR, 0, &[3, 0, 0, 0, 4, 0, 0, 0])
+            .encode(),
+    ];
+    let mut b = ScapBuilder::new(0);
+    let mut out = Vec::new();
+    let (mut built, mut rejected) = (0, 0);
+    for rec in &records {
+        for at in 0..rec.len() {
+            for v in [0x00, 0x7f, 0xff] {
+                let mut r = rec.clone();
+                r[at] = v;
+                let Ok(raw) = RawRecord::parse(&r) else {
+                    rejected += 1;
+                    continue;
+                };
+                out.clear();
+                if let Ok(true) = b.build(&raw, &mut out) {
+                    let ev = EventRef::parse_any(&out).unwrap();
+                    DecodedEvent::new(ev).unwrap();
+                    built += 1;
+                }
+            }
+        }
+    }
+    assert!(built > 0 && rejected > 0);
+}
