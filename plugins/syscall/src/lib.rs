@@ -11,6 +11,14 @@ pub mod convert;
 pub mod event_table;
 pub mod fields;
 pub mod flags;
+/// Live capture with eBPF, user side: the raw records the kernel programs send
+/// (`bpf/records.h`) become the same scap events replay produces, so the state, fields and
+/// capture writer are shared.
+///
+/// Flow: [`spec::capture_table`] fills the kernel's `syscall_cfg` map; the loader's ring
+/// buffers implement [`session::RawSource`]; [`session::LiveSession::seed`] fills the state
+/// from /proc ([`proc_scan`]); [`session::LiveSession::next_batch`] parses records
+/// ([`records`]) and builds events ([`to_scap::ScapBuilder`]) for the host.
 pub mod live;
 pub mod params;
 pub mod plugin;

@@ -2,3 +2,10 @@
 //! records (`bpf/records.h`) into scap events.
 
 pub mod bpf;
+pub mod linux_flags;
+pub mod proc_scan;
+pub mod records;
+pub mod session;
+pub mod spec;
+pub mod syscall_nr;
+pub mod to_scap;

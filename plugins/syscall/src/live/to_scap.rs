@@ -1,0 +1,666 @@
+//! Raw kernel records → scap exit events with every parameter of the event table entry, in
+//! the encodings the replay path reads (`params::decode`, `state::update`). Exit events carry
+//! the parameters that older drivers put on enter events (Falco 0.41+ / libs 0.21+ model).
+
+use std::borrow::Cow;
+
+use plugin_api::event::{EventError, EventWriter};
+
+use super::linux_flags::{clone_flags, fcntl_cmd, mmap_flags, open_flag_bits, open_flags, PPM_CL_CHILD_IN_PIDNS};
+use super::records::{
+    tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
+};
+use super::syscall_nr::{self, SyscallInfo, GENERIC_X};
+use crate::event_table::{event_info, EventFlags, EventInfo, ParamInfo, ParamType};
+use crate::params::{PPM_AF_INET, PPM_AF_INET6, PPM_AF_UNIX};
+
+/// `PPME_PROCEXIT_1_E`.
+pub const PROCEXIT_E: u16 = 186;
+/// `PPME_SYSCALL_EXECVE_19_X`.
+pub const EXECVE_X: u16 = 293;
+/// `PR_SET_NAME` / `PR_GET_NAME`: prctl options whose second argument is a string.
+const PR_SET_NAME: u64 = 15;
+const PR_GET_NAME: u64 = 16;
+/// Linux `SOL_SOCKET` / `SOL_TCP` (→ `PPM_SOCKOPT_LEVEL_*` 1 / 2; other levels are 0, unknown).
+const SOL_SOCKET: u64 = 1;
+const SOL_TCP: u64 = 6;
+/// Linux `AF_*` of raw sockaddrs (`PPM_AF_*` share the numbers).
+const AF_UNIX: u16 = 1;
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+/// Why a record could not become an event.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("raw record for syscall {nr}: event type {event_type} is not in the event table")]
+    UnknownEvent { nr: u16, event_type: u16 },
+    #[error("raw record for syscall {nr} ({name}): cannot encode event {event_type}: {source}")]
+    Encode {
+        nr: u16,
+        name: &'static str,
+        event_type: u16,
+        #[source]
+        source: EventError,
+    },
+}
+
+/// Counters of what the builder saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    pub events: u64,
+    /// Enter records and records for syscall numbers outside the table.
+    pub no_event: u64,
+    /// Records whose data items were cut by the kernel (snaplen, path caps).
+    pub truncated: u64,
+}
+
+/// Epoch ns at boot: `CLOCK_REALTIME - CLOCK_BOOTTIME`, read once.
+pub fn boot_offset_now() -> u64 {
+    let read = |clock| {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes it.
+        let r = unsafe { libc::clock_gettime(clock, &mut ts) };
+        if r != 0 {
+            return 0;
+        }
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    };
+    read(libc::CLOCK_REALTIME).saturating_sub(read(libc::CLOCK_BOOTTIME))
+}
+
+/// Turns raw records into scap events.
+#[derive(Debug, Clone)]
+pub struct ScapBuilder {
+    boot_offset: u64,
+    stats: BuildStats,
+}
+
+impl Default for ScapBuilder {
+    fn default() -> Self {
+        ScapBuilder::new(boot_offset_now())
+    }
+}
+
+/// A parameter value before its `PT_*` encoding.
+enum Val<'a> {
+    Empty,
+    Int(i64),
+    /// A string without NUL (one is appended).
+    Str(&'a [u8]),
+    Bytes(Cow<'a, [u8]>),
+}
+
+impl ScapBuilder {
+    /// A builder adding `boot_offset` (epoch ns at boot, see [`boot_offset_now`]) to the
+    /// kernel's boot-time stamps.
+    pub fn new(boot_offset: u64) -> Self {
+        ScapBuilder {
+            boot_offset,
+            stats: BuildStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+
+    /// Appends the scap event of `rec` to `out`. `Ok(false)`: the record makes no event.
+    pub fn build(&mut self, rec: &RawRecord<'_>, out: &mut Vec<u8>) -> Result<bool, BuildError> {
+        let (code, sc) = match rec.hdr.kind {
+            REC_PROC_EXIT => (PROCEXIT_E, None),
+            REC_PROC_EXEC => (EXECVE_X, syscall_nr::by_name("execve")),
+            REC_SYS_EXIT => match syscall_nr::by_nr(rec.hdr.nr) {
+                Some(s) => (s.exit_event, Some(s)),
+                None => {
+                    self.stats.no_event += 1;
+                    return Ok(false);
+                }
+            },
+            _ => {
+                debug_assert_eq!(rec.hdr.kind, REC_SYS_ENTER);
+                self.stats.no_event += 1;
+                return Ok(false);
+            }
+        };
+        let info = event_info(code).ok_or(BuildError::UnknownEvent {
+            nr: rec.hdr.nr,
+            event_type: code,
+        })?;
+        let ctx = Ctx {
+            rec,
+            info,
+            proc_exec: rec.hdr.kind == REC_PROC_EXEC,
+        };
+        let ts = rec.hdr.ts.wrapping_add(self.boot_offset);
+        let mut w = EventWriter::begin(out, ts, rec.hdr.tid as u64, code, info.params.len() as u32);
+        let enc = |source| BuildError::Encode {
+            nr: rec.hdr.nr,
+            name: sc.map_or("procexit", |s| s.name),
+            event_type: code,
+            source,
+        };
+        let mut buf = Vec::new();
+        for (i, p) in info.params.iter().enumerate() {
+            let v = match (code, sc) {
+                (GENERIC_X, Some(s)) => generic_param(s, i),
+                (PROCEXIT_E, _) => ctx.procexit_param(p),
+                _ => ctx.param(p, i),
+            };
+            encode(p.param_type, &v, &mut buf);
+            w.param(&buf).map_err(enc)?;
+        }
+        w.finish().map_err(enc)?;
+        self.stats.events += 1;
+        if rec.truncated() {
+            self.stats.truncated += 1;
+        }
+        Ok(true)
+    }
+}
+
+fn generic_param(s: &SyscallInfo, i: usize) -> Val<'static> {
+    match i {
+        0 => Val::Int(s.ppm_sc as i64),
+        _ => Val::Int(s.nr as i64),
+    }
+}
+
+/// Encodes `v` as a parameter of type `pt` into `buf` (cleared first).
+fn encode(pt: ParamType, v: &Val<'_>, buf: &mut Vec<u8>) {
+    use ParamType as T;
+    buf.clear();
+    let n = match v {
+        Val::Empty => return,
+        Val::Int(n) => *n,
+        Val::Str(s) => {
+            buf.extend_from_slice(s);
+            if matches!(pt, T::CharBuf | T::FsPath | T::FsRelPath) {
+                buf.push(0);
+            }
+            return;
+        }
+        Val::Bytes(b) => {
+            buf.extend_from_slice(b);
+            return;
+        }
+    };
+    let width = match pt {
+        T::Int8 | T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => 1,
+        T::Int16 | T::Uint16 | T::Port | T::SyscallId | T::Flags16 | T::EnumFlags16 => 2,
+        T::Int32
+        | T::Uint32
+        | T::Flags32
+        | T::EnumFlags32
+        | T::Uid
+        | T::Gid
+        | T::SigSet
+        | T::Mode
+        | T::Bool
+        | T::Fd32
+        | T::Pid32 => 4,
+        T::Dyn => {
+            // Index 0 of every dynamic-type list is a plain 64-bit value.
+            buf.push(0);
+            buf.extend_from_slice(&n.to_le_bytes());
+            return;
+        }
+        _ => 8,
+    };
+    buf.extend_from_slice(&n.to_le_bytes()[..width]);
+}
+
+/// Strips one trailing NUL.
+fn no_nul(b: &[u8]) -> &[u8] {
+    b.strip_suffix(&[0]).unwrap_or(b)
+}
+
+/// A raw `struct sockaddr` → the scap `PT_SOCKADDR` encoding.
+pub fn encode_sockaddr(b: &[u8]) -> Option<Vec<u8>> {
+    let family = u16::from_le_bytes([*b.first()?, *b.get(1)?]);
+    let mut out = Vec::new();
+    match family {
+        AF_INET if b.len() >= 8 => {
+            out.push(PPM_AF_INET);
+            out.extend_from_slice(&b[4..8]);
+            out.extend_from_slice(&u16::from_be_bytes([b[2], b[3]]).to_le_bytes());
+        }
+        AF_INET6 if b.len() >= 24 => {
+            out.push(PPM_AF_INET6);
+            out.extend_from_slice(&b[8..24]);
+            out.extend_from_slice(&u16::from_be_bytes([b[2], b[3]]).to_le_bytes());
+        }
+        AF_UNIX => {
+            out.push(PPM_AF_UNIX);
+            let path = &b[2..];
+            // Abstract sockets start with a NUL; libsinsp shows it as '@'.
+            let (lead, rest) = match path.split_first() {
+                Some((0, rest)) if !rest.is_empty() => (Some(b'@'), rest),
+                _ => (None, path),
+            };
+            let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+            out.extend(lead);
+            out.extend_from_slice(&rest[..end]);
+            out.push(0);
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// A kernel tuple → the scap `PT_SOCKTUPLE` encoding; `remote_first` for accepted sockets
+/// (the driver orders inet tuples client → server).
+pub fn encode_tuple(t: &RawTuple<'_>, remote_first: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let ((a, ap), (b, bp)) = if remote_first {
+        ((&t.remote_addr, t.remote_port), (&t.local_addr, t.local_port))
+    } else {
+        ((&t.local_addr, t.local_port), (&t.remote_addr, t.remote_port))
+    };
+    match t.family {
+        PPM_AF_INET => {
+            out.push(PPM_AF_INET);
+            out.extend_from_slice(&a[..4]);
+            out.extend_from_slice(&ap.to_le_bytes());
+            out.extend_from_slice(&b[..4]);
+            out.extend_from_slice(&bp.to_le_bytes());
+        }
+        PPM_AF_INET6 => {
+            out.push(PPM_AF_INET6);
+            out.extend_from_slice(a);
+            out.extend_from_slice(&ap.to_le_bytes());
+            out.extend_from_slice(b);
+            out.extend_from_slice(&bp.to_le_bytes());
+        }
+        PPM_AF_UNIX => {
+            out.push(PPM_AF_UNIX);
+            out.extend_from_slice(&t.unix_local.to_le_bytes());
+            out.extend_from_slice(&t.unix_peer.to_le_bytes());
+            out.extend_from_slice(t.unix_path);
+            out.push(0);
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// One record and its event row, answering parameters by name.
+struct Ctx<'a> {
+    rec: &'a RawRecord<'a>,
+    info: &'static EventInfo,
+    proc_exec: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn arg(&self, i: usize) -> Val<'a> {
+        Val::Int(self.rec.hdr.args[i] as i64)
+    }
+    /// An `int` argument (fds, pids, dirfd): the low 32 bits, sign-extended.
+    fn int_arg(&self, i: usize) -> Val<'a> {
+        Val::Int(self.rec.hdr.args[i] as u32 as i32 as i64)
+    }
+    fn ret(&self) -> Val<'a> {
+        Val::Int(self.rec.hdr.ret)
+    }
+    fn ustr(&self, i: u8) -> Val<'a> {
+        match self.rec.item(tag::USTR, i) {
+            Some(b) if !b.is_empty() => Val::Str(no_nul(b)),
+            _ => Val::Empty,
+        }
+    }
+    fn item_str(&self, t: u8) -> Val<'a> {
+        match self.rec.item_any(t) {
+            Some(b) if !b.is_empty() => Val::Str(no_nul(b)),
+            _ => Val::Empty,
+        }
+    }
+    fn item_bytes(&self, t: u8, arg: Option<u8>) -> Val<'a> {
+        let b = match arg {
+            Some(a) => self.rec.item(t, a),
+            None => self.rec.item_any(t),
+        };
+        b.map_or(Val::Empty, |b| Val::Bytes(Cow::Borrowed(b)))
+    }
+    fn ret_fdinfo(&self) -> Option<RawFdInfo> {
+        RawFdInfo::read(self.rec.item(tag::FDINFO, ARG_RET)?)
+    }
+    fn tuple(&self, arg: u8, remote_first: bool) -> Val<'a> {
+        self.rec
+            .item(tag::TUPLE, arg)
+            .and_then(RawTuple::read)
+            .and_then(|t| encode_tuple(&t, remote_first))
+            .map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
+    }
+    fn sockaddr(&self, arg: u8) -> Val<'a> {
+        self.rec
+            .item(tag::SOCKADDR, arg)
+            .and_then(encode_sockaddr)
+            .map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
+    }
+    fn pair(&self, arg: u8, second: bool) -> Val<'a> {
+        match self.rec.item(tag::UINT_PAIR, arg) {
+            Some(b) if b.len() == 8 => {
+                let at = if second { 4 } else { 0 };
+                Val::Int(i32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as i64)
+            }
+            _ => Val::Empty,
+        }
+    }
+    /// A u64 field of openat2's `struct open_how` (flags, mode, resolve).
+    fn open_how(&self, field: usize) -> Option<u64> {
+        let b = self.rec.item(tag::UBUF, 2)?;
+        Some(u64::from_le_bytes(b.get(field * 8..field * 8 + 8)?.try_into().ok()?))
+    }
+
+    /// `procexit` from a `SAKER_REC_PROC_EXIT` record (args[0] = exit code, args[1] = reaper).
+    fn procexit_param(&self, p: &ParamInfo) -> Val<'a> {
+        let code = self.rec.hdr.args[0] as i64;
+        match p.name {
+            "status" => Val::Int(code),
+            "ret" => Val::Int((code >> 8) & 0xff),
+            "sig" => Val::Int(code & 0x7f),
+            "core" => Val::Int(i64::from(code & 0x80 != 0)),
+            "reaper_tid" => Val::Int(self.rec.hdr.args[1] as i64),
+            _ => Val::Empty,
+        }
+    }
+
+    /// The parameters of clone/fork/execve-family exits, from the task block and items.
+    fn process_param(&self, name: &str) -> Val<'a> {
+        let args = self.rec.item_any(tag::ARGS).unwrap_or_default();
+        let (exe, rest) = match args.iter().position(|&c| c == 0) {
+            Some(i) => (&args[..i], &args[i + 1..]),
+            None => (args, &[][..]),
+        };
+        if name == "res" {
+            return if self.proc_exec { Val::Int(0) } else { self.ret() };
+        }
+        match name {
+            "exe" if !args.is_empty() => return Val::Str(exe),
+            "args" if !args.is_empty() => return Val::Bytes(Cow::Borrowed(rest)),
+            "tid" => return Val::Int(self.rec.hdr.tid as i64),
+            "pid" => return Val::Int(self.rec.hdr.pid as i64),
+            "cwd" => return self.item_str(tag::CWD),
+            "cgroups" => return self.item_bytes(tag::CGROUPS, None),
+            "env" => return self.item_bytes(tag::ENV, None),
+            "trusted_exepath" => return self.item_str(tag::EXE_PATH),
+            "filename" => {
+                return match self.info.name {
+                    "execveat" => self.ustr(1),
+                    _ => self.ustr(0),
+                }
+            }
+            _ => {}
+        }
+        let Some(t) = &self.rec.task else {
+            return Val::Empty;
+        };
+        let clone = matches!(self.info.name, "clone" | "clone3" | "fork" | "vfork");
+        Val::Int(match name {
+            "ptid" => t.ppid as i64,
+            "fdlimit" => t.fdlimit as i64,
+            "pgft_maj" => t.pgft_maj as i64,
+            "pgft_min" => t.pgft_min as i64,
+            "vm_size" => t.vm_size as i64,
+            "vm_rss" => t.vm_rss as i64,
+            "vm_swap" => t.vm_swap as i64,
+            "comm" => return Val::Str(t.comm()),
+            "flags" if clone => {
+                let mut f = clone_flags(t.clone_flags);
+                // Only the child's record knows the child's namespace ids.
+                if self.rec.hdr.ret == 0 && t.vtid != self.rec.hdr.tid {
+                    f |= PPM_CL_CHILD_IN_PIDNS;
+                }
+                f as i64
+            }
+            // SAKER_EXE_* bits are PPM_EXE_* bits.
+            "flags" => t.exe_flags as i64,
+            "uid" => t.uid as i64,
+            "gid" => t.gid as i64,
+            "vtid" => t.vtid as i64,
+            "vpid" => t.vpid as i64,
+            "pidns_init_start_ts" => t.pidns_init_start_ts as i64,
+            "tty" => t.tty as i64,
+            "vpgid" => t.vpgid as i64,
+            "pgid" => t.pgid as i64,
+            "loginuid" => t.loginuid as i64,
+            "cap_inheritable" => t.cap_inheritable as i64,
+            "cap_permitted" => t.cap_permitted as i64,
+            "cap_effective" => t.cap_effective as i64,
+            "exe_ino" => t.exe_ino as i64,
+            "exe_ino_ctime" => t.exe_ctime as i64,
+            "exe_ino_mtime" => t.exe_mtime as i64,
+            _ => return Val::Empty,
+        })
+    }
+
+    /// Parameter `p` (index `i`) of a dedicated exit event.
+    fn param(&self, p: &ParamInfo, i: usize) -> Val<'a> {
+        let ev = self.info.name;
+        let name = p.name;
+        if matches!(ev, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat") {
+            return self.process_param(name);
+        }
+        if let Some(v) = self.specific(ev, name) {
+            return v;
+        }
+        // Names shared by most events.
+        match name {
+            "res" => self.ret(),
+            // fd-creating events whose first parameter is the new fd.
+            "fd" if i == 0 && self.info.flags.contains(EventFlags::CREATES_FD) => self.ret(),
+            "fd" => self.int_arg(0),
+            "data" => match self.rec.item(tag::UBUF, 1) {
+                Some(b) => Val::Bytes(Cow::Borrowed(b)),
+                None => Val::Empty,
+            },
+            "size" => self.arg(2),
+            "tuple" => self.tuple(0, false),
+            "dirfd" => self.int_arg(0),
+            "dev" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
+            "ino" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
+            _ => Val::Empty,
+        }
+    }
+
+    /// Per-event parameters that the shared names above do not cover.
+    fn specific(&self, ev: &str, name: &str) -> Option<Val<'a>> {
+        let a = |i| self.arg(i);
+        let fd = |i| self.int_arg(i);
+        let flags = |i: usize| Val::Int(self.rec.hdr.args[i] as i64);
+        Some(match (ev, name) {
+            ("open", "name") | ("creat", "name") => self.ustr(0),
+            ("open", "flags") => Val::Int(open_flags(self.rec.hdr.args[1] as u32) as i64),
+            ("open", "mode") => a(2),
+            ("creat", "mode") => a(1),
+            ("creat", "creat_flags") => Val::Int(0),
+            ("openat", "name") | ("openat2", "name") => self.ustr(1),
+            ("openat", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
+            ("openat", "mode") => a(3),
+            ("openat2", "flags") => Val::Int(open_flags(self.open_how(0)? as u32) as i64),
+            ("openat2", "mode") => Val::Int(self.open_how(1)? as i64),
+            ("openat2", "resolve") => Val::Int(self.open_how(2)? as i64),
+            ("open_by_handle_at", "mountfd") => fd(0),
+            ("open_by_handle_at", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
+            ("open_by_handle_at", "path") => self.rec.item(tag::FD_PATH, ARG_RET).map(|b| Val::Str(no_nul(b)))?,
+            ("readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg", "size") => {
+                Val::Int(self.rec.hdr.ret.max(0))
+            }
+            ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),
+            ("recvmsg" | "sendmmsg" | "recvmmsg", "msgcontrol") => Val::Empty,
+            ("socket" | "socketpair", "domain") => a(0),
+            ("socket" | "socketpair", "type") => a(1),
+            ("socket" | "socketpair", "proto") => a(2),
+            ("socket", "flags") => Val::Int(0),
+            ("connect" | "bind", "addr") => self.sockaddr(1),
+            ("listen", "backlog") => fd(1),
+            ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
+            ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(0),
+            ("accept4", "flags") => fd(3),
+            ("shutdown", "how") => a(1),
+            ("getsockopt" | "setsockopt", "level") => Val::Int(match self.rec.hdr.args[1] {
+                SOL_SOCKET => 1,
+                SOL_TCP => 2,
+                _ => 0,
+            }),
+            ("getsockopt" | "setsockopt", "optname") => a(2),
+            ("setsockopt", "val") => {
+                let b = self.rec.item(tag::UBUF, 3)?;
+                let mut v = vec![0u8];
+                v.extend_from_slice(b);
+                Val::Bytes(Cow::Owned(v))
+            }
+            ("setsockopt", "optlen") => a(4),
+            ("getsockopt", "val" | "optlen") => Val::Empty,
+            ("pipe" | "pipe2", "fd1") => self.pair(0, false),
+            ("pipe" | "pipe2", "fd2") => self.pair(0, true),
+            ("pipe" | "pipe2", "ino") => Val::Int(0),
+            ("pipe2", "flags") => Val::Int(open_flag_bits(self.rec.hdr.args[1] as u32) as i64),
+            ("socketpair", "fd1") => self.pair(3, false),
+            ("socketpair", "fd2") => self.pair(3, true),
+            ("socketpair", "source" | "peer") => Val::Int(0),
+            ("eventfd" | "eventfd2", "initval") => a(0),
+            ("eventfd", "flags") => Val::Int(0),
+            ("eventfd2", "flags") => flags(1),
+            ("signalfd" | "signalfd4", "mask") => Val::Int(0),
+            ("signalfd", "flags") => Val::Int(0),
+            ("signalfd4", "flags") => flags(3),
+            ("timerfd_create", "clockid") => a(0),
+            ("timerfd_create", "flags") => flags(1),
+            ("inotify_init", "flags") => Val::Int(0),
+            ("inotify_init1" | "userfaultfd" | "epoll_create1", "flags") => flags(0),
+            ("epoll_create", "size") => fd(0),
+            ("memfd_create", "name") => self.ustr(0),
+            ("memfd_create", "flags") => flags(1),
+            ("pidfd_open", "pid") => fd(0),
+            ("pidfd_open", "flags") => flags(1),
+            ("pidfd_getfd", "pid_fd") => fd(0),
+            ("pidfd_getfd", "target_fd") => fd(1),
+            ("pidfd_getfd", "flags") => flags(2),
+            ("io_uring_setup", "entries") => a(0),
+            ("bpf", "cmd") => a(0),
+            ("dup" | "dup2" | "dup3", "oldfd") => fd(0),
+            ("dup2" | "dup3", "newfd") => fd(1),
+            ("dup3", "flags") => Val::Int(open_flag_bits(self.rec.hdr.args[2] as u32) as i64),
+            ("fcntl", "cmd") => Val::Int(fcntl_cmd(self.rec.hdr.args[1]) as i64),
+            ("fcntl", "arg") => a(2),
+            ("chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "stat" | "lstat", "path") => self.ustr(0),
+            ("mkdir", "mode") => a(1),
+            ("setuid", "uid") | ("setgid", "gid") => fd(0),
+            ("setresuid", "ruid") | ("setresgid", "rgid") | ("setreuid", "ruid") | ("setregid", "rgid") => fd(0),
+            ("setresuid", "euid") | ("setresgid", "egid") | ("setreuid", "euid") | ("setregid", "egid") => fd(1),
+            ("setresuid", "suid") | ("setresgid", "sgid") => fd(2),
+            ("prctl", "option") => a(0),
+            ("prctl", "arg2_str") => match self.rec.hdr.args[0] {
+                PR_SET_NAME | PR_GET_NAME => self.ustr(1),
+                _ => Val::Empty,
+            },
+            ("prctl", "arg2_int") => a(1),
+            ("capset", cap) => {
+                let t = self.rec.task.as_ref()?;
+                Val::Int(match cap {
+                    "cap_inheritable" => t.cap_inheritable,
+                    "cap_permitted" => t.cap_permitted,
+                    "cap_effective" => t.cap_effective,
+                    _ => return None,
+                } as i64)
+            }
+            ("setpgid", "pid") => fd(0),
+            ("setpgid", "pgid") => fd(1),
+            ("unlinkat", "name") | ("mkdirat", "path") | ("fchmodat", "filename") | ("fchownat", "pathname") => {
+                self.ustr(1)
+            }
+            ("newfstatat" | "mknodat", "path") => self.ustr(1),
+            ("unlinkat", "flags") | ("newfstatat", "flags") => flags(if ev == "unlinkat" { 2 } else { 3 }),
+            ("mkdirat" | "fchmodat", "mode") => a(2),
+            ("rename" | "link", "oldpath") => self.ustr(0),
+            ("rename" | "link", "newpath") => self.ustr(1),
+            ("renameat" | "renameat2", "olddirfd") | ("linkat", "olddir") => fd(0),
+            ("renameat" | "renameat2" | "linkat", "oldpath") => self.ustr(1),
+            ("renameat" | "renameat2", "newdirfd") | ("linkat", "newdir") => fd(2),
+            ("renameat" | "renameat2" | "linkat", "newpath") => self.ustr(3),
+            ("renameat2" | "linkat", "flags") => flags(4),
+            ("symlink" | "symlinkat", "target") => self.ustr(0),
+            ("symlink", "linkpath") => self.ustr(1),
+            ("symlinkat", "linkdirfd") => fd(1),
+            ("symlinkat", "linkpath") => self.ustr(2),
+            ("chmod", "filename") => self.ustr(0),
+            ("chmod" | "fchmod", "mode") => a(1),
+            ("chown" | "lchown", "path") => self.ustr(0),
+            ("chown" | "lchown" | "fchown", "uid") => a(1),
+            ("chown" | "lchown" | "fchown", "gid") => a(2),
+            ("fchownat", "uid") => a(2),
+            ("fchownat", "gid") => a(3),
+            ("fchownat", "flags") => flags(4),
+            ("access", "name") => self.ustr(0),
+            ("access", "mode") => a(1),
+            ("mknod", "path") => self.ustr(0),
+            ("mknod", "mode") => a(1),
+            ("mknod", "dev") => a(2),
+            ("mknodat", "mode") => a(2),
+            ("mknodat", "dev") => a(3),
+            ("mount", "dev") => self.ustr(0),
+            ("mount", "dir") => self.ustr(1),
+            ("mount", "type") => self.ustr(2),
+            ("mount", "flags") => flags(3),
+            ("umount2" | "umount", "name") => self.ustr(0),
+            ("umount2", "flags") => flags(1),
+            ("ptrace", "request") => a(0),
+            ("ptrace", "pid") => fd(1),
+            ("ptrace", "addr") => a(2),
+            ("ptrace", "data") => a(3),
+            ("kill", "pid") | ("tkill", "tid") | ("tgkill", "pid") => fd(0),
+            ("kill" | "tkill", "sig") => a(1),
+            ("tgkill", "tid") => fd(1),
+            ("tgkill", "sig") => a(2),
+            ("setns", "nstype") => Val::Int(clone_flags(self.rec.hdr.args[1]) as i64),
+            ("unshare", "flags") => Val::Int(clone_flags(self.rec.hdr.args[0]) as i64),
+            ("init_module", "img") => self.rec.item(tag::UBUF, 0).map(|b| Val::Bytes(Cow::Borrowed(b)))?,
+            ("init_module", "length") => a(1),
+            ("init_module", "uargs") => self.ustr(2),
+            ("finit_module", "uargs") => self.ustr(1),
+            ("finit_module", "flags") => flags(2),
+            ("delete_module", "name") => self.ustr(0),
+            ("delete_module", "flags") => flags(1),
+            ("mmap" | "mmap2" | "munmap" | "mprotect", "addr") => a(0),
+            ("mmap" | "mmap2" | "munmap" | "mprotect", "length") => a(1),
+            ("mmap" | "mmap2" | "mprotect", "prot") => a(2),
+            ("mmap" | "mmap2", "flags") => Val::Int(mmap_flags(self.rec.hdr.args[3]) as i64),
+            ("mmap" | "mmap2", "fd") => fd(4),
+            ("mmap", "offset") | ("mmap2", "pgoffset") => a(5),
+            ("mmap" | "mmap2" | "munmap" | "brk", "vm_size" | "vm_rss" | "vm_swap") => Val::Empty,
+            ("lseek" | "llseek", "offset") => a(1),
+            ("lseek" | "llseek", "whence") => a(2),
+            ("sendfile", "out_fd") => fd(0),
+            ("sendfile", "in_fd") => fd(1),
+            ("sendfile", "offset") => Val::Empty,
+            ("sendfile", "size") => a(3),
+            ("splice", "fd_in") => fd(0),
+            ("splice", "fd_out") => fd(2),
+            ("splice", "size") => a(4),
+            ("splice", "flags") => flags(5),
+            ("ioctl", "request") => a(1),
+            ("ioctl", "argument") => a(2),
+            ("flock", "operation") => flags(1),
+            ("futex", "addr") => a(0),
+            ("futex", "op") => a(1),
+            ("futex", "val") => a(2),
+            ("getcwd", "path") => Val::Empty,
+            ("seccomp", "op") => a(0),
+            ("seccomp", "flags") => a(1),
+            ("close_range", "first") => a(0),
+            ("close_range", "last") => a(1),
+            ("close_range", "flags") => flags(2),
+            ("copy_file_range", "fdin") => fd(0),
+            ("copy_file_range", "fdout") => fd(2),
+            ("copy_file_range", "len") => a(4),
+            ("mlock" | "munlock" | "mlock2", "addr") => a(0),
+            ("mlock" | "munlock" | "mlock2", "len") => a(1),
+            ("mlock2", "flags") | ("mlockall", "flags") => flags(if ev == "mlock2" { 2 } else { 0 }),
+            ("process_vm_readv" | "process_vm_writev", "pid") => fd(0),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,463 @@
+//! Synthetic raw records (built as the kernel writes them) → scap events → the replay
+//! decoder, the state and the field code.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use plugin_api::event::EventRef;
+
+use super::*;
+use crate::fields::{extract, FieldArg, FieldValue, ALL_FIELD_IDS, FIELDS};
+use crate::live::records::{
+    RawFdInfo, RawTuple, RecordEncoder, TaskBlock, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER,
+};
+use crate::params::{DecodedEvent, ParamValue};
+use crate::scap::ProcessEntry;
+use crate::state::ThreadTable;
+
+const BOOT: u64 = 1_700_000_000_000_000_000;
+const AT_FDCWD: u64 = -100i64 as u64;
+
+fn nr(name: &str) -> u16 {
+    syscall_nr::by_name(name).unwrap().nr
+}
+
+fn task(ppid: u32, comm: &str) -> TaskBlock {
+    let mut c = [0u8; 16];
+    c[..comm.len()].copy_from_slice(comm.as_bytes());
+    TaskBlock {
+        ppid,
+        uid: 1000,
+        gid: 1000,
+        loginuid: 1000,
+        fdlimit: 1024,
+        comm: c,
+        ..TaskBlock::default()
+    }
+}
+
+/// The state, a builder and the last event, with field access by name.
+struct Harness {
+    state: ThreadTable,
+    builder: ScapBuilder,
+    event: Vec<u8>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let mut state = ThreadTable::new();
+        state.add_process_entry(&ProcessEntry {
+            tid: 100,
+            pid: 100,
+            ptid: 1,
+            comm: "bash".into(),
+            exe: "/bin/bash".into(),
+            exepath: "/usr/bin/bash".into(),
+            cwd: "/home/u".into(),
+            ..ProcessEntry::default()
+        });
+        Harness {
+            state,
+            builder: ScapBuilder::new(BOOT),
+            event: Vec::new(),
+        }
+    }
+
+    /// Builds `rec`, decodes the event and feeds the state.
+    fn feed(&mut self, rec: &RecordEncoder) -> DecodedEvent<'_> {
+        let bytes = rec.encode();
+        let raw = RawRecord::parse(&bytes).unwrap();
+        self.event.clear();
+        assert!(
+            self.builder.build(&raw, &mut self.event).unwrap(),
+            "record made no event"
+        );
+        let ev = EventRef::parse_any(&self.event).unwrap();
+        assert_eq!(ev.ts(), BOOT + rec.hdr.ts);
+        assert_eq!(ev.tid(), rec.hdr.tid as u64);
+        let d = DecodedEvent::new(ev).unwrap();
+        assert_eq!(ev.nparams() as usize, d.info.params.len(), "every parameter is present");
+        for i in 0..d.info.params.len() {
+            d.param(i).unwrap().unwrap_or_else(|e| panic!("{}: {e}", d.info.name));
+        }
+        self.state.parse_event(ev).unwrap();
+        d
+    }
+
+    fn field(&self, name: &str) -> Vec<FieldValue> {
+        let i = FIELDS.iter().position(|f| f.name == name).unwrap();
+        let ev = EventRef::parse_any(&self.event).unwrap();
+        let d = DecodedEvent::new(ev).unwrap();
+        let mut out = Vec::new();
+        extract(ALL_FIELD_IDS[i], FieldArg::None, &d, &self.state, &mut out);
+        out
+    }
+
+    fn str(&self, name: &str) -> String {
+        match self.field(name).as_slice() {
+            [FieldValue::Str(s)] => s.clone(),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    fn u64(&self, name: &str) -> u64 {
+        match self.field(name).as_slice() {
+            [FieldValue::U64(v)] => *v,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    fn ip(&self, name: &str) -> IpAddr {
+        match self.field(name).as_slice() {
+            [FieldValue::Ip(v)] => *v,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+fn exit(name: &str, tid: u32) -> RecordEncoder {
+    RecordEncoder::new(REC_SYS_EXIT, nr(name), tid, tid).ts(1_000)
+}
+
+fn v4_tuple(local: ([u8; 4], u16), remote: ([u8; 4], u16)) -> RawTuple<'static> {
+    let mut l = [0u8; 16];
+    l[..4].copy_from_slice(&local.0);
+    let mut r = [0u8; 16];
+    r[..4].copy_from_slice(&remote.0);
+    RawTuple {
+        family: 2,
+        sock_type: 1,
+        local_addr: l,
+        remote_addr: r,
+        local_port: local.1,
+        remote_port: remote.1,
+        unix_local: 0,
+        unix_peer: 0,
+        unix_path: b"",
+    }
+}
+
+/// clone (parent and child records) then execve with a task block.
+fn spawn_cat(h: &mut Harness) {
+    let parent = exit("clone", 100).ret(200).args([0x11, 0, 0, 0, 0, 0]).task(TaskBlock {
+        clone_flags: 0x11,
+        vtid: 100,
+        ..task(1, "bash")
+    });
+    let d = h.feed(&parent);
+    assert_eq!(d.info.code, 223);
+    let child = RecordEncoder::new(REC_SYS_EXIT, nr("clone"), 200, 200)
+        .ts(1_001)
+        .ret(0)
+        .task(TaskBlock {
+            clone_flags: 0x11,
+            vtid: 200,
+            vpid: 200,
+            ..task(100, "bash")
+        })
+        .item(tag::CWD, 0, b"/home/u\0")
+        .item(tag::ARGS, 0, b"bash\0-i\0");
+    h.feed(&child);
+    assert_eq!(h.str("proc.name"), "bash");
+    assert_eq!(h.u64("proc.ppid"), 100);
+
+    let exec = RecordEncoder::new(REC_SYS_EXIT, nr("execve"), 200, 200)
+        .ts(2_000)
+        .ret(0)
+        .task(TaskBlock {
+            exe_flags: crate::live::records::EXE_WRITABLE,
+            vtid: 200,
+            vpid: 200,
+            ..task(100, "cat")
+        })
+        .ustr(0, "/usr/bin/cat")
+        .item(tag::EXE_PATH, 0, b"/usr/bin/cat\0")
+        .item(tag::ARGS, 0, b"cat\0/etc/passwd\0")
+        .item(tag::ENV, 0, b"HOME=/home/u\0PATH=/bin\0")
+        .item(tag::CWD, 0, b"/home/u\0")
+        .item(tag::CGROUPS, 0, b"cpu=/user.slice\0memory=/user.slice\0");
+    let d = h.feed(&exec);
+    assert_eq!(d.info.code, 293);
+    assert!(matches!(
+        d.param_by_name("filename"),
+        Some(Ok(ParamValue::Str(b"/usr/bin/cat")))
+    ));
+}
+
+#[test]
+fn execve_after_clone_sets_the_process() {
+    let mut h = Harness::new();
+    spawn_cat(&mut h);
+    assert_eq!(h.str("proc.name"), "cat");
+    assert_eq!(h.str("proc.pname"), "bash");
+    assert_eq!(h.str("proc.cmdline"), "cat /etc/passwd");
+    assert_eq!(h.str("proc.exepath"), "/usr/bin/cat");
+    assert_eq!(h.str("proc.cwd"), "/home/u/");
+    assert_eq!(h.u64("proc.pid"), 200);
+    assert_eq!(h.u64("user.uid"), 1000);
+    let t = h.state.thread(200).unwrap();
+    assert_eq!(t.env_var("HOME"), Some("/home/u"));
+    assert_eq!(t.cgroup("memory"), Some("/user.slice"));
+    assert!(t.exe_writable);
+    assert_eq!(h.str("evt.type"), "execve");
+}
+
+#[test]
+fn openat_names_the_fd_and_close_removes_it() {
+    let mut h = Harness::new();
+    spawn_cat(&mut h);
+    let open = exit("openat", 200)
+        .ret(3)
+        .args([AT_FDCWD, 0, 0o2000000, 0, 0, 0])
+        .ustr(1, "../u/notes.txt")
+        .fdinfo(
+            ARG_RET,
+            &RawFdInfo {
+                dev: 0x803,
+                flags: 0o2100000,
+                ino: 4242,
+                ..RawFdInfo::default()
+            },
+        );
+    let d = h.feed(&open);
+    assert_eq!(d.info.code, 307);
+    assert_eq!(d.render_param(3).unwrap(), "4097(O_RDONLY|O_CLOEXEC)");
+    assert_eq!(h.str("fd.name"), "/home/u/notes.txt");
+    assert_eq!(h.u64("fd.num"), 3);
+    assert_eq!(h.u64("fd.ino"), 4242);
+    assert_eq!(h.str("evt.res"), "SUCCESS");
+    assert_eq!(h.state.fd(200, 3).unwrap().dev, 0x803);
+
+    // A failed openat: the errno, and no fd.
+    let d = h.feed(
+        &exit("openat", 200)
+            .ret(-2)
+            .args([AT_FDCWD, 0, 0, 0, 0, 0])
+            .ustr(1, "/nope"),
+    );
+    assert!(matches!(d.param(0), Some(Ok(ParamValue::Signed(-2)))));
+    assert_eq!(h.str("evt.res"), "ENOENT");
+
+    h.feed(&exit("close", 200).ret(0).args([3, 0, 0, 0, 0, 0]));
+    assert_eq!(
+        h.str("fd.name"),
+        "/home/u/notes.txt",
+        "the closed fd stays visible to its event"
+    );
+    assert!(h.state.fd(200, 3).is_none());
+}
+
+#[test]
+fn connect_and_accept4_set_socket_tuples() {
+    let mut h = Harness::new();
+    spawn_cat(&mut h);
+    h.feed(&exit("socket", 200).ret(4).args([2, 1, 0, 0, 0, 0]));
+    let mut sa = vec![2u8, 0, 0x01, 0xbb, 1, 2, 3, 4];
+    sa.extend_from_slice(&[0; 8]);
+    let connect = exit("connect", 200)
+        .ret(0)
+        .args([4, 0, 16, 0, 0, 0])
+        .tuple(0, &v4_tuple(([10, 0, 0, 1], 40000), ([1, 2, 3, 4], 443)))
+        .item(tag::SOCKADDR, 1, &sa);
+    let d = h.feed(&connect);
+    assert_eq!(d.render_param(3).unwrap(), "1.2.3.4:443");
+    assert_eq!(h.ip("fd.sip"), IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)));
+    assert_eq!(h.u64("fd.sport"), 443);
+    assert_eq!(h.u64("fd.cport"), 40000);
+    assert_eq!(h.str("fd.name"), "10.0.0.1:40000->1.2.3.4:443");
+    assert_eq!(h.str("fd.l4proto"), "tcp");
+
+    let accept = exit("accept4", 200)
+        .ret(5)
+        .args([3, 0, 0, 0o2000000, 0, 0])
+        .tuple(ARG_RET, &v4_tuple(([127, 0, 0, 1], 8080), ([127, 0, 0, 1], 5555)));
+    let d = h.feed(&accept);
+    assert_eq!(d.info.code, 389);
+    assert_eq!(h.u64("fd.num"), 5);
+    assert_eq!(h.u64("fd.cport"), 5555);
+    assert_eq!(h.u64("fd.sport"), 8080);
+    assert_eq!(h.str("fd.name"), "127.0.0.1:5555->127.0.0.1:8080");
+}
+
+#[test]
+fn procexit_marks_the_thread_exited() {
+    let mut h = Harness::new();
+    spawn_cat(&mut h);
+    let rec = RecordEncoder::new(REC_PROC_EXIT, 0, 200, 200)
+        .ts(3_000)
+        .args([0x100, 1, 0, 0, 0, 0]);
+    let d = h.feed(&rec);
+    assert_eq!(d.info.code, PROCEXIT_E);
+    assert!(matches!(d.param_by_name("ret"), Some(Ok(ParamValue::Signed(1)))));
+    assert!(matches!(d.param_by_name("reaper_tid"), Some(Ok(ParamValue::Signed(1)))));
+    assert!(h.state.thread(200).unwrap().exited);
+}
+
+#[test]
+fn syscalls_without_an_event_are_generic() {
+    let mut h = Harness::new();
+    let d = h.feed(&exit("sched_yield", 100).ret(0));
+    assert_eq!(d.info.code, GENERIC_X);
+    let sc = syscall_nr::by_name("sched_yield").unwrap();
+    assert!(matches!(d.param(0), Some(Ok(ParamValue::Unsigned(c))) if c == sc.ppm_sc as u64));
+    assert!(matches!(d.param(1), Some(Ok(ParamValue::Unsigned(24)))));
+    assert_eq!(h.str("evt.type"), "sched_yield");
+    assert_eq!(h.str("proc.name"), "bash");
+}
+
+#[test]
+fn io_and_file_syscalls_carry_their_data() {
+    let mut h = Harness::new();
+    let d = h.feed(
+        &exit("write", 100)
+            .ret(5)
+            .args([1, 0, 5, 0, 0, 0])
+            .item(tag::UBUF, 1, b"hello"),
+    );
+    assert_eq!(d.render_args(), "res=5 data=hello fd=1 size=5");
+    let d = h.feed(
+        &exit("renameat2", 100)
+            .args([AT_FDCWD, 0, AT_FDCWD, 0, 1, 0])
+            .ustr(1, "a")
+            .ustr(3, "b"),
+    );
+    assert_eq!(
+        d.render_args(),
+        "res=0 olddirfd=-100 oldpath=a newdirfd=-100 newpath=b flags=1"
+    );
+    let d = h.feed(&exit("dup2", 100).ret(7).args([1, 7, 0, 0, 0, 0]));
+    assert_eq!(d.render_args(), "res=7 oldfd=1 newfd=7");
+    let d = h.feed(
+        &exit("mount", 100)
+            .args([0, 0, 0, 0, 0, 0])
+            .ustr(0, "/dev/sda1")
+            .ustr(1, "/mnt")
+            .ustr(2, "ext4"),
+    );
+    assert_eq!(d.render_args(), "res=0 dev=/dev/sda1 dir=/mnt type=ext4 flags=0");
+    let d = h.feed(&exit("kill", 100).args([42, 9, 0, 0, 0, 0]));
+    assert_eq!(d.render_args(), "res=0 pid=42 sig=9(SIGKILL)");
+    let d = h.feed(&exit("prctl", 100).args([15, 0, 0, 0, 0, 0]).ustr(1, "worker"));
+    assert_eq!(d.render_param(2).unwrap(), "worker");
+    assert_eq!(h.str("proc.name"), "worker");
+}
+
+#[test]
+fn enter_records_and_unknown_numbers_make_no_event() {
+    let mut b = ScapBuilder::new(0);
+    let mut out = Vec::new();
+    let enter = RecordEncoder::new(REC_SYS_ENTER, nr("read"), 1, 1).encode();
+    assert!(!b.build(&RawRecord::parse(&enter).unwrap(), &mut out).unwrap());
+    let unknown = RecordEncoder::new(REC_SYS_EXIT, 511, 1, 1).encode();
+    assert!(!b.build(&RawRecord::parse(&unknown).unwrap(), &mut out).unwrap());
+    assert!(out.is_empty());
+    assert_eq!(b.stats().no_event, 2);
+}
+
+#[test]
+fn sockaddrs_and_unix_tuples_encode_as_the_driver() {
+    let mut un = vec![1u8, 0];
+    un.extend_from_slice(b"/run/x.sock\0garbage");
+    assert_eq!(encode_sockaddr(&un).unwrap(), b"\x01/run/x.sock\0");
+    assert_eq!(encode_sockaddr(&[1, 0, 0, b'a', b'b']).unwrap(), b"\x01@ab\0");
+    let mut v6 = vec![10u8, 0, 0x1f, 0x90, 0, 0, 0, 0];
+    v6.extend_from_slice(&[0; 15]);
+    v6.push(1);
+    let e = encode_sockaddr(&v6).unwrap();
+    assert_eq!((e.len(), e[0], e[17], e[18]), (19, 10, 0x90, 0x1f));
+    assert!(encode_sockaddr(&[2, 0, 1]).is_none());
+    let t = RawTuple {
+        family: 1,
+        unix_local: 0xa,
+        unix_peer: 0xb,
+        unix_path: b"/s",
+        ..v4_tuple(([0; 4], 0), ([0; 4], 0))
+    };
+    assert_eq!(encode_tuple(&t, false).unwrap().len(), 1 + 16 + 3);
+}
+
+#[test]
+fn sched_process_exec_records_become_execve_exits() {
+    let mut h = Harness::new();
+    let rec = RecordEncoder::new(REC_PROC_EXEC, 0, 100, 100)
+        .ts(5_000)
+        .task(task(1, "sleep"))
+        .item(tag::ARGS, 0, b"sleep\x001\0")
+        .item(tag::EXE_PATH, 0, b"/usr/bin/sleep\0");
+    let d = h.feed(&rec);
+    assert_eq!(d.info.code, EXECVE_X);
+    assert!(matches!(d.param_by_name("res"), Some(Ok(ParamValue::Signed(0)))));
+    assert_eq!(h.str("proc.name"), "sleep");
+    assert_eq!(h.str("proc.cmdline"), "sleep 1");
+    assert_eq!(h.str("proc.exepath"), "/usr/bin/sleep");
+}
+
+#[test]
+fn thread_clones_share_the_process() {
+    let mut h = Harness::new();
+    // pthread_create's flags; the child record arrives first.
+    let flags = 0x3d0f00;
+    let child = RecordEncoder::new(REC_SYS_EXIT, nr("clone3"), 101, 100).task(TaskBlock {
+        clone_flags: flags,
+        vtid: 101,
+        vpid: 100,
+        ..task(1, "bash")
+    });
+    h.feed(&child);
+    let parent = exit("clone3", 100).ret(101).task(TaskBlock {
+        clone_flags: flags,
+        vtid: 100,
+        ..task(1, "bash")
+    });
+    h.feed(&parent);
+    let t = h.state.thread(101).unwrap();
+    assert_eq!((t.pid, t.ptid), (100, 1));
+    assert_eq!(t.flags & (1 << 13), 1 << 13, "PPM_CL_CLONE_THREAD");
+    assert_eq!(t.flags & PPM_CL_CHILD_IN_PIDNS, 0);
+}
+
+/// Every single-byte corruption of valid records is either rejected by the parser or built
+/// into an event the decoder accepts; nothing panics.
+#[test]
+fn corrupted_records_never_panic() {
+    let records = [
+        exit("openat", 9)
+            .ret(3)
+            .ustr(1, "/etc/x")
+            .fdinfo(ARG_RET, &RawFdInfo::default())
+            .encode(),
+        exit("connect", 9)
+            .tuple(0, &v4_tuple(([1, 1, 1, 1], 1), ([2, 2, 2, 2], 2)))
+            .item(tag::SOCKADDR, 1, &[1, 0, b'/', b'x'])
+            .encode(),
+        exit("execve", 9)
+            .task(task(1, "x"))
+            .item(tag::ARGS, 0, b"a\0b\0")
+            .item(tag::CGROUPS, 0, b"cpu=/\0")
+            .encode(),
+        exit("pipe2", 9)
+            .item(tag::UINT_PAIR, 0, &[3, 0, 0, 0, 4, 0, 0, 0])
+            .encode(),
+    ];
+    let mut b = ScapBuilder::new(0);
+    let mut out = Vec::new();
+    let (mut built, mut rejected) = (0, 0);
+    for rec in &records {
+        for at in 0..rec.len() {
+            for v in [0x00, 0x7f, 0xff] {
+                let mut r = rec.clone();
+                r[at] = v;
+                let Ok(raw) = RawRecord::parse(&r) else {
+                    rejected += 1;
+                    continue;
+                };
+                out.clear();
+                if let Ok(true) = b.build(&raw, &mut out) {
+                    let ev = EventRef::parse_any(&out).unwrap();
+                    DecodedEvent::new(ev).unwrap();
+                    built += 1;
+                }
+            }
+        }
+    }
+    assert!(built > 0 && rejected > 0);
+}
