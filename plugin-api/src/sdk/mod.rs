@@ -195,6 +195,13 @@ impl std::fmt::Debug for Logger {
     }
 }
 
+impl Default for Logger {
+    /// The disconnected logger.
+    fn default() -> Self {
+        Logger::disconnected()
+    }
+}
+
 impl Logger {
     /// A logger that drops everything (no host).
     pub const fn disconnected() -> Self {

@@ -6,12 +6,13 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, OwnedTable, ParseInput,
+    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, Logger, Metric, OwnedTable, ParseInput,
     ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
 use crate::fields::FieldId;
+use crate::live::instance::{LiveConfig, LiveInstance, LIVE_PREFIX};
 use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
 use crate::state::ThreadTable;
@@ -54,6 +55,12 @@ pub struct SyscallPlugin {
     pub table_sync_errors: u64,
     /// Reused value buffer of `extract`.
     values: Vec<crate::fields::FieldValue>,
+    /// The host's logger.
+    logger: Logger,
+    /// A live configuration from `set_config`, applied by the live instance on its next batch.
+    live_config: Option<LiveConfig>,
+    /// The live instance's counters as of its last batch (for `get_metrics`).
+    live_metrics: Vec<Metric>,
 }
 
 impl SyscallPlugin {
@@ -74,8 +81,11 @@ impl Plugin for SyscallPlugin {
     const CONTACT: &'static str = "https://github.com/saker-security/saker";
 
     fn init(mut input: InitInput<'_>) -> Result<Self, PluginError> {
-        let mut plugin = SyscallPlugin::default();
         let logger = *input.logger();
+        let mut plugin = SyscallPlugin {
+            logger,
+            ..SyscallPlugin::default()
+        };
         if let Some(tables) = input.tables() {
             let table = new_threads_table()?;
             match tables.add_table(&table) {
@@ -89,6 +99,25 @@ impl Plugin for SyscallPlugin {
         }
         Ok(plugin)
     }
+
+    /// The host sends the live configuration again after a rules reload (`live:` open
+    /// parameters without the prefix); the syscall selection changes on the next batch.
+    fn set_config(&mut self, config: &str) -> Result<(), PluginError> {
+        let config = config.trim();
+        let config = config.strip_prefix(LIVE_PREFIX).unwrap_or(config);
+        self.live_config = Some(LiveConfig::parse(config)?);
+        Ok(())
+    }
+
+    fn metrics(&mut self) -> Vec<Metric> {
+        self.live_metrics.clone()
+    }
+}
+
+/// An open syscall source: a capture replay or a live capture.
+pub enum SyscallInstance {
+    Replay(ReplayInstance),
+    Live(Box<LiveInstance>),
 }
 
 /// An open capture replay.
@@ -100,10 +129,34 @@ pub struct ReplayInstance {
 impl SourcePlugin for SyscallPlugin {
     const ID: u32 = 0;
     const EVENT_SOURCE: &'static str = "";
-    type Instance = ReplayInstance;
+    type Instance = SyscallInstance;
 
-    fn open(&mut self, params: &str) -> Result<ReplayInstance, PluginError> {
-        let path = params.trim();
+    fn open(&mut self, params: &str) -> Result<SyscallInstance, PluginError> {
+        let params = params.trim();
+        if let Some(live) = params.strip_prefix(LIVE_PREFIX) {
+            self.reset_state();
+            let instance = LiveInstance::open(live, &mut self.state)?;
+            self.sync_table();
+            self.live_config = None;
+            return Ok(SyscallInstance::Live(Box::new(instance)));
+        }
+        self.open_replay(params).map(SyscallInstance::Replay)
+    }
+}
+
+impl SyscallPlugin {
+    /// A new capture starts from a clean state (and an empty exported table).
+    fn reset_state(&mut self) {
+        if let Some(table) = &self.threads_table {
+            for t in self.state.iter() {
+                let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
+            }
+        }
+        self.state = ThreadTable::new();
+    }
+
+    fn open_replay(&mut self, params: &str) -> Result<ReplayInstance, PluginError> {
+        let path = params;
         let path = path.strip_prefix(REPLAY_PREFIX).unwrap_or(path);
         if path.is_empty() {
             return Err(PluginError::Message(format!(
@@ -111,18 +164,42 @@ impl SourcePlugin for SyscallPlugin {
             )));
         }
         let replay = CaptureReplay::open(path).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        // A new capture starts from a clean state (and an empty exported table).
-        if let Some(table) = &self.threads_table {
-            for t in self.state.iter() {
-                let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
-            }
-        }
-        self.state = ThreadTable::new();
+        self.reset_state();
         Ok(ReplayInstance { replay, done: false })
     }
 }
 
-impl SourceInstance<SyscallPlugin> for ReplayInstance {
+impl SourceInstance<SyscallPlugin> for SyscallInstance {
+    fn next_batch(&mut self, plugin: &mut SyscallPlugin, batch: &mut EventBatch) -> Result<BatchEnd, PluginError> {
+        match self {
+            SyscallInstance::Replay(r) => r.next_batch(plugin, batch),
+            SyscallInstance::Live(live) => {
+                if let Some(config) = plugin.live_config.take() {
+                    if let Err(e) = live.reconfigure(config) {
+                        plugin.logger.error(&format!("{e}; the previous syscall selection stays"));
+                    }
+                }
+                live.next_batch(batch)?;
+                plugin.live_metrics = live.metrics();
+                // An empty batch is a timeout: the host calls again.
+                Ok(if batch.is_empty() {
+                    BatchEnd::Timeout
+                } else {
+                    BatchEnd::Success
+                })
+            }
+        }
+    }
+
+    fn get_progress(&mut self, plugin: &mut SyscallPlugin) -> Option<Progress> {
+        match self {
+            SyscallInstance::Replay(r) => r.get_progress(plugin),
+            SyscallInstance::Live(_) => None,
+        }
+    }
+}
+
+impl ReplayInstance {
     fn next_batch(&mut self, plugin: &mut SyscallPlugin, batch: &mut EventBatch) -> Result<BatchEnd, PluginError> {
         if self.done {
             return Ok(BatchEnd::Eof);

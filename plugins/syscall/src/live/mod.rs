@@ -2,6 +2,7 @@
 //! records (`bpf/records.h`) into scap events.
 
 pub mod bpf;
+pub mod instance;
 pub mod linux_flags;
 pub mod proc_scan;
 pub mod records;

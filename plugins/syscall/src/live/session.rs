@@ -163,6 +163,10 @@ impl<S: RawSource> LiveSession<S> {
         self.last_build_error.as_ref()
     }
 
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
     pub fn source_mut(&mut self) -> &mut S {
         &mut self.source
     }
