@@ -64,9 +64,9 @@ fn host_cgroups_are_no_container() {
         "/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service",
         "/kubepods.slice/kubepods-besteffort.slice",
         // 63 hex characters: not an id
-        &format!("/docker/{}", &HEX[..63]),
+        &format!("/system.slice/docker-{}.scope", &HEX[..63]),
         // 64 characters that are not all hex
-        &format!("/docker/{}z", &HEX[..63]),
+        &format!("/system.slice/docker-{}z.scope", &HEX[..63]),
     ] {
         assert_eq!(id_of(path), None, "{path}");
     }
@@ -84,10 +84,25 @@ fn native_containerd_ids_are_free_form_but_not_units() {
     );
     assert_eq!(id_of("/system.slice/ssh.service"), None);
     assert_eq!(id_of("/research/runc-test1"), Some(("runc-test1".to_owned(), ContainerType::Containerd)));
+    // Under `/docker/`, a non-runc id is a free-form containerd id, as in Falco.
+    assert_eq!(
+        id_of(&format!("/docker/{}", &HEX[..63])),
+        Some((SHORT.to_owned(), ContainerType::Containerd))
+    );
 }
 
 #[test]
 fn lxc_libvirt_and_bpm_layouts() {
+    // As in Falco, containerd's free-form layout comes first and takes `/lxc/<id>` (same id).
+    assert_eq!(
+        id_of("/lxc/web01"),
+        Some(("web01".to_owned(), ContainerType::Containerd))
+    );
+    let no_containerd = CgroupMatcher {
+        containerd: false,
+        ..CgroupMatcher::default()
+    };
+    let id_of = |path: &str| no_containerd.match_path(path).map(|m| (m.id, m.engine));
     assert_eq!(id_of("/lxc/web01"), Some(("web01".to_owned(), ContainerType::Lxc)));
     assert_eq!(id_of("/lxc.payload/web01/init.scope"), Some(("web01".to_owned(), ContainerType::Lxc)));
     assert_eq!(id_of("/lxc.payload.web01"), Some(("web01".to_owned(), ContainerType::Lxc)));
@@ -99,8 +114,14 @@ fn lxc_libvirt_and_bpm_layouts() {
         id_of("/machine.slice/machine-lxc\\x2dguest.scope/libvirt"),
         Some(("guest".to_owned(), ContainerType::LibvirtLxc))
     );
+    // The lxc layout (`/lxc/`) comes before libvirt's legacy `/libvirt/lxc/<id>`.
+    assert_eq!(id_of("/libvirt/lxc/guest2/sub"), Some(("guest2".to_owned(), ContainerType::Lxc)));
+    let libvirt_only = CgroupMatcher {
+        lxc: false,
+        ..no_containerd.clone()
+    };
     assert_eq!(
-        id_of("/libvirt/lxc/guest2/sub"),
+        libvirt_only.match_path("/libvirt/lxc/guest2/sub").map(|m| (m.id, m.engine)),
         Some(("guest2".to_owned(), ContainerType::LibvirtLxc))
     );
     assert_eq!(
