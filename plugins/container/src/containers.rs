@@ -26,7 +26,9 @@ pub enum State {
     /// A lookup is under way.
     Pending,
     /// No runtime knew the id at `since`.
-    Absent { since: Instant },
+    Absent {
+        since: Instant,
+    },
 }
 
 struct Request {

@@ -81,52 +81,232 @@ const DEPRECATED: &str = "Deprecated: never has a value (use the k8smeta plugin)
 
 /// Every field, in Falco's order.
 pub const FIELDS: [FieldDef; 61] = [
-    out(f("container.id", S, "Container ID", "Truncated container id (12 characters) from the thread's cgroups; 'host' for host processes")),
-    f("container.full_id", S, "Container ID", "Full container id (64 hex characters for runc engines)"),
-    out(f("container.name", S, "Container Name", "Container name; 'host' for host processes")),
-    f("container.image", S, "Image Name", "Container image name, e.g. busybox:latest"),
+    out(f(
+        "container.id",
+        S,
+        "Container ID",
+        "Truncated container id (12 characters) from the thread's cgroups; 'host' for host processes",
+    )),
+    f(
+        "container.full_id",
+        S,
+        "Container ID",
+        "Full container id (64 hex characters for runc engines)",
+    ),
+    out(f(
+        "container.name",
+        S,
+        "Container Name",
+        "Container name; 'host' for host processes",
+    )),
+    f(
+        "container.image",
+        S,
+        "Image Name",
+        "Container image name, e.g. busybox:latest",
+    ),
     f("container.image.id", S, "Image ID", "Container image id"),
-    f("container.type", S, "Type", "Container type: docker, podman, cri, containerd, cri-o, lxc, libvirt-lxc, bpm or host"),
-    f("container.privileged", B, "Privileged", "true for a privileged container"),
-    f("container.mounts", S, "Mounts", "All mounts as source:dest:mode:rdwr:propagation, comma-separated"),
-    both(f("container.mount", S, "Mount", "One mount by index, or by a regex searched in the mount source")),
-    both(f("container.mount.source", S, "Mount Source", "Mount source by index, or by a regex searched in the destination")),
-    both(f("container.mount.dest", S, "Mount Destination", "Mount destination by index, or by a regex searched in the source")),
-    both(f("container.mount.mode", S, "Mount Mode", "Mount mode by index, or by a regex searched in the source")),
-    both(f("container.mount.rdwr", S, "Mount Read/Write", "'true' or 'false', by index or by a regex searched in the source")),
-    both(f("container.mount.propagation", S, "Mount Propagation", "Mount propagation by index, or by a regex searched in the source")),
-    out(f("container.image.repository", S, "Repository", "Image repository, e.g. docker.io/library/busybox")),
+    f(
+        "container.type",
+        S,
+        "Type",
+        "Container type: docker, podman, cri, containerd, cri-o, lxc, libvirt-lxc, bpm or host",
+    ),
+    f(
+        "container.privileged",
+        B,
+        "Privileged",
+        "true for a privileged container",
+    ),
+    f(
+        "container.mounts",
+        S,
+        "Mounts",
+        "All mounts as source:dest:mode:rdwr:propagation, comma-separated",
+    ),
+    both(f(
+        "container.mount",
+        S,
+        "Mount",
+        "One mount by index, or by a regex searched in the mount source",
+    )),
+    both(f(
+        "container.mount.source",
+        S,
+        "Mount Source",
+        "Mount source by index, or by a regex searched in the destination",
+    )),
+    both(f(
+        "container.mount.dest",
+        S,
+        "Mount Destination",
+        "Mount destination by index, or by a regex searched in the source",
+    )),
+    both(f(
+        "container.mount.mode",
+        S,
+        "Mount Mode",
+        "Mount mode by index, or by a regex searched in the source",
+    )),
+    both(f(
+        "container.mount.rdwr",
+        S,
+        "Mount Read/Write",
+        "'true' or 'false', by index or by a regex searched in the source",
+    )),
+    both(f(
+        "container.mount.propagation",
+        S,
+        "Mount Propagation",
+        "Mount propagation by index, or by a regex searched in the source",
+    )),
+    out(f(
+        "container.image.repository",
+        S,
+        "Repository",
+        "Image repository, e.g. docker.io/library/busybox",
+    )),
     out(f("container.image.tag", S, "Image Tag", "Image tag, e.g. latest")),
-    f("container.image.digest", S, "Registry Digest", "Image registry digest, e.g. sha256:..."),
-    f("container.healthcheck", S, "[Deprecated] Health Check", "Deprecated: never has a value"),
+    f(
+        "container.image.digest",
+        S,
+        "Registry Digest",
+        "Image registry digest, e.g. sha256:...",
+    ),
+    f(
+        "container.healthcheck",
+        S,
+        "[Deprecated] Health Check",
+        "Deprecated: never has a value",
+    ),
     f("container.liveness_probe", S, "[Deprecated] Liveness", DEPRECATED),
     f("container.readiness_probe", S, "[Deprecated] Readiness", DEPRECATED),
-    f("container.start_ts", FieldType::AbsTime, "Container Start", "Start of the thread's pid namespace init (proc.pidns_init_start_ts), ns since the epoch"),
-    f("container.duration", FieldType::RelTime, "Container Duration", "Nanoseconds since container.start_ts"),
-    f("container.ip", S, "Container ip address", "Primary IPv4 address of the container or pod"),
-    f("container.cni.json", S, "Container's / pod's CNI result json", "CNI result of the pod (CRI), as JSON text"),
-    f("container.host_pid", B, "Host PID Namespace", "true if the container shares the host pid namespace"),
-    f("container.host_network", B, "Host Network Namespace", "true if the container shares the host network namespace"),
-    f("container.host_ipc", B, "Host IPC Namespace", "true if the container shares the host ipc namespace"),
-    key(f("container.label", S, "Container Label", "A container label: container.label[key]")),
-    f("container.labels", S, "Container Labels", "Container labels as key:value, comma-separated"),
-    f("proc.is_container_healthcheck", B, "[Deprecated] Process Is Container Healthcheck", "Deprecated: never has a value"),
-    f("proc.is_container_liveness_probe", B, "[Deprecated] Process Is Container Liveness", DEPRECATED),
-    f("proc.is_container_readiness_probe", B, "[Deprecated] Process Is Container Readiness", DEPRECATED),
-    out(f("k8s.pod.name", S, "Pod Name", "Kubernetes pod name (label io.kubernetes.pod.name)")),
-    out(f("k8s.ns.name", S, "Namespace Name", "Kubernetes namespace name (label io.kubernetes.pod.namespace)")),
+    f(
+        "container.start_ts",
+        FieldType::AbsTime,
+        "Container Start",
+        "Start of the thread's pid namespace init (proc.pidns_init_start_ts), ns since the epoch",
+    ),
+    f(
+        "container.duration",
+        FieldType::RelTime,
+        "Container Duration",
+        "Nanoseconds since container.start_ts",
+    ),
+    f(
+        "container.ip",
+        S,
+        "Container ip address",
+        "Primary IPv4 address of the container or pod",
+    ),
+    f(
+        "container.cni.json",
+        S,
+        "Container's / pod's CNI result json",
+        "CNI result of the pod (CRI), as JSON text",
+    ),
+    f(
+        "container.host_pid",
+        B,
+        "Host PID Namespace",
+        "true if the container shares the host pid namespace",
+    ),
+    f(
+        "container.host_network",
+        B,
+        "Host Network Namespace",
+        "true if the container shares the host network namespace",
+    ),
+    f(
+        "container.host_ipc",
+        B,
+        "Host IPC Namespace",
+        "true if the container shares the host ipc namespace",
+    ),
+    key(f(
+        "container.label",
+        S,
+        "Container Label",
+        "A container label: container.label[key]",
+    )),
+    f(
+        "container.labels",
+        S,
+        "Container Labels",
+        "Container labels as key:value, comma-separated",
+    ),
+    f(
+        "proc.is_container_healthcheck",
+        B,
+        "[Deprecated] Process Is Container Healthcheck",
+        "Deprecated: never has a value",
+    ),
+    f(
+        "proc.is_container_liveness_probe",
+        B,
+        "[Deprecated] Process Is Container Liveness",
+        DEPRECATED,
+    ),
+    f(
+        "proc.is_container_readiness_probe",
+        B,
+        "[Deprecated] Process Is Container Readiness",
+        DEPRECATED,
+    ),
+    out(f(
+        "k8s.pod.name",
+        S,
+        "Pod Name",
+        "Kubernetes pod name (label io.kubernetes.pod.name)",
+    )),
+    out(f(
+        "k8s.ns.name",
+        S,
+        "Namespace Name",
+        "Kubernetes namespace name (label io.kubernetes.pod.namespace)",
+    )),
     f("k8s.pod.id", S, "Legacy Pod UID", "Legacy alias of k8s.pod.uid"),
-    f("k8s.pod.uid", S, "Pod UID", "Kubernetes pod uid (label io.kubernetes.pod.uid)"),
-    f("k8s.pod.sandbox_id", S, "Pod / Sandbox ID", "Truncated (12 characters) pod sandbox id"),
+    f(
+        "k8s.pod.uid",
+        S,
+        "Pod UID",
+        "Kubernetes pod uid (label io.kubernetes.pod.uid)",
+    ),
+    f(
+        "k8s.pod.sandbox_id",
+        S,
+        "Pod / Sandbox ID",
+        "Truncated (12 characters) pod sandbox id",
+    ),
     f("k8s.pod.full_sandbox_id", S, "Pod / Sandbox ID", "Full pod sandbox id"),
     key(f("k8s.pod.label", S, "Pod Label", "A pod label: k8s.pod.label[key]")),
-    f("k8s.pod.labels", S, "Pod Labels", "Pod labels as key:value, comma-separated"),
+    f(
+        "k8s.pod.labels",
+        S,
+        "Pod Labels",
+        "Pod labels as key:value, comma-separated",
+    ),
     f("k8s.pod.ip", S, "Pod Ip", "Pod IPv4 address"),
-    f("k8s.pod.cni.json", S, "Pod CNI result json", "CNI result of the pod, as JSON text"),
+    f(
+        "k8s.pod.cni.json",
+        S,
+        "Pod CNI result json",
+        "CNI result of the pod, as JSON text",
+    ),
     f("k8s.rc.name", S, "[Deprecated] Replication Controller Name", DEPRECATED),
     f("k8s.rc.id", S, "[Deprecated] Replication Controller ID", DEPRECATED),
-    key(f("k8s.rc.label", S, "[Deprecated] Replication Controller Label", DEPRECATED)),
-    f("k8s.rc.labels", S, "[Deprecated] Replication Controller Labels", DEPRECATED),
+    key(f(
+        "k8s.rc.label",
+        S,
+        "[Deprecated] Replication Controller Label",
+        DEPRECATED,
+    )),
+    f(
+        "k8s.rc.labels",
+        S,
+        "[Deprecated] Replication Controller Labels",
+        DEPRECATED,
+    ),
     f("k8s.svc.name", S, "[Deprecated] Service Name", DEPRECATED),
     f("k8s.svc.id", S, "[Deprecated] Service ID", DEPRECATED),
     key(f("k8s.svc.label", S, "[Deprecated] Service Label", DEPRECATED)),
@@ -140,7 +320,12 @@ pub const FIELDS: [FieldDef; 61] = [
     f("k8s.rs.labels", S, "[Deprecated] Replica Set Labels", DEPRECATED),
     f("k8s.deployment.name", S, "[Deprecated] Deployment Name", DEPRECATED),
     f("k8s.deployment.id", S, "[Deprecated] Deployment ID", DEPRECATED),
-    key(f("k8s.deployment.label", S, "[Deprecated] Deployment Label", DEPRECATED)),
+    key(f(
+        "k8s.deployment.label",
+        S,
+        "[Deprecated] Deployment Label",
+        DEPRECATED,
+    )),
     f("k8s.deployment.labels", S, "[Deprecated] Deployment Labels", DEPRECATED),
 ];
 
@@ -279,7 +464,11 @@ pub fn value<'a>(field: Field, arg: FieldArg<'a>, subject: &Subject<'a>) -> Opti
     let label = |k: &str| info.labels.get(k).and_then(|v| text(v));
     // The pod sandbox's entry stands in for pod-level data when this container has no CNI
     // result of its own (Falco 0.7.1).
-    let sandbox = if info.cni_json.is_empty() { subject.sandbox } else { None };
+    let sandbox = if info.cni_json.is_empty() {
+        subject.sandbox
+    } else {
+        None
+    };
     match field {
         Field::Id => text(&info.id),
         Field::FullId => text(&info.full_id),
@@ -339,8 +528,16 @@ pub fn value<'a>(field: Field, arg: FieldArg<'a>, subject: &Subject<'a>) -> Opti
             sandbox.map_or(&info.pod_sandbox_labels, |s| &s.pod_sandbox_labels),
         )),
         Field::PodIp | Field::PodCniJson => {
-            let source = if info.cni_json.is_empty() { subject.sandbox? } else { info };
-            text(if field == Field::PodIp { &source.ip } else { &source.cni_json })
+            let source = if info.cni_json.is_empty() {
+                subject.sandbox?
+            } else {
+                info
+            };
+            text(if field == Field::PodIp {
+                &source.ip
+            } else {
+                &source.cni_json
+            })
         }
         Field::Healthcheck
         | Field::LivenessProbe

@@ -334,7 +334,10 @@ mod tests {
     #[test]
     fn image_references_split_into_repo_tag_digest() {
         assert_eq!(split_image_ref("busybox"), ("busybox", "", ""));
-        assert_eq!(split_image_ref("localhost/busybox:test"), ("localhost/busybox", "test", ""));
+        assert_eq!(
+            split_image_ref("localhost/busybox:test"),
+            ("localhost/busybox", "test", "")
+        );
         assert_eq!(
             split_image_ref("registry:5000/team/app:1.2@sha256:abc"),
             ("registry:5000/team/app", "1.2", "sha256:abc")
@@ -358,7 +361,10 @@ mod tests {
         assert_eq!(back, info);
         let sparse = br#"{"container":{"id":"abc","type":7,"labels":null,"Mounts":null,"ip":"172.17.0.2"}}"#;
         let c = ContainerInfo::from_falco_json(sparse).unwrap();
-        assert_eq!((c.id.as_str(), c.ty, c.ip.as_str()), ("abc", ContainerType::Containerd, "172.17.0.2"));
+        assert_eq!(
+            (c.id.as_str(), c.ty, c.ip.as_str()),
+            ("abc", ContainerType::Containerd, "172.17.0.2")
+        );
         assert!(c.labels.is_empty() && c.mounts.is_empty());
         let numeric_ip = br#"{"container":{"id":"abc","ip":2886795266}}"#;
         assert_eq!(ContainerInfo::from_falco_json(numeric_ip).unwrap().ip, "172.17.0.2");

@@ -150,8 +150,10 @@ impl ContainerPlugin {
         let Some(m) = self.matcher.match_paths(paths_of(cgroups)) else {
             return String::new();
         };
-        if matches!(m.engine, ContainerType::Lxc | ContainerType::LibvirtLxc | ContainerType::Bpm)
-            && self.cache.state(&m.id).is_none()
+        if matches!(
+            m.engine,
+            ContainerType::Lxc | ContainerType::LibvirtLxc | ContainerType::Bpm
+        ) && self.cache.state(&m.id).is_none()
         {
             self.cache.insert(ContainerInfo::minimal(&m.id, m.engine));
         }
@@ -275,8 +277,9 @@ impl ContainerPlugin {
             .write(&t.table, &entry, &t.container_id, StateValue::Str(&id))
         {
             if self.table_errors == 0 {
-                self.logger
-                    .warning(&format!("container plugin: cannot record the container of thread {tid}: {e}"));
+                self.logger.warning(&format!(
+                    "container plugin: cannot record the container of thread {tid}: {e}"
+                ));
             }
             self.table_errors += 1;
         }
@@ -377,7 +380,9 @@ impl Plugin for ContainerPlugin {
         let optional = |name: &str, ty: StateType| match tables.get_field(&table, name, ty) {
             Ok(f) => Some(f),
             Err(e) => {
-                logger.warning(&format!("container plugin: {e}; the fields that need it will have no value"));
+                logger.warning(&format!(
+                    "container plugin: {e}; the fields that need it will have no value"
+                ));
                 None
             }
         };

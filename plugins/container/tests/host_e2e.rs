@@ -17,7 +17,17 @@ const CLONE_20_X: u16 = 223;
 fn cdylibs() -> (PathBuf, PathBuf) {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "-j", "1", "--lib", "-p", "syscall", "-p", "container", "--manifest-path"])
+        .args([
+            "build",
+            "-j",
+            "1",
+            "--lib",
+            "-p",
+            "syscall",
+            "-p",
+            "container",
+            "--manifest-path",
+        ])
         .arg(manifest.join("Cargo.toml"))
         .status()
         .expect("cargo runs");
@@ -35,26 +45,26 @@ fn clone_child(tid: u64, cgroups: &[String], vpid: i64, pidns_init_start_ts: u64
     let cg: Vec<u8> = cgroups.iter().flat_map(|c| c.bytes().chain([0])).collect();
     let i64b = |v: i64| v.to_le_bytes().to_vec();
     let params: Vec<Vec<u8>> = vec![
-        i64b(0),                      // res
-        b"/bin/sleep\0".to_vec(),     // exe
-        b"3600\0".to_vec(),           // args
-        i64b(tid as i64),             // tid
-        i64b(tid as i64),             // pid
-        i64b(1),                      // ptid
-        b"/\0".to_vec(),              // cwd
-        i64b(1024),                   // fdlimit
-        0u64.to_le_bytes().to_vec(),  // pgft_maj
-        0u64.to_le_bytes().to_vec(),  // pgft_min
-        0u32.to_le_bytes().to_vec(),  // vm_size
-        0u32.to_le_bytes().to_vec(),  // vm_rss
-        0u32.to_le_bytes().to_vec(),  // vm_swap
-        b"sleep\0".to_vec(),          // comm
-        cg,                           // cgroups
-        0u32.to_le_bytes().to_vec(),  // flags
-        0u32.to_le_bytes().to_vec(),  // uid
-        0u32.to_le_bytes().to_vec(),  // gid
-        i64b(vpid),                   // vtid
-        i64b(vpid),                   // vpid
+        i64b(0),                     // res
+        b"/bin/sleep\0".to_vec(),    // exe
+        b"3600\0".to_vec(),          // args
+        i64b(tid as i64),            // tid
+        i64b(tid as i64),            // pid
+        i64b(1),                     // ptid
+        b"/\0".to_vec(),             // cwd
+        i64b(1024),                  // fdlimit
+        0u64.to_le_bytes().to_vec(), // pgft_maj
+        0u64.to_le_bytes().to_vec(), // pgft_min
+        0u32.to_le_bytes().to_vec(), // vm_size
+        0u32.to_le_bytes().to_vec(), // vm_rss
+        0u32.to_le_bytes().to_vec(), // vm_swap
+        b"sleep\0".to_vec(),         // comm
+        cg,                          // cgroups
+        0u32.to_le_bytes().to_vec(), // flags
+        0u32.to_le_bytes().to_vec(), // uid
+        0u32.to_le_bytes().to_vec(), // gid
+        i64b(vpid),                  // vtid
+        i64b(vpid),                  // vpid
         pidns_init_start_ts.to_le_bytes().to_vec(),
     ];
     for p in &params {
@@ -93,16 +103,26 @@ impl Host {
     fn feed(&mut self, ev: &[u8]) -> u64 {
         self.evtnum += 1;
         assert!(self.syscall.parse(ev, self.evtnum, &self.source));
-        if self.container.parse_filter().matches(u16::from_le_bytes([ev[20], ev[21]]), "syscall") {
+        if self
+            .container
+            .parse_filter()
+            .matches(u16::from_le_bytes([ev[20], ev[21]]), "syscall")
+        {
             assert!(self.container.parse(ev, self.evtnum, &self.source));
         }
         self.evtnum
     }
 
     fn field(&self, ev: &[u8], n: u64, name: &str) -> Option<String> {
-        let index = self.container.field_index(name).unwrap_or_else(|| panic!("{name} declared"));
+        let index = self
+            .container
+            .field_index(name)
+            .unwrap_or_else(|| panic!("{name} declared"));
         let mut out = ExtractedValues::new();
-        if !self.container.extract(ev, n, &self.source, index, &FieldArg::None, &mut out) {
+        if !self
+            .container
+            .extract(ev, n, &self.source, index, &FieldArg::None, &mut out)
+        {
             return None;
         }
         match out.get(0)? {
@@ -125,17 +145,31 @@ fn container_id_comes_from_the_threads_cgroups_and_host_threads_are_host() {
         777,
     );
     let n = host.feed(&in_container);
-    assert_eq!(host.field(&in_container, n, "container.id").as_deref(), Some("3ad7b26ded6d"));
+    assert_eq!(
+        host.field(&in_container, n, "container.id").as_deref(),
+        Some("3ad7b26ded6d")
+    );
     // No runtime knows it: metadata fields have no value, start time still does.
     assert_eq!(host.field(&in_container, n, "container.name"), None);
-    assert_eq!(host.field(&in_container, n, "container.start_ts").as_deref(), Some("777"));
+    assert_eq!(
+        host.field(&in_container, n, "container.start_ts").as_deref(),
+        Some("777")
+    );
 
-    let on_host = clone_child(4343, &["cpuset=/".to_string(), "memory=/user.slice".to_string()], 4343, 0);
+    let on_host = clone_child(
+        4343,
+        &["cpuset=/".to_string(), "memory=/user.slice".to_string()],
+        4343,
+        0,
+    );
     let n = host.feed(&on_host);
     assert_eq!(host.field(&on_host, n, "container.id").as_deref(), Some("host"));
     assert_eq!(host.field(&on_host, n, "container.name").as_deref(), Some("host"));
     assert_eq!(host.field(&on_host, n, "container.type").as_deref(), Some("host"));
-    assert_eq!(host.field(&on_host, n, "container.image.repository").as_deref(), Some(""));
+    assert_eq!(
+        host.field(&on_host, n, "container.image.repository").as_deref(),
+        Some("")
+    );
     assert_eq!(host.field(&on_host, n, "k8s.pod.name"), None);
 
     // A thread the table does not know: no value at all.
@@ -151,7 +185,12 @@ fn metadata_of_a_real_podman_container() {
     let name = std::env::var("SAKER_TEST_CONTAINER").expect("SAKER_TEST_CONTAINER");
     let full_id = String::from_utf8(
         std::process::Command::new("curl")
-            .args(["-s", "--unix-socket", &socket, &format!("http://d/containers/{name}/json")])
+            .args([
+                "-s",
+                "--unix-socket",
+                &socket,
+                &format!("http://d/containers/{name}/json"),
+            ])
             .output()
             .unwrap()
             .stdout,
@@ -175,8 +214,17 @@ fn metadata_of_a_real_podman_container() {
     assert_eq!(host.field(&ev, n, "container.id").as_deref(), Some(short));
     assert_eq!(host.field(&ev, n, "container.name").as_deref(), Some(name.as_str()));
     assert_eq!(host.field(&ev, n, "container.type").as_deref(), Some("podman"));
-    assert_eq!(host.field(&ev, n, "container.image").as_deref(), Some("localhost/busybox:test"));
-    assert_eq!(host.field(&ev, n, "container.image.repository").as_deref(), Some("localhost/busybox"));
+    assert_eq!(
+        host.field(&ev, n, "container.image").as_deref(),
+        Some("localhost/busybox:test")
+    );
+    assert_eq!(
+        host.field(&ev, n, "container.image.repository").as_deref(),
+        Some("localhost/busybox")
+    );
     assert_eq!(host.field(&ev, n, "container.image.tag").as_deref(), Some("test"));
-    assert_eq!(host.field(&ev, n, "container.labels").as_deref(), Some("app:demo, org.example.test:yes"));
+    assert_eq!(
+        host.field(&ev, n, "container.labels").as_deref(),
+        Some("app:demo, org.example.test:yes")
+    );
 }

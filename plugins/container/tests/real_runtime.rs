@@ -57,6 +57,17 @@ fn a_running_container_is_identified_and_described() {
     assert_eq!(info.image_repo, "localhost/busybox");
     assert_eq!(info.image_tag, "test");
     assert_eq!(info.labels.get("app").map(String::as_str), Some("demo"));
+    // Forgotten, then seen again: the first-sight lookup asks the socket.
+    plugin.cache().remove(&id);
+    let started = std::time::Instant::now();
+    let again = plugin.info_of(&id).expect("looked up again at first sight");
+    eprintln!("first-sight lookup took {:?}", started.elapsed());
+    assert_eq!(again.name, name);
+    assert!(matches!(plugin.cache().state(&id), Some(container::State::Known(_))));
     // An id no runtime knows is absent, not an error.
     assert!(plugin.info_of("0123456789ab").is_none());
+    assert!(matches!(
+        plugin.cache().state("0123456789ab"),
+        Some(container::State::Absent { .. })
+    ));
 }

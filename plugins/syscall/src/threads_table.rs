@@ -174,7 +174,9 @@ mod tests {
         let got = table.get(StateValue::I64(42), CGROUPS_FIELD).unwrap();
         assert_eq!(
             got,
-            Some(plugin_api::sdk::TableValue::Str("cpuset=/docker/abc\nname=systemd=/docker/abc".into()))
+            Some(plugin_api::sdk::TableValue::Str(
+                "cpuset=/docker/abc\nname=systemd=/docker/abc".into()
+            ))
         );
     }
 }

@@ -83,7 +83,10 @@ fn native_containerd_ids_are_free_form_but_not_units() {
         Some(("a-very-long-".to_owned(), ContainerType::Containerd))
     );
     assert_eq!(id_of("/system.slice/ssh.service"), None);
-    assert_eq!(id_of("/research/runc-test1"), Some(("runc-test1".to_owned(), ContainerType::Containerd)));
+    assert_eq!(
+        id_of("/research/runc-test1"),
+        Some(("runc-test1".to_owned(), ContainerType::Containerd))
+    );
     // Under `/docker/`, a non-runc id is a free-form containerd id, as in Falco.
     assert_eq!(
         id_of(&format!("/docker/{}", &HEX[..63])),
@@ -104,8 +107,14 @@ fn lxc_libvirt_and_bpm_layouts() {
     };
     let id_of = |path: &str| no_containerd.match_path(path).map(|m| (m.id, m.engine));
     assert_eq!(id_of("/lxc/web01"), Some(("web01".to_owned(), ContainerType::Lxc)));
-    assert_eq!(id_of("/lxc.payload/web01/init.scope"), Some(("web01".to_owned(), ContainerType::Lxc)));
-    assert_eq!(id_of("/lxc.payload.web01"), Some(("web01".to_owned(), ContainerType::Lxc)));
+    assert_eq!(
+        id_of("/lxc.payload/web01/init.scope"),
+        Some(("web01".to_owned(), ContainerType::Lxc))
+    );
+    assert_eq!(
+        id_of("/lxc.payload.web01"),
+        Some(("web01".to_owned(), ContainerType::Lxc))
+    );
     assert_eq!(
         id_of("/machine/vm1.libvirt-lxc"),
         Some(("vm1".to_owned(), ContainerType::LibvirtLxc))
@@ -115,13 +124,18 @@ fn lxc_libvirt_and_bpm_layouts() {
         Some(("guest".to_owned(), ContainerType::LibvirtLxc))
     );
     // The lxc layout (`/lxc/`) comes before libvirt's legacy `/libvirt/lxc/<id>`.
-    assert_eq!(id_of("/libvirt/lxc/guest2/sub"), Some(("guest2".to_owned(), ContainerType::Lxc)));
+    assert_eq!(
+        id_of("/libvirt/lxc/guest2/sub"),
+        Some(("guest2".to_owned(), ContainerType::Lxc))
+    );
     let libvirt_only = CgroupMatcher {
         lxc: false,
         ..no_containerd.clone()
     };
     assert_eq!(
-        libvirt_only.match_path("/libvirt/lxc/guest2/sub").map(|m| (m.id, m.engine)),
+        libvirt_only
+            .match_path("/libvirt/lxc/guest2/sub")
+            .map(|m| (m.id, m.engine)),
         Some(("guest2".to_owned(), ContainerType::LibvirtLxc))
     );
     assert_eq!(

@@ -15,7 +15,12 @@ fn sixty_one_fields_with_falco_names_types_and_args() {
     assert_eq!(by_name("proc.is_container_healthcheck").ty, FieldType::Bool);
     let mount = by_name("container.mount.dest").arg;
     assert!(mount.required && mount.index && mount.key);
-    for n in ["container.label", "k8s.pod.label", "k8s.ns.label", "k8s.deployment.label"] {
+    for n in [
+        "container.label",
+        "k8s.pod.label",
+        "k8s.ns.label",
+        "k8s.deployment.label",
+    ] {
         let a = by_name(n).arg;
         assert!(a.required && a.key && !a.index, "{n}");
     }
@@ -62,9 +67,20 @@ fn subject<'a>(id: &'a str, info: Option<&'a ContainerInfo>) -> Subject<'a> {
 fn pending_container_has_only_id_and_times() {
     let sub = subject("3ad7b26ded6d", None);
     assert_eq!(get("container.id", FieldArg::None, &sub), s("3ad7b26ded6d"));
-    assert_eq!(get("container.start_ts", FieldArg::None, &sub), Some(Value::AbsTime(1_000)));
-    assert_eq!(get("container.duration", FieldArg::None, &sub), Some(Value::RelTime(500)));
-    for n in ["container.name", "container.image.repository", "container.privileged", "k8s.pod.name"] {
+    assert_eq!(
+        get("container.start_ts", FieldArg::None, &sub),
+        Some(Value::AbsTime(1_000))
+    );
+    assert_eq!(
+        get("container.duration", FieldArg::None, &sub),
+        Some(Value::RelTime(500))
+    );
+    for n in [
+        "container.name",
+        "container.image.repository",
+        "container.privileged",
+        "k8s.pod.name",
+    ] {
         assert_eq!(get(n, FieldArg::None, &sub), None, "{n}");
     }
 }
@@ -77,7 +93,10 @@ fn host_threads_read_the_host_entry() {
     assert_eq!(get("container.name", FieldArg::None, &sub), s("host"));
     assert_eq!(get("container.type", FieldArg::None, &sub), s("host"));
     assert_eq!(get("container.image.repository", FieldArg::None, &sub), s(""));
-    assert_eq!(get("container.privileged", FieldArg::None, &sub), Some(Value::Bool(false)));
+    assert_eq!(
+        get("container.privileged", FieldArg::None, &sub),
+        Some(Value::Bool(false))
+    );
     assert_eq!(get("k8s.ns.name", FieldArg::None, &sub), None);
     assert_eq!(get("k8s.rc.name", FieldArg::None, &sub), None);
 }
@@ -127,8 +146,14 @@ fn known_container_fields() {
         get("container.mounts", FieldArg::None, &sub),
         s("/proc:/host/proc:ro:false:rprivate")
     );
-    assert_eq!(get("container.mount.dest", FieldArg::Key("/proc"), &sub), s("/host/proc"));
-    assert_eq!(get("container.mount.source", FieldArg::Key("/host/proc"), &sub), s("/proc"));
+    assert_eq!(
+        get("container.mount.dest", FieldArg::Key("/proc"), &sub),
+        s("/host/proc")
+    );
+    assert_eq!(
+        get("container.mount.source", FieldArg::Key("/host/proc"), &sub),
+        s("/proc")
+    );
     assert_eq!(get("container.mount.rdwr", FieldArg::Index(0), &sub), s("false"));
     assert_eq!(get("container.mount", FieldArg::Index(1), &sub), None);
     assert_eq!(get("container.healthcheck", FieldArg::None, &sub), None);

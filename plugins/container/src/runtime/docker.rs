@@ -309,7 +309,10 @@ mod tests {
         assert_eq!(info.name, "demo1");
         assert_eq!(info.image, "localhost/busybox:test");
         assert_eq!(info.image_id, "9f1c2e8b6d0a");
-        assert_eq!((info.image_repo.as_str(), info.image_tag.as_str()), ("localhost/busybox", "test"));
+        assert_eq!(
+            (info.image_repo.as_str(), info.image_tag.as_str()),
+            ("localhost/busybox", "test")
+        );
         assert_eq!(info.image_digest, "");
         assert!(info.privileged && info.host_network && !info.host_pid && !info.host_ipc);
         assert_eq!(info.labels.len(), 2, "labels longer than label_max_len are dropped");
