@@ -170,7 +170,7 @@ fn lookup_worker(
             Lookup::Found(mut info) => {
                 // Runtimes answer to a short id with the full one: keep the cache key.
                 info.id = req.id.clone();
-                State::Known(Arc::new(info))
+                State::Known(Arc::from(info))
             }
             Lookup::Unknown => State::Absent { since: Instant::now() },
             Lookup::Failed(msgs) => {

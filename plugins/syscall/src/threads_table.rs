@@ -167,14 +167,16 @@ mod tests {
         assert_eq!(cgroups_text(&cgroups), "cpuset=/docker/abc\nname=systemd=/docker/abc");
         assert_eq!(cgroups_text(&[]), "");
         let table = new_threads_table().unwrap();
-        let mut t = ThreadInfo::default();
-        t.tid = 42;
-        t.cgroups = cgroups;
+        let t = ThreadInfo {
+            tid: 42,
+            cgroups,
+            ..ThreadInfo::default()
+        };
         write_thread(&table, &t).unwrap();
         let got = table.get(StateValue::I64(42), CGROUPS_FIELD).unwrap();
         assert_eq!(
             got,
-            Some(plugin_api::sdk::TableValue::Str(
+            Some(plugin_api::sdk::tables::TableValue::Str(
                 "cpuset=/docker/abc\nname=systemd=/docker/abc".into()
             ))
         );

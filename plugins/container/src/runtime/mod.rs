@@ -22,7 +22,7 @@ pub struct Endpoint {
 /// Result of asking every runtime about one id.
 #[derive(Debug)]
 pub enum Lookup {
-    Found(ContainerInfo),
+    Found(Box<ContainerInfo>),
     /// Every runtime answered and none knows the id (or no runtime is reachable).
     Unknown,
     /// No runtime knew it and at least one failed; the messages say which and why.
@@ -45,7 +45,7 @@ impl Runtimes {
         let mut errors = Vec::new();
         for ep in &self.endpoints {
             match docker::inspect(&ep.socket, id, ep.ty, self.label_max_len, self.io_timeout) {
-                Ok(Some(info)) => return Lookup::Found(info),
+                Ok(Some(info)) => return Lookup::Found(Box::new(info)),
                 Ok(None) => {}
                 Err(e) => errors.push(format!("{}: {e}", ep.ty.as_str())),
             }
