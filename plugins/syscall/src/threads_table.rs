@@ -4,8 +4,8 @@
 //! The SDK's [`OwnedTable`] stores its own copies of values, so the live state cannot be
 //! exposed in place: threads are copied into the table when they change (clone, execve,
 //! set*id, …, tracked by [`ThreadTable::take_changes`]), not on every event. Subtables
-//! (`args`, `env`, `cgroups`, `file_descriptors`) are not offered: `OwnedTable` has no
-//! table-typed fields.
+//! (`args`, `env`, `file_descriptors`) are not offered: `OwnedTable` has no table-typed
+//! fields. The cgroups are offered as one string field instead, see [`CGROUPS_FIELD`].
 
 use plugin_api::sdk::{OwnedTable, StateType, StateValue, TableError};
 
@@ -44,7 +44,27 @@ pub const THREAD_FIELDS: &[(&str, StateType)] = &[
     ("exe_upper_layer", StateType::Bool),
     ("exe_lower_layer", StateType::Bool),
     ("exe_from_memfd", StateType::Bool),
+    (CGROUPS_FIELD, StateType::Str),
 ];
+
+/// Saker's `cgroups` field: the thread's cgroups as `subsystem=path` lines joined by `\n`, in
+/// `/proc/<pid>/cgroup` order (libsinsp has a `cgroups` subtable instead; the container
+/// plugin reads this field).
+pub const CGROUPS_FIELD: &str = "cgroups";
+
+/// The `cgroups` field text of a thread.
+pub fn cgroups_text(cgroups: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (subsystem, path) in cgroups {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(subsystem);
+        s.push('=');
+        s.push_str(path);
+    }
+    s
+}
 
 /// A new, empty `threads` table (INT64 key = tid).
 pub fn new_threads_table() -> Result<OwnedTable, TableError> {
@@ -78,6 +98,7 @@ fn write_thread(table: &OwnedTable, t: &ThreadInfo) -> Result<(), TableError> {
     for (f, v) in strs {
         table.set(k, f, StateValue::Str(v))?;
     }
+    table.set(k, CGROUPS_FIELD, StateValue::Str(&cgroups_text(&t.cgroups)))?;
     for (f, v) in [
         ("flags", t.flags),
         ("uid", t.uid),
@@ -131,4 +152,33 @@ pub fn sync_threads_table(state: &mut ThreadTable, table: &OwnedTable) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroups_are_offered_as_lines_of_subsystem_and_path() {
+        let cgroups = vec![
+            ("cpuset".to_string(), "/docker/abc".to_string()),
+            ("name=systemd".to_string(), "/docker/abc".to_string()),
+        ];
+        assert_eq!(cgroups_text(&cgroups), "cpuset=/docker/abc\nname=systemd=/docker/abc");
+        assert_eq!(cgroups_text(&[]), "");
+        let table = new_threads_table().unwrap();
+        let t = ThreadInfo {
+            tid: 42,
+            cgroups,
+            ..ThreadInfo::default()
+        };
+        write_thread(&table, &t).unwrap();
+        let got = table.get(StateValue::I64(42), CGROUPS_FIELD).unwrap();
+        assert_eq!(
+            got,
+            Some(plugin_api::sdk::tables::TableValue::Str(
+                "cpuset=/docker/abc\nname=systemd=/docker/abc".into()
+            ))
+        );
+    }
 }
