@@ -19,6 +19,10 @@ use super::Fatal;
 
 /// The library that provides the syscall source when the configuration declares none.
 pub const SYSCALL_PLUGIN_LIBRARY: &str = "libsyscall.so";
+/// The container metadata plugin, loaded beside the syscall source when not declared (as
+/// Falco's default configuration loads its container plugin).
+pub const CONTAINER_PLUGIN_LIBRARY: &str = "libcontainer.so";
+const CONTAINER_PLUGIN: &str = "container";
 
 /// The event source a plugin provides, if any.
 pub fn provided_source(info: &PluginInfo) -> Option<&str> {
@@ -102,6 +106,26 @@ impl SourcePlan {
                      (cargo build --release) or set SAKER_PLUGINS_DIR to the directory holding it",
                     path.display()
                 ));
+            }
+        }
+        // The syscall plugin owns the `threads` table other plugins (container …) read at
+        // their init: it is initialised first, as Falco's built-in syscall inspector exists
+        // before any plugin.
+        let syscall_index = plugins.iter().position(|p| p.info().is_syscall_source());
+        if let Some(i) = syscall_index {
+            plugins.move_to_front(i);
+            configs[..=i].rotate_right(1);
+            let declared = plugins.iter().any(|p| p.info().name == CONTAINER_PLUGIN);
+            let path = config.resolve_plugin_path(CONTAINER_PLUGIN_LIBRARY);
+            if !declared && path.is_file() {
+                tracing::debug!("Loading the container plugin from {}", path.display());
+                plugins.load(&path, &options)?;
+                configs.push(PluginConfig {
+                    name: CONTAINER_PLUGIN.to_string(),
+                    library_path: path.display().to_string(),
+                    init_config: String::new(),
+                    open_params: String::new(),
+                });
             }
         }
         let known_sources: Vec<String> = plugins

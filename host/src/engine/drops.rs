@@ -79,7 +79,10 @@ impl DropCounters {
             } else {
                 0
             };
-            if let Some((name, cpu)) = m.name.rsplit_once(metric::CPU_SUFFIX) {
+            // The host names plugin metrics `<plugin>.<metric>`.
+            let full = m.name.as_str();
+            let bare = full.split_once('.').map_or(full, |(_, rest)| rest);
+            if let Some((name, cpu)) = bare.rsplit_once(metric::CPU_SUFFIX) {
                 let Ok(cpu) = cpu.parse::<u32>() else { continue };
                 let slot = c.cpu_slot(cpu);
                 match name {
@@ -90,7 +93,7 @@ impl DropCounters {
                 }
                 continue;
             }
-            match m.name.as_str() {
+            match bare {
                 metric::EVENTS => c.n_evts = value,
                 metric::DROPS => c.n_drops = value,
                 metric::BUFFER_FULL => c.buffer_full = value,

@@ -65,6 +65,13 @@ impl PluginSet {
         Ok(self.plugins.len() - 1)
     }
 
+    /// Moves the plugin at `index` before all others (it is initialised first).
+    pub fn move_to_front(&mut self, index: usize) {
+        if index < self.plugins.len() {
+            self.plugins[..=index].rotate_right(1);
+        }
+    }
+
     /// Initialises the plugin at `index` with the shared tables.
     pub fn init(&mut self, index: usize, config: &str) -> Result<(), PluginError> {
         let tables = self.tables.clone();

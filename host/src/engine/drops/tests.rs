@@ -138,8 +138,9 @@ fn the_alert_carries_falco_fields_as_strings() {
 #[test]
 fn counters_come_from_plugin_metrics_with_per_cpu_values() {
     let metrics = [
-        metric("n_evts", 1000.0),
-        metric("n_drops", 12.0),
+        // As the host names them: `<plugin>.<metric>`.
+        metric("syscall.n_evts", 1000.0),
+        metric("syscall.n_drops", 12.0),
         metric("n_drops_buffer_full", 10.0),
         metric("n_drops_too_large", 2.0),
         metric("n_evts_cpu_1", 400.0),
