@@ -18,12 +18,15 @@ struct SlotCache {
     values: Values,
 }
 
-/// Per-event state of evaluation: cached extractions, invalidated by `next_event`.
+/// Per-event state of evaluation: cached extractions and results of shared subexpressions,
+/// invalidated by `next_event`.
 #[derive(Debug)]
 pub struct EvalContext {
     generation: u64,
     registry: u64,
     slots: Vec<SlotCache>,
+    /// Per shared subexpression: `generation << 1 | result` of its last evaluation.
+    memo: Vec<u64>,
     key: Vec<u8>,
     text: String,
 }
@@ -41,6 +44,7 @@ impl EvalContext {
             generation: 1,
             registry: 0,
             slots: Vec::new(),
+            memo: Vec::new(),
             key: Vec::new(),
             text: String::new(),
         }
@@ -51,15 +55,21 @@ impl EvalContext {
         self.generation += 1;
     }
 
-    /// Makes the cache fit filters of `registry` with `slot` global slots.
-    fn bind(&mut self, registry: u64, needed: usize) {
+    /// Makes the cache fit filters of `registry` with `slots` global slots and `memos` shared
+    /// subexpressions.
+    #[inline]
+    fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
         if self.registry != registry {
             // Slots of another registry mean other extractions: drop what was cached.
             self.registry = registry;
             self.generation += 1;
         }
-        if self.slots.len() < needed {
-            self.slots.resize_with(needed, SlotCache::default);
+        if self.slots.len() < slots {
+            self.slots.resize_with(slots, SlotCache::default);
+        }
+        if self.memo.len() < memos {
+            // Generation 0 is never current: new entries hold no result.
+            self.memo.resize(memos, 0);
         }
     }
 }
@@ -161,7 +171,7 @@ impl CompiledFilter {
     /// Evaluates the condition on the current event of `src`. Fields without a value make
     /// their checks false (libsinsp semantics, `!=` included).
     pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-        ctx.bind(self.registry, self.cache_len);
+        ctx.bind(self.registry, self.cache_len, self.memo_len);
         self.eval_node(&self.root, ctx, src)
     }
 
@@ -171,6 +181,16 @@ impl CompiledFilter {
             Node::Or(children) => children.iter().any(|c| self.eval_child(c, ctx, src)),
             Node::Not(child) => !self.eval_child(child, ctx, src),
             Node::Check(c) => self.eval_check(c, ctx, src),
+            Node::Shared(memo, child) => {
+                let i = *memo as usize;
+                let cached = ctx.memo[i];
+                if cached >> 1 == ctx.generation {
+                    return cached & 1 != 0;
+                }
+                let result = self.eval_child(child, ctx, src);
+                ctx.memo[i] = ctx.generation << 1 | u64::from(result);
+                result
+            }
         }
     }
 
@@ -447,7 +467,7 @@ fn compare_bytes(op: BinaryOp, ty: FieldType, a: &[u8], b: &[u8]) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 fn find_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -639,7 +659,7 @@ impl FieldAccessor {
     /// The values for the current event, or `None` when the field has none.
     pub fn extract<'c>(&self, ctx: &'c mut EvalContext, src: &mut dyn FieldSource) -> Option<&'c Values> {
         let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
-        ctx.bind(self.registry, needed);
+        ctx.bind(self.registry, needed, 0);
         if !ensure(&self.slots, self.result, ctx, src) {
             return None;
         }
@@ -660,7 +680,7 @@ impl FieldAccessor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::compile::compile;
+    use crate::rules::compile::{compile, compile_with};
     use crate::rules::fields::{ArgSpec, FieldArg, FieldId, FieldInfo, TableCatalog};
     use crate::rules::parse::parse_condition;
     use std::collections::HashMap;
@@ -829,6 +849,44 @@ mod tests {
         ctx.next_event();
         f.eval(&mut ctx, &mut src);
         assert_eq!(src.extractions, 2);
+    }
+
+    #[test]
+    fn shared_subexpressions_are_evaluated_once_per_event() {
+        let (cat, mut src) = setup();
+        let mut registry = SlotRegistry::new();
+        let shell = "(proc.name in (Bash, zsh) and not fd.name startswith /tmp)";
+        let conds = [
+            format!("{shell} and proc.pid < 0"),
+            format!("{shell} and fd.name endswith shadow"),
+            "proc.pid < 0 and fd.sport = 443".to_string(),
+        ];
+        let mut filters: Vec<CompiledFilter> = conds
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &cat, &mut registry).unwrap())
+            .collect();
+        for f in &mut filters {
+            f.share_subexpressions(&registry);
+        }
+        // The macro-like conjunction (with its checks) and `proc.pid < 0` are shared; the
+        // rest occurs once and is evaluated in place.
+        let counts: Vec<usize> = filters.iter().map(CompiledFilter::shared_count).collect();
+        assert_eq!(counts, [2, 1, 1]);
+        let mut ctx = EvalContext::new();
+        let run = |ctx: &mut EvalContext, src: &mut MapSource| -> Vec<bool> {
+            ctx.next_event();
+            filters.iter().map(|f| f.eval(ctx, src)).collect()
+        };
+        assert_eq!(run(&mut ctx, &mut src), [true, true, true]);
+        // A new event recomputes the shared results from its own values.
+        src.values.insert("fd.name", vec!["/tmp/shadow"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, false, true]);
+        src.values.insert("proc.name", vec!["sh"]);
+        src.values.insert("fd.name", vec!["/etc/shadow"]);
+        src.values.insert("proc.pid", vec!["7"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, false, false]);
+        src.values.insert("proc.name", vec!["zsh"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, true, false]);
     }
 
     #[test]
