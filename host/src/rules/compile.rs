@@ -167,6 +167,63 @@ pub(crate) enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Check(Box<Check>),
+    /// A subexpression that other filters of the same registry (or this one) also contain
+    /// (a macro such as `spawned_process`): evaluated once per event, its result cached under
+    /// this memo index of the evaluation context.
+    Shared(u32, Box<Node>),
+}
+
+/// Whether `n` is a negation (`not x`), looking through the shared marker.
+fn is_negation(n: &Node) -> bool {
+    match n {
+        Node::Not(_) => true,
+        Node::Shared(_, child) => is_negation(child),
+        _ => false,
+    }
+}
+
+/// A rough relative cost of evaluating `n` (operator work, not extraction): orders the
+/// operands of `and`/`or`.
+fn cost(n: &Node) -> u32 {
+    match n {
+        Node::And(c) | Node::Or(c) => c.iter().map(cost).fold(1, u32::saturating_add),
+        Node::Not(c) | Node::Shared(_, c) => cost(c),
+        Node::Check(c) => check_cost(c),
+    }
+}
+
+fn check_cost(c: &Check) -> u32 {
+    let op = match c.op {
+        CheckOp::Exists => return 1,
+        CheckOp::Binary(op) => op,
+    };
+    let numeric = matches!(
+        c.ty.class(),
+        TypeClass::Signed | TypeClass::Unsigned | TypeClass::Double | TypeClass::Bool
+    );
+    let base: u32 = match op {
+        _ if numeric && !c.is_list => 2,
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 3,
+        BinaryOp::StartsWith | BinaryOp::BStartsWith | BinaryOp::EndsWith => 3,
+        BinaryOp::In | BinaryOp::Intersects => 4,
+        BinaryOp::Contains | BinaryOp::BContains | BinaryOp::IContains => 6,
+        BinaryOp::Glob | BinaryOp::IGlob | BinaryOp::PMatch => 10,
+        BinaryOp::Regex => 40,
+    };
+    let values = match &c.rhs {
+        Rhs::Consts(k) => k.len() as u32,
+        Rhs::Regexes(r) => r.len() as u32,
+        Rhs::Paths(p) => p.len() as u32,
+        _ => 1,
+    };
+    base.saturating_mul(values.max(1))
+}
+
+/// A compiled node and its shape: the registry-wide id of its structure (same field
+/// extractions, operators, constants and children), equal for equal subexpressions.
+struct Shaped {
+    node: Node,
+    shape: u32,
 }
 
 /// A compiled condition. Evaluate it with `eval` (in `rules::eval`).
@@ -177,6 +234,8 @@ pub struct CompiledFilter {
     pub(crate) registry: u64,
     /// One more than the highest cache slot used (size the context needs).
     pub(crate) cache_len: usize,
+    /// One more than the highest memo index of a `Node::Shared` (size the context needs).
+    pub(crate) memo_len: usize,
     pub warnings: Vec<CompileWarning>,
 }
 
@@ -184,6 +243,52 @@ impl CompiledFilter {
     /// Number of distinct extractions (field, argument, transformer chain) of the filter.
     pub fn slot_count(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Keeps the per-event memo only on subexpressions that occur more than once among the
+    /// filters compiled with `registry` so far: call once every filter sharing the registry
+    /// is compiled (a memo costs a lookup, which pays off only when a second use hits it).
+    pub fn share_subexpressions(&mut self, registry: &SlotRegistry) {
+        let mut memo_len = 0;
+        share(&mut self.root, registry, 0, &mut memo_len);
+        self.memo_len = memo_len;
+    }
+
+    /// Number of subexpressions evaluated once per event for every filter that contains them.
+    pub fn shared_count(&self) -> usize {
+        fn count(n: &Node) -> usize {
+            match n {
+                Node::And(c) | Node::Or(c) => c.iter().map(count).sum(),
+                Node::Not(c) => count(c),
+                Node::Check(_) => 0,
+                Node::Shared(_, c) => 1 + count(c),
+            }
+        }
+        count(&self.root)
+    }
+}
+
+/// Unwraps the `Node::Shared` markers of `n` that would never be hit: shapes used once, and
+/// shapes used only inside a shared ancestor (`ancestor_uses` times), which the ancestor's
+/// memo already evaluates once per event.
+fn share(n: &mut Node, registry: &SlotRegistry, ancestor_uses: u32, memo_len: &mut usize) {
+    match n {
+        Node::And(children) | Node::Or(children) => children
+            .iter_mut()
+            .for_each(|c| share(c, registry, ancestor_uses, memo_len)),
+        Node::Not(child) => share(child, registry, ancestor_uses, memo_len),
+        Node::Check(_) => {}
+        Node::Shared(shape, child) => {
+            let uses = registry.shape_uses[*shape as usize];
+            if uses > 1 && uses > ancestor_uses {
+                *memo_len = (*memo_len).max(*shape as usize + 1);
+                share(child, registry, uses, memo_len);
+            } else {
+                share(child, registry, ancestor_uses, memo_len);
+                let inner = std::mem::replace(child.as_mut(), Node::And(Vec::new()));
+                *n = inner;
+            }
+        }
     }
 }
 
@@ -195,6 +300,10 @@ static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);
 pub struct SlotRegistry {
     id: u64,
     by_key: HashMap<String, u32>,
+    /// Subexpression shapes (see `Shaped`) by their canonical key.
+    shapes: HashMap<String, u32>,
+    /// Per shape: how many times compiled filters contain it.
+    shape_uses: Vec<u32>,
 }
 
 impl Default for SlotRegistry {
@@ -208,6 +317,8 @@ impl SlotRegistry {
         SlotRegistry {
             id: NEXT_REGISTRY.fetch_add(1, Ordering::Relaxed),
             by_key: HashMap::new(),
+            shapes: HashMap::new(),
+            shape_uses: Vec::new(),
         }
     }
 
@@ -227,14 +338,31 @@ impl SlotRegistry {
         let next = self.by_key.len() as u32;
         *self.by_key.entry(key.to_string()).or_insert(next)
     }
+
+    /// The id of the subexpression shape `key`, counting one more use of it.
+    fn shape(&mut self, key: String) -> u32 {
+        let next = self.shapes.len() as u32;
+        let id = *self.shapes.entry(key).or_insert(next);
+        if id == next {
+            self.shape_uses.push(0);
+        }
+        self.shape_uses[id as usize] += 1;
+        id
+    }
 }
 
-/// Compiles `expr` against `catalog` with its own slot registry.
+/// Compiles `expr` against `catalog` with its own slot registry (subexpressions repeated
+/// within `expr` are evaluated once per event).
 pub fn compile(expr: &Expr, catalog: &dyn FieldCatalog) -> CResult<CompiledFilter> {
-    compile_with(expr, catalog, &mut SlotRegistry::new())
+    let mut registry = SlotRegistry::new();
+    let mut filter = compile_with(expr, catalog, &mut registry)?;
+    filter.share_subexpressions(&registry);
+    Ok(filter)
 }
 
-/// Compiles `expr`, assigning cache slots from `registry`.
+/// Compiles `expr`, assigning cache slots from `registry`. Every compound node and check is
+/// marked shared until `CompiledFilter::share_subexpressions` keeps only the repeated ones;
+/// evaluating before that call is correct, only slower.
 pub fn compile_with(expr: &Expr, catalog: &dyn FieldCatalog, registry: &mut SlotRegistry) -> CResult<CompiledFilter> {
     let mut c = Compiler {
         catalog,
@@ -246,9 +374,11 @@ pub fn compile_with(expr: &Expr, catalog: &dyn FieldCatalog, registry: &mut Slot
     };
     let root = c.node(expr)?;
     let cache_len = c.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
+    let memo_len = c.registry.shapes.len();
     Ok(CompiledFilter {
-        root,
+        root: root.node,
         cache_len,
+        memo_len,
         registry: c.registry.id,
         slots: c.slots,
         warnings: c.warnings,
@@ -468,11 +598,28 @@ pub(crate) fn const_key(c: &Const, out: &mut Vec<u8>) {
 }
 
 impl Compiler<'_> {
-    fn node(&mut self, e: &Expr) -> CResult<Node> {
-        Ok(match e {
-            Expr::And(children, _) => Node::And(children.iter().map(|c| self.node(c)).collect::<CResult<_>>()?),
-            Expr::Or(children, _) => Node::Or(children.iter().map(|c| self.node(c)).collect::<CResult<_>>()?),
-            Expr::Not(child, _) => Node::Not(Box::new(self.node(child)?)),
+    /// Compiles `e` into a node marked shared under its shape (see `compile_with`).
+    fn node(&mut self, e: &Expr) -> CResult<Shaped> {
+        let (node, key) = match e {
+            Expr::And(children, _) | Expr::Or(children, _) => {
+                let mut shaped = children.iter().map(|c| self.node(c)).collect::<CResult<Vec<_>>>()?;
+                // Conditions have no side effects, so the order of operands changes only the
+                // cost: cheap operands first, and in a conjunction the positive ones before
+                // the negated exclusions (which usually hold, so they rarely end it early).
+                let conjunction = matches!(e, Expr::And(..));
+                shaped.sort_by_key(|s| (conjunction && is_negation(&s.node), cost(&s.node)));
+                let shapes: Vec<String> = shaped.iter().map(|s| s.shape.to_string()).collect();
+                let nodes: Vec<Node> = shaped.into_iter().map(|s| s.node).collect();
+                if matches!(e, Expr::And(..)) {
+                    (Node::And(nodes), format!("and({})", shapes.join(",")))
+                } else {
+                    (Node::Or(nodes), format!("or({})", shapes.join(",")))
+                }
+            }
+            Expr::Not(child, _) => {
+                let shaped = self.node(child)?;
+                (Node::Not(Box::new(shaped.node)), format!("not({})", shaped.shape))
+            }
             Expr::Identifier(name, pos) => {
                 return err(
                     *pos,
@@ -485,7 +632,8 @@ impl Compiler<'_> {
             Expr::Unary(u) => {
                 let lhs = self.field(&u.field)?;
                 let slot = &self.slots[lhs];
-                Node::Check(Box::new(Check {
+                let key = format!("exists({})", slot.global);
+                let check = Check {
                     lhs,
                     ty: slot.ty,
                     is_list: slot.is_list,
@@ -493,9 +641,34 @@ impl Compiler<'_> {
                     op: CheckOp::Exists,
                     modifier: None,
                     rhs: Rhs::None,
-                }))
+                };
+                (Node::Check(Box::new(check)), key)
             }
-            Expr::Binary(b) => self.binary(b)?,
+            Expr::Binary(b) => {
+                let check = self.binary(b)?;
+                let rhs = match (&check.rhs, &b.value) {
+                    (Rhs::Field(r), _) => format!("val({})", self.slots[*r].global),
+                    (_, ValueExpr::Value(v, _)) => format!("{v:?}"),
+                    (_, ValueExpr::List(items, _)) => {
+                        let values: Vec<String> = items.iter().map(|i| format!("{:?}", i.value)).collect();
+                        format!("({})", values.join(","))
+                    }
+                    // Not produced by `binary`; a key with the position shares nothing.
+                    (_, other) => format!("{other:?}"),
+                };
+                let key = format!(
+                    "{} {} {:?} {rhs}",
+                    self.slots[check.lhs].global,
+                    b.op.as_str(),
+                    b.modifier
+                );
+                (Node::Check(Box::new(check)), key)
+            }
+        };
+        let shape = self.registry.shape(key);
+        Ok(Shaped {
+            node: Node::Shared(shape, Box::new(node)),
+            shape,
         })
     }
 
@@ -730,7 +903,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn binary(&mut self, b: &super::ast::BinaryCheck) -> CResult<Node> {
+    fn binary(&mut self, b: &super::ast::BinaryCheck) -> CResult<Check> {
         let lhs = self.field(&b.field)?;
         let (ty, is_list) = (self.slots[lhs].ty, self.slots[lhs].is_list);
         check_comparable(b.op, b.modifier, ty, is_list).map_err(|m| CompileError {
@@ -755,7 +928,7 @@ impl Compiler<'_> {
             Extract::Field { id, .. } => self.catalog.info(*id).is_some_and(|i| i.any_value),
             _ => false,
         };
-        Ok(Node::Check(Box::new(Check {
+        Ok(Check {
             lhs,
             ty,
             is_list,
@@ -763,7 +936,7 @@ impl Compiler<'_> {
             op: CheckOp::Binary(b.op),
             modifier: b.modifier,
             rhs,
-        })))
+        })
     }
 
     fn rhs_field(&mut self, lhs: usize, op: BinaryOp, f: &FieldExpr, pos: Pos) -> CResult<Rhs> {

@@ -18,12 +18,15 @@ struct SlotCache {
     values: Values,
 }
 
-/// Per-event state of evaluation: cached extractions, invalidated by `next_event`.
+/// Per-event state of evaluation: cached extractions and results of shared subexpressions,
+/// invalidated by `next_event`.
 #[derive(Debug)]
 pub struct EvalContext {
     generation: u64,
     registry: u64,
     slots: Vec<SlotCache>,
+    /// Per shared subexpression: `generation << 1 | result` of its last evaluation.
+    memo: Vec<u64>,
     key: Vec<u8>,
     text: String,
 }
@@ -41,6 +44,7 @@ impl EvalContext {
             generation: 1,
             registry: 0,
             slots: Vec::new(),
+            memo: Vec::new(),
             key: Vec::new(),
             text: String::new(),
         }
@@ -51,15 +55,21 @@ impl EvalContext {
         self.generation += 1;
     }
 
-    /// Makes the cache fit filters of `registry` with `slot` global slots.
-    fn bind(&mut self, registry: u64, needed: usize) {
+    /// Makes the cache fit filters of `registry` with `slots` global slots and `memos` shared
+    /// subexpressions.
+    #[inline]
+    fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
         if self.registry != registry {
             // Slots of another registry mean other extractions: drop what was cached.
             self.registry = registry;
             self.generation += 1;
         }
-        if self.slots.len() < needed {
-            self.slots.resize_with(needed, SlotCache::default);
+        if self.slots.len() < slots {
+            self.slots.resize_with(slots, SlotCache::default);
+        }
+        if self.memo.len() < memos {
+            // Generation 0 is never current: new entries hold no result.
+            self.memo.resize(memos, 0);
         }
     }
 }
@@ -93,6 +103,14 @@ fn extract_slot(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dy
         Extract::Join { sep, list } => ensure(slots, *sep, ctx, src) & ensure(slots, *list, ctx, src),
         Extract::GetOpt { args, .. } => ensure(slots, *args, ctx, src),
     };
+    if let Extract::Field { id, arg } = &def.extract {
+        // No inputs: fill the cache entry in place.
+        let cache = &mut ctx.slots[g];
+        cache.values.clear();
+        cache.present = src.extract(*id, arg, &mut cache.values);
+        cache.generation = ctx.generation;
+        return cache.present;
+    }
     let mut out = std::mem::take(&mut ctx.slots[g].values);
     out.clear();
     let present = inputs_present
@@ -161,7 +179,7 @@ impl CompiledFilter {
     /// Evaluates the condition on the current event of `src`. Fields without a value make
     /// their checks false (libsinsp semantics, `!=` included).
     pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-        ctx.bind(self.registry, self.cache_len);
+        ctx.bind(self.registry, self.cache_len, self.memo_len);
         self.eval_node(&self.root, ctx, src)
     }
 
@@ -171,24 +189,64 @@ impl CompiledFilter {
             Node::Or(children) => children.iter().any(|c| self.eval_child(c, ctx, src)),
             Node::Not(child) => !self.eval_child(child, ctx, src),
             Node::Check(c) => self.eval_check(c, ctx, src),
+            Node::Shared(memo, child) => self.eval_shared(*memo, child, ctx, src),
         }
     }
 
-    /// A child of a boolean node: checks (most children) are evaluated in place, which saves
-    /// the recursive call's frame setup on the hottest path.
+    /// A child of a boolean node: checks and results of shared subexpressions already
+    /// computed for this event (most children) are handled without the recursive call.
     #[inline(always)]
     fn eval_child(&self, n: &Node, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
         match n {
             Node::Check(c) => self.eval_check(c, ctx, src),
+            Node::Shared(memo, child) => {
+                let cached = ctx.memo[*memo as usize];
+                if cached >> 1 == ctx.generation {
+                    return cached & 1 != 0;
+                }
+                self.eval_shared(*memo, child, ctx, src)
+            }
             other => self.eval_node(other, ctx, src),
         }
     }
 
-    #[inline(always)]
+    /// Evaluates a shared subexpression and records its result for the current event.
+    #[inline(never)]
+    fn eval_shared(&self, memo: u32, child: &Node, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        let i = memo as usize;
+        let cached = ctx.memo[i];
+        if cached >> 1 == ctx.generation {
+            return cached & 1 != 0;
+        }
+        let result = self.eval_node(child, ctx, src);
+        ctx.memo[i] = ctx.generation << 1 | u64::from(result);
+        result
+    }
+
+    // Kept out of line: inlined, its register needs would weigh on every node visit.
+    #[inline(never)]
     fn eval_check(&self, c: &Check, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
         if !ensure(&self.slots, c.lhs, ctx, src) {
             return false;
         }
+        if !c.is_list && !matches!(c.rhs, Rhs::Field(_)) {
+            // The common case, one value against constants, without the general path's setup.
+            let EvalContext { slots, key, .. } = ctx;
+            let lhs = &slots[self.slots[c.lhs].global as usize].values;
+            let op = match c.op {
+                CheckOp::Exists => return !lhs.is_empty(),
+                CheckOp::Binary(op) => op,
+            };
+            if !c.any_value || lhs.len() <= 1 {
+                return lhs.get(0).is_some_and(|v| scalar_matches(c, op, v, None, key));
+            }
+        }
+        self.eval_check_general(c, ctx, src)
+    }
+
+    /// `eval_check` for list fields, right-hand side fields and several candidate values.
+    #[inline(never)]
+    fn eval_check_general(&self, c: &Check, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
         let rhs_slot = match &c.rhs {
             Rhs::Field(r) => {
                 if !ensure(&self.slots, *r, ctx, src) {
@@ -265,7 +323,11 @@ fn scalar_matches(c: &Check, op: BinaryOp, v: ValueRef<'_>, rhs_values: Option<&
             None if matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
                 consts.iter().any(|k| compare(BinaryOp::Eq, c.ty, v, k))
             }
-            None => consts.first().is_some_and(|k| compare(op, c.ty, v, k)),
+            // Strings against one constant (most checks), without `compare`'s dispatch.
+            None => match (v, consts.first()) {
+                (ValueRef::Bytes(a), Some(Const::Bytes(b))) => compare_bytes(op, c.ty, a, b),
+                (_, k) => k.is_some_and(|k| compare(op, c.ty, v, k)),
+            },
         },
         Rhs::Regexes(res) => {
             let ValueRef::Bytes(b) = v else {
@@ -446,8 +508,24 @@ fn compare_bytes(op: BinaryOp, ty: FieldType, a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Whether `needle` occurs in `hay`: candidates by the needle's first byte (values and
+/// needles are short, so this beats building a substring searcher per call).
 fn find(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(first, &hay[from..=last_start]) {
+        let start = from + p;
+        if &hay[start + 1..start + needle.len()] == rest {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 fn find_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -639,7 +717,7 @@ impl FieldAccessor {
     /// The values for the current event, or `None` when the field has none.
     pub fn extract<'c>(&self, ctx: &'c mut EvalContext, src: &mut dyn FieldSource) -> Option<&'c Values> {
         let needed = self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0);
-        ctx.bind(self.registry, needed);
+        ctx.bind(self.registry, needed, 0);
         if !ensure(&self.slots, self.result, ctx, src) {
             return None;
         }
@@ -660,7 +738,7 @@ impl FieldAccessor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::compile::compile;
+    use crate::rules::compile::{compile, compile_with};
     use crate::rules::fields::{ArgSpec, FieldArg, FieldId, FieldInfo, TableCatalog};
     use crate::rules::parse::parse_condition;
     use std::collections::HashMap;
@@ -832,6 +910,44 @@ mod tests {
     }
 
     #[test]
+    fn shared_subexpressions_are_evaluated_once_per_event() {
+        let (cat, mut src) = setup();
+        let mut registry = SlotRegistry::new();
+        let shell = "(proc.name in (Bash, zsh) and not fd.name startswith /tmp)";
+        let conds = [
+            format!("{shell} and proc.pid < 0"),
+            format!("{shell} and fd.name endswith shadow"),
+            "proc.pid < 0 and fd.sport = 443".to_string(),
+        ];
+        let mut filters: Vec<CompiledFilter> = conds
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &cat, &mut registry).unwrap())
+            .collect();
+        for f in &mut filters {
+            f.share_subexpressions(&registry);
+        }
+        // The macro-like conjunction (with its checks) and `proc.pid < 0` are shared; the
+        // rest occurs once and is evaluated in place.
+        let counts: Vec<usize> = filters.iter().map(CompiledFilter::shared_count).collect();
+        assert_eq!(counts, [2, 1, 1]);
+        let mut ctx = EvalContext::new();
+        let run = |ctx: &mut EvalContext, src: &mut MapSource| -> Vec<bool> {
+            ctx.next_event();
+            filters.iter().map(|f| f.eval(ctx, src)).collect()
+        };
+        assert_eq!(run(&mut ctx, &mut src), [true, true, true]);
+        // A new event recomputes the shared results from its own values.
+        src.values.insert("fd.name", vec!["/tmp/shadow"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, false, true]);
+        src.values.insert("proc.name", vec!["sh"]);
+        src.values.insert("fd.name", vec!["/etc/shadow"]);
+        src.values.insert("proc.pid", vec!["7"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, false, false]);
+        src.values.insert("proc.name", vec!["zsh"]);
+        assert_eq!(run(&mut ctx, &mut src), [false, true, false]);
+    }
+
+    #[test]
     fn accessor_renders() {
         let (cat, mut src) = setup();
         let mut ctx = EvalContext::new();
@@ -866,6 +982,20 @@ mod tests {
         let e = FieldAccessor::compile("evt.around", &cat).unwrap_err();
         assert!(e.to_string().contains("evt.around is filter only"), "{e}");
         assert!(compile(&parse_condition("evt.around = 1").unwrap(), &cat).is_ok());
+    }
+
+    #[test]
+    fn substring_search() {
+        assert!(find(b"abc", b""));
+        assert!(find(b"", b""));
+        assert!(!find(b"", b"a"));
+        assert!(find(b"stratum+tcp://x", b"stratum+tcp"));
+        assert!(find(b"x --exec y", b"--exec"));
+        assert!(find(b"aab", b"ab"));
+        assert!(find(b"ab", b"ab"));
+        assert!(!find(b"a", b"ab"));
+        assert!(!find(b"abac", b"abc"));
+        assert!(find(b"zzzabc", b"c"));
     }
 
     #[test]

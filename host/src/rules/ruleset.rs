@@ -174,6 +174,9 @@ impl RulesLoader {
                 code_sets.push(codes);
             }
         }
+        for rule in &mut set.rules {
+            rule.filter.share_subexpressions(&registries[rule.source_idx]);
+        }
         set.index = build_index(&set.rules, &code_sets, catalogs);
         let results = self.results();
         (set, results)
