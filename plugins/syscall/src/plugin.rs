@@ -6,8 +6,8 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, Logger, Metric, OwnedTable, ParseInput,
-    ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
+    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, Logger, Metric,
+    OwnedTable, ParseInput, ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
@@ -116,7 +116,7 @@ impl Plugin for SyscallPlugin {
 
 /// An open syscall source: a capture replay or a live capture.
 pub enum SyscallInstance {
-    Replay(ReplayInstance),
+    Replay(Box<ReplayInstance>),
     Live(Box<LiveInstance>),
 }
 
@@ -151,7 +151,7 @@ impl SourcePlugin for SyscallPlugin {
             self.live_config = None;
             return Ok(SyscallInstance::Live(Box::new(instance)));
         }
-        self.open_replay(params).map(SyscallInstance::Replay)
+        self.open_replay(params).map(|r| SyscallInstance::Replay(Box::new(r)))
     }
 }
 
@@ -187,7 +187,9 @@ impl SourceInstance<SyscallPlugin> for SyscallInstance {
             SyscallInstance::Live(live) => {
                 if let Some(config) = plugin.live_config.take() {
                     if let Err(e) = live.reconfigure(config) {
-                        plugin.logger.error(&format!("{e}; the previous syscall selection stays"));
+                        plugin
+                            .logger
+                            .error(&format!("{e}; the previous syscall selection stays"));
                     }
                 }
                 live.next_batch(batch)?;

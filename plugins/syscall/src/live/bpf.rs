@@ -544,7 +544,10 @@ fn ring_groups(cpus: usize, per: u32) -> Vec<u32> {
 
 /// `cap_bpf,cap_perfmon` for setcap.
 fn setcap_names(caps: &[&str]) -> String {
-    caps.iter().map(|c| c.to_ascii_lowercase()).collect::<Vec<_>>().join(",")
+    caps.iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Root, CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON (and CAP_SYS_RESOURCE on kernels that
