@@ -215,20 +215,27 @@ impl Saker {
     /// Waits for the first alert `matches` accepts among those of other processes than the
     /// test's own (which writes the files its children open).
     fn wait_alert(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        self.wait_alerts(what, 1, matches).swap_remove(0)
+    }
+
+    /// Waits for `n` alerts `matches` accepts (of other processes than the test's own).
+    fn wait_alerts(&mut self, what: &str, n: usize, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
         let own_pid = std::process::id().to_string();
         let start = Instant::now();
         loop {
-            let found = self
+            let found: Vec<Value> = self
                 .alerts()
                 .into_iter()
-                .find(|a| field(a, "proc.pid") != own_pid && matches(a));
-            if let Some(a) = found {
-                return a;
+                .filter(|a| field(a, "proc.pid") != own_pid && matches(a))
+                .collect();
+            if found.len() >= n {
+                return found;
             }
             self.check_running();
             assert!(
                 start.elapsed() < WAIT_LIMIT,
-                "no alert for {what}; stderr:\n{}\nstdout:\n{}",
+                "{} of {n} alerts for {what}; stderr:\n{}\nstdout:\n{}",
+                found.len(),
                 self.stderr(),
                 self.stdout()
             );
@@ -426,6 +433,39 @@ fn a_process_of_another_user_has_that_users_fields() {
     assert_eq!(field(&alert, "user.uid"), "65534", "{alert}");
     assert_eq!(field(&alert, "user.name"), "nobody", "{alert}");
     assert_eq!(field(&alert, "group.gid"), "65534", "{alert}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A relative path opened after `cd` is named absolutely, from the process's working directory.
+#[test]
+fn a_relative_open_is_resolved_against_the_working_directory() {
+    let Some(_live) = live_or_skip("relative") else {
+        return;
+    };
+    let dir = test_dir("relative");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    write(&sub.join("rel"), "r");
+    let rules_file = dir.join("rules.yaml");
+    write(
+        &rules_file,
+        &rules(&dir, "").replace("proc.pid=%proc.pid", "proc.pid=%proc.pid proc.cwd=%proc.cwd"),
+    );
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+    let script = format!("cd {} && cat rel ../sub/rel > /dev/null; true", sub.display());
+    assert!(run(Command::new("sh").args(["-c", &script])).status.success());
+    let name = sub.join("rel");
+    let name = name.to_str().unwrap();
+    // Both relative forms name the same file.
+    let cats = saker.wait_alerts("cat of two relative paths", 2, |a| field(a, "proc.name") == "cat");
+    for alert in &cats {
+        assert_eq!(field(alert, "fd.name"), name, "{alert}");
+        assert_eq!(field(alert, "proc.cwd"), format!("{}/", sub.display()), "{alert}");
+    }
     let (code, _, stderr) = saker.stop();
     assert_eq!(code, Some(0), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
