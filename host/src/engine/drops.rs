@@ -25,7 +25,8 @@ pub const CHECK_INTERVAL_NS: u64 = 1_000_000_000;
 pub const DROP_RULE: &str = "Falco internal: syscall event drop";
 
 /// Metric names the syscall plugin exports (monotonic u64). Per-CPU values carry a
-/// `_cpu_<N>` suffix on `n_evts`, `n_drops` and `n_drops_buffer_full`.
+/// `_cpu_<N>` suffix on `n_evts`, `n_drops` and `n_drops_buffer_full`. The host reads them
+/// as `<plugin name>.<metric>` ([`crate::plugins::PluginMetric`]).
 pub mod metric {
     pub const EVENTS: &str = "n_evts";
     pub const DROPS: &str = "n_drops";
@@ -65,8 +66,9 @@ pub struct DropCounters {
 }
 
 impl DropCounters {
-    /// The counters among a plugin's metrics. Without an `n_evts` metric, `host_events` (the
-    /// host's count of the source's events) stands in; missing drop counters are 0.
+    /// The counters among a plugin's metrics (named `<plugin>.<metric>` as the host reads
+    /// them, or bare). Without an `n_evts` metric, `host_events` (the host's count of the
+    /// source's events) stands in; missing drop counters are 0.
     pub fn from_metrics(metrics: &[PluginMetric], host_events: u64) -> DropCounters {
         let mut c = DropCounters {
             n_evts: host_events,
@@ -79,10 +81,9 @@ impl DropCounters {
             } else {
                 0
             };
-            // The host names plugin metrics `<plugin>.<metric>`.
-            let full = m.name.as_str();
-            let bare = full.split_once('.').map_or(full, |(_, rest)| rest);
-            if let Some((name, cpu)) = bare.rsplit_once(metric::CPU_SUFFIX) {
+            // Plugin names have no dots; the metric's own name follows the first one.
+            let name = m.name.split_once('.').map_or(m.name.as_str(), |(_, name)| name);
+            if let Some((name, cpu)) = name.rsplit_once(metric::CPU_SUFFIX) {
                 let Ok(cpu) = cpu.parse::<u32>() else { continue };
                 let slot = c.cpu_slot(cpu);
                 match name {
@@ -93,7 +94,7 @@ impl DropCounters {
                 }
                 continue;
             }
-            match bare {
+            match name {
                 metric::EVENTS => c.n_evts = value,
                 metric::DROPS => c.n_drops = value,
                 metric::BUFFER_FULL => c.buffer_full = value,

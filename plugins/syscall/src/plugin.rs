@@ -136,6 +136,17 @@ impl SourcePlugin for SyscallPlugin {
         if let Some(live) = params.strip_prefix(LIVE_PREFIX) {
             self.reset_state();
             let instance = LiveInstance::open(live, &mut self.state)?;
+            let scan = instance.scan_stats();
+            if scan.unreadable > 0 {
+                // Without CAP_SYS_PTRACE (or root) other users' fd tables, executables, working
+                // directories and environments cannot be read; capture still runs.
+                self.logger.warning(&format!(
+                    "syscall plugin: the /proc scan could not read {} of its entries (other users' \
+                     processes; reading them needs root or CAP_SYS_PTRACE); {} processes seeded, \
+                     some without their open files, executable path or environment",
+                    scan.unreadable, scan.processes
+                ));
+            }
             self.sync_table();
             self.live_config = None;
             return Ok(SyscallInstance::Live(Box::new(instance)));

@@ -171,6 +171,22 @@ fn counters_come_from_plugin_metrics_with_per_cpu_values() {
     );
 }
 
+/// The host reads plugin metrics as `<plugin>.<metric>` (Plugin::metrics).
+#[test]
+fn counters_come_from_metrics_named_with_the_plugin_prefix() {
+    let metrics = [
+        metric("syscall.n_evts", 1000.0),
+        metric("syscall.n_drops", 12.0),
+        metric("syscall.n_drops_buffer_full", 12.0),
+        metric("syscall.n_drops_user_read", 3.0),
+        metric("syscall.n_evts_cpu_0", 1000.0),
+        metric("syscall.n_drops_buffer_full_cpu_0", 12.0),
+    ];
+    let c = DropCounters::from_metrics(&metrics, 7);
+    assert_eq!((c.n_evts, c.n_drops, c.buffer_full, c.user_read), (1000, 12, 12, 3));
+    assert_eq!(c.per_cpu[0].buffer_full, 12);
+}
+
 #[test]
 fn without_plugin_metrics_the_host_count_stands_in_and_nothing_dropped() {
     let c = DropCounters::from_metrics(&[], 4242);

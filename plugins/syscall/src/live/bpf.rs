@@ -49,6 +49,9 @@ pub const DROP_KERNEL_READ: usize = 2;
 pub const DROP_TOO_LARGE: usize = 3;
 /// Minimum kernel: BPF ring buffers came in 5.8.
 const MIN_KERNEL: (u32, u32) = (5, 8);
+/// From 5.11 the kernel charges BPF memory to the memory cgroup, not RLIMIT_MEMLOCK; only
+/// older kernels need CAP_SYS_RESOURCE to lift that limit.
+const MEMCG_BPF_KERNEL: (u8, u8) = (5, 11);
 const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 const PAGE_SIZE: u32 = 4096;
 /// Longest wait between two looks at the ring buffers in [`Probe::poll`] (the latency of a
@@ -207,10 +210,15 @@ pub enum ProbeError {
     #[error("this build has no eBPF programs: install clang (apt install clang libbpf-dev) and rebuild")]
     NoPrograms,
     #[error(
-        "live capture needs root or the capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; \
-         missing: {0}. Run as root or grant them (setcap cap_bpf,cap_perfmon,cap_sys_resource+ep)"
+        "live capture needs root or the capabilities {}; missing: {}. Run as root or grant them \
+         (setcap {}+ep)",
+        .needed.join(", "), .missing.join(", "), setcap_names(.needed)
     )]
-    Privileges(String),
+    Privileges {
+        /// Every capability this kernel requires, by name (`CAP_BPF`…).
+        needed: Vec<&'static str>,
+        missing: Vec<&'static str>,
+    },
     #[error("live capture needs Linux 5.8 or newer (BPF ring buffer); this kernel is {0}")]
     KernelTooOld(String),
     #[error("live capture needs the kernel's BTF at {BTF_PATH} (CONFIG_DEBUG_INFO_BTF=y); it is missing")]
@@ -262,7 +270,7 @@ pub struct Probe {
 
 impl Probe {
     /// Checks privileges and kernel features first: one clear error naming the missing
-    /// capability (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE, or root) or kernel feature (BTF at
+    /// capability (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE before Linux 5.11, or root) or kernel feature (BTF at
     /// /sys/kernel/btf/vmlinux, ring buffer, kernel < 5.8). Then loads and attaches.
     pub fn open(opts: &ProbeOptions) -> Result<Probe, ProbeError> {
         let preset = usize::try_from(opts.buf_size_preset).unwrap_or(usize::MAX);
@@ -282,8 +290,8 @@ impl Probe {
         if !ring_bytes.is_power_of_two() || ring_bytes < PAGE_SIZE {
             return Err(ProbeError::RingSize(ring_bytes));
         }
-        check_privileges()?;
-        check_kernel()?;
+        let kernel = check_kernel()?;
+        check_privileges(kernel)?;
         raise_memlock();
 
         let cpus = aya::util::nr_cpus().map_err(|(path, e)| ProbeError::Cpus(format!("{path}: {e}")))?;
@@ -534,7 +542,17 @@ fn ring_groups(cpus: usize, per: u32) -> Vec<u32> {
     (0..cpus).map(|c| (c / per) as u32).collect()
 }
 
-fn check_privileges() -> Result<(), ProbeError> {
+/// `cap_bpf,cap_perfmon` for setcap.
+fn setcap_names(caps: &[&str]) -> String {
+    caps.iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Root, CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON (and CAP_SYS_RESOURCE on kernels that
+/// charge BPF maps to RLIMIT_MEMLOCK).
+fn check_privileges(kernel: aya::util::KernelVersion) -> Result<(), ProbeError> {
     // SAFETY: geteuid has no arguments and cannot fail.
     if unsafe { libc::geteuid() } == 0 {
         return Ok(());
@@ -549,23 +567,27 @@ fn check_privileges() -> Result<(), ProbeError> {
     if has(CAP_SYS_ADMIN) {
         return Ok(());
     }
-    let missing: Vec<&str> = [
-        (CAP_BPF, "CAP_BPF"),
-        (CAP_PERFMON, "CAP_PERFMON"),
-        (CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE"),
-    ]
-    .into_iter()
-    .filter(|&(cap, _)| !has(cap))
-    .map(|(_, name)| name)
-    .collect();
+    let mut needed = vec![(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")];
+    if kernel < aya::util::KernelVersion::new(MEMCG_BPF_KERNEL.0, MEMCG_BPF_KERNEL.1, 0) {
+        needed.push((CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE"));
+    }
+    let missing: Vec<&'static str> = needed
+        .iter()
+        .filter(|&&(cap, _)| !has(cap))
+        .map(|&(_, name)| name)
+        .collect();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ProbeError::Privileges(missing.join(", ")))
+        Err(ProbeError::Privileges {
+            needed: needed.iter().map(|&(_, name)| name).collect(),
+            missing,
+        })
     }
 }
 
-fn check_kernel() -> Result<(), ProbeError> {
+/// The running kernel's version, when it has what live capture needs.
+fn check_kernel() -> Result<aya::util::KernelVersion, ProbeError> {
     let v = aya::util::KernelVersion::current().map_err(|e| ProbeError::KernelVersion(e.to_string()))?;
     if v < aya::util::KernelVersion::new(MIN_KERNEL.0 as u8, MIN_KERNEL.1 as u8, 0) {
         return Err(ProbeError::KernelTooOld(v.to_string()));
@@ -573,7 +595,7 @@ fn check_kernel() -> Result<(), ProbeError> {
     if !Path::new(BTF_PATH).exists() {
         return Err(ProbeError::NoBtf);
     }
-    Ok(())
+    Ok(v)
 }
 
 /// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones ignore it.
@@ -589,6 +611,19 @@ fn raise_memlock() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_privilege_error_names_what_this_kernel_needs() {
+        let e = ProbeError::Privileges {
+            needed: vec!["CAP_BPF", "CAP_PERFMON"],
+            missing: vec!["CAP_PERFMON"],
+        };
+        assert_eq!(
+            e.to_string(),
+            "live capture needs root or the capabilities CAP_BPF, CAP_PERFMON; missing: CAP_PERFMON. \
+             Run as root or grant them (setcap cap_bpf,cap_perfmon+ep)"
+        );
+    }
 
     #[test]
     fn layouts_match_records_h() {

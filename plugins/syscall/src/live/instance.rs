@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::bpf::{
     Probe, ProbeCounters, ProbeOptions, DROP_BUFFER_FULL, DROP_KERNEL_READ, DROP_TOO_LARGE, DROP_USER_READ,
 };
+use super::proc_scan::ScanStats;
 use super::session::{LiveSession, RawSource, SessionStats};
 use super::spec::{capture_table, needs_proc_exec, WantedSet, DEFAULT_SNAPLEN};
 use super::to_scap::{boot_offset_now, ScapBuilder};
@@ -139,6 +140,11 @@ impl LiveInstance {
             counters: ProbeCounters::default(),
             counters_read: Instant::now() - COUNTERS_EVERY,
         })
+    }
+
+    /// What the /proc scan at open found and skipped.
+    pub fn scan_stats(&self) -> ScanStats {
+        self.session.as_ref().map(|s| s.stats().scan).unwrap_or_default()
     }
 
     /// Applies a new configuration from `set_config`: only the syscall selection changes live.

@@ -1,0 +1,894 @@
+//! Live eBPF capture end to end: the real `saker` binary captures real child processes of the
+//! test, and the alerts carry the right field values.
+//!
+//! Needs root (the probe loads eBPF programs) and a BTF kernel. Each test prints why and
+//! returns when not run as root or when `SAKER_SKIP_LIVE=1` is set; otherwise a capture that
+//! cannot open fails the test.
+//!
+//! Tests run in parallel: each one has its own directory (`/tmp/saker-live-e2e-<test>-<pid>`)
+//! and rules that only match files under it (or its own listener port), and its own web server
+//! port or none. Every `saker` is killed when its guard drops, so a failed assertion leaves no
+//! capture running.
+
+mod ops_common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Longest wait for anything a test expects from a running `saker` (an alert, a metric).
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+fn saker() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_saker"))
+}
+
+/// The burst of the drop test fills every capture's buffers on the machine, so it runs alone.
+static BURST: RwLock<()> = RwLock::new(());
+
+/// Whether the live tests run here; prints why not when they do not.
+fn can_run(test: &str) -> bool {
+    if std::env::var("SAKER_SKIP_LIVE").as_deref() == Ok("1") {
+        eprintln!("skipped {test}: SAKER_SKIP_LIVE=1");
+        return false;
+    }
+    // SAFETY: geteuid has no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped {test}: live capture tests need root (run them as root, or set SAKER_SKIP_LIVE=1)");
+        return false;
+    }
+    syscall_plugin();
+    true
+}
+
+/// `None` (after saying why) when the live tests cannot run; else a guard that keeps the
+/// drop test's burst away while the test runs.
+fn live_or_skip(test: &str) -> Option<RwLockReadGuard<'static, ()>> {
+    can_run(test).then(|| BURST.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// As [`live_or_skip`], for the burst: no other live test runs meanwhile.
+fn live_alone_or_skip(test: &str) -> Option<RwLockWriteGuard<'static, ()>> {
+    can_run(test).then(|| BURST.write().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// target/<profile>/libsyscall.so, where `saker` looks for it; built with cargo when missing.
+fn syscall_plugin() -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = saker().parent().unwrap().to_path_buf();
+    let lib = dir.join("libsyscall.so");
+    if !lib.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-j", "1", "-p", "syscall"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        assert!(
+            cmd.status().expect("running cargo").success(),
+            "building the syscall plugin failed"
+        );
+    }
+    lib
+}
+
+/// The test's own directory, world-readable (the capability test runs saker as nobody).
+fn test_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("saker-live-e2e-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+/// Output fields of the open rule (evt.res and evt.rawres tell success from failure).
+const OPEN_FIELDS: &str = "proc.name=%proc.name proc.pname=%proc.pname proc.cmdline=%proc.cmdline \
+    user.name=%user.name proc.exepath=%proc.exepath fd.name=%fd.name evt.res=%evt.res \
+    evt.rawres=%evt.rawres proc.pid=%proc.pid proc.ppid=%proc.ppid";
+
+/// A rule on every open under `dir` (successful or not) plus `extra` rules.
+fn rules(dir: &Path, extra: &str) -> String {
+    format!(
+        "- rule: live e2e open\n  desc: opens under the test directory\n  \
+         condition: evt.type in (open, openat, openat2) and evt.dir = < and fd.name startswith {dir}/\n  \
+         output: \"open {OPEN_FIELDS}\"\n  priority: WARNING\n{extra}",
+        dir = dir.display(),
+    )
+}
+
+/// A configuration for live capture with `rules_file`, JSON alerts on stdout, and the web
+/// server on `port` (none when `None`); `extra` is appended (more keys; `log_level` replaces
+/// the default `info`).
+fn config(dir: &Path, rules_file: &Path, preset: u32, port: Option<u16>, extra: &str) -> PathBuf {
+    let web = match port {
+        Some(port) => format!(
+            "webserver:\n  enabled: true\n  listen_port: {port}\n  listen_address: 127.0.0.1\n  \
+             k8s_healthz_endpoint: /healthz\n  prometheus_metrics_enabled: true\n"
+        ),
+        None => "webserver:\n  enabled: false\n".into(),
+    };
+    let log_level = if extra.contains("log_level:") {
+        ""
+    } else {
+        "log_level: info\n"
+    };
+    let text = format!(
+        "engine:\n  kind: modern_ebpf\n  modern_ebpf:\n    buf_size_preset: {preset}\n    \
+         cpus_for_each_buffer: 2\nrules_files: [{rules}]\njson_output: true\npriority: debug\n\
+         stdout_output:\n  enabled: true\n{web}{log_level}log_stderr: true\nwatch_config_files: false\n{extra}",
+        rules = rules_file.display(),
+    );
+    let path = dir.join("falco.yaml");
+    write(&path, &text);
+    path
+}
+
+/// A running `saker` whose stdout and stderr are collected; killed when dropped.
+struct Saker {
+    child: Option<Child>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+            into.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    })
+}
+
+impl Saker {
+    fn start(mut cmd: Command) -> Saker {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting saker");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let readers = vec![
+            collect(child.stdout.take().unwrap(), stdout.clone()),
+            collect(child.stderr.take().unwrap(), stderr.clone()),
+        ];
+        Saker {
+            child: Some(child),
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    fn with_config(config: &Path) -> Saker {
+        let mut cmd = Command::new(saker());
+        cmd.arg("-c").arg(config);
+        Saker::start(cmd)
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Every JSON alert so far.
+    fn alerts(&self) -> Vec<Value> {
+        json_alerts(&self.stdout())
+    }
+
+    /// Fails the test (with saker's stderr) when saker already ended.
+    fn check_running(&mut self) {
+        let child = self.child.as_mut().expect("saker runs");
+        if let Some(status) = child.try_wait().unwrap() {
+            // Let the readers see the end of the streams first.
+            for r in self.readers.drain(..) {
+                let _ = r.join();
+            }
+            panic!(
+                "saker ended early ({status}); stderr:\n{}\nstdout:\n{}",
+                self.stderr(),
+                self.stdout()
+            );
+        }
+    }
+
+    /// Waits for the first alert `matches` accepts among those of other processes than the
+    /// test's own (which writes the files its children open).
+    fn wait_alert(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        self.wait_alerts(what, 1, matches).swap_remove(0)
+    }
+
+    /// Waits for `n` alerts `matches` accepts (of other processes than the test's own).
+    fn wait_alerts(&mut self, what: &str, n: usize, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let own_pid = std::process::id().to_string();
+        let start = Instant::now();
+        loop {
+            let found: Vec<Value> = self
+                .alerts()
+                .into_iter()
+                .filter(|a| field(a, "proc.pid") != own_pid && matches(a))
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            self.check_running();
+            assert!(
+                start.elapsed() < WAIT_LIMIT,
+                "{} of {n} alerts for {what}; stderr:\n{}\nstdout:\n{}",
+                found.len(),
+                self.stderr(),
+                self.stdout()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Opens `dir/ready` until its alert comes: the probe is attached and the rules run.
+    fn wait_ready(&mut self, dir: &Path) {
+        let ready = dir.join("ready");
+        write(&ready, "");
+        let name = ready.to_str().unwrap().to_string();
+        let start = Instant::now();
+        loop {
+            drop(std::fs::File::open(&ready).unwrap());
+            if self.alerts().iter().any(|a| field(a, "fd.name") == name) {
+                return;
+            }
+            self.check_running();
+            assert!(
+                start.elapsed() < WAIT_LIMIT,
+                "saker never reported the open of {name}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, then the exit status, stdout and stderr.
+    fn stop(mut self) -> (Option<i32>, String, String) {
+        let mut child = self.child.take().expect("saker runs");
+        // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        (status.code(), self.stdout(), self.stderr())
+    }
+
+    /// Waits for saker to end by itself: exit status, stdout and stderr.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let mut child = self.child.take().expect("saker runs");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > WAIT_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("saker did not end by itself; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        (status.code(), self.stdout(), self.stderr())
+    }
+}
+
+impl Drop for Saker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Kills the child processes of a test when it fails.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn json_alerts(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// An output field as text (numbers too).
+fn field(alert: &Value, name: &str) -> String {
+    match &alert["output_fields"][name] {
+        Value::String(s) => s.clone(),
+        Value::Null => "<none>".into(),
+        v => v.to_string(),
+    }
+}
+
+fn rule_is(alert: &Value, rule: &str) -> bool {
+    alert["rule"] == rule
+}
+
+/// The executable `name` on PATH, with symlinks resolved (what the kernel reports as the
+/// executable of a process started from it).
+fn on_path(name: &str) -> PathBuf {
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    let found = path
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not on PATH"));
+    std::fs::canonicalize(found).unwrap()
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    cmd.stdin(Stdio::null()).output().expect("running a child process")
+}
+
+#[test]
+fn cat_started_from_sh_has_its_process_user_and_file_fields() {
+    let Some(_live) = live_or_skip("cat_from_sh") else {
+        return;
+    };
+    let dir = test_dir("cat");
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let target = dir.join("target.txt");
+    write(&target, "hello\n");
+    let script = format!("cat {}; true", target.display());
+    let mut sh = Command::new("sh");
+    sh.args(["-c", &script]).stdout(Stdio::null());
+    let child = sh.spawn().unwrap();
+    let sh_pid = child.id();
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let name = target.to_str().unwrap();
+    let alert = saker.wait_alert("cat of the target", |a| field(a, "fd.name") == name);
+    assert!(rule_is(&alert, "live e2e open"), "{alert}");
+    assert_eq!(field(&alert, "proc.name"), "cat", "{alert}");
+    assert_eq!(field(&alert, "proc.pname"), "sh", "{alert}");
+    assert_eq!(field(&alert, "proc.ppid"), sh_pid.to_string(), "{alert}");
+    assert_eq!(field(&alert, "proc.cmdline"), format!("cat {name}"), "{alert}");
+    assert_eq!(field(&alert, "user.name"), "root", "{alert}");
+    assert_eq!(
+        field(&alert, "proc.exepath"),
+        on_path("cat").to_str().unwrap(),
+        "{alert}"
+    );
+    assert_eq!(field(&alert, "evt.res"), "SUCCESS", "{alert}");
+    let output = alert["output"].as_str().unwrap();
+    assert!(
+        output.contains(&format!(
+            "proc.name=cat proc.pname=sh proc.cmdline=cat {name} user.name=root"
+        )),
+        "{output}"
+    );
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A process that changed its user (setpriv, then exec of cat) has the new user's fields.
+#[test]
+fn a_process_of_another_user_has_that_users_fields() {
+    let Some(_live) = live_or_skip("other_user") else {
+        return;
+    };
+    let dir = test_dir("user");
+    let target = dir.join("target");
+    write(&target, "u");
+    let rules_file = dir.join("rules.yaml");
+    write(
+        &rules_file,
+        &rules(&dir, "").replace(
+            "proc.pid=%proc.pid",
+            "proc.pid=%proc.pid user.uid=%user.uid group.gid=%group.gid",
+        ),
+    );
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+    let out = run(Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "cat"])
+        .arg(&target));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let name = target.to_str().unwrap();
+    let alert = saker.wait_alert("cat as nobody", |a| field(a, "fd.name") == name);
+    assert_eq!(field(&alert, "proc.name"), "cat", "{alert}");
+    assert_eq!(field(&alert, "user.uid"), "65534", "{alert}");
+    assert_eq!(field(&alert, "user.name"), "nobody", "{alert}");
+    assert_eq!(field(&alert, "group.gid"), "65534", "{alert}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A relative path opened after `cd` is named absolutely, from the process's working directory.
+#[test]
+fn a_relative_open_is_resolved_against_the_working_directory() {
+    let Some(_live) = live_or_skip("relative") else {
+        return;
+    };
+    let dir = test_dir("relative");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    write(&sub.join("rel"), "r");
+    let rules_file = dir.join("rules.yaml");
+    write(
+        &rules_file,
+        &rules(&dir, "").replace("proc.pid=%proc.pid", "proc.pid=%proc.pid proc.cwd=%proc.cwd"),
+    );
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+    let script = format!("cd {} && cat rel ../sub/rel > /dev/null; true", sub.display());
+    assert!(run(Command::new("sh").args(["-c", &script])).status.success());
+    let name = sub.join("rel");
+    let name = name.to_str().unwrap();
+    // Both relative forms name the same file.
+    let cats = saker.wait_alerts("cat of two relative paths", 2, |a| field(a, "proc.name") == "cat");
+    for alert in &cats {
+        assert_eq!(field(alert, "fd.name"), name, "{alert}");
+        assert_eq!(field(alert, "proc.cwd"), format!("{}/", sub.display()), "{alert}");
+    }
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn open_results_tell_success_from_enoent() {
+    let Some(_live) = live_or_skip("open_results") else {
+        return;
+    };
+    let dir = test_dir("res");
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let present = dir.join("present");
+    write(&present, "x");
+    let missing = dir.join("missing");
+    // cat reports the failed open and exits 1; the open of `present` succeeds.
+    let out = run(Command::new("cat").arg(&present).arg(&missing));
+    assert_eq!(out.status.code(), Some(1));
+
+    let (present, missing) = (present.to_str().unwrap(), missing.to_str().unwrap());
+    let ok = saker.wait_alert("the successful open", |a| field(a, "fd.name") == present);
+    assert_eq!(field(&ok, "evt.res"), "SUCCESS", "{ok}");
+    let fd: i64 = field(&ok, "evt.rawres").parse().expect("evt.rawres is a number");
+    assert!(fd >= 0, "{ok}");
+    let failed = saker.wait_alert("the failed open", |a| field(a, "fd.name") == missing);
+    assert_eq!(field(&failed, "evt.res"), "ENOENT", "{failed}");
+    assert_eq!(field(&failed, "evt.rawres"), (-libc::ENOENT).to_string(), "{failed}");
+    assert_eq!(field(&failed, "proc.name"), "cat", "{failed}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_loopback_tcp_connect_has_its_addresses_ports_and_protocol() {
+    let Some(_live) = live_or_skip("tcp_connect") else {
+        return;
+    };
+    let dir = test_dir("tcp");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let rules_file = dir.join("rules.yaml");
+    let connect_rule = format!(
+        "- rule: live e2e connect\n  desc: connects to the test's listener\n  \
+         condition: evt.type = connect and evt.dir = < and fd.sport = {port}\n  \
+         output: \"connect fd.name=%fd.name fd.sip=%fd.sip fd.sport=%fd.sport fd.cip=%fd.cip \
+         fd.cport=%fd.cport fd.l4proto=%fd.l4proto fd.type=%fd.type proc.name=%proc.name \
+         proc.pid=%proc.pid evt.res=%evt.res\"\n  priority: NOTICE\n"
+    );
+    write(&rules_file, &rules(&dir, &connect_rule));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+    let mut child = Children(vec![Command::new("bash")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap()]);
+    let bash_pid = child.0[0].id();
+    assert!(child.0[0].wait().unwrap().success(), "bash could not connect");
+    // The connection waits in the backlog; accepting tells the client's port.
+    listener.set_nonblocking(true).unwrap();
+    let (_conn, peer) = listener.accept().expect("the connection is in the backlog");
+
+    let alert = saker.wait_alert("the connect", |a| rule_is(a, "live e2e connect"));
+    assert_eq!(field(&alert, "proc.pid"), bash_pid.to_string(), "{alert}");
+    assert_eq!(field(&alert, "proc.name"), "bash", "{alert}");
+    assert_eq!(field(&alert, "fd.sip"), "127.0.0.1", "{alert}");
+    assert_eq!(field(&alert, "fd.sport"), port.to_string(), "{alert}");
+    assert_eq!(field(&alert, "fd.cip"), "127.0.0.1", "{alert}");
+    assert_eq!(field(&alert, "fd.cport"), peer.port().to_string(), "{alert}");
+    assert_eq!(field(&alert, "fd.l4proto"), "tcp", "{alert}");
+    assert_eq!(field(&alert, "fd.type"), "ipv4", "{alert}");
+    assert_eq!(
+        field(&alert, "fd.name"),
+        format!("127.0.0.1:{}->127.0.0.1:{port}", peer.port()),
+        "{alert}"
+    );
+    assert_eq!(field(&alert, "evt.res"), "SUCCESS", "{alert}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A shell started before saker waits for a file, then opens one itself and runs `cat` on
+/// another: the shell is known from the /proc scan only, and so is cat's parent.
+#[test]
+fn a_process_started_before_saker_is_known_from_the_proc_scan() {
+    let Some(_live) = live_or_skip("proc_seed") else {
+        return;
+    };
+    let dir = test_dir("seed");
+    let (go, own, cat) = (dir.join("go"), dir.join("own"), dir.join("cat"));
+    write(&own, "1");
+    write(&cat, "2");
+    let script = format!(
+        "while [ ! -e {go} ]; do sleep 0.05; done; exec 3< {own}; cat {cat} > /dev/null; true",
+        go = go.display(),
+        own = own.display(),
+        cat = cat.display()
+    );
+    let mut children = Children(vec![Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap()]);
+    let sh_pid = children.0[0].id();
+
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+    write(&go, "");
+    assert!(children.0[0].wait().unwrap().success());
+
+    // The test's main thread names the test process (the shell's parent).
+    let test_comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let own = saker.wait_alert("the shell's own open", |a| field(a, "fd.name") == own.to_str().unwrap());
+    assert_eq!(field(&own, "proc.pid"), sh_pid.to_string(), "{own}");
+    assert_eq!(field(&own, "proc.name"), "sh", "{own}");
+    assert_eq!(field(&own, "proc.cmdline"), format!("sh -c {script}"), "{own}");
+    assert_eq!(field(&own, "proc.pname"), test_comm.trim_end(), "{own}");
+    assert_eq!(field(&own, "proc.ppid"), std::process::id().to_string(), "{own}");
+    assert_eq!(field(&own, "user.name"), "root", "{own}");
+    assert_eq!(field(&own, "proc.exepath"), on_path("sh").to_str().unwrap(), "{own}");
+
+    let cat = saker.wait_alert("cat from the shell", |a| field(a, "fd.name") == cat.to_str().unwrap());
+    assert_eq!(field(&cat, "proc.name"), "cat", "{cat}");
+    assert_eq!(field(&cat, "proc.pname"), "sh", "{cat}");
+    assert_eq!(field(&cat, "proc.ppid"), sh_pid.to_string(), "{cat}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Alerts without the time (the output text starts with it).
+fn timeless(alerts: &[Value]) -> Vec<(String, String, Value)> {
+    alerts
+        .iter()
+        .map(|a| {
+            let output = a["output"].as_str().unwrap_or_default();
+            let text = output.split_once(": ").map_or(output, |(_, rest)| rest);
+            (
+                a["rule"].as_str().unwrap_or_default().to_string(),
+                text.to_string(),
+                a["output_fields"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_recorded_capture_replays_to_the_same_alerts() {
+    let Some(_live) = live_or_skip("record_replay") else {
+        return;
+    };
+    let dir = test_dir("record");
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let capture = dir.join("live.scap");
+    let mut cmd = Command::new(saker());
+    cmd.arg("-c").arg(&config).arg("--capture").arg(&capture);
+    let mut saker = Saker::start(cmd);
+    saker.wait_ready(&dir);
+    let target = dir.join("recorded");
+    write(&target, "r");
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {} > /dev/null; true", target.display())));
+    assert!(out.status.success());
+    let name = target.to_str().unwrap();
+    saker.wait_alert("the recorded cat", |a| field(a, "fd.name") == name);
+    let (code, live_out, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let live = json_alerts(&live_out);
+
+    let out = run(Command::new(self::saker())
+        .arg("-c")
+        .arg(&config)
+        .arg("-e")
+        .arg(&capture));
+    let replay_out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "replay of {}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replayed = json_alerts(&replay_out);
+    assert!(
+        replayed
+            .iter()
+            .any(|a| field(a, "fd.name") == name && field(a, "proc.pname") == "sh"),
+        "{replay_out}"
+    );
+    assert_eq!(timeless(&replayed), timeless(&live));
+    // The event times come from the capture, so they match too.
+    let times = |alerts: &[Value]| alerts.iter().map(|a| a["time"].clone()).collect::<Vec<_>>();
+    assert_eq!(times(&replayed), times(&live));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `name value` of an unlabelled Prometheus sample, or a labelled one whose labels contain
+/// `labels`.
+fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix(name)?;
+        let (series, value) = rest.rsplit_once(' ')?;
+        let matches = if labels.is_empty() {
+            series.is_empty()
+        } else {
+            series.starts_with('{') && series.contains(labels)
+        };
+        matches.then(|| value.parse().ok()).flatten()
+    })
+}
+
+/// Many processes opening files in a tight loop on the smallest ring buffers: every open the
+/// capture did not deliver is counted as a drop (and the log action reports drops).
+#[test]
+fn drops_under_a_burst_are_counted_not_hidden() {
+    let Some(_alone) = live_alone_or_skip("drops") else {
+        return;
+    };
+    let dir = test_dir("drops");
+    let rules_file = dir.join("rules.yaml");
+    // The second rule never fires; it makes the kernel send the shell's other syscalls too.
+    let burst_rule = format!(
+        "- rule: live e2e burst\n  desc: opens of the burst files\n  \
+         condition: evt.type in (open, openat, openat2) and evt.dir = < and fd.name startswith {dir}/burst\n  \
+         output: \"burst %fd.name\"\n  priority: WARNING\n\
+         - rule: live e2e volume\n  desc: more syscalls in the capture\n  \
+         condition: evt.type in (close, fcntl, dup, dup2, dup3) and fd.name = {dir}/never\n  \
+         output: never\n  priority: WARNING\n",
+        dir = dir.display()
+    );
+    write(&rules_file, &burst_rule);
+    let port = ops_common::free_port();
+    let config = config(
+        &dir,
+        &rules_file,
+        1,
+        Some(port),
+        // The log action logs at debug level, as Falco's does.
+        "syscall_event_drops:\n  threshold: 0\n  actions: [log]\n  rate: 1\n  max_burst: 100\nlog_level: debug\n",
+    );
+    let mut saker = Saker::with_config(&config);
+    // Ready once the first burst open is reported.
+    let probe = dir.join("burst-ready");
+    write(&probe, "");
+    let probe_name = probe.to_str().unwrap().to_string();
+    let start = Instant::now();
+    while !saker.stdout().contains(&probe_name) {
+        drop(std::fs::File::open(&probe).unwrap());
+        saker.check_running();
+        assert!(start.elapsed() < WAIT_LIMIT, "never ready: {}", saker.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    const WORKERS: usize = 6;
+    const OPENS: usize = 20_000;
+    let mut workers = Children(Vec::new());
+    for w in 0..WORKERS {
+        let file = dir.join(format!("burst{w}"));
+        write(&file, "");
+        let script = format!(
+            "i=0; while [ $i -lt {OPENS} ]; do : < {file}; i=$((i+1)); done",
+            file = file.display()
+        );
+        workers.0.push(
+            Command::new("sh")
+                .args(["-c", &script])
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    for w in &mut workers.0 {
+        assert!(w.wait().unwrap().success());
+    }
+
+    // Wait until the capture caught up: no new burst alert for a while (the rest of the
+    // machine keeps the capture's own counters moving).
+    let count = |stdout: &str| {
+        (0..WORKERS)
+            .map(|w| {
+                let file = format!("burst {}\"", dir.join(format!("burst{w}")).display());
+                stdout.lines().filter(|l| l.contains(&file)).count()
+            })
+            .sum::<usize>()
+    };
+    let mut last = None;
+    let start = Instant::now();
+    let delivered = loop {
+        std::thread::sleep(Duration::from_millis(1500));
+        saker.check_running();
+        let now = count(&saker.stdout());
+        if last == Some(now) {
+            break now;
+        }
+        assert!(
+            start.elapsed() < WAIT_LIMIT * 2,
+            "the burst alerts never stopped coming"
+        );
+        last = Some(now);
+    };
+    let text = ops_common::http_get(port, "/metrics").expect("/metrics answers").1;
+    let expected = WORKERS * OPENS;
+    let drops = metric(&text, "saker_syscall_event_drops_total", "").expect("the drop counter");
+    let seen = metric(&text, "saker_syscall_events_total", "").expect("the event counter");
+    let events = metric(&text, "saker_events_total", "source=\"syscall\"").expect("events of the source");
+    eprintln!(
+        "burst: {expected} opens, {delivered} alerts; capture saw {seen}, dropped {drops}, source delivered {events}"
+    );
+    assert!(delivered <= expected, "more alerts than opens");
+    let missing = (expected - delivered) as f64;
+    assert!(
+        missing <= drops,
+        "{missing} opens are missing but only {drops} drops were counted\n{text}"
+    );
+    assert!(seen >= events, "{text}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    if drops > 0.0 {
+        assert!(
+            stderr.contains("Falco internal: syscall event drop. "),
+            "drops without the log action's message: {stderr}"
+        );
+        let acted = metric(&text, "saker_syscall_drop_checks_total", "outcome=\"actions_taken\"");
+        assert!(acted.is_some_and(|n| n > 0.0), "{text}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `saker` and its syscall plugin copied to `dir/bin`, where uid 65534 can run them.
+fn copy_for_nobody(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (from, name) in [(saker(), "saker"), (syscall_plugin(), "libsyscall.so")] {
+        let to = bin.join(name);
+        std::fs::copy(&from, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin.join("saker")
+}
+
+/// `setpriv` running `saker -c config` as nobody with the ambient capabilities `caps`
+/// (setpriv's names, e.g. `+bpf,+perfmon`; none when empty).
+fn as_nobody(bin: &Path, config: &Path, caps: &str) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    if !caps.is_empty() {
+        cmd.arg(format!("--inh-caps={caps}"))
+            .arg(format!("--ambient-caps={caps}"));
+    }
+    cmd.arg("--").arg(bin).arg("-c").arg(config);
+    cmd.env("SAKER_PLUGINS_DIR", bin.parent().unwrap());
+    cmd
+}
+
+#[test]
+fn without_capabilities_saker_stops_at_once_naming_them() {
+    let Some(_live) = live_or_skip("no_caps") else {
+        return;
+    };
+    let dir = test_dir("nocaps");
+    let bin = copy_for_nobody(&dir);
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let (code, stdout, stderr) = Saker::start(as_nobody(&bin, &config, "")).finish();
+    assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Error: source 'syscall': ") && last.contains("missing: CAP_BPF, CAP_PERFMON."),
+        "{stderr}"
+    );
+    // Kernels from 5.11 on do not charge BPF memory to RLIMIT_MEMLOCK.
+    assert!(
+        !last.contains("missing: CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// CAP_BPF and CAP_PERFMON are enough (this kernel does not charge BPF memory to
+/// RLIMIT_MEMLOCK). Without CAP_SYS_PTRACE the /proc scan cannot read other users' fd tables,
+/// executables and environments: Saker warns and runs.
+#[test]
+fn cap_bpf_and_cap_perfmon_are_enough_for_live_capture() {
+    let Some(_live) = live_or_skip("bpf_perfmon") else {
+        return;
+    };
+    let dir = test_dir("caps");
+    let bin = copy_for_nobody(&dir);
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::start(as_nobody(&bin, &config, "+bpf,+perfmon"));
+    saker.wait_ready(&dir);
+    let target = dir.join("target");
+    write(&target, "t");
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {} > /dev/null; true", target.display())));
+    assert!(out.status.success());
+    let name = target.to_str().unwrap();
+    let alert = saker.wait_alert("cat seen by an unprivileged saker", |a| field(a, "fd.name") == name);
+    assert_eq!(field(&alert, "proc.name"), "cat", "{alert}");
+    assert_eq!(field(&alert, "proc.pname"), "sh", "{alert}");
+    assert_eq!(field(&alert, "user.name"), "root", "{alert}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("/proc scan could not read"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
