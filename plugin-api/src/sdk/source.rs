@@ -78,6 +78,45 @@ impl EventBatch {
         Ok(())
     }
 
+    /// Appends an event that `write` encodes straight into the batch's arena (no copy
+    /// through a buffer of the caller's). `write` appends one encoded event to the vector it
+    /// is given and returns `true`, or returns `false` when it has no event; what it wrote is
+    /// then discarded, as it is when the bytes are not one valid event with the given slot
+    /// width (that error is returned). `Ok(true)`: an event was added.
+    pub fn push_with(
+        &mut self,
+        large_payload: bool,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, PluginError> {
+        let start = self.arena.len();
+        if !write(&mut self.arena) {
+            self.arena.truncate(start);
+            return Ok(false);
+        }
+        match crate::event::EventRef::parse(&self.arena[start..], large_payload) {
+            Ok(ev) if ev.as_bytes().len() == self.arena.len() - start => {
+                self.offsets.push(start);
+                Ok(true)
+            }
+            Ok(_) => {
+                self.arena.truncate(start);
+                Err(PluginError::Message(
+                    "push_with: the writer appended more than one event; push them one by one".into(),
+                ))
+            }
+            Err(e) => {
+                self.arena.truncate(start);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The encoded bytes of the events from the `first`-th on (to copy a batch's newest
+    /// events elsewhere, e.g. a capture file).
+    pub fn bytes_from(&self, first: usize) -> &[u8] {
+        self.offsets.get(first).map_or(&[][..], |&start| &self.arena[start..])
+    }
+
     /// Number of events pushed so far.
     #[inline]
     pub fn len(&self) -> usize {

@@ -6,8 +6,8 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use plugin_api::sdk::{
-    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, Logger, Metric, OwnedTable, ParseInput,
-    ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
+    BatchEnd, EventBatch, ExtractOutput, ExtractPlugin, ExtractRequest, FieldDef, InitInput, Logger, Metric,
+    OwnedTable, ParseInput, ParsePlugin, Plugin, PluginError, Progress, SourceInstance, SourcePlugin,
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
@@ -176,7 +176,9 @@ impl SourceInstance<SyscallPlugin> for SyscallInstance {
             SyscallInstance::Live(live) => {
                 if let Some(config) = plugin.live_config.take() {
                     if let Err(e) = live.reconfigure(config) {
-                        plugin.logger.error(&format!("{e}; the previous syscall selection stays"));
+                        plugin
+                            .logger
+                            .error(&format!("{e}; the previous syscall selection stays"));
                     }
                 }
                 live.next_batch(batch)?;

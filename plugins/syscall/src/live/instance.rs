@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use plugin_api::sdk::{EventBatch, Metric, MetricValue, PluginError};
 use serde::Deserialize;
 
-use super::bpf::{Probe, ProbeCounters, ProbeOptions, DROP_BUFFER_FULL, DROP_KERNEL_READ, DROP_TOO_LARGE, DROP_USER_READ};
+use super::bpf::{
+    Probe, ProbeCounters, ProbeOptions, DROP_BUFFER_FULL, DROP_KERNEL_READ, DROP_TOO_LARGE, DROP_USER_READ,
+};
 use super::session::{LiveSession, RawSource, SessionStats};
 use super::spec::{capture_table, needs_proc_exec, WantedSet, DEFAULT_SNAPLEN};
 use super::to_scap::{boot_offset_now, ScapBuilder};
@@ -193,7 +195,12 @@ impl LiveInstance {
             counter("n_drops_too_large".into(), too_large),
         ];
         for (cpu, seen) in c.seen.iter().enumerate() {
-            let full = c.drops.get(DROP_BUFFER_FULL).and_then(|v| v.get(cpu)).copied().unwrap_or(0);
+            let full = c
+                .drops
+                .get(DROP_BUFFER_FULL)
+                .and_then(|v| v.get(cpu))
+                .copied()
+                .unwrap_or(0);
             out.push(counter(format!("n_evts_cpu_{cpu}"), *seen));
             out.push(counter(format!("n_drops_cpu_{cpu}"), full));
             out.push(counter(format!("n_drops_buffer_full_cpu_{cpu}"), full));
