@@ -194,3 +194,61 @@ pub trait SourcePlugin: Plugin {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventRef, EventWriter};
+
+    fn write_event(out: &mut Vec<u8>, ts: u64) {
+        let mut w = EventWriter::begin(out, ts, 7, 3, 1);
+        w.param(b"abc").unwrap();
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn push_with_keeps_valid_events_and_discards_the_rest() {
+        let mut batch = EventBatch::new(0);
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 1);
+                true
+            })
+            .unwrap());
+        // A writer that has no event: what it wrote is dropped.
+        assert!(!batch
+            .push_with(false, |out| {
+                out.extend_from_slice(b"junk");
+                false
+            })
+            .unwrap());
+        // Bytes that are not an event: an error, and the batch is unchanged.
+        assert!(batch
+            .push_with(false, |out| {
+                out.extend_from_slice(&[1, 2, 3]);
+                true
+            })
+            .is_err());
+        // Two events at once: refused.
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 2);
+                write_event(out, 3);
+                true
+            })
+            .is_err());
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 4);
+                true
+            })
+            .unwrap());
+        assert_eq!(batch.len(), 2);
+        let first = EventRef::parse(batch.bytes(), false).unwrap();
+        assert_eq!(first.ts(), 1);
+        let second = EventRef::parse(batch.bytes_from(1), false).unwrap();
+        assert_eq!(second.ts(), 4);
+        assert_eq!(batch.bytes().len(), 2 * first.as_bytes().len());
+        assert!(batch.bytes_from(2).is_empty());
+    }
+}

@@ -116,7 +116,7 @@ impl Plugin for SyscallPlugin {
 
 /// An open syscall source: a capture replay or a live capture.
 pub enum SyscallInstance {
-    Replay(ReplayInstance),
+    Replay(Box<ReplayInstance>),
     Live(Box<LiveInstance>),
 }
 
@@ -140,7 +140,7 @@ impl SourcePlugin for SyscallPlugin {
             self.live_config = None;
             return Ok(SyscallInstance::Live(Box::new(instance)));
         }
-        self.open_replay(params).map(SyscallInstance::Replay)
+        self.open_replay(params).map(|r| SyscallInstance::Replay(Box::new(r)))
     }
 }
 
