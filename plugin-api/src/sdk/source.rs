@@ -78,6 +78,45 @@ impl EventBatch {
         Ok(())
     }
 
+    /// Appends an event that `write` encodes straight into the batch's arena (no copy
+    /// through a buffer of the caller's). `write` appends one encoded event to the vector it
+    /// is given and returns `true`, or returns `false` when it has no event; what it wrote is
+    /// then discarded, as it is when the bytes are not one valid event with the given slot
+    /// width (that error is returned). `Ok(true)`: an event was added.
+    pub fn push_with(
+        &mut self,
+        large_payload: bool,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, PluginError> {
+        let start = self.arena.len();
+        if !write(&mut self.arena) {
+            self.arena.truncate(start);
+            return Ok(false);
+        }
+        match crate::event::EventRef::parse(&self.arena[start..], large_payload) {
+            Ok(ev) if ev.as_bytes().len() == self.arena.len() - start => {
+                self.offsets.push(start);
+                Ok(true)
+            }
+            Ok(_) => {
+                self.arena.truncate(start);
+                Err(PluginError::Message(
+                    "push_with: the writer appended more than one event; push them one by one".into(),
+                ))
+            }
+            Err(e) => {
+                self.arena.truncate(start);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The encoded bytes of the events from the `first`-th on (to copy a batch's newest
+    /// events elsewhere, e.g. a capture file).
+    pub fn bytes_from(&self, first: usize) -> &[u8] {
+        self.offsets.get(first).map_or(&[][..], |&start| &self.arena[start..])
+    }
+
     /// Number of events pushed so far.
     #[inline]
     pub fn len(&self) -> usize {
@@ -153,5 +192,63 @@ pub trait SourcePlugin: Plugin {
     fn event_to_string(&mut self, event: &PluginEvent<'_>, out: &mut String) -> Result<(), PluginError> {
         let _ = (event, out);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventRef, EventWriter};
+
+    fn write_event(out: &mut Vec<u8>, ts: u64) {
+        let mut w = EventWriter::begin(out, ts, 7, 3, 1);
+        w.param(b"abc").unwrap();
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn push_with_keeps_valid_events_and_discards_the_rest() {
+        let mut batch = EventBatch::new(0);
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 1);
+                true
+            })
+            .unwrap());
+        // A writer that has no event: what it wrote is dropped.
+        assert!(!batch
+            .push_with(false, |out| {
+                out.extend_from_slice(b"junk");
+                false
+            })
+            .unwrap());
+        // Bytes that are not an event: an error, and the batch is unchanged.
+        assert!(batch
+            .push_with(false, |out| {
+                out.extend_from_slice(&[1, 2, 3]);
+                true
+            })
+            .is_err());
+        // Two events at once: refused.
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 2);
+                write_event(out, 3);
+                true
+            })
+            .is_err());
+        assert!(batch
+            .push_with(false, |out| {
+                write_event(out, 4);
+                true
+            })
+            .unwrap());
+        assert_eq!(batch.len(), 2);
+        let first = EventRef::parse(batch.bytes(), false).unwrap();
+        assert_eq!(first.ts(), 1);
+        let second = EventRef::parse(batch.bytes_from(1), false).unwrap();
+        assert_eq!(second.ts(), 4);
+        assert_eq!(batch.bytes().len(), 2 * first.as_bytes().len());
+        assert!(batch.bytes_from(2).is_empty());
     }
 }

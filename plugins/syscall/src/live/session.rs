@@ -61,9 +61,8 @@ pub struct LiveSession<S: RawSource> {
     capture: Option<CaptureWriter<FileSink>>,
     scanner: ProcScanner,
     stats: SessionStats,
-    /// Events built by the last poll, back to back, with the CPU of each.
-    events: Vec<u8>,
-    spans: Vec<(usize, u16)>,
+    /// The CPU of each event of the last poll (kept only for the capture file).
+    cpus: Vec<u16>,
     last_build_error: Option<BuildError>,
 }
 
@@ -75,8 +74,7 @@ impl<S: RawSource> LiveSession<S> {
             capture: None,
             scanner: ProcScanner::default(),
             stats: SessionStats::default(),
-            events: Vec::new(),
-            spans: Vec::new(),
+            cpus: Vec::new(),
             last_build_error: None,
         }
     }
@@ -106,18 +104,21 @@ impl<S: RawSource> LiveSession<S> {
 
     /// Pushes up to [`MAX_BATCH_EVENTS`] events into `batch`, waiting at most
     /// [`POLL_TIMEOUT`] when there are no records. Returns the number pushed (0 on timeout).
+    /// Events are built straight into the batch.
     pub fn next_batch(&mut self, batch: &mut EventBatch) -> Result<usize, SessionError> {
-        self.events.clear();
-        self.spans.clear();
+        self.cpus.clear();
+        let first = batch.len();
         let LiveSession {
             source,
             builder,
             stats,
-            events,
-            spans,
+            cpus,
             last_build_error,
+            capture,
             ..
         } = self;
+        let keep_cpus = capture.is_some();
+        let mut push_error = None;
         let mut on_record = |bytes: &[u8]| {
             stats.records += 1;
             let rec = match RawRecord::parse(bytes) {
@@ -127,31 +128,44 @@ impl<S: RawSource> LiveSession<S> {
                     return;
                 }
             };
-            let start = events.len();
-            match builder.build(&rec, events) {
-                Ok(true) => spans.push((start, rec.hdr.cpu as u16)),
-                Ok(false) => stats.no_event += 1,
+            let pushed = batch.push_with(false, |out| match builder.build(&rec, out) {
+                Ok(built) => {
+                    if !built {
+                        stats.no_event += 1;
+                    }
+                    built
+                }
                 Err(e) => {
-                    events.truncate(start);
                     stats.build_errors += 1;
                     *last_build_error = Some(e);
+                    false
+                }
+            });
+            match pushed {
+                Ok(true) if keep_cpus => cpus.push(rec.hdr.cpu as u16),
+                Ok(_) => {}
+                Err(e) => {
+                    push_error.get_or_insert(e);
                 }
             }
         };
         source
             .poll(MAX_BATCH_EVENTS, POLL_TIMEOUT, &mut on_record)
             .map_err(SessionError::Source)?;
-        let ends = self.spans.iter().skip(1).map(|s| s.0).chain([self.events.len()]);
-        for (&(start, cpu), end) in self.spans.iter().zip(ends) {
-            let bytes = &self.events[start..end];
-            batch.push_raw(bytes, false)?;
-            if let Some(w) = &mut self.capture {
-                let ev = EventRef::parse(bytes, false).map_err(PluginError::from)?;
+        if let Some(e) = push_error {
+            return Err(e.into());
+        }
+        let pushed = batch.len() - first;
+        if let Some(w) = &mut self.capture {
+            let mut rest = batch.bytes_from(first);
+            for &cpu in &self.cpus {
+                let ev = EventRef::parse(rest, false).map_err(PluginError::from)?;
                 w.write_event(cpu, 0, &ev)?;
+                rest = &rest[ev.as_bytes().len()..];
             }
         }
-        self.stats.events += self.spans.len() as u64;
-        Ok(self.spans.len())
+        self.stats.events += pushed as u64;
+        Ok(pushed)
     }
 
     pub fn stats(&self) -> &SessionStats {

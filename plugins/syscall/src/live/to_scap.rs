@@ -73,6 +73,8 @@ pub fn boot_offset_now() -> u64 {
 pub struct ScapBuilder {
     boot_offset: u64,
     stats: BuildStats,
+    /// One parameter's encoding, reused from record to record.
+    param_buf: Vec<u8>,
 }
 
 impl Default for ScapBuilder {
@@ -97,6 +99,7 @@ impl ScapBuilder {
         ScapBuilder {
             boot_offset,
             stats: BuildStats::default(),
+            param_buf: Vec::new(),
         }
     }
 
@@ -139,15 +142,15 @@ impl ScapBuilder {
             event_type: code,
             source,
         };
-        let mut buf = Vec::new();
+        let buf = &mut self.param_buf;
         for (i, p) in info.params.iter().enumerate() {
             let v = match (code, sc) {
                 (GENERIC_X, Some(s)) => generic_param(s, i),
                 (PROCEXIT_E, _) => ctx.procexit_param(p),
                 _ => ctx.param(p, i),
             };
-            encode(p.param_type, &v, &mut buf);
-            w.param(&buf).map_err(enc)?;
+            encode(p.param_type, &v, buf);
+            w.param(buf).map_err(enc)?;
         }
         w.finish().map_err(enc)?;
         self.stats.events += 1;
@@ -440,8 +443,17 @@ impl<'a> Ctx<'a> {
         if matches!(ev, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat") {
             return self.process_param(name);
         }
-        if let Some(v) = self.specific(ev, name) {
-            return v;
+        // Names no event gives its own meaning skip the per-event table (most parameters of
+        // the busiest events: open/close/read/write results and fds).
+        let shared_only = match name {
+            "res" | "dirfd" => true,
+            "fd" => !matches!(ev, "mmap" | "mmap2"),
+            _ => false,
+        };
+        if !shared_only {
+            if let Some(v) = self.specific(ev, name) {
+                return v;
+            }
         }
         // Names shared by most events.
         match name {
