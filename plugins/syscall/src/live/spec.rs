@@ -11,26 +11,9 @@ use std::collections::BTreeSet;
 use super::syscall_nr::{self, MAX_SYSCALLS};
 use crate::event_table::event_info;
 
-/// `SAKER_ARG_*`: what to read for one syscall argument at exit.
-pub mod arg {
-    pub const NONE: u8 = 0;
-    pub const USTR: u8 = 1;
-    pub const UBUF_RET: u8 = 2;
-    pub const UBUF_ARG: u8 = 3;
-    pub const SOCKADDR: u8 = 4;
-    pub const SOCKADDR_PTR: u8 = 5;
-    pub const UINT_PAIR: u8 = 6;
-    pub const TUPLE: u8 = 7;
-    pub const FDINFO: u8 = 8;
-    pub const FD_PATH: u8 = 9;
-}
-
-/// `SAKER_RET_*`: what to read about the returned fd.
-pub mod ret {
-    pub const NONE: u8 = 0;
-    pub const TUPLE: u8 = 1;
-    pub const FDINFO: u8 = 2;
-}
+/// `SAKER_ARG_*` (what to read for one syscall argument at exit) and `SAKER_RET_*` (what to
+/// read about the returned fd): the loader's constants.
+pub use super::bpf::{arg_kind as arg, ret_kind as ret};
 
 /// Falco's default `snaplen`: bytes of I/O buffers captured.
 pub const DEFAULT_SNAPLEN: u16 = 80;
