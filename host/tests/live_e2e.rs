@@ -892,3 +892,58 @@ fn cap_bpf_and_cap_perfmon_are_enough_for_live_capture() {
     assert!(stderr.contains("/proc scan could not read"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A rules reload changes what the kernel sends: `mkdir` is neither used by the first rules
+/// nor needed by the state, so only the reloaded rules make the probe capture it.
+#[test]
+fn a_reload_selects_the_new_rules_syscalls_in_the_kernel() {
+    let Some(_live) = live_or_skip("reload_reselects") else {
+        return;
+    };
+    let dir = test_dir("reload");
+    let rules_file = dir.join("rules.yaml");
+    write(&rules_file, &rules(&dir, ""));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let mkdir_rule = format!(
+        "- rule: live e2e mkdir\n  desc: directories made under the test directory\n  \
+         condition: evt.type in (mkdir, mkdirat) and evt.dir = < and evt.arg.path startswith {dir}/\n  \
+         output: \"mkdir path=%evt.arg.path proc.name=%proc.name evt.res=%evt.res\"\n  priority: WARNING\n",
+        dir = dir.display(),
+    );
+    write(&rules_file, &rules(&dir, &mkdir_rule));
+    let pid = saker.child.as_ref().expect("saker runs").id() as i32;
+    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+
+    // The reload is asynchronous: make directories until one is reported.
+    let start = Instant::now();
+    let mut n = 0;
+    let made = loop {
+        let path = dir.join(format!("made-{n}"));
+        n += 1;
+        run(Command::new("mkdir").arg(&path));
+        let name = path.to_str().unwrap().to_string();
+        if let Some(a) = saker
+            .alerts()
+            .into_iter()
+            .find(|a| rule_is(a, "live e2e mkdir") && field(a, "evt.arg.path") == name)
+        {
+            break a;
+        }
+        saker.check_running();
+        assert!(
+            start.elapsed() < WAIT_LIMIT,
+            "no mkdir alert after the reload; stderr:\n{}",
+            saker.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(field(&made, "proc.name"), "mkdir", "{made}");
+    assert_eq!(field(&made, "evt.res"), "SUCCESS", "{made}");
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
