@@ -193,7 +193,9 @@ impl SourceInstance<SyscallPlugin> for SyscallInstance {
                     }
                 }
                 live.next_batch(batch)?;
-                plugin.live_metrics = live.metrics();
+                if live.take_refreshed() {
+                    plugin.live_metrics = live.metrics();
+                }
                 // An empty batch is a timeout: the host calls again.
                 Ok(if batch.is_empty() {
                     BatchEnd::Timeout

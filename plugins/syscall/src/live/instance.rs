@@ -104,6 +104,8 @@ pub struct LiveInstance {
     config: LiveConfig,
     counters: ProbeCounters,
     counters_read: Instant,
+    /// The counters changed since [`Self::take_refreshed`] last said so.
+    refreshed: bool,
 }
 
 impl LiveInstance {
@@ -139,6 +141,7 @@ impl LiveInstance {
             config,
             counters: ProbeCounters::default(),
             counters_read: Instant::now() - COUNTERS_EVERY,
+            refreshed: false,
         })
     }
 
@@ -170,10 +173,17 @@ impl LiveInstance {
             if let Some(session) = &self.session {
                 if let Ok(c) = session.source().0.counters() {
                     self.counters = c;
+                    self.refreshed = true;
                 }
             }
         }
         Ok(n)
+    }
+
+    /// Whether the counters were read again since the last call (then [`Self::metrics`] is
+    /// worth rebuilding; it is not rebuilt per batch).
+    pub fn take_refreshed(&mut self) -> bool {
+        std::mem::take(&mut self.refreshed)
     }
 
     fn session_mut(&mut self) -> Result<&mut LiveSession<ProbeSource>, PluginError> {
