@@ -9,7 +9,9 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::scap::{fd_type, CaptureWriter, FdEntry, FdInfo, ProcessEntry, ScapError, UserListEntry, LOGINUID_UNSET};
+use crate::scap::{
+    fd_type, CaptureWriter, FdEntry, FdInfo, ProcessEntry, ScapError, UserListEntry, LOGINUID_UNSET, MAX_LIST_LEN,
+};
 use crate::state::ThreadTable;
 
 use super::linux_flags::open_flags;
@@ -127,6 +129,20 @@ fn kernel_dev(dev: u64) -> u32 {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     ((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)) as u32
+}
+
+/// A NUL-separated list (args, environment, cgroups) cut to what a process entry holds, as
+/// libscap's scan reads at most that much: whole entries are kept, a single entry longer than
+/// the limit is cut inside.
+fn bounded_list(mut list: Vec<u8>) -> Vec<u8> {
+    if list.len() > MAX_LIST_LEN {
+        let cut = list[..MAX_LIST_LEN]
+            .iter()
+            .rposition(|&c| c == 0)
+            .map_or(MAX_LIST_LEN, |i| i + 1);
+        list.truncate(cut);
+    }
+    list
 }
 
 /// `/proc/PID/cgroup` → `subsys=path` entries; the v2 line `0::path` stands for every
@@ -326,7 +342,7 @@ impl ProcScanner {
         let (exe, args) = match cmdline.iter().position(|&c| c == 0) {
             Some(i) => (
                 String::from_utf8_lossy(&cmdline[..i]).into_owned(),
-                cmdline[i + 1..].to_vec(),
+                bounded_list(cmdline[i + 1..].to_vec()),
             ),
             None => (String::from_utf8_lossy(&cmdline).into_owned(), Vec::new()),
         };
@@ -352,7 +368,7 @@ impl ProcScanner {
             exe_from_memfd: exepath.starts_with("/memfd:"),
             exepath,
             args,
-            env: read(&dir.join("environ")).unwrap_or_default(),
+            env: bounded_list(read(&dir.join("environ")).unwrap_or_default()),
             cwd: read_link(&dir.join("cwd")),
             root: read_link(&dir.join("root")),
             fdlimit,
@@ -364,7 +380,10 @@ impl ProcScanner {
             pfminor: nth(&f, 7),
             pfmajor: nth(&f, 9),
             vpid: status_last(&status, "NSpid").unwrap_or(pid as i64),
-            cgroups: cgroups(&fs::read_to_string(dir.join("cgroup")).unwrap_or_default(), controllers),
+            cgroups: bounded_list(cgroups(
+                &fs::read_to_string(dir.join("cgroup")).unwrap_or_default(),
+                controllers,
+            )),
             tty: nth(&f, 4),
             loginuid: fs::read_to_string(dir.join("loginuid"))
                 .ok()
@@ -566,6 +585,60 @@ mod tests {
             kernel_dev(libc::makedev(259, 300)),
             (300 & 0xff) | (259 << 8) | ((300 & !0xff) << 12)
         );
+    }
+
+    #[test]
+    fn long_lists_keep_whole_entries_up_to_the_limit() {
+        let short = b"a\0b\0".to_vec();
+        assert_eq!(bounded_list(short.clone()), short);
+        let mut long = Vec::new();
+        while long.len() <= MAX_LIST_LEN {
+            long.extend_from_slice(b"0123456789\0");
+        }
+        let cut = bounded_list(long.clone());
+        assert!(
+            cut.len() <= MAX_LIST_LEN && cut.len() > MAX_LIST_LEN - 11,
+            "{}",
+            cut.len()
+        );
+        assert_eq!(cut.last(), Some(&0));
+        assert!(long.starts_with(&cut));
+        assert_eq!(bounded_list(vec![b'x'; MAX_LIST_LEN + 5]).len(), MAX_LIST_LEN);
+    }
+
+    /// A process with an argument list and environment longer than a capture's process entry
+    /// holds is seeded with them cut, and the snapshot still writes to a capture.
+    #[test]
+    fn a_process_with_huge_args_and_environment_is_seeded_and_recorded() {
+        let long_arg = "y".repeat(3000);
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30", "sh"])
+            .args(std::iter::repeat_n(long_arg.as_str(), 9))
+            .env("SAKER_LONG_ENV", "z".repeat(20_000))
+            .spawn()
+            .unwrap();
+        let pid = u64::from(child.id());
+        let mut snap = ProcSnapshot::default();
+        // The child may still be exec'ing sh: scan until its cmdline shows the arguments.
+        for _ in 0..100 {
+            snap = ProcScanner::default().scan();
+            if snap.processes.iter().any(|p| p.tid == pid && !p.args.is_empty()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let p = snap
+            .processes
+            .iter()
+            .find(|p| p.tid == pid)
+            .expect("the child is seeded");
+        assert!(p.args.starts_with(b"-c\0sleep 30\0sh\0yyy"), "{:?}", &p.args[..20]);
+        assert!(p.args.len() <= MAX_LIST_LEN && p.args.len() > 3000, "{}", p.args.len());
+        assert!(p.env.len() <= MAX_LIST_LEN, "{}", p.env.len());
+        let mut w = CaptureWriter::new(Vec::new(), "test").unwrap();
+        snap.write_to(&mut w).expect("the snapshot fits a capture");
     }
 
     #[test]
