@@ -60,15 +60,17 @@ impl Alert {
         format!("{time}: {} {}", self.priority.as_str(), self.message)
     }
 
-    /// The JSON object as one line; keys sorted as Falco prints them.
+    /// The JSON object as one line; keys sorted as Falco prints them. Written straight into
+    /// one buffer (no intermediate JSON tree): this runs once per alert on the output path.
     pub fn to_json(&self, opts: &AlertOptions) -> String {
-        let mut m: Vec<(String, Value)> = Vec::new();
-        m.push(("hostname".into(), Value::from(opts.hostname.clone())));
-        if opts.json_include_output_property {
-            m.push(("output".into(), Value::from(self.to_text(opts))));
-        }
+        let mut out = JsonLine::with_capacity(192 + 2 * self.message.len() + 48 * self.output_fields.len());
+        // Keys in alphabetical order.
+        out.string_member("hostname", &opts.hostname);
         if opts.json_include_message_property {
-            m.push(("message".into(), Value::from(self.message.clone())));
+            out.string_member("message", &self.message);
+        }
+        if opts.json_include_output_property {
+            out.string_member("output", &self.to_text(opts));
         }
         if opts.json_include_output_fields_property {
             // Falco prefixes every output with the time field, so it is an output field too.
@@ -77,22 +79,114 @@ impl Alert {
             } else {
                 "evt.time"
             };
-            let mut fields: Vec<(String, Value)> =
-                self.output_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            fields.retain(|(k, _)| k != time_key);
-            fields.push((time_key.into(), Value::from(self.time_ns)));
-            m.push(("output_fields".into(), sorted_object(fields)));
+            let time = Value::from(self.time_ns);
+            let mut fields: Vec<(&str, &Value)> = self
+                .output_fields
+                .iter()
+                .filter(|(k, _)| *k != time_key)
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            fields.push((time_key, &time));
+            fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.key("output_fields");
+            out.begin_object();
+            for (k, v) in fields {
+                out.key(k);
+                out.value(v);
+            }
+            out.end_object();
         }
-        m.push(("priority".into(), Value::from(self.priority.as_str())));
-        m.push(("rule".into(), Value::from(self.rule.clone())));
-        m.push(("source".into(), Value::from(self.source.clone())));
+        out.string_member("priority", self.priority.as_str());
+        out.string_member("rule", &self.rule);
+        out.string_member("source", &self.source);
         if opts.json_include_tags_property {
-            let mut tags = self.tags.clone();
-            tags.sort();
-            m.push(("tags".into(), Value::from(tags)));
+            let mut tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
+            tags.sort_unstable();
+            out.key("tags");
+            out.begin_array();
+            for t in tags {
+                out.element_string(t);
+            }
+            out.end_array();
         }
-        m.push(("time".into(), Value::from(iso8601_utc_z(self.time_ns))));
-        sorted_object(m).to_string()
+        out.string_member("time", &iso8601_utc_z(self.time_ns));
+        out.finish()
+    }
+}
+
+/// A compact JSON object written member by member, escaping as serde_json does.
+struct JsonLine {
+    buf: Vec<u8>,
+    /// Whether the next member or element needs a comma before it.
+    comma: bool,
+}
+
+impl JsonLine {
+    fn with_capacity(n: usize) -> JsonLine {
+        let mut buf = Vec::with_capacity(n);
+        buf.push(b'{');
+        JsonLine { buf, comma: false }
+    }
+
+    fn separator(&mut self) {
+        if self.comma {
+            self.buf.push(b',');
+        }
+        self.comma = true;
+    }
+
+    fn key(&mut self, key: &str) {
+        self.separator();
+        self.raw_string(key);
+        self.buf.push(b':');
+        self.comma = false;
+    }
+
+    fn string_member(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.raw_string(value);
+        self.comma = true;
+    }
+
+    fn value(&mut self, value: &Value) {
+        // Writing into a Vec cannot fail, nor can serialising a Value.
+        let _ = serde_json::to_writer(&mut self.buf, value);
+        self.comma = true;
+    }
+
+    fn element_string(&mut self, value: &str) {
+        self.separator();
+        self.raw_string(value);
+    }
+
+    fn begin_object(&mut self) {
+        self.buf.push(b'{');
+        self.comma = false;
+    }
+
+    fn end_object(&mut self) {
+        self.buf.push(b'}');
+        self.comma = true;
+    }
+
+    fn begin_array(&mut self) {
+        self.buf.push(b'[');
+        self.comma = false;
+    }
+
+    fn end_array(&mut self) {
+        self.buf.push(b']');
+        self.comma = true;
+    }
+
+    fn raw_string(&mut self, s: &str) {
+        let _ = serde_json::to_writer(&mut self.buf, s);
+    }
+
+    fn finish(mut self) -> String {
+        self.buf.push(b'}');
+        // Only UTF-8 was written: keys and values are `str`, escapes are ASCII.
+        String::from_utf8(self.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
@@ -314,6 +408,51 @@ mod tests {
         assert!(clock.ends_with(":57.881785348"), "{clock}");
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    /// Every combination of the switches gives compact JSON with sorted keys and serde_json's
+    /// escaping: parsing and printing it again (a sorted map) gives the same bytes.
+    #[test]
+    fn json_is_canonical_for_every_switch_combination() {
+        let mut a = alert();
+        a.message = "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓".into();
+        a.rule = "rule \"x\"".into();
+        a.tags = vec!["z".into(), "a\"b".into()];
+        a.output_fields.insert("fd.name".into(), Value::from("/tmp/a\nb"));
+        a.output_fields.insert("evt.res".into(), Value::Null);
+        a.output_fields.insert("fd.num".into(), Value::from(-3));
+        a.output_fields.insert("evt.is_io".into(), Value::from(true));
+        a.output_fields.insert("evt.time".into(), Value::from("stale"));
+        for bits in 0..32u32 {
+            let opts = AlertOptions {
+                time_format_iso_8601: bits & 1 != 0,
+                json_include_output_property: bits & 2 != 0,
+                json_include_tags_property: bits & 4 != 0,
+                json_include_output_fields_property: bits & 8 != 0,
+                json_include_message_property: bits & 16 != 0,
+                hostname: "host \"h\"".into(),
+            };
+            let json = a.to_json(&opts);
+            let v: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+            assert_eq!(v.to_string(), json, "switches {bits:#b}");
+            assert_eq!(v["rule"], "rule \"x\"");
+            assert_eq!(v.get("message").is_some(), opts.json_include_message_property);
+            assert_eq!(v.get("output").is_some(), opts.json_include_output_property);
+            assert_eq!(v.get("tags").is_some(), opts.json_include_tags_property);
+            if opts.json_include_output_fields_property {
+                let fields = &v["output_fields"];
+                let time_key = if opts.time_format_iso_8601 {
+                    "evt.time.iso8601"
+                } else {
+                    "evt.time"
+                };
+                assert_eq!(fields[time_key], Value::from(a.time_ns), "{json}");
+                assert_eq!(fields["fd.name"], "/tmp/a\nb");
+                assert_eq!(fields["evt.res"], Value::Null);
+            } else {
+                assert!(v.get("output_fields").is_none());
+            }
+        }
     }
 
     #[test]
