@@ -151,7 +151,8 @@ pub fn extract_thread_field(
         }
     };
     let main = state.main_thread(tid).unwrap_or(t);
-    let parent = state.parent(tid);
+    // Only the parent fields walk to the parent.
+    let parent = || state.parent(tid);
     let ts = ev.event.ts();
     let users = state.users();
     match id {
@@ -166,7 +167,17 @@ pub fn extract_thread_field(
                 }
             }
         },
-        F::ProcCmdline => s(out, format!("{}{}", comm(main), &main.cmdline()[main.comm.len()..])),
+        F::ProcCmdline => {
+            // comm (or its placeholder) then the args, in one buffer.
+            let mut line =
+                String::with_capacity(comm(main).len() + main.args.iter().map(|a| a.len() + 1).sum::<usize>());
+            line.push_str(comm(main));
+            for a in &main.args {
+                line.push(' ');
+                line.push_str(a);
+            }
+            s(out, line)
+        }
         F::ProcExeline => s(out, main.exeline()),
         F::ProcCmdnargs => out.push(FieldValue::U64(main.args.len() as u64)),
         F::ProcCmdlenargs => out.push(FieldValue::U64(main.args.iter().map(|a| a.len() as u64).sum())),
@@ -193,7 +204,7 @@ pub fn extract_thread_field(
         F::ProcPpid => i(out, main.ptid),
         F::ProcVpid => i(out, t.vpid),
         F::ProcPvpid => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 i(out, p.vpid)
             }
         }
@@ -201,7 +212,7 @@ pub fn extract_thread_field(
         F::ProcVpgid => i(out, main.vpgid),
         F::ProcPgid => i(out, main.pgid),
         F::ProcPname | F::ProcPexe | F::ProcPexepath | F::ProcPcmdline => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 match id {
                     F::ProcPname => s(out, comm(p)),
                     F::ProcPexe => s(out, p.exe.as_str()),
@@ -272,13 +283,13 @@ pub fn extract_thread_field(
             }
         }
         F::ProcPpidDuration => {
-            if let Some(p) = parent.filter(|p| p.clone_ts != 0) {
+            if let Some(p) = parent().filter(|p| p.clone_ts != 0) {
                 out.push(FieldValue::RelTime(ts.saturating_sub(p.clone_ts)));
             }
         }
         F::ProcPidTs => out.push(FieldValue::RelTime(main.clone_ts)),
         F::ProcPpidTs => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 out.push(FieldValue::RelTime(p.clone_ts))
             }
         }

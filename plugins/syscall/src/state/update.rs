@@ -9,7 +9,7 @@ use plugin_api::event::EventRef;
 use super::plan::{plan, Action, EventPlan, ParamKey as K};
 use super::{FdInfo, FdType, L4Proto, SocketInfo, SocketRole, ThreadInfo, ThreadTable};
 use crate::event_table::Direction;
-use crate::params::{DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
+use crate::params::{decode, DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
 
 /// `PPM_CL_CLONE_THREAD`.
 pub const CLONE_THREAD: u32 = 1 << 13;
@@ -48,17 +48,47 @@ pub(super) struct EnterData {
     pub fd: Option<i64>,
 }
 
+/// Parameters split once per event; later ones are found by walking the length slots.
+const SPLIT_PARAMS: usize = 16;
+
 /// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
 struct Params<'a> {
     ev: DecodedEvent<'a>,
     plan: &'static EventPlan,
     /// `fd` of the matching enter event, used when the exit has none.
     enter_fd: Option<i64>,
+    /// The first [`SPLIT_PARAMS`] parameters' bytes (`split_len` of them are set).
+    split: [&'a [u8]; SPLIT_PARAMS],
+    split_len: usize,
 }
 
 impl<'a> Params<'a> {
+    fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
+        let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
+        let mut split_len = 0;
+        for (slot, p) in split.iter_mut().zip(ev.event.params()) {
+            *slot = p;
+            split_len += 1;
+        }
+        Params {
+            ev,
+            plan,
+            enter_fd,
+            split,
+            split_len,
+        }
+    }
+
     fn get(&self, key: K) -> Option<ParamValue<'a>> {
-        match self.ev.param(self.plan.param_index(key)?)? {
+        let i = self.plan.param_index(key)?;
+        let raw = if i < SPLIT_PARAMS {
+            *self.split[..self.split_len].get(i)?
+        } else {
+            self.ev.event.param(i)?
+        };
+        // Every index in the plan comes from this code's table row.
+        let p = self.ev.info.params.get(i)?;
+        match decode(p.name, p.param_type, raw) {
             Ok(ParamValue::Empty) | Err(_) => None,
             Ok(v) => Some(v),
         }
@@ -208,21 +238,13 @@ impl ThreadTable {
             }
         }
         if info.direction == Direction::Enter {
-            let p = Params {
-                ev: decoded,
-                plan,
-                enter_fd: None,
-            };
+            let p = Params::new(decoded, plan, None);
             self.last_fd_num = p.int(K::Fd);
             self.parse_enter(tid, ts, info.name, &p);
             return Ok(());
         }
         let enter = self.pending_enter.remove(&tid);
-        let p = Params {
-            ev: decoded,
-            plan,
-            enter_fd: enter.as_ref().and_then(|e| e.fd),
-        };
+        let p = Params::new(decoded, plan, enter.as_ref().and_then(|e| e.fd));
         // The fd the event is about (libsinsp `fd.num`): its fd argument, else the fd it
         // duplicates, else the fd it creates.
         self.last_fd_num = p.int(K::Fd).or_else(|| p.int(K::Oldfd)).or_else(|| {
