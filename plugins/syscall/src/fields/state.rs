@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
+use super::strings::{copied, FieldText};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
@@ -89,8 +90,8 @@ fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
     }
 }
 
-fn s(out: &mut Vec<FieldValue>, v: impl Into<String>) {
-    out.push(FieldValue::Str(v.into()));
+fn s(out: &mut Vec<FieldValue>, v: impl FieldText) {
+    out.push(FieldValue::Str(v.into_field_string()));
 }
 
 fn i(out: &mut Vec<FieldValue>, v: i64) {
@@ -117,9 +118,9 @@ fn index_arg(arg: FieldArg<'_>) -> Option<u64> {
 fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
     use FieldId as F;
     match id {
-        F::ProcAname => FieldValue::Str(comm(t).to_owned()),
-        F::ProcAexe => FieldValue::Str(t.exe.clone()),
-        F::ProcAexepath => FieldValue::Str(t.exepath.clone()),
+        F::ProcAname => FieldValue::Str(copied(comm(t))),
+        F::ProcAexe => FieldValue::Str(copied(&t.exe)),
+        F::ProcAexepath => FieldValue::Str(copied(&t.exepath)),
         F::ProcAcmdline => FieldValue::Str(t.cmdline()),
         F::ProcAargs => FieldValue::Str(t.args.join(" ")),
         F::ProcAenv => FieldValue::Str(t.env.join(" ")),
@@ -562,7 +563,7 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    out.extend(kinds.into_iter().map(|k| FieldValue::Str(k.to_owned())));
+    out.extend(kinds.into_iter().map(|k| FieldValue::Str(copied(k))));
 }
 
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
