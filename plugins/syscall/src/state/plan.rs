@@ -190,8 +190,9 @@ impl EventPlan {
     fn new(info: &EventInfo) -> EventPlan {
         let mut index = [ABSENT; KEY_COUNT];
         for (slot, name) in index.iter_mut().zip(KEY_NAMES) {
+            // Event types have at most a few dozen parameters, far below ABSENT.
             if let Some(i) = info.param_index(name).and_then(|i| u8::try_from(i).ok()) {
-                *slot = i.min(ABSENT - 1);
+                *slot = i;
             }
         }
         let action = Action::for_name(info.name);
