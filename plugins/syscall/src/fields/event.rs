@@ -231,7 +231,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
     let io_flags = EventFlags(EventFlags::READS_FROM_FD.0 | EventFlags::WRITES_TO_FD.0);
     let is_io = info.flags.0 & io_flags.0 != 0;
     let failed = res.is_some_and(|r| r < 0);
-    let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(s.to_owned()));
+    let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(super::strings::copied(s)));
     match id {
         F::EvtType => push_str(out, &event_type_name(ev)),
         F::SyscallType if is_syscall => push_str(out, &event_type_name(ev)),

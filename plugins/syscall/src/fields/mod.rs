@@ -6,6 +6,7 @@
 
 mod defs;
 mod event;
+mod strings;
 mod syscall_names;
 
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
@@ -28,10 +29,10 @@ const SYSLOG_PATH: &str = "/dev/log";
 /// Extracts field `id` for an event already applied to `state` (libsinsp parses before
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
-    out.clear();
+    strings::recycle(out);
     match id {
         FieldId::EvtCategory if is_io_event(ev) => {
-            out.push(FieldValue::Str(state::io_category(ev, state).to_owned()));
+            out.push(FieldValue::Str(strings::copied(state::io_category(ev, state))));
             return;
         }
         FieldId::EvtBuflen => {

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
+use super::strings::{copied, FieldText};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
@@ -89,8 +90,8 @@ fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
     }
 }
 
-fn s(out: &mut Vec<FieldValue>, v: impl Into<String>) {
-    out.push(FieldValue::Str(v.into()));
+fn s(out: &mut Vec<FieldValue>, v: impl FieldText) {
+    out.push(FieldValue::Str(v.into_field_string()));
 }
 
 fn i(out: &mut Vec<FieldValue>, v: i64) {
@@ -117,9 +118,9 @@ fn index_arg(arg: FieldArg<'_>) -> Option<u64> {
 fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
     use FieldId as F;
     match id {
-        F::ProcAname => FieldValue::Str(comm(t).to_owned()),
-        F::ProcAexe => FieldValue::Str(t.exe.clone()),
-        F::ProcAexepath => FieldValue::Str(t.exepath.clone()),
+        F::ProcAname => FieldValue::Str(copied(comm(t))),
+        F::ProcAexe => FieldValue::Str(copied(&t.exe)),
+        F::ProcAexepath => FieldValue::Str(copied(&t.exepath)),
         F::ProcAcmdline => FieldValue::Str(t.cmdline()),
         F::ProcAargs => FieldValue::Str(t.args.join(" ")),
         F::ProcAenv => FieldValue::Str(t.env.join(" ")),
@@ -151,7 +152,8 @@ pub fn extract_thread_field(
         }
     };
     let main = state.main_thread(tid).unwrap_or(t);
-    let parent = state.parent(tid);
+    // Only the parent fields walk to the parent.
+    let parent = || state.parent(tid);
     let ts = ev.event.ts();
     let users = state.users();
     match id {
@@ -166,7 +168,17 @@ pub fn extract_thread_field(
                 }
             }
         },
-        F::ProcCmdline => s(out, format!("{}{}", comm(main), &main.cmdline()[main.comm.len()..])),
+        F::ProcCmdline => {
+            // comm (or its placeholder) then the args, in one buffer.
+            let mut line =
+                String::with_capacity(comm(main).len() + main.args.iter().map(|a| a.len() + 1).sum::<usize>());
+            line.push_str(comm(main));
+            for a in &main.args {
+                line.push(' ');
+                line.push_str(a);
+            }
+            s(out, line)
+        }
         F::ProcExeline => s(out, main.exeline()),
         F::ProcCmdnargs => out.push(FieldValue::U64(main.args.len() as u64)),
         F::ProcCmdlenargs => out.push(FieldValue::U64(main.args.iter().map(|a| a.len() as u64).sum())),
@@ -193,7 +205,7 @@ pub fn extract_thread_field(
         F::ProcPpid => i(out, main.ptid),
         F::ProcVpid => i(out, t.vpid),
         F::ProcPvpid => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 i(out, p.vpid)
             }
         }
@@ -201,7 +213,7 @@ pub fn extract_thread_field(
         F::ProcVpgid => i(out, main.vpgid),
         F::ProcPgid => i(out, main.pgid),
         F::ProcPname | F::ProcPexe | F::ProcPexepath | F::ProcPcmdline => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 match id {
                     F::ProcPname => s(out, comm(p)),
                     F::ProcPexe => s(out, p.exe.as_str()),
@@ -272,13 +284,13 @@ pub fn extract_thread_field(
             }
         }
         F::ProcPpidDuration => {
-            if let Some(p) = parent.filter(|p| p.clone_ts != 0) {
+            if let Some(p) = parent().filter(|p| p.clone_ts != 0) {
                 out.push(FieldValue::RelTime(ts.saturating_sub(p.clone_ts)));
             }
         }
         F::ProcPidTs => out.push(FieldValue::RelTime(main.clone_ts)),
         F::ProcPpidTs => {
-            if let Some(p) = parent {
+            if let Some(p) = parent() {
                 out.push(FieldValue::RelTime(p.clone_ts))
             }
         }
@@ -551,7 +563,7 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    out.extend(kinds.into_iter().map(|k| FieldValue::Str(k.to_owned())));
+    out.extend(kinds.into_iter().map(|k| FieldValue::Str(copied(k))));
 }
 
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`

@@ -210,10 +210,15 @@ pub struct FdInfo {
 impl FdInfo {
     pub fn new(fd: i64, fd_type: FdType, name: impl Into<String>) -> FdInfo {
         let name = name.into();
+        FdInfo::with_names(fd, fd_type, name.clone(), name)
+    }
+
+    /// An fd with its resolved name and the name as the syscall gave it (`fd.nameraw`).
+    pub fn with_names(fd: i64, fd_type: FdType, name: String, name_raw: String) -> FdInfo {
         FdInfo {
             fd,
             fd_type,
-            name_raw: name.clone(),
+            name_raw,
             name,
             open_flags: 0,
             mode: 0,
@@ -271,14 +276,15 @@ impl FdTable {
         self.fds.values()
     }
     /// Adds or replaces an fd, evicting the lowest other fd when full.
-    pub fn insert(&mut self, info: FdInfo) {
+    /// Returns the fd it replaced (same number), if any.
+    pub fn insert(&mut self, info: FdInfo) -> Option<FdInfo> {
         if self.fds.len() >= MAX_FDS_PER_PROCESS && !self.fds.contains_key(&info.fd) {
             if let Some(&victim) = self.fds.keys().next() {
                 self.fds.remove(&victim);
                 self.evicted += 1;
             }
         }
-        self.fds.insert(info.fd, info);
+        self.fds.insert(info.fd, info)
     }
     pub fn remove(&mut self, fd: i64) -> Option<FdInfo> {
         self.fds.remove(&fd)

@@ -6,16 +6,19 @@
 //! procexit; fds belong to the process (kept on its main thread).
 
 mod fd;
+mod plan;
 mod thread;
 mod update;
 
-pub use update::resolve_path;
+pub use update::{resolve_path, resolve_path_into};
 mod users;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 
 pub use fd::{FdInfo, FdTable, FdType, L4Proto, SocketInfo, SocketRole, MAX_FDS_PER_PROCESS};
 pub use thread::{parse_cgroups, split_nul_list, ThreadInfo, UNKNOWN_ID};
@@ -33,6 +36,8 @@ pub const THREAD_EVICTION_BATCH: usize = 256;
 pub const PROCEXIT_REMOVAL_DELAY_NS: u64 = 1_000_000_000;
 /// Most exited threads waiting for removal; older ones are removed early beyond it.
 pub const MAX_PENDING_REMOVALS: usize = 4096;
+/// Most spare strings kept for reuse (names of closed fds, consumed enter data).
+pub const MAX_SPARE_STRINGS: usize = 64;
 /// Deepest ancestor chain walked (guards against ptid loops in corrupt captures).
 pub const MAX_ANCESTOR_DEPTH: usize = 256;
 
@@ -100,6 +105,9 @@ pub struct ThreadTable {
     changes: ThreadChanges,
     /// Enter-event data needed at exit, by tid (e.g. open's path for TOCTOU-safe naming).
     pending_enter: HashMap<i64, update::EnterData>,
+    /// Emptied strings of destroyed fds and consumed enter data, reused for new fd names so
+    /// that a steady open/close workload does not allocate per event.
+    spare_strings: Vec<String>,
 }
 
 impl ThreadTable {
@@ -426,9 +434,41 @@ impl ThreadTable {
         let owner = self.fd_owner(tid);
         let t = self.thread_or_create(owner);
         let before = t.fds.evicted;
-        t.fds.insert(info);
+        let replaced = t.fds.insert(info);
         let added = t.fds.evicted - before;
         self.stats.fds_evicted += added;
+        if let Some(old) = replaced {
+            self.recycle_fd(old);
+        }
+    }
+
+    /// An empty string, reusing a spare buffer when there is one.
+    pub(crate) fn take_string(&mut self) -> String {
+        self.spare_strings.pop().unwrap_or_default()
+    }
+
+    /// Keeps `s`'s buffer for [`ThreadTable::take_string`].
+    pub(crate) fn recycle_string(&mut self, mut s: String) {
+        if s.capacity() > 0 && self.spare_strings.len() < MAX_SPARE_STRINGS {
+            s.clear();
+            self.spare_strings.push(s);
+        }
+    }
+
+    /// Keeps the strings of a destroyed fd for reuse.
+    fn recycle_fd(&mut self, f: FdInfo) {
+        self.recycle_string(f.name);
+        self.recycle_string(f.name_raw);
+        if let Some(s) = f.socket {
+            self.recycle_string(s.unix_path);
+        }
+    }
+
+    /// The fd the previous event closed is no longer shown: its strings are reused.
+    fn recycle_closed_fd(&mut self) {
+        if let Some(f) = self.closed_fd.take() {
+            self.recycle_fd(f);
+        }
     }
 
     pub fn remove_fd(&mut self, tid: i64, fd: i64) -> Option<FdInfo> {

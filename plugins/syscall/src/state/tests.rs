@@ -477,3 +477,25 @@ fn paths_resolve_lexically() {
     assert_eq!(resolve_path("/", "../../z"), "/z");
     assert_eq!(resolve_path("/a", ""), "");
 }
+
+#[test]
+fn plans_locate_params_and_actions_by_event_code() {
+    use super::plan::{plan, Action, ParamKey};
+    let open_x = plan(code("openat", X));
+    assert_eq!(open_x.action, Action::Open);
+    assert!(!open_x.updates_thread);
+    assert_eq!(open_x.param_index(ParamKey::Fd), Some(0));
+    assert_eq!(open_x.param_index(ParamKey::Name), Some(2));
+    assert_eq!(open_x.param_index(ParamKey::Tuple), None);
+    let clone_x = plan(code("clone", X));
+    assert_eq!(clone_x.action, Action::Clone);
+    assert!(clone_x.updates_thread);
+    assert_eq!(
+        plan(code("eventfd2", X)).action,
+        Action::AnonFd(FdType::Event, "[eventfd]")
+    );
+    // Codes beyond the table have no action and no params.
+    let unknown = plan(u16::MAX);
+    assert_eq!(unknown.action, Action::None);
+    assert_eq!(unknown.param_index(ParamKey::Fd), None);
+}

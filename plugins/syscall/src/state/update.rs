@@ -1,13 +1,15 @@
 //! State updates from events (libsinsp parser semantics, current event versions only: old
 //! captures go through [`crate::convert::EventConverter`] first).
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
 
 use plugin_api::event::EventRef;
 
+use super::plan::{plan, Action, EventPlan, ParamKey as K};
 use super::{FdInfo, FdType, L4Proto, SocketInfo, SocketRole, ThreadInfo, ThreadTable};
 use crate::event_table::Direction;
-use crate::params::{DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
+use crate::params::{decode, DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
 
 /// `PPM_CL_CLONE_THREAD`.
 pub const CLONE_THREAD: u32 = 1 << 13;
@@ -24,25 +26,6 @@ pub const PR_SET_NAME: u64 = 15;
 pub const AT_FDCWD: i64 = -100;
 /// Most threads with enter-event data awaiting their exit; beyond it the map is reset.
 pub const MAX_PENDING_ENTER_DATA: usize = 65_536;
-/// Exit events that may change a thread's own data (not its fds).
-const THREAD_UPDATING_EXITS: [&str; 16] = [
-    "clone",
-    "clone3",
-    "fork",
-    "vfork",
-    "execve",
-    "execveat",
-    "chdir",
-    "fchdir",
-    "setuid",
-    "setresuid",
-    "setgid",
-    "setresgid",
-    "setsid",
-    "setpgid",
-    "capset",
-    "prctl",
-];
 /// Most bytes of a comm (`TASK_COMM_LEN` - 1).
 pub const MAX_COMM_LEN: usize = 15;
 
@@ -65,42 +48,74 @@ pub(super) struct EnterData {
     pub fd: Option<i64>,
 }
 
-/// Typed parameter access by name; absent or undecodable params read as `None`.
+/// Parameters split once per event; later ones are found by walking the length slots.
+const SPLIT_PARAMS: usize = 16;
+
+/// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
 struct Params<'a> {
     ev: DecodedEvent<'a>,
+    plan: &'static EventPlan,
     /// `fd` of the matching enter event, used when the exit has none.
     enter_fd: Option<i64>,
+    /// The first [`SPLIT_PARAMS`] parameters' bytes (`split_len` of them are set).
+    split: [&'a [u8]; SPLIT_PARAMS],
+    split_len: usize,
 }
 
 impl<'a> Params<'a> {
-    fn get(&self, name: &str) -> Option<ParamValue<'a>> {
-        match self.ev.param_by_name(name)? {
+    fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
+        let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
+        let mut split_len = 0;
+        for (slot, p) in split.iter_mut().zip(ev.event.params()) {
+            *slot = p;
+            split_len += 1;
+        }
+        Params {
+            ev,
+            plan,
+            enter_fd,
+            split,
+            split_len,
+        }
+    }
+
+    fn get(&self, key: K) -> Option<ParamValue<'a>> {
+        let i = self.plan.param_index(key)?;
+        let raw = if i < SPLIT_PARAMS {
+            *self.split[..self.split_len].get(i)?
+        } else {
+            self.ev.event.param(i)?
+        };
+        // Every index in the plan comes from this code's table row.
+        let p = self.ev.info.params.get(i)?;
+        match decode(p.name, p.param_type, raw) {
             Ok(ParamValue::Empty) | Err(_) => None,
             Ok(v) => Some(v),
         }
     }
-    fn int(&self, name: &str) -> Option<i64> {
-        let v = match self.get(name) {
+    fn int(&self, key: K) -> Option<i64> {
+        let v = match self.get(key) {
             Some(ParamValue::Signed(v)) => Some(v),
             Some(ParamValue::Unsigned(v)) => Some(v as i64),
             _ => None,
         };
-        if v.is_none() && name == "fd" {
+        if v.is_none() && key == K::Fd {
             return self.enter_fd;
         }
         v
     }
-    fn uint(&self, name: &str) -> Option<u64> {
-        self.int(name).map(|v| v as u64)
+    fn uint(&self, key: K) -> Option<u64> {
+        self.int(key).map(|v| v as u64)
     }
-    fn str(&self, name: &str) -> Option<String> {
-        match self.get(name)? {
-            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    /// A text parameter, borrowed from the event when it is valid UTF-8.
+    fn str(&self, key: K) -> Option<Cow<'a, str>> {
+        match self.get(key)? {
+            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(String::from_utf8_lossy(b)),
             _ => None,
         }
     }
-    fn bytes(&self, name: &str) -> Option<&'a [u8]> {
-        match self.get(name)? {
+    fn bytes(&self, key: K) -> Option<&'a [u8]> {
+        match self.get(key)? {
             ParamValue::Str(b) | ParamValue::Bytes(b) => Some(b),
             _ => None,
         }
@@ -139,41 +154,35 @@ pub(super) fn socket_name(info: &FdInfo) -> String {
 
 /// Joins a possibly relative path to a base directory and normalizes `.`/`..` lexically.
 pub fn resolve_path(base: &str, path: &str) -> String {
+    let mut out = String::new();
+    resolve_path_into(base, path, &mut out);
+    out
+}
+
+/// [`resolve_path`] appended to `out` (cleared first), reusing its buffer.
+pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
+    out.clear();
     if path.is_empty() {
-        return String::new();
+        return;
     }
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{}/{}", base.trim_end_matches('/'), path)
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
+    let base = if path.starts_with('/') { "" } else { base };
+    for c in base.split('/').chain(path.split('/')) {
         match c {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                // Drop the last component (and its slash); the root stays.
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
             }
-            c => parts.push(c),
+            c => {
+                out.push('/');
+                out.push_str(c);
+            }
         }
     }
-    format!("/{}", parts.join("/"))
-}
-
-/// The fd type a path-less fd-creating syscall makes, and its `fd.name`.
-fn anon_fd(name: &str) -> Option<(FdType, &'static str)> {
-    Some(match name {
-        "eventfd" | "eventfd2" => (FdType::Event, "[eventfd]"),
-        "signalfd" | "signalfd4" => (FdType::Signalfd, "[signalfd]"),
-        "timerfd_create" => (FdType::Timerfd, "[timerfd]"),
-        "inotify_init" | "inotify_init1" => (FdType::Inotify, "[inotify]"),
-        "epoll_create" | "epoll_create1" => (FdType::Eventpoll, "[eventpoll]"),
-        "userfaultfd" => (FdType::Userfaultfd, "[userfaultfd]"),
-        "io_uring_setup" => (FdType::IoUring, "[io_uring]"),
-        "bpf" => (FdType::Bpf, "[bpf]"),
-        "pidfd_open" => (FdType::Pidfd, "[pidfd]"),
-        _ => return None,
-    })
+    if out.is_empty() {
+        out.push('/');
+    }
 }
 
 fn sock_info_from_tuple(t: &SockTuple<'_>) -> (FdType, SocketInfo) {
@@ -219,86 +228,74 @@ impl ThreadTable {
         let ts = ev.ts();
         self.reap(ts);
         let info = decoded.info;
+        let plan = plan(ev.event_type());
         self.last_tid = tid;
         self.last_fd_num = None;
-        self.closed_fd = None;
-        if tid >= 0 && info.name != "procexit" {
+        self.recycle_closed_fd();
+        if tid >= 0 && plan.action != Action::Procexit {
             if let Some(t) = self.threads.get_mut(&tid) {
                 t.last_event_ts = ts;
             }
         }
         if info.direction == Direction::Enter {
-            let p = Params {
-                ev: decoded,
-                enter_fd: None,
-            };
-            self.last_fd_num = p.int("fd");
+            let p = Params::new(decoded, plan, None);
+            self.last_fd_num = p.int(K::Fd);
             self.parse_enter(tid, ts, info.name, &p);
             return Ok(());
         }
         let enter = self.pending_enter.remove(&tid);
-        let p = Params {
-            ev: decoded,
-            enter_fd: enter.as_ref().and_then(|e| e.fd),
-        };
+        let p = Params::new(decoded, plan, enter.as_ref().and_then(|e| e.fd));
         // The fd the event is about (libsinsp `fd.num`): its fd argument, else the fd it
         // duplicates, else the fd it creates.
-        self.last_fd_num = p.int("fd").or_else(|| p.int("oldfd")).or_else(|| {
+        self.last_fd_num = p.int(K::Fd).or_else(|| p.int(K::Oldfd)).or_else(|| {
             if info.flags.contains(crate::event_table::EventFlags::CREATES_FD) {
-                p.int("res")
+                p.int(K::Res)
             } else {
                 None
             }
         });
-        // A destroyed fd stays visible to this event's fields.
-        if info.flags.contains(crate::event_table::EventFlags::DESTROYS_FD) {
-            if let Some(fd) = self.last_fd_num {
-                self.closed_fd = self.fd(tid, fd).cloned();
-            }
-        }
         let name = info.name;
-        if THREAD_UPDATING_EXITS.contains(&name) {
+        if plan.updates_thread {
             self.mark_updated(tid);
-            if matches!(name, "clone" | "clone3" | "fork" | "vfork") {
-                if let Some(child) = p.int("res").filter(|&r| r > 0) {
+            if plan.action == Action::Clone {
+                if let Some(child) = p.int(K::Res).filter(|&r| r > 0) {
                     self.mark_updated(child);
                 }
             }
         }
-        match name {
-            "clone" | "clone3" | "fork" | "vfork" => self.on_clone(tid, ts, &p),
-            "execve" | "execveat" => self.on_execve(tid, ts, &p),
-            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => {
-                self.on_open(tid, ts, name, &p, enter.as_ref())
-            }
-            "close" => {
-                if p.int("res") == Some(0) {
-                    if let Some(fd) = p.int("fd") {
-                        self.remove_fd(tid, fd);
+        match plan.action {
+            Action::Clone => self.on_clone(tid, ts, &p),
+            Action::Execve => self.on_execve(tid, ts, &p),
+            Action::Open => self.on_open(tid, ts, name, &p, enter.as_ref()),
+            Action::Close => {
+                // The closed fd stays visible to this event's fields (`last_event_fd`).
+                if p.int(K::Res) == Some(0) {
+                    if let Some(fd) = p.int(K::Fd) {
+                        self.closed_fd = self.remove_fd(tid, fd);
                     }
                 }
             }
-            "dup" | "dup2" | "dup3" => {
-                if let (Some(res), Some(old)) = (p.int("res"), p.int("oldfd")) {
+            Action::Dup => {
+                if let (Some(res), Some(old)) = (p.int(K::Res), p.int(K::Oldfd)) {
                     if res >= 0 {
-                        let cloexec = name == "dup3" && p.uint("flags").is_some_and(|f| f as u32 & O_CLOEXEC != 0);
+                        let cloexec = name == "dup3" && p.uint(K::Flags).is_some_and(|f| f as u32 & O_CLOEXEC != 0);
                         self.dup_fd(tid, old, res, cloexec, ts);
                     }
                 }
             }
-            "fcntl" => {
-                let cmd = p.uint("cmd");
+            Action::Fcntl => {
+                let cmd = p.uint(K::Cmd);
                 if matches!(cmd, Some(FCNTL_F_DUPFD) | Some(FCNTL_F_DUPFD_CLOEXEC)) {
-                    if let (Some(res), Some(old)) = (p.int("res"), p.int("fd")) {
+                    if let (Some(res), Some(old)) = (p.int(K::Res), p.int(K::Fd)) {
                         if res >= 0 {
                             self.dup_fd(tid, old, res, cmd == Some(FCNTL_F_DUPFD_CLOEXEC), ts);
                         }
                     }
                 }
             }
-            "socket" => {
-                if let Some(fd) = p.int("fd").filter(|&f| f >= 0) {
-                    let domain = p.uint("domain").unwrap_or(0) as u32;
+            Action::Socket => {
+                if let Some(fd) = p.int(K::Fd).filter(|&f| f >= 0) {
+                    let domain = p.uint(K::Domain).unwrap_or(0) as u32;
                     let ty = match domain as u8 {
                         crate::params::PPM_AF_INET => FdType::Ipv4Socket,
                         crate::params::PPM_AF_INET6 => FdType::Ipv6Socket,
@@ -308,35 +305,36 @@ impl ThreadTable {
                     };
                     let mut f = FdInfo::new(fd, ty, String::new());
                     f.sock_domain = domain;
-                    f.sock_type = p.uint("type").unwrap_or(0) as u32;
+                    f.sock_type = p.uint(K::SockType).unwrap_or(0) as u32;
                     f.open_ts = ts;
                     if ty != FdType::UnixSocket && ty != FdType::Netlink {
                         f.socket = Some(SocketInfo {
-                            l4proto: l4_from_socket(f.sock_type, p.uint("proto").unwrap_or(0)),
+                            l4proto: l4_from_socket(f.sock_type, p.uint(K::Proto).unwrap_or(0)),
                             ..SocketInfo::default()
                         });
                     }
                     self.insert_fd(tid, f);
                 }
             }
-            "connect" => {
-                let ok = p.int("res").is_some_and(|r| r >= 0 || r == -115); // EINPROGRESS
-                if let (true, Some(fd), Some(ParamValue::SockTuple(t))) = (ok, p.int("fd"), p.get("tuple")) {
+            Action::Connect => {
+                let ok = p.int(K::Res).is_some_and(|r| r >= 0 || r == -115); // EINPROGRESS
+                if let (true, Some(fd), Some(ParamValue::SockTuple(t))) = (ok, p.int(K::Fd), p.get(K::Tuple)) {
                     self.set_socket_tuple(tid, fd, &t, SocketRole::Client, ts);
                 }
             }
-            "accept" | "accept4" => {
-                if let (Some(fd), Some(ParamValue::SockTuple(t))) = (p.int("fd").filter(|&f| f >= 0), p.get("tuple")) {
+            Action::Accept => {
+                if let (Some(fd), Some(ParamValue::SockTuple(t))) = (p.int(K::Fd).filter(|&f| f >= 0), p.get(K::Tuple))
+                {
                     self.set_socket_tuple(tid, fd, &t, SocketRole::Server, ts);
                 }
             }
-            "bind" => {
-                if let (Some(0), Some(fd)) = (p.int("res"), p.int("fd")) {
-                    self.on_bind(tid, fd, p.get("addr"));
+            Action::Bind => {
+                if let (Some(0), Some(fd)) = (p.int(K::Res), p.int(K::Fd)) {
+                    self.on_bind(tid, fd, p.get(K::Addr));
                 }
             }
-            "listen" => {
-                if let (Some(0), Some(fd)) = (p.int("res"), p.int("fd")) {
+            Action::Listen => {
+                if let (Some(0), Some(fd)) = (p.int(K::Res), p.int(K::Fd)) {
                     if let Some(f) = self.fd_mut(tid, fd) {
                         f.role = SocketRole::Server;
                         f.fd_type = match f.fd_type {
@@ -347,13 +345,13 @@ impl ThreadTable {
                     }
                 }
             }
-            "socketpair" => {
-                if p.int("res") == Some(0) {
-                    for (k, peer) in [("fd1", "peer"), ("fd2", "source")] {
+            Action::Socketpair => {
+                if p.int(K::Res) == Some(0) {
+                    for (k, peer) in [(K::Fd1, K::Peer), (K::Fd2, K::Source)] {
                         if let Some(fd) = p.int(k) {
                             let mut f = FdInfo::new(fd, FdType::UnixSocket, String::new());
                             f.socket = Some(SocketInfo {
-                                unix_source: p.uint("source").unwrap_or(0),
+                                unix_source: p.uint(K::Source).unwrap_or(0),
                                 unix_dest: p.uint(peer).unwrap_or(0),
                                 ..SocketInfo::default()
                             });
@@ -363,13 +361,13 @@ impl ThreadTable {
                     }
                 }
             }
-            "pipe" | "pipe2" => {
-                if p.int("res") == Some(0) {
-                    let cloexec = p.uint("flags").is_some_and(|f| f as u32 & O_CLOEXEC != 0);
-                    for k in ["fd1", "fd2"] {
+            Action::Pipe => {
+                if p.int(K::Res) == Some(0) {
+                    let cloexec = p.uint(K::Flags).is_some_and(|f| f as u32 & O_CLOEXEC != 0);
+                    for k in [K::Fd1, K::Fd2] {
                         if let Some(fd) = p.int(k) {
                             let mut f = FdInfo::new(fd, FdType::Fifo, String::new());
-                            f.ino = p.uint("ino").unwrap_or(0);
+                            f.ino = p.uint(K::Ino).unwrap_or(0);
                             f.cloexec = cloexec;
                             f.open_ts = ts;
                             self.insert_fd(tid, f);
@@ -377,17 +375,17 @@ impl ThreadTable {
                     }
                 }
             }
-            "memfd_create" => {
-                if let Some(fd) = p.int("fd").filter(|&f| f >= 0) {
-                    let n = format!("memfd:{}", p.str("name").unwrap_or_default());
+            Action::MemfdCreate => {
+                if let Some(fd) = p.int(K::Fd).filter(|&f| f >= 0) {
+                    let n = format!("memfd:{}", p.str(K::Name).unwrap_or_default());
                     let mut f = FdInfo::new(fd, FdType::Memfd, n);
                     f.open_ts = ts;
                     self.insert_fd(tid, f);
                 }
             }
-            "chdir" => {
-                if p.int("res") == Some(0) {
-                    if let Some(path) = p.str("path") {
+            Action::Chdir => {
+                if p.int(K::Res) == Some(0) {
+                    if let Some(path) = p.str(K::Path) {
                         let t = self.thread_or_create(tid);
                         t.cwd = with_slash(&resolve_path(&t.cwd, &path));
                         let cwd = t.cwd.clone();
@@ -395,28 +393,28 @@ impl ThreadTable {
                     }
                 }
             }
-            "fchdir" => {
-                if let (Some(0), Some(fd)) = (p.int("res"), p.int("fd")) {
+            Action::Fchdir => {
+                if let (Some(0), Some(fd)) = (p.int(K::Res), p.int(K::Fd)) {
                     if let Some(dir) = self.fd(tid, fd).map(|f| with_slash(&f.name)) {
                         self.for_process_threads(tid, |t| t.cwd = dir.clone());
                     }
                 }
             }
-            "setuid" | "setresuid" | "setgid" | "setresgid" => {
-                if p.int("res") == Some(0) {
+            Action::SetId => {
+                if p.int(K::Res) == Some(0) {
                     self.on_setid(tid, name, &p);
                 }
             }
-            "setsid" => {
-                if let Some(sid) = p.int("res").filter(|&r| r >= 0) {
+            Action::Setsid => {
+                if let Some(sid) = p.int(K::Res).filter(|&r| r >= 0) {
                     let t = self.thread_or_create(tid);
                     t.sid = sid;
                     t.vpgid = sid;
                     t.pgid = sid;
                 }
             }
-            "setpgid" => {
-                if let (Some(0), Some(pid), Some(pgid)) = (p.int("res"), p.int("pid"), p.int("pgid")) {
+            Action::Setpgid => {
+                if let (Some(0), Some(pid), Some(pgid)) = (p.int(K::Res), p.int(K::Pid), p.int(K::Pgid)) {
                     let target = if pid == 0 { tid } else { pid };
                     if let Some(t) = self.threads.get_mut(&target) {
                         let g = if pgid == 0 { t.pid } else { pgid };
@@ -425,50 +423,59 @@ impl ThreadTable {
                     }
                 }
             }
-            "capset" => {
-                if p.int("res") == Some(0) {
+            Action::Capset => {
+                if p.int(K::Res) == Some(0) {
                     let t = self.thread_or_create(tid);
-                    t.cap_inheritable = p.uint("cap_inheritable").unwrap_or(t.cap_inheritable);
-                    t.cap_permitted = p.uint("cap_permitted").unwrap_or(t.cap_permitted);
-                    t.cap_effective = p.uint("cap_effective").unwrap_or(t.cap_effective);
+                    t.cap_inheritable = p.uint(K::CapInheritable).unwrap_or(t.cap_inheritable);
+                    t.cap_permitted = p.uint(K::CapPermitted).unwrap_or(t.cap_permitted);
+                    t.cap_effective = p.uint(K::CapEffective).unwrap_or(t.cap_effective);
                 }
             }
-            "prctl" => {
-                if p.int("res") == Some(0) && p.uint("option") == Some(PR_SET_NAME) {
-                    if let Some(n) = p.str("arg2_str") {
+            Action::Prctl => {
+                if p.int(K::Res) == Some(0) && p.uint(K::PrctlOption) == Some(PR_SET_NAME) {
+                    if let Some(n) = p.str(K::Arg2Str) {
                         let t = self.thread_or_create(tid);
                         t.comm = n.chars().take(MAX_COMM_LEN).collect();
                     }
                 }
             }
-            n => {
-                if let Some((ty, label)) = anon_fd(n) {
-                    let fd = p.int("res").or_else(|| p.int("fd")).filter(|&f| f >= 0);
-                    if let Some(fd) = fd {
-                        let mut f = FdInfo::new(fd, ty, label);
-                        f.open_ts = ts;
-                        self.insert_fd(tid, f);
-                    }
+            Action::AnonFd(ty, label) => {
+                let fd = p.int(K::Res).or_else(|| p.int(K::Fd)).filter(|&f| f >= 0);
+                if let Some(fd) = fd {
+                    let mut f = FdInfo::new(fd, ty, label);
+                    f.open_ts = ts;
+                    self.insert_fd(tid, f);
                 }
             }
+            Action::Procexit | Action::None => {}
+        }
+        if let Some(e) = enter {
+            self.recycle_string(e.path);
         }
         Ok(())
     }
 
     fn parse_enter(&mut self, tid: i64, ts: u64, name: &str, p: &Params<'_>) {
-        if name == "procexit" {
+        if p.plan.action == Action::Procexit {
             self.on_procexit(tid, ts, p);
             return;
         }
-        let path = match name {
-            "open" | "openat" | "openat2" | "creat" => p.str("name").unwrap_or_default(),
-            _ => String::new(),
+        let path = match p.plan.action {
+            Action::Open if name != "open_by_handle_at" => p.str(K::Name).unwrap_or_default(),
+            _ => Cow::Borrowed(""),
         };
-        let fd = p.int("fd");
+        let fd = p.int(K::Fd);
+        if let Some(old) = self.pending_enter.remove(&tid) {
+            self.recycle_string(old.path);
+        }
         if path.is_empty() && fd.is_none() {
-            self.pending_enter.remove(&tid);
             return;
         }
+        let path = {
+            let mut s = self.take_string();
+            s.push_str(&path);
+            s
+        };
         if self.pending_enter.len() >= MAX_PENDING_ENTER_DATA && !self.pending_enter.contains_key(&tid) {
             self.pending_enter.clear();
         }
@@ -488,13 +495,13 @@ impl ThreadTable {
     }
 
     fn on_clone(&mut self, tid: i64, ts: u64, p: &Params<'_>) {
-        let Some(res) = p.int("res") else { return };
+        let Some(res) = p.int(K::Res) else { return };
         if res < 0 {
             return;
         }
         // Exit of the parent (res = child tid) or of the child (res = 0, tid = child).
         let child_tid = if res == 0 { tid } else { res };
-        let flags = p.uint("flags").unwrap_or(0) as u32;
+        let flags = p.uint(K::Flags).unwrap_or(0) as u32;
         if res > 0
             && self
                 .threads
@@ -512,8 +519,8 @@ impl ThreadTable {
             return;
         }
         let is_thread = flags & CLONE_THREAD != 0;
-        let caller_pid = p.int("pid").unwrap_or(tid);
-        let parent_tid = if res == 0 { p.int("ptid").unwrap_or(-1) } else { tid };
+        let caller_pid = p.int(K::Pid).unwrap_or(tid);
+        let parent_tid = if res == 0 { p.int(K::Ptid).unwrap_or(-1) } else { tid };
         let mut child = match self.threads.get(&parent_tid) {
             Some(parent) => {
                 let mut c = parent.clone();
@@ -529,9 +536,9 @@ impl ThreadTable {
         child.flags = flags;
         if res == 0 {
             child.pid = caller_pid;
-            child.ptid = p.int("ptid").unwrap_or(parent_tid);
-            child.vtid = p.int("vtid").unwrap_or(child.vtid);
-            child.vpid = p.int("vpid").unwrap_or(child.vpid);
+            child.ptid = p.int(K::Ptid).unwrap_or(parent_tid);
+            child.vtid = p.int(K::Vtid).unwrap_or(child.vtid);
+            child.vpid = p.int(K::Vpid).unwrap_or(child.vpid);
         } else {
             child.pid = if is_thread { caller_pid } else { child_tid };
             child.ptid = if is_thread {
@@ -540,38 +547,38 @@ impl ThreadTable {
                 tid
             };
         }
-        if let Some(exe) = p.str("exe") {
-            child.exe = exe;
+        if let Some(exe) = p.str(K::Exe) {
+            child.exe = exe.into_owned();
         }
-        if let Some(a) = p.bytes("args") {
+        if let Some(a) = p.bytes(K::Args) {
             child.args = super::split_nul_list(a);
         }
-        if let Some(c) = p.str("comm") {
-            child.comm = c;
+        if let Some(c) = p.str(K::Comm) {
+            child.comm = c.into_owned();
         }
         // The child inherits the parent's tracked cwd; the event's `cwd` only fills in for an
         // unknown parent.
         if !self.threads.contains_key(&parent_tid) {
-            if let Some(c) = p.str("cwd") {
+            if let Some(c) = p.str(K::Cwd) {
                 child.cwd = with_slash(&c);
             }
         }
-        if let Some(c) = p.bytes("cgroups") {
+        if let Some(c) = p.bytes(K::Cgroups) {
             child.cgroups = super::parse_cgroups(c);
         }
-        if let Some(v) = p.uint("uid") {
+        if let Some(v) = p.uint(K::Uid) {
             child.uid = v as u32;
         }
-        if let Some(v) = p.uint("gid") {
+        if let Some(v) = p.uint(K::Gid) {
             child.gid = v as u32;
         }
-        child.fd_limit = p.int("fdlimit").unwrap_or(child.fd_limit);
-        child.vmsize_kb = p.uint("vm_size").unwrap_or(0) as u32;
-        child.vmrss_kb = p.uint("vm_rss").unwrap_or(0) as u32;
-        child.vmswap_kb = p.uint("vm_swap").unwrap_or(0) as u32;
-        child.pfmajor = p.uint("pgft_maj").unwrap_or(0);
-        child.pfminor = p.uint("pgft_min").unwrap_or(0);
-        child.pidns_init_start_ts = p.uint("pidns_init_start_ts").unwrap_or(child.pidns_init_start_ts);
+        child.fd_limit = p.int(K::Fdlimit).unwrap_or(child.fd_limit);
+        child.vmsize_kb = p.uint(K::VmSize).unwrap_or(0) as u32;
+        child.vmrss_kb = p.uint(K::VmRss).unwrap_or(0) as u32;
+        child.vmswap_kb = p.uint(K::VmSwap).unwrap_or(0) as u32;
+        child.pfmajor = p.uint(K::PgftMaj).unwrap_or(0);
+        child.pfminor = p.uint(K::PgftMin).unwrap_or(0);
+        child.pidns_init_start_ts = p.uint(K::PidnsInitStartTs).unwrap_or(child.pidns_init_start_ts);
         // A new process gets a copy of the parent's fds; a thread shares its main thread's.
         if child.pid == child.tid {
             if let Some(fds) = self.fds(parent_tid).cloned() {
@@ -582,59 +589,59 @@ impl ThreadTable {
     }
 
     fn on_execve(&mut self, tid: i64, ts: u64, p: &Params<'_>) {
-        if p.int("res") != Some(0) {
+        if p.int(K::Res) != Some(0) {
             return; // failed execve changes nothing
         }
         let t = self.thread_or_create(tid);
-        if let Some(v) = p.str("exe") {
-            t.exe = v;
+        if let Some(v) = p.str(K::Exe) {
+            t.exe = v.into_owned();
         }
-        if let Some(v) = p.bytes("args") {
+        if let Some(v) = p.bytes(K::Args) {
             t.args = super::split_nul_list(v);
         }
-        if let Some(v) = p.str("comm") {
-            t.comm = v;
+        if let Some(v) = p.str(K::Comm) {
+            t.comm = v.into_owned();
         }
         // The working directory survives execve; libsinsp keeps the one it tracked (sysdig
         // shows the tracked value, not execve's `cwd` param).
-        if let Some(v) = p.bytes("env") {
+        if let Some(v) = p.bytes(K::Env) {
             t.env = super::split_nul_list(v);
         }
-        if let Some(v) = p.bytes("cgroups") {
+        if let Some(v) = p.bytes(K::Cgroups) {
             t.cgroups = super::parse_cgroups(v);
         }
-        if let Some(v) = p.int("pid") {
+        if let Some(v) = p.int(K::Pid) {
             t.pid = v;
         }
-        if let Some(v) = p.int("ptid") {
+        if let Some(v) = p.int(K::Ptid) {
             t.ptid = v;
         }
-        t.fd_limit = p.int("fdlimit").unwrap_or(t.fd_limit);
-        t.vmsize_kb = p.uint("vm_size").unwrap_or(t.vmsize_kb as u64) as u32;
-        t.vmrss_kb = p.uint("vm_rss").unwrap_or(t.vmrss_kb as u64) as u32;
-        t.vmswap_kb = p.uint("vm_swap").unwrap_or(t.vmswap_kb as u64) as u32;
-        t.pfmajor = p.uint("pgft_maj").unwrap_or(t.pfmajor);
-        t.pfminor = p.uint("pgft_min").unwrap_or(t.pfminor);
-        t.tty = p.uint("tty").unwrap_or(t.tty as u64) as u32;
-        t.vpgid = p.int("vpgid").unwrap_or(t.vpgid);
-        t.pgid = p.int("pgid").unwrap_or(t.pgid);
-        t.loginuid = p.uint("loginuid").unwrap_or(t.loginuid as u64) as u32;
-        t.flags = p.uint("flags").unwrap_or(t.flags as u64) as u32;
-        t.cap_inheritable = p.uint("cap_inheritable").unwrap_or(t.cap_inheritable);
-        t.cap_permitted = p.uint("cap_permitted").unwrap_or(t.cap_permitted);
-        t.cap_effective = p.uint("cap_effective").unwrap_or(t.cap_effective);
-        t.exe_ino = p.uint("exe_ino").unwrap_or(t.exe_ino);
-        t.exe_ino_ctime = p.uint("exe_ino_ctime").unwrap_or(t.exe_ino_ctime);
-        t.exe_ino_mtime = p.uint("exe_ino_mtime").unwrap_or(t.exe_ino_mtime);
-        if let Some(v) = p.uint("uid") {
+        t.fd_limit = p.int(K::Fdlimit).unwrap_or(t.fd_limit);
+        t.vmsize_kb = p.uint(K::VmSize).unwrap_or(t.vmsize_kb as u64) as u32;
+        t.vmrss_kb = p.uint(K::VmRss).unwrap_or(t.vmrss_kb as u64) as u32;
+        t.vmswap_kb = p.uint(K::VmSwap).unwrap_or(t.vmswap_kb as u64) as u32;
+        t.pfmajor = p.uint(K::PgftMaj).unwrap_or(t.pfmajor);
+        t.pfminor = p.uint(K::PgftMin).unwrap_or(t.pfminor);
+        t.tty = p.uint(K::Tty).unwrap_or(t.tty as u64) as u32;
+        t.vpgid = p.int(K::Vpgid).unwrap_or(t.vpgid);
+        t.pgid = p.int(K::Pgid).unwrap_or(t.pgid);
+        t.loginuid = p.uint(K::Loginuid).unwrap_or(t.loginuid as u64) as u32;
+        t.flags = p.uint(K::Flags).unwrap_or(t.flags as u64) as u32;
+        t.cap_inheritable = p.uint(K::CapInheritable).unwrap_or(t.cap_inheritable);
+        t.cap_permitted = p.uint(K::CapPermitted).unwrap_or(t.cap_permitted);
+        t.cap_effective = p.uint(K::CapEffective).unwrap_or(t.cap_effective);
+        t.exe_ino = p.uint(K::ExeIno).unwrap_or(t.exe_ino);
+        t.exe_ino_ctime = p.uint(K::ExeInoCtime).unwrap_or(t.exe_ino_ctime);
+        t.exe_ino_mtime = p.uint(K::ExeInoMtime).unwrap_or(t.exe_ino_mtime);
+        if let Some(v) = p.uint(K::Uid) {
             t.uid = v as u32;
         }
-        if let Some(v) = p.uint("gid") {
+        if let Some(v) = p.uint(K::Gid) {
             t.gid = v as u32;
         }
         // exepath: trusted_exepath when the driver sent it, else exe resolved against cwd.
-        t.exepath = match p.str("trusted_exepath") {
-            Some(x) if !x.is_empty() => x,
+        t.exepath = match p.str(K::TrustedExepath) {
+            Some(x) if !x.is_empty() => x.into_owned(),
             _ => {
                 let exe = t.exe.clone();
                 if exe.starts_with('/') {
@@ -662,7 +669,7 @@ impl ThreadTable {
         if let Some(t) = self.threads.get_mut(&tid) {
             t.exited = true;
             t.last_event_ts = ts;
-            if let Some(r) = p.int("reaper_tid") {
+            if let Some(r) = p.int(K::ReaperTid) {
                 t.reaper_tid = r;
             }
             self.pending_removal.push_back((tid, ts));
@@ -670,39 +677,41 @@ impl ThreadTable {
     }
 
     fn on_open(&mut self, tid: i64, ts: u64, name: &str, p: &Params<'_>, enter: Option<&EnterData>) {
-        let Some(fd) = p.int("fd").filter(|&f| f >= 0) else {
+        let Some(fd) = p.int(K::Fd).filter(|&f| f >= 0) else {
             return;
         };
-        let raw = match p.str(if name == "open_by_handle_at" { "path" } else { "name" }) {
+        let raw = match p.str(if name == "open_by_handle_at" { K::Path } else { K::Name }) {
             Some(n) if !n.is_empty() => n,
-            _ => enter.map(|e| e.path.clone()).unwrap_or_default(),
+            _ => Cow::Borrowed(enter.map_or("", |e| e.path.as_str())),
         };
-        let base = match p.int("dirfd") {
-            Some(d) if d != AT_FDCWD && !raw.starts_with('/') => self.fd(tid, d).map(|f| f.name.clone()),
-            _ => None,
-        };
-        let base = base.unwrap_or_else(|| self.thread(tid).map(|t| t.cwd.clone()).unwrap_or_default());
-        let resolved = if raw.starts_with('/') || base.is_empty() {
-            if raw.starts_with('/') {
-                resolve_path("/", &raw)
-            } else {
-                raw.clone()
-            }
+        let mut resolved = self.take_string();
+        if raw.starts_with('/') {
+            resolve_path_into("/", &raw, &mut resolved);
         } else {
-            resolve_path(&base, &raw)
-        };
-        let flags = p.uint("flags").unwrap_or(0) as u32;
+            let dir = match p.int(K::Dirfd) {
+                Some(d) if d != AT_FDCWD => self.fd(tid, d).map(|f| f.name.as_str()),
+                _ => None,
+            };
+            let base = dir.or_else(|| self.thread(tid).map(|t| t.cwd.as_str())).unwrap_or("");
+            if base.is_empty() {
+                resolved.push_str(&raw);
+            } else {
+                resolve_path_into(base, &raw, &mut resolved);
+            }
+        }
+        let mut name_raw = self.take_string();
+        name_raw.push_str(&raw);
+        let flags = p.uint(K::Flags).unwrap_or(0) as u32;
         let ty = if flags & O_DIRECTORY != 0 {
             FdType::Directory
         } else {
             FdType::File
         };
-        let mut f = FdInfo::new(fd, ty, resolved);
-        f.name_raw = raw;
+        let mut f = FdInfo::with_names(fd, ty, resolved, name_raw);
         f.open_flags = flags;
-        f.mode = p.uint("mode").unwrap_or(0) as u32;
-        f.dev = p.uint("dev").unwrap_or(0) as u32;
-        f.ino = p.uint("ino").unwrap_or(0);
+        f.mode = p.uint(K::Mode).unwrap_or(0) as u32;
+        f.dev = p.uint(K::Dev).unwrap_or(0) as u32;
+        f.ino = p.uint(K::Ino).unwrap_or(0);
         f.cloexec = flags & O_CLOEXEC != 0;
         f.open_ts = ts;
         self.insert_fd(tid, f);
@@ -781,38 +790,38 @@ impl ThreadTable {
         let keep = |v: Option<u64>| v.map(|v| v as u32).filter(|&v| v != u32::MAX);
         self.for_process_threads(tid, |t| match name {
             "setuid" => {
-                if let Some(u) = keep(p.uint("uid")) {
+                if let Some(u) = keep(p.uint(K::Uid)) {
                     t.uid = u;
                     t.ruid = u;
                     t.suid = u;
                 }
             }
             "setresuid" => {
-                if let Some(u) = keep(p.uint("ruid")) {
+                if let Some(u) = keep(p.uint(K::Ruid)) {
                     t.ruid = u;
                 }
-                if let Some(u) = keep(p.uint("euid")) {
+                if let Some(u) = keep(p.uint(K::Euid)) {
                     t.uid = u;
                 }
-                if let Some(u) = keep(p.uint("suid")) {
+                if let Some(u) = keep(p.uint(K::Suid)) {
                     t.suid = u;
                 }
             }
             "setgid" => {
-                if let Some(g) = keep(p.uint("gid")) {
+                if let Some(g) = keep(p.uint(K::Gid)) {
                     t.gid = g;
                     t.rgid = g;
                     t.sgid = g;
                 }
             }
             _ => {
-                if let Some(g) = keep(p.uint("rgid")) {
+                if let Some(g) = keep(p.uint(K::Rgid)) {
                     t.rgid = g;
                 }
-                if let Some(g) = keep(p.uint("egid")) {
+                if let Some(g) = keep(p.uint(K::Egid)) {
                     t.gid = g;
                 }
-                if let Some(g) = keep(p.uint("sgid")) {
+                if let Some(g) = keep(p.uint(K::Sgid)) {
                     t.sgid = g;
                 }
             }
