@@ -58,7 +58,7 @@ impl EvalContext {
     /// Makes the cache fit filters of `registry` with `slots` global slots and `memos` shared
     /// subexpressions.
     #[inline]
-    fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
+    pub(crate) fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
         if self.registry != registry {
             // Slots of another registry mean other extractions: drop what was cached.
             self.registry = registry;
@@ -76,12 +76,26 @@ impl EvalContext {
 
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
 #[inline]
-fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+pub(crate) fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
     let cache = &ctx.slots[slots[i].global as usize];
     if cache.generation == ctx.generation {
         return cache.present;
     }
     extract_slot(slots, i, ctx, src)
+}
+
+/// The key under which `in_set` looks up the first cached value of global slot `global`
+/// (what a constant set of the field's type holds for an equal value).
+pub(crate) fn first_value_key(ctx: &mut EvalContext, global: usize, ty: FieldType) -> Option<&[u8]> {
+    let EvalContext { slots, key, .. } = ctx;
+    let v = slots[global].values.get(0)?;
+    match (ty.class(), v) {
+        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => Some(b),
+        _ => {
+            const_key(&to_const_view(v, ty)?, key);
+            Some(key.as_slice())
+        }
+    }
 }
 
 /// The cache miss path of `ensure`.
