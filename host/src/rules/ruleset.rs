@@ -11,7 +11,7 @@ use crate::rules::evttype::{event_types, EventTypeSet};
 use crate::rules::evttype_check::{first_unknown_event_type, first_unsafe_na_check};
 use crate::rules::fields::FieldCatalog;
 use crate::rules::fields::FieldSource;
-use crate::rules::gates::{GatedCandidates, Matching};
+use crate::rules::gates::{gate_options, GateOption, GatedCandidates, Matching};
 use crate::rules::load::expanded::ExpandedRule;
 use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
@@ -386,6 +386,7 @@ fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<
             }
         }
     }
+    let options: Vec<Vec<GateOption>> = rules.iter().map(|r| gate_options(&r.filter)).collect();
     lists
         .into_iter()
         .map(|(by_code, any)| {
@@ -402,7 +403,8 @@ fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<
                 }
                 let p = ix.plans.len() as u32;
                 known.insert(list.clone(), p);
-                ix.plans.push(GatedCandidates::new(list, |r| &rules[r].filter));
+                ix.plans
+                    .push(GatedCandidates::new(list, |r| &rules[r].filter, |r| &options[r]));
                 p
             };
             ix.any = plan_of(any);
