@@ -542,8 +542,24 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// `find` ignoring ASCII case: candidates by either case of the needle's first byte.
 fn find_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(lower, upper, &hay[from..=last_start]) {
+        let start = from + p;
+        if hay[start + 1..start + needle.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 /// POSIX `fnmatch` without flags (or with `FNM_CASEFOLD`): `*`, `?`, bracket expressions
@@ -1010,6 +1026,12 @@ mod tests {
         assert!(!find(b"a", b"ab"));
         assert!(!find(b"abac", b"abc"));
         assert!(find(b"zzzabc", b"c"));
+        assert!(find_ignore_case(b"PATH=/x GLIBC_TUNABLES=y", b"glibc_tunables"));
+        assert!(find_ignore_case(b"abc", b""));
+        assert!(find_ignore_case(b"xAb", b"aB"));
+        assert!(!find_ignore_case(b"xA", b"aB"));
+        assert!(!find_ignore_case(b"a-b", b"a_b"));
+        assert!(find_ignore_case(b"aaB", b"AB"));
     }
 
     #[test]
