@@ -23,6 +23,9 @@ const WORDS: usize = MAX_GATED_CANDIDATES / 64;
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
 
+/// Value keys or string prefixes of a constraint.
+type Keys = Vec<Vec<u8>>;
+
 /// A set of positions in a candidate list.
 pub(crate) type Positions = [u64; WORDS];
 
@@ -56,8 +59,8 @@ pub(crate) struct GatedCandidates {
 /// have, or (strings) the prefixes one of which it must start with, for the rule to match.
 pub(crate) struct GateOption {
     slot: SlotDef,
-    keys: Vec<Vec<u8>>,
-    prefixes: Vec<Vec<u8>>,
+    keys: Keys,
+    prefixes: Keys,
 }
 
 impl GatedCandidates {
@@ -311,7 +314,7 @@ fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
 /// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
 /// hold, when `c` holds only for its field's first value having one of those keys or
 /// prefixes.
-fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
     let CheckOp::Binary(op) = c.op else {
         return None;
     };

@@ -397,7 +397,7 @@ fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<
                 ..SourceIndex::default()
             };
             let mut known: HashMap<Vec<RuleIdx>, u32> = HashMap::from([(Vec::new(), 0)]);
-            let mut plan_of = |list: Vec<RuleIdx>| -> u32 {
+            let mut plan_of = |ix: &mut SourceIndex, list: Vec<RuleIdx>| -> u32 {
                 if let Some(&p) = known.get(&list) {
                     return p;
                 }
@@ -407,8 +407,9 @@ fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<
                     .push(GatedCandidates::new(list, |r| &rules[r].filter, |r| &options[r]));
                 p
             };
-            ix.any = plan_of(any);
-            ix.by_code = by_code.into_iter().map(&mut plan_of).collect();
+            ix.any = plan_of(&mut ix, any);
+            let codes: Vec<u32> = by_code.into_iter().map(|list| plan_of(&mut ix, list)).collect();
+            ix.by_code = codes;
             ix
         })
         .collect()
