@@ -421,23 +421,21 @@ fn source_loop(
                     header,
                     first_timestamp: first,
                 };
-                for &idx in candidates {
-                    let rule = ruleset.rule(idx);
-                    if rule.filter.eval(&mut eval, &mut fields) {
-                        let alert = rule.alert(&mut eval, &mut fields, header.ts);
-                        if alerts
-                            .send(Outgoing::Rule(Matched {
-                                rules: active.clone(),
-                                rule: idx,
-                                alert,
-                            }))
-                            .is_err()
-                        {
-                            return Ok(evtnum);
-                        }
-                        if first_only {
-                            break;
-                        }
+                let mut matching = ruleset.matching(ruleset_index, header.event_type);
+                while let Some(idx) = matching.next(&mut eval, &mut fields) {
+                    let alert = ruleset.rule(idx).alert(&mut eval, &mut fields, header.ts);
+                    if alerts
+                        .send(Outgoing::Rule(Matched {
+                            rules: active.clone(),
+                            rule: idx,
+                            alert,
+                        }))
+                        .is_err()
+                    {
+                        return Ok(evtnum);
+                    }
+                    if first_only {
+                        break;
                     }
                 }
             }

@@ -58,7 +58,7 @@ impl EvalContext {
     /// Makes the cache fit filters of `registry` with `slots` global slots and `memos` shared
     /// subexpressions.
     #[inline]
-    fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
+    pub(crate) fn bind(&mut self, registry: u64, slots: usize, memos: usize) {
         if self.registry != registry {
             // Slots of another registry mean other extractions: drop what was cached.
             self.registry = registry;
@@ -76,12 +76,26 @@ impl EvalContext {
 
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
 #[inline]
-fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+pub(crate) fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
     let cache = &ctx.slots[slots[i].global as usize];
     if cache.generation == ctx.generation {
         return cache.present;
     }
     extract_slot(slots, i, ctx, src)
+}
+
+/// The key under which `in_set` looks up the first cached value of global slot `global`
+/// (what a constant set of the field's type holds for an equal value).
+pub(crate) fn first_value_key(ctx: &mut EvalContext, global: usize, ty: FieldType) -> Option<&[u8]> {
+    let EvalContext { slots, key, .. } = ctx;
+    let v = slots[global].values.get(0)?;
+    match (ty.class(), v) {
+        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => Some(b),
+        _ => {
+            const_key(&to_const_view(v, ty)?, key);
+            Some(key.as_slice())
+        }
+    }
 }
 
 /// The cache miss path of `ensure`.
@@ -528,8 +542,24 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// `find` ignoring ASCII case: candidates by either case of the needle's first byte.
 fn find_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(lower, upper, &hay[from..=last_start]) {
+        let start = from + p;
+        if hay[start + 1..start + needle.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 /// POSIX `fnmatch` without flags (or with `FNM_CASEFOLD`): `*`, `?`, bracket expressions
@@ -996,6 +1026,12 @@ mod tests {
         assert!(!find(b"a", b"ab"));
         assert!(!find(b"abac", b"abc"));
         assert!(find(b"zzzabc", b"c"));
+        assert!(find_ignore_case(b"PATH=/x GLIBC_TUNABLES=y", b"glibc_tunables"));
+        assert!(find_ignore_case(b"abc", b""));
+        assert!(find_ignore_case(b"xAb", b"aB"));
+        assert!(!find_ignore_case(b"xA", b"aB"));
+        assert!(!find_ignore_case(b"a-b", b"a_b"));
+        assert!(find_ignore_case(b"aaB", b"AB"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod evttype_check;
 pub mod exceptions;
 pub mod expand;
 pub mod fields;
+pub mod gates;
 pub mod load;
 pub mod output;
 pub mod parse;

@@ -1,6 +1,8 @@
 //! The compiled rules: per rule its filter and output program, per source an event-type index
 //! so that an event only meets the rules that can match its type.
 
+use std::collections::HashMap;
+
 use crate::rules::ast::FieldExpr;
 use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use crate::rules::eval::EvalContext;
@@ -9,6 +11,7 @@ use crate::rules::evttype::{event_types, EventTypeSet};
 use crate::rules::evttype_check::{first_unknown_event_type, first_unsafe_na_check};
 use crate::rules::fields::FieldCatalog;
 use crate::rules::fields::FieldSource;
+use crate::rules::gates::{gate_options, GateOption, GatedCandidates, Matching};
 use crate::rules::load::expanded::ExpandedRule;
 use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
@@ -84,10 +87,20 @@ impl Rule {
 /// Candidate rules of one source by event code.
 #[derive(Debug, Default)]
 struct SourceIndex {
-    /// For each code: the selected rules that can match it, in load order.
-    by_code: Vec<Vec<RuleIdx>>,
+    /// The distinct candidate lists (the first one empty), with their value gates.
+    plans: Vec<GatedCandidates>,
+    /// For each code: its plan, the selected rules that can match it in load order.
+    by_code: Vec<u32>,
     /// For codes outside the table (or sources without one): rules matching any type.
-    any: Vec<RuleIdx>,
+    any: u32,
+}
+
+impl SourceIndex {
+    #[inline]
+    fn plan(&self, evt_type: u16) -> &GatedCandidates {
+        let plan = self.by_code.get(evt_type as usize).copied().unwrap_or(self.any);
+        &self.plans[plan as usize]
+    }
 }
 
 #[derive(Debug, Default)]
@@ -102,10 +115,29 @@ impl RuleSet {
     /// The selected rules of `source_idx` that can match events of code `evt_type`, in load
     /// order.
     pub fn candidates(&self, source_idx: usize, evt_type: u16) -> &[RuleIdx] {
-        let Some(ix) = self.index.get(source_idx) else {
-            return &[];
+        match self.index.get(source_idx) {
+            Some(ix) => &ix.plan(evt_type).rules,
+            None => &[],
+        }
+    }
+
+    /// The candidates of an event of code `evt_type` whose condition holds, in load order,
+    /// skipping without evaluation those whose required field value the event lacks (see
+    /// `rules::gates`). Call `ctx.next_event()` before, then `next` until `None`.
+    pub fn matching(&self, source_idx: usize, evt_type: u16) -> Matching<'_> {
+        static NO_CANDIDATES: GatedCandidates = GatedCandidates::EMPTY;
+        let plan = match self.index.get(source_idx) {
+            Some(ix) => ix.plan(evt_type),
+            None => &NO_CANDIDATES,
         };
-        ix.by_code.get(evt_type as usize).unwrap_or(&ix.any)
+        Matching::new(&self.rules, plan)
+    }
+
+    /// How many candidates of `evt_type` are gated on a field value (diagnostics, benches).
+    pub fn gated_count(&self, source_idx: usize, evt_type: u16) -> usize {
+        self.index
+            .get(source_idx)
+            .map_or(0, |ix| ix.plan(evt_type).gated_count())
     }
 
     /// The event codes the selected rules of `source_idx` can match, ascending; every code of
@@ -115,9 +147,9 @@ impl RuleSet {
         let Some(ix) = self.index.get(source_idx) else {
             return Vec::new();
         };
-        let wanted = |rules: &Vec<RuleIdx>| !ix.any.is_empty() || !rules.is_empty();
+        let any = !ix.plans[ix.any as usize].rules.is_empty();
         (0..ix.by_code.len())
-            .filter(|&code| wanted(&ix.by_code[code]))
+            .filter(|&code| any || !ix.plans[ix.by_code[code] as usize].rules.is_empty())
             .map(|code| code as u16)
             .collect()
     }
@@ -325,32 +357,60 @@ struct RuleCodes {
 }
 
 fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<'_>) -> Vec<SourceIndex> {
-    let mut out: Vec<SourceIndex> = catalogs
+    let mut lists: Vec<(Vec<Vec<RuleIdx>>, Vec<RuleIdx>)> = catalogs
         .sources
         .iter()
-        .map(|s| SourceIndex {
-            by_code: vec![Vec::new(); s.event_types.map_or(0, EventTypes::code_count)],
-            any: Vec::new(),
+        .map(|s| {
+            (
+                vec![Vec::new(); s.event_types.map_or(0, EventTypes::code_count)],
+                Vec::new(),
+            )
         })
         .collect();
     for (idx, (rule, set)) in rules.iter().zip(codes).enumerate() {
         if !rule.selected {
             continue;
         }
-        let ix = &mut out[rule.source_idx];
+        let (by_code, any) = &mut lists[rule.source_idx];
         match set {
-            None => ix.any.push(idx),
+            None => any.push(idx),
             Some(set) => {
                 for &code in &set.codes {
-                    if let Some(list) = ix.by_code.get_mut(code as usize) {
+                    if let Some(list) = by_code.get_mut(code as usize) {
                         list.push(idx);
                     }
                 }
                 if set.also_unknown {
-                    ix.any.push(idx);
+                    any.push(idx);
                 }
             }
         }
     }
-    out
+    let options: Vec<Vec<GateOption>> = rules.iter().map(|r| gate_options(&r.filter)).collect();
+    lists
+        .into_iter()
+        .map(|(by_code, any)| {
+            // Many codes share one list (rules naming several types, rules for any type):
+            // gate each distinct list once.
+            let mut ix = SourceIndex {
+                plans: vec![GatedCandidates::default()],
+                ..SourceIndex::default()
+            };
+            let mut known: HashMap<Vec<RuleIdx>, u32> = HashMap::from([(Vec::new(), 0)]);
+            let mut plan_of = |ix: &mut SourceIndex, list: Vec<RuleIdx>| -> u32 {
+                if let Some(&p) = known.get(&list) {
+                    return p;
+                }
+                let p = ix.plans.len() as u32;
+                known.insert(list.clone(), p);
+                ix.plans
+                    .push(GatedCandidates::new(list, |r| &rules[r].filter, |r| &options[r]));
+                p
+            };
+            ix.any = plan_of(&mut ix, any);
+            let codes: Vec<u32> = by_code.into_iter().map(|list| plan_of(&mut ix, list)).collect();
+            ix.by_code = codes;
+            ix
+        })
+        .collect()
 }

@@ -1,0 +1,505 @@
+//! Value gates: an event's candidate rules narrowed with one lookup per field.
+//!
+//! Most official rules require, as a top-level conjunct, that a field equal one of a few
+//! constants (`proc.name in (...)`, `proc.is_exe_upper_layer = true`). For each event type the
+//! candidate rules are grouped by such a field; per event the field is extracted once and its
+//! value looked up in a table naming the candidates that require that value. The other rules
+//! of the group are false for the event and are not evaluated at all.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::ast::{BinaryOp, OpModifier};
+use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
+use super::eval::{ensure, first_value_key, EvalContext};
+use super::fields::{FieldSource, FieldType, TypeClass};
+use super::ruleset::RuleIdx;
+
+/// Candidate lists longer than this are evaluated rule by rule: the per-event set of
+/// positions lives on the stack.
+pub const MAX_GATED_CANDIDATES: usize = 256;
+const WORDS: usize = MAX_GATED_CANDIDATES / 64;
+
+/// Fields never used as gates: the event-type index has already decided them.
+const UNGATED_FIELDS: &[&str] = &["evt.type"];
+
+/// Value keys or string prefixes of a constraint.
+type Keys = Vec<Vec<u8>>;
+
+/// A set of positions in a candidate list.
+pub(crate) type Positions = [u64; WORDS];
+
+/// One gate field of a candidate list: the positions of the rules that require it to have
+/// one of some values, and per value the positions of the rules it satisfies.
+#[derive(Debug)]
+struct Gate {
+    slot: SlotDef,
+    members: Positions,
+    by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
+    /// Per prefix, the positions of the rules a value starting with it satisfies.
+    by_prefix: Vec<(Vec<u8>, Positions)>,
+}
+
+/// The candidate rules of one event type (load order) and their gates.
+#[derive(Debug, Default)]
+pub(crate) struct GatedCandidates {
+    pub(crate) rules: Vec<RuleIdx>,
+    /// Positions of every candidate.
+    all: Positions,
+    /// Positions of the rules without a gate.
+    open: Positions,
+    gates: Vec<Gate>,
+    /// Too many candidates to gate: every rule is evaluated.
+    ungated: bool,
+    registry: u64,
+    cache_len: usize,
+}
+
+/// A constraint usable as a gate: a field's slot, and the keys one of which its value must
+/// have, or (strings) the prefixes one of which it must start with, for the rule to match.
+pub(crate) struct GateOption {
+    slot: SlotDef,
+    keys: Keys,
+    prefixes: Keys,
+}
+
+impl GatedCandidates {
+    /// No candidates.
+    pub(crate) const EMPTY: GatedCandidates = GatedCandidates {
+        rules: Vec::new(),
+        all: [0; WORDS],
+        open: [0; WORDS],
+        gates: Vec::new(),
+        ungated: false,
+        registry: 0,
+        cache_len: 0,
+    };
+
+    /// Groups `rules` (one event type's candidates, load order) by gate field; `filter`
+    /// gives each rule's compiled condition and `options` its `gate_options`.
+    pub(crate) fn new<'f>(
+        rules: Vec<RuleIdx>,
+        filter: impl Fn(RuleIdx) -> &'f CompiledFilter,
+        options: impl Fn(RuleIdx) -> &'f [GateOption],
+    ) -> Self {
+        let mut plan = GatedCandidates {
+            rules,
+            ..GatedCandidates::default()
+        };
+        let registries: Vec<u64> = plan.rules.iter().map(|&r| filter(r).registry).collect();
+        if plan.rules.len() > MAX_GATED_CANDIDATES || registries.windows(2).any(|w| w[0] != w[1]) {
+            plan.ungated = true;
+            return plan;
+        }
+        plan.registry = registries.first().copied().unwrap_or(0);
+        for pos in 0..plan.rules.len() {
+            plan.all[pos / 64] |= 1 << (pos % 64);
+        }
+        let mut gate_of_slot: HashMap<u32, usize> = HashMap::new();
+        for (pos, options) in plan.rules.iter().map(|&r| options(r)).enumerate() {
+            let bit = 1u64 << (pos % 64);
+            if options.is_empty() {
+                plan.open[pos / 64] |= bit;
+                continue;
+            }
+            for option in options {
+                let g = *gate_of_slot.entry(option.slot.global).or_insert_with(|| {
+                    plan.cache_len = plan.cache_len.max(option.slot.global as usize + 1);
+                    plan.gates.push(Gate {
+                        slot: option.slot.clone(),
+                        members: [0; WORDS],
+                        by_value: HashMap::default(),
+                        by_prefix: Vec::new(),
+                    });
+                    plan.gates.len() - 1
+                });
+                let gate = &mut plan.gates[g];
+                gate.members[pos / 64] |= bit;
+                for key in &option.keys {
+                    gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
+                }
+                for prefix in &option.prefixes {
+                    match gate.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
+                        Some((_, rules)) => rules[pos / 64] |= bit,
+                        None => {
+                            let mut rules = [0; WORDS];
+                            rules[pos / 64] |= bit;
+                            gate.by_prefix.push((prefix.clone(), rules));
+                        }
+                    }
+                }
+            }
+        }
+        // Gates deciding the most rules first: the sooner no candidate is left, the fewer
+        // fields are extracted.
+        plan.gates
+            .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
+        plan
+    }
+
+    /// Number of candidates that only run when their gate field has one of their values.
+    pub(crate) fn gated_count(&self) -> usize {
+        if self.ungated {
+            return 0;
+        }
+        self.rules.len() - self.open.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+    }
+
+    /// Positions of the candidates that may match the current event (the others are false).
+    fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
+        let mut live = self.all;
+        if self.gates.is_empty() {
+            return live;
+        }
+        ctx.bind(self.registry, self.cache_len, 0);
+        for gate in &self.gates {
+            // Only gates of candidates still alive are worth an extraction.
+            if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0) {
+                continue;
+            }
+            let mut passed = [0; WORDS];
+            if ensure(std::slice::from_ref(&gate.slot), 0, ctx, src) {
+                if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty) {
+                    if let Some(rules) = gate.by_value.get(key) {
+                        passed = *rules;
+                    }
+                    for (prefix, rules) in &gate.by_prefix {
+                        if key.starts_with(prefix) {
+                            passed.iter_mut().zip(rules).for_each(|(p, r)| *p |= r);
+                        }
+                    }
+                }
+            }
+            for (w, l) in live.iter_mut().enumerate() {
+                *l &= !gate.members[w] | passed[w];
+            }
+        }
+        live
+    }
+}
+
+/// The rules of one event's candidates whose condition holds, in load order: call
+/// `EvalContext::next_event` first, then `next` until it returns `None`.
+pub struct Matching<'r> {
+    rules: &'r [super::ruleset::Rule],
+    plan: &'r GatedCandidates,
+    live: Option<Positions>,
+    next: usize,
+}
+
+impl<'r> Matching<'r> {
+    pub(crate) fn new(rules: &'r [super::ruleset::Rule], plan: &'r GatedCandidates) -> Self {
+        Matching {
+            rules,
+            plan,
+            live: None,
+            next: 0,
+        }
+    }
+
+    /// The next candidate (load order) whose condition holds for the current event.
+    pub fn next(&mut self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Option<RuleIdx> {
+        let plan = self.plan;
+        if plan.ungated {
+            while let Some(&idx) = plan.rules.get(self.next) {
+                self.next += 1;
+                if self.rules[idx].filter.eval(ctx, src) {
+                    return Some(idx);
+                }
+            }
+            return None;
+        }
+        let live = *self.live.get_or_insert_with(|| plan.live(ctx, src));
+        while let Some(pos) = next_position(&live, self.next) {
+            self.next = pos + 1;
+            let idx = plan.rules[pos];
+            if self.rules[idx].filter.eval(ctx, src) {
+                return Some(idx);
+            }
+        }
+        self.next = plan.rules.len();
+        None
+    }
+}
+
+/// The first position ≥ `from` in `set`.
+fn next_position(set: &Positions, from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    if w >= WORDS {
+        return None;
+    }
+    let mut bits = set[w] & (u64::MAX << (from % 64));
+    loop {
+        if bits != 0 {
+            return Some(w * 64 + bits.trailing_zeros() as usize);
+        }
+        w += 1;
+        if w >= WORDS {
+            return None;
+        }
+        bits = set[w];
+    }
+}
+
+/// The constraints every match of `f` satisfies: per field, the values (keys) one of which
+/// the field's first value must have (see the module docs).
+pub(crate) fn gate_options(f: &CompiledFilter) -> Vec<GateOption> {
+    required_keys(f, &f.root)
+}
+
+fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
+    match n {
+        Node::Check(c) => {
+            let slot = &f.slots[c.lhs];
+            match gate_keys(c, slot) {
+                Some((keys, prefixes)) => vec![GateOption {
+                    slot: slot.clone(),
+                    keys,
+                    prefixes,
+                }],
+                None => Vec::new(),
+            }
+        }
+        Node::Shared(_, child) => required_keys(f, child),
+        // Every conjunct's constraints hold; two on one field leave the common values.
+        Node::And(children) => {
+            let mut out: Vec<GateOption> = Vec::new();
+            for option in children.iter().flat_map(|c| required_keys(f, c)) {
+                match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
+                    Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
+                        o.keys.retain(|k| option.keys.contains(k))
+                    }
+                    // Either constraint alone is implied; values are sharper than prefixes.
+                    Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
+                    Some(_) => {}
+                    None => out.push(option),
+                }
+            }
+            out
+        }
+        // A field constrained in every branch has one of the branches' values.
+        Node::Or(children) => {
+            let Some((first, rest)) = children.split_first() else {
+                return Vec::new();
+            };
+            let mut out = required_keys(f, first);
+            for child in rest {
+                if out.is_empty() {
+                    break;
+                }
+                let other = required_keys(f, child);
+                out.retain_mut(|o| match other.iter().find(|x| x.slot.global == o.slot.global) {
+                    Some(x) => {
+                        for k in &x.keys {
+                            if !o.keys.contains(k) {
+                                o.keys.push(k.clone());
+                            }
+                        }
+                        for p in &x.prefixes {
+                            if !o.prefixes.contains(p) {
+                                o.prefixes.push(p.clone());
+                            }
+                        }
+                        true
+                    }
+                    None => false,
+                });
+            }
+            out
+        }
+        Node::Not(_) => Vec::new(),
+    }
+}
+
+/// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
+/// hold, when `c` holds only for its field's first value having one of those keys or
+/// prefixes.
+fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
+    let CheckOp::Binary(op) = c.op else {
+        return None;
+    };
+    let plain_field = matches!(slot.extract, Extract::Field { .. }) && !UNGATED_FIELDS.contains(&slot.name.as_str());
+    let string = c.ty.class() == TypeClass::String;
+    let keyed_type = matches!(c.ty.class(), TypeClass::Signed | TypeClass::Unsigned | TypeClass::Bool) || string;
+    if !plain_field || !keyed_type || c.ty == FieldType::Dyn || c.is_list || c.any_value {
+        return None;
+    }
+    let key_of = |k: &Const| {
+        let mut key = Vec::new();
+        const_key(k, &mut key);
+        key
+    };
+    match (&c.rhs, op, c.modifier) {
+        (Rhs::Set(set), _, _) if op != BinaryOp::Ne && !set.is_empty() => {
+            Some((set.iter().cloned().collect(), Vec::new()))
+        }
+        (Rhs::Consts(consts), BinaryOp::Eq, None) if consts.len() == 1 => Some((vec![key_of(&consts[0])], Vec::new())),
+        (Rhs::Consts(consts), BinaryOp::Eq, Some(OpModifier::AnyOf)) if !consts.is_empty() => {
+            Some((consts.iter().map(key_of).collect(), Vec::new()))
+        }
+        (Rhs::Consts(consts), BinaryOp::StartsWith, None | Some(OpModifier::AnyOf)) if string && !consts.is_empty() => {
+            let prefixes = consts.iter().map(|k| match k {
+                Const::Bytes(b) => Some(b.clone()),
+                _ => None,
+            });
+            Some((Vec::new(), prefixes.collect::<Option<Vec<_>>>()?))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compile::{compile_with, SlotRegistry};
+    use crate::rules::fields::{FieldArg, FieldId, FieldInfo, TableCatalog};
+    use crate::rules::parse::parse_condition;
+    use crate::rules::value::Values;
+
+    /// An event: one value per field name (absent names have no value); counts extractions.
+    struct Event {
+        values: Vec<Option<Values>>,
+        extractions: usize,
+    }
+
+    impl FieldSource for Event {
+        fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+            self.extractions += 1;
+            match self.values.get(field.0 as usize).and_then(Option::as_ref) {
+                Some(v) => {
+                    out.copy_from(v);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+
+    const FIELDS: &[(&str, FieldType)] = &[
+        ("proc.name", FieldType::CharBuf),
+        ("proc.pname", FieldType::CharBuf),
+        ("fd.num", FieldType::Int64),
+        ("evt.is_open_write", FieldType::Bool),
+        ("user.uid", FieldType::UInt32),
+        ("evt.type", FieldType::CharBuf),
+    ];
+
+    const CONDITIONS: &[&str] = &[
+        "evt.type = execve and proc.name in (sh, bash) and not proc.pname = sshd",
+        "proc.name = nc or proc.name = ncat",
+        "(proc.name = find and fd.num = 3) or (proc.name = grep and fd.num > 3)",
+        "evt.is_open_write = true and fd.num >= 0",
+        "proc.name startswith b or user.uid = 0",
+        "proc.name in (sh, zsh) and proc.name in (zsh, fish)",
+        "user.uid in (0, 1000) and proc.pname = bash and proc.name != bash",
+        "not proc.name in (sh) and proc.pname exists",
+        "proc.name = sh and proc.name = bash",
+        "(proc.pname startswith ss or proc.pname = bash) and fd.num = 3",
+        "proc.name startswith z and proc.name in (zsh, sh)",
+        "proc.name startswith anyof (n, f) and proc.name startswith fi",
+    ];
+
+    fn event(catalog: &TableCatalog, name: Option<&str>, pname: &str, fd: i64, write: bool, uid: u64) -> Event {
+        let mut values = vec![None; FIELDS.len()];
+        let mut set = |field: &str, fill: &dyn Fn(&mut Values)| {
+            let mut v = Values::new();
+            fill(&mut v);
+            values[catalog.lookup(field).unwrap().0 as usize] = Some(v);
+        };
+        if let Some(name) = name {
+            set("proc.name", &|v| v.push_str(name));
+        }
+        set("proc.pname", &|v| v.push_str(pname));
+        set("fd.num", &|v| v.push_i64(fd));
+        set("evt.is_open_write", &|v| v.push_bool(write));
+        set("user.uid", &|v| v.push_u64(uid));
+        set("evt.type", &|v| v.push_str("execve"));
+        Event { values, extractions: 0 }
+    }
+
+    /// Gated evaluation finds exactly the rules that evaluating every candidate finds.
+    #[test]
+    fn gates_keep_results_and_skip_rules() {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let mut filters: Vec<CompiledFilter> = CONDITIONS
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        for f in &mut filters {
+            f.share_subexpressions(&registry);
+        }
+        let options: Vec<Vec<GateOption>> = filters.iter().map(gate_options).collect();
+        let plan = GatedCandidates::new((0..filters.len()).collect(), |r| &filters[r], |r| &options[r]);
+        // Everything but the `startswith or` (two fields) and `not in` rules has a gate.
+        assert_eq!(plan.gated_count(), CONDITIONS.len() - 2);
+        let mut ctx = EvalContext::new();
+        let mut checked = 0;
+        for name in [
+            None,
+            Some("sh"),
+            Some("bash"),
+            Some("nc"),
+            Some("ncat"),
+            Some("find"),
+            Some("grep"),
+            Some("zsh"),
+        ] {
+            for pname in ["sshd", "bash"] {
+                for fd in [-1, 3, 4] {
+                    for write in [false, true] {
+                        for uid in [0, 1000, 7] {
+                            let mut ev = event(&catalog, name, pname, fd, write, uid);
+                            ctx.next_event();
+                            let expected: Vec<usize> = (0..filters.len())
+                                .filter(|&r| filters[r].eval(&mut ctx, &mut ev))
+                                .collect();
+                            ctx.next_event();
+                            let live = plan.live(&mut ctx, &mut ev);
+                            let mut got = Vec::new();
+                            let mut from = 0;
+                            while let Some(p) = next_position(&live, from) {
+                                from = p + 1;
+                                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
+                                    got.push(plan.rules[p]);
+                                }
+                            }
+                            assert_eq!(
+                                got, expected,
+                                "proc.name={name:?} pname={pname} fd={fd} write={write} uid={uid}"
+                            );
+                            checked += usize::from(!expected.is_empty());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 20, "the events must match some rules ({checked})");
+        // An event no gate lets through evaluates only the ungated rules.
+        let mut ev = event(&catalog, Some("python3"), "sshd", -1, false, 7);
+        ctx.next_event();
+        let live = plan.live(&mut ctx, &mut ev);
+        let live_count: u32 = live.iter().map(|w| w.count_ones()).sum();
+        assert_eq!(live_count, 2);
+    }
+
+    #[test]
+    fn positions_in_order() {
+        let mut set = [0u64; WORDS];
+        for p in [0, 5, 63, 64, 200, 255] {
+            set[p / 64] |= 1 << (p % 64);
+        }
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(p) = next_position(&set, from) {
+            found.push(p);
+            from = p + 1;
+        }
+        assert_eq!(found, [0, 5, 63, 64, 200, 255]);
+        assert_eq!(next_position(&[0; WORDS], 0), None);
+        assert_eq!(next_position(&set, 256), None);
+    }
+}
