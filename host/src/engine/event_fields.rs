@@ -252,10 +252,7 @@ mod tests {
         assert_eq!(groups[0].plugin(), 0);
         assert_eq!(groups[0].field_ids(), &[FieldId(3), FieldId(0)]);
         assert_eq!(groups[0].types, vec![FieldType::Int64, FieldType::UInt64]);
-        assert_eq!(
-            groups[0].batch.fields(),
-            &[(1, PluginArg::None), (3, PluginArg::None)]
-        );
+        assert_eq!(groups[0].batch.fields(), &[(1, PluginArg::None), (3, PluginArg::None)]);
         assert_eq!(groups[1].plugin(), 1);
         assert_eq!(groups[1].batch.fields(), &[(0, PluginArg::Index(2))]);
     }
