@@ -5,12 +5,16 @@
 //!   `cargo build --release -p saker-example-plugin`), both with 128-event batches;
 //! - the C test fixture and the official-Rust-SDK plugin (`cargo build --release -p
 //!   officialgen`, else the debug build is measured), whose batches hold 1 event.
+//!
+//! `extract N fields per event` asks several fields of one event through `extract_batch`
+//! (one `extract_fields` call for Saker-SDK plugins, one call per field for the others);
+//! its throughput is fields/s, so its time per element is the cost of one extracted field.
 
 #[path = "../tests/fixtures/plugins/support.rs"]
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use saker::plugins::{BatchEnd, ExtractedValues, FieldArg, LoadOptions, Plugin, TableRegistry};
+use saker::plugins::{BatchEnd, ExtractedValues, FieldArg, FieldBatch, LoadOptions, Plugin, TableRegistry};
 use std::ffi::CStr;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -57,7 +61,12 @@ struct Subject {
     source: &'static CStr,
     u64_field: &'static str,
     string_field: &'static str,
+    /// Fields asked together by the `extract_batch` benchmark.
+    batch_fields: &'static [&'static str],
 }
+
+/// Numeric fields only, so the time is the boundary's and not the plugins' string formatting.
+const COUNTGEN_BATCH_FIELDS: &[&str] = &["countgen.num", "countgen.even", "countgen.reltime", "countgen.abstime"];
 
 fn subjects() -> Vec<Subject> {
     let config = format!(r#"{{"count":{BENCH_EVENT_COUNT}}}"#);
@@ -77,6 +86,7 @@ fn subjects() -> Vec<Subject> {
         source: c"countgen",
         u64_field: "countgen.num",
         string_field: "countgen.str",
+        batch_fields: COUNTGEN_BATCH_FIELDS,
     });
     match countgen_rs() {
         Some(path) => {
@@ -90,6 +100,7 @@ fn subjects() -> Vec<Subject> {
                 source: c"countgen",
                 u64_field: "countgen.num",
                 string_field: "countgen.str",
+                batch_fields: COUNTGEN_BATCH_FIELDS,
             });
         }
         None => eprintln!("countgen-rust-sdk skipped: build it with `cargo build --release -p saker-example-plugin`"),
@@ -103,6 +114,7 @@ fn subjects() -> Vec<Subject> {
             source: c"cfixture",
             u64_field: "cf.num",
             string_field: "cf.payload",
+            batch_fields: &["cf.num", "cf.even", "cf.ip", "cf.parsed"],
         },
         Subject {
             label: "official-rust-sdk",
@@ -112,6 +124,7 @@ fn subjects() -> Vec<Subject> {
             source: c"officialgen",
             u64_field: "og.num",
             string_field: "og.text",
+            batch_fields: &["og.num", "og.even", "og.rel", "og.abs"],
         },
     ]);
     subjects
@@ -152,6 +165,24 @@ fn boundary(c: &mut Criterion) {
                 })
             });
         }
+        let indexes = s
+            .batch_fields
+            .iter()
+            .map(|f| (s.plugin.field_index(f).unwrap(), FieldArg::None));
+        let mut batch = FieldBatch::new(indexes);
+        group.throughput(Throughput::Elements(batch.len() as u64));
+        let name = format!(
+            "extract {} fields per event ({})",
+            batch.len(),
+            s.batch_fields.join(", ")
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let found = s.plugin.extract_batch(black_box(&event), 1, s.source, &mut batch);
+                assert_eq!(found, batch.len());
+                black_box(batch.values(0).len())
+            })
+        });
         group.finish();
     }
 }

@@ -339,6 +339,12 @@ ss_plugin_metric* plugin_get_metrics(ss_plugin_t* s, uint32_t* num_metrics);
 ss_plugin_rc plugin_capture_open(ss_plugin_t* s, const ss_plugin_capture_listen_input* i);
 ss_plugin_rc plugin_capture_close(ss_plugin_t* s, const ss_plugin_capture_listen_input* i);
 const char* plugin_get_required_event_schema_version(ss_plugin_t* s);
+
+/* Saker extension (Falco ignores it): return non-zero when plugin_extract_fields answers
+ * several fields per call correctly (every result valid until the next call). Saker then asks
+ * the fields a rule needs from one event in one call; without it, one field per call (as
+ * libsinsp does). Plugins built with Saker's Rust SDK need not export it. */
+uint32_t saker_plugin_extracts_several_fields(void);
 #endif /* SAKER_PLUGIN_PROTOTYPES */
 
 #ifdef __cplusplus

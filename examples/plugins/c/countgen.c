@@ -311,6 +311,9 @@ const char* plugin_event_to_string(ss_plugin_t* s, const ss_plugin_event_input* 
 
 const char* plugin_get_fields(void) { return FIELDS_JSON; }
 
+/* Saker extension: every extract call may carry several fields (see plugin_api.h). */
+uint32_t saker_plugin_extracts_several_fields(void) { return 1; }
+
 static int reserve(extract_storage* o, uint32_t nreq) {
 	if(nreq <= o->capacity) {
 		return 0;

@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use plugin_api::event::EventHeader;
 use plugin_api::ffi::{PPME_ASYNCEVENT_E, PPME_PLUGINEVENT_E};
 
-use crate::plugins::{ExtractedValue, ExtractedValues, FieldType as PluginFieldType, Plugin};
+use crate::plugins::{
+    ExtractedValue, ExtractedValues, FieldArg as PluginArg, FieldBatch, FieldType as PluginFieldType, Plugin,
+};
 use crate::rules::fields::{FieldArg, FieldId, FieldSource, FieldType, TypeClass};
 use crate::rules::value::Values;
 
@@ -104,6 +106,87 @@ impl FieldSource for EventFields<'_, '_> {
     }
 }
 
+/// Catalog fields of one plugin that the engine wants from the same events, extracted with one
+/// `extract_fields` call per event by [`EventFields::extract_group`] instead of one call per
+/// field. Built once (e.g. per rule), reused for every event.
+pub struct PluginFieldGroup {
+    /// Index of the plugin in `FieldContext::plugins`.
+    plugin: usize,
+    ids: Vec<FieldId>,
+    types: Vec<FieldType>,
+    batch: FieldBatch,
+}
+
+impl PluginFieldGroup {
+    /// Groups the plugin fields among `fields` by plugin, in first-seen order; host fields and
+    /// unknown ids are left out (extract those one by one with [`FieldSource::extract`]).
+    pub fn group(bindings: &[Binding], fields: &[FieldId]) -> Vec<PluginFieldGroup> {
+        let mut groups: Vec<PluginFieldGroup> = Vec::new();
+        let mut requests: Vec<Vec<(u32, PluginArg)>> = Vec::new();
+        for &id in fields {
+            let Some(binding) = bindings.get(id.0 as usize) else {
+                continue;
+            };
+            let FieldOrigin::Plugin { plugin, field } = binding.origin else {
+                continue;
+            };
+            let i = match groups.iter().position(|g| g.plugin == plugin) {
+                Some(i) => i,
+                None => {
+                    groups.push(PluginFieldGroup {
+                        plugin,
+                        ids: Vec::new(),
+                        types: Vec::new(),
+                        batch: FieldBatch::default(),
+                    });
+                    requests.push(Vec::new());
+                    groups.len() - 1
+                }
+            };
+            groups[i].ids.push(id);
+            groups[i].types.push(binding.ty);
+            requests[i].push((field, binding.plugin_arg.clone()));
+        }
+        for (group, requests) in groups.iter_mut().zip(requests) {
+            group.batch = FieldBatch::new(requests);
+        }
+        groups
+    }
+
+    /// The group's fields, in the order [`EventFields::extract_group`] fills its output.
+    pub fn field_ids(&self) -> &[FieldId] {
+        &self.ids
+    }
+
+    /// Index of the plugin in `FieldContext::plugins`.
+    pub fn plugin(&self) -> usize {
+        self.plugin
+    }
+}
+
+impl EventFields<'_, '_> {
+    /// Extracts every field of `group` from this event with one plugin call: `out[i]` is
+    /// cleared and receives the values of `group.field_ids()[i]`, exactly as
+    /// [`FieldSource::extract`] would give them. Returns how many fields have values.
+    pub fn extract_group(&mut self, group: &mut PluginFieldGroup, out: &mut [Values]) -> usize {
+        out.iter_mut().for_each(Values::clear);
+        let Some(p) = self.ctx.plugins.get(group.plugin) else {
+            return 0;
+        };
+        if !p.extract_filter().matches(self.header.event_type, self.ctx.source_name) {
+            return 0;
+        }
+        if p.extract_batch(self.event, self.evtnum, self.ctx.source, &mut group.batch) == 0 {
+            return 0;
+        }
+        let converted = group.batch.all_values().iter().zip(&group.types).zip(out.iter_mut());
+        converted
+            .map(|((from, ty), to)| convert(from, *ty, to))
+            .filter(|&found| found)
+            .count()
+    }
+}
+
 /// Copies plugin results into the engine's value buffer; false when there are none.
 fn convert(from: &ExtractedValues, ty: FieldType, out: &mut Values) -> bool {
     let net = from.field_type() == Some(PluginFieldType::Ipnet);
@@ -137,5 +220,40 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
             Some(IpAddr::V6(Ipv6Addr::from(arr)))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::host_fields::HostField;
+
+    fn binding(origin: FieldOrigin, arg: PluginArg, ty: FieldType) -> Binding {
+        Binding {
+            origin,
+            plugin_arg: arg,
+            ty,
+            base: 0,
+        }
+    }
+
+    #[test]
+    fn plugin_fields_are_grouped_by_plugin_in_request_order() {
+        let plugin = |plugin, field| FieldOrigin::Plugin { plugin, field };
+        let bindings = [
+            binding(plugin(0, 3), PluginArg::None, FieldType::UInt64),
+            binding(FieldOrigin::Host(HostField::Num), PluginArg::None, FieldType::UInt64),
+            binding(plugin(1, 0), PluginArg::Index(2), FieldType::CharBuf),
+            binding(plugin(0, 1), PluginArg::None, FieldType::Int64),
+        ];
+        let ids = [FieldId(3), FieldId(1), FieldId(2), FieldId(0), FieldId(99)];
+        let groups = PluginFieldGroup::group(&bindings, &ids);
+        assert_eq!(groups.len(), 2, "the host field and the unknown id are left out");
+        assert_eq!(groups[0].plugin(), 0);
+        assert_eq!(groups[0].field_ids(), &[FieldId(3), FieldId(0)]);
+        assert_eq!(groups[0].types, vec![FieldType::Int64, FieldType::UInt64]);
+        assert_eq!(groups[0].batch.fields(), &[(1, PluginArg::None), (3, PluginArg::None)]);
+        assert_eq!(groups[1].plugin(), 1);
+        assert_eq!(groups[1].batch.fields(), &[(0, PluginArg::Index(2))]);
     }
 }

@@ -2,6 +2,7 @@
 //! rules of libsinsp's plugin filtercheck) and the reusable host-owned result buffer.
 
 use super::info::{FieldType, PluginField};
+use plugin_api::ffi;
 use std::ffi::CString;
 
 /// Most values one extraction may return; longer lists are treated as "no value" (counted).
@@ -143,6 +144,87 @@ impl ExtractedValues {
 
     pub fn iter(&self) -> impl Iterator<Item = ExtractedValue<'_>> {
         (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// A fixed list of fields of one plugin, extracted from each event with a single
+/// `extract_fields` call (`num_fields` > 1, plugin API 3.12.0 §8) by
+/// [`Plugin::extract_batch`](super::Plugin::extract_batch).
+///
+/// Built once (e.g. when rules are compiled) and reused for every event: the request array and
+/// the result buffers keep their allocations, so the steady state allocates nothing. Each
+/// field gets the same values (or "no value") as its own [`Plugin::extract`](super::Plugin::extract)
+/// call would give.
+///
+/// ```no_run
+/// # use saker::plugins::{FieldArg, FieldBatch, Plugin};
+/// # fn f(plugin: &Plugin, event: &[u8]) {
+/// let num = plugin.field_index("countgen.num").unwrap();
+/// let text = plugin.field_index("countgen.str").unwrap();
+/// let mut batch = FieldBatch::new([(num, FieldArg::None), (text, FieldArg::None)]);
+/// plugin.extract_batch(event, 1, c"countgen", &mut batch);
+/// println!("{:?} {:?}", batch.values(0).get(0), batch.values(1).get(0));
+/// # }
+/// ```
+#[derive(Default)]
+pub struct FieldBatch {
+    pub(crate) fields: Vec<(u32, FieldArg)>,
+    /// The call's request array; its pointers are rewritten before every call.
+    pub(crate) requests: Vec<ffi::ss_plugin_extract_field>,
+    pub(crate) results: Vec<ExtractedValues>,
+}
+
+impl std::fmt::Debug for FieldBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldBatch")
+            .field("fields", &self.fields)
+            .field("results", &self.results)
+            .finish()
+    }
+}
+
+// SAFETY: the raw pointers in `requests` (field names, argument keys, results) are written just
+// before each `extract_fields` call and read only during it; between calls nothing reads them,
+// so moving the batch to another thread cannot make them dangle while in use.
+unsafe impl Send for FieldBatch {}
+
+impl FieldBatch {
+    /// A batch of `(field index, argument)` pairs of one plugin, in the order the results are
+    /// read back with [`values`](Self::values).
+    pub fn new(fields: impl IntoIterator<Item = (u32, FieldArg)>) -> FieldBatch {
+        let fields: Vec<_> = fields.into_iter().collect();
+        let results = fields.iter().map(|_| ExtractedValues::new()).collect();
+        FieldBatch {
+            requests: Vec::with_capacity(fields.len()),
+            fields,
+            results,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The requested fields, in order.
+    pub fn fields(&self) -> &[(u32, FieldArg)] {
+        &self.fields
+    }
+
+    /// Values of the `i`-th field from the last extraction (empty = no value).
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    pub fn values(&self, i: usize) -> &ExtractedValues {
+        &self.results[i]
+    }
+
+    /// Values of every field from the last extraction, in request order.
+    pub fn all_values(&self) -> &[ExtractedValues] {
+        &self.results
     }
 }
 

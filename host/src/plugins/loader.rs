@@ -52,6 +52,12 @@ pub(crate) struct Symbols {
     pub capture_close: Option<sym::capture_listen>,
     /// Saker extension: `saker_plugin_event_table` (not prefixed with `plugin_`).
     pub saker_event_table: Option<sym::get_static_string>,
+    /// Exported by every plugin built with Saker's SDK, whose `extract_fields` answers several
+    /// fields per call correctly (Falco's Rust SDK does not, `reference/plugin-abi.md` §14).
+    pub saker_manifest: Option<sym::get_static_string>,
+    /// Saker extension for plugins in other languages: non-zero = `extract_fields` answers
+    /// several fields per call correctly.
+    pub saker_several_fields: Option<sym::get_id>,
 }
 
 /// Looks up `plugin_<name>`; absent symbols are `None`.
@@ -105,6 +111,8 @@ impl Symbols {
             capture_open: lookup(lib, "capture_open"),
             capture_close: lookup(lib, "capture_close"),
             saker_event_table: lookup_exact(lib, "saker_plugin_event_table"),
+            saker_manifest: lookup_exact(lib, "saker_plugin_manifest"),
+            saker_several_fields: lookup_exact(lib, "saker_plugin_extracts_several_fields"),
         }
     }
 }

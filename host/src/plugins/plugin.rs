@@ -4,7 +4,7 @@
 
 use super::asyncev::{async_handler, AsyncQueue, AsyncSink};
 use super::error::PluginError;
-use super::extract::{ExtractedValues, FieldArg, MAX_EXTRACTED_VALUES};
+use super::extract::{ExtractedValues, FieldArg, FieldBatch, MAX_EXTRACTED_VALUES};
 use super::info::{FieldType, PluginInfo};
 use super::loader::{self, copy_c_string, LoadedLibrary};
 use super::owner::{self, Owner};
@@ -63,6 +63,8 @@ pub struct Plugin {
     parse_filter: EventFilter,
     counters: Cell<PluginCounters>,
     async_active: bool,
+    /// See [`Plugin::extracts_several_fields_per_call`].
+    several_fields_per_call: bool,
 }
 
 // SAFETY: the plugin API lets any thread drive a state as long as one thread does it at a time;
@@ -88,6 +90,9 @@ impl Plugin {
             .iter()
             .map(|f| CString::new(f.name.clone()).unwrap_or_default())
             .collect();
+        // SAFETY: `saker_plugin_extracts_several_fields` takes nothing and returns a u32.
+        let declared = lib.symbols.saker_several_fields.is_some_and(|f| unsafe { f() } != 0);
+        let several_fields_per_call = lib.symbols.saker_manifest.is_some() || declared;
         Ok(Plugin {
             lib,
             info,
@@ -98,6 +103,7 @@ impl Plugin {
             parse_filter: EventFilter::default(),
             counters: Cell::new(PluginCounters::default()),
             async_active: false,
+            several_fields_per_call,
         })
     }
 
@@ -355,47 +361,112 @@ impl Plugin {
         arg: &FieldArg,
         out: &mut ExtractedValues,
     ) -> bool {
-        // `copy_results` resets `out` when there are values; clear it here only on failure.
-        let mut counters = self.counters.get();
-        counters.extract_calls += 1;
-        let ok = self.extract_inner(event, evtnum, source, field_index, arg, out);
+        let ok = self.request(field_index, arg).is_some_and(|mut request| {
+            // SAFETY: one request, built for this plugin, alive during the call.
+            let ok = unsafe { self.call_extract(event, evtnum, source, &mut request, 1) }
+                && self.copy_results(field_index, &request, out);
+            self.end_extract();
+            ok
+        });
+        self.count_extractions(1, !ok as u64);
         if !ok {
-            counters.extract_no_value += 1;
             out.clear();
         }
-        self.counters.set(counters);
         ok
     }
 
-    #[inline]
-    fn extract_inner(
+    /// Whether `extract_fields` may carry several fields per call to this plugin: only to
+    /// plugins built with Saker's SDK or exporting `saker_plugin_extracts_several_fields`
+    /// returning non-zero (`plugin_api.h`). libsinsp sends one field per call, and Falco's Rust
+    /// SDK (falco_plugin 0.5.1) returns garbage for all but the last field of a multi-field
+    /// call (`reference/plugin-abi.md` §14), so other plugins get one field per call.
+    pub fn extracts_several_fields_per_call(&self) -> bool {
+        self.several_fields_per_call
+    }
+
+    /// Extracts every field of `batch` from one event, with a single `extract_fields` call
+    /// when the plugin [supports it](Self::extracts_several_fields_per_call), else one call per
+    /// field; returns how many fields have values. Each field gets what
+    /// [`extract`](Self::extract) would give it: when the plugin fails the whole call, the
+    /// fields are asked again one by one so that one failing field does not hide the others'
+    /// values.
+    pub fn extract_batch(&self, event: &[u8], evtnum: u64, source: &CStr, batch: &mut FieldBatch) -> usize {
+        let FieldBatch {
+            fields,
+            requests,
+            results,
+        } = batch;
+        if !self.extracts_several_fields_per_call() {
+            return self.extract_one_by_one(event, evtnum, source, fields, results);
+        }
+        requests.clear();
+        for (field_index, arg) in fields.iter() {
+            match self.request(*field_index, arg) {
+                Some(r) => requests.push(r),
+                // An index this plugin does not have: the fields are asked one by one below.
+                None => break,
+            }
+        }
+        let n = fields.len();
+        let called = requests.len() == n
+            && n > 0
+            && u32::try_from(n).is_ok()
+            // SAFETY: `n` requests built for this plugin, alive during the call.
+            && unsafe { self.call_extract(event, evtnum, source, requests.as_mut_ptr(), n as u32) };
+        if !called && n > 1 {
+            self.end_extract();
+            return self.extract_one_by_one(event, evtnum, source, fields, results);
+        }
+        let mut found = 0;
+        for ((request, (field_index, _)), out) in requests.iter().zip(fields.iter()).zip(results.iter_mut()) {
+            if called && self.copy_results(*field_index, request, out) {
+                found += 1;
+            } else {
+                out.clear();
+            }
+        }
+        for out in results.iter_mut().skip(requests.len()) {
+            out.clear();
+        }
+        self.end_extract();
+        self.count_extractions(n as u64, (n - found) as u64);
+        found
+    }
+
+    fn extract_one_by_one(
         &self,
         event: &[u8],
         evtnum: u64,
         source: &CStr,
-        field_index: u32,
-        arg: &FieldArg,
-        out: &mut ExtractedValues,
-    ) -> bool {
-        let (Some(state), Some(owner), Some(extract)) = (
-            self.state.as_ref(),
-            self.owner.as_ref(),
-            self.lib.symbols.extract_fields,
-        ) else {
-            return false;
-        };
-        let Some(field) = self.info.fields.get(field_index as usize) else {
-            return false;
-        };
-        if event.len() < ffi::EVENT_HEADER_LEN {
-            return false;
-        }
+        fields: &[(u32, FieldArg)],
+        results: &mut [ExtractedValues],
+    ) -> usize {
+        fields
+            .iter()
+            .zip(results.iter_mut())
+            .map(|((field_index, arg), out)| self.extract(event, evtnum, source, *field_index, arg, out))
+            .filter(|&found| found)
+            .count()
+    }
+
+    #[inline]
+    fn count_extractions(&self, calls: u64, no_value: u64) {
+        let mut counters = self.counters.get();
+        counters.extract_calls += calls;
+        counters.extract_no_value += no_value;
+        self.counters.set(counters);
+    }
+
+    /// The ABI request for one field (results unset); None for an index the plugin lacks.
+    #[inline]
+    fn request(&self, field_index: u32, arg: &FieldArg) -> Option<ffi::ss_plugin_extract_field> {
+        let field = self.info.fields.get(field_index as usize)?;
         let (arg_key, arg_index, arg_present) = match arg {
             FieldArg::None => (std::ptr::null(), u64::MAX, 0),
             FieldArg::Index(i) => (std::ptr::null(), *i, 1),
             FieldArg::Key(k) => (k.as_ptr(), u64::MAX, 1),
         };
-        let mut request = ffi::ss_plugin_extract_field {
+        Some(ffi::ss_plugin_extract_field {
             res: ffi::ss_plugin_extract_field_res {
                 u64_: std::ptr::null_mut(),
             },
@@ -407,7 +478,34 @@ impl Plugin {
             arg_present,
             ftype: field.ty.ffi_code(),
             flist: field.is_list as u32,
+        })
+    }
+
+    /// One `extract_fields` call; true when the plugin answered SUCCESS. The caller copies the
+    /// results, then calls [`Self::end_extract`].
+    ///
+    /// # Safety
+    /// `requests` must point to `num_fields` requests built by [`Self::request`] on this plugin
+    /// whose argument keys are alive during the call.
+    #[inline]
+    unsafe fn call_extract(
+        &self,
+        event: &[u8],
+        evtnum: u64,
+        source: &CStr,
+        requests: *mut ffi::ss_plugin_extract_field,
+        num_fields: u32,
+    ) -> bool {
+        let (Some(state), Some(owner), Some(extract)) = (
+            self.state.as_ref(),
+            self.owner.as_ref(),
+            self.lib.symbols.extract_fields,
+        ) else {
+            return false;
         };
+        if event.len() < ffi::EVENT_HEADER_LEN {
+            return false;
+        }
         let mut offsets = ffi::ss_plugin_extract_value_offsets {
             start: std::ptr::null_mut(),
             length: std::ptr::null_mut(),
@@ -415,8 +513,8 @@ impl Plugin {
         let input = ffi::ss_plugin_field_extract_input {
             owner: owner.as_ffi(),
             get_owner_last_error: Some(owner::get_owner_last_error),
-            num_fields: 1,
-            fields: &mut request,
+            num_fields,
+            fields: requests,
             table_reader: vtable::READER,
             table_reader_ext: vtable::reader_ext_ptr(),
             // Plugins declaring a minor below 11 do not know this member; it is NULL-safe anyway.
@@ -431,22 +529,34 @@ impl Plugin {
             evtnum,
             evtsrc: source.as_ptr(),
         };
-        // SAFETY: all inputs live until after the call; the event holds at least a header.
+        // SAFETY: all inputs live until after the call; the event holds at least a header;
+        // `requests` per the contract.
         let rc = unsafe { extract(state.0, &evt_input, &input) };
-        let ok = rc == SS_PLUGIN_SUCCESS
-            && self.copy_results(field.ty, field.is_list || field.several_values, &request, out);
-        owner.collect_garbage();
-        ok
+        rc == SS_PLUGIN_SUCCESS
     }
 
+    /// Frees the table handles the plugin used during the last call, once its results (which
+    /// may point into table storage) have been copied.
+    #[inline]
+    fn end_extract(&self) {
+        if let Some(owner) = self.owner.as_ref() {
+            owner.collect_garbage();
+        }
+    }
+
+    /// Copies the plugin's results of one request into `out`; false when there are none or
+    /// they are malformed.
     #[inline]
     fn copy_results(
         &self,
-        ty: FieldType,
-        is_list: bool,
+        field_index: u32,
         request: &ffi::ss_plugin_extract_field,
         out: &mut ExtractedValues,
     ) -> bool {
+        let Some(field) = self.info.fields.get(field_index as usize) else {
+            return false;
+        };
+        let (ty, is_list) = (field.ty, field.is_list || field.several_values);
         let n = request.res_len;
         if n == 0 || n > MAX_EXTRACTED_VALUES || (!is_list && n > 1) {
             return false;
