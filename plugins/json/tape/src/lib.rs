@@ -83,6 +83,9 @@ struct Node {
 pub struct Tape {
     text: Vec<u8>,
     nodes: Vec<Node>,
+    /// The value has no whitespace between its tokens: every span is already compact text
+    /// (the webhook's events and most log lines), so compacting is a copy.
+    compact: bool,
 }
 
 impl Tape {
@@ -113,15 +116,18 @@ impl Tape {
         }
         self.text.clear();
         self.nodes.clear();
-        let r = parse::Parser {
+        let mut parser = parse::Parser {
             text,
             nodes: &mut self.nodes,
-        }
-        .document();
+            inner_ws: false,
+        };
+        let r = parser.document();
+        let compact = !parser.inner_ws;
         match r {
             // Nodes hold absolute offsets, so the leading whitespace is kept too.
             Ok(end) => {
                 self.text.extend_from_slice(&text[..end]);
+                self.compact = compact;
                 Ok(end)
             }
             Err(e) => {
@@ -276,7 +282,11 @@ impl<'t> Value<'t> {
 
     /// Appends the value's compact text (original text without insignificant whitespace).
     pub fn write_compact(&self, out: &mut Vec<u8>) {
-        format::write_compact(self.raw(), out)
+        if self.tape.compact {
+            out.extend_from_slice(self.raw());
+        } else {
+            format::write_compact(self.raw(), out)
+        }
     }
 
     /// Appends the value as text: a string's decoded contents, any other value compact JSON
