@@ -55,6 +55,8 @@ pub struct AuditFieldExtractor {
     tape: Tape,
     /// (event number, payload length) of the document held by `tape`.
     cached: Option<(u64, usize)>,
+    /// The cached document is an audit event (has an `auditID`).
+    is_audit: bool,
     scratch: Vec<u8>,
     joined: String,
 }
@@ -209,12 +211,12 @@ impl AuditFieldExtractor {
                 .parse(payload)
                 .map_err(|source| FieldError::Parse { evt_num, source })?;
             self.cached = Some((evt_num, payload.len()));
+            self.is_audit = self.tape.root().is_some_and(|root| root.get("auditID").is_some());
         }
-        let Some(root) = self.tape.root() else { return Ok(()) };
         // Not an audit event (Falco: every field is then unavailable).
-        if root.get("auditID").is_none() {
+        let Some(root) = self.tape.root().filter(|_| self.is_audit) else {
             return Ok(());
-        }
+        };
         let index = match arg {
             FieldArg::Index(i) => Some(usize::try_from(i).unwrap_or(usize::MAX)),
             _ => None,

@@ -83,6 +83,9 @@ struct Node {
 pub struct Tape {
     text: Vec<u8>,
     nodes: Vec<Node>,
+    /// The value has no whitespace between its tokens: every span is already compact text
+    /// (the webhook's events and most log lines), so compacting is a copy.
+    compact: bool,
 }
 
 impl Tape {
@@ -113,15 +116,18 @@ impl Tape {
         }
         self.text.clear();
         self.nodes.clear();
-        let r = parse::Parser {
+        let mut parser = parse::Parser {
             text,
             nodes: &mut self.nodes,
-        }
-        .document();
+            inner_ws: false,
+        };
+        let r = parser.document();
+        let compact = !parser.inner_ws;
         match r {
             // Nodes hold absolute offsets, so the leading whitespace is kept too.
             Ok(end) => {
                 self.text.extend_from_slice(&text[..end]);
+                self.compact = compact;
                 Ok(end)
             }
             Err(e) => {
@@ -242,7 +248,30 @@ impl<'t> Value<'t> {
     /// array (`fastjson.Value.Get` semantics: decimal, optional sign, negative = none).
     pub fn get(&self, key: &str) -> Option<Value<'t>> {
         match self.kind() {
-            Kind::Object => self.members().find(|(k, _)| k.key_eq(key)).map(|(_, v)| v),
+            Kind::Object => {
+                // The hot lookup of field extraction: key lengths are compared from the spans
+                // before any text is, and only escaped keys are decoded.
+                let nodes = &self.tape.nodes;
+                let (mut i, end) = (self.idx + 1, self.node().next);
+                while i < end {
+                    let k = &nodes[i as usize];
+                    let plain_match = (k.end - k.start) as usize == key.len() + 2;
+                    if (plain_match || k.escaped)
+                        && (Value {
+                            tape: self.tape,
+                            idx: i,
+                        })
+                        .key_eq(key)
+                    {
+                        return Some(Value {
+                            tape: self.tape,
+                            idx: i + 1,
+                        });
+                    }
+                    i = nodes[i as usize + 1].next;
+                }
+                None
+            }
             Kind::Array => {
                 let i = parse_go_atoi(key)?;
                 self.at(usize::try_from(i).ok()?)
@@ -262,21 +291,27 @@ impl<'t> Value<'t> {
     }
 
     /// Compares a string value with `key` without allocating when it has no escapes.
+    #[inline]
     pub fn key_eq(&self, key: &str) -> bool {
-        if self.kind() != Kind::String {
+        let n = self.node();
+        if n.kind != Kind::String {
             return false;
         }
-        let raw = self.raw();
-        let inner = &raw[1..raw.len() - 1];
-        if !self.node().escaped {
-            return inner == key.as_bytes();
+        let inner = &self.tape.text[n.start as usize + 1..n.end as usize - 1];
+        if !n.escaped {
+            // Lengths first: most keys of an object differ from the one looked for in length.
+            return inner.len() == key.len() && inner == key.as_bytes();
         }
         parse::unescape(inner) == key
     }
 
     /// Appends the value's compact text (original text without insignificant whitespace).
     pub fn write_compact(&self, out: &mut Vec<u8>) {
-        format::write_compact(self.raw(), out)
+        if self.tape.compact {
+            out.extend_from_slice(self.raw());
+        } else {
+            format::write_compact(self.raw(), out)
+        }
     }
 
     /// Appends the value as text: a string's decoded contents, any other value compact JSON

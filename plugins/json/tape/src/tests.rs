@@ -151,3 +151,40 @@ fn conformance_dir() -> Option<std::path::PathBuf> {
         }
     }
 }
+
+/// The eight-byte string scan finds quotes, escapes and control characters at every offset
+/// of a chunk, and multi-byte UTF-8 never looks like one of them.
+#[test]
+fn string_scan_stops_at_every_offset() {
+    for before in 0..24 {
+        for after in [0, 1, 7, 8, 9, 17] {
+            let chars = |n: usize| "aé€z𝄞".chars().cycle().take(n).collect::<String>();
+            let (head, tail) = (chars(before), chars(after));
+            let text = format!(r#"["{head}\"{tail}",1]"#);
+            let t = tape(&text);
+            let first = t.root().unwrap().at(0).unwrap();
+            assert_eq!(first.as_str().unwrap(), format!("{head}\"{tail}"), "{text}");
+            assert_eq!(t.root().unwrap().at(1).unwrap().raw(), b"1");
+
+            let bad = format!("[\"{head}\t{tail}\",1]");
+            let e = Tape::new().parse(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.offset(), Some(2 + head.len()), "{bad:?}");
+        }
+    }
+}
+
+/// Compaction copies spans when the document has no whitespace between tokens and strips it
+/// otherwise; whitespace around the value does not count.
+#[test]
+fn compact_documents_copy_and_others_strip() {
+    let t = tape("  {\"a\":[1,{\"b\":\" x \"}]}\n");
+    assert_eq!(compact(t.root().unwrap().get("a").unwrap()), r#"[1,{"b":" x "}]"#);
+    let t = tape("{\"a\":[1, {\"b\" :\" x \"}]}");
+    assert_eq!(compact(t.root().unwrap().get("a").unwrap()), r#"[1,{"b":" x "}]"#);
+    // A compact document parsed after a spaced one (and back) on the same tape.
+    let mut t = Tape::new();
+    for text in ["[ 1 ]", "[2]", "[ 3 ]"] {
+        t.parse(text.as_bytes()).unwrap();
+        assert_eq!(compact(t.root().unwrap()), text.replace(' ', ""));
+    }
+}
