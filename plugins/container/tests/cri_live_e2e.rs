@@ -39,7 +39,10 @@ fn binaries() -> PathBuf {
         .all(|f| dir.join(f).exists());
     if !built {
         // `--bin` would limit every package to binaries: the plugins are built apart.
-        let targets: [&[&str]; 2] = [&["-p", "saker", "--bin", "saker"], &["--lib", "-p", "syscall", "-p", "container"]];
+        let targets: [&[&str]; 2] = [
+            &["-p", "saker", "--bin", "saker"],
+            &["--lib", "-p", "syscall", "-p", "container"],
+        ];
         for args in targets {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut cmd = Command::new(cargo);
@@ -47,7 +50,10 @@ fn binaries() -> PathBuf {
             if dir.file_name().is_some_and(|n| n == "release") {
                 cmd.arg("--release");
             }
-            assert!(cmd.status().expect("running cargo").success(), "cargo build {args:?} failed");
+            assert!(
+                cmd.status().expect("running cargo").success(),
+                "cargo build {args:?} failed"
+            );
         }
     }
     dir

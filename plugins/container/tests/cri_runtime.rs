@@ -92,7 +92,10 @@ fn a_cri_container_is_identified_and_described() {
     assert_eq!(f(Field::PodName, FieldArg::None).as_deref(), Some("web-0"));
     assert_eq!(f(Field::NsName, FieldArg::None).as_deref(), Some("shop"));
     assert_eq!(f(Field::PodUid, FieldArg::None), Some(pod.uid.clone()));
-    assert_eq!(f(Field::PodSandboxId, FieldArg::None), Some(pod.sandbox_id[..12].to_owned()));
+    assert_eq!(
+        f(Field::PodSandboxId, FieldArg::None),
+        Some(pod.sandbox_id[..12].to_owned())
+    );
     assert_eq!(f(Field::PodLabel, FieldArg::Key("app")).as_deref(), Some("demo"));
     assert_eq!(f(Field::PodLabels, FieldArg::None).as_deref(), Some("app:demo"));
     assert_eq!(f(Field::Label, FieldArg::Key("tier")).as_deref(), Some("backend"));
@@ -101,7 +104,10 @@ fn a_cri_container_is_identified_and_described() {
         Some("main")
     );
     assert_eq!(f(Field::Labels, FieldArg::None).as_deref(), Some("tier:backend"));
-    assert_eq!(f(Field::MountDest, FieldArg::Key("saker-cri")).as_deref(), Some("/data"));
+    assert_eq!(
+        f(Field::MountDest, FieldArg::Key("saker-cri")).as_deref(),
+        Some("/data")
+    );
 
     // The pause process of the sandbox: an entry of its own, marked as the pod sandbox.
     let sandbox_id = plugin.container_of(&cgroups_of(pod.sandbox_pid));
@@ -109,19 +115,24 @@ fn a_cri_container_is_identified_and_described() {
     let sandbox = plugin.info_of(&sandbox_id).expect("containerd knows the sandbox");
     assert!(sandbox.is_pod_sandbox);
     assert_eq!(sandbox.name, "web-0");
-    assert_eq!(sandbox.labels.get("io.kubernetes.pod.namespace").map(String::as_str), Some("shop"));
+    assert_eq!(
+        sandbox.labels.get("io.kubernetes.pod.namespace").map(String::as_str),
+        Some("shop")
+    );
 
     // An id containerd does not know is absent, not an error.
     assert!(plugin.info_of("0123456789ab").is_none());
-    assert!(matches!(plugin.cache().state("0123456789ab"), Some(State::Absent { .. })));
+    assert!(matches!(
+        plugin.cache().state("0123456789ab"),
+        Some(State::Absent { .. })
+    ));
     let errors = plugin.cache().errors.lock().unwrap().clone();
     assert_eq!(errors.0, 0, "no lookup failed: {}", errors.1);
 }
 
 #[test]
 fn containers_started_after_init_are_found_by_polling() {
-    let Some(socket) = runtime_socket("containers_started_after_init_are_found_by_polling", "SAKER_CRI_SOCKET")
-    else {
+    let Some(socket) = runtime_socket("containers_started_after_init_are_found_by_polling", "SAKER_CRI_SOCKET") else {
         return;
     };
     let plugin = plugin_for(&socket);
@@ -132,7 +143,10 @@ fn containers_started_after_init_are_found_by_polling() {
     loop {
         if let Some(State::Known(info)) = plugin.cache().state(id) {
             assert_eq!(info.name, "main");
-            assert_eq!(info.labels.get("io.kubernetes.pod.name").map(String::as_str), Some("late-0"));
+            assert_eq!(
+                info.labels.get("io.kubernetes.pod.name").map(String::as_str),
+                Some("late-0")
+            );
             break;
         }
         assert!(

@@ -23,12 +23,7 @@ fn a_running_container_is_identified_and_described() {
     };
     let name = std::env::var("SAKER_PODMAN_CONTAINER").unwrap_or_else(|_| "demo1".into());
     // The container's init pid, from the runtime itself.
-    let r = http::get(
-        &socket,
-        &format!("/containers/{name}/json"),
-        Duration::from_secs(2),
-    )
-    .unwrap();
+    let r = http::get(&socket, &format!("/containers/{name}/json"), Duration::from_secs(2)).unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     let pid = doc["State"]["Pid"].as_u64().unwrap();

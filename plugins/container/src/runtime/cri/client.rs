@@ -78,9 +78,7 @@ impl CriClient {
     }
 
     pub fn version(&self) -> Result<proto::VersionResponse, CriError> {
-        let req = proto::VersionRequest {
-            version: "v1".into(),
-        };
+        let req = proto::VersionRequest { version: "v1".into() };
         self.unary(proto::VERSION, "Version", req)
     }
 

@@ -100,7 +100,11 @@ pub fn to_info(
 
 /// A pod sandbox (its pause process has a cgroup of its own): Falco's plugin gives such ids
 /// a minimal entry marked `is_pod_sandbox`; Saker adds the pod's name, labels and network.
-pub fn sandbox_to_info(sandbox: proto::PodSandboxStatusResponse, ty: ContainerType, label_max_len: usize) -> ContainerInfo {
+pub fn sandbox_to_info(
+    sandbox: proto::PodSandboxStatusResponse,
+    ty: ContainerType,
+    label_max_len: usize,
+) -> ContainerInfo {
     let s = sandbox.status.unwrap_or_default();
     let ns = s
         .linux

@@ -56,8 +56,7 @@ impl CriEndpoint {
             if let Some(ctr) = c.list_containers(id)?.into_iter().next() {
                 return describe(c, ty, &ctr, label_max_len);
             }
-            Ok(c
-                .pod_sandbox_status(id)?
+            Ok(c.pod_sandbox_status(id)?
                 .map(|s| mapping::sandbox_to_info(s, ty, label_max_len)))
         })
     }
@@ -82,10 +81,7 @@ impl CriEndpoint {
         })
     }
 
-    fn with_client<T>(
-        &self,
-        f: impl FnOnce(&CriClient, ContainerType) -> Result<T, CriError>,
-    ) -> Result<T, CriError> {
+    fn with_client<T>(&self, f: impl FnOnce(&CriClient, ContainerType) -> Result<T, CriError>) -> Result<T, CriError> {
         let mut conn = lock(&self.connection);
         if conn.is_none() {
             let client = CriClient::connect(&self.socket, self.timeout)?;

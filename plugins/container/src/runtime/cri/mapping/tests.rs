@@ -96,7 +96,10 @@ fn containerd_status_of_a_pulled_image_maps_to_falco_fields() {
     let label = |k: &str| got.labels.get(k).map(String::as_str);
     assert_eq!(label("io.kubernetes.pod.name"), Some("web-0"));
     assert_eq!(label("io.kubernetes.pod.namespace"), Some("shop"));
-    assert_eq!(label("io.kubernetes.pod.uid"), Some("fa4788fb-33e2-406a-a642-fb6aa8d62415"));
+    assert_eq!(
+        label("io.kubernetes.pod.uid"),
+        Some("fa4788fb-33e2-406a-a642-fb6aa8d62415")
+    );
     assert_eq!(label("io.kubernetes.sandbox.id"), Some(SANDBOX));
     assert_eq!(got.mounts[0].render(), "/srv/data:/data::false:rslave");
     assert_eq!(got.ty, ContainerType::Containerd);
@@ -124,14 +127,19 @@ fn an_image_known_only_by_id_takes_its_name_from_the_spec_annotation() {
 fn privileged_prefers_the_spec_then_the_config_then_the_top_level_key() {
     let p = |json: &str| serde_json::from_str::<VerboseInfo>(json).unwrap().privileged();
     assert!(p(r#"{"privileged":true}"#));
-    assert!(!p(r#"{"privileged":true,"config":{"linux":{"security_context":{"privileged":false}}}}"#));
+    assert!(!p(
+        r#"{"privileged":true,"config":{"linux":{"security_context":{"privileged":false}}}}"#
+    ));
     assert!(p(
         r#"{"config":{"linux":{"security_context":{"privileged":false}}},"runtimeSpec":{"linux":{"security_context":{"privileged":true}}}}"#
     ));
     assert!(!p("{}"));
     // A verbose info that is not JSON leaves every derived field empty, not an error.
     let got = to_info(status("busybox", "", "not json"), None, ContainerType::Cri, 100);
-    assert_eq!((got.image.as_str(), got.image_id.as_str(), got.privileged), ("busybox", "", false));
+    assert_eq!(
+        (got.image.as_str(), got.image_id.as_str(), got.privileged),
+        ("busybox", "", false)
+    );
 }
 
 #[test]
@@ -139,7 +147,10 @@ fn sandboxes_and_runtime_names() {
     let got = sandbox_to_info(sandbox("{}"), ContainerType::Containerd, 100);
     assert!(got.is_pod_sandbox);
     assert_eq!((got.id.as_str(), got.name.as_str()), (&SANDBOX[..12], "web-0"));
-    assert_eq!(got.labels.get("io.kubernetes.pod.namespace").map(String::as_str), Some("shop"));
+    assert_eq!(
+        got.labels.get("io.kubernetes.pod.namespace").map(String::as_str),
+        Some("shop")
+    );
     assert_eq!(got.ip, "10.0.0.7");
     assert_eq!(runtime_type("containerd"), ContainerType::Containerd);
     assert_eq!(runtime_type("cri-o"), ContainerType::CriO);
