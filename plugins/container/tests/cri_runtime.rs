@@ -120,6 +120,17 @@ fn a_cri_container_is_identified_and_described() {
         Some("shop")
     );
 
+    // Forgotten, then seen again: the first-sight lookup finds it by its short id
+    // (ListContainers with an id prefix).
+    plugin.cache().remove(&id);
+    let started = Instant::now();
+    let again = plugin.info_of(&id).expect("looked up again at first sight");
+    eprintln!("CRI first-sight lookup took {:?}", started.elapsed());
+    assert_eq!(
+        (again.name.as_str(), again.full_id.as_str()),
+        ("main", pod.container_id.as_str())
+    );
+
     // An id containerd does not know is absent, not an error.
     assert!(plugin.info_of("0123456789ab").is_none());
     assert!(matches!(
