@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::cgroup::CgroupMatcher;
 use crate::info::ContainerType;
+use crate::runtime::cri::CriEndpoint;
 use crate::runtime::{Endpoint, Runtimes};
 
 /// Falco's default `label_max_len`.
@@ -16,6 +17,9 @@ pub const DEFAULT_LABEL_MAX_LEN: usize = 100;
 pub const DEFAULT_LOOKUP_WAIT_MS: u64 = 100;
 /// Deadline of each read/write on a runtime socket.
 pub const SOCKET_IO_TIMEOUT: Duration = Duration::from_millis(500);
+/// Deadline of each CRI call (connect included): containerd answers a verbose status in a few
+/// milliseconds, but its first call after start can take longer.
+pub const CRI_CALL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Environment variable prefixed to every socket path (a host root mounted in a container).
 pub const HOST_ROOT_ENV: &str = "HOST_ROOT";
 
@@ -164,11 +168,19 @@ impl ContainerConfig {
         }
     }
 
-    /// The sockets that exist now, podman first then docker (each speaks the Docker REST
-    /// API). `host_root` prefixes every path, as `HOST_ROOT` does in Falco.
+    /// The sockets that exist now: podman first then docker (each speaks the Docker REST
+    /// API), then the CRI sockets. `host_root` prefixes every path, as `HOST_ROOT` does in
+    /// Falco.
     pub fn runtimes(&self, host_root: &Path) -> Runtimes {
         let mut endpoints = Vec::new();
+        let mut cri: Vec<std::sync::Arc<CriEndpoint>> = Vec::new();
         if !self.engines.fixed.enabled {
+            for s in configured(&self.engines.cri, DEFAULT_CRI_SOCKETS) {
+                let socket = under_root(host_root, &s);
+                if socket.exists() && !cri.iter().any(|e| e.socket() == socket) {
+                    cri.push(std::sync::Arc::new(CriEndpoint::new(socket, CRI_CALL_TIMEOUT)));
+                }
+            }
             let mut podman = configured(&self.engines.podman, DEFAULT_PODMAN_SOCKETS);
             if self.engines.podman.enabled && self.engines.podman.sockets.is_empty() {
                 podman.extend(rootless_podman_sockets(host_root));
@@ -185,6 +197,7 @@ impl ContainerConfig {
         }
         Runtimes {
             endpoints,
+            cri,
             label_max_len: self.label_max_len,
             io_timeout: SOCKET_IO_TIMEOUT,
         }

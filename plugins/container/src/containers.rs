@@ -15,6 +15,9 @@ use crate::runtime::{Lookup, Runtimes};
 
 /// Default wait of the event thread for a first lookup (Falco's fetcher gives up after 150 ms).
 pub const DEFAULT_LOOKUP_WAIT: Duration = Duration::from_millis(100);
+/// How often the CRI runtimes are asked for containers the cache does not know (containerd 1.6
+/// sends no CRI events), so most containers are known before their first event.
+pub const CRI_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// An id no runtime knew is asked about again after this long (a container may be announced
 /// to the kernel before its runtime can inspect it).
 pub const ABSENT_RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -41,8 +44,10 @@ pub struct ContainerCache {
     entries: Arc<Mutex<HashMap<String, State>>>,
     requests: Option<Sender<Request>>,
     worker: Option<JoinHandle<()>>,
+    /// Dropping the sender stops the CRI poller.
+    poller: Option<(Sender<()>, JoinHandle<()>)>,
     lookup_wait: Duration,
-    /// Lookups that ended with a runtime error, and the last error text.
+    /// Lookups and polls that ended with a runtime error, and the last error text.
     pub errors: Arc<Mutex<(u64, String)>>,
 }
 
@@ -58,7 +63,18 @@ impl ContainerCache {
         let entries: Arc<Mutex<HashMap<String, State>>> = Arc::default();
         let errors: Arc<Mutex<(u64, String)>> = Arc::default();
         let (tx, rx) = crossbeam_channel::unbounded::<Request>();
-        let worker = if runtimes.endpoints.is_empty() {
+        let poller = if runtimes.cri.is_empty() {
+            None
+        } else {
+            let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
+            let (runtimes, entries, errors) = (runtimes.clone(), entries.clone(), errors.clone());
+            std::thread::Builder::new()
+                .name("container-cri-poll".into())
+                .spawn(move || cri_poller(&runtimes, &stop_rx, &entries, &errors))
+                .ok()
+                .map(|handle| (stop_tx, handle))
+        };
+        let worker = if runtimes.is_empty() {
             None
         } else {
             let (entries, errors) = (entries.clone(), errors.clone());
@@ -71,6 +87,7 @@ impl ContainerCache {
             entries,
             requests: worker.is_some().then_some(tx),
             worker,
+            poller,
             lookup_wait,
             errors,
         }
@@ -156,6 +173,10 @@ impl Drop for ContainerCache {
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
+        if let Some((stop, handle)) = self.poller.take() {
+            drop(stop);
+            let _ = handle.join();
+        }
     }
 }
 
@@ -182,5 +203,32 @@ fn lookup_worker(
         };
         lock(entries).insert(req.id.clone(), state);
         let _ = req.done.send(());
+    }
+}
+
+/// Every [`CRI_POLL_INTERVAL`] until `stop` closes: records the CRI containers the cache does
+/// not know yet.
+fn cri_poller(
+    runtimes: &Runtimes,
+    stop: &Receiver<()>,
+    entries: &Mutex<HashMap<String, State>>,
+    errors: &Mutex<(u64, String)>,
+) {
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CRI_POLL_INTERVAL) {
+        let known: std::collections::HashSet<String> = lock(entries)
+            .iter()
+            .filter(|(_, s)| matches!(s, State::Known(_)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let (found, failures) = runtimes.new_cri_containers(&|id| known.contains(id));
+        if !failures.is_empty() {
+            let mut e = lock(errors);
+            e.0 += 1;
+            e.1 = format!("polling CRI containers: {}", failures.join("; "));
+        }
+        let mut entries = lock(entries);
+        for info in found {
+            entries.insert(info.id.clone(), State::Known(Arc::new(info)));
+        }
     }
 }

@@ -110,6 +110,9 @@ impl ContainerPlugin {
                 ep.socket.display()
             ));
         }
+        for ep in &runtimes.cri {
+            logger.info(&format!("container plugin: asking CRI at {}", ep.socket().display()));
+        }
         let (preexisting, errors) = runtimes.list_all();
         for e in errors {
             logger.warning(&format!("container plugin: listing containers failed: {e}"));

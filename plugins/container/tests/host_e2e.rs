@@ -3,6 +3,8 @@
 //! plugin derives each thread's container from the `cgroups` field, records `container_id`
 //! and answers the container fields.
 
+mod support;
+
 use std::ffi::CString;
 use std::path::PathBuf;
 
@@ -178,11 +180,15 @@ fn container_id_comes_from_the_threads_cgroups_and_host_threads_are_host() {
     assert_eq!(host.field(&unknown, n + 1, "container.id"), None);
 }
 
+/// Runs with podman from `scripts/runtimes-up` (see tests/real_runtime.rs); skips, saying why,
+/// without it unless `SAKER_RUNTIMES=1`.
 #[test]
-#[ignore = "needs a running podman; see tests/real_runtime.rs for the variables"]
 fn metadata_of_a_real_podman_container() {
-    let socket = std::env::var("SAKER_TEST_RUNTIME_SOCKET").expect("SAKER_TEST_RUNTIME_SOCKET");
-    let name = std::env::var("SAKER_TEST_CONTAINER").expect("SAKER_TEST_CONTAINER");
+    let Some(socket) = support::runtime_socket("metadata_of_a_real_podman_container", "SAKER_PODMAN_SOCKET") else {
+        return;
+    };
+    let socket = socket.display().to_string();
+    let name = std::env::var("SAKER_PODMAN_CONTAINER").unwrap_or_else(|_| "demo1".into());
     let full_id = String::from_utf8(
         std::process::Command::new("curl")
             .args([

@@ -1,34 +1,29 @@
-//! Against a real podman or dockerd (`reference/container-runtimes.md`): the container of a
-//! running process is found from its `/proc/<pid>/cgroup` and its metadata from the socket.
+//! Against a real podman (`scripts/runtimes-up`): the container of a running process is found
+//! from its `/proc/<pid>/cgroup` and its metadata from podman's Docker-compatible API.
 //!
-//! Needs a running runtime, so it is ignored by default. Run it with
-//! `SAKER_TEST_RUNTIME_SOCKET=/path/podman.sock SAKER_TEST_CONTAINER=demo1 \
-//!  cargo test -p container --test real_runtime -- --ignored`
-//! (the container must be started with `--label app=demo`).
+//! `scripts/test` (as root) starts podman's API service and a container `demo1` (label
+//! `app=demo`), loads `/tmp/saker-runtimes/env` and sets `SAKER_RUNTIMES=1`, which makes a
+//! missing runtime a failure. Elsewhere the test says why it skips. By hand (any Docker-API
+//! socket and a container started with `--label app=demo`):
+//! `SAKER_PODMAN_SOCKET=/path/podman.sock SAKER_PODMAN_CONTAINER=demo1 cargo test -p container --test real_runtime`.
 
-use std::path::Path;
+mod support;
+
 use std::time::Duration;
 
 use container::runtime::http;
 use container::{ContainerConfig, ContainerPlugin, ContainerType};
 use plugin_api::sdk::Logger;
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("set {name} (see the comment at the top of this file)"))
-}
-
 #[test]
-#[ignore = "needs a running podman or dockerd; see the file comment"]
 fn a_running_container_is_identified_and_described() {
-    let socket = env("SAKER_TEST_RUNTIME_SOCKET");
-    let name = env("SAKER_TEST_CONTAINER");
+    let test = "a_running_container_is_identified_and_described";
+    let Some(socket) = support::runtime_socket(test, "SAKER_PODMAN_SOCKET") else {
+        return;
+    };
+    let name = std::env::var("SAKER_PODMAN_CONTAINER").unwrap_or_else(|_| "demo1".into());
     // The container's init pid, from the runtime itself.
-    let r = http::get(
-        Path::new(&socket),
-        &format!("/containers/{name}/json"),
-        Duration::from_secs(2),
-    )
-    .unwrap();
+    let r = http::get(&socket, &format!("/containers/{name}/json"), Duration::from_secs(2)).unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     let pid = doc["State"]["Pid"].as_u64().unwrap();
