@@ -33,6 +33,7 @@ impl ScCfg {
         b[10..16].copy_from_slice(&{ self.arg_len });
         b[16..18].copy_from_slice(&{ self.snaplen }.to_le_bytes());
         b[18] = self.drop_failed;
+        b[19] = self.vm;
         b
     }
 }
@@ -235,7 +236,19 @@ pub fn syscall_spec(name: &str) -> ScCfg {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, UBUF_ARG, 2);
         }
-        "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
+        "readv" | "preadv" => set(&mut c, 1, IOVEC_RET, 2),
+        "writev" | "pwritev" => set(&mut c, 1, IOVEC_ARG, 2),
+        "sendmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MSGHDR_ARG, 0);
+        }
+        "recvmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MSGHDR_RET, 0);
+        }
+        "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
+        "getsockopt" => set(&mut c, 3, UBUF_LENPTR, 4),
+        "mmap" | "munmap" | "brk" => c.vm = 1,
         "open" | "creat" => {
             set(&mut c, 0, USTR, 0);
             c.ret_kind = ret::FDINFO;
@@ -256,8 +269,8 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         }
         "bind" => set(&mut c, 1, SOCKADDR, 2),
         "accept" | "accept4" => c.ret_kind = ret::TUPLE,
-        "pipe" | "pipe2" => set(&mut c, 0, UINT_PAIR, 0),
-        "socketpair" => set(&mut c, 3, UINT_PAIR, 0),
+        "pipe" | "pipe2" => set(&mut c, 0, PIPE_FDS, 0),
+        "socketpair" => set(&mut c, 3, SOCKPAIR_FDS, 0),
         "chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "chmod" | "chown" | "lchown" | "umount2" | "stat"
         | "lstat" | "access" | "memfd_create" | "mknod" | "delete_module" => set(&mut c, 0, USTR, 0),
         "unlinkat" | "mkdirat" | "fchmodat" | "fchownat" | "newfstatat" | "mknodat" => set(&mut c, 1, USTR, 0),
