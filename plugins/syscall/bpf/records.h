@@ -178,6 +178,8 @@ struct saker_fdinfo {
                                    arg) of the first fd of the pair (socketpair) */
 #define SAKER_ARG_UBUF_LENPTR 16 /* SAKER_D_UBUF, length = *(int *)args[arg_len[i]] read from
                                    user memory at exit, capped at snaplen (getsockopt optval) */
+#define SAKER_ARG_UBUF_LEN 17   /* SAKER_D_UBUF of arg_len[i] bytes (a byte count here, not an
+                                   argument index: struct rlimit …) */
 
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0

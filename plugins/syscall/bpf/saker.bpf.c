@@ -892,6 +892,8 @@ __noinline int put_arg(__u32 i)
 	case SAKER_ARG_PIPE_FDS:
 	case SAKER_ARG_SOCKPAIR_FDS:
 		return put_fd_pair(i, val, kind, ret);
+	case SAKER_ARG_UBUF_LEN:
+		return put_user_bytes(SAKER_D_UBUF, i, val, li);
 	case SAKER_ARG_UBUF_LENPTR:
 		if (lv && bpf_probe_read_user(&n, sizeof(n), (void *)lv))
 			n = 0;

@@ -164,6 +164,8 @@ pub mod arg_kind {
     pub const SOCKPAIR_FDS: u8 = 15;
     /// A user buffer whose length is the int at the address in argument `arg_len`.
     pub const UBUF_LENPTR: u8 = 16;
+    /// A user buffer of `arg_len` bytes (a byte count, not an argument index).
+    pub const UBUF_LEN: u8 = 17;
 }
 
 /// `ret_kind` values (`SAKER_RET_*`, records.h).

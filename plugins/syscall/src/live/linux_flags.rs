@@ -234,6 +234,32 @@ pub fn lseek_whence(linux: u64) -> u64 {
     }
 }
 
+/// open/openat/openat2/creat `mode` → `PPM_S_*` (same bits as Linux): only when the flags
+/// create a file (O_CREAT or O_TMPFILE), 0 otherwise, as the driver.
+pub fn open_mode(linux_flags: u64, mode: u64) -> u64 {
+    const O_CREAT: u64 = 0o100;
+    const O_TMPFILE: u64 = 0o20000000;
+    if linux_flags & (O_CREAT | O_TMPFILE) == 0 {
+        return 0;
+    }
+    chmod_mode(mode)
+}
+
+/// chmod/fchmod/fchmodat `mode` → `PPM_S_*`: the permission, sticky, setuid and setgid bits
+/// (the PPM bits equal Linux's).
+pub fn chmod_mode(mode: u64) -> u64 {
+    mode & 0o7777
+}
+
+/// setrlimit/getrlimit `resource` → `PPM_RLIMIT_*` (0..=15 share the numbers; 255 unknown).
+pub fn rlimit_resource(linux: u64) -> u64 {
+    if linux <= 15 {
+        linux
+    } else {
+        255
+    }
+}
+
 /// `PPM_PTRACE_*` of the ptrace requests whose data argument is a signal number.
 pub const PPM_PTRACE_SIGNAL_REQUESTS: [u16; 4] = [8, 10, 12, 13]; // CONT SINGLESTEP DETACH SYSCALL
 
@@ -328,5 +354,34 @@ mod tests {
         assert_eq!(fcntl_cmd(1030), 26);
         assert_eq!(fcntl_cmd(0), 1);
         assert_eq!(mmap_flags(0x22), 2 | 8);
+    }
+
+    #[test]
+    fn linux_values_become_ppm_values() {
+        assert_eq!(ptrace_request(16), 11, "PTRACE_ATTACH");
+        assert_eq!(ptrace_request(0x4206), 20, "PTRACE_SEIZE");
+        assert_eq!(ptrace_request(4), 5, "PTRACE_POKETEXT");
+        assert_eq!(ptrace_request(1000), 0, "unknown");
+        assert_eq!(shutdown_how(1), 1);
+        assert_eq!(shutdown_how(7), 0xffff);
+        assert_eq!(mount_flags(0xc0ed_0000 | 0x1000 | 0x4000), 0x5000, "magic removed");
+        assert_eq!(mount_flags(0x1000), 0x1000);
+        // O_NONBLOCK | O_CLOEXEC | EFD_SEMAPHORE
+        assert_eq!(nonblock_cloexec_flags(0o4000 | 0o2000000 | 1), (1 << 6) | (1 << 12));
+        assert_eq!(nonblock_cloexec_flags(-1i64 as u64), 0, "a negative int is no flag");
+        assert_eq!(pipe2_flags(0o2000000 | 0o200), 1 << 12, "O_EXCL is not a pipe2 flag");
+        assert_eq!(epoll_create1_flags(0o2000000), 1);
+        assert_eq!(pidfd_open_flags(0o4000), 1);
+        assert_eq!(delete_module_flags(0o4000 | 0o1000), 3);
+        assert_eq!(sockopt_name(1, 4), 4, "SO_ERROR");
+        assert_eq!(sockopt_name(1, 57), 53, "SO_COOKIE");
+        assert_eq!(sockopt_name(1, 66), 20, "SO_RCVTIMEO_NEW");
+        assert_eq!(sockopt_name(6, 1), 0, "TCP options are not named");
+        assert_eq!(open_mode(0o100, 0o100644), 0o644, "O_CREAT: the permission bits");
+        assert_eq!(open_mode(0, 0o644), 0, "no mode without O_CREAT/O_TMPFILE");
+        assert_eq!(chmod_mode(0o104755), 0o4755);
+        assert_eq!(rlimit_resource(7), 7);
+        assert_eq!(rlimit_resource(99), 255);
+        assert_eq!(lseek_whence(3), 0, "SEEK_DATA has no PPM value");
     }
 }

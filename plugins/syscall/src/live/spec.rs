@@ -248,6 +248,16 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         }
         "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
         "getsockopt" => set(&mut c, 3, UBUF_LENPTR, 4),
+        "getrlimit" | "setrlimit" => set(&mut c, 1, UBUF_LEN, 16), // struct rlimit
+        "getresuid" | "getresgid" => {
+            for i in 0..3 {
+                set(&mut c, i, UBUF_LEN, 4);
+            }
+        }
+        "nanosleep" => set(&mut c, 0, UBUF_LEN, 16), // struct timespec
+        "sendfile" => set(&mut c, 2, UBUF_LEN, 8),   // the offset after the call
+        "getcwd" => set(&mut c, 0, USTR, 0),
+        "process_vm_readv" | "process_vm_writev" => set(&mut c, 1, IOVEC_RET, 2),
         "mmap" | "munmap" | "brk" => c.vm = 1,
         "open" | "creat" => {
             set(&mut c, 0, USTR, 0);

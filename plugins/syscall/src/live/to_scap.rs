@@ -8,7 +8,7 @@ use plugin_api::event::{EventError, EventWriter};
 
 use super::linux_flags::{
     clone_flags, delete_module_flags, epoll_create1_flags, fcntl_cmd, lseek_whence, mmap_flags, mount_flags,
-    nonblock_cloexec_flags, open_flags, pidfd_open_flags, pipe2_flags, ptrace_request, same_bits, shutdown_how,
+    chmod_mode, nonblock_cloexec_flags, open_flags, open_mode, rlimit_resource, pidfd_open_flags, pipe2_flags, ptrace_request, same_bits, shutdown_how,
     sockopt_name, PPM_CL_CHILD_IN_PIDNS, PPM_PTRACE_SIGNAL_REQUESTS,
 };
 use super::records::{
@@ -381,6 +381,11 @@ impl<'a> Ctx<'a> {
             _ => Val::Empty,
         }
     }
+    /// A u64 at byte `at` of the UBUF item of argument `arg`.
+    fn user_u64(&self, arg: u8, at: usize) -> Option<u64> {
+        let b = self.rec.item(tag::UBUF, arg)?;
+        Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+    }
     /// One of vm_size / vm_rss / vm_swap from the VM item.
     fn vm(&self, field: usize) -> Val<'a> {
         match self.rec.item(tag::VM, 0) {
@@ -580,27 +585,31 @@ impl<'a> Ctx<'a> {
         Some(match (ev, name) {
             ("open", "name") | ("creat", "name") => self.ustr(0),
             ("open", "flags") => Val::Int(open_flags(self.rec.hdr.args[1] as u32) as i64),
-            ("open", "mode") => a(2),
-            ("creat", "mode") => a(1),
+            ("open", "mode") => Val::Int(open_mode(self.rec.hdr.args[1], self.rec.hdr.args[2]) as i64),
+            ("creat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
             ("creat", "creat_flags") => Val::Int(0),
             ("openat", "name") | ("openat2", "name") => self.ustr(1),
             ("openat", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
-            ("openat", "mode") => a(3),
+            ("openat", "mode") => Val::Int(open_mode(self.rec.hdr.args[2], self.rec.hdr.args[3]) as i64),
             ("openat2", "flags") => Val::Int(open_flags(self.open_how(0)? as u32) as i64),
-            ("openat2", "mode") => Val::Int(self.open_how(1)? as i64),
+            ("openat2", "mode") => Val::Int(open_mode(self.open_how(0)?, self.open_how(1)?) as i64),
             ("openat2", "resolve") => Val::Int(self.open_how(2)? as i64),
             ("open_by_handle_at", "mountfd") => fd(0),
             ("open_by_handle_at", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
             ("open_by_handle_at", "path") => self.rec.item(tag::FD_PATH, ARG_RET).map(|b| Val::Str(no_nul(b)))?,
             ("readv" | "preadv" | "recvmsg", "size") => Val::Int(self.rec.hdr.ret.max(0)),
             ("writev" | "pwritev" | "sendmsg", "size") => self.iovec_total(),
-            ("readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg", "data") => self.iovec_data(),
+            (
+                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "process_vm_readv"
+                | "process_vm_writev",
+                "data",
+            ) => self.iovec_data(),
             ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),
             ("recvmsg" | "sendmmsg" | "recvmmsg", "msgcontrol") => Val::Empty,
             ("socket" | "socketpair", "domain") => a(0),
             ("socket" | "socketpair", "type") => a(1),
             ("socket" | "socketpair", "proto") => a(2),
-            ("socket", "flags") => Val::Int(0),
+            ("socket", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[1]) as i64),
             ("connect" | "bind", "addr") => self.sockaddr(1),
             ("listen", "backlog") => fd(1),
             ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
@@ -692,7 +701,8 @@ impl<'a> Ctx<'a> {
             ("newfstatat" | "mknodat", "path") => self.ustr(1),
             ("unlinkat", "flags") => masked(2, same_bits::UNLINKAT),
             ("newfstatat", "flags") => masked(3, same_bits::NEWFSTATAT),
-            ("mkdirat" | "fchmodat", "mode") => a(2),
+            ("mkdirat", "mode") => a(2),
+            ("fchmodat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[2]) as i64),
             ("rename" | "link", "oldpath") => self.ustr(0),
             ("rename" | "link", "newpath") => self.ustr(1),
             ("renameat" | "renameat2", "olddirfd") | ("linkat", "olddir") => fd(0),
@@ -706,7 +716,7 @@ impl<'a> Ctx<'a> {
             ("symlinkat", "linkdirfd") => fd(1),
             ("symlinkat", "linkpath") => self.ustr(2),
             ("chmod", "filename") => self.ustr(0),
-            ("chmod" | "fchmod", "mode") => a(1),
+            ("chmod" | "fchmod", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
             ("chown" | "lchown", "path") => self.ustr(0),
             ("chown" | "lchown" | "fchown", "uid") => a(1),
             ("chown" | "lchown" | "fchown", "gid") => a(2),
@@ -754,11 +764,18 @@ impl<'a> Ctx<'a> {
             ("mmap" | "mmap2" | "munmap" | "brk", "vm_size") => self.vm(0),
             ("mmap" | "mmap2" | "munmap" | "brk", "vm_rss") => self.vm(1),
             ("mmap" | "mmap2" | "munmap" | "brk", "vm_swap") => self.vm(2),
+            ("getrlimit" | "setrlimit", "resource") => Val::Int(rlimit_resource(self.rec.hdr.args[0]) as i64),
+            ("getrlimit", "cur" | "max") if self.rec.hdr.ret != 0 => Val::Int(-1),
+            ("getrlimit" | "setrlimit", "cur" | "max") => {
+                let b = self.rec.item(tag::UBUF, 1)?;
+                let at = if name == "cur" { 0 } else { 8 };
+                Val::Int(i64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+            }
             ("lseek" | "llseek", "offset") => a(1),
             ("lseek" | "llseek", "whence") => Val::Int(lseek_whence(self.rec.hdr.args[2]) as i64),
             ("sendfile", "out_fd") => fd(0),
             ("sendfile", "in_fd") => fd(1),
-            ("sendfile", "offset") => Val::Empty,
+            ("sendfile", "offset") => Val::Int(self.user_u64(2, 0).unwrap_or(0) as i64),
             ("sendfile", "size") => a(3),
             ("splice", "fd_in") => fd(0),
             ("splice", "fd_out") => fd(2),
@@ -770,7 +787,23 @@ impl<'a> Ctx<'a> {
             ("futex", "addr") => a(0),
             ("futex", "op") => a(1),
             ("futex", "val") => a(2),
+            ("getcwd", "path") if self.rec.hdr.ret >= 0 => self.ustr(0),
             ("getcwd", "path") => Val::Empty,
+            ("getuid", "uid") | ("geteuid", "euid") | ("getgid", "gid") | ("getegid", "egid") => self.ret(),
+            ("getresuid" | "getresgid", id) => {
+                let i = match id.as_bytes().first() {
+                    Some(b'r') => 0,
+                    Some(b'e') => 1,
+                    _ => 2,
+                };
+                let b = self.rec.item(tag::UBUF, i as u8)?;
+                Val::Int(u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as i64)
+            }
+            ("nanosleep", "interval") => {
+                let (sec, nsec) = (self.user_u64(0, 0)?, self.user_u64(0, 8)?);
+                Val::Int(sec.wrapping_mul(1_000_000_000).wrapping_add(nsec) as i64)
+            }
+            ("epoll_wait", "maxevents") => fd(2),
             ("seccomp", "op") => a(0),
             ("seccomp", "flags") => a(1),
             ("close_range", "first") => a(0),
