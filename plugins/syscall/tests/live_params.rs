@@ -614,3 +614,107 @@ fn mmap_munmap_and_brk_carry_the_memory_counters() {
     assert_eq!(uint(&brk, "vm_size"), uint(&munmap, "vm_size"));
     assert!(uint(&brk, "vm_rss") > 0);
 }
+
+#[test]
+fn modes_ids_times_and_paths_read_after_the_call() {
+    let names = [
+        "openat",
+        "fchmodat",
+        "socket",
+        "getresuid",
+        "getrlimit",
+        "nanosleep",
+        "getcwd",
+        "sendfile",
+    ];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let dir = test_dir("modes");
+    let file = cstr(&dir.join("f"));
+    let mut cwd = vec![0u8; 4096];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on locals and buffers made before the fork.
+        unsafe {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
+            let fd = libc::openat(libc::AT_FDCWD, file.as_ptr(), flags, 0o100640);
+            if fd < 0 {
+                return 1;
+            }
+            if libc::fchmodat(libc::AT_FDCWD, file.as_ptr(), 0o4755, 0) != 0 {
+                return 2;
+            }
+            let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+            if s < 0 {
+                return 3;
+            }
+            let (mut r, mut e, mut su) = (0u32, 0u32, 0u32);
+            if libc::getresuid(&mut r, &mut e, &mut su) != 0 {
+                return 4;
+            }
+            let mut rl: libc::rlimit = std::mem::zeroed();
+            // glibc's getrlimit and nanosleep use prlimit64 and clock_nanosleep
+            if libc::syscall(libc::SYS_getrlimit, libc::RLIMIT_NOFILE, &mut rl as *mut libc::rlimit) != 0 {
+                return 5;
+            }
+            let ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000,
+            };
+            if libc::syscall(libc::SYS_nanosleep, &ts as *const libc::timespec, 0usize) != 0 {
+                return 6;
+            }
+            if libc::syscall(libc::SYS_getcwd, cwd.as_mut_ptr(), cwd.len()) <= 0 {
+                return 7;
+            }
+            // sendfile from the file (one byte written first) to itself is refused by some
+            // file systems; to a pipe it is not.
+            if libc::pwrite(fd, b"x".as_ptr().cast(), 1, 0) != 1 {
+                return 8;
+            }
+            let rfd = libc::open(file.as_ptr(), libc::O_RDONLY);
+            let mut p = [0i32; 2];
+            if rfd < 0 || libc::pipe(p.as_mut_ptr()) != 0 {
+                return 9;
+            }
+            let mut off: libc::off_t = 0;
+            if libc::sendfile(p[1], rfd, &mut off, 1) != 1 {
+                return 10;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+    let want_cwd = std::env::current_dir().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let open = all_events(&events, "openat")
+        .into_iter()
+        .find(|d| val(d, "name") == ParamValue::Str(file.as_bytes()))
+        .expect("the openat of the test file");
+    assert_eq!(uint(&open, "mode"), 0o640, "O_CREAT: the permission bits only");
+    let chmod = event(&events, "fchmodat");
+    assert_eq!(uint(&chmod, "mode"), 0o4755, "PPM_S_ISUID|0755");
+    let socket = event(&events, "socket");
+    assert_eq!(uint(&socket, "flags"), (1 << 6) | (1 << 12), "PPM_O_NONBLOCK|PPM_O_CLOEXEC");
+    // SAFETY: getuid/geteuid have no preconditions.
+    let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
+    let res = event(&events, "getresuid");
+    assert_eq!((uint(&res, "ruid"), uint(&res, "euid")), (uid as u64, euid as u64));
+    let rl = event(&events, "getrlimit");
+    assert_eq!(uint(&rl, "resource"), 7, "PPM_RLIMIT_NOFILE");
+    let mut limit: libc::rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: limit is a valid, writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    assert_eq!((uint(&rl, "cur"), uint(&rl, "max")), (limit.rlim_cur, limit.rlim_max));
+    assert_eq!(uint(&event(&events, "nanosleep"), "interval"), 1_000_000, "ns");
+    assert_eq!(
+        val(&event(&events, "getcwd"), "path"),
+        ParamValue::Str(want_cwd.as_os_str().as_bytes())
+    );
+    assert_eq!(uint(&event(&events, "sendfile"), "offset"), 1, "the offset after the call");
+}
