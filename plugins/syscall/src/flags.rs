@@ -366,7 +366,12 @@ pub static PTRACE_REQUESTS: FlagTable = FlagTable {
 pub static SHUTDOWN_HOW: FlagTable = FlagTable {
     name: "shutdown_how",
     kind: FlagKind::Enum,
-    entries: &[("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2), ("SHUT_UNKNOWN", 0xffff)],
+    entries: &[
+        ("SHUT_RD", 0),
+        ("SHUT_WR", 1),
+        ("SHUT_RDWR", 2),
+        ("SHUT_UNKNOWN", 0xffff),
+    ],
 };
 
 /// unlinkat flags (`PPM_AT_REMOVEDIR`).
@@ -423,12 +428,7 @@ pub static MOUNT_FLAGS: FlagTable = FlagTable {
 pub static UMOUNT_FLAGS: FlagTable = FlagTable {
     name: "umount_flags",
     kind: FlagKind::Bits,
-    entries: &[
-        ("FORCE", 1),
-        ("DETACH", 2),
-        ("EXPIRE", 4),
-        ("NOFOLLOW", 8),
-    ],
+    entries: &[("FORCE", 1), ("DETACH", 2), ("EXPIRE", 4), ("NOFOLLOW", 8)],
 };
 
 /// memfd_create flags (`PPM_MFD_*`).
@@ -446,10 +446,7 @@ pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
         ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
         ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
         ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
-        (
-            "pipe2" | "dup3" | "eventfd2" | "signalfd4" | "inotify_init1" | "userfaultfd",
-            "flags",
-        ) => &FILE_FLAGS,
+        ("pipe2" | "dup3" | "eventfd2" | "signalfd4" | "inotify_init1" | "userfaultfd", "flags") => &FILE_FLAGS,
         ("ptrace", "request") => &PTRACE_REQUESTS,
         ("shutdown", "how") => &SHUTDOWN_HOW,
         ("unlinkat", "flags") => &UNLINKAT_FLAGS,

@@ -119,7 +119,11 @@ fn event<'a>(events: &'a [Vec<u8>], name: &str) -> DecodedEvent<'a> {
 
 /// Every event called `name`, in order.
 fn all_events<'a>(events: &'a [Vec<u8>], name: &str) -> Vec<DecodedEvent<'a>> {
-    events.iter().map(|e| decoded(e)).filter(|d| d.info.name == name).collect()
+    events
+        .iter()
+        .map(|e| decoded(e))
+        .filter(|d| d.info.name == name)
+        .collect()
 }
 
 fn val<'a>(d: &DecodedEvent<'a>, name: &str) -> ParamValue<'a> {
@@ -242,10 +246,7 @@ fn ptrace_request_is_the_ppm_value() {
     assert_eq!(uint(detach, "request"), 12, "PPM_PTRACE_DETACH");
     assert_eq!(
         val(detach, "data"),
-        ParamValue::Dyn {
-            index: 1,
-            bytes: &[0]
-        },
+        ParamValue::Dyn { index: 1, bytes: &[0] },
         "DETACH's data is a signal (PPM_PTRACE_IDX_SIGTYPE)"
     );
 }
@@ -321,7 +322,11 @@ fn pipe_inode_and_iovec_data_are_captured() {
     let pipe2 = event(&events, "pipe2");
     assert_ne!(uint(&pipe2, "ino"), 0);
     assert_ne!(uint(&pipe2, "ino"), shared.get(0), "a new pipe");
-    assert_eq!(uint(&pipe2, "flags"), (1 << 6) | (1 << 12), "PPM_O_NONBLOCK|PPM_O_CLOEXEC");
+    assert_eq!(
+        uint(&pipe2, "flags"),
+        (1 << 6) | (1 << 12),
+        "PPM_O_NONBLOCK|PPM_O_CLOEXEC"
+    );
     assert!(rendered(&pipe2, "flags").contains("O_NONBLOCK|O_CLOEXEC"));
 
     let writev = event(&events, "writev");
@@ -329,7 +334,11 @@ fn pipe_inode_and_iovec_data_are_captured() {
     assert_eq!(uint(&writev, "size"), 11);
     assert_eq!(uint(&writev, "fd"), shared.get(3));
     let readv = event(&events, "readv");
-    assert_eq!(bytes(&readv, "data"), b"hello world", "what was read, across both buffers");
+    assert_eq!(
+        bytes(&readv, "data"),
+        b"hello world",
+        "what was read, across both buffers"
+    );
     assert_eq!(uint(&readv, "size"), 11);
     assert_eq!(uint(&readv, "res"), 11);
 }
@@ -377,8 +386,13 @@ fn socketpair_sockets_msg_data_sockopt_and_shutdown() {
             }
             let mut ty = 0i32;
             let mut len = 4 as libc::socklen_t;
-            if libc::getsockopt(sv[0], libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut i32).cast(), &mut len)
-                != 0
+            if libc::getsockopt(
+                sv[0],
+                libc::SOL_SOCKET,
+                libc::SO_TYPE,
+                (&mut ty as *mut i32).cast(),
+                &mut len,
+            ) != 0
             {
                 return 4;
             }
@@ -399,7 +413,11 @@ fn socketpair_sockets_msg_data_sockopt_and_shutdown() {
     assert_eq!(uint(&send, "size"), 9);
     match val(&send, "tuple") {
         ParamValue::SockTuple(SockTuple::Unix { source: s, dest, .. }) => {
-            assert_eq!((s, dest), (source, peer), "socketpair's sockets are the first fd's tuple")
+            assert_eq!(
+                (s, dest),
+                (source, peer),
+                "socketpair's sockets are the first fd's tuple"
+            )
         }
         v => panic!("sendmsg tuple: {v:?}"),
     }
@@ -482,8 +500,16 @@ fn path_and_mount_flags_are_ppm_values() {
     assert_eq!(uint(&linkat, "flags"), 0x400, "PPM_AT_SYMLINK_FOLLOW");
     assert!(rendered(&linkat, "flags").contains("AT_SYMLINK_FOLLOW"));
     let mount = event(&events, "mount");
-    assert_eq!(uint(&mount, "flags"), 0x21, "PPM_MS_REMOUNT|PPM_MS_RDONLY without the magic");
-    assert!(rendered(&mount, "flags").contains("RDONLY|REMOUNT"), "{}", rendered(&mount, "flags"));
+    assert_eq!(
+        uint(&mount, "flags"),
+        0x21,
+        "PPM_MS_REMOUNT|PPM_MS_RDONLY without the magic"
+    );
+    assert!(
+        rendered(&mount, "flags").contains("RDONLY|REMOUNT"),
+        "{}",
+        rendered(&mount, "flags")
+    );
     assert_eq!(val(&mount, "dir"), ParamValue::Str(mnt.as_bytes()));
     let umount = event(&events, "umount2");
     assert_eq!(uint(&umount, "flags"), 2, "PPM_MNT_DETACH");
@@ -537,7 +563,11 @@ fn fd_creating_flags_are_ppm_values() {
 
     let efd = event(&events, "eventfd2");
     assert_eq!(uint(&efd, "flags"), NONBLOCK | CLOEXEC);
-    assert!(rendered(&efd, "flags").contains("O_NONBLOCK|O_CLOEXEC"), "{}", rendered(&efd, "flags"));
+    assert!(
+        rendered(&efd, "flags").contains("O_NONBLOCK|O_CLOEXEC"),
+        "{}",
+        rendered(&efd, "flags")
+    );
     assert_eq!(uint(&event(&events, "signalfd4"), "flags"), CLOEXEC);
     assert_eq!(uint(&event(&events, "timerfd_create"), "flags"), NONBLOCK);
     let memfd = event(&events, "memfd_create");
@@ -590,7 +620,10 @@ fn mmap_munmap_and_brk_carry_the_memory_counters() {
     let mut status = 0;
     // SAFETY: status is a valid, writable int.
     let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
-    assert!(r == pid && libc::WIFSTOPPED(status), "the child did not stop: {status:#x}");
+    assert!(
+        r == pid && libc::WIFSTOPPED(status),
+        "the child did not stop: {status:#x}"
+    );
     let vm_size = vm_size_kib(pid);
     // SAFETY: signalling our own stopped child.
     unsafe { libc::kill(pid, libc::SIGCONT) };
@@ -609,7 +642,11 @@ fn mmap_munmap_and_brk_carry_the_memory_counters() {
     let rss = uint(&mmap, "vm_rss");
     assert!(rss > 0 && rss <= at_mmap, "vm_rss {rss} KiB of {at_mmap}");
     let munmap = event(&events, "munmap");
-    assert_eq!(uint(&munmap, "vm_size"), at_mmap - (LEN as u64 >> 10), "the unmapped MiB is gone");
+    assert_eq!(
+        uint(&munmap, "vm_size"),
+        at_mmap - (LEN as u64 >> 10),
+        "the unmapped MiB is gone"
+    );
     let brk = event(&events, "brk");
     assert_eq!(uint(&brk, "vm_size"), uint(&munmap, "vm_size"));
     assert!(uint(&brk, "vm_rss") > 0);
@@ -644,7 +681,11 @@ fn modes_ids_times_and_paths_read_after_the_call() {
             if libc::fchmodat(libc::AT_FDCWD, file.as_ptr(), 0o4755, 0) != 0 {
                 return 2;
             }
-            let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+            let s = libc::socket(
+                libc::AF_INET,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            );
             if s < 0 {
                 return 3;
             }
@@ -697,7 +738,11 @@ fn modes_ids_times_and_paths_read_after_the_call() {
     let chmod = event(&events, "fchmodat");
     assert_eq!(uint(&chmod, "mode"), 0o4755, "PPM_S_ISUID|0755");
     let socket = event(&events, "socket");
-    assert_eq!(uint(&socket, "flags"), (1 << 6) | (1 << 12), "PPM_O_NONBLOCK|PPM_O_CLOEXEC");
+    assert_eq!(
+        uint(&socket, "flags"),
+        (1 << 6) | (1 << 12),
+        "PPM_O_NONBLOCK|PPM_O_CLOEXEC"
+    );
     // SAFETY: getuid/geteuid have no preconditions.
     let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
     let res = event(&events, "getresuid");
@@ -716,5 +761,9 @@ fn modes_ids_times_and_paths_read_after_the_call() {
         val(&event(&events, "getcwd"), "path"),
         ParamValue::Str(want_cwd.as_os_str().as_bytes())
     );
-    assert_eq!(uint(&event(&events, "sendfile"), "offset"), 1, "the offset after the call");
+    assert_eq!(
+        uint(&event(&events, "sendfile"), "offset"),
+        1,
+        "the offset after the call"
+    );
 }

@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use plugin_api::event::{EventError, EventWriter};
 
 use super::linux_flags::{
-    clone_flags, delete_module_flags, epoll_create1_flags, fcntl_cmd, lseek_whence, mmap_flags, mount_flags,
-    chmod_mode, nonblock_cloexec_flags, open_flags, open_mode, rlimit_resource, pidfd_open_flags, pipe2_flags, ptrace_request, same_bits, shutdown_how,
-    sockopt_name, PPM_CL_CHILD_IN_PIDNS, PPM_PTRACE_SIGNAL_REQUESTS,
+    chmod_mode, clone_flags, delete_module_flags, epoll_create1_flags, fcntl_cmd, lseek_whence, mmap_flags,
+    mount_flags, nonblock_cloexec_flags, open_flags, open_mode, pidfd_open_flags, pipe2_flags, ptrace_request,
+    rlimit_resource, same_bits, shutdown_how, sockopt_name, PPM_CL_CHILD_IN_PIDNS, PPM_PTRACE_SIGNAL_REQUESTS,
 };
 use super::records::{
     tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
@@ -424,7 +424,9 @@ impl<'a> Ctx<'a> {
                 let sec = i64::from_le_bytes(int(8)?);
                 let usec = i64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
                 v.push(SOCKOPT_IDX_TIMEVAL);
-                v.extend_from_slice(&(sec.wrapping_mul(1_000_000_000).wrapping_add(usec.wrapping_mul(1000))).to_le_bytes());
+                v.extend_from_slice(
+                    &(sec.wrapping_mul(1_000_000_000).wrapping_add(usec.wrapping_mul(1000))).to_le_bytes(),
+                );
             }
             53 if name == SO_COOKIE => {
                 v.push(SOCKOPT_IDX_UINT64);
@@ -635,9 +637,12 @@ impl<'a> Ctx<'a> {
             ("getsockopt", "optlen") => Val::Int(self.rec.item(tag::UBUF, 3)?.len() as i64),
             ("pipe" | "pipe2", "fd1") => self.pair(0, false),
             ("pipe" | "pipe2", "fd2") => self.pair(0, true),
-            ("pipe" | "pipe2", "ino") => {
-                Val::Int(self.rec.item(tag::FDINFO, 0).and_then(RawFdInfo::read).map_or(0, |f| f.ino as i64))
-            }
+            ("pipe" | "pipe2", "ino") => Val::Int(
+                self.rec
+                    .item(tag::FDINFO, 0)
+                    .and_then(RawFdInfo::read)
+                    .map_or(0, |f| f.ino as i64),
+            ),
             ("pipe2", "flags") => Val::Int(pipe2_flags(self.rec.hdr.args[1]) as i64),
             ("socketpair", "fd1") => self.pair(3, false),
             ("socketpair", "fd2") => self.pair(3, true),
