@@ -368,10 +368,11 @@ mod tests {
             arg_len: [0, 2, 0, 0, 0, 0],
             snaplen: 0x1234,
             drop_failed: 1,
+            vm: 1,
             ..ScCfg::default()
         };
         let b = c.as_bytes();
-        assert_eq!((b[0], b[5], b[11], b[16], b[17], b[18]), (1, 3, 2, 0x34, 0x12, 1));
+        assert_eq!((b[0], b[5], b[11], b[16], b[17], b[18], b[19]), (1, 3, 2, 0x34, 0x12, 1, 1));
     }
 
     #[test]
@@ -391,6 +392,32 @@ mod tests {
         let mut w = WantedSet::from_event_codes([23]);
         w.custom_set = vec!["connect".into()];
         assert!(needs_proc_exec(&capture_table(&w, 80, false)));
+    }
+
+    #[test]
+    fn kernel_reads_what_the_params_need_and_no_more() {
+        let w = WantedSet {
+            all: true,
+            ..WantedSet::default()
+        };
+        let t = capture_table(&w, 80, false);
+        let kinds = |n: &str| ({ t[nr(n)].arg_kind }, { t[nr(n)].arg_len });
+        assert_eq!(kinds("writev").0[1], arg::IOVEC_ARG);
+        assert_eq!(kinds("readv"), ([0, arg::IOVEC_RET, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0]));
+        assert_eq!(kinds("sendmsg").0[1], arg::MSGHDR_ARG);
+        assert_eq!(kinds("recvmsg").0[1], arg::MSGHDR_RET);
+        assert_eq!(kinds("pipe2").0[0], arg::PIPE_FDS);
+        assert_eq!(kinds("socketpair").0[3], arg::SOCKPAIR_FDS);
+        assert_eq!(kinds("getsockopt"), ([0, 0, 0, arg::UBUF_LENPTR, 0, 0], [0, 0, 0, 4, 0, 0]));
+        assert_eq!(kinds("setrlimit"), ([0, arg::UBUF_LEN, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0]));
+        for n in ["mmap", "munmap", "brk"] {
+            assert_eq!(t[nr(n)].vm, 1, "{n} carries the memory counters");
+        }
+        // The busiest syscalls pay for nothing new.
+        for n in ["read", "write", "openat", "close", "mprotect"] {
+            assert_eq!(t[nr(n)].vm, 0, "{n}");
+        }
+        assert_eq!(kinds("ptrace").0, [0; 6], "ptrace needs only its registers");
     }
 
     #[test]
