@@ -372,7 +372,10 @@ mod tests {
             ..ScCfg::default()
         };
         let b = c.as_bytes();
-        assert_eq!((b[0], b[5], b[11], b[16], b[17], b[18], b[19]), (1, 3, 2, 0x34, 0x12, 1, 1));
+        assert_eq!(
+            (b[0], b[5], b[11], b[16], b[17], b[18], b[19]),
+            (1, 3, 2, 0x34, 0x12, 1, 1)
+        );
     }
 
     #[test]
@@ -408,8 +411,14 @@ mod tests {
         assert_eq!(kinds("recvmsg").0[1], arg::MSGHDR_RET);
         assert_eq!(kinds("pipe2").0[0], arg::PIPE_FDS);
         assert_eq!(kinds("socketpair").0[3], arg::SOCKPAIR_FDS);
-        assert_eq!(kinds("getsockopt"), ([0, 0, 0, arg::UBUF_LENPTR, 0, 0], [0, 0, 0, 4, 0, 0]));
-        assert_eq!(kinds("setrlimit"), ([0, arg::UBUF_LEN, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0]));
+        assert_eq!(
+            kinds("getsockopt"),
+            ([0, 0, 0, arg::UBUF_LENPTR, 0, 0], [0, 0, 0, 4, 0, 0])
+        );
+        assert_eq!(
+            kinds("setrlimit"),
+            ([0, arg::UBUF_LEN, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0])
+        );
         for n in ["mmap", "munmap", "brk"] {
             assert_eq!(t[nr(n)].vm, 1, "{n} carries the memory counters");
         }
