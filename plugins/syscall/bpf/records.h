@@ -109,6 +109,20 @@ struct saker_data_hdr {
 #define SAKER_D_UINT_PAIR 11 /* two 32-bit ints read from user memory at args[arg] (pipe,
                                 socketpair fds) */
 #define SAKER_D_FD_PATH 12   /* absolute path of the file of the fd in args[arg] / ret (arg 6) */
+#define SAKER_D_VM 13        /* struct saker_vm of the current task's mm (cfg.vm); arg 0 */
+#define SAKER_D_IOVEC 14     /* an iovec array's bytes: a __u32 with the sum of the iov_len of
+                                its first SAKER_MAX_IOV entries, then the data of the buffers one
+                                after the other, up to the capture length (see capture kinds) */
+
+/* Memory counters of a task (Falco's vm_size / vm_rss / vm_swap), KiB. */
+struct saker_vm {
+	__u32 vm_size;  /* mm->total_vm pages */
+	__u32 vm_rss;   /* file + anon + shmem resident pages */
+	__u32 vm_swap;  /* swap entries */
+} __attribute__((packed));
+
+/* iovec entries read for one SAKER_D_IOVEC item (Falco reads 32 too) */
+#define SAKER_MAX_IOV 32
 
 struct saker_tuple {
 	__u8 family;       /* AF_INET=2, AF_INET6=10, AF_UNIX=1, 0 when not a socket */
@@ -150,6 +164,22 @@ struct saker_fdinfo {
 #define SAKER_ARG_TUPLE 7       /* SAKER_D_TUPLE of the fd in this argument */
 #define SAKER_ARG_FDINFO 8      /* SAKER_D_FDINFO of the fd in this argument */
 #define SAKER_ARG_FD_PATH 9     /* SAKER_D_FD_PATH of the fd in this argument */
+#define SAKER_ARG_IOVEC_RET 10  /* SAKER_D_IOVEC of the iovec array in this argument, count =
+                                   args[arg_len[i]]; data length min(ret, snaplen), no item when
+                                   ret <= 0 (readv, preadv) */
+#define SAKER_ARG_IOVEC_ARG 11  /* as IOVEC_RET, data length snaplen, or ret when 0 < ret <
+                                   snaplen; always an item (writev, pwritev) */
+#define SAKER_ARG_MSGHDR_RET 12 /* SAKER_D_IOVEC of the msg_iov of the struct user_msghdr in this
+                                   argument, lengths as IOVEC_RET (recvmsg) */
+#define SAKER_ARG_MSGHDR_ARG 13 /* as MSGHDR_RET, lengths as IOVEC_ARG (sendmsg) */
+#define SAKER_ARG_PIPE_FDS 14   /* SAKER_D_UINT_PAIR, then, when ret = 0, SAKER_D_FDINFO (same
+                                   arg) of the first fd of the pair (pipe, pipe2) */
+#define SAKER_ARG_SOCKPAIR_FDS 15 /* SAKER_D_UINT_PAIR, then, when ret = 0, SAKER_D_TUPLE (same
+                                   arg) of the first fd of the pair (socketpair) */
+#define SAKER_ARG_UBUF_LENPTR 16 /* SAKER_D_UBUF, length = *(int *)args[arg_len[i]] read from
+                                   user memory at exit, capped at snaplen (getsockopt optval) */
+#define SAKER_ARG_UBUF_LEN 17   /* SAKER_D_UBUF of arg_len[i] bytes (a byte count here, not an
+                                   argument index: struct rlimit …) */
 
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0
@@ -163,10 +193,11 @@ struct saker_sc_cfg {
 	                      (execve family only), CWD and CGROUPS items */
 	__u8 ret_kind;     /* SAKER_RET_* */
 	__u8 arg_kind[6];  /* SAKER_ARG_* per argument, read at exit */
-	__u8 arg_len[6];   /* for UBUF_ARG / SOCKADDR / SOCKADDR_PTR: index of the length argument */
+	__u8 arg_len[6];   /* for UBUF_ARG / SOCKADDR / SOCKADDR_PTR / UBUF_LENPTR:
+	                      index of the length argument; IOVEC_*: of the count */
 	__u16 snaplen;     /* cap of UBUF items (Falco's snaplen, default 80) */
 	__u8 drop_failed;  /* 1: do not send the exit record when ret < 0 (drop_failed_exit) */
-	__u8 pad;
+	__u8 vm;           /* 1: add a SAKER_D_VM item (mmap, munmap, brk) */
 } __attribute__((packed));
 
 /* Caps on variable data, in bytes. */

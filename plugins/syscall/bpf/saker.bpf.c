@@ -101,6 +101,12 @@ struct scratch {
 	__u32 tpos;  /* path walk: start of the path in tmp */
 	__u32 depth; /* cgroup walk: kernfs nodes collected */
 	__u32 croom; /* cgroup walk: room left in the CGROUPS item */
+	__u32 iov_cnt;  /* iovec walk: entries to read */
+	__u32 iov_off;  /* iovec walk: where the item's data starts in buf */
+	__u32 iov_cap;  /* iovec walk: data bytes wanted */
+	__u32 iov_done; /* iovec walk: data bytes copied */
+	__u64 iov_p;    /* iovec walk: user address of the array */
+	__u64 iov_total; /* iovec walk: sum of the iov_len read */
 	struct saker_sc_cfg cfg;
 	__u64 kn[CGROUP_DEPTH];
 	__u8 buf[2 * SCRATCH_LIMIT];
@@ -590,6 +596,47 @@ static __always_inline void exe_times(struct inode *ino, struct saker_task *t)
 	}
 }
 
+/* vm_size / vm_rss / vm_swap of mm in KiB (4 KiB pages); rss and swap from 6.2's rss_stat. */
+static __always_inline void mm_counters(struct mm_struct *mm, struct saker_vm *v)
+{
+	v->vm_size = BPF_CORE_READ(mm, total_vm) * 4;
+	if (bpf_core_field_exists(((struct mm_struct___v62 *)0)->rss_stat)) {
+		struct mm_struct___v62 *m = (void *)mm;
+		/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
+		s64 file = BPF_CORE_READ(m, rss_stat[0].count);
+		s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
+		s64 swap = BPF_CORE_READ(m, rss_stat[2].count);
+		s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
+		s64 rss = file + anon + shmem;
+		v->vm_rss = rss > 0 ? rss * 4 : 0;
+		v->vm_swap = swap > 0 ? swap * 4 : 0;
+	}
+}
+
+/* SAKER_D_VM of the current task (all zero for a task without mm). */
+__noinline int put_vm(void)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	if (room < sizeof(struct saker_vm)) {
+		item_end(s, off, SAKER_D_VM, 0, 0);
+		return 0;
+	}
+	struct saker_vm *v = (void *)&s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	__builtin_memset(v, 0, sizeof(*v));
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	if (mm)
+		mm_counters(mm, v);
+	item_end(s, off, SAKER_D_VM, 0, sizeof(*v));
+	return 1;
+}
+
 /* The task block, right after the record header (the record must have no items yet). */
 __noinline int put_task(__u64 clone_flags)
 {
@@ -642,18 +689,11 @@ __noinline int put_task(__u64 clone_flags)
 
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	if (mm) {
-		t->vm_size = BPF_CORE_READ(mm, total_vm) * 4;
-		if (bpf_core_field_exists(((struct mm_struct___v62 *)0)->rss_stat)) {
-			struct mm_struct___v62 *m = (void *)mm;
-			/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
-			s64 file = BPF_CORE_READ(m, rss_stat[0].count);
-			s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
-			s64 swap = BPF_CORE_READ(m, rss_stat[2].count);
-			s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
-			s64 rss = file + anon + shmem;
-			t->vm_rss = rss > 0 ? rss * 4 : 0;
-			t->vm_swap = swap > 0 ? swap * 4 : 0;
-		}
+		struct saker_vm vm = {};
+		mm_counters(mm, &vm);
+		t->vm_size = vm.vm_size;
+		t->vm_rss = vm.vm_rss;
+		t->vm_swap = vm.vm_swap;
 		struct file *exe = BPF_CORE_READ(mm, exe_file);
 		if (exe) {
 			struct inode *ino = BPF_CORE_READ(exe, f_inode);
@@ -713,6 +753,87 @@ __noinline int put_process_items(__u32 with_env)
 	return 1;
 }
 
+struct user_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+/*
+ * One entry of the iovec walk set up by put_iovec (state in the scratch area, so the loop
+ * there carries only its counter): adds the entry's length to the total and copies its bytes
+ * while the data is below the cap. Returns 0 when the walk ends.
+ */
+__noinline int put_iov_entry(__u32 i)
+{
+	struct scratch *s = scratch_get();
+	if (!s || i >= s->iov_cnt || i >= SAKER_MAX_IOV)
+		return 0;
+	struct user_iovec v = {};
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(s->iov_p + (__u64)i * sizeof(v)))) {
+		count(&drops, SAKER_DROP_USER_READ);
+		return 0;
+	}
+	s->iov_total += v.len;
+	__u32 done = s->iov_done;
+	__u32 cap = s->iov_cap;
+	if (done >= cap || !v.len)
+		return 1;
+	__u64 n = cap - done;
+	if (v.len < n)
+		n = v.len;
+	BOUND(n, 32767);
+	__u64 pos = s->iov_off + done;
+	BOUND(pos, 32767);
+	if (bpf_probe_read_user(&s->buf[pos], n, (void *)v.base)) {
+		count(&drops, SAKER_DROP_USER_READ);
+		return 0;
+	}
+	s->iov_done = done + n;
+	return 1;
+}
+
+/* SAKER_D_IOVEC of cnt iovec entries at iov_p, with up to `want` data bytes. */
+__noinline int put_iovec(__u32 arg, __u64 iov_p, __u64 cnt, __u64 want)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	if (room < sizeof(__u32)) {
+		item_end(s, off, SAKER_D_IOVEC, arg, 0);
+		return 0;
+	}
+	s->iov_p = iov_p;
+	s->iov_cnt = iov_p ? (cnt < SAKER_MAX_IOV ? cnt : SAKER_MAX_IOV) : 0;
+	s->iov_cap = cap_len(s, want, room - sizeof(__u32));
+	s->iov_off = off + ITEM_HDR + sizeof(__u32);
+	s->iov_done = 0;
+	s->iov_total = 0;
+	for (__u32 i = 0; i < SAKER_MAX_IOV; i++)
+		if (!put_iov_entry(i))
+			break;
+	__u64 total = s->iov_total;
+	__u32 total32 = total > 0xffffffffull ? 0xffffffffu : total;
+	__builtin_memcpy(&s->buf[(off + ITEM_HDR) & SCRATCH_MASK], &total32, sizeof(total32));
+	item_end(s, off, SAKER_D_IOVEC, arg, sizeof(__u32) + s->iov_done);
+	return 1;
+}
+
+/* The fds of a pipe/socketpair array, and what the event says about the first one. */
+__noinline int put_fd_pair(__u32 arg, __u64 uptr, __u32 kind, __s64 ret)
+{
+	put_user_bytes(SAKER_D_UINT_PAIR, arg, uptr, 8);
+	__s32 fd = -1;
+	if (ret != 0 || !uptr || bpf_probe_read_user(&fd, sizeof(fd), (void *)uptr) || fd < 0)
+		return 1;
+	if (kind == SAKER_ARG_PIPE_FDS)
+		return put_fdinfo(arg, fd);
+	return put_tuple(arg, fd);
+}
+
 /* The item the capture table asks for argument i. */
 __noinline int put_arg(__u32 i)
 {
@@ -755,7 +876,33 @@ __noinline int put_arg(__u32 i)
 		return put_fdinfo(i, val);
 	case SAKER_ARG_FD_PATH:
 		return put_fd_path(i, val);
+	case SAKER_ARG_MSGHDR_RET:
+	case SAKER_ARG_MSGHDR_ARG: {
+		/* struct user_msghdr: msg_iov at 16, msg_iovlen at 24 */
+		struct user_iovec m = {};
+		if (!val || bpf_probe_read_user(&m, sizeof(m), (void *)(val + 16))) {
+			count(&drops, SAKER_DROP_USER_READ);
+			return 0;
+		}
+		val = m.base;
+		lv = m.len;
+		kind = kind == SAKER_ARG_MSGHDR_RET ? SAKER_ARG_IOVEC_RET : SAKER_ARG_IOVEC_ARG;
+		break;
 	}
+	case SAKER_ARG_PIPE_FDS:
+	case SAKER_ARG_SOCKPAIR_FDS:
+		return put_fd_pair(i, val, kind, ret);
+	case SAKER_ARG_UBUF_LEN:
+		return put_user_bytes(SAKER_D_UBUF, i, val, li);
+	case SAKER_ARG_UBUF_LENPTR:
+		if (lv && bpf_probe_read_user(&n, sizeof(n), (void *)lv))
+			n = 0;
+		return put_user_bytes(SAKER_D_UBUF, i, val, n < snap ? n : snap);
+	}
+	if (kind == SAKER_ARG_IOVEC_RET)
+		return ret > 0 ? put_iovec(i, val, lv, (__u64)ret < snap ? ret : snap) : 0;
+	if (kind == SAKER_ARG_IOVEC_ARG)
+		return put_iovec(i, val, lv, ret > 0 && (__u64)ret < snap ? ret : snap);
 	return 0;
 }
 
@@ -944,6 +1091,8 @@ int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (s->cfg.task)
 		put_process_items(nr == NR_EXECVE || nr == NR_EXECVEAT);
+	if (s->cfg.vm)
+		put_vm();
 	rec_send();
 	return 0;
 }

@@ -315,6 +315,129 @@ pub static SOCKET_FAMILIES: FlagTable = FlagTable {
     ],
 };
 
+/// ptrace requests (`PPM_PTRACE_*`).
+pub static PTRACE_REQUESTS: FlagTable = FlagTable {
+    name: "ptrace_requests",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("PTRACE_UNKNOWN", 0),
+        ("PTRACE_TRACEME", 1),
+        ("PTRACE_PEEKTEXT", 2),
+        ("PTRACE_PEEKDATA", 3),
+        ("PTRACE_PEEKUSR", 4),
+        ("PTRACE_POKETEXT", 5),
+        ("PTRACE_POKEDATA", 6),
+        ("PTRACE_POKEUSR", 7),
+        ("PTRACE_CONT", 8),
+        ("PTRACE_KILL", 9),
+        ("PTRACE_SINGLESTEP", 10),
+        ("PTRACE_ATTACH", 11),
+        ("PTRACE_DETACH", 12),
+        ("PTRACE_SYSCALL", 13),
+        ("PTRACE_SETOPTIONS", 14),
+        ("PTRACE_GETEVENTMSG", 15),
+        ("PTRACE_GETSIGINFO", 16),
+        ("PTRACE_SETSIGINFO", 17),
+        ("PTRACE_GETREGSET", 18),
+        ("PTRACE_SETREGSET", 19),
+        ("PTRACE_SEIZE", 20),
+        ("PTRACE_INTERRUPT", 21),
+        ("PTRACE_LISTEN", 22),
+        ("PTRACE_PEEKSIGINFO", 23),
+        ("PTRACE_GETSIGMASK", 24),
+        ("PTRACE_SETSIGMASK", 25),
+        ("PTRACE_GETREGS", 26),
+        ("PTRACE_SETREGS", 27),
+        ("PTRACE_GETFPREGS", 28),
+        ("PTRACE_SETFPREGS", 29),
+        ("PTRACE_GETFPXREGS", 30),
+        ("PTRACE_SETFPXREGS", 31),
+        ("PTRACE_OLDSETOPTIONS", 32),
+        ("PTRACE_GET_THREAD_AREA", 33),
+        ("PTRACE_SET_THREAD_AREA", 34),
+        ("PTRACE_ARCH_PRCTL", 35),
+        ("PTRACE_SYSEMU", 36),
+        ("PTRACE_SYSEMU_SINGLESTEP", 37),
+        ("PTRACE_SINGLEBLOCK", 38),
+    ],
+};
+
+/// shutdown(2) `how` (`PPM_SHUT_*`).
+pub static SHUTDOWN_HOW: FlagTable = FlagTable {
+    name: "shutdown_how",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("SHUT_RD", 0),
+        ("SHUT_WR", 1),
+        ("SHUT_RDWR", 2),
+        ("SHUT_UNKNOWN", 0xffff),
+    ],
+};
+
+/// unlinkat flags (`PPM_AT_REMOVEDIR`).
+pub static UNLINKAT_FLAGS: FlagTable = FlagTable {
+    name: "unlinkat_flags",
+    kind: FlagKind::Bits,
+    entries: &[("AT_REMOVEDIR", 0x200)],
+};
+
+/// linkat flags (`PPM_AT_*`).
+pub static LINKAT_FLAGS: FlagTable = FlagTable {
+    name: "linkat_flags",
+    kind: FlagKind::Bits,
+    entries: &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)],
+};
+
+/// mount flags (`PPM_MS_*`).
+pub static MOUNT_FLAGS: FlagTable = FlagTable {
+    name: "mount_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("RDONLY", 1),
+        ("NOSUID", 1 << 1),
+        ("NODEV", 1 << 2),
+        ("NOEXEC", 1 << 3),
+        ("SYNCHRONOUS", 1 << 4),
+        ("REMOUNT", 1 << 5),
+        ("MANDLOCK", 1 << 6),
+        ("DIRSYNC", 1 << 7),
+        ("NOATIME", 1 << 10),
+        ("NODIRATIME", 1 << 11),
+        ("BIND", 1 << 12),
+        ("MOVE", 1 << 13),
+        ("REC", 1 << 14),
+        ("SILENT", 1 << 15),
+        ("POSIXACL", 1 << 16),
+        ("UNBINDABLE", 1 << 17),
+        ("PRIVATE", 1 << 18),
+        ("SLAVE", 1 << 19),
+        ("SHARED", 1 << 20),
+        ("RELATIME", 1 << 21),
+        ("KERNMOUNT", 1 << 22),
+        ("I_VERSION", 1 << 23),
+        ("STRICTATIME", 1 << 24),
+        ("LAZYTIME", 1 << 25),
+        ("NOSEC", 1 << 28),
+        ("BORN", 1 << 29),
+        ("ACTIVE", 1 << 30),
+        ("NOUSER", 1 << 31),
+    ],
+};
+
+/// umount2 flags (`PPM_MNT_*`, `PPM_UMOUNT_NOFOLLOW`).
+pub static UMOUNT_FLAGS: FlagTable = FlagTable {
+    name: "umount_flags",
+    kind: FlagKind::Bits,
+    entries: &[("FORCE", 1), ("DETACH", 2), ("EXPIRE", 4), ("NOFOLLOW", 8)],
+};
+
+/// memfd_create flags (`PPM_MFD_*`).
+pub static MEMFD_CREATE_FLAGS: FlagTable = FlagTable {
+    name: "memfd_create_flags",
+    kind: FlagKind::Bits,
+    entries: &[("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4)],
+};
+
 /// Which flag table renders parameter `param` of events named `event` (None: plain number).
 pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
     Some(match (event, param) {
@@ -323,6 +446,14 @@ pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
         ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
         ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
         ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
+        ("pipe2" | "dup3" | "eventfd2" | "signalfd4" | "inotify_init1" | "userfaultfd", "flags") => &FILE_FLAGS,
+        ("ptrace", "request") => &PTRACE_REQUESTS,
+        ("shutdown", "how") => &SHUTDOWN_HOW,
+        ("unlinkat", "flags") => &UNLINKAT_FLAGS,
+        ("linkat", "flags") => &LINKAT_FLAGS,
+        ("mount", "flags") => &MOUNT_FLAGS,
+        ("umount2", "flags") => &UMOUNT_FLAGS,
+        ("memfd_create", "flags") => &MEMFD_CREATE_FLAGS,
         _ => return None,
     })
 }

@@ -131,7 +131,8 @@ pub struct SyscallCfg {
     pub snaplen: u16,
     /// 1: no exit record when the syscall failed (ret < 0).
     pub drop_failed: u8,
-    pub pad: u8,
+    /// 1: add the memory counters of the task (`SAKER_D_VM`: mmap, munmap, brk).
+    pub vm: u8,
 }
 
 // SAFETY: plain bytes, no padding (packed), every bit pattern is valid.
@@ -149,6 +150,22 @@ pub mod arg_kind {
     pub const TUPLE: u8 = 7;
     pub const FDINFO: u8 = 8;
     pub const FD_PATH: u8 = 9;
+    /// An iovec array (count in `arg_len`), data up to min(ret, snaplen); none when ret <= 0.
+    pub const IOVEC_RET: u8 = 10;
+    /// An iovec array (count in `arg_len`), data up to snaplen (or ret when smaller).
+    pub const IOVEC_ARG: u8 = 11;
+    /// The iovec array of a `struct user_msghdr`, lengths as [`IOVEC_RET`].
+    pub const MSGHDR_RET: u8 = 12;
+    /// The iovec array of a `struct user_msghdr`, lengths as [`IOVEC_ARG`].
+    pub const MSGHDR_ARG: u8 = 13;
+    /// A pipe's fd pair, and the FDINFO of its first fd.
+    pub const PIPE_FDS: u8 = 14;
+    /// A socketpair's fd pair, and the TUPLE of its first fd.
+    pub const SOCKPAIR_FDS: u8 = 15;
+    /// A user buffer whose length is the int at the address in argument `arg_len`.
+    pub const UBUF_LENPTR: u8 = 16;
+    /// A user buffer of `arg_len` bytes (a byte count, not an argument index).
+    pub const UBUF_LEN: u8 = 17;
 }
 
 /// `ret_kind` values (`SAKER_RET_*`, records.h).

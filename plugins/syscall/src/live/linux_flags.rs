@@ -129,6 +129,207 @@ pub fn fcntl_cmd(linux: u64) -> u64 {
     }
 }
 
+/// Linux `O_NONBLOCK` / `O_CLOEXEC` (x86_64), which the `*_NONBLOCK` / `*_CLOEXEC` flags of
+/// eventfd2, signalfd4, timerfd_create, inotify_init1, accept4 and socket alias.
+const O_NONBLOCK: u64 = 0o4000;
+const O_CLOEXEC: u64 = 0o2000000;
+const O_DIRECT: u64 = 0o40000;
+const O_TRUNC: u64 = 0o1000;
+/// `PPM_O_NONBLOCK` / `PPM_O_CLOEXEC`.
+const PPM_O_NONBLOCK: u32 = 1 << 6;
+const PPM_O_CLOEXEC: u32 = 1 << 12;
+
+/// Keeps the bits of `linux` listed in `bits` (`(Linux, PPM)` pairs) as their PPM values.
+fn map_bits(linux: u64, bits: &[(u64, u32)]) -> u32 {
+    bits.iter().filter(|(l, _)| linux & l != 0).fold(0, |a, (_, p)| a | p)
+}
+
+/// eventfd2 / signalfd4 / timerfd_create / inotify_init1 / accept4 flags → `PPM_O_NONBLOCK`
+/// and `PPM_O_CLOEXEC` (the only bits the driver keeps); a negative int is 0.
+pub fn nonblock_cloexec_flags(linux: u64) -> u32 {
+    if (linux as u32 as i32) < 0 {
+        return 0;
+    }
+    map_bits(linux, &[(O_NONBLOCK, PPM_O_NONBLOCK), (O_CLOEXEC, PPM_O_CLOEXEC)])
+}
+
+/// pipe2 flags → `PPM_O_*` (O_CLOEXEC, O_DIRECT, O_NONBLOCK only, as the driver).
+pub fn pipe2_flags(linux: u64) -> u32 {
+    if (linux as u32 as i32) < 0 {
+        return 0;
+    }
+    open_flag_bits((linux & (O_CLOEXEC | O_DIRECT | O_NONBLOCK)) as u32)
+}
+
+/// epoll_create1 flags → `PPM_EPOLL_CLOEXEC`.
+pub fn epoll_create1_flags(linux: u64) -> u32 {
+    map_bits(linux, &[(O_CLOEXEC, 1)])
+}
+
+/// pidfd_open flags → `PPM_PIDFD_NONBLOCK`.
+pub fn pidfd_open_flags(linux: u64) -> u32 {
+    map_bits(linux, &[(O_NONBLOCK, 1)])
+}
+
+/// delete_module flags → `PPM_DELETE_MODULE_O_TRUNC` (1) / `_O_NONBLOCK` (2).
+pub fn delete_module_flags(linux: u64) -> u32 {
+    map_bits(linux, &[(O_TRUNC, 1), (O_NONBLOCK, 2)])
+}
+
+/// Flag parameters whose PPM bits equal the Linux bits: only the bits the driver knows are
+/// kept (e.g. `PPM_AT_REMOVEDIR` = `AT_REMOVEDIR` = 0x200).
+pub mod same_bits {
+    /// unlinkat: `AT_REMOVEDIR`.
+    pub const UNLINKAT: u64 = 0x200;
+    /// linkat and fchownat: `AT_SYMLINK_FOLLOW | AT_EMPTY_PATH` (fchownat's AT_SYMLINK_NOFOLLOW
+    /// is dropped by the driver too).
+    pub const LINKAT: u64 = 0x400 | 0x1000;
+    /// newfstatat: `AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH`.
+    pub const NEWFSTATAT: u64 = 0x100 | 0x800 | 0x1000;
+    /// umount2: `MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW`.
+    pub const UMOUNT2: u64 = 0xf;
+    /// memfd_create: `MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB`.
+    pub const MEMFD_CREATE: u64 = 0x7;
+    /// splice: `SPLICE_F_MOVE | _NONBLOCK | _MORE | _GIFT`.
+    pub const SPLICE: u64 = 0xf;
+    /// flock: `LOCK_SH | LOCK_EX | LOCK_NB | LOCK_UN`.
+    pub const FLOCK: u64 = 0xf;
+    /// mlockall: `MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT`.
+    pub const MLOCKALL: u64 = 0x7;
+    /// mlock2: `MLOCK_ONFAULT`.
+    pub const MLOCK2: u64 = 0x1;
+    /// close_range: `CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC`.
+    pub const CLOSE_RANGE: u64 = 0x6;
+    /// finit_module: `MODULE_INIT_IGNORE_MODVERSIONS | _IGNORE_VERMAGIC | _COMPRESSED_FILE`.
+    pub const FINIT_MODULE: u64 = 0x7;
+}
+
+/// mount(2) flags → `PPM_MS_*` (same bits); the historical magic `0xC0ED` in the upper half
+/// (`MS_MGC_VAL`) is removed, as the driver does.
+pub fn mount_flags(linux: u64) -> u32 {
+    const MGC_MSK: u32 = 0xffff_0000;
+    const MGC_VAL: u32 = 0xc0ed_0000;
+    let f = linux as u32;
+    if f & MGC_MSK == MGC_VAL {
+        f & !MGC_MSK
+    } else {
+        f
+    }
+}
+
+/// shutdown(2) `how` → `PPM_SHUT_*` (`0xffff`: unknown).
+pub fn shutdown_how(linux: u64) -> u64 {
+    match linux {
+        0..=2 => linux,
+        _ => 0xffff,
+    }
+}
+
+/// lseek(2) `whence` → `PPM_SEEK_*` (SEEK_SET, SEEK_CUR, SEEK_END; 0 otherwise).
+pub fn lseek_whence(linux: u64) -> u64 {
+    if linux <= 2 {
+        linux
+    } else {
+        0
+    }
+}
+
+/// open/openat/openat2/creat `mode` → `PPM_S_*` (same bits as Linux): only when the flags
+/// create a file (O_CREAT or O_TMPFILE), 0 otherwise, as the driver.
+pub fn open_mode(linux_flags: u64, mode: u64) -> u64 {
+    const O_CREAT: u64 = 0o100;
+    const O_TMPFILE: u64 = 0o20000000;
+    if linux_flags & (O_CREAT | O_TMPFILE) == 0 {
+        return 0;
+    }
+    chmod_mode(mode)
+}
+
+/// chmod/fchmod/fchmodat `mode` → `PPM_S_*`: the permission, sticky, setuid and setgid bits
+/// (the PPM bits equal Linux's).
+pub fn chmod_mode(mode: u64) -> u64 {
+    mode & 0o7777
+}
+
+/// setrlimit/getrlimit `resource` → `PPM_RLIMIT_*` (0..=15 share the numbers; 255 unknown).
+pub fn rlimit_resource(linux: u64) -> u64 {
+    if linux <= 15 {
+        linux
+    } else {
+        255
+    }
+}
+
+/// `PPM_PTRACE_*` of the ptrace requests whose data argument is a signal number.
+pub const PPM_PTRACE_SIGNAL_REQUESTS: [u16; 4] = [8, 10, 12, 13]; // CONT SINGLESTEP DETACH SYSCALL
+
+/// ptrace(2) `request` (x86_64 values) → `PPM_PTRACE_*` (0: unknown).
+pub fn ptrace_request(linux: u64) -> u16 {
+    match linux {
+        0 => 1,       // TRACEME
+        1 => 2,       // PEEKTEXT
+        2 => 3,       // PEEKDATA
+        3 => 4,       // PEEKUSR
+        4 => 5,       // POKETEXT
+        5 => 6,       // POKEDATA
+        6 => 7,       // POKEUSR
+        7 => 8,       // CONT
+        8 => 9,       // KILL
+        9 => 10,      // SINGLESTEP
+        12 => 26,     // GETREGS
+        13 => 27,     // SETREGS
+        14 => 28,     // GETFPREGS
+        15 => 29,     // SETFPREGS
+        16 => 11,     // ATTACH
+        17 => 12,     // DETACH
+        18 => 30,     // GETFPXREGS
+        19 => 31,     // SETFPXREGS
+        21 => 32,     // OLDSETOPTIONS
+        24 => 13,     // SYSCALL
+        25 => 33,     // GET_THREAD_AREA
+        26 => 34,     // SET_THREAD_AREA
+        30 => 35,     // ARCH_PRCTL
+        31 => 36,     // SYSEMU
+        32 => 37,     // SYSEMU_SINGLESTEP
+        33 => 38,     // SINGLEBLOCK
+        0x4200 => 14, // SETOPTIONS
+        0x4201 => 15, // GETEVENTMSG
+        0x4202 => 16, // GETSIGINFO
+        0x4203 => 17, // SETSIGINFO
+        0x4204 => 18, // GETREGSET
+        0x4205 => 19, // SETREGSET
+        0x4206 => 20, // SEIZE
+        0x4207 => 21, // INTERRUPT
+        0x4208 => 22, // LISTEN
+        0x4209 => 23, // PEEKSIGINFO
+        0x420a => 24, // GETSIGMASK
+        0x420b => 25, // SETSIGMASK
+        _ => 0,
+    }
+}
+
+/// getsockopt/setsockopt `optname` → `PPM_SOCKOPT_*`: SOL_SOCKET options only (other
+/// levels and unknown names are 0). x86_64 numbering; the `_NEW` timeval options map like
+/// their `_OLD` twins.
+pub fn sockopt_name(level: u64, linux: u64) -> u64 {
+    const SOL_SOCKET: u64 = 1;
+    if level != SOL_SOCKET {
+        return 0;
+    }
+    match linux {
+        1..=50 => linux, // SO_DEBUG … SO_ATTACH_BPF share their numbers
+        59 => 51,        // SO_PEERGROUPS
+        55 => 52,        // SO_MEMINFO
+        57 => 53,        // SO_COOKIE
+        62 => 29,        // SO_TIMESTAMP_NEW
+        63 => 35,        // SO_TIMESTAMPNS_NEW
+        65 => 37,        // SO_TIMESTAMPING_NEW
+        66 => 20,        // SO_RCVTIMEO_NEW
+        67 => 21,        // SO_SNDTIMEO_NEW
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +354,34 @@ mod tests {
         assert_eq!(fcntl_cmd(1030), 26);
         assert_eq!(fcntl_cmd(0), 1);
         assert_eq!(mmap_flags(0x22), 2 | 8);
+    }
+
+    #[test]
+    fn linux_values_become_ppm_values() {
+        assert_eq!(ptrace_request(16), 11, "PTRACE_ATTACH");
+        assert_eq!(ptrace_request(0x4206), 20, "PTRACE_SEIZE");
+        assert_eq!(ptrace_request(4), 5, "PTRACE_POKETEXT");
+        assert_eq!(ptrace_request(1000), 0, "unknown");
+        assert_eq!(shutdown_how(1), 1);
+        assert_eq!(shutdown_how(7), 0xffff);
+        assert_eq!(mount_flags(0xc0ed_0000 | 0x1000 | 0x4000), 0x5000, "magic removed");
+        assert_eq!(mount_flags(0x1000), 0x1000);
+        // O_NONBLOCK | O_CLOEXEC | EFD_SEMAPHORE
+        assert_eq!(nonblock_cloexec_flags(0o4000 | 0o2000000 | 1), (1 << 6) | (1 << 12));
+        assert_eq!(nonblock_cloexec_flags(-1i64 as u64), 0, "a negative int is no flag");
+        assert_eq!(pipe2_flags(0o2000000 | 0o200), 1 << 12, "O_EXCL is not a pipe2 flag");
+        assert_eq!(epoll_create1_flags(0o2000000), 1);
+        assert_eq!(pidfd_open_flags(0o4000), 1);
+        assert_eq!(delete_module_flags(0o4000 | 0o1000), 3);
+        assert_eq!(sockopt_name(1, 4), 4, "SO_ERROR");
+        assert_eq!(sockopt_name(1, 57), 53, "SO_COOKIE");
+        assert_eq!(sockopt_name(1, 66), 20, "SO_RCVTIMEO_NEW");
+        assert_eq!(sockopt_name(6, 1), 0, "TCP options are not named");
+        assert_eq!(open_mode(0o100, 0o100644), 0o644, "O_CREAT: the permission bits");
+        assert_eq!(open_mode(0, 0o644), 0, "no mode without O_CREAT/O_TMPFILE");
+        assert_eq!(chmod_mode(0o104755), 0o4755);
+        assert_eq!(rlimit_resource(7), 7);
+        assert_eq!(rlimit_resource(99), 255);
+        assert_eq!(lseek_whence(3), 0, "SEEK_DATA has no PPM value");
     }
 }

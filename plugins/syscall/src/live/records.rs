@@ -32,6 +32,8 @@ pub mod tag {
     pub const CGROUPS: u8 = 10;
     pub const UINT_PAIR: u8 = 11;
     pub const FD_PATH: u8 = 12;
+    pub const VM: u8 = 13;
+    pub const IOVEC: u8 = 14;
 }
 
 /// The `arg` of TUPLE / FDINFO / FD_PATH items about the returned fd.
@@ -47,6 +49,8 @@ pub const DATA_HDR_LEN: usize = 4;
 pub const TUPLE_LEN: usize = 168;
 /// `sizeof(struct saker_fdinfo)`.
 pub const FDINFO_LEN: usize = 24;
+/// `sizeof(struct saker_vm)`.
+pub const VM_LEN: usize = 12;
 
 /// Why a raw record was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -416,6 +420,8 @@ impl<'a> RawRecord<'a> {
                 tag::TUPLE => TUPLE_LEN,
                 tag::FDINFO => FDINFO_LEN,
                 tag::UINT_PAIR => 8,
+                tag::VM => VM_LEN,
+                tag::IOVEC if item_len < 4 => 4,
                 _ => item_len,
             };
             // Empty items mean "could not read"; fixed-size items are otherwise exact.

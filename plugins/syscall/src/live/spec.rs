@@ -33,6 +33,7 @@ impl ScCfg {
         b[10..16].copy_from_slice(&{ self.arg_len });
         b[16..18].copy_from_slice(&{ self.snaplen }.to_le_bytes());
         b[18] = self.drop_failed;
+        b[19] = self.vm;
         b
     }
 }
@@ -235,7 +236,29 @@ pub fn syscall_spec(name: &str) -> ScCfg {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, UBUF_ARG, 2);
         }
-        "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
+        "readv" | "preadv" => set(&mut c, 1, IOVEC_RET, 2),
+        "writev" | "pwritev" => set(&mut c, 1, IOVEC_ARG, 2),
+        "sendmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MSGHDR_ARG, 0);
+        }
+        "recvmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MSGHDR_RET, 0);
+        }
+        "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
+        "getsockopt" => set(&mut c, 3, UBUF_LENPTR, 4),
+        "getrlimit" | "setrlimit" => set(&mut c, 1, UBUF_LEN, 16), // struct rlimit
+        "getresuid" | "getresgid" => {
+            for i in 0..3 {
+                set(&mut c, i, UBUF_LEN, 4);
+            }
+        }
+        "nanosleep" => set(&mut c, 0, UBUF_LEN, 16), // struct timespec
+        "sendfile" => set(&mut c, 2, UBUF_LEN, 8),   // the offset after the call
+        "getcwd" => set(&mut c, 0, USTR, 0),
+        "process_vm_readv" | "process_vm_writev" => set(&mut c, 1, IOVEC_RET, 2),
+        "mmap" | "munmap" | "brk" => c.vm = 1,
         "open" | "creat" => {
             set(&mut c, 0, USTR, 0);
             c.ret_kind = ret::FDINFO;
@@ -256,8 +279,8 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         }
         "bind" => set(&mut c, 1, SOCKADDR, 2),
         "accept" | "accept4" => c.ret_kind = ret::TUPLE,
-        "pipe" | "pipe2" => set(&mut c, 0, UINT_PAIR, 0),
-        "socketpair" => set(&mut c, 3, UINT_PAIR, 0),
+        "pipe" | "pipe2" => set(&mut c, 0, PIPE_FDS, 0),
+        "socketpair" => set(&mut c, 3, SOCKPAIR_FDS, 0),
         "chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "chmod" | "chown" | "lchown" | "umount2" | "stat"
         | "lstat" | "access" | "memfd_create" | "mknod" | "delete_module" => set(&mut c, 0, USTR, 0),
         "unlinkat" | "mkdirat" | "fchmodat" | "fchownat" | "newfstatat" | "mknodat" => set(&mut c, 1, USTR, 0),
@@ -345,10 +368,14 @@ mod tests {
             arg_len: [0, 2, 0, 0, 0, 0],
             snaplen: 0x1234,
             drop_failed: 1,
+            vm: 1,
             ..ScCfg::default()
         };
         let b = c.as_bytes();
-        assert_eq!((b[0], b[5], b[11], b[16], b[17], b[18]), (1, 3, 2, 0x34, 0x12, 1));
+        assert_eq!(
+            (b[0], b[5], b[11], b[16], b[17], b[18], b[19]),
+            (1, 3, 2, 0x34, 0x12, 1, 1)
+        );
     }
 
     #[test]
@@ -368,6 +395,38 @@ mod tests {
         let mut w = WantedSet::from_event_codes([23]);
         w.custom_set = vec!["connect".into()];
         assert!(needs_proc_exec(&capture_table(&w, 80, false)));
+    }
+
+    #[test]
+    fn kernel_reads_what_the_params_need_and_no_more() {
+        let w = WantedSet {
+            all: true,
+            ..WantedSet::default()
+        };
+        let t = capture_table(&w, 80, false);
+        let kinds = |n: &str| ({ t[nr(n)].arg_kind }, { t[nr(n)].arg_len });
+        assert_eq!(kinds("writev").0[1], arg::IOVEC_ARG);
+        assert_eq!(kinds("readv"), ([0, arg::IOVEC_RET, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0]));
+        assert_eq!(kinds("sendmsg").0[1], arg::MSGHDR_ARG);
+        assert_eq!(kinds("recvmsg").0[1], arg::MSGHDR_RET);
+        assert_eq!(kinds("pipe2").0[0], arg::PIPE_FDS);
+        assert_eq!(kinds("socketpair").0[3], arg::SOCKPAIR_FDS);
+        assert_eq!(
+            kinds("getsockopt"),
+            ([0, 0, 0, arg::UBUF_LENPTR, 0, 0], [0, 0, 0, 4, 0, 0])
+        );
+        assert_eq!(
+            kinds("setrlimit"),
+            ([0, arg::UBUF_LEN, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0])
+        );
+        for n in ["mmap", "munmap", "brk"] {
+            assert_eq!(t[nr(n)].vm, 1, "{n} carries the memory counters");
+        }
+        // The busiest syscalls pay for nothing new.
+        for n in ["read", "write", "openat", "close", "mprotect"] {
+            assert_eq!(t[nr(n)].vm, 0, "{n}");
+        }
+        assert_eq!(kinds("ptrace").0, [0; 6], "ptrace needs only its registers");
     }
 
     #[test]

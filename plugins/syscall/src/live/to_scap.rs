@@ -6,13 +6,26 @@ use std::borrow::Cow;
 
 use plugin_api::event::{EventError, EventWriter};
 
-use super::linux_flags::{clone_flags, fcntl_cmd, mmap_flags, open_flag_bits, open_flags, PPM_CL_CHILD_IN_PIDNS};
+use super::linux_flags::{
+    chmod_mode, clone_flags, delete_module_flags, epoll_create1_flags, fcntl_cmd, lseek_whence, mmap_flags,
+    mount_flags, nonblock_cloexec_flags, open_flags, open_mode, pidfd_open_flags, pipe2_flags, ptrace_request,
+    rlimit_resource, same_bits, shutdown_how, sockopt_name, PPM_CL_CHILD_IN_PIDNS, PPM_PTRACE_SIGNAL_REQUESTS,
+};
 use super::records::{
     tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
 };
 use super::syscall_nr::{self, SyscallInfo, GENERIC_X};
 use crate::event_table::{event_info, EventFlags, EventInfo, ParamInfo, ParamType};
 use crate::params::{PPM_AF_INET, PPM_AF_INET6, PPM_AF_UNIX};
+
+/// `PPM_SOCKOPT_IDX_*`: the dynamic type of getsockopt's `val`.
+const SOCKOPT_IDX_UNKNOWN: u8 = 0;
+const SOCKOPT_IDX_ERRNO: u8 = 1;
+const SOCKOPT_IDX_UINT32: u8 = 2;
+const SOCKOPT_IDX_UINT64: u8 = 3;
+const SOCKOPT_IDX_TIMEVAL: u8 = 4;
+/// `PPM_PTRACE_IDX_SIGTYPE`: ptrace's `data` is a signal number.
+const PTRACE_IDX_SIGTYPE: u8 = 1;
 
 /// `PPME_PROCEXIT_1_E`.
 pub const PROCEXIT_E: u16 = 186;
@@ -354,6 +367,96 @@ impl<'a> Ctx<'a> {
         Some(u64::from_le_bytes(b.get(field * 8..field * 8 + 8)?.try_into().ok()?))
     }
 
+    /// The data bytes of the IOVEC item of argument 1 (readv, writev, sendmsg, recvmsg …).
+    fn iovec_data(&self) -> Val<'a> {
+        match self.rec.item(tag::IOVEC, 1) {
+            Some(b) if b.len() >= 4 => Val::Bytes(Cow::Borrowed(&b[4..])),
+            _ => Val::Empty,
+        }
+    }
+    /// The sum of the iov_len of the IOVEC item of argument 1 (what a write asked to write).
+    fn iovec_total(&self) -> Val<'a> {
+        match self.rec.item(tag::IOVEC, 1) {
+            Some(b) if b.len() >= 4 => Val::Int(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64),
+            _ => Val::Empty,
+        }
+    }
+    /// A u64 at byte `at` of the UBUF item of argument `arg`.
+    fn user_u64(&self, arg: u8, at: usize) -> Option<u64> {
+        let b = self.rec.item(tag::UBUF, arg)?;
+        Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+    }
+    /// One of vm_size / vm_rss / vm_swap from the VM item.
+    fn vm(&self, field: usize) -> Val<'a> {
+        match self.rec.item(tag::VM, 0) {
+            Some(b) if b.len() >= 12 => {
+                let at = field * 4;
+                Val::Int(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as i64)
+            }
+            _ => Val::Empty,
+        }
+    }
+    /// getsockopt's `val` (`PT_DYN`, by the option's type) from the UBUF item of optval.
+    fn sockopt_val(&self) -> Option<Val<'a>> {
+        const SOL_SOCKET_LINUX: u64 = 1;
+        const SO_ERROR: u64 = 4;
+        const SO_COOKIE: u64 = 57;
+        let b = self.rec.item(tag::UBUF, 3)?;
+        let (level, name) = (self.rec.hdr.args[1], self.rec.hdr.args[2]);
+        let mut v = Vec::with_capacity(b.len() + 1);
+        let int = |n: usize| -> Option<[u8; 8]> {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(b.get(..n)?);
+            Some(w)
+        };
+        match sockopt_name(level, name) {
+            _ if level != SOL_SOCKET_LINUX => {
+                v.push(SOCKOPT_IDX_UNKNOWN);
+                v.extend_from_slice(b);
+            }
+            4 if name == SO_ERROR => {
+                v.push(SOCKOPT_IDX_ERRNO);
+                let e = i32::from_le_bytes(int(4)?[..4].try_into().ok()?);
+                v.extend_from_slice(&(-(e as i64)).to_le_bytes());
+            }
+            20 | 21 => {
+                // struct timeval → ns
+                let sec = i64::from_le_bytes(int(8)?);
+                let usec = i64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
+                v.push(SOCKOPT_IDX_TIMEVAL);
+                v.extend_from_slice(
+                    &(sec.wrapping_mul(1_000_000_000).wrapping_add(usec.wrapping_mul(1000))).to_le_bytes(),
+                );
+            }
+            53 if name == SO_COOKIE => {
+                v.push(SOCKOPT_IDX_UINT64);
+                v.extend_from_slice(&int(8)?);
+            }
+            // the int-valued options (SO_LINGER, SO_PEERCRED, SO_PEERNAME … are not ints)
+            1..=3 | 5..=12 | 14..=16 | 18 | 19 | 22..=25 | 27 | 29..=49 => {
+                v.push(SOCKOPT_IDX_UINT32);
+                v.extend_from_slice(&int(4)?[..4]);
+            }
+            _ => {
+                v.push(SOCKOPT_IDX_UNKNOWN);
+                v.extend_from_slice(b);
+            }
+        }
+        Some(Val::Bytes(Cow::Owned(v)))
+    }
+    /// ptrace's `data` (`PT_DYN`): the signal for CONT/SINGLESTEP/DETACH/SYSCALL, otherwise the
+    /// argument (0 when the call failed).
+    fn ptrace_data(&self) -> Val<'a> {
+        if self.rec.hdr.ret < 0 {
+            return Val::Int(0);
+        }
+        let data = self.rec.hdr.args[3];
+        if PPM_PTRACE_SIGNAL_REQUESTS.contains(&ptrace_request(self.rec.hdr.args[0])) {
+            return Val::Bytes(Cow::Owned(vec![PTRACE_IDX_SIGTYPE, data as u8]));
+        }
+        Val::Int(data as i64)
+    }
+
     /// `procexit` from a `SAKER_REC_PROC_EXIT` record (args[0] = exit code, args[1] = reaper).
     fn procexit_param(&self, p: &ParamInfo) -> Val<'a> {
         let code = self.rec.hdr.args[0] as i64;
@@ -479,42 +582,50 @@ impl<'a> Ctx<'a> {
         let a = |i| self.arg(i);
         let fd = |i| self.int_arg(i);
         let flags = |i: usize| Val::Int(self.rec.hdr.args[i] as i64);
+        // Flags whose PPM bits are the Linux bits: the bits the driver knows.
+        let masked = |i: usize, known: u64| Val::Int((self.rec.hdr.args[i] & known) as i64);
         Some(match (ev, name) {
             ("open", "name") | ("creat", "name") => self.ustr(0),
             ("open", "flags") => Val::Int(open_flags(self.rec.hdr.args[1] as u32) as i64),
-            ("open", "mode") => a(2),
-            ("creat", "mode") => a(1),
+            ("open", "mode") => Val::Int(open_mode(self.rec.hdr.args[1], self.rec.hdr.args[2]) as i64),
+            ("creat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
             ("creat", "creat_flags") => Val::Int(0),
             ("openat", "name") | ("openat2", "name") => self.ustr(1),
             ("openat", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
-            ("openat", "mode") => a(3),
+            ("openat", "mode") => Val::Int(open_mode(self.rec.hdr.args[2], self.rec.hdr.args[3]) as i64),
             ("openat2", "flags") => Val::Int(open_flags(self.open_how(0)? as u32) as i64),
-            ("openat2", "mode") => Val::Int(self.open_how(1)? as i64),
+            ("openat2", "mode") => Val::Int(open_mode(self.open_how(0)?, self.open_how(1)?) as i64),
             ("openat2", "resolve") => Val::Int(self.open_how(2)? as i64),
             ("open_by_handle_at", "mountfd") => fd(0),
             ("open_by_handle_at", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
             ("open_by_handle_at", "path") => self.rec.item(tag::FD_PATH, ARG_RET).map(|b| Val::Str(no_nul(b)))?,
-            ("readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg", "size") => {
-                Val::Int(self.rec.hdr.ret.max(0))
-            }
+            ("readv" | "preadv" | "recvmsg", "size") => Val::Int(self.rec.hdr.ret.max(0)),
+            ("writev" | "pwritev" | "sendmsg", "size") => self.iovec_total(),
+            (
+                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "process_vm_readv"
+                | "process_vm_writev",
+                "data",
+            ) => self.iovec_data(),
             ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),
             ("recvmsg" | "sendmmsg" | "recvmmsg", "msgcontrol") => Val::Empty,
             ("socket" | "socketpair", "domain") => a(0),
             ("socket" | "socketpair", "type") => a(1),
             ("socket" | "socketpair", "proto") => a(2),
-            ("socket", "flags") => Val::Int(0),
+            ("socket", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[1]) as i64),
             ("connect" | "bind", "addr") => self.sockaddr(1),
             ("listen", "backlog") => fd(1),
             ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
             ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(0),
-            ("accept4", "flags") => fd(3),
-            ("shutdown", "how") => a(1),
+            ("accept4", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[3]) as i64),
+            ("shutdown", "how") => Val::Int(shutdown_how(self.rec.hdr.args[1]) as i64),
             ("getsockopt" | "setsockopt", "level") => Val::Int(match self.rec.hdr.args[1] {
                 SOL_SOCKET => 1,
                 SOL_TCP => 2,
                 _ => 0,
             }),
-            ("getsockopt" | "setsockopt", "optname") => a(2),
+            ("getsockopt" | "setsockopt", "optname") => {
+                Val::Int(sockopt_name(self.rec.hdr.args[1], self.rec.hdr.args[2]) as i64)
+            }
             ("setsockopt", "val") => {
                 let b = self.rec.item(tag::UBUF, 3)?;
                 let mut v = vec![0u8];
@@ -522,29 +633,40 @@ impl<'a> Ctx<'a> {
                 Val::Bytes(Cow::Owned(v))
             }
             ("setsockopt", "optlen") => a(4),
-            ("getsockopt", "val" | "optlen") => Val::Empty,
+            ("getsockopt", "val") => self.sockopt_val()?,
+            ("getsockopt", "optlen") => Val::Int(self.rec.item(tag::UBUF, 3)?.len() as i64),
             ("pipe" | "pipe2", "fd1") => self.pair(0, false),
             ("pipe" | "pipe2", "fd2") => self.pair(0, true),
-            ("pipe" | "pipe2", "ino") => Val::Int(0),
-            ("pipe2", "flags") => Val::Int(open_flag_bits(self.rec.hdr.args[1] as u32) as i64),
+            ("pipe" | "pipe2", "ino") => Val::Int(
+                self.rec
+                    .item(tag::FDINFO, 0)
+                    .and_then(RawFdInfo::read)
+                    .map_or(0, |f| f.ino as i64),
+            ),
+            ("pipe2", "flags") => Val::Int(pipe2_flags(self.rec.hdr.args[1]) as i64),
             ("socketpair", "fd1") => self.pair(3, false),
             ("socketpair", "fd2") => self.pair(3, true),
-            ("socketpair", "source" | "peer") => Val::Int(0),
+            ("socketpair", "source" | "peer") => {
+                let t = self.rec.item(tag::TUPLE, 3).and_then(RawTuple::read);
+                Val::Int(t.map_or(0, |t| if name == "source" { t.unix_local } else { t.unix_peer }) as i64)
+            }
             ("eventfd" | "eventfd2", "initval") => a(0),
             ("eventfd", "flags") => Val::Int(0),
-            ("eventfd2", "flags") => flags(1),
+            ("eventfd2", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[1]) as i64),
             ("signalfd" | "signalfd4", "mask") => Val::Int(0),
             ("signalfd", "flags") => Val::Int(0),
-            ("signalfd4", "flags") => flags(3),
+            ("signalfd4", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[3]) as i64),
             ("timerfd_create", "clockid") => a(0),
-            ("timerfd_create", "flags") => flags(1),
+            ("timerfd_create", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[1]) as i64),
             ("inotify_init", "flags") => Val::Int(0),
-            ("inotify_init1" | "userfaultfd" | "epoll_create1", "flags") => flags(0),
+            ("inotify_init1", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[0]) as i64),
+            ("epoll_create1", "flags") => Val::Int(epoll_create1_flags(self.rec.hdr.args[0]) as i64),
+            ("userfaultfd", "flags") => flags(0),
             ("epoll_create", "size") => fd(0),
             ("memfd_create", "name") => self.ustr(0),
-            ("memfd_create", "flags") => flags(1),
+            ("memfd_create", "flags") => masked(1, same_bits::MEMFD_CREATE),
             ("pidfd_open", "pid") => fd(0),
-            ("pidfd_open", "flags") => flags(1),
+            ("pidfd_open", "flags") => Val::Int(pidfd_open_flags(self.rec.hdr.args[1]) as i64),
             ("pidfd_getfd", "pid_fd") => fd(0),
             ("pidfd_getfd", "target_fd") => fd(1),
             ("pidfd_getfd", "flags") => flags(2),
@@ -552,7 +674,7 @@ impl<'a> Ctx<'a> {
             ("bpf", "cmd") => a(0),
             ("dup" | "dup2" | "dup3", "oldfd") => fd(0),
             ("dup2" | "dup3", "newfd") => fd(1),
-            ("dup3", "flags") => Val::Int(open_flag_bits(self.rec.hdr.args[2] as u32) as i64),
+            ("dup3", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[2] & 0o2000000) as i64),
             ("fcntl", "cmd") => Val::Int(fcntl_cmd(self.rec.hdr.args[1]) as i64),
             ("fcntl", "arg") => a(2),
             ("chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "stat" | "lstat", "path") => self.ustr(0),
@@ -582,27 +704,30 @@ impl<'a> Ctx<'a> {
                 self.ustr(1)
             }
             ("newfstatat" | "mknodat", "path") => self.ustr(1),
-            ("unlinkat", "flags") | ("newfstatat", "flags") => flags(if ev == "unlinkat" { 2 } else { 3 }),
-            ("mkdirat" | "fchmodat", "mode") => a(2),
+            ("unlinkat", "flags") => masked(2, same_bits::UNLINKAT),
+            ("newfstatat", "flags") => masked(3, same_bits::NEWFSTATAT),
+            ("mkdirat", "mode") => a(2),
+            ("fchmodat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[2]) as i64),
             ("rename" | "link", "oldpath") => self.ustr(0),
             ("rename" | "link", "newpath") => self.ustr(1),
             ("renameat" | "renameat2", "olddirfd") | ("linkat", "olddir") => fd(0),
             ("renameat" | "renameat2" | "linkat", "oldpath") => self.ustr(1),
             ("renameat" | "renameat2", "newdirfd") | ("linkat", "newdir") => fd(2),
             ("renameat" | "renameat2" | "linkat", "newpath") => self.ustr(3),
-            ("renameat2" | "linkat", "flags") => flags(4),
+            ("renameat2", "flags") => flags(4),
+            ("linkat", "flags") => masked(4, same_bits::LINKAT),
             ("symlink" | "symlinkat", "target") => self.ustr(0),
             ("symlink", "linkpath") => self.ustr(1),
             ("symlinkat", "linkdirfd") => fd(1),
             ("symlinkat", "linkpath") => self.ustr(2),
             ("chmod", "filename") => self.ustr(0),
-            ("chmod" | "fchmod", "mode") => a(1),
+            ("chmod" | "fchmod", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
             ("chown" | "lchown", "path") => self.ustr(0),
             ("chown" | "lchown" | "fchown", "uid") => a(1),
             ("chown" | "lchown" | "fchown", "gid") => a(2),
             ("fchownat", "uid") => a(2),
             ("fchownat", "gid") => a(3),
-            ("fchownat", "flags") => flags(4),
+            ("fchownat", "flags") => masked(4, same_bits::LINKAT),
             ("access", "name") => self.ustr(0),
             ("access", "mode") => a(1),
             ("mknod", "path") => self.ustr(0),
@@ -613,13 +738,14 @@ impl<'a> Ctx<'a> {
             ("mount", "dev") => self.ustr(0),
             ("mount", "dir") => self.ustr(1),
             ("mount", "type") => self.ustr(2),
-            ("mount", "flags") => flags(3),
+            ("mount", "flags") => Val::Int(mount_flags(self.rec.hdr.args[3]) as i64),
             ("umount2" | "umount", "name") => self.ustr(0),
-            ("umount2", "flags") => flags(1),
-            ("ptrace", "request") => a(0),
+            ("umount2", "flags") => masked(1, same_bits::UMOUNT2),
+            ("ptrace", "request") => Val::Int(ptrace_request(self.rec.hdr.args[0]) as i64),
             ("ptrace", "pid") => fd(1),
+            ("ptrace", "addr") if self.rec.hdr.ret < 0 => Val::Int(0),
             ("ptrace", "addr") => a(2),
-            ("ptrace", "data") => a(3),
+            ("ptrace", "data") => self.ptrace_data(),
             ("kill", "pid") | ("tkill", "tid") | ("tgkill", "pid") => fd(0),
             ("kill" | "tkill", "sig") => a(1),
             ("tgkill", "tid") => fd(1),
@@ -630,44 +756,71 @@ impl<'a> Ctx<'a> {
             ("init_module", "length") => a(1),
             ("init_module", "uargs") => self.ustr(2),
             ("finit_module", "uargs") => self.ustr(1),
-            ("finit_module", "flags") => flags(2),
+            ("finit_module", "flags") => masked(2, same_bits::FINIT_MODULE),
             ("delete_module", "name") => self.ustr(0),
-            ("delete_module", "flags") => flags(1),
+            ("delete_module", "flags") => Val::Int(delete_module_flags(self.rec.hdr.args[1]) as i64),
             ("mmap" | "mmap2" | "munmap" | "mprotect", "addr") => a(0),
             ("mmap" | "mmap2" | "munmap" | "mprotect", "length") => a(1),
             ("mmap" | "mmap2" | "mprotect", "prot") => a(2),
             ("mmap" | "mmap2", "flags") => Val::Int(mmap_flags(self.rec.hdr.args[3]) as i64),
             ("mmap" | "mmap2", "fd") => fd(4),
             ("mmap", "offset") | ("mmap2", "pgoffset") => a(5),
-            ("mmap" | "mmap2" | "munmap" | "brk", "vm_size" | "vm_rss" | "vm_swap") => Val::Empty,
+            ("brk", "addr") => a(0),
+            ("mmap" | "mmap2" | "munmap" | "brk", "vm_size") => self.vm(0),
+            ("mmap" | "mmap2" | "munmap" | "brk", "vm_rss") => self.vm(1),
+            ("mmap" | "mmap2" | "munmap" | "brk", "vm_swap") => self.vm(2),
+            ("getrlimit" | "setrlimit", "resource") => Val::Int(rlimit_resource(self.rec.hdr.args[0]) as i64),
+            ("getrlimit", "cur" | "max") if self.rec.hdr.ret != 0 => Val::Int(-1),
+            ("getrlimit" | "setrlimit", "cur" | "max") => {
+                let b = self.rec.item(tag::UBUF, 1)?;
+                let at = if name == "cur" { 0 } else { 8 };
+                Val::Int(i64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+            }
             ("lseek" | "llseek", "offset") => a(1),
-            ("lseek" | "llseek", "whence") => a(2),
+            ("lseek" | "llseek", "whence") => Val::Int(lseek_whence(self.rec.hdr.args[2]) as i64),
             ("sendfile", "out_fd") => fd(0),
             ("sendfile", "in_fd") => fd(1),
-            ("sendfile", "offset") => Val::Empty,
+            ("sendfile", "offset") => Val::Int(self.user_u64(2, 0).unwrap_or(0) as i64),
             ("sendfile", "size") => a(3),
             ("splice", "fd_in") => fd(0),
             ("splice", "fd_out") => fd(2),
             ("splice", "size") => a(4),
-            ("splice", "flags") => flags(5),
+            ("splice", "flags") => masked(5, same_bits::SPLICE),
             ("ioctl", "request") => a(1),
             ("ioctl", "argument") => a(2),
-            ("flock", "operation") => flags(1),
+            ("flock", "operation") => masked(1, same_bits::FLOCK),
             ("futex", "addr") => a(0),
             ("futex", "op") => a(1),
             ("futex", "val") => a(2),
+            ("getcwd", "path") if self.rec.hdr.ret >= 0 => self.ustr(0),
             ("getcwd", "path") => Val::Empty,
+            ("getuid", "uid") | ("geteuid", "euid") | ("getgid", "gid") | ("getegid", "egid") => self.ret(),
+            ("getresuid" | "getresgid", id) => {
+                let i = match id.as_bytes().first() {
+                    Some(b'r') => 0,
+                    Some(b'e') => 1,
+                    _ => 2,
+                };
+                let b = self.rec.item(tag::UBUF, i as u8)?;
+                Val::Int(u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as i64)
+            }
+            ("nanosleep", "interval") => {
+                let (sec, nsec) = (self.user_u64(0, 0)?, self.user_u64(0, 8)?);
+                Val::Int(sec.wrapping_mul(1_000_000_000).wrapping_add(nsec) as i64)
+            }
+            ("epoll_wait", "maxevents") => fd(2),
             ("seccomp", "op") => a(0),
             ("seccomp", "flags") => a(1),
             ("close_range", "first") => a(0),
             ("close_range", "last") => a(1),
-            ("close_range", "flags") => flags(2),
+            ("close_range", "flags") => masked(2, same_bits::CLOSE_RANGE),
             ("copy_file_range", "fdin") => fd(0),
             ("copy_file_range", "fdout") => fd(2),
             ("copy_file_range", "len") => a(4),
             ("mlock" | "munlock" | "mlock2", "addr") => a(0),
             ("mlock" | "munlock" | "mlock2", "len") => a(1),
-            ("mlock2", "flags") | ("mlockall", "flags") => flags(if ev == "mlock2" { 2 } else { 0 }),
+            ("mlock2", "flags") => masked(2, same_bits::MLOCK2),
+            ("mlockall", "flags") => masked(0, same_bits::MLOCKALL),
             ("process_vm_readv" | "process_vm_writev", "pid") => fd(0),
             _ => return None,
         })

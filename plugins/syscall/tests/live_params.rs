@@ -1,0 +1,769 @@
+//! Live capture fills the parameters the rules read, with Falco's values: real syscalls in a
+//! forked child → raw records → scap events ([`ScapBuilder`]) → the replay decoder.
+//!
+//! Needs root (or CAP_BPF + CAP_PERFMON) and a BTF kernel. Where that is not available, set
+//! `SAKER_SKIP_LIVE=1` to skip; without it these tests fail and say why.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use plugin_api::event::EventRef;
+use syscall::live::bpf::{Probe, ProbeOptions};
+use syscall::live::records::RawRecord;
+use syscall::live::spec::{capture_table, WantedSet, DEFAULT_SNAPLEN};
+use syscall::live::to_scap::ScapBuilder;
+use syscall::params::{DecodedEvent, ParamValue, SockTuple};
+
+/// How long a test waits for the events of its child before giving up.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
+
+/// The probe capturing only `syscalls` (by kernel name), or None when SAKER_SKIP_LIVE=1 and it
+/// cannot open.
+fn probe_for(syscalls: &[&str]) -> Option<Probe> {
+    let mut probe = match Probe::open(&ProbeOptions::default()) {
+        Ok(p) => p,
+        Err(e) if std::env::var("SAKER_SKIP_LIVE").as_deref() == Ok("1") => {
+            eprintln!("skipped: the live probe cannot open here ({e}); SAKER_SKIP_LIVE=1");
+            return None;
+        }
+        Err(e) => panic!("the live probe cannot open: {e}\n(set SAKER_SKIP_LIVE=1 to skip the live tests)"),
+    };
+    // A custom set without repair: exactly these syscalls.
+    let wanted = WantedSet {
+        custom_set: syscalls.iter().map(|s| s.to_string()).collect(),
+        ..WantedSet::default()
+    };
+    assert_eq!(wanted.syscalls().len(), syscalls.len(), "unknown name in {syscalls:?}");
+    probe
+        .set_syscall_table(&capture_table(&wanted, DEFAULT_SNAPLEN, false))
+        .unwrap();
+    probe.enable(true).unwrap();
+    Some(probe)
+}
+
+/// Forks a child that runs `body` and `_exit`s with its result. The test process has other
+/// threads, so `body` must only make raw syscalls on memory prepared before the fork (no
+/// allocation, no locks, no panics); a non-zero result names the step that failed.
+fn fork_child(body: impl FnOnce() -> i32) -> libc::pid_t {
+    // SAFETY: fork has no memory preconditions; the child only runs `body` (see above) and
+    // `_exit`, which skips the atexit handlers and the parent's destructors.
+    unsafe {
+        let pid = libc::fork();
+        assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+        if pid == 0 {
+            libc::_exit(body());
+        }
+        pid
+    }
+}
+
+/// Waits for the child to exit and checks it exited 0.
+fn wait_exit(pid: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: status is a valid, writable int.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(r, pid, "waitpid: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child failed at step {} (status {status:#x})",
+        libc::WEXITSTATUS(status)
+    );
+}
+
+/// The scap events built from the child's records, once `names` have all been seen.
+fn events_of(probe: &mut Probe, pid: libc::pid_t, names: &[&str]) -> Vec<Vec<u8>> {
+    let mut builder = ScapBuilder::default();
+    let mut events: Vec<Vec<u8>> = Vec::new();
+    let start = Instant::now();
+    let missing = |events: &[Vec<u8>]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| !events.iter().any(|e| decoded(e).info.name == **n))
+            .map(|n| n.to_string())
+            .collect()
+    };
+    while !missing(&events).is_empty() && start.elapsed() < WAIT_LIMIT {
+        probe
+            .poll(4096, Duration::from_millis(100), &mut |b| {
+                let raw = RawRecord::parse(b).unwrap_or_else(|e| panic!("bad raw record: {e}"));
+                if raw.hdr.pid != pid as u32 {
+                    return;
+                }
+                let mut out = Vec::new();
+                if builder.build(&raw, &mut out).expect("record → event") {
+                    events.push(out);
+                }
+            })
+            .expect("poll");
+    }
+    let left = missing(&events);
+    assert!(left.is_empty(), "no {left:?} event of pid {pid} within {WAIT_LIMIT:?}");
+    events
+}
+
+fn decoded(e: &[u8]) -> DecodedEvent<'_> {
+    DecodedEvent::new(EventRef::parse_any(e).expect("a scap event")).expect("a known event type")
+}
+
+/// The first event called `name`.
+fn event<'a>(events: &'a [Vec<u8>], name: &str) -> DecodedEvent<'a> {
+    events
+        .iter()
+        .map(|e| decoded(e))
+        .find(|d| d.info.name == name)
+        .unwrap_or_else(|| panic!("no {name} event"))
+}
+
+/// Every event called `name`, in order.
+fn all_events<'a>(events: &'a [Vec<u8>], name: &str) -> Vec<DecodedEvent<'a>> {
+    events
+        .iter()
+        .map(|e| decoded(e))
+        .filter(|d| d.info.name == name)
+        .collect()
+}
+
+fn val<'a>(d: &DecodedEvent<'a>, name: &str) -> ParamValue<'a> {
+    d.param_by_name(name)
+        .unwrap_or_else(|| panic!("{} has no parameter {name}", d.info.name))
+        .unwrap_or_else(|e| panic!("{}.{name} does not decode: {e}", d.info.name))
+}
+
+fn uint(d: &DecodedEvent<'_>, name: &str) -> u64 {
+    match val(d, name) {
+        ParamValue::Unsigned(n) => n,
+        ParamValue::Signed(n) => n as u64,
+        v => panic!("{}.{name} is not a number: {v:?}", d.info.name),
+    }
+}
+
+/// `evt.arg.NAME` as the rules see it.
+fn rendered(d: &DecodedEvent<'_>, name: &str) -> String {
+    d.render_param(d.info.param_index(name).expect("parameter"))
+        .expect("rendered")
+}
+
+fn bytes<'a>(d: &DecodedEvent<'a>, name: &str) -> &'a [u8] {
+    match val(d, name) {
+        ParamValue::Bytes(b) => b,
+        v => panic!("{}.{name} is not a byte buffer: {v:?}", d.info.name),
+    }
+}
+
+fn cstr(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_bytes()).unwrap()
+}
+
+/// A fresh directory for one test.
+fn test_dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("saker-live-params-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `MAP_SHARED` memory the child writes its findings to (fds, inodes) for the parent.
+struct Shared(*mut u64);
+
+impl Shared {
+    fn new() -> Shared {
+        // SAFETY: an anonymous shared mapping of one page; checked for MAP_FAILED.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
+        Shared(p.cast())
+    }
+    fn set(&self, i: usize, v: u64) {
+        assert!(i < 512);
+        // SAFETY: i is inside the 4096-byte mapping, which lives as long as self.
+        unsafe { self.0.add(i).write_volatile(v) }
+    }
+    fn get(&self, i: usize) -> u64 {
+        assert!(i < 512);
+        // SAFETY: as in set.
+        unsafe { self.0.add(i).read_volatile() }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in new, unmapped once.
+        unsafe { libc::munmap(self.0.cast(), 4096) };
+    }
+}
+
+#[test]
+fn ptrace_request_is_the_ppm_value() {
+    let Some(mut probe) = probe_for(&["ptrace"]) else {
+        return;
+    };
+    let mut target = Command::new("sleep").arg("30").spawn().expect("run sleep");
+    let tpid = target.id() as libc::pid_t;
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and a local int.
+        unsafe {
+            if libc::ptrace(libc::PTRACE_ATTACH, tpid, 0, 0) != 0 {
+                return 1;
+            }
+            let mut st = 0;
+            if libc::waitpid(tpid, &mut st, libc::__WALL) != tpid {
+                return 2;
+            }
+            if libc::ptrace(libc::PTRACE_DETACH, tpid, 0, 0) != 0 {
+                return 3;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let _ = target.kill();
+    let _ = target.wait();
+
+    let events = events_of(&mut probe, pid, &["ptrace"]);
+    let calls = all_events(&events, "ptrace");
+    assert_eq!(calls.len(), 2, "attach and detach");
+    let attach = &calls[0];
+    assert_eq!(uint(attach, "request"), 11, "PPM_PTRACE_ATTACH");
+    assert!(
+        rendered(attach, "request").contains("PTRACE_ATTACH"),
+        "{}",
+        rendered(attach, "request")
+    );
+    assert_eq!(uint(attach, "pid"), tpid as u64);
+    assert_eq!(uint(attach, "res"), 0);
+    let detach = &calls[1];
+    assert_eq!(uint(detach, "request"), 12, "PPM_PTRACE_DETACH");
+    assert_eq!(
+        val(detach, "data"),
+        ParamValue::Dyn { index: 1, bytes: &[0] },
+        "DETACH's data is a signal (PPM_PTRACE_IDX_SIGTYPE)"
+    );
+}
+
+#[test]
+fn pipe_inode_and_iovec_data_are_captured() {
+    let Some(mut probe) = probe_for(&["pipe", "pipe2", "writev", "readv"]) else {
+        return;
+    };
+    let shared = Shared::new();
+    let (a, b) = (b"hello ".to_vec(), b"world".to_vec());
+    let mut r1 = vec![0u8; 4];
+    let mut r2 = vec![0u8; 32];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on buffers allocated before the fork.
+        unsafe {
+            let mut fds = [0i32; 2];
+            if libc::syscall(libc::SYS_pipe, fds.as_mut_ptr()) != 0 {
+                return 1;
+            }
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fds[0], &mut st) != 0 {
+                return 2;
+            }
+            shared.set(0, st.st_ino);
+            if libc::fstat(fds[1], &mut st) != 0 {
+                return 3;
+            }
+            shared.set(1, st.st_ino);
+            shared.set(2, fds[0] as u64);
+            shared.set(3, fds[1] as u64);
+            let w = [
+                libc::iovec {
+                    iov_base: a.as_ptr() as *mut _,
+                    iov_len: a.len(),
+                },
+                libc::iovec {
+                    iov_base: b.as_ptr() as *mut _,
+                    iov_len: b.len(),
+                },
+            ];
+            if libc::writev(fds[1], w.as_ptr(), 2) != 11 {
+                return 4;
+            }
+            let r = [
+                libc::iovec {
+                    iov_base: r1.as_mut_ptr().cast(),
+                    iov_len: r1.len(),
+                },
+                libc::iovec {
+                    iov_base: r2.as_mut_ptr().cast(),
+                    iov_len: r2.len(),
+                },
+            ];
+            if libc::readv(fds[0], r.as_ptr(), 2) != 11 {
+                return 5;
+            }
+            if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) != 0 {
+                return 6;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["pipe", "pipe2", "writev", "readv"]);
+
+    let pipe = event(&events, "pipe");
+    assert_eq!(uint(&pipe, "fd1"), shared.get(2));
+    assert_eq!(uint(&pipe, "fd2"), shared.get(3));
+    assert_ne!(shared.get(0), 0);
+    assert_eq!(uint(&pipe, "ino"), shared.get(0), "fstat inode of the read end");
+    assert_eq!(uint(&pipe, "ino"), shared.get(1), "fstat inode of the write end");
+    let pipe2 = event(&events, "pipe2");
+    assert_ne!(uint(&pipe2, "ino"), 0);
+    assert_ne!(uint(&pipe2, "ino"), shared.get(0), "a new pipe");
+    assert_eq!(
+        uint(&pipe2, "flags"),
+        (1 << 6) | (1 << 12),
+        "PPM_O_NONBLOCK|PPM_O_CLOEXEC"
+    );
+    assert!(rendered(&pipe2, "flags").contains("O_NONBLOCK|O_CLOEXEC"));
+
+    let writev = event(&events, "writev");
+    assert_eq!(bytes(&writev, "data"), b"hello world", "both buffers");
+    assert_eq!(uint(&writev, "size"), 11);
+    assert_eq!(uint(&writev, "fd"), shared.get(3));
+    let readv = event(&events, "readv");
+    assert_eq!(
+        bytes(&readv, "data"),
+        b"hello world",
+        "what was read, across both buffers"
+    );
+    assert_eq!(uint(&readv, "size"), 11);
+    assert_eq!(uint(&readv, "res"), 11);
+}
+
+#[test]
+fn socketpair_sockets_msg_data_sockopt_and_shutdown() {
+    let names = ["socketpair", "sendmsg", "recvmsg", "getsockopt", "shutdown"];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let (a, b) = (b"ping ".to_vec(), b"pong".to_vec());
+    let mut rbuf = vec![0u8; 64];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on buffers allocated before the fork.
+        unsafe {
+            let mut sv = [0i32; 2];
+            if libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) != 0 {
+                return 1;
+            }
+            let mut w = [
+                libc::iovec {
+                    iov_base: a.as_ptr() as *mut _,
+                    iov_len: a.len(),
+                },
+                libc::iovec {
+                    iov_base: b.as_ptr() as *mut _,
+                    iov_len: b.len(),
+                },
+            ];
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = w.as_mut_ptr();
+            m.msg_iovlen = 2;
+            if libc::sendmsg(sv[0], &m, 0) != 9 {
+                return 2;
+            }
+            let mut r = [libc::iovec {
+                iov_base: rbuf.as_mut_ptr().cast(),
+                iov_len: rbuf.len(),
+            }];
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = r.as_mut_ptr();
+            m.msg_iovlen = 1;
+            if libc::recvmsg(sv[1], &mut m, 0) != 9 {
+                return 3;
+            }
+            let mut ty = 0i32;
+            let mut len = 4 as libc::socklen_t;
+            if libc::getsockopt(
+                sv[0],
+                libc::SOL_SOCKET,
+                libc::SO_TYPE,
+                (&mut ty as *mut i32).cast(),
+                &mut len,
+            ) != 0
+            {
+                return 4;
+            }
+            if libc::shutdown(sv[0], libc::SHUT_WR) != 0 {
+                return 5;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+
+    let pair = event(&events, "socketpair");
+    let (source, peer) = (uint(&pair, "source"), uint(&pair, "peer"));
+    assert!(source != 0 && peer != 0 && source != peer, "{source:#x} {peer:#x}");
+    let send = event(&events, "sendmsg");
+    assert_eq!(bytes(&send, "data"), b"ping pong");
+    assert_eq!(uint(&send, "size"), 9);
+    match val(&send, "tuple") {
+        ParamValue::SockTuple(SockTuple::Unix { source: s, dest, .. }) => {
+            assert_eq!(
+                (s, dest),
+                (source, peer),
+                "socketpair's sockets are the first fd's tuple"
+            )
+        }
+        v => panic!("sendmsg tuple: {v:?}"),
+    }
+    let recv = event(&events, "recvmsg");
+    assert_eq!(bytes(&recv, "data"), b"ping pong");
+    assert_eq!(uint(&recv, "size"), 9);
+
+    let opt = event(&events, "getsockopt");
+    assert_eq!(uint(&opt, "level"), 1, "PPM_SOCKOPT_LEVEL_SOL_SOCKET");
+    assert_eq!(uint(&opt, "optname"), 3, "PPM_SOCKOPT_SO_TYPE");
+    assert_eq!(
+        val(&opt, "val"),
+        ParamValue::Dyn {
+            index: 2,
+            bytes: &(libc::SOCK_STREAM as u32).to_le_bytes()
+        },
+        "PPM_SOCKOPT_IDX_UINT32 SOCK_STREAM"
+    );
+    assert_eq!(uint(&opt, "optlen"), 4);
+
+    let shut = event(&events, "shutdown");
+    assert_eq!(uint(&shut, "how"), 1, "PPM_SHUT_WR");
+    assert!(rendered(&shut, "how").contains("SHUT_WR"), "{}", rendered(&shut, "how"));
+}
+
+#[test]
+fn path_and_mount_flags_are_ppm_values() {
+    let names = ["unlinkat", "linkat", "mount", "umount2"];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let dir = test_dir("flags");
+    std::fs::create_dir(dir.join("d")).unwrap();
+    std::fs::write(dir.join("f"), b"x").unwrap();
+    std::fs::create_dir(dir.join("mnt")).unwrap();
+    let (d, f, f2, mnt) = (
+        cstr(&dir.join("d")),
+        cstr(&dir.join("f")),
+        cstr(&dir.join("f2")),
+        cstr(&dir.join("mnt")),
+    );
+    let none = CString::new("none").unwrap();
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on C strings made before the fork.
+        unsafe {
+            if libc::unlinkat(libc::AT_FDCWD, d.as_ptr(), libc::AT_REMOVEDIR) != 0 {
+                return 1;
+            }
+            if libc::linkat(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_FDCWD,
+                f2.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            ) != 0
+            {
+                return 2;
+            }
+            // Remounting a directory that is no mount point fails (EINVAL) and changes nothing;
+            // the flags still carry the historical magic in the upper half.
+            let flags = 0xc0ed_0000 | libc::MS_REMOUNT | libc::MS_RDONLY;
+            if libc::mount(none.as_ptr(), mnt.as_ptr(), none.as_ptr(), flags, std::ptr::null()) == 0 {
+                return 3;
+            }
+            if libc::umount2(mnt.as_ptr(), libc::MNT_DETACH) == 0 {
+                return 4;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let unlinkat = event(&events, "unlinkat");
+    assert_eq!(uint(&unlinkat, "flags"), 0x200, "PPM_AT_REMOVEDIR");
+    assert!(rendered(&unlinkat, "flags").contains("AT_REMOVEDIR"));
+    assert_eq!(val(&unlinkat, "name"), ParamValue::Str(d.as_bytes()));
+    let linkat = event(&events, "linkat");
+    assert_eq!(uint(&linkat, "flags"), 0x400, "PPM_AT_SYMLINK_FOLLOW");
+    assert!(rendered(&linkat, "flags").contains("AT_SYMLINK_FOLLOW"));
+    let mount = event(&events, "mount");
+    assert_eq!(
+        uint(&mount, "flags"),
+        0x21,
+        "PPM_MS_REMOUNT|PPM_MS_RDONLY without the magic"
+    );
+    assert!(
+        rendered(&mount, "flags").contains("RDONLY|REMOUNT"),
+        "{}",
+        rendered(&mount, "flags")
+    );
+    assert_eq!(val(&mount, "dir"), ParamValue::Str(mnt.as_bytes()));
+    let umount = event(&events, "umount2");
+    assert_eq!(uint(&umount, "flags"), 2, "PPM_MNT_DETACH");
+    assert!(rendered(&umount, "flags").contains("DETACH"));
+}
+
+#[test]
+fn fd_creating_flags_are_ppm_values() {
+    let names = [
+        "eventfd2",
+        "signalfd4",
+        "timerfd_create",
+        "memfd_create",
+        "inotify_init1",
+        "epoll_create1",
+    ];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let memfd_name = CString::new("saker-live-params").unwrap();
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on locals and a C string made before the fork.
+        unsafe {
+            if libc::syscall(libc::SYS_eventfd2, 0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) < 0 {
+                return 1;
+            }
+            let mask = 0u64;
+            if libc::syscall(libc::SYS_signalfd4, -1, &mask as *const u64, 8, libc::SFD_CLOEXEC) < 0 {
+                return 2;
+            }
+            if libc::syscall(libc::SYS_timerfd_create, libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK) < 0 {
+                return 3;
+            }
+            let mfd = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
+            if libc::syscall(libc::SYS_memfd_create, memfd_name.as_ptr(), mfd) < 0 {
+                return 4;
+            }
+            if libc::syscall(libc::SYS_inotify_init1, libc::IN_NONBLOCK | libc::IN_CLOEXEC) < 0 {
+                return 5;
+            }
+            if libc::syscall(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC) < 0 {
+                return 6;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+    const NONBLOCK: u64 = 1 << 6;
+    const CLOEXEC: u64 = 1 << 12;
+
+    let efd = event(&events, "eventfd2");
+    assert_eq!(uint(&efd, "flags"), NONBLOCK | CLOEXEC);
+    assert!(
+        rendered(&efd, "flags").contains("O_NONBLOCK|O_CLOEXEC"),
+        "{}",
+        rendered(&efd, "flags")
+    );
+    assert_eq!(uint(&event(&events, "signalfd4"), "flags"), CLOEXEC);
+    assert_eq!(uint(&event(&events, "timerfd_create"), "flags"), NONBLOCK);
+    let memfd = event(&events, "memfd_create");
+    assert_eq!(uint(&memfd, "flags"), 3, "PPM_MFD_CLOEXEC|PPM_MFD_ALLOW_SEALING");
+    assert!(rendered(&memfd, "flags").contains("MFD_CLOEXEC|MFD_ALLOW_SEALING"));
+    assert_eq!(val(&memfd, "name"), ParamValue::Str(b"saker-live-params"));
+    assert_eq!(uint(&event(&events, "inotify_init1"), "flags"), NONBLOCK | CLOEXEC);
+    assert_eq!(uint(&event(&events, "epoll_create1"), "flags"), 1, "PPM_EPOLL_CLOEXEC");
+}
+
+/// VmSize of a process, in KiB.
+fn vm_size_kib(pid: libc::pid_t) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .expect("VmSize in /proc/PID/status");
+    line.trim().trim_end_matches("kB").trim().parse().unwrap()
+}
+
+#[test]
+fn mmap_munmap_and_brk_carry_the_memory_counters() {
+    let Some(mut probe) = probe_for(&["mmap", "munmap", "brk"]) else {
+        return;
+    };
+    const LEN: usize = 1 << 20;
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls; the mapping is the child's own and unmapped before exit.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return 1;
+            }
+            // Stopped here, the parent reads VmSize as the mmap exit saw it.
+            libc::kill(libc::getpid(), libc::SIGSTOP);
+            if libc::munmap(p, LEN) != 0 {
+                return 2;
+            }
+            libc::syscall(libc::SYS_brk, 0);
+        }
+        0
+    });
+    let mut status = 0;
+    // SAFETY: status is a valid, writable int.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+    assert!(
+        r == pid && libc::WIFSTOPPED(status),
+        "the child did not stop: {status:#x}"
+    );
+    let vm_size = vm_size_kib(pid);
+    // SAFETY: signalling our own stopped child.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["mmap", "munmap", "brk"]);
+
+    let mmap = all_events(&events, "mmap")
+        .into_iter()
+        .find(|d| uint(d, "length") == LEN as u64)
+        .expect("the child's 1 MiB mmap");
+    let at_mmap = uint(&mmap, "vm_size");
+    assert!(
+        at_mmap.abs_diff(vm_size) <= 4,
+        "vm_size {at_mmap} KiB, /proc VmSize {vm_size} KiB"
+    );
+    let rss = uint(&mmap, "vm_rss");
+    assert!(rss > 0 && rss <= at_mmap, "vm_rss {rss} KiB of {at_mmap}");
+    let munmap = event(&events, "munmap");
+    assert_eq!(
+        uint(&munmap, "vm_size"),
+        at_mmap - (LEN as u64 >> 10),
+        "the unmapped MiB is gone"
+    );
+    let brk = event(&events, "brk");
+    assert_eq!(uint(&brk, "vm_size"), uint(&munmap, "vm_size"));
+    assert!(uint(&brk, "vm_rss") > 0);
+}
+
+#[test]
+fn modes_ids_times_and_paths_read_after_the_call() {
+    let names = [
+        "openat",
+        "fchmodat",
+        "socket",
+        "getresuid",
+        "getrlimit",
+        "nanosleep",
+        "getcwd",
+        "sendfile",
+    ];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let dir = test_dir("modes");
+    let file = cstr(&dir.join("f"));
+    let mut cwd = vec![0u8; 4096];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on locals and buffers made before the fork.
+        unsafe {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
+            let fd = libc::openat(libc::AT_FDCWD, file.as_ptr(), flags, 0o100640);
+            if fd < 0 {
+                return 1;
+            }
+            if libc::fchmodat(libc::AT_FDCWD, file.as_ptr(), 0o4755, 0) != 0 {
+                return 2;
+            }
+            let s = libc::socket(
+                libc::AF_INET,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            );
+            if s < 0 {
+                return 3;
+            }
+            let (mut r, mut e, mut su) = (0u32, 0u32, 0u32);
+            if libc::getresuid(&mut r, &mut e, &mut su) != 0 {
+                return 4;
+            }
+            let mut rl: libc::rlimit = std::mem::zeroed();
+            // glibc's getrlimit and nanosleep use prlimit64 and clock_nanosleep
+            if libc::syscall(libc::SYS_getrlimit, libc::RLIMIT_NOFILE, &mut rl as *mut libc::rlimit) != 0 {
+                return 5;
+            }
+            let ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000,
+            };
+            if libc::syscall(libc::SYS_nanosleep, &ts as *const libc::timespec, 0usize) != 0 {
+                return 6;
+            }
+            if libc::syscall(libc::SYS_getcwd, cwd.as_mut_ptr(), cwd.len()) <= 0 {
+                return 7;
+            }
+            // sendfile from the file (one byte written first) to itself is refused by some
+            // file systems; to a pipe it is not.
+            if libc::pwrite(fd, b"x".as_ptr().cast(), 1, 0) != 1 {
+                return 8;
+            }
+            let rfd = libc::open(file.as_ptr(), libc::O_RDONLY);
+            let mut p = [0i32; 2];
+            if rfd < 0 || libc::pipe(p.as_mut_ptr()) != 0 {
+                return 9;
+            }
+            let mut off: libc::off_t = 0;
+            if libc::sendfile(p[1], rfd, &mut off, 1) != 1 {
+                return 10;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+    let want_cwd = std::env::current_dir().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let open = all_events(&events, "openat")
+        .into_iter()
+        .find(|d| val(d, "name") == ParamValue::Str(file.as_bytes()))
+        .expect("the openat of the test file");
+    assert_eq!(uint(&open, "mode"), 0o640, "O_CREAT: the permission bits only");
+    let chmod = event(&events, "fchmodat");
+    assert_eq!(uint(&chmod, "mode"), 0o4755, "PPM_S_ISUID|0755");
+    let socket = event(&events, "socket");
+    assert_eq!(
+        uint(&socket, "flags"),
+        (1 << 6) | (1 << 12),
+        "PPM_O_NONBLOCK|PPM_O_CLOEXEC"
+    );
+    // SAFETY: getuid/geteuid have no preconditions.
+    let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
+    let res = event(&events, "getresuid");
+    assert_eq!((uint(&res, "ruid"), uint(&res, "euid")), (uid as u64, euid as u64));
+    let rl = event(&events, "getrlimit");
+    assert_eq!(uint(&rl, "resource"), 7, "PPM_RLIMIT_NOFILE");
+    let mut limit: libc::rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: limit is a valid, writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    assert_eq!((uint(&rl, "cur"), uint(&rl, "max")), (limit.rlim_cur, limit.rlim_max));
+    assert_eq!(uint(&event(&events, "nanosleep"), "interval"), 1_000_000, "ns");
+    assert_eq!(
+        val(&event(&events, "getcwd"), "path"),
+        ParamValue::Str(want_cwd.as_os_str().as_bytes())
+    );
+    assert_eq!(
+        uint(&event(&events, "sendfile"), "offset"),
+        1,
+        "the offset after the call"
+    );
+}
