@@ -257,6 +257,26 @@ pub static FILE_FLAGS: FlagTable = FlagTable {
     ],
 };
 
+/// chmod(2) mode bits (`PPM_S_*`, the same bits as Linux's), lowest first as libsinsp lists them.
+pub static MODE_FLAGS: FlagTable = FlagTable {
+    name: "chmod_mode",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("S_IXOTH", 0o1),
+        ("S_IWOTH", 0o2),
+        ("S_IROTH", 0o4),
+        ("S_IXGRP", 0o10),
+        ("S_IWGRP", 0o20),
+        ("S_IRGRP", 0o40),
+        ("S_IXUSR", 0o100),
+        ("S_IWUSR", 0o200),
+        ("S_IRUSR", 0o400),
+        ("S_ISVTX", 0o1000),
+        ("S_ISGID", 0o2000),
+        ("S_ISUID", 0o4000),
+    ],
+};
+
 /// access(2) modes (`PPM_*_OK`).
 pub static ACCESS_FLAGS: FlagTable = FlagTable {
     name: "access_flags",
@@ -443,6 +463,7 @@ pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
     Some(match (event, param) {
         ("open" | "openat" | "openat2" | "creat" | "open_by_handle_at", "flags") => &FILE_FLAGS,
         ("access" | "faccessat" | "faccessat2", "mode") => &ACCESS_FLAGS,
+        ("chmod" | "fchmod" | "fchmodat", "mode") => &MODE_FLAGS,
         ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
         ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
         ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
@@ -459,6 +480,27 @@ pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
 }
 
 /// Parameters libsinsp prints in hexadecimal (`PF_HEX`): addresses.
+/// Parameters libsinsp prints in octal with a leading 0 (`PF_OCT`): file modes.
+pub fn is_octal_param(event: &str, param: &str) -> bool {
+    matches!(
+        (event, param),
+        (
+            "open" | "openat" | "openat2" | "creat" | "chmod" | "fchmod" | "fchmodat" | "mknod" | "mknodat",
+            "mode"
+        )
+    )
+}
+
+/// `n` as C's `%#o` prints it: `0` alone, else a leading 0 and octal digits.
+pub fn write_octal(out: &mut String, n: u64) {
+    use std::fmt::Write as _;
+    if n == 0 {
+        out.push('0');
+    } else {
+        let _ = write!(out, "0{n:o}");
+    }
+}
+
 pub fn is_hex_param(event: &str, param: &str) -> bool {
     matches!(
         (event, param),

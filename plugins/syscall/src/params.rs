@@ -346,7 +346,11 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 let _ = write!(out, "{n:X}");
                 return;
             }
-            let _ = write!(out, "{n}");
+            if flags::is_octal_param(info.name, name) {
+                flags::write_octal(out, *n);
+            } else {
+                let _ = write!(out, "{n}");
+            }
             if matches!(pt, Some(T::SigType)) {
                 if let Some(sig) = flags::signal_name(*n) {
                     let _ = write!(out, "({sig})");

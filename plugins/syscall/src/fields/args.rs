@@ -29,6 +29,7 @@ fn raw(ev: &DecodedEvent<'_>, name: &str, pt: Option<ParamType>, v: &ParamValue<
         ParamValue::Unsigned(n) if flags::is_hex_param(ev.info.name, name) => {
             let _ = write!(s, "{n:X}");
         }
+        ParamValue::Unsigned(n) if flags::is_octal_param(ev.info.name, name) => flags::write_octal(&mut s, *n),
         ParamValue::Unsigned(n) => {
             let _ = write!(s, "{n}");
         }

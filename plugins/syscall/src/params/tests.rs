@@ -76,6 +76,35 @@ fn renders_like_evt_args() {
 }
 
 #[test]
+fn modes_render_in_octal_with_their_bit_names() {
+    // chmod exit: res, filename, mode (setuid + 0755)
+    let mut buf = Vec::new();
+    let chmod_x = 315; // PPME_SYSCALL_CHMOD_X
+    let mut w = EventWriter::begin(&mut buf, 1, 7, chmod_x, 3);
+    w.param(&0i64.to_le_bytes()).unwrap();
+    w.param(b"/tmp/x\0").unwrap();
+    w.param(&0o4755u32.to_le_bytes()).unwrap();
+    w.finish().unwrap();
+    let d = DecodedEvent::new(EventRef::parse(&buf, false).unwrap()).unwrap();
+    assert_eq!(
+        d.render_param(2).as_deref(),
+        Some("04755(S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID)")
+    );
+    // open exit with mode 0644: octal, no names (a plain number in libsinsp's table).
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, 1, 7, 3, 6);
+    w.param(&3i64.to_le_bytes()).unwrap();
+    w.param(b"/tmp/y\0").unwrap();
+    w.param(&0o100u32.to_le_bytes()).unwrap();
+    w.param(&0o644u32.to_le_bytes()).unwrap();
+    w.param(&[]).unwrap();
+    w.param(&[]).unwrap();
+    w.finish().unwrap();
+    let d = DecodedEvent::new(EventRef::parse(&buf, false).unwrap()).unwrap();
+    assert_eq!(d.render_param(3).as_deref(), Some("0644"));
+}
+
+#[test]
 fn long_buffers_are_cut_with_ellipsis() {
     let mut s = String::new();
     push_printable(&mut s, &[b'a'; 100], BYTEBUF_RENDER_LIMIT);
