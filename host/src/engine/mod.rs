@@ -41,7 +41,8 @@ pub use signals::{install_reload_handler, install_stop_handlers, take_reload_req
 pub const STOP_DRAIN_GRACE: Duration = Duration::from_secs(5);
 
 /// Alerts waiting for the output thread; when full, the event loop waits (no alert is lost).
-pub const ALERT_QUEUE_CAPACITY: usize = 65_536;
+/// About 16 MB of typical alerts: what bounds memory when outputs are slower than matches.
+pub const ALERT_QUEUE_CAPACITY: usize = 16_384;
 
 /// How often the main thread checks for reload requests while sources run.
 pub const RELOAD_POLL_INTERVAL: Duration = Duration::from_millis(200);
