@@ -220,6 +220,16 @@ pub fn event_name(code: u16) -> Option<&'static str> {
     event_info(code).map(|e| e.name)
 }
 
+/// The current code of `name` in direction `dir`: the one drivers write today (not an old
+/// version, not an unused placeholder).
+pub fn current_code(name: &str, dir: Direction) -> Option<u16> {
+    codes_for_name(name).iter().copied().find(|&c| {
+        event_info(c).is_some_and(|i| {
+            i.direction == dir && !i.flags.contains(EventFlags::OLD_VERSION) && !i.flags.contains(EventFlags::UNUSED)
+        })
+    })
+}
+
 /// Every code (enter and exit, all versions) named `name`, as rules' `evt.type = name` selects.
 /// Empty for unknown names and for the unused placeholder name `NA`.
 pub fn codes_for_name(name: &str) -> &'static [u16] {

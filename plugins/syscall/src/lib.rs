@@ -26,4 +26,5 @@ pub mod replay;
 pub mod scap;
 pub mod state;
 pub mod syscalls;
+pub mod testing;
 pub mod threads_table;

@@ -6,10 +6,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use plugin_api::event::{EventRef, EventWriter};
-use syscall::event_table::{codes_for_name, event_info, Direction, EventFlags, ParamType};
+use plugin_api::event::EventRef;
+use syscall::event_table::Direction;
 use syscall::scap::ProcessEntry;
 use syscall::state::ThreadTable;
+use syscall::testing::{encode_event, Arg as V};
 
 thread_local! {
     /// Allocations made by this thread while counting is on (other test threads do not count).
@@ -60,46 +61,9 @@ fn allocations_of(f: impl FnOnce()) -> u64 {
     ALLOCATIONS.with(|c| c.replace(None)).unwrap_or(0)
 }
 
-/// Current (not old, not unused) code of `name` in direction `dir`.
-fn code(name: &str, dir: Direction) -> u16 {
-    *codes_for_name(name)
-        .iter()
-        .find(|&&c| {
-            let i = event_info(c).unwrap();
-            i.direction == dir && !i.flags.contains(EventFlags::OLD_VERSION) && !i.flags.contains(EventFlags::UNUSED)
-        })
-        .unwrap_or_else(|| panic!("no current {name} {dir:?}"))
-}
-
-enum V<'a> {
-    I(i64),
-    S(&'a str),
-    B(&'a [u8]),
-}
-
-/// Encodes an event with the named params set and every other param empty.
+/// An event at time 1 (see [`with_ts`]).
 fn event(name: &str, dir: Direction, tid: i64, params: &[(&str, V<'_>)]) -> Vec<u8> {
-    let c = code(name, dir);
-    let info = event_info(c).unwrap();
-    let mut out = Vec::new();
-    let mut w = EventWriter::begin(&mut out, 1, tid as u64, c, info.params.len() as u32);
-    for p in info.params {
-        let bytes: Vec<u8> = match params.iter().find(|(n, _)| *n == p.name).map(|(_, v)| v) {
-            None => Vec::new(),
-            Some(V::S(s)) => [s.as_bytes(), &[0]].concat(),
-            Some(V::B(b)) => b.to_vec(),
-            Some(V::I(v)) => {
-                let width = match p.param_type {
-                    ParamType::Uint32 | ParamType::Int32 | ParamType::Flags32 | ParamType::Mode => 4,
-                    _ => 8,
-                };
-                v.to_le_bytes()[..width].to_vec()
-            }
-        };
-        w.param(&bytes).unwrap();
-    }
-    w.finish().unwrap();
-    out
+    encode_event(name, dir, 1, tid, params)
 }
 
 /// Sets the timestamp of an encoded event (the first 8 bytes).

@@ -4,61 +4,13 @@ use plugin_api::event::{EventRef, EventWriter};
 
 use super::update::{resolve_path, AT_FDCWD, CLONE_THREAD, O_CLOEXEC, PR_SET_NAME};
 use super::*;
-use crate::event_table::{codes_for_name, event_info, Direction, EventFlags, ParamType};
+use crate::event_table::{current_code, Direction};
 use crate::scap::ProcessEntry;
+use crate::testing::{encode_event as event, Arg as V};
 
 /// Current code of `name` in direction `dir`.
 fn code(name: &str, dir: Direction) -> u16 {
-    *codes_for_name(name)
-        .iter()
-        .find(|&&c| {
-            let i = event_info(c).unwrap();
-            i.direction == dir && !i.flags.contains(EventFlags::OLD_VERSION) && !i.flags.contains(EventFlags::UNUSED)
-        })
-        .unwrap_or_else(|| panic!("no current {name} {dir:?}"))
-}
-
-enum V<'a> {
-    I(i64),
-    S(&'a str),
-    B(&'a [u8]),
-}
-
-/// Encodes an event with the named params set and every other param empty.
-fn event(name: &str, dir: Direction, ts: u64, tid: i64, params: &[(&str, V<'_>)]) -> Vec<u8> {
-    let c = code(name, dir);
-    let info = event_info(c).unwrap();
-    let mut out = Vec::new();
-    let mut w = EventWriter::begin(&mut out, ts, tid as u64, c, info.params.len() as u32);
-    for p in info.params {
-        let bytes: Vec<u8> = match params.iter().find(|(n, _)| *n == p.name).map(|(_, v)| v) {
-            None => Vec::new(),
-            Some(V::S(s)) => {
-                let mut b = s.as_bytes().to_vec();
-                b.push(0);
-                b
-            }
-            Some(V::B(b)) => b.to_vec(),
-            Some(V::I(v)) => {
-                let width = match p.param_type {
-                    ParamType::Uint8 | ParamType::Int8 | ParamType::Flags8 | ParamType::EnumFlags8 => 1,
-                    ParamType::Uint16 | ParamType::Int16 | ParamType::Flags16 | ParamType::EnumFlags16 => 2,
-                    ParamType::Uint32
-                    | ParamType::Int32
-                    | ParamType::Flags32
-                    | ParamType::EnumFlags32
-                    | ParamType::Uid
-                    | ParamType::Gid
-                    | ParamType::Mode => 4,
-                    _ => 8,
-                };
-                v.to_le_bytes()[..width].to_vec()
-            }
-        };
-        w.param(&bytes).unwrap();
-    }
-    w.finish().unwrap();
-    out
+    current_code(name, dir).unwrap_or_else(|| panic!("no current {name} {dir:?}"))
 }
 
 fn apply(st: &mut ThreadTable, bytes: &[u8]) {
