@@ -7,6 +7,8 @@ mod rules_common;
 #[path = "fixtures/plugins/support.rs"]
 mod support;
 
+use ops_common::{saker, syscall_plugin};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -25,10 +27,6 @@ use saker::rules::select::{NamePattern, Selection};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn saker() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_saker"))
 }
 
 fn config(overrides: &[&str]) -> Config {
@@ -178,25 +176,6 @@ fn capture_with_replay_is_rejected_in_one_line() {
         String::from_utf8_lossy(&out.stderr),
         "Error: --capture records live capture; it cannot be used with -e\n"
     );
-}
-
-/// target/<profile>/libsyscall.so, built with cargo when missing (the `-V` runs need its fields).
-fn syscall_plugin() -> PathBuf {
-    let dir = saker().parent().unwrap().to_path_buf();
-    let lib = dir.join("libsyscall.so");
-    if !lib.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-j", "1", "-p", "syscall"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().expect("running cargo").success(),
-            "building the syscall plugin failed"
-        );
-    }
-    lib
 }
 
 #[test]

@@ -21,14 +21,11 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ops_common::{saker, syscall_plugin};
 use serde_json::Value;
 
 /// Longest wait for anything a test expects from a running `saker` (an alert, a metric).
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
-
-fn saker() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_saker"))
-}
 
 /// The burst of the drop test fills every capture's buffers on the machine, so it runs alone.
 static BURST: RwLock<()> = RwLock::new(());
@@ -57,27 +54,6 @@ fn live_or_skip(test: &str) -> Option<RwLockReadGuard<'static, ()>> {
 /// As [`live_or_skip`], for the burst: no other live test runs meanwhile.
 fn live_alone_or_skip(test: &str) -> Option<RwLockWriteGuard<'static, ()>> {
     can_run(test).then(|| BURST.write().unwrap_or_else(|e| e.into_inner()))
-}
-
-/// target/<profile>/libsyscall.so, where `saker` looks for it; built with cargo when missing.
-fn syscall_plugin() -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = saker().parent().unwrap().to_path_buf();
-    let lib = dir.join("libsyscall.so");
-    if !lib.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-j", "1", "-p", "syscall"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().expect("running cargo").success(),
-            "building the syscall plugin failed"
-        );
-    }
-    lib
 }
 
 /// The test's own directory, world-readable (the capability test runs saker as nobody).

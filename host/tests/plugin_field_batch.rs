@@ -9,30 +9,9 @@ use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod ops_common;
 #[path = "fixtures/plugins/support.rs"]
 mod support;
-
-/// target/<profile> of this test binary (target/<profile>/deps/<test>).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
-}
-
-/// `libcountgen_rs.so` of this profile, built with cargo when missing.
-fn countgen_rs() -> PathBuf {
-    let dir = profile_dir();
-    let lib = dir.join("libcountgen_rs.so");
-    if !lib.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-j", "1", "-p", "saker-example-plugin"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(cmd.status().unwrap().success(), "building saker-example-plugin failed");
-    }
-    lib
-}
 
 /// `examples/plugins/c/countgen.c` compiled into the test's tmp dir.
 fn countgen_c() -> PathBuf {
@@ -135,7 +114,7 @@ fn countgen_fields() -> Vec<(&'static str, FieldArg)> {
 
 #[test]
 fn rust_sdk_plugin_answers_every_field_in_one_call() {
-    let plugin = init(countgen_rs(), "{}");
+    let plugin = init(ops_common::countgen(), "{}");
     assert!(plugin.extracts_several_fields_per_call());
     let mut batch = batch_of(&plugin, &countgen_fields());
     for event in events(&plugin, "5", 5) {
@@ -158,7 +137,7 @@ fn rust_sdk_plugin_answers_every_field_in_one_call() {
 
 #[test]
 fn a_failing_field_does_not_hide_the_others() {
-    let plugin = init(countgen_rs(), "{}");
+    let plugin = init(ops_common::countgen(), "{}");
     // countgen.bykey without a key argument fails the plugin's whole call.
     let fields = [
         ("countgen.num", FieldArg::None),

@@ -13,23 +13,34 @@ pub fn saker() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_saker"))
 }
 
-/// target/<profile>/libcountgen_rs.so, built with cargo when missing.
-pub fn countgen() -> PathBuf {
+/// target/<profile>/`file` (where `saker` looks for plugins by name), built from the workspace
+/// package `package` with cargo when missing; one build at a time in a test binary.
+pub fn workspace_library(package: &str, file: &str) -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let dir = saker().parent().unwrap().to_path_buf();
-    let lib = dir.join("libcountgen_rs.so");
+    let lib = dir.join(file);
     if !lib.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-j", "1", "-p", "saker-example-plugin"]);
+        cmd.args(["build", "-j", "1", "-p", package]);
         if dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
-        let status = cmd
-            .status()
-            .expect("running cargo to build the countgen example plugin");
-        assert!(status.success(), "building the countgen example plugin failed");
+        let status = cmd.status().expect("running cargo");
+        assert!(status.success(), "building {package} ({file}) failed");
     }
     lib
+}
+
+/// target/<profile>/libcountgen_rs.so, built with cargo when missing.
+pub fn countgen() -> PathBuf {
+    workspace_library("saker-example-plugin", "libcountgen_rs.so")
+}
+
+/// target/<profile>/libsyscall.so, built with cargo when missing.
+pub fn syscall_plugin() -> PathBuf {
+    workspace_library("syscall", "libsyscall.so")
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
