@@ -8,6 +8,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use syscall::live::bpf::{
@@ -44,10 +45,16 @@ const TASK_LEN: usize = 176;
 /// How long a test waits for the records of its children before giving up.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
-/// The probe, or None (and a note) when SAKER_SKIP_LIVE=1 and it cannot open.
-fn open_probe(open: impl FnOnce() -> Result<Probe, ProbeError>) -> Option<Probe> {
+/// The tests take turns: each one's probe sees every process on the host, so a test's
+/// workload (2000 opens into a one-page buffer, an overlay mount …) stays out of the others'.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The probe (and this test's turn), or None (and a note) when SAKER_SKIP_LIVE=1 and it cannot
+/// open.
+fn open_probe(open: impl FnOnce() -> Result<Probe, ProbeError>) -> Option<(Probe, MutexGuard<'static, ()>)> {
+    let turn = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match open() {
-        Ok(p) => Some(p),
+        Ok(p) => Some((p, turn)),
         Err(e) if std::env::var("SAKER_SKIP_LIVE").as_deref() == Ok("1") => {
             eprintln!("skipped: the live probe cannot open here ({e}); SAKER_SKIP_LIVE=1");
             None
@@ -165,7 +172,7 @@ fn cfg_table() -> Box<[SyscallCfg; SAKER_MAX_SYSCALLS]> {
 
 #[test]
 fn cat_records_its_open_and_exec() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     let mut table = cfg_table();
@@ -268,7 +275,7 @@ fn failed_syscalls_are_dropped_with_drop_failed_exit() {
         drop_failed_exit: true,
         ..ProbeOptions::default()
     };
-    let Some(mut probe) = open_probe(|| Probe::open(&opts)) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&opts)) else {
         return;
     };
     probe.set_syscall_table(&cfg_table()).unwrap();
@@ -292,7 +299,7 @@ fn failed_syscalls_are_dropped_with_drop_failed_exit() {
 
 #[test]
 fn connect_carries_the_loopback_tuple() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     probe.set_syscall_table(&cfg_table()).unwrap();
@@ -316,21 +323,32 @@ fn connect_carries_the_loopback_tuple() {
     let recs = gather(&mut probe, |r| {
         r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
     });
+    // Every failure below shows the records of the child and the probe's counters (drops by cause).
+    let seen = format!(
+        "records of pid {pid}: {:#?}\nprobe counters: {:?}",
+        recs.iter().filter(|r| r.pid == pid).collect::<Vec<_>>(),
+        probe.counters()
+    );
     let conn_rec = recs
         .iter()
         .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
-        .unwrap_or_else(|| panic!("no connect record of pid {pid}"));
-    assert_eq!(conn_rec.ret, 0);
-    let t = conn_rec.item(D_TUPLE).expect("connect carries a TUPLE");
-    assert_eq!(t[0], 2, "AF_INET");
-    assert_eq!(u32_at(t, 4), 1, "SOCK_STREAM");
-    assert_eq!(&t[24..28], &[127, 0, 0, 1], "remote address");
-    assert_eq!(&t[8..12], &[127, 0, 0, 1], "local address");
-    assert_eq!(u16_at(t, 42), port, "remote port");
-    assert_ne!(u16_at(t, 40), 0, "local port");
-    let sa = conn_rec.item(D_SOCKADDR).expect("connect carries the sockaddr");
-    assert_eq!(sa.len(), 16);
-    assert_eq!(u16::from_be_bytes([sa[2], sa[3]]), port);
+        .unwrap_or_else(|| panic!("no connect record of pid {pid}; {seen}"));
+    assert_eq!(conn_rec.ret, 0, "{seen}");
+    let t = conn_rec
+        .item(D_TUPLE)
+        .unwrap_or_else(|| panic!("connect carries no TUPLE; {seen}"));
+    assert_eq!(t.len(), 168, "TUPLE length (struct saker_tuple); {seen}");
+    assert_eq!(t[0], 2, "AF_INET; {seen}");
+    assert_eq!(u32_at(t, 4), 1, "SOCK_STREAM; {seen}");
+    assert_eq!(&t[24..28], &[127, 0, 0, 1], "remote address; {seen}");
+    assert_eq!(&t[8..12], &[127, 0, 0, 1], "local address; {seen}");
+    assert_eq!(u16_at(t, 42), port, "remote port; {seen}");
+    assert_ne!(u16_at(t, 40), 0, "local port; {seen}");
+    let sa = conn_rec
+        .item(D_SOCKADDR)
+        .unwrap_or_else(|| panic!("connect carries no sockaddr; {seen}"));
+    assert_eq!(sa.len(), 16, "sockaddr length; {seen}");
+    assert_eq!(u16::from_be_bytes([sa[2], sa[3]]), port, "sockaddr port; {seen}");
 }
 
 #[test]
@@ -339,7 +357,7 @@ fn a_full_ring_buffer_counts_drops() {
         cpus_for_each_buffer: 0,
         ..ProbeOptions::default()
     };
-    let Some(mut probe) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open_with_ring_size(&opts, 4096)) else {
         return;
     };
     probe.set_syscall_table(&cfg_table()).unwrap();
@@ -369,7 +387,7 @@ fn a_full_ring_buffer_counts_drops() {
 /// The run cost per call of each program, printed for the report (not asserted).
 #[test]
 fn program_stats_are_readable() {
-    let Some(probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     let stats = probe.program_stats().unwrap();
@@ -418,7 +436,7 @@ fn connect_record(probe: &mut Probe, pid: u32) -> Rec {
 
 #[test]
 fn connect_carries_ipv6_and_unix_tuples() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     probe.set_syscall_table(&cfg_table()).unwrap();
@@ -470,7 +488,7 @@ fn connect_carries_ipv6_and_unix_tuples() {
 /// FD_PATH walks up through a mount point (/proc is its own mount); execve exits carry ENV.
 #[test]
 fn fd_paths_cross_mounts_and_exec_carries_env() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     let mut table = cfg_table();
@@ -518,7 +536,7 @@ fn fd_paths_cross_mounts_and_exec_carries_env() {
 /// exe_flags tell an executable of an overlayfs lower layer from one written to the upper layer.
 #[test]
 fn exe_flags_tell_overlay_layers() {
-    let Some(mut probe) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
     probe.set_syscall_table(&cfg_table()).unwrap();
