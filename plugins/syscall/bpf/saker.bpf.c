@@ -936,15 +936,28 @@ static __always_inline struct scratch *rec_begin(__u16 kind, __u16 nr, __s64 ret
 	return s;
 }
 
-static __always_inline void rec_args(struct scratch *s, struct pt_regs *regs)
+/*
+ * The saved registers from r10 to orig_ax, read with one bpf_probe_read_kernel (each read is a
+ * helper call): x86_64's struct pt_regs is the ptrace ABI, its order is fixed.
+ */
+struct regs_block {
+	__u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+
+static __always_inline int regs_read(struct regs_block *r, struct pt_regs *regs)
+{
+	return bpf_probe_read_kernel(r, sizeof(*r), &regs->r10);
+}
+
+static __always_inline void rec_args(struct scratch *s, const struct regs_block *r)
 {
 	struct saker_rec_hdr *h = rec_hdr(s);
-	h->args[0] = BPF_CORE_READ(regs, di);
-	h->args[1] = BPF_CORE_READ(regs, si);
-	h->args[2] = BPF_CORE_READ(regs, dx);
-	h->args[3] = BPF_CORE_READ(regs, r10);
-	h->args[4] = BPF_CORE_READ(regs, r8);
-	h->args[5] = BPF_CORE_READ(regs, r9);
+	h->args[0] = r->di;
+	h->args[1] = r->si;
+	h->args[2] = r->dx;
+	h->args[3] = r->r10;
+	h->args[4] = r->r8;
+	h->args[5] = r->r9;
 }
 
 /*
@@ -1020,20 +1033,22 @@ __noinline int rec_send(void)
 
 static __always_inline bool is_compat_task(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	/* a BTF pointer: a plain load instead of a bpf_probe_read_kernel call */
+	struct task_struct *task = bpf_get_current_task_btf();
 	if (bpf_core_field_exists(task->thread_info.status))
-		return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+		return task->thread_info.status & TS_COMPAT;
 	return false;
 }
 
 /* ---- Programs ---- */
 
+/*
+ * Both programs run on every syscall of the machine: the capture table is looked at first, so
+ * a syscall nobody wants costs a map lookup (sys_exit: and one register read) and nothing else.
+ */
 SEC("raw_tracepoint/sys_enter")
 int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (skip_current() || is_compat_task())
-		return 0;
-	struct pt_regs *regs = (void *)ctx->args[0];
 	__u64 nr = ctx->args[1];
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
@@ -1041,10 +1056,15 @@ int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct saker_sc_cfg *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
 	if (!cfg || !cfg->enter)
 		return 0;
+	if (skip_current() || is_compat_task())
+		return 0;
+	struct regs_block r;
+	if (regs_read(&r, (void *)ctx->args[0]))
+		__builtin_memset(&r, 0, sizeof(r));
 	struct scratch *s = rec_begin(SAKER_REC_SYS_ENTER, nr, 0);
 	if (!s)
 		return 0;
-	rec_args(s, regs);
+	rec_args(s, &r);
 	rec_send();
 	return 0;
 }
@@ -1052,11 +1072,11 @@ int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sys_exit")
 int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (skip_current() || is_compat_task())
-		return 0;
-	struct pt_regs *regs = (void *)ctx->args[0];
 	__s64 ret = ctx->args[1];
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	struct regs_block r;
+	if (regs_read(&r, (void *)ctx->args[0]))
+		return 0;
+	__u64 nr = r.orig_ax;
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
 	__u32 key = nr;
@@ -1065,11 +1085,13 @@ int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (cfg->drop_failed && ret < 0)
 		return 0;
+	if (skip_current() || is_compat_task())
+		return 0;
 	struct scratch *s = rec_begin(SAKER_REC_SYS_EXIT, nr, ret);
 	if (!s)
 		return 0;
 	s->cfg = *cfg;
-	rec_args(s, regs);
+	rec_args(s, &r);
 
 	if (s->cfg.task) {
 		__u64 clone_flags = 0;

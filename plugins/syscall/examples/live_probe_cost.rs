@@ -1,59 +1,44 @@
 //! Kernel-side cost of the live probe per program run: enables `kernel.bpf_stats_enabled`,
-//! captures openat/execve/clone*/connect/close/read/write while a shell loop runs, and prints
-//! run counts and average ns per run of each program. Needs root.
+//! captures what an empty ruleset captures (the state syscalls, `spec::capture_table`) while a
+//! workload runs, and prints run counts and average ns per run of each program. Needs root.
 //!
-//! `cargo run -p syscall --example live_probe_cost [iterations]`
+//! `cargo run -p syscall --example live_probe_cost [iterations | -- command args…]`
+//!
+//! Without a command the workload is a shell loop (reads of /etc/hostname, then /bin/true).
+//! `SAKER_BPF_OBJECT=path` measures another build of saker.bpf.o (see `Probe::open`).
 
 use std::process::Command;
 use std::time::Duration;
 
-use syscall::live::bpf::{arg_kind, ret_kind, Probe, ProbeOptions, SyscallCfg, SAKER_MAX_SYSCALLS};
+use syscall::live::bpf::{Probe, ProbeOptions};
+use syscall::live::spec::{capture_table, WantedSet};
 
 const STATS: &str = "/proc/sys/kernel/bpf_stats_enabled";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let iterations: u32 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(2000);
     let before = std::fs::read_to_string(STATS)?;
     std::fs::write(STATS, "1")?;
 
     let mut probe = Probe::open(&ProbeOptions::default())?;
-    let on = SyscallCfg {
-        enabled: 1,
-        ..SyscallCfg::default()
-    };
-    let mut t = [SyscallCfg::default(); SAKER_MAX_SYSCALLS];
-    t[257] = SyscallCfg {
-        arg_kind: [0, arg_kind::USTR, 0, 0, 0, 0],
-        ret_kind: ret_kind::FDINFO,
-        ..on
-    };
-    t[0] = SyscallCfg {
-        arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_RET, 0, 0, 0, 0],
-        ..on
-    };
-    t[1] = SyscallCfg {
-        arg_kind: [arg_kind::FDINFO, arg_kind::UBUF_ARG, 0, 0, 0, 0],
-        arg_len: [0, 2, 0, 0, 0, 0],
-        ..on
-    };
-    t[3] = on;
-    t[59] = SyscallCfg {
-        task: 1,
-        arg_kind: [arg_kind::USTR, 0, 0, 0, 0, 0],
-        ..on
-    };
-    for nr in [56, 57, 58, 435] {
-        t[nr] = SyscallCfg { task: 1, ..on };
-    }
-    probe.set_syscall_table(&t)?;
+    let table = capture_table(&WantedSet::default(), 80, false);
+    probe.set_syscall_table(&table)?;
     probe.set_settings(true, false)?;
     probe.enable(true)?;
 
-    let script = format!(
-        "for i in $(seq {iterations}); do read x < /etc/hostname; done; for i in $(seq {}); do /bin/true; done",
-        iterations / 10
-    );
-    let mut child = Command::new("/bin/bash").arg("-c").arg(script).spawn()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut child = if args.first().map(String::as_str) == Some("--") {
+        let program = args.get(1).ok_or("live_probe_cost: `--` must be followed by a command")?;
+        Command::new(program).args(&args[2..]).spawn()?
+    } else {
+        let iterations: u32 = args.first().map(|s| s.parse()).transpose()?.unwrap_or(2000);
+        let script = format!(
+            "for i in $(seq {iterations}); do read x < /etc/hostname; done; for i in $(seq {}); do /bin/true; done",
+            iterations / 10
+        );
+        let mut cmd = Command::new("/bin/bash");
+        cmd.arg("-c").arg(script);
+        cmd.spawn()?
+    };
     let mut records = 0usize;
     loop {
         records += probe.poll(65536, Duration::from_millis(50), &mut |_| {})?;

@@ -301,7 +301,19 @@ impl Probe {
     /// As [`Probe::open`] with each ring buffer `ring_bytes` long (a power of two, at least
     /// one page) instead of the preset's size; small buffers are for tests of the drop path.
     pub fn open_with_ring_size(opts: &ProbeOptions, ring_bytes: u32) -> Result<Probe, ProbeError> {
-        if BPF_OBJECT.is_empty() {
+        // SAKER_BPF_OBJECT: a development override (scripts/bench-live --bpf-object) to measure
+        // a freshly compiled saker.bpf.o without rebuilding the plugin.
+        let replacement;
+        let object: &[u8] = match std::env::var_os("SAKER_BPF_OBJECT") {
+            Some(path) => {
+                replacement = std::fs::read(&path).map_err(|e| {
+                    ProbeError::Load(format!("SAKER_BPF_OBJECT={}: {e}", Path::new(&path).display()))
+                })?;
+                &replacement
+            }
+            None => BPF_OBJECT,
+        };
+        if object.is_empty() {
             return Err(ProbeError::NoPrograms);
         }
         if !ring_bytes.is_power_of_two() || ring_bytes < PAGE_SIZE {
@@ -324,7 +336,7 @@ impl Probe {
         for (i, name) in names.iter().enumerate() {
             loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
         }
-        let mut ebpf = loader.load(BPF_OBJECT).map_err(|e| ProbeError::Load(error_chain(&e)))?;
+        let mut ebpf = loader.load(object).map_err(|e| ProbeError::Load(error_chain(&e)))?;
 
         for (program, tracepoint) in PROGRAMS {
             let prog: &mut RawTracePoint = ebpf
