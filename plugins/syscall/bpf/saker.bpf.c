@@ -203,20 +203,51 @@ static __always_inline __u32 cap_len(struct scratch *s, __u64 want, __u32 room)
 	return (__u32)want & SCRATCH_MASK;
 }
 
-static __always_inline struct file *fd_file(struct task_struct *task, __u64 fd)
+/*
+ * The file of fd in the current task. task -> files -> fdt are plain loads through BTF
+ * pointers (no helper call); the fd array's slot is a pointer to a pointer, which the verifier
+ * only lets us read with bpf_probe_read_kernel.
+ */
+static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
 		count(&drops, SAKER_DROP_KERNEL_READ);
 	return f;
 }
+
+/*
+ * Several fields of one kernel object with one bpf_probe_read_kernel: SPAN_READ copies the first
+ * sizeof(buf) bytes of the object, SPAN_GET takes a field from that copy when the running
+ * kernel's layout (CO-RE offset) puts it there, and reads it on its own otherwise. The copy may
+ * run past the end of a small object: it is only kernel memory read without faulting.
+ */
+#define SPAN_READ(buf, p)                                                                          \
+	do {                                                                                       \
+		if (bpf_probe_read_kernel(buf, sizeof(buf), p)) {                                  \
+			__builtin_memset(buf, 0, sizeof(buf));                                     \
+			count(&drops, SAKER_DROP_KERNEL_READ);                                     \
+		}                                                                                  \
+	} while (0)
+
+#define SPAN_GET(buf, p, field)                                                                    \
+	({                                                                                         \
+		typeof((p)->field) __v;                                                            \
+		__u32 __o = bpf_core_field_offset((p)->field);                                     \
+		if (__o + sizeof(__v) <= sizeof(buf))                                              \
+			__v = *(typeof(__v) *)&(buf)[__o];                                         \
+		else                                                                               \
+			__v = BPF_CORE_READ(p, field);                                             \
+		__v;                                                                               \
+	})
 
 static __always_inline __u32 encode_dev(__u32 kdev)
 {
@@ -283,20 +314,27 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	long off = item_begin(s, &room);
 	if (off < 0)
 		return 0;
-	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	struct file *f = fd_file(fd);
 	if (!f || room < sizeof(struct saker_fdinfo)) {
 		item_end(s, off, SAKER_D_FDINFO, arg, 0);
 		return 0;
 	}
 	struct saker_fdinfo *fi = (void *)&s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	__u8 fb[128] __attribute__((aligned(8)));
+	SPAN_READ(fb, f);
+	struct inode *ino = SPAN_GET(fb, f, f_inode);
+	struct vfsmount *vm = SPAN_GET(fb, f, f_path.mnt);
+	fi->flags = SPAN_GET(fb, f, f_flags);
+	__u8 ib[96] __attribute__((aligned(8)));
+	SPAN_READ(ib, ino);
+	struct super_block *sb = SPAN_GET(ib, ino, i_sb);
+	fi->ino = SPAN_GET(ib, ino, i_ino);
+	__u8 sbb[128] __attribute__((aligned(8)));
+	SPAN_READ(sbb, sb);
+	fi->dev = encode_dev(SPAN_GET(sbb, sb, s_dev));
+	fi->fs_magic = SPAN_GET(sbb, sb, s_magic);
 	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
-	fi->dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
-	fi->flags = BPF_CORE_READ(f, f_flags);
-	fi->ino = BPF_CORE_READ(ino, i_ino);
 	fi->mount_id = BPF_CORE_READ(mnt, mnt_id);
-	fi->fs_magic = BPF_CORE_READ(ino, i_sb, s_magic);
 	item_end(s, off, SAKER_D_FDINFO, arg, sizeof(struct saker_fdinfo));
 	return 1;
 }
@@ -319,7 +357,7 @@ __noinline int put_tuple(__u32 arg, __u64 fd)
 	__builtin_memset(t, 0, sizeof(*t));
 	item_end(s, off, SAKER_D_TUPLE, arg, sizeof(*t));
 
-	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	struct file *f = fd_file(fd);
 	if (!f)
 		return 0;
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
@@ -437,7 +475,7 @@ copy:
 
 __noinline int put_fd_path(__u32 arg, __u64 fd)
 {
-	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	struct file *f = fd_file(fd);
 	if (!f)
 		return put_user_bytes(SAKER_D_FD_PATH, arg, 0, 0);
 	return put_path(SAKER_D_FD_PATH, arg, (__u64)BPF_CORE_READ(f, f_path.dentry),
