@@ -332,7 +332,9 @@ impl Probe {
         let cpus_u32 = u32::try_from(cpus).map_err(|_| ProbeError::Cpus(format!("{cpus} CPUs")))?;
         loader
             .set_max_entries("scratch", cpus_u32)
-            .set_max_entries("cpu_rb", cpus_u32);
+            .set_max_entries("cpu_rb", cpus_u32)
+            // the programs wake the reader once per quarter of this written by a CPU
+            .set_global("ring_bytes", &ring_bytes, true);
         for (i, name) in names.iter().enumerate() {
             loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
         }
