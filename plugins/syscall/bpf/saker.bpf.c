@@ -233,8 +233,8 @@ static __always_inline struct file *fd_file(__u64 fd)
 /*
  * Several fields of one kernel object with one bpf_probe_read_kernel: SPAN_READ copies the first
  * sizeof(buf) bytes of the object, SPAN_GET takes a field from that copy when the running
- * kernel's layout (CO-RE offset) puts it there, and reads it on its own otherwise. The copy may
- * run past the end of a small object: it is only kernel memory read without faulting.
+ * kernel's layout (CO-RE offset) puts it there, and reads it on its own otherwise. The copies
+ * (file 128, inode 96, super_block 128 bytes) stay inside the objects on every kernel.
  */
 #define SPAN_READ(buf, p)                                                                          \
 	do {                                                                                       \
