@@ -23,8 +23,8 @@ typedef int64_t __s64;
 #endif
 
 /* ---- Record kinds (saker_rec_hdr.kind) ---- */
-#define SAKER_REC_SYS_EXIT 1     /* raw_tp sys_exit of an enabled syscall */
-#define SAKER_REC_SYS_ENTER 2    /* raw_tp sys_enter, only for syscalls with cfg.enter = 1 */
+#define SAKER_REC_SYS_EXIT 1     /* sys_exit tracepoint of an enabled syscall */
+#define SAKER_REC_SYS_ENTER 2    /* sys_enter tracepoint, only for syscalls with cfg.enter = 1 */
 #define SAKER_REC_PROC_EXIT 3    /* sched_process_exit: args[0]=exit_code (task->exit_code),
                                     args[1]=reaper tid (0 when unknown); nr = 0 */
 #define SAKER_REC_PROC_EXEC 4    /* sched_process_exec, with a task block; only when the

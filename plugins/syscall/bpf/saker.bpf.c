@@ -146,6 +146,13 @@ RINGBUF(rb15);
 
 /* ---- Small helpers ---- */
 
+/*
+ * bpf_get_current_task_btf (Linux 5.11+) gives the task as a BTF pointer, read with plain loads;
+ * before it, each field costs a bpf_probe_read_kernel call. The branch not taken on the running
+ * kernel is dropped by the verifier.
+ */
+#define HAVE_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+
 /* x &= mask in a way clang cannot drop, so the verifier sees the bound where it is used. */
 #define BOUND(x, mask) asm volatile("%[v] &= " #mask : [v] "+r"(x))
 
@@ -211,19 +218,31 @@ static __always_inline __u32 cap_len(struct scratch *s, __u64 want, __u32 room)
 
 /*
  * The file of fd in the current task. task -> files -> fdt are plain loads through BTF
- * pointers (no helper call); the fd array's slot is a pointer to a pointer, which the verifier
- * only lets us read with bpf_probe_read_kernel.
+ * pointers where the kernel has them; the fd array's slot is a pointer to a pointer, which the
+ * verifier only lets us read with bpf_probe_read_kernel.
  */
 static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
-	if (!files)
-		return NULL;
-	struct fdtable *fdt = files->fdt;
-	if (!fdt || fd >= fdt->max_fds)
-		return NULL;
-	struct file **fds = fdt->fd;
+	struct file **fds;
+	if (HAVE_TASK_BTF) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct files_struct *files = task->files;
+		if (!files)
+			return NULL;
+		struct fdtable *fdt = files->fdt;
+		if (!fdt || fd >= fdt->max_fds)
+			return NULL;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		struct files_struct *files = BPF_CORE_READ(task, files);
+		if (!files)
+			return NULL;
+		struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+		if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
 		count(&drops, SAKER_DROP_KERNEL_READ);
@@ -980,28 +999,16 @@ static __always_inline struct scratch *rec_begin(__u16 kind, __u16 nr, __s64 ret
 	return s;
 }
 
-/*
- * The saved registers from r10 to orig_ax, read with one bpf_probe_read_kernel (each read is a
- * helper call): x86_64's struct pt_regs is the ptrace ABI, its order is fixed.
- */
-struct regs_block {
-	__u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
-};
-
-static __always_inline int regs_read(struct regs_block *r, struct pt_regs *regs)
-{
-	return bpf_probe_read_kernel(r, sizeof(*r), &regs->r10);
-}
-
-static __always_inline void rec_args(struct scratch *s, const struct regs_block *r)
+/* regs is the tracepoint's BTF pointer: plain loads, no bpf_probe_read_kernel. */
+static __always_inline void rec_args(struct scratch *s, struct pt_regs *regs)
 {
 	struct saker_rec_hdr *h = rec_hdr(s);
-	h->args[0] = r->di;
-	h->args[1] = r->si;
-	h->args[2] = r->dx;
-	h->args[3] = r->r10;
-	h->args[4] = r->r8;
-	h->args[5] = r->r9;
+	h->args[0] = regs->di;
+	h->args[1] = regs->si;
+	h->args[2] = regs->dx;
+	h->args[3] = regs->r10;
+	h->args[4] = regs->r8;
+	h->args[5] = regs->r9;
 }
 
 /* Bytes of each ring buffer in use, set by the loader (src/live/bpf.rs). */
@@ -1081,23 +1088,28 @@ __noinline int rec_send(void)
 
 static __always_inline bool is_compat_task(void)
 {
-	/* a BTF pointer: a plain load instead of a bpf_probe_read_kernel call */
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (bpf_core_field_exists(task->thread_info.status))
-		return task->thread_info.status & TS_COMPAT;
-	return false;
+	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
+		return false;
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
 /* ---- Programs ---- */
 
 /*
  * Both programs run on every syscall of the machine: the capture table is looked at first, so
- * a syscall nobody wants costs a map lookup (sys_exit: and one register read) and nothing else.
+ * a syscall nobody wants costs a map lookup and nothing else. They are BTF tracepoints
+ * (tp_btf): ctx[0] is the struct pt_regs * of the tracepoint as a BTF pointer, read with
+ * plain loads (a raw tracepoint would need a bpf_probe_read_kernel call for the registers).
+ * ctx[1] is the syscall number (sys_enter) or the return value (sys_exit).
  */
-SEC("raw_tracepoint/sys_enter")
-int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_enter")
+int saker_sys_enter(__u64 *ctx)
 {
-	__u64 nr = ctx->args[1];
+	struct pt_regs *regs = (void *)ctx[0];
+	__u64 nr = ctx[1];
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
 	__u32 key = nr;
@@ -1106,25 +1118,20 @@ int saker_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (skip_current() || is_compat_task())
 		return 0;
-	struct regs_block r;
-	if (regs_read(&r, (void *)ctx->args[0]))
-		__builtin_memset(&r, 0, sizeof(r));
 	struct scratch *s = rec_begin(SAKER_REC_SYS_ENTER, nr, 0);
 	if (!s)
 		return 0;
-	rec_args(s, &r);
+	rec_args(s, regs);
 	rec_send();
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int saker_sys_exit(__u64 *ctx)
 {
-	__s64 ret = ctx->args[1];
-	struct regs_block r;
-	if (regs_read(&r, (void *)ctx->args[0]))
-		return 0;
-	__u64 nr = r.orig_ax;
+	struct pt_regs *regs = (void *)ctx[0];
+	__s64 ret = ctx[1];
+	__u64 nr = regs->orig_ax;
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
 	__u32 key = nr;
@@ -1139,7 +1146,7 @@ int saker_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!s)
 		return 0;
 	s->cfg = *cfg;
-	rec_args(s, &r);
+	rec_args(s, regs);
 
 	if (s->cfg.task) {
 		__u64 clone_flags = 0;

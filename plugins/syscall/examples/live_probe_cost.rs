@@ -27,7 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut child = if args.first().map(String::as_str) == Some("--") {
-        let program = args.get(1).ok_or("live_probe_cost: `--` must be followed by a command")?;
+        let program = args
+            .get(1)
+            .ok_or("live_probe_cost: `--` must be followed by a command")?;
         Command::new(program).args(&args[2..]).spawn()?
     } else {
         let iterations: u32 = args.first().map(|s| s.parse()).transpose()?.unwrap_or(2000);

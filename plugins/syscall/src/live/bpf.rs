@@ -1,5 +1,5 @@
 //! The loader of Saker's eBPF programs (`bpf/saker.bpf.c`): checks privileges and kernel
-//! features, sizes and creates the maps, loads and attaches the programs (raw tracepoints
+//! features, sizes and creates the maps, loads and attaches the programs (tracepoints
 //! `sys_enter`, `sys_exit`, `sched_process_exit`, `sched_process_exec`), and reads the raw
 //! records (`bpf/records.h`) from the ring buffers.
 //!
@@ -30,8 +30,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::RawTracePoint;
-use aya::{Ebpf, EbpfLoader};
+use aya::programs::{BtfTracePoint, RawTracePoint};
+use aya::{Btf, Ebpf, EbpfLoader};
 
 /// The compiled programs; empty when the build had no clang (see build.rs).
 static BPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/saker.bpf.o"));
@@ -72,12 +72,13 @@ pub const BUF_SIZE_PRESETS: [u32; 11] = [
     512 << 20,
 ];
 
-/// (program function in saker.bpf.c, raw tracepoint)
-const PROGRAMS: [(&str, &str); 4] = [
-    ("saker_sys_enter", "sys_enter"),
-    ("saker_sys_exit", "sys_exit"),
-    ("saker_proc_exit", "sched_process_exit"),
-    ("saker_proc_exec", "sched_process_exec"),
+/// (program function in saker.bpf.c, tracepoint, whether it is a BTF tracepoint (`tp_btf`,
+/// typed arguments read without helper calls) rather than a raw one)
+const PROGRAMS: [(&str, &str, bool); 4] = [
+    ("saker_sys_enter", "sys_enter", true),
+    ("saker_sys_exit", "sys_exit", true),
+    ("saker_proc_exit", "sched_process_exit", false),
+    ("saker_proc_exec", "sched_process_exec", false),
 ];
 
 /// Capabilities (linux/capability.h) checked before loading.
@@ -252,7 +253,7 @@ pub enum ProbeError {
     Load(String),
     #[error("the kernel rejected eBPF program {program}: {detail}")]
     Program { program: &'static str, detail: String },
-    #[error("cannot attach eBPF program {program} to raw tracepoint {tracepoint}: {detail}")]
+    #[error("cannot attach eBPF program {program} to tracepoint {tracepoint}: {detail}")]
     Attach {
         program: &'static str,
         tracepoint: &'static str,
@@ -306,9 +307,8 @@ impl Probe {
         let replacement;
         let object: &[u8] = match std::env::var_os("SAKER_BPF_OBJECT") {
             Some(path) => {
-                replacement = std::fs::read(&path).map_err(|e| {
-                    ProbeError::Load(format!("SAKER_BPF_OBJECT={}: {e}", Path::new(&path).display()))
-                })?;
+                replacement = std::fs::read(&path)
+                    .map_err(|e| ProbeError::Load(format!("SAKER_BPF_OBJECT={}: {e}", Path::new(&path).display())))?;
                 &replacement
             }
             None => BPF_OBJECT,
@@ -328,37 +328,48 @@ impl Probe {
         let used = groups.iter().copied().max().map_or(1, |m| m as usize + 1);
 
         let names: Vec<String> = (0..RING_BUFFERS).map(|i| format!("rb{i}")).collect();
-        let mut loader = EbpfLoader::new();
-        let cpus_u32 = u32::try_from(cpus).map_err(|_| ProbeError::Cpus(format!("{cpus} CPUs")))?;
-        loader
-            .set_max_entries("scratch", cpus_u32)
-            .set_max_entries("cpu_rb", cpus_u32)
-            // the programs wake the reader once per quarter of this written by a CPU
-            .set_global("ring_bytes", &ring_bytes, true);
-        for (i, name) in names.iter().enumerate() {
-            loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
-        }
-        let mut ebpf = loader.load(object).map_err(|e| ProbeError::Load(error_chain(&e)))?;
+        // The loader parses the kernel's BTF for CO-RE and drops it after loading; the BTF
+        // tracepoints parse it again for their attach targets: one copy at a time in memory.
+        let mut ebpf = {
+            let mut loader = EbpfLoader::new();
+            let cpus_u32 = u32::try_from(cpus).map_err(|_| ProbeError::Cpus(format!("{cpus} CPUs")))?;
+            loader
+                .set_max_entries("scratch", cpus_u32)
+                .set_max_entries("cpu_rb", cpus_u32)
+                // the programs wake the reader once per quarter of this written by a CPU
+                .set_global("ring_bytes", &ring_bytes, true);
+            for (i, name) in names.iter().enumerate() {
+                loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
+            }
+            loader.load(object).map_err(|e| ProbeError::Load(error_chain(&e)))?
+        };
 
-        for (program, tracepoint) in PROGRAMS {
-            let prog: &mut RawTracePoint = ebpf
+        let btf = Btf::from_sys_fs()
+            .map_err(|e| ProbeError::Load(format!("kernel BTF (/sys/kernel/btf/vmlinux): {}", error_chain(&e))))?;
+        for (program, tracepoint, typed) in PROGRAMS {
+            let prog = ebpf
                 .program_mut(program)
-                .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?
-                .try_into()
-                .map_err(|e| ProbeError::Program {
-                    program,
-                    detail: error_chain(&e),
-                })?;
-            prog.load().map_err(|e| ProbeError::Program {
+                .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?;
+            let program_err = |e: &dyn std::error::Error| ProbeError::Program {
                 program,
-                detail: error_chain(&e),
-            })?;
-            prog.attach(tracepoint).map_err(|e| ProbeError::Attach {
+                detail: error_chain(e),
+            };
+            let attached = if typed {
+                let prog: &mut BtfTracePoint = prog.try_into().map_err(|e| program_err(&e))?;
+                prog.load(tracepoint, &btf).map_err(|e| program_err(&e))?;
+                prog.attach().map(drop)
+            } else {
+                let prog: &mut RawTracePoint = prog.try_into().map_err(|e| program_err(&e))?;
+                prog.load().map_err(|e| program_err(&e))?;
+                prog.attach(tracepoint).map(drop)
+            };
+            attached.map_err(|e| ProbeError::Attach {
                 program,
                 tracepoint,
                 detail: error_chain(&e),
             })?;
         }
+        drop(btf);
 
         let mut cpu_rb: Array<MapData, u32> = take(&mut ebpf, "cpu_rb")?;
         for (cpu, group) in groups.iter().enumerate() {
@@ -517,16 +528,11 @@ impl Probe {
     /// `/proc/sys/kernel/bpf_stats_enabled` is 1.
     pub fn program_stats(&self) -> Result<Vec<ProgramStats>, ProbeError> {
         let mut out = Vec::new();
-        for (program, _) in PROGRAMS {
-            let prog: &RawTracePoint = self
+        for (program, _, _) in PROGRAMS {
+            let prog = self
                 .ebpf
                 .program(program)
-                .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?
-                .try_into()
-                .map_err(|e| ProbeError::Program {
-                    program,
-                    detail: error_chain(&e),
-                })?;
+                .ok_or_else(|| ProbeError::Load(format!("the object has no program {program}")))?;
             let info = prog.info().map_err(|e| ProbeError::Program {
                 program,
                 detail: error_chain(&e),
