@@ -16,8 +16,7 @@ use syscall::live::spec::{capture_table, WantedSet};
 const STATS: &str = "/proc/sys/kernel/bpf_stats_enabled";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let before = std::fs::read_to_string(STATS)?;
-    std::fs::write(STATS, "1")?;
+    let _stats = StatsOn::enable()?;
 
     let mut probe = Probe::open(&ProbeOptions::default())?;
     let table = capture_table(&WantedSet::default(), 80, false);
@@ -67,6 +66,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c.sent_total(),
         c.drops_total(0)
     );
-    std::fs::write(STATS, before.trim())?;
     Ok(())
+}
+
+/// `kernel.bpf_stats_enabled` set to 1 until dropped, then back to what it was (stats cost
+/// every BPF program of the machine a clock read or two per run).
+struct StatsOn {
+    before: String,
+}
+
+impl StatsOn {
+    fn enable() -> std::io::Result<StatsOn> {
+        let before = std::fs::read_to_string(STATS)?.trim().to_string();
+        std::fs::write(STATS, "1")?;
+        Ok(StatsOn { before })
+    }
+}
+
+impl Drop for StatsOn {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::write(STATS, &self.before) {
+            eprintln!("live_probe_cost: cannot restore {STATS} to {}: {e}", self.before);
+        }
+    }
 }

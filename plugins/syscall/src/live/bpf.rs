@@ -55,7 +55,8 @@ const MEMCG_BPF_KERNEL: (u8, u8) = (5, 11);
 const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 const PAGE_SIZE: u32 = 4096;
 /// Longest wait between two looks at the ring buffers in [`Probe::poll`] (the latency of a
-/// record while its buffer is less than a quarter full).
+/// record between two wakeups: the programs wake the reader once per quarter of a buffer written
+/// by a CPU).
 pub const POLL_TICK: Duration = Duration::from_millis(10);
 /// Falco's `buf_size_preset` table: preset N (1..=10) is 1 MiB << (N - 1); 4 (8 MiB) is Falco's default.
 pub const BUF_SIZE_PRESETS: [u32; 11] = [
@@ -472,8 +473,8 @@ impl Probe {
             if n > 0 || max == 0 || left.is_zero() {
                 return Ok(n);
             }
-            // The programs wake the reader only when a buffer is a quarter full; below that
-            // the records are picked up on this tick.
+            // The programs wake the reader once per quarter of a buffer written by a CPU;
+            // between two wakeups the records are picked up on this tick.
             let wait = left.min(POLL_TICK);
             let ms = i32::try_from(wait.as_millis().max(1)).unwrap_or(i32::MAX);
             let mut evs = [libc::epoll_event { events: 0, u64: 0 }; RING_BUFFERS];
