@@ -422,8 +422,7 @@ pub fn extract_thread_field(
 
 /// True for the fields [`extract_thread_field`] handles (so an unknown thread means "no value").
 fn is_thread_field(id: FieldId) -> bool {
-    let name = id.def().name;
-    name.starts_with("proc.") || name.starts_with("thread.") || name.starts_with("user.") || name.starts_with("group.")
+    id.family() == super::Family::Thread
 }
 
 fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
@@ -608,7 +607,7 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo) -> (Cow<'f, 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
 pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
-    if !id.def().name.starts_with("fd.") {
+    if id.family() != super::Family::Fd {
         return false;
     }
     if !uses_fds(ev) {
