@@ -247,7 +247,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 out.push(FieldValue::U64((u64::from(ev.event.event_type()) == n) as u64));
             }
         }
-        F::EvtDir => push_str(out, &info.direction.as_char().to_string()),
+        F::EvtDir => push_str(out, info.direction.as_char().encode_utf8(&mut [0; 4])),
         F::EvtCategory => push_str(out, category_name(info.category.class)),
         F::EvtArgs | F::EvtInfo => out.push(FieldValue::Str(ev.render_args())),
         F::EvtArg => {

@@ -115,7 +115,10 @@ const fn has_prefix(name: &str, prefix: &str) -> bool {
 }
 
 const fn family_of(name: &str) -> Family {
-    if has_prefix(name, "proc.") || has_prefix(name, "thread.") || has_prefix(name, "user.") || has_prefix(name, "group.")
+    if has_prefix(name, "proc.")
+        || has_prefix(name, "thread.")
+        || has_prefix(name, "user.")
+        || has_prefix(name, "group.")
     {
         Family::Thread
     } else if has_prefix(name, "fd.") {
