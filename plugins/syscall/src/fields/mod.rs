@@ -164,6 +164,69 @@ pub fn write_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event_table::Direction::Exit as X;
+    use crate::testing::{encode_event, Arg as V};
+    use plugin_api::event::EventRef;
+
+    fn values(id: FieldId, bytes: &[u8], state: &ThreadTable) -> Vec<FieldValue> {
+        let ev = DecodedEvent::new(EventRef::parse(bytes, false).unwrap()).unwrap();
+        let mut out = Vec::new();
+        extract(id, FieldArg::None, &ev, state, &mut out);
+        out
+    }
+
+    /// The datagram's destination renames the unconnected UDP socket for the name fields
+    /// only; the address fields see the tuple whether or not a name field was asked first.
+    #[test]
+    fn unconnected_send_renames_the_socket_for_name_fields_only() {
+        let mut state = ThreadTable::new();
+        let socket = encode_event(
+            "socket",
+            X,
+            1,
+            100,
+            &[
+                ("fd", V::I(5)),
+                ("domain", V::I(2)),
+                ("type", V::I(2)),
+                ("proto", V::I(0)),
+            ],
+        );
+        state.parse_event(EventRef::parse(&socket, false).unwrap()).unwrap();
+        let mut tuple = vec![crate::params::PPM_AF_INET, 10, 0, 0, 1];
+        tuple.extend_from_slice(&5000u16.to_le_bytes());
+        tuple.extend_from_slice(&[10, 0, 0, 2]);
+        tuple.extend_from_slice(&53u16.to_le_bytes());
+        let send = encode_event(
+            "sendto",
+            X,
+            2,
+            100,
+            &[
+                ("res", V::I(12)),
+                ("fd", V::I(5)),
+                ("size", V::I(12)),
+                ("tuple", V::B(&tuple)),
+            ],
+        );
+        state.parse_event(EventRef::parse(&send, false).unwrap()).unwrap();
+        let sip = FieldValue::Ip("10.0.0.2".parse().unwrap());
+        assert_eq!(values(FieldId::FdSip, &send, &state), vec![sip.clone()]);
+        assert_eq!(values(FieldId::FdSport, &send, &state), vec![FieldValue::U64(53)]);
+        assert_eq!(
+            values(FieldId::FdName, &send, &state),
+            vec![FieldValue::Str("10.0.0.1:5000->10.0.0.2:53".into())]
+        );
+        assert_eq!(
+            values(FieldId::FdNameChanged, &send, &state),
+            vec![FieldValue::Bool(true)]
+        );
+        assert_eq!(values(FieldId::FdSip, &send, &state), vec![sip]);
+        assert_eq!(
+            values(FieldId::FdTypechar, &send, &state),
+            vec![FieldValue::Str("4".into())]
+        );
+    }
 
     #[test]
     fn every_field_is_served_by_the_family_its_name_says() {
