@@ -32,12 +32,41 @@ pub struct EventFilter {
     pub types: Option<HashSet<u16>>,
     /// Empty = every source.
     pub sources: Vec<String>,
+    /// `types` as one bit per event code (empty when `types` is None): the engine asks
+    /// `matches` for every field of every event, where hashing the code cost more than the
+    /// rest of the check.
+    type_bits: Vec<u64>,
 }
 
 impl EventFilter {
+    pub fn new(types: Option<HashSet<u16>>, sources: Vec<String>) -> EventFilter {
+        let mut type_bits = Vec::new();
+        for &code in types.iter().flatten() {
+            let word = usize::from(code / 64);
+            if type_bits.len() <= word {
+                type_bits.resize(word + 1, 0);
+            }
+            type_bits[word] |= 1u64 << (code % 64);
+        }
+        EventFilter {
+            types,
+            sources,
+            type_bits,
+        }
+    }
+
+    #[inline]
     pub fn matches(&self, event_type: u16, source: &str) -> bool {
-        self.types.as_ref().is_none_or(|t| t.contains(&event_type))
-            && (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+        self.matches_type(event_type) && (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+    }
+
+    #[inline]
+    fn matches_type(&self, event_type: u16) -> bool {
+        if self.types.is_none() {
+            return true;
+        }
+        let word = self.type_bits.get(usize::from(event_type / 64)).copied().unwrap_or(0);
+        word & (1u64 << (event_type % 64)) != 0
     }
 }
 
@@ -339,10 +368,7 @@ impl Plugin {
         } else {
             Some(HashSet::from([PPME_PLUGINEVENT_E]))
         };
-        EventFilter {
-            types,
-            sources: sources.to_vec(),
-        }
+        EventFilter::new(types, sources.to_vec())
     }
 
     /// Index of a field by name.
@@ -943,5 +969,21 @@ mod tests {
     fn plugin_is_send() {
         fn assert_send<T: Send>() {}
         assert_send::<Plugin>();
+    }
+
+    #[test]
+    fn event_filter_matches_declared_codes_and_sources_only() {
+        let filter = EventFilter::new(Some(HashSet::from([0, 63, 64, 322, u16::MAX])), vec!["syscall".into()]);
+        for code in [0, 63, 64, 322, u16::MAX] {
+            assert!(filter.matches(code, "syscall"), "code {code}");
+            assert!(!filter.matches(code, "k8s_audit"), "code {code}");
+        }
+        for code in [1, 62, 65, 321, 323, u16::MAX - 1] {
+            assert!(!filter.matches(code, "syscall"), "code {code}");
+        }
+        let any = EventFilter::new(None, vec![]);
+        assert!(any.matches(7, "anything"));
+        assert!(EventFilter::default().matches(u16::MAX, ""));
+        assert!(!EventFilter::new(Some(HashSet::new()), vec![]).matches(0, ""));
     }
 }

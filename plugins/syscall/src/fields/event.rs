@@ -227,10 +227,11 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
     use FieldId as F;
     let info = ev.info;
     let is_syscall = info.category.origin == CategoryOrigin::Syscall;
-    let res = return_value(ev);
+    // Only the fields that need it decode the return value.
+    let res = || return_value(ev);
     let io_flags = EventFlags(EventFlags::READS_FROM_FD.0 | EventFlags::WRITES_TO_FD.0);
     let is_io = info.flags.0 & io_flags.0 != 0;
-    let failed = res.is_some_and(|r| r < 0);
+    let failed = || res().is_some_and(|r| r < 0);
     let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(super::strings::copied(s)));
     match id {
         F::EvtType => push_str(out, &event_type_name(ev)),
@@ -246,7 +247,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 out.push(FieldValue::U64((u64::from(ev.event.event_type()) == n) as u64));
             }
         }
-        F::EvtDir => push_str(out, &info.direction.as_char().to_string()),
+        F::EvtDir => push_str(out, info.direction.as_char().encode_utf8(&mut [0; 4])),
         F::EvtCategory => push_str(out, category_name(info.category.class)),
         F::EvtArgs | F::EvtInfo => out.push(FieldValue::Str(ev.render_args())),
         F::EvtArg => {
@@ -260,7 +261,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
             }
         }
         F::EvtRes => {
-            if let Some(r) = res {
+            if let Some(r) = res() {
                 let s = if r >= 0 {
                     "SUCCESS".to_owned()
                 } else {
@@ -273,14 +274,14 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
             }
         }
         F::EvtRawres => {
-            if let Some(r) = res {
+            if let Some(r) = res() {
                 out.push(FieldValue::signed(r));
             }
         }
         // Like libsinsp's error count: only events with a return value have it.
         F::EvtFailed => {
-            if res.is_some() {
-                out.push(FieldValue::Bool(failed))
+            if res().is_some() {
+                out.push(FieldValue::Bool(failed()))
             }
         }
         F::EvtIsIo => out.push(FieldValue::Bool(is_io)),
@@ -300,7 +301,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
             }
         }
         F::EvtBuflen => {
-            if let Some(r) = res.filter(|r| *r >= 0 && is_io) {
+            if let Some(r) = res().filter(|r| *r >= 0 && is_io) {
                 out.push(FieldValue::U64(r as u64));
             }
         }
@@ -313,13 +314,13 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         F::EvtCount => out.push(FieldValue::U64(1)),
         F::EvtCountExit => out.push(FieldValue::U64((info.direction == Direction::Exit) as u64)),
         F::EvtCountError => {
-            if res.is_some() {
-                out.push(FieldValue::U64(failed as u64))
+            if res().is_some() {
+                out.push(FieldValue::U64(failed() as u64))
             }
         }
         F::EvtCountErrorMemory => {
-            if res.is_some() && info.category.class == CategoryClass::Memory {
-                out.push(FieldValue::U64(failed as u64))
+            if res().is_some() && info.category.class == CategoryClass::Memory {
+                out.push(FieldValue::U64(failed() as u64))
             }
         }
         // Deprecated latency fields: libsinsp reports a constant zero.

@@ -74,10 +74,76 @@ pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &Th
         }
         _ => {}
     }
-    let _ = extract_event_field(id, arg, ev, out)
-        || extract_thread_field(id, arg, ev, state, out)
-        || extract_fd_field(id, ev, state, out)
-        || fspath::extract_fspath_field(id, ev, state, out);
+    // Straight to the family's extractor: each returns `false` for fields of other families,
+    // so the chain is only needed for the rest.
+    let _ = match id.family() {
+        Family::Thread => extract_thread_field(id, arg, ev, state, out),
+        Family::Fd => extract_fd_field(id, ev, state, out),
+        Family::Other => {
+            extract_event_field(id, arg, ev, out)
+                || extract_thread_field(id, arg, ev, state, out)
+                || extract_fd_field(id, ev, state, out)
+                || fspath::extract_fspath_field(id, ev, state, out)
+        }
+    };
+}
+
+/// Which extractor serves a field, by its name's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `proc.*`, `thread.*`, `user.*`, `group.*`: [`extract_thread_field`].
+    Thread,
+    /// `fd.*`: [`extract_fd_field`].
+    Fd,
+    /// Everything else (`evt.*`, `fs.path.*` …), tried extractor by extractor.
+    Other,
+}
+
+const fn has_prefix(name: &str, prefix: &str) -> bool {
+    let (name, prefix) = (name.as_bytes(), prefix.as_bytes());
+    if name.len() < prefix.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if name[i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn family_of(name: &str) -> Family {
+    if has_prefix(name, "proc.")
+        || has_prefix(name, "thread.")
+        || has_prefix(name, "user.")
+        || has_prefix(name, "group.")
+    {
+        Family::Thread
+    } else if has_prefix(name, "fd.") {
+        Family::Fd
+    } else {
+        Family::Other
+    }
+}
+
+/// [`Family`] of every field in [`FIELDS`] order, worked out at compile time (the prefix
+/// comparisons showed in profiles when made per extraction).
+static FAMILIES: [Family; FIELDS.len()] = {
+    let mut out = [Family::Other; FIELDS.len()];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        out[i] = family_of(FIELDS[i].name);
+        i += 1;
+    }
+    out
+};
+
+impl FieldId {
+    pub(crate) fn family(self) -> Family {
+        FAMILIES[self as usize]
+    }
 }
 
 /// Events of an `EC_IO_*` category, whose `evt.category` comes from the fd.
@@ -93,4 +159,93 @@ pub fn write_values(
     out: &mut plugin_api::sdk::ExtractOutput,
 ) -> Result<(), plugin_api::sdk::PluginError> {
     values.iter().try_for_each(|v| v.write_to(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_table::Direction::Exit as X;
+    use crate::testing::{encode_event, Arg as V};
+    use plugin_api::event::EventRef;
+
+    fn values(id: FieldId, bytes: &[u8], state: &ThreadTable) -> Vec<FieldValue> {
+        let ev = DecodedEvent::new(EventRef::parse(bytes, false).unwrap()).unwrap();
+        let mut out = Vec::new();
+        extract(id, FieldArg::None, &ev, state, &mut out);
+        out
+    }
+
+    /// The datagram's destination renames the unconnected UDP socket for the name fields
+    /// only; the address fields see the tuple whether or not a name field was asked first.
+    #[test]
+    fn unconnected_send_renames_the_socket_for_name_fields_only() {
+        let mut state = ThreadTable::new();
+        let socket = encode_event(
+            "socket",
+            X,
+            1,
+            100,
+            &[
+                ("fd", V::I(5)),
+                ("domain", V::I(2)),
+                ("type", V::I(2)),
+                ("proto", V::I(0)),
+            ],
+        );
+        state.parse_event(EventRef::parse(&socket, false).unwrap()).unwrap();
+        let mut tuple = vec![crate::params::PPM_AF_INET, 10, 0, 0, 1];
+        tuple.extend_from_slice(&5000u16.to_le_bytes());
+        tuple.extend_from_slice(&[10, 0, 0, 2]);
+        tuple.extend_from_slice(&53u16.to_le_bytes());
+        let send = encode_event(
+            "sendto",
+            X,
+            2,
+            100,
+            &[
+                ("res", V::I(12)),
+                ("fd", V::I(5)),
+                ("size", V::I(12)),
+                ("tuple", V::B(&tuple)),
+            ],
+        );
+        state.parse_event(EventRef::parse(&send, false).unwrap()).unwrap();
+        let sip = FieldValue::Ip("10.0.0.2".parse().unwrap());
+        assert_eq!(values(FieldId::FdSip, &send, &state), vec![sip.clone()]);
+        assert_eq!(values(FieldId::FdSport, &send, &state), vec![FieldValue::U64(53)]);
+        assert_eq!(
+            values(FieldId::FdName, &send, &state),
+            vec![FieldValue::Str("10.0.0.1:5000->10.0.0.2:53".into())]
+        );
+        assert_eq!(
+            values(FieldId::FdNameChanged, &send, &state),
+            vec![FieldValue::Bool(true)]
+        );
+        assert_eq!(values(FieldId::FdSip, &send, &state), vec![sip]);
+        assert_eq!(
+            values(FieldId::FdTypechar, &send, &state),
+            vec![FieldValue::Str("4".into())]
+        );
+    }
+
+    #[test]
+    fn every_field_is_served_by_the_family_its_name_says() {
+        for &id in ALL_FIELD_IDS {
+            let name = id.def().name;
+            let expected = if ["proc.", "thread.", "user.", "group."]
+                .iter()
+                .any(|p| name.starts_with(p))
+            {
+                Family::Thread
+            } else if name.starts_with("fd.") {
+                Family::Fd
+            } else {
+                Family::Other
+            };
+            assert_eq!(id.family(), expected, "{name}");
+        }
+        assert_eq!(FieldId::FdNum.family(), Family::Fd);
+        assert_eq!(FieldId::ProcName.family(), Family::Thread);
+        assert_eq!(FieldId::EvtType.family(), Family::Other);
+    }
 }

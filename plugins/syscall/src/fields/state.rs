@@ -422,8 +422,7 @@ pub fn extract_thread_field(
 
 /// True for the fields [`extract_thread_field`] handles (so an unknown thread means "no value").
 fn is_thread_field(id: FieldId) -> bool {
-    let name = id.def().name;
-    name.starts_with("proc.") || name.starts_with("thread.") || name.starts_with("user.") || name.starts_with("group.")
+    id.family() == super::Family::Thread
 }
 
 fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
@@ -569,7 +568,9 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
 /// (the destination may change per datagram) and flags `fd.name_changed`. The state keeps the
 /// socket as created, so the fd is seen here as libsinsp sees it after that update.
-fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo) -> (Cow<'f, FdInfo>, bool) {
+/// The new name is only rendered when `rename` (formatting two addresses cost more than all
+/// the rest of an fd field); without it the name stays and "changed" is false.
+fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool) -> (Cow<'f, FdInfo>, bool) {
     use crate::params::SockTuple;
     use crate::state::L4Proto;
     let unchanged = (Cow::Borrowed(f), false);
@@ -593,7 +594,9 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo) -> (Cow<'f, 
         _ => return unchanged,
     };
     let mut updated = f.clone();
-    updated.name = format!("{cip}:{cport}->{sip}:{sport}");
+    if rename {
+        updated.name = format!("{cip}:{cport}->{sip}:{sport}");
+    }
     updated.socket = Some(crate::state::SocketInfo {
         client_ip: Some(cip),
         client_port: cport,
@@ -601,14 +604,14 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo) -> (Cow<'f, 
         server_port: sport,
         ..sock
     });
-    let changed = updated.name != f.name;
+    let changed = rename && updated.name != f.name;
     (Cow::Owned(updated), changed)
 }
 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
 pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
-    if !id.def().name.starts_with("fd.") {
+    if id.family() != super::Family::Fd {
         return false;
     }
     if !uses_fds(ev) {
@@ -621,7 +624,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
             F::FdNum => i(out, fdnum),
-            F::FdTypechar => s(out, guessed_typechar(ev.info.name).to_string()),
+            F::FdTypechar => s(out, &*guessed_typechar(ev.info.name).encode_utf8(&mut [0; 4])),
             F::FdName | F::FdNameraw | F::FdDirectory | F::FdFilename => {
                 // Events without a path parameter still yield an empty name (libsinsp).
                 let (name, raw) = name_from_params(ev, state).unwrap_or_default();
@@ -643,7 +646,9 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         return true;
     };
-    let (f, name_changed) = after_unconnected_send(ev, f);
+    // The fields that read the fd's name (directory and filename come from it).
+    let reads_name = matches!(id, F::FdName | F::FdDirectory | F::FdFilename | F::FdNameChanged);
+    let (f, name_changed) = after_unconnected_send(ev, f, reads_name);
     let f: &FdInfo = &f;
     let ep = endpoints(f);
     // libsinsp calls the client end "local" when the client IP is one of the machine's
@@ -656,7 +661,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     match id {
         F::FdNum => i(out, f.fd),
         F::FdType if !matches!(f.fd_type, FdType::Unknown | FdType::Unsupported) => s(out, f.fd_type.as_str()),
-        F::FdTypechar => s(out, f.fd_type.as_char().to_string()),
+        F::FdTypechar => s(out, &*f.fd_type.as_char().encode_utf8(&mut [0; 4])),
         F::FdName => s(out, f.name.as_str()),
         F::FdNameraw => s(out, f.name_raw.as_str()),
         F::FdDirectory => {
