@@ -565,3 +565,6 @@ impl ExtractPlugin for ContainerPlugin {
 }
 
 plugin_api::saker_plugin!(ContainerPlugin; parse, extract);
+
+#[cfg(test)]
+mod tests;
