@@ -269,6 +269,13 @@ impl TableField {
     }
 }
 
+/// The error of an absent host function or vtable, built only when it is absent (the success
+/// path of every table call goes through here).
+#[cold]
+fn missing(what: &'static str) -> TableError {
+    TableError::Missing { what }
+}
+
 pub(super) fn cstring(s: &str) -> Result<CString, TableError> {
     CString::new(s).map_err(|_| TableError::Nul(s.to_owned()))
 }
@@ -301,10 +308,7 @@ impl<'a> InitTables<'a> {
 
     /// Names and key types of the host's tables.
     pub fn list_tables(&self) -> Result<Vec<(String, StateType)>, TableError> {
-        let f = self
-            .input
-            .list_tables
-            .ok_or(TableError::Missing { what: "list_tables" })?;
+        let f = self.input.list_tables.ok_or_else(|| missing("list_tables"))?;
         let mut n = 0u32;
         // SAFETY: host function called with its own owner during init.
         let infos = unsafe { f(self.host.owner, &mut n) };
@@ -329,7 +333,7 @@ impl<'a> InitTables<'a> {
 
     /// Looks up a host table by name and key type (e.g. `("threads", StateType::I64)`).
     pub fn get_table(&self, name: &str, key_type: StateType) -> Result<Table, TableError> {
-        let f = self.input.get_table.ok_or(TableError::Missing { what: "get_table" })?;
+        let f = self.input.get_table.ok_or_else(|| missing("get_table"))?;
         let cname = cstring(name)?;
         // SAFETY: host function called with its own owner and a NUL-terminated name.
         let raw = unsafe { f(self.host.owner, cname.as_ptr(), key_type as u32) };
@@ -349,17 +353,13 @@ impl<'a> InitTables<'a> {
 
     fn fields_vtable(&self) -> Result<&'a ffi::ss_plugin_table_fields_vtable_ext, TableError> {
         // SAFETY: a non-NULL fields_ext is valid for 'a per from_raw's contract.
-        unsafe { self.input.fields_ext.as_ref() }.ok_or(TableError::Missing {
-            what: "fields_ext vtable",
-        })
+        unsafe { self.input.fields_ext.as_ref() }.ok_or_else(|| missing("fields_ext vtable"))
     }
 
     fn field_call(&self, table: &Table, name: &str, ty: StateType, add: bool) -> Result<TableField, TableError> {
         let vt = self.fields_vtable()?;
         let f = if add { vt.add_table_field } else { vt.get_table_field };
-        let f = f.ok_or(TableError::Missing {
-            what: if add { "add_table_field" } else { "get_table_field" },
-        })?;
+        let f = f.ok_or_else(|| missing(if add { "add_table_field" } else { "get_table_field" }))?;
         let cname = cstring(name)?;
         // SAFETY: host function called with a table handle it gave us and a C string.
         let raw = unsafe { f(table.raw, cname.as_ptr(), ty as u32) };
@@ -412,7 +412,7 @@ impl<'a> InitTables<'a> {
     /// Shares a plugin-owned table with the host and other plugins. `table` must outlive
     /// every use by the host: keep it in the plugin state.
     pub fn add_table(&self, table: &OwnedTable) -> Result<(), TableError> {
-        let f = self.input.add_table.ok_or(TableError::Missing { what: "add_table" })?;
+        let f = self.input.add_table.ok_or_else(|| missing("add_table"))?;
         let mut reader = owned::vtables::READER;
         let mut writer = owned::vtables::WRITER;
         let mut fields = owned::vtables::FIELDS;
@@ -492,17 +492,12 @@ impl<'a> TableReader<'a> {
     }
 
     fn vt(&self) -> Result<&'a ffi::ss_plugin_table_reader_vtable_ext, TableError> {
-        self.vt.ok_or(TableError::Missing {
-            what: "table reader vtable",
-        })
+        self.vt.ok_or_else(|| missing("table reader vtable"))
     }
 
     /// Number of entries.
     pub fn size(&self, table: &Table) -> Result<u64, TableError> {
-        let f = self
-            .vt()?
-            .get_table_size
-            .ok_or(TableError::Missing { what: "get_table_size" })?;
+        let f = self.vt()?.get_table_size.ok_or_else(|| missing("get_table_size"))?;
         // SAFETY: host function with its own table handle.
         let n = unsafe { f(table.raw) };
         if n == u64::MAX {
@@ -518,9 +513,7 @@ impl<'a> TableReader<'a> {
     /// The entry at `key`, or `None` when absent.
     pub fn entry(&self, table: &Table, key: StateValue<'_>) -> Result<Option<Entry<'_>>, TableError> {
         let vt = self.vt()?;
-        let f = vt.get_table_entry.ok_or(TableError::Missing {
-            what: "get_table_entry",
-        })?;
+        let f = vt.get_table_entry.ok_or_else(|| missing("get_table_entry"))?;
         if key.state_type() != table.key_type {
             return Err(TableError::TypeMismatch {
                 what: format!("key of table {:?}", table.name),
@@ -550,9 +543,7 @@ impl<'a> TableReader<'a> {
         entry: &'e Entry<'_>,
         field: &TableField,
     ) -> Result<StateValue<'e>, TableError> {
-        let f = self.vt()?.read_entry_field.ok_or(TableError::Missing {
-            what: "read_entry_field",
-        })?;
+        let f = self.vt()?.read_entry_field.ok_or_else(|| missing("read_entry_field"))?;
         let mut out = ss_plugin_state_data { u64_: 0 };
         // SAFETY: host function with handles it gave us and a writable output.
         let rc = unsafe { f(table.raw, entry.raw, field.raw, &mut out) };
@@ -599,9 +590,7 @@ impl<'a> TableWriter<'a> {
     }
 
     fn vt(&self) -> Result<&'a ffi::ss_plugin_table_writer_vtable_ext, TableError> {
-        self.vt.ok_or(TableError::Missing {
-            what: "table writer vtable",
-        })
+        self.vt.ok_or_else(|| missing("table writer vtable"))
     }
 
     fn check(&self, rc: ffi::ss_plugin_rc, op: &'static str, table: &Table) -> Result<(), TableError> {
@@ -624,9 +613,10 @@ impl<'a> TableWriter<'a> {
         field: &TableField,
         value: StateValue<'_>,
     ) -> Result<(), TableError> {
-        let f = self.vt()?.write_entry_field.ok_or(TableError::Missing {
-            what: "write_entry_field",
-        })?;
+        let f = self
+            .vt()?
+            .write_entry_field
+            .ok_or_else(|| missing("write_entry_field"))?;
         if value.state_type() != field.ty {
             return Err(TableError::TypeMismatch {
                 what: format!("field {:?} of table {:?}", field.name, table.name),
@@ -643,9 +633,10 @@ impl<'a> TableWriter<'a> {
 
     /// Creates a detached entry to fill and then [`add_entry`](Self::add_entry).
     pub fn create_entry(&self, table: &Table) -> Result<DetachedEntry, TableError> {
-        let f = self.vt()?.create_table_entry.ok_or(TableError::Missing {
-            what: "create_table_entry",
-        })?;
+        let f = self
+            .vt()?
+            .create_table_entry
+            .ok_or_else(|| missing("create_table_entry"))?;
         // SAFETY: host function with its table handle.
         let raw = unsafe { f(table.raw) };
         if raw.is_null() {
@@ -677,9 +668,7 @@ impl<'a> TableWriter<'a> {
 
     /// Inserts a detached entry at `key` (replacing any entry there) and returns it.
     pub fn add_entry(&self, table: &Table, key: StateValue<'_>, entry: DetachedEntry) -> Result<Entry<'_>, TableError> {
-        let f = self.vt()?.add_table_entry.ok_or(TableError::Missing {
-            what: "add_table_entry",
-        })?;
+        let f = self.vt()?.add_table_entry.ok_or_else(|| missing("add_table_entry"))?;
         let mut scratch = None;
         let raw_key = key.to_raw(&mut scratch)?;
         // SAFETY: host function; the detached entry is handed over to the table.
@@ -701,9 +690,10 @@ impl<'a> TableWriter<'a> {
 
     /// Removes the entry at `key`.
     pub fn erase(&self, table: &Table, key: StateValue<'_>) -> Result<(), TableError> {
-        let f = self.vt()?.erase_table_entry.ok_or(TableError::Missing {
-            what: "erase_table_entry",
-        })?;
+        let f = self
+            .vt()?
+            .erase_table_entry
+            .ok_or_else(|| missing("erase_table_entry"))?;
         let mut scratch = None;
         let raw_key = key.to_raw(&mut scratch)?;
         // SAFETY: host function with its table handle and a key living over the call.

@@ -41,7 +41,8 @@ struct Request {
 
 /// Shared cache plus the lookup worker.
 pub struct ContainerCache {
-    entries: Arc<Mutex<HashMap<String, State>>>,
+    /// Looked up on every event of a containerised thread: a fast seeded hash of the id.
+    entries: Arc<Mutex<Entries>>,
     requests: Option<Sender<Request>>,
     worker: Option<JoinHandle<()>>,
     /// Dropping the sender stops the CRI poller.
@@ -50,6 +51,8 @@ pub struct ContainerCache {
     /// Lookups and polls that ended with a runtime error, and the last error text.
     pub errors: Arc<Mutex<(u64, String)>>,
 }
+
+type Entries = HashMap<String, State, foldhash::fast::RandomState>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic on the worker leaves whole entries only; keep using the map.
@@ -60,7 +63,7 @@ impl ContainerCache {
     /// A cache that asks `runtimes` (none: ids stay absent) and waits `lookup_wait` per first
     /// sight of an id.
     pub fn new(runtimes: Runtimes, lookup_wait: Duration) -> Self {
-        let entries: Arc<Mutex<HashMap<String, State>>> = Arc::default();
+        let entries: Arc<Mutex<Entries>> = Arc::default();
         let errors: Arc<Mutex<(u64, String)>> = Arc::default();
         let (tx, rx) = crossbeam_channel::unbounded::<Request>();
         let poller = if runtimes.cri.is_empty() {
@@ -105,6 +108,8 @@ impl ContainerCache {
             match entries.get(id) {
                 Some(State::Known(info)) => return Some(info.clone()),
                 Some(State::Pending) => return None,
+                // Without runtimes to ask, an absent id stays absent: no clock read.
+                Some(State::Absent { .. }) if self.requests.is_none() => return None,
                 Some(State::Absent { since }) if since.elapsed() < ABSENT_RETRY_AFTER => return None,
                 _ => {}
             }
@@ -183,7 +188,7 @@ impl Drop for ContainerCache {
 fn lookup_worker(
     runtimes: &Runtimes,
     requests: &Receiver<Request>,
-    entries: &Mutex<HashMap<String, State>>,
+    entries: &Mutex<Entries>,
     errors: &Mutex<(u64, String)>,
 ) {
     for req in requests.iter() {
@@ -208,12 +213,7 @@ fn lookup_worker(
 
 /// Every [`CRI_POLL_INTERVAL`] until `stop` closes: records the CRI containers the cache does
 /// not know yet.
-fn cri_poller(
-    runtimes: &Runtimes,
-    stop: &Receiver<()>,
-    entries: &Mutex<HashMap<String, State>>,
-    errors: &Mutex<(u64, String)>,
-) {
+fn cri_poller(runtimes: &Runtimes, stop: &Receiver<()>, entries: &Mutex<Entries>, errors: &Mutex<(u64, String)>) {
     while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CRI_POLL_INTERVAL) {
         let known: std::collections::HashSet<String> = lock(entries)
             .iter()

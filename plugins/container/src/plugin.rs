@@ -11,7 +11,7 @@ use plugin_api::sdk::{
     ParseInput, ParsePlugin, Plugin, PluginError, StateType, StateValue, Table, TableField, TableReader,
 };
 
-use crate::cgroup::{paths_of, CgroupMatcher};
+use crate::cgroup::{paths_of, CgroupMatch, CgroupMatcher};
 use crate::config::{ContainerConfig, HOST_ROOT_ENV, INIT_SCHEMA};
 use crate::containers::ContainerCache;
 use crate::fields::{value, Field, Subject, FIELDS};
@@ -69,15 +69,41 @@ struct Threads {
     vpid: Option<TableField>,
 }
 
-/// What one event's thread resolves to, kept for the event's other fields.
+/// What one event's thread resolves to, kept for the event's other fields. One value is
+/// reused from event to event, so resolving a thread allocates nothing.
+#[derive(Default)]
 struct EventSubject {
-    evt_num: u64,
+    /// The event this is for; `None` after a parse (the table may have changed).
+    evt_num: Option<u64>,
+    /// The event's thread id, to read `pidns_init_start_ts` when a field first needs it.
+    tid: i64,
     container_id: String,
     info: Option<Arc<ContainerInfo>>,
     sandbox: Option<Arc<ContainerInfo>>,
-    pidns_init_start_ts: u64,
+    /// `None` until `container.start_ts`/`container.duration` ask for it (0 = unknown).
+    pidns_init_start_ts: Option<u64>,
     /// False when the thread is not in the table: then no field has a value.
     thread_found: bool,
+}
+
+/// The last `cgroups` text matched and what it matched: the threads of one cgroup share it,
+/// and the events of a host workload come from a few cgroups. Matching is a pure function of
+/// the text (and the fixed configuration), so the memo cannot disagree with a fresh match.
+#[derive(Default)]
+struct LastCgroups {
+    text: String,
+    found: Option<CgroupMatch>,
+}
+
+impl LastCgroups {
+    fn matched(&mut self, matcher: &CgroupMatcher, cgroups: &str) -> Option<&CgroupMatch> {
+        if self.text != cgroups {
+            self.found = matcher.match_paths(paths_of(cgroups));
+            self.text.clear();
+            self.text.push_str(cgroups);
+        }
+        self.found.as_ref()
+    }
 }
 
 /// The plugin state.
@@ -92,7 +118,8 @@ pub struct ContainerPlugin {
     /// Container whose init exited; forgotten at the next parsed event, after the exit
     /// event's own fields were extracted.
     exited: Option<String>,
-    current: Option<EventSubject>,
+    current: EventSubject,
+    last_cgroups: LastCgroups,
     /// Table errors (reads and writes) since start.
     table_errors: u64,
 }
@@ -137,7 +164,8 @@ impl ContainerPlugin {
             threads: None,
             last_container: None,
             exited: None,
-            current: None,
+            current: EventSubject::default(),
+            last_cgroups: LastCgroups::default(),
             table_errors: 0,
         })
     }
@@ -153,13 +181,7 @@ impl ContainerPlugin {
         let Some(m) = self.matcher.match_paths(paths_of(cgroups)) else {
             return String::new();
         };
-        if matches!(
-            m.engine,
-            ContainerType::Lxc | ContainerType::LibvirtLxc | ContainerType::Bpm
-        ) && self.cache.state(&m.id).is_none()
-        {
-            self.cache.insert(ContainerInfo::minimal(&m.id, m.engine));
-        }
+        record_cgroup_only(&self.cache, &m);
         m.id
     }
 
@@ -171,77 +193,49 @@ impl ContainerPlugin {
         self.cache.resolve(id)
     }
 
-    fn read_str(&self, tables: &TableReader<'_>, entry: &Entry<'_>, field: &TableField) -> Option<String> {
-        let t = self.threads.as_ref()?;
-        match tables.read(&t.table, entry, field) {
-            Ok(StateValue::Str(s)) => Some(s.to_owned()),
-            _ => None,
-        }
-    }
-
-    fn read_num(&self, tables: &TableReader<'_>, entry: &Entry<'_>, field: Option<&TableField>) -> Option<i128> {
-        let t = self.threads.as_ref()?;
-        match tables.read(&t.table, entry, field?).ok()? {
-            StateValue::I64(v) => Some(v.into()),
-            StateValue::U64(v) => Some(v.into()),
-            _ => None,
-        }
-    }
-
-    /// Container id of a thread entry: the `container_id` written at clone/execve, or, for a
-    /// thread never seen there (e.g. found by the initial process scan), from its cgroups.
-    fn entry_container_id(&self, tables: &TableReader<'_>, entry: &Entry<'_>) -> String {
-        let Some(t) = &self.threads else { return String::new() };
-        if let Some(id) = self.read_str(tables, entry, &t.container_id) {
-            if !id.is_empty() {
-                return id;
-            }
-        }
-        t.cgroups
-            .as_ref()
-            .and_then(|f| self.read_str(tables, entry, f))
-            .map(|c| self.container_of(&c))
-            .unwrap_or_default()
-    }
-
     /// Resolves the thread of event `evt_num` once for all its fields.
     fn subject_of(&mut self, event: &EventRef<'_>, evt_num: u64, tables: &TableReader<'_>) -> &EventSubject {
-        if self.current.as_ref().is_some_and(|s| s.evt_num == evt_num) {
-            return self.current.as_ref().expect("checked above");
+        if self.current.evt_num == Some(evt_num) {
+            return &self.current;
         }
-        let mut subject = EventSubject {
-            evt_num,
-            container_id: String::new(),
-            info: None,
-            sandbox: None,
-            pidns_init_start_ts: 0,
-            thread_found: false,
-        };
+        let subject = &mut self.current;
+        subject.evt_num = Some(evt_num);
+        subject.tid = event.tid() as i64;
+        subject.container_id.clear();
+        subject.sandbox = None;
+        subject.pidns_init_start_ts = None;
+        subject.thread_found = false;
         let is_container_event = matches!(
             event.event_type(),
             codes::CONTAINER_E | codes::CONTAINER_JSON_E | codes::CONTAINER_JSON_2_E
         );
         match &self.last_container {
             Some((n, info)) if is_container_event && *n == evt_num => {
-                subject.container_id = info.id.clone();
+                subject.container_id.push_str(&info.id);
                 subject.info = Some(info.clone());
+                subject.pidns_init_start_ts = Some(0);
                 subject.thread_found = true;
             }
             _ => {
                 if let Some(t) = &self.threads {
-                    let tid = event.tid() as i64;
-                    if let Ok(Some(entry)) = tables.entry(&t.table, StateValue::I64(tid)) {
+                    if let Ok(Some(entry)) = tables.entry(&t.table, StateValue::I64(subject.tid)) {
                         subject.thread_found = true;
-                        subject.container_id = self.entry_container_id(tables, &entry);
-                        subject.pidns_init_start_ts = self
-                            .read_num(tables, &entry, t.pidns_init_start_ts.as_ref())
-                            .and_then(|v| u64::try_from(v).ok())
-                            .unwrap_or(0);
+                        let id =
+                            entry_container_id(t, tables, &entry, &mut self.last_cgroups, &self.matcher, &self.cache);
+                        subject.container_id.push_str(id);
                     }
                 }
-                if subject.thread_found {
-                    subject.info = self.info_of(&subject.container_id);
-                }
+                subject.info = if !subject.thread_found {
+                    None
+                } else if subject.container_id.is_empty() {
+                    // Host threads: keep the host entry already held instead of cloning it.
+                    match subject.info.take() {
+                        Some(held) if Arc::ptr_eq(&held, &self.host) => Some(held),
+                        _ => Some(self.host.clone()),
+                    }
+                } else {
+                    self.cache.resolve(&subject.container_id)
+                };
             }
         }
         if let Some(info) = &subject.info {
@@ -251,7 +245,26 @@ impl ContainerPlugin {
                     .known(crate::truncate(&info.pod_sandbox_id, crate::cgroup::SHORT_ID_LEN));
             }
         }
-        self.current.insert(subject)
+        &self.current
+    }
+
+    /// The `pidns_init_start_ts` of the current event's thread, read at the first field that
+    /// needs it (0 = unknown).
+    fn current_pidns_init_start_ts(&mut self, tables: &TableReader<'_>) -> u64 {
+        if let Some(ts) = self.current.pidns_init_start_ts {
+            return ts;
+        }
+        let ts = self
+            .threads
+            .as_ref()
+            .and_then(|t| {
+                let entry = tables.entry(&t.table, StateValue::I64(self.current.tid)).ok()??;
+                read_num(t, tables, &entry, t.pidns_init_start_ts.as_ref())
+            })
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0);
+        self.current.pidns_init_start_ts = Some(ts);
+        ts
     }
 
     /// clone/fork/execve/chroot exit: (re)computes the thread's container id.
@@ -272,12 +285,16 @@ impl ContainerPlugin {
         let cgroups = t
             .cgroups
             .as_ref()
-            .and_then(|f| self.read_str(&input.tables, &entry, f))
+            .and_then(|f| read_str(t, &input.tables, &entry, f))
             .unwrap_or_default();
-        let id = self.container_of(&cgroups);
+        let found = self.last_cgroups.matched(&self.matcher, cgroups);
+        if let Some(m) = found {
+            record_cgroup_only(&self.cache, m);
+        }
+        let id = found.map_or("", |m| m.id.as_str());
         if let Err(e) = input
             .writer
-            .write(&t.table, &entry, &t.container_id, StateValue::Str(&id))
+            .write(&t.table, &entry, &t.container_id, StateValue::Str(id))
         {
             if self.table_errors == 0 {
                 self.logger.warning(&format!(
@@ -286,9 +303,8 @@ impl ContainerPlugin {
             }
             self.table_errors += 1;
         }
-        drop(entry);
         if !id.is_empty() {
-            self.cache.resolve(&id);
+            self.cache.resolve(id);
         }
         Ok(())
     }
@@ -300,12 +316,19 @@ impl ContainerPlugin {
         let Ok(Some(entry)) = input.tables.entry(&t.table, StateValue::I64(tid)) else {
             return;
         };
-        let vtid = self.read_num(&input.tables, &entry, t.vtid.as_ref());
-        let vpid = self.read_num(&input.tables, &entry, t.vpid.as_ref());
+        let vtid = read_num(t, &input.tables, &entry, t.vtid.as_ref());
+        let vpid = read_num(t, &input.tables, &entry, t.vpid.as_ref());
         if vtid == Some(1) && vpid == Some(1) {
-            let id = self.entry_container_id(&input.tables, &entry);
+            let id = entry_container_id(
+                t,
+                &input.tables,
+                &entry,
+                &mut self.last_cgroups,
+                &self.matcher,
+                &self.cache,
+            );
             if !id.is_empty() {
-                self.exited = Some(id);
+                self.exited = Some(id.to_owned());
             }
         }
     }
@@ -349,6 +372,61 @@ impl ContainerPlugin {
         self.cache.insert((*info).clone());
         self.last_container = Some((input.evt_num, info));
         Ok(())
+    }
+}
+
+/// Cgroup-only engines have no runtime to ask: their containers are recorded at first sight.
+fn record_cgroup_only(cache: &ContainerCache, m: &CgroupMatch) {
+    if matches!(
+        m.engine,
+        ContainerType::Lxc | ContainerType::LibvirtLxc | ContainerType::Bpm
+    ) && cache.state(&m.id).is_none()
+    {
+        cache.insert(ContainerInfo::minimal(&m.id, m.engine));
+    }
+}
+
+/// A string field of a thread entry, borrowed from the entry; `None` when unreadable.
+fn read_str<'e>(t: &Threads, tables: &TableReader<'_>, entry: &'e Entry<'_>, field: &TableField) -> Option<&'e str> {
+    match tables.read(&t.table, entry, field) {
+        Ok(StateValue::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn read_num(t: &Threads, tables: &TableReader<'_>, entry: &Entry<'_>, field: Option<&TableField>) -> Option<i128> {
+    match tables.read(&t.table, entry, field?).ok()? {
+        StateValue::I64(v) => Some(v.into()),
+        StateValue::U64(v) => Some(v.into()),
+        _ => None,
+    }
+}
+
+/// Container id of a thread entry: the `container_id` written at clone/execve, or, for a
+/// thread never seen there (e.g. found by the initial process scan), from its cgroups.
+/// Host threads (`""` written) take the second way too, which the cgroups memo makes cheap.
+fn entry_container_id<'a>(
+    t: &Threads,
+    tables: &TableReader<'_>,
+    entry: &'a Entry<'_>,
+    last_cgroups: &'a mut LastCgroups,
+    matcher: &CgroupMatcher,
+    cache: &ContainerCache,
+) -> &'a str {
+    if let Some(id) = read_str(t, tables, entry, &t.container_id) {
+        if !id.is_empty() {
+            return id;
+        }
+    }
+    let Some(cgroups) = t.cgroups.as_ref().and_then(|f| read_str(t, tables, entry, f)) else {
+        return "";
+    };
+    match last_cgroups.matched(matcher, cgroups) {
+        Some(m) => {
+            record_cgroup_only(cache, m);
+            &m.id
+        }
+        None => "",
     }
 }
 
@@ -434,7 +512,7 @@ impl ParsePlugin for ContainerPlugin {
         if let Some(id) = self.exited.take() {
             self.cache.remove(&id);
         }
-        self.current = None;
+        self.current.evt_num = None;
         match input.event.event_type() {
             codes::PROCEXIT_1_E => {
                 self.parse_procexit(input);
@@ -464,15 +542,19 @@ impl ExtractPlugin for ContainerPlugin {
         })?;
         let ts = req.event.ts();
         let arg: FieldArg<'_> = req.arg;
-        let s = self.subject_of(&req.event, req.evt_num, req.tables);
-        if !s.thread_found {
+        if !self.subject_of(&req.event, req.evt_num, req.tables).thread_found {
             return Ok(());
         }
+        let pidns_init_start_ts = match field {
+            Field::StartTs | Field::Duration => self.current_pidns_init_start_ts(req.tables),
+            _ => 0,
+        };
+        let s = &self.current;
         let subject = Subject {
             container_id: &s.container_id,
             info: s.info.as_deref(),
             sandbox: s.sandbox.as_deref(),
-            pidns_init_start_ts: s.pidns_init_start_ts,
+            pidns_init_start_ts,
             evt_ts: ts,
         };
         match value(field, arg, &subject) {
@@ -483,3 +565,6 @@ impl ExtractPlugin for ContainerPlugin {
 }
 
 plugin_api::saker_plugin!(ContainerPlugin; parse, extract);
+
+#[cfg(test)]
+mod tests;

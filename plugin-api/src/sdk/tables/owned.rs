@@ -1,7 +1,6 @@
 //! Tables owned by the plugin, backed by a Rust map, shared with the host through
 //! `add_table` ([`InitTables::add_table`](super::InitTables::add_table)).
 
-use std::collections::BTreeMap;
 use std::ffi::{c_char, CStr, CString};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,7 +16,7 @@ pub enum TableValue {
     Str(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum OwnedKey {
     Int(i64),
     UInt(u64),
@@ -31,19 +30,29 @@ enum Stored {
     Str(CString),
 }
 
+/// A set field of an entry, with the field's declared type (every write is checked against
+/// it), so a read needs no look at the table's field list.
+#[derive(Debug, Clone)]
+struct Slot {
+    ty: StateType,
+    value: Stored,
+}
+
 struct OwnedField {
     name: CString,
     ty: StateType,
 }
 
 struct OwnedEntry {
-    values: Mutex<Vec<Option<Stored>>>,
+    values: Mutex<Vec<Option<Slot>>>,
 }
 
 struct OwnedData {
     fields: Vec<OwnedField>,
     infos: Vec<ffi::ss_plugin_table_fieldinfo>,
-    entries: BTreeMap<OwnedKey, Arc<OwnedEntry>>,
+    /// Hashed for the per-event lookups; iteration sorts by key, so it visits entries in
+    /// key order.
+    entries: foldhash::HashMap<OwnedKey, Arc<OwnedEntry>>,
 }
 
 pub(super) struct OwnedInner {
@@ -94,7 +103,7 @@ impl OwnedTable {
         let mut data = OwnedData {
             fields: Vec::new(),
             infos: Vec::new(),
-            entries: BTreeMap::new(),
+            entries: foldhash::HashMap::default(),
         };
         for &(fname, ty) in fields {
             add_owned_field(&mut data, fname, ty)?;
@@ -159,7 +168,10 @@ impl OwnedTable {
         if values.len() <= idx {
             values.resize(idx + 1, None);
         }
-        values[idx] = Some(stored(value)?);
+        values[idx] = Some(Slot {
+            ty: value.state_type(),
+            value: stored(value)?,
+        });
         Ok(())
     }
 
@@ -180,12 +192,15 @@ impl OwnedTable {
             return Ok(None);
         };
         let values = lock(&entry.values);
-        Ok(values.get(idx).cloned().flatten().map(|v| match (v, ty) {
-            (Stored::Int(i), _) => TableValue::Int(i),
-            (Stored::UInt(u), StateType::Bool) => TableValue::Bool(u != 0),
-            (Stored::UInt(u), _) => TableValue::UInt(u),
-            (Stored::Str(s), _) => TableValue::Str(s.to_string_lossy().into_owned()),
-        }))
+        Ok(values
+            .get(idx)
+            .and_then(Option::as_ref)
+            .map(|slot| match (&slot.value, ty) {
+                (Stored::Int(i), _) => TableValue::Int(*i),
+                (Stored::UInt(u), StateType::Bool) => TableValue::Bool(*u != 0),
+                (Stored::UInt(u), _) => TableValue::UInt(*u),
+                (Stored::Str(s), _) => TableValue::Str(s.to_string_lossy().into_owned()),
+            }))
     }
 
     /// Removes the entry at `key`; true if it existed.
@@ -338,38 +353,43 @@ pub(super) mod vtables {
         // SAFETY: host passes back our handles.
         let (t, e) = unsafe { (table(t), entry(e)) };
         let idx = field_idx(f);
-        let Some(ty) = lock(&t.data).fields.get(idx).map(|f| f.ty) else {
-            return ffi::SS_PLUGIN_FAILURE;
-        };
         let values = lock(&e.values);
-        let v = values.get(idx).cloned().flatten();
-        let raw = match (v, ty) {
-            (None, StateType::Str) => ss_plugin_state_data { str_: c"".as_ptr() },
-            (None, _) => ss_plugin_state_data { u64_: 0 },
-            (Some(Stored::Str(_)), _) => {
-                // Point into the entry's own copy, valid while the entry is held.
-                let Some(Some(Stored::Str(s))) = values.get(idx) else {
-                    return ffi::SS_PLUGIN_FAILURE;
-                };
-                ss_plugin_state_data { str_: s.as_ptr() }
+        let raw = match values.get(idx).and_then(Option::as_ref) {
+            // Strings point into the entry's own copy, valid while the entry is held.
+            Some(slot) => encode(slot),
+            None => {
+                // Never written: the default of the field's type. The entry lock is released
+                // first: writers lock the table before the entry.
+                drop(values);
+                match lock(&t.data).fields.get(idx).map(|f| f.ty) {
+                    Some(StateType::Str) => ss_plugin_state_data { str_: c"".as_ptr() },
+                    Some(_) => ss_plugin_state_data { u64_: 0 },
+                    None => return ffi::SS_PLUGIN_FAILURE,
+                }
             }
-            (Some(Stored::Int(i)), ty) => match ty {
+        };
+        // SAFETY: the host gives a writable output.
+        unsafe { out.write(raw) };
+        ffi::SS_PLUGIN_SUCCESS
+    }
+    /// The C union member of the slot's declared type.
+    fn encode(slot: &Slot) -> ss_plugin_state_data {
+        match (&slot.value, slot.ty) {
+            (Stored::Str(s), _) => ss_plugin_state_data { str_: s.as_ptr() },
+            (&Stored::Int(i), ty) => match ty {
                 StateType::I8 => ss_plugin_state_data { s8: i as i8 },
                 StateType::I16 => ss_plugin_state_data { s16: i as i16 },
                 StateType::I32 => ss_plugin_state_data { s32: i as i32 },
                 _ => ss_plugin_state_data { s64: i },
             },
-            (Some(Stored::UInt(u)), ty) => match ty {
+            (&Stored::UInt(u), ty) => match ty {
                 StateType::U8 => ss_plugin_state_data { u8_: u as u8 },
                 StateType::U16 => ss_plugin_state_data { u16_: u as u16 },
                 StateType::U32 => ss_plugin_state_data { u32_: u as u32 },
                 StateType::Bool => ss_plugin_state_data { b: (u != 0) as u32 },
                 _ => ss_plugin_state_data { u64_: u },
             },
-        };
-        // SAFETY: the host gives a writable output.
-        unsafe { out.write(raw) };
-        ffi::SS_PLUGIN_SUCCESS
+        }
     }
     unsafe extern "C" fn release_table_entry(_t: *mut ss_plugin_table_t, e: *mut ss_plugin_table_entry_t) {
         if !e.is_null() {
@@ -385,9 +405,15 @@ pub(super) mod vtables {
         let Some(it) = it else { return 0 };
         // SAFETY: host passes back our handle.
         let t = unsafe { table(t) };
-        // Snapshot first so the callback may call back into this table.
-        let entries: Vec<Arc<OwnedEntry>> = lock(&t.data).entries.values().cloned().collect();
-        for e in &entries {
+        // Snapshot first so the callback may call back into this table; key order, as before
+        // the map was hashed.
+        let mut entries: Vec<(OwnedKey, Arc<OwnedEntry>)> = lock(&t.data)
+            .entries
+            .iter()
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, e) in &entries {
             let raw = Arc::as_ptr(e).cast_mut().cast();
             // SAFETY: host iterator callback with its own state; `raw` lives over the call.
             if unsafe { it(s, raw) } == 0 {
@@ -465,14 +491,14 @@ pub(super) mod vtables {
         let Ok(v) = (unsafe { StateValue::from_raw(&*in_, ty, "") }) else {
             return ffi::SS_PLUGIN_FAILURE;
         };
-        let Ok(s) = stored(v) else {
+        let Ok(value) = stored(v) else {
             return ffi::SS_PLUGIN_FAILURE;
         };
         let mut values = lock(&e.values);
         if values.len() <= idx {
             values.resize(idx + 1, None);
         }
-        values[idx] = Some(s);
+        values[idx] = Some(Slot { ty, value });
         ffi::SS_PLUGIN_SUCCESS
     }
     unsafe extern "C" fn list_table_fields(

@@ -332,3 +332,112 @@ fn missing_vtables_give_actionable_errors() {
         Err(TableError::Nul(_))
     ));
 }
+
+/// What the iteration test's callback needs: the vtable and field to read, and what it saw.
+struct Visit {
+    table: *mut ss_plugin_table_t,
+    read: unsafe extern "C" fn(
+        *mut ss_plugin_table_t,
+        *mut ss_plugin_table_entry_t,
+        *const ss_plugin_table_field_t,
+        *mut ss_plugin_state_data,
+    ) -> ffi::ss_plugin_rc,
+    tid: *mut ss_plugin_table_field_t,
+    seen: Vec<i64>,
+}
+
+#[test]
+fn owned_table_reads_each_type_and_defaults_and_iterates_in_key_order() {
+    let table = OwnedTable::new(
+        "threads",
+        StateType::I64,
+        &[
+            ("tid", StateType::I64),
+            ("nice", StateType::I8),
+            ("port", StateType::U16),
+            ("alive", StateType::Bool),
+            ("comm", StateType::Str),
+        ],
+    )
+    .unwrap();
+    for tid in [300, -2, 7, 1 << 40, 0] {
+        table.set(StateValue::I64(tid), "tid", StateValue::I64(tid)).unwrap();
+    }
+    table.set(StateValue::I64(7), "nice", StateValue::I8(-5)).unwrap();
+    table.set(StateValue::I64(7), "port", StateValue::U16(65535)).unwrap();
+    table.set(StateValue::I64(7), "alive", StateValue::Bool(true)).unwrap();
+    table.set(StateValue::I64(7), "comm", StateValue::Str("bash")).unwrap();
+    let (r, f) = (owned::vtables::READER, owned::vtables::FIELDS);
+    let t = table.raw();
+    // SAFETY: the calls go through the table's own vtables with its handle, as the host's do.
+    unsafe {
+        let field = |name: &CStr, ty| f.get_table_field.unwrap()(t, name.as_ptr(), ty);
+        let (nice, port, alive, comm) = (
+            field(c"nice", ffi::SS_PLUGIN_ST_INT8),
+            field(c"port", ffi::SS_PLUGIN_ST_UINT16),
+            field(c"alive", ffi::SS_PLUGIN_ST_BOOL),
+            field(c"comm", ffi::SS_PLUGIN_ST_STRING),
+        );
+        // A field another plugin adds after the entries exist.
+        let note = f.add_table_field.unwrap()(t, c"note".as_ptr(), ffi::SS_PLUGIN_ST_STRING);
+        let read = r.read_entry_field.unwrap();
+        let get = r.get_table_entry.unwrap();
+        let e = get(t, &ss_plugin_state_data { s64: 7 });
+        let mut out = ss_plugin_state_data { u64_: u64::MAX };
+        assert_eq!(read(t, e, nice, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(out.s8, -5);
+        assert_eq!(read(t, e, port, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(out.u16_, 65535);
+        assert_eq!(read(t, e, alive, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(out.b, 1);
+        assert_eq!(read(t, e, comm, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(CStr::from_ptr(out.str_), c"bash");
+        assert_eq!(read(t, e, note, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(CStr::from_ptr(out.str_), c"");
+        assert_eq!(read(t, e, 99 as *const _, &mut out), ffi::SS_PLUGIN_FAILURE);
+        r.release_table_entry.unwrap()(t, e);
+        // Never-written fields read as their type's zero.
+        let e = get(t, &ss_plugin_state_data { s64: 300 });
+        let mut out = ss_plugin_state_data { u64_: u64::MAX };
+        assert_eq!(read(t, e, nice, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(out.u64_, 0);
+        assert_eq!(read(t, e, comm, &mut out), ffi::SS_PLUGIN_SUCCESS);
+        assert_eq!(CStr::from_ptr(out.str_), c"");
+        r.release_table_entry.unwrap()(t, e);
+        assert!(get(t, &ss_plugin_state_data { s64: 8 }).is_null());
+
+        unsafe extern "C" fn visit(
+            s: *mut ffi::ss_plugin_table_iterator_state_t,
+            e: *mut ss_plugin_table_entry_t,
+        ) -> u32 {
+            // SAFETY: the state is the test's Visit.
+            let v = unsafe { &mut *s.cast::<Visit>() };
+            let mut out = ss_plugin_state_data { s64: 0 };
+            // SAFETY: reading a live entry of the table being iterated.
+            assert_eq!(unsafe { (v.read)(v.table, e, v.tid, &mut out) }, ffi::SS_PLUGIN_SUCCESS);
+            // SAFETY: `tid` is an INT64 field.
+            v.seen.push(unsafe { out.s64 });
+            1
+        }
+        let mut v = Visit {
+            table: t,
+            read,
+            tid: field(c"tid", ffi::SS_PLUGIN_ST_INT64),
+            seen: Vec::new(),
+        };
+        assert_eq!(
+            r.iterate_entries.unwrap()(t, Some(visit), (&mut v as *mut Visit).cast()),
+            1
+        );
+        assert_eq!(v.seen, [-2, 0, 7, 300, 1 << 40]);
+    }
+    assert_eq!(
+        table.get(StateValue::I64(7), "alive").unwrap(),
+        Some(TableValue::Bool(true))
+    );
+    assert_eq!(
+        table.get(StateValue::I64(7), "nice").unwrap(),
+        Some(TableValue::Int(-5))
+    );
+    assert_eq!(table.get(StateValue::I64(8), "nice").unwrap(), None);
+}
