@@ -11,9 +11,10 @@ use std::hash::BuildHasherDefault;
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
-use super::eval::{ensure, first_value_key, EvalContext};
+use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
 use super::fields::{FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
+use super::value::ValueRef;
 
 /// Candidate lists longer than this are evaluated rule by rule: the per-event set of
 /// positions lives on the stack.
@@ -53,6 +54,8 @@ pub(crate) struct GatedCandidates {
     ungated: bool,
     registry: u64,
     cache_len: usize,
+    /// The global slot of `evt.type` and the value every event of the plan has there.
+    known_type: Option<(u32, Box<[u8]>)>,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -73,14 +76,16 @@ impl GatedCandidates {
         ungated: false,
         registry: 0,
         cache_len: 0,
+        known_type: None,
     };
 
     /// Groups `rules` (one event type's candidates, load order) by gate field; `filter`
-    /// gives each rule's compiled condition and `options` its `gate_options`.
+    /// gives each rule's compiled condition and `requirement` its `gate_options` for the type.
+    /// Rules that never hold for the type are never evaluated.
     pub(crate) fn new<'f>(
         rules: Vec<RuleIdx>,
+        known: Option<KnownType<'_>>,
         filter: impl Fn(RuleIdx) -> &'f CompiledFilter,
-        options: impl Fn(RuleIdx) -> &'f [GateOption],
     ) -> Self {
         let mut plan = GatedCandidates {
             rules,
@@ -92,17 +97,24 @@ impl GatedCandidates {
             return plan;
         }
         plan.registry = registries.first().copied().unwrap_or(0);
-        for pos in 0..plan.rules.len() {
-            plan.all[pos / 64] |= 1 << (pos % 64);
+        if let Some(k) = known.filter(|_| !plan.rules.is_empty()) {
+            plan.cache_len = plan.cache_len.max(k.slot as usize + 1);
+            plan.known_type = Some((k.slot, k.name.into()));
         }
         let mut gate_of_slot: HashMap<u32, usize> = HashMap::new();
-        for (pos, options) in plan.rules.iter().map(|&r| options(r)).enumerate() {
+        for pos in 0..plan.rules.len() {
             let bit = 1u64 << (pos % 64);
+            let options = match gate_options(filter(plan.rules[pos]), known) {
+                Requirement::Never => continue,
+                Requirement::Always => Vec::new(),
+                Requirement::Options(o) => o,
+            };
+            plan.all[pos / 64] |= bit;
             if options.is_empty() {
                 plan.open[pos / 64] |= bit;
                 continue;
             }
-            for option in options {
+            for option in &options {
                 let g = *gate_of_slot.entry(option.slot.global).or_insert_with(|| {
                     plan.cache_len = plan.cache_len.max(option.slot.global as usize + 1);
                     plan.gates.push(Gate {
@@ -142,12 +154,18 @@ impl GatedCandidates {
         if self.ungated {
             return 0;
         }
-        self.rules.len() - self.open.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+        let count = |set: &Positions| set.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        count(&self.all) - count(&self.open)
     }
 
     /// Positions of the candidates that may match the current event (the others are false).
     fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
         let mut live = self.all;
+        if let Some((slot, name)) = &self.known_type {
+            // The value extraction would give (see `KnownType`), without the extraction.
+            ctx.bind(self.registry, self.cache_len, 0);
+            ctx.seed_bytes(*slot as usize, name);
+        }
         if self.gates.is_empty() {
             return live;
         }
@@ -241,53 +259,96 @@ fn next_position(set: &Positions, from: usize) -> Option<usize> {
     }
 }
 
-/// The constraints every match of `f` satisfies: per field, the values (keys) one of which
-/// the field's first value must have (see the module docs).
-pub(crate) fn gate_options(f: &CompiledFilter) -> Vec<GateOption> {
-    required_keys(f, &f.root)
+/// The event type every candidate of a plan sees, when its event code has one name: checks on
+/// `evt.type` are then decided before any extraction. The event-type index already relies on
+/// `evt.type` being the code's table name (only generic codes carry several names).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownType<'a> {
+    /// Global cache slot of the plain `evt.type` field in the rules' registry.
+    pub slot: u32,
+    pub name: &'a [u8],
 }
 
-fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
+/// What every match of a filter requires of an event (of a known type, when `KnownType`
+/// is given).
+pub(crate) enum Requirement {
+    /// No event of this type matches.
+    Never,
+    /// Every event passes this part (an `evt.type` check that holds for the type).
+    Always,
+    /// Matches satisfy these constraints (none: nothing usable as a gate).
+    Options(Vec<GateOption>),
+}
+
+/// The constraints every match of `f` satisfies: per field, the values (keys) one of which
+/// the field's first value must have (see the module docs).
+pub(crate) fn gate_options(f: &CompiledFilter, known: Option<KnownType<'_>>) -> Requirement {
+    required_keys(f, &f.root, known)
+}
+
+fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> Requirement {
     match n {
         Node::Check(c) => {
             let slot = &f.slots[c.lhs];
-            match gate_keys(c, slot) {
+            if let Some(decided) = known.and_then(|k| decide_type_check(c, slot, k)) {
+                return if decided {
+                    Requirement::Always
+                } else {
+                    Requirement::Never
+                };
+            }
+            Requirement::Options(match gate_keys(c, slot) {
                 Some((keys, prefixes)) => vec![GateOption {
                     slot: slot.clone(),
                     keys,
                     prefixes,
                 }],
                 None => Vec::new(),
-            }
+            })
         }
-        Node::Shared(_, child) => required_keys(f, child),
+        Node::Shared(_, child) => required_keys(f, child, known),
         // Every conjunct's constraints hold; two on one field leave the common values.
         Node::And(children) => {
             let mut out: Vec<GateOption> = Vec::new();
-            for option in children.iter().flat_map(|c| required_keys(f, c)) {
-                match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
-                    Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
-                        o.keys.retain(|k| option.keys.contains(k))
+            let mut always = true;
+            for child in children {
+                let options = match required_keys(f, child, known) {
+                    Requirement::Never => return Requirement::Never,
+                    Requirement::Always => continue,
+                    Requirement::Options(o) => o,
+                };
+                always = false;
+                for option in options {
+                    match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
+                        Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
+                            o.keys.retain(|k| option.keys.contains(k))
+                        }
+                        // Either constraint alone is implied; values are sharper than prefixes.
+                        Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
+                        Some(_) => {}
+                        None => out.push(option),
                     }
-                    // Either constraint alone is implied; values are sharper than prefixes.
-                    Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
-                    Some(_) => {}
-                    None => out.push(option),
                 }
             }
-            out
+            if always {
+                Requirement::Always
+            } else {
+                Requirement::Options(out)
+            }
         }
-        // A field constrained in every branch has one of the branches' values.
+        // A field constrained in every branch that can hold has one of the branches' values.
         Node::Or(children) => {
-            let Some((first, rest)) = children.split_first() else {
-                return Vec::new();
-            };
-            let mut out = required_keys(f, first);
-            for child in rest {
-                if out.is_empty() {
-                    break;
-                }
-                let other = required_keys(f, child);
+            let mut out: Option<Vec<GateOption>> = None;
+            for child in children {
+                let other = match required_keys(f, child, known) {
+                    Requirement::Never => continue,
+                    Requirement::Always => return Requirement::Always,
+                    Requirement::Options(o) => o,
+                };
+                let Some(out) = out.as_mut() else {
+                    out = Some(other);
+                    continue;
+                };
                 out.retain_mut(|o| match other.iter().find(|x| x.slot.global == o.slot.global) {
                     Some(x) => {
                         for k in &x.keys {
@@ -305,10 +366,28 @@ fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
                     None => false,
                 });
             }
-            out
+            match out {
+                Some(o) => Requirement::Options(o),
+                None => Requirement::Never,
+            }
         }
-        Node::Not(_) => Vec::new(),
+        Node::Not(child) => match required_keys(f, child, known) {
+            Requirement::Never => Requirement::Always,
+            Requirement::Always => Requirement::Never,
+            Requirement::Options(_) => Requirement::Options(Vec::new()),
+        },
     }
+}
+
+/// The result of a check on the plain `evt.type` field for events of the known type.
+fn decide_type_check(c: &Check, slot: &SlotDef, known: KnownType<'_>) -> Option<bool> {
+    if slot.global != known.slot || c.is_list || matches!(c.rhs, Rhs::Field(_)) {
+        return None;
+    }
+    Some(match c.op {
+        CheckOp::Exists => true,
+        CheckOp::Binary(op) => check_single_value(c, op, ValueRef::Bytes(known.name)),
+    })
 }
 
 /// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
@@ -344,6 +423,17 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
             });
             Some((Vec::new(), prefixes.collect::<Option<Vec<_>>>()?))
         }
+        // A glob's text up to its first special character is a prefix of every match.
+        (Rhs::Consts(consts), BinaryOp::Glob, None) if string && consts.len() == 1 => {
+            let Const::Bytes(pattern) = &consts[0] else {
+                return None;
+            };
+            let literal = pattern
+                .iter()
+                .position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+                .unwrap_or(pattern.len());
+            (literal > 0).then(|| (Vec::new(), vec![pattern[..literal].to_vec()]))
+        }
         _ => None,
     }
 }
@@ -360,11 +450,14 @@ mod tests {
     struct Event {
         values: Vec<Option<Values>>,
         extractions: usize,
+        type_field: FieldId,
+        type_extractions: usize,
     }
 
     impl FieldSource for Event {
         fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
             self.extractions += 1;
+            self.type_extractions += usize::from(field == self.type_field);
             match self.values.get(field.0 as usize).and_then(Option::as_ref) {
                 Some(v) => {
                     out.copy_from(v);
@@ -397,9 +490,21 @@ mod tests {
         "(proc.pname startswith ss or proc.pname = bash) and fd.num = 3",
         "proc.name startswith z and proc.name in (zsh, sh)",
         "proc.name startswith anyof (n, f) and proc.name startswith fi",
+        "(evt.type = open and fd.num = 3) or (evt.type = execve and proc.name = sh)",
+        "not evt.type in (open, openat) and proc.name glob 'ba*'",
+        "proc.name glob '?sh'",
+        "proc.pname glob 'ss[h]d' and evt.type exists",
     ];
 
-    fn event(catalog: &TableCatalog, name: Option<&str>, pname: &str, fd: i64, write: bool, uid: u64) -> Event {
+    fn event(
+        catalog: &TableCatalog,
+        ty: &str,
+        name: Option<&str>,
+        pname: &str,
+        fd: i64,
+        write: bool,
+        uid: u64,
+    ) -> Event {
         let mut values = vec![None; FIELDS.len()];
         let mut set = |field: &str, fill: &dyn Fn(&mut Values)| {
             let mut v = Values::new();
@@ -413,8 +518,13 @@ mod tests {
         set("fd.num", &|v| v.push_i64(fd));
         set("evt.is_open_write", &|v| v.push_bool(write));
         set("user.uid", &|v| v.push_u64(uid));
-        set("evt.type", &|v| v.push_str("execve"));
-        Event { values, extractions: 0 }
+        set("evt.type", &|v| v.push_str(ty));
+        Event {
+            values,
+            extractions: 0,
+            type_field: catalog.lookup("evt.type").unwrap(),
+            type_extractions: 0,
+        }
     }
 
     /// Gated evaluation finds exactly the rules that evaluating every candidate finds.
@@ -432,58 +542,86 @@ mod tests {
         for f in &mut filters {
             f.share_subexpressions(&registry);
         }
-        let options: Vec<Vec<GateOption>> = filters.iter().map(gate_options).collect();
-        let plan = GatedCandidates::new((0..filters.len()).collect(), |r| &filters[r], |r| &options[r]);
-        // Everything but the `startswith or` (two fields) and `not in` rules has a gate.
-        assert_eq!(plan.gated_count(), CONDITIONS.len() - 2);
+        let type_slot = filters
+            .iter()
+            .flat_map(|f| &f.slots)
+            .find(|s| s.name == "evt.type")
+            .map(|s| s.global)
+            .unwrap();
+        let plan_for = |ty: Option<&str>| {
+            let known = ty.map(|name| KnownType {
+                slot: type_slot,
+                name: name.as_bytes(),
+            });
+            GatedCandidates::new((0..filters.len()).collect(), known, |r| &filters[r])
+        };
+        // Without a known event type, everything but the `startswith or` (two fields), the
+        // `not in`, the `evt.type`-or and the `?sh` glob rules has a gate.
+        let plan = plan_for(None);
+        assert_eq!(plan.gated_count(), CONDITIONS.len() - 4);
+        // For execve events, the `evt.type`-or is gated on its execve branch; for open events
+        // the two rules requiring execve never hold, and the `evt.type`-or needs fd.num = 3.
+        assert_eq!(plan_for(Some("execve")).gated_count(), CONDITIONS.len() - 3);
+        assert_eq!(plan_for(Some("open")).gated_count(), CONDITIONS.len() - 5);
         let mut ctx = EvalContext::new();
-        let mut checked = 0;
-        for name in [
-            None,
-            Some("sh"),
-            Some("bash"),
-            Some("nc"),
-            Some("ncat"),
-            Some("find"),
-            Some("grep"),
-            Some("zsh"),
+        for (ty, plan) in [
+            ("execve", plan_for(None)),
+            ("execve", plan_for(Some("execve"))),
+            ("open", plan_for(Some("open"))),
         ] {
-            for pname in ["sshd", "bash"] {
-                for fd in [-1, 3, 4] {
-                    for write in [false, true] {
-                        for uid in [0, 1000, 7] {
-                            let mut ev = event(&catalog, name, pname, fd, write, uid);
-                            ctx.next_event();
-                            let expected: Vec<usize> = (0..filters.len())
-                                .filter(|&r| filters[r].eval(&mut ctx, &mut ev))
-                                .collect();
-                            ctx.next_event();
-                            let live = plan.live(&mut ctx, &mut ev);
-                            let mut got = Vec::new();
-                            let mut from = 0;
-                            while let Some(p) = next_position(&live, from) {
-                                from = p + 1;
-                                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
-                                    got.push(plan.rules[p]);
+            let mut checked = 0;
+            for name in [
+                None,
+                Some("sh"),
+                Some("bash"),
+                Some("nc"),
+                Some("ncat"),
+                Some("find"),
+                Some("grep"),
+                Some("zsh"),
+            ] {
+                for pname in ["sshd", "bash"] {
+                    for fd in [-1, 3, 4] {
+                        for write in [false, true] {
+                            for uid in [0, 1000, 7] {
+                                let mut ev = event(&catalog, ty, name, pname, fd, write, uid);
+                                ctx.next_event();
+                                let expected: Vec<usize> = (0..filters.len())
+                                    .filter(|&r| filters[r].eval(&mut ctx, &mut ev))
+                                    .collect();
+                                ctx.next_event();
+                                let types_before = ev.type_extractions;
+                                let live = plan.live(&mut ctx, &mut ev);
+                                let mut got = Vec::new();
+                                let mut from = 0;
+                                while let Some(p) = next_position(&live, from) {
+                                    from = p + 1;
+                                    if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
+                                        got.push(plan.rules[p]);
+                                    }
                                 }
+                                assert_eq!(
+                                    got, expected,
+                                    "evt.type={ty} proc.name={name:?} pname={pname} fd={fd} write={write} uid={uid}"
+                                );
+                                // A known event type is never extracted.
+                                if plan.known_type.is_some() {
+                                    assert_eq!(ev.type_extractions, types_before);
+                                }
+                                checked += usize::from(!expected.is_empty());
                             }
-                            assert_eq!(
-                                got, expected,
-                                "proc.name={name:?} pname={pname} fd={fd} write={write} uid={uid}"
-                            );
-                            checked += usize::from(!expected.is_empty());
                         }
                     }
                 }
             }
+            assert!(checked > 20, "the {ty} events must match some rules ({checked})");
         }
-        assert!(checked > 20, "the events must match some rules ({checked})");
         // An event no gate lets through evaluates only the ungated rules.
-        let mut ev = event(&catalog, Some("python3"), "sshd", -1, false, 7);
+        let mut ev = event(&catalog, "execve", Some("python3"), "bash", -1, false, 7);
         ctx.next_event();
         let live = plan.live(&mut ctx, &mut ev);
         let live_count: u32 = live.iter().map(|w| w.count_ones()).sum();
-        assert_eq!(live_count, 2);
+        assert_eq!(live_count, 4);
     }
 
     #[test]
