@@ -290,6 +290,10 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
     match n {
         Node::Check(c) => {
             let slot = &f.slots[c.lhs];
+            // `x in ()` (an empty list, as official rules ship some) holds for no event.
+            if !c.is_list && matches!(&c.rhs, Rhs::Set(set) if set.is_empty()) {
+                return Requirement::Never;
+            }
             if let Some(decided) = known.and_then(|k| decide_type_check(c, slot, k)) {
                 return if decided {
                     Requirement::Always
@@ -399,7 +403,10 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
     };
     let plain_field = matches!(slot.extract, Extract::Field { .. }) && !UNGATED_FIELDS.contains(&slot.name.as_str());
     let string = c.ty.class() == TypeClass::String;
-    let keyed_type = matches!(c.ty.class(), TypeClass::Signed | TypeClass::Unsigned | TypeClass::Bool) || string;
+    let keyed_type = matches!(
+        c.ty.class(),
+        TypeClass::Signed | TypeClass::Unsigned | TypeClass::Bool | TypeClass::Ip
+    ) || string;
     if !plain_field || !keyed_type || c.ty == FieldType::Dyn || c.is_list || c.any_value {
         return None;
     }
@@ -475,6 +482,7 @@ mod tests {
         ("evt.is_open_write", FieldType::Bool),
         ("user.uid", FieldType::UInt32),
         ("evt.type", FieldType::CharBuf),
+        ("fd.sip", FieldType::IpAddr),
     ];
 
     const CONDITIONS: &[&str] = &[
@@ -494,6 +502,8 @@ mod tests {
         "not evt.type in (open, openat) and proc.name glob 'ba*'",
         "proc.name glob '?sh'",
         "proc.pname glob 'ss[h]d' and evt.type exists",
+        "proc.name in () or fd.sip = 10.0.0.1",
+        "fd.sip in (10.0.0.2, ::1) and proc.name = sh",
     ];
 
     fn event(
@@ -519,6 +529,8 @@ mod tests {
         set("evt.is_open_write", &|v| v.push_bool(write));
         set("user.uid", &|v| v.push_u64(uid));
         set("evt.type", &|v| v.push_str(ty));
+        let sip = if uid == 0 { "10.0.0.1" } else { "10.0.0.2" };
+        set("fd.sip", &|v| v.push_ip(sip.parse().unwrap()));
         Event {
             values,
             extractions: 0,
