@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
@@ -20,6 +21,9 @@ use super::value::ValueRef;
 /// positions lives on the stack.
 pub const MAX_GATED_CANDIDATES: usize = 256;
 const WORDS: usize = MAX_GATED_CANDIDATES / 64;
+
+/// Events between two reorderings of a plan's gates by their measured selectivity.
+const REORDER_INTERVAL: u32 = 4096;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
@@ -39,6 +43,10 @@ struct Gate {
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
     /// Per prefix, the positions of the rules a value starting with it satisfies.
     by_prefix: Vec<(Vec<u8>, Positions)>,
+    /// How often the gate was consulted and how many members it rejected meanwhile (a
+    /// measure of its selectivity that does not depend on the order of the gates).
+    consulted: AtomicU64,
+    rejected: AtomicU64,
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -50,6 +58,12 @@ pub(crate) struct GatedCandidates {
     /// Positions of the rules without a gate.
     open: Positions,
     gates: Vec<Gate>,
+    /// Indexes of `gates` in consultation order: most rejections per extraction first, as
+    /// measured while the plan runs. A thread reading it while another one reorders may see a
+    /// mix of both orders, which changes only which fields are extracted, never the result.
+    order: Vec<AtomicU32>,
+    /// Events the gates were consulted for (reordering every `REORDER_INTERVAL`).
+    runs: AtomicU32,
     /// Too many candidates to gate: every rule is evaluated.
     ungated: bool,
     registry: u64,
@@ -73,6 +87,8 @@ impl GatedCandidates {
         all: [0; WORDS],
         open: [0; WORDS],
         gates: Vec::new(),
+        order: Vec::new(),
+        runs: AtomicU32::new(0),
         ungated: false,
         registry: 0,
         cache_len: 0,
@@ -122,6 +138,8 @@ impl GatedCandidates {
                         members: [0; WORDS],
                         by_value: HashMap::default(),
                         by_prefix: Vec::new(),
+                        consulted: AtomicU64::new(0),
+                        rejected: AtomicU64::new(0),
                     });
                     plan.gates.len() - 1
                 });
@@ -146,6 +164,7 @@ impl GatedCandidates {
         // fields are extracted.
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
+        plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
         plan
     }
 
@@ -170,7 +189,13 @@ impl GatedCandidates {
             return live;
         }
         ctx.bind(self.registry, self.cache_len, 0);
-        for gate in &self.gates {
+        let runs = self.runs.load(Ordering::Relaxed).wrapping_add(1);
+        self.runs.store(runs, Ordering::Relaxed);
+        if runs % REORDER_INTERVAL == 0 {
+            self.reorder();
+        }
+        for i in &self.order {
+            let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
             if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0) {
                 continue;
@@ -188,11 +213,45 @@ impl GatedCandidates {
                     }
                 }
             }
+            let mut rejected = 0;
             for (w, l) in live.iter_mut().enumerate() {
                 *l &= !gate.members[w] | passed[w];
+                rejected += (gate.members[w] & !passed[w]).count_ones();
             }
+            // Plain load and store: a lost update between threads only blurs a statistic.
+            let consulted = gate.consulted.load(Ordering::Relaxed);
+            gate.consulted.store(consulted + 1, Ordering::Relaxed);
+            let total = gate.rejected.load(Ordering::Relaxed);
+            gate.rejected.store(total + u64::from(rejected), Ordering::Relaxed);
         }
         live
+    }
+
+    /// Puts the gates that rejected the most members per consultation first (unconsulted
+    /// ones, whose members earlier gates always rejected, last), and halves the counts so
+    /// that recent events weigh more.
+    #[cold]
+    fn reorder(&self) {
+        let score = |g: &Gate| {
+            let consulted = g.consulted.load(Ordering::Relaxed);
+            let rejected = g.rejected.load(Ordering::Relaxed);
+            g.consulted.store(consulted / 2, Ordering::Relaxed);
+            g.rejected.store(rejected / 2, Ordering::Relaxed);
+            (rejected << 10).checked_div(consulted).unwrap_or(0)
+        };
+        let mut order: Vec<(u64, u32)> = self
+            .order
+            .iter()
+            .map(|i| {
+                let i = i.load(Ordering::Relaxed);
+                (score(&self.gates[i as usize]), i)
+            })
+            .collect();
+        // Stable: equally selective gates keep their order.
+        order.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
+        for (slot, (_, i)) in self.order.iter().zip(order) {
+            slot.store(i, Ordering::Relaxed);
+        }
     }
 }
 
@@ -634,6 +693,46 @@ mod tests {
         let live = plan.live(&mut ctx, &mut ev);
         let live_count: u32 = live.iter().map(|w| w.count_ones()).sum();
         assert_eq!(live_count, 4);
+    }
+
+    /// The gate that rejects the most rules comes first once measured, so the gates it
+    /// leaves without live members are no longer extracted.
+    #[test]
+    fn selective_gates_move_first() {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let conditions = [
+            "evt.is_open_write = true and proc.name in (x)",
+            "evt.is_open_write = true and proc.name in (y)",
+            "evt.is_open_write = true and proc.name = z and fd.num = 5",
+        ];
+        let filters: Vec<CompiledFilter> = conditions
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
+        let first = |plan: &GatedCandidates| {
+            plan.gates[plan.order[0].load(Ordering::Relaxed) as usize]
+                .slot
+                .name
+                .clone()
+        };
+        assert_eq!(first(&plan), "evt.is_open_write");
+        let mut ctx = EvalContext::new();
+        let mut extractions = Vec::new();
+        for _ in 0..2 * REORDER_INTERVAL {
+            let mut ev = event(&catalog, "open", Some("sh"), "bash", 5, true, 0);
+            ctx.next_event();
+            let live = plan.live(&mut ctx, &mut ev);
+            assert_eq!(live, [0; WORDS]);
+            extractions.push(ev.extractions);
+        }
+        assert_eq!(first(&plan), "proc.name");
+        // Two extractions (evt.is_open_write, proc.name) at first, then proc.name alone.
+        assert_eq!((extractions[0], extractions[extractions.len() - 1]), (2, 1));
     }
 
     #[test]
