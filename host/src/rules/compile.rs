@@ -185,44 +185,10 @@ fn is_negation(n: &Node) -> bool {
 /// A rough relative cost of evaluating `n` (operator work, not extraction): orders the
 /// operands of `and`/`or`.
 fn cost(n: &Node) -> u32 {
-    cost_with(n, &|_| 0)
-}
-
-/// `cost` plus `extraction(c)` per check `c` (the share of its field's extraction it bears).
-fn cost_with(n: &Node, extraction: &dyn Fn(&Check) -> u32) -> u32 {
     match n {
-        Node::And(c) | Node::Or(c) => c.iter().map(|c| cost_with(c, extraction)).fold(1, u32::saturating_add),
-        Node::Not(c) | Node::Shared(_, c) => cost_with(c, extraction),
-        Node::Check(c) => check_cost(c).saturating_add(extraction(c)),
-    }
-}
-
-/// The cost of one field extraction in `cost` units (a plugin call costs about as much as
-/// a hundred simple comparisons).
-const EXTRACTION_COST: u32 = 200;
-
-/// Orders the operands of every `and`/`or` of `n` by cost including extraction: a field
-/// many checks of the registry read is extracted for most events anyway (its cost is
-/// shared), one read by a single rule costs its whole extraction.
-fn reorder(n: &mut Node, slots: &[SlotDef], registry: &SlotRegistry) {
-    let extraction = |c: &Check| {
-        let uses = registry
-            .slot_uses
-            .get(slots[c.lhs].global as usize)
-            .copied()
-            .unwrap_or(0);
-        EXTRACTION_COST / uses.max(1)
-    };
-    let conjunction = matches!(n, Node::And(_));
-    match n {
-        Node::And(children) | Node::Or(children) => {
-            for c in children.iter_mut() {
-                reorder(c, slots, registry);
-            }
-            children.sort_by_cached_key(|c| (conjunction && is_negation(c), cost_with(c, &extraction)));
-        }
-        Node::Not(c) | Node::Shared(_, c) => reorder(c, slots, registry),
-        Node::Check(_) => {}
+        Node::And(c) | Node::Or(c) => c.iter().map(cost).fold(1, u32::saturating_add),
+        Node::Not(c) | Node::Shared(_, c) => cost(c),
+        Node::Check(c) => check_cost(c),
     }
 }
 
@@ -286,7 +252,6 @@ impl CompiledFilter {
         let mut memo_len = 0;
         share(&mut self.root, registry, 0, &mut memo_len);
         self.memo_len = memo_len;
-        reorder(&mut self.root, &self.slots, registry);
     }
 
     /// Number of subexpressions evaluated once per event for every filter that contains them.
@@ -339,8 +304,6 @@ pub struct SlotRegistry {
     shapes: HashMap<String, u32>,
     /// Per shape: how many times compiled filters contain it.
     shape_uses: Vec<u32>,
-    /// Per slot: how many checks of compiled filters read it.
-    slot_uses: Vec<u32>,
 }
 
 impl Default for SlotRegistry {
@@ -356,7 +319,6 @@ impl SlotRegistry {
             by_key: HashMap::new(),
             shapes: HashMap::new(),
             shape_uses: Vec::new(),
-            slot_uses: Vec::new(),
         }
     }
 
@@ -375,15 +337,6 @@ impl SlotRegistry {
     fn slot(&mut self, key: &str) -> u32 {
         let next = self.by_key.len() as u32;
         *self.by_key.entry(key.to_string()).or_insert(next)
-    }
-
-    /// Counts one more check reading global slot `global`.
-    fn use_slot(&mut self, global: u32) {
-        let i = global as usize;
-        if self.slot_uses.len() <= i {
-            self.slot_uses.resize(i + 1, 0);
-        }
-        self.slot_uses[i] += 1;
     }
 
     /// The id of the subexpression shape `key`, counting one more use of it.
@@ -680,7 +633,6 @@ impl Compiler<'_> {
                 let lhs = self.field(&u.field)?;
                 let slot = &self.slots[lhs];
                 let key = format!("exists({})", slot.global);
-                self.registry.use_slot(slot.global);
                 let check = Check {
                     lhs,
                     ty: slot.ty,
@@ -694,7 +646,6 @@ impl Compiler<'_> {
             }
             Expr::Binary(b) => {
                 let check = self.binary(b)?;
-                self.registry.use_slot(self.slots[check.lhs].global);
                 let rhs = match (&check.rhs, &b.value) {
                     (Rhs::Field(r), _) => format!("val({})", self.slots[*r].global),
                     (_, ValueExpr::Value(v, _)) => format!("{v:?}"),

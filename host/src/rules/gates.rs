@@ -62,6 +62,8 @@ pub(crate) struct GatedCandidates {
     /// measured while the plan runs. A thread reading it while another one reorders may see a
     /// mix of both orders, which changes only which fields are extracted, never the result.
     order: Vec<AtomicU32>,
+    /// Words of the position sets that hold candidates.
+    words: usize,
     /// Events the gates were consulted for (reordering every `REORDER_INTERVAL`).
     runs: AtomicU32,
     /// Too many candidates to gate: every rule is evaluated.
@@ -88,6 +90,7 @@ impl GatedCandidates {
         open: [0; WORDS],
         gates: Vec::new(),
         order: Vec::new(),
+        words: 0,
         runs: AtomicU32::new(0),
         ungated: false,
         registry: 0,
@@ -165,6 +168,7 @@ impl GatedCandidates {
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
         plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
+        plan.words = plan.rules.len().div_ceil(64);
         plan
     }
 
@@ -214,9 +218,12 @@ impl GatedCandidates {
                 }
             }
             let mut rejected = 0;
-            for (w, l) in live.iter_mut().enumerate() {
-                *l &= !gate.members[w] | passed[w];
-                rejected += (gate.members[w] & !passed[w]).count_ones();
+            for (w, l) in live.iter_mut().enumerate().take(self.words) {
+                let out = gate.members[w] & !passed[w];
+                *l &= !out;
+                if out != 0 {
+                    rejected += out.count_ones();
+                }
             }
             // Plain load and store: a lost update between threads only blurs a statistic.
             let consulted = gate.consulted.load(Ordering::Relaxed);
