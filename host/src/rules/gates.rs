@@ -84,19 +84,21 @@ pub(crate) struct GateOption {
 
 impl GatedCandidates {
     /// No candidates.
-    pub(crate) const EMPTY: GatedCandidates = GatedCandidates {
-        rules: Vec::new(),
-        all: [0; WORDS],
-        open: [0; WORDS],
-        gates: Vec::new(),
-        order: Vec::new(),
-        words: 0,
-        runs: AtomicU32::new(0),
-        ungated: false,
-        registry: 0,
-        cache_len: 0,
-        known_type: None,
-    };
+    pub(crate) const fn empty() -> GatedCandidates {
+        GatedCandidates {
+            rules: Vec::new(),
+            all: [0; WORDS],
+            open: [0; WORDS],
+            gates: Vec::new(),
+            order: Vec::new(),
+            words: 0,
+            runs: AtomicU32::new(0),
+            ungated: false,
+            registry: 0,
+            cache_len: 0,
+            known_type: None,
+        }
+    }
 
     /// Groups `rules` (one event type's candidates, load order) by gate field; `filter`
     /// gives each rule's compiled condition and `requirement` its `gate_options` for the type.

@@ -129,7 +129,7 @@ impl RuleSet {
     /// skipping without evaluation those whose required field value the event lacks (see
     /// `rules::gates`). Call `ctx.next_event()` before, then `next` until `None`.
     pub fn matching(&self, source_idx: usize, evt_type: u16) -> Matching<'_> {
-        static NO_CANDIDATES: GatedCandidates = GatedCandidates::EMPTY;
+        static NO_CANDIDATES: GatedCandidates = GatedCandidates::empty();
         let plan = match self.index.get(source_idx) {
             Some(ix) => ix.plan(evt_type),
             None => &NO_CANDIDATES,
