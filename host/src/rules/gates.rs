@@ -24,6 +24,9 @@ const WORDS: usize = MAX_GATED_CANDIDATES / 64;
 
 /// Events between two reorderings of a plan's gates by their measured selectivity.
 const REORDER_INTERVAL: u32 = 4096;
+/// Events at the start of each interval whose rejections are counted (a sample: counting
+/// costs about as much as the rest of a gate consultation).
+const SAMPLED_RUNS: u32 = 512;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
@@ -200,6 +203,7 @@ impl GatedCandidates {
         if runs % REORDER_INTERVAL == 0 {
             self.reorder();
         }
+        let sampled = runs % REORDER_INTERVAL < SAMPLED_RUNS;
         for i in &self.order {
             let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
@@ -223,9 +227,12 @@ impl GatedCandidates {
             for (w, l) in live.iter_mut().enumerate().take(self.words) {
                 let out = gate.members[w] & !passed[w];
                 *l &= !out;
-                if out != 0 {
+                if sampled && out != 0 {
                     rejected += out.count_ones();
                 }
+            }
+            if !sampled {
+                continue;
             }
             // Plain load and store: a lost update between threads only blurs a statistic.
             let consulted = gate.consulted.load(Ordering::Relaxed);
