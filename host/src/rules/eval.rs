@@ -74,6 +74,24 @@ impl EvalContext {
     }
 }
 
+impl EvalContext {
+    /// Caches `value` as the only value of global slot `global` for the current event (a value
+    /// known without extraction); the context must be bound to the slot's registry.
+    pub(crate) fn seed_bytes(&mut self, global: usize, value: &[u8]) {
+        let generation = self.generation;
+        let cache = &mut self.slots[global];
+        cache.values.clear();
+        cache.values.push_bytes(value);
+        cache.present = true;
+        cache.generation = generation;
+    }
+}
+
+/// Whether check `c` (one value against constants) holds for the single value `v`.
+pub(crate) fn check_single_value(c: &Check, op: BinaryOp, v: ValueRef<'_>) -> bool {
+    scalar_matches(c, op, v, None, &mut Vec::new())
+}
+
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
 #[inline]
 pub(crate) fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {

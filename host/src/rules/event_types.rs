@@ -109,6 +109,28 @@ impl EventTypes {
             .collect()
     }
 
+    /// Per code (index), the `evt.type` of its events when that is the code's one name: the
+    /// generic event's codes have none (their `evt.type` is the syscall in the event).
+    pub fn unique_names(&self) -> Vec<Option<&str>> {
+        let mut names: Vec<Option<&str>> = vec![None; self.code_count];
+        let mut shared = vec![false; self.code_count];
+        for (name, codes) in &self.by_name {
+            for &c in codes {
+                let c = c as usize;
+                if name == GENERIC_EVENT_NAME || names[c].is_some_and(|n| n != name) {
+                    shared[c] = true;
+                }
+                names[c] = Some(name);
+            }
+        }
+        for (n, s) in names.iter_mut().zip(shared) {
+            if s {
+                *n = None;
+            }
+        }
+        names
+    }
+
     /// One past the largest code.
     pub fn code_count(&self) -> usize {
         self.code_count
@@ -133,6 +155,11 @@ mod tests {
         assert_eq!(t.codes("open"), Some(&[3u16][..]));
         assert_eq!(t.codes("nope"), None);
         assert_eq!(t.code_count(), 230);
+        let names = t.unique_names();
+        assert_eq!(
+            (names[3], names[1], names[0], names[2]),
+            (Some("open"), None, None, None)
+        );
         assert!(EventTypes::from_event_table_tsv("x\ty\n").is_err());
     }
 }

@@ -8,17 +8,25 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
-use super::eval::{ensure, first_value_key, EvalContext};
+use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
 use super::fields::{FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
+use super::value::ValueRef;
 
 /// Candidate lists longer than this are evaluated rule by rule: the per-event set of
 /// positions lives on the stack.
 pub const MAX_GATED_CANDIDATES: usize = 256;
 const WORDS: usize = MAX_GATED_CANDIDATES / 64;
+
+/// Events between two reorderings of a plan's gates by their measured selectivity.
+const REORDER_INTERVAL: u32 = 4096;
+/// Events at the start of each interval whose rejections are counted (a sample: counting
+/// costs about as much as the rest of a gate consultation).
+const SAMPLED_RUNS: u32 = 512;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
@@ -38,6 +46,10 @@ struct Gate {
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
     /// Per prefix, the positions of the rules a value starting with it satisfies.
     by_prefix: Vec<(Vec<u8>, Positions)>,
+    /// How often the gate was consulted and how many members it rejected meanwhile (a
+    /// measure of its selectivity that does not depend on the order of the gates).
+    consulted: AtomicU64,
+    rejected: AtomicU64,
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -49,10 +61,20 @@ pub(crate) struct GatedCandidates {
     /// Positions of the rules without a gate.
     open: Positions,
     gates: Vec<Gate>,
+    /// Indexes of `gates` in consultation order: most rejections per extraction first, as
+    /// measured while the plan runs. A thread reading it while another one reorders may see a
+    /// mix of both orders, which changes only which fields are extracted, never the result.
+    order: Vec<AtomicU32>,
+    /// Words of the position sets that hold candidates.
+    words: usize,
+    /// Events the gates were consulted for (reordering every `REORDER_INTERVAL`).
+    runs: AtomicU32,
     /// Too many candidates to gate: every rule is evaluated.
     ungated: bool,
     registry: u64,
     cache_len: usize,
+    /// The global slot of `evt.type` and the value every event of the plan has there.
+    known_type: Option<(u32, Box<[u8]>)>,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -65,22 +87,29 @@ pub(crate) struct GateOption {
 
 impl GatedCandidates {
     /// No candidates.
-    pub(crate) const EMPTY: GatedCandidates = GatedCandidates {
-        rules: Vec::new(),
-        all: [0; WORDS],
-        open: [0; WORDS],
-        gates: Vec::new(),
-        ungated: false,
-        registry: 0,
-        cache_len: 0,
-    };
+    pub(crate) const fn empty() -> GatedCandidates {
+        GatedCandidates {
+            rules: Vec::new(),
+            all: [0; WORDS],
+            open: [0; WORDS],
+            gates: Vec::new(),
+            order: Vec::new(),
+            words: 0,
+            runs: AtomicU32::new(0),
+            ungated: false,
+            registry: 0,
+            cache_len: 0,
+            known_type: None,
+        }
+    }
 
     /// Groups `rules` (one event type's candidates, load order) by gate field; `filter`
-    /// gives each rule's compiled condition and `options` its `gate_options`.
+    /// gives each rule's compiled condition and `requirement` its `gate_options` for the type.
+    /// Rules that never hold for the type are never evaluated.
     pub(crate) fn new<'f>(
         rules: Vec<RuleIdx>,
+        known: Option<KnownType<'_>>,
         filter: impl Fn(RuleIdx) -> &'f CompiledFilter,
-        options: impl Fn(RuleIdx) -> &'f [GateOption],
     ) -> Self {
         let mut plan = GatedCandidates {
             rules,
@@ -92,17 +121,24 @@ impl GatedCandidates {
             return plan;
         }
         plan.registry = registries.first().copied().unwrap_or(0);
-        for pos in 0..plan.rules.len() {
-            plan.all[pos / 64] |= 1 << (pos % 64);
+        if let Some(k) = known.filter(|_| !plan.rules.is_empty()) {
+            plan.cache_len = plan.cache_len.max(k.slot as usize + 1);
+            plan.known_type = Some((k.slot, k.name.into()));
         }
         let mut gate_of_slot: HashMap<u32, usize> = HashMap::new();
-        for (pos, options) in plan.rules.iter().map(|&r| options(r)).enumerate() {
+        for pos in 0..plan.rules.len() {
             let bit = 1u64 << (pos % 64);
+            let options = match gate_options(filter(plan.rules[pos]), known) {
+                Requirement::Never => continue,
+                Requirement::Always => Vec::new(),
+                Requirement::Options(o) => o,
+            };
+            plan.all[pos / 64] |= bit;
             if options.is_empty() {
                 plan.open[pos / 64] |= bit;
                 continue;
             }
-            for option in options {
+            for option in &options {
                 let g = *gate_of_slot.entry(option.slot.global).or_insert_with(|| {
                     plan.cache_len = plan.cache_len.max(option.slot.global as usize + 1);
                     plan.gates.push(Gate {
@@ -110,6 +146,8 @@ impl GatedCandidates {
                         members: [0; WORDS],
                         by_value: HashMap::default(),
                         by_prefix: Vec::new(),
+                        consulted: AtomicU64::new(0),
+                        rejected: AtomicU64::new(0),
                     });
                     plan.gates.len() - 1
                 });
@@ -134,6 +172,8 @@ impl GatedCandidates {
         // fields are extracted.
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
+        plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
+        plan.words = plan.rules.len().div_ceil(64);
         plan
     }
 
@@ -142,17 +182,30 @@ impl GatedCandidates {
         if self.ungated {
             return 0;
         }
-        self.rules.len() - self.open.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+        let count = |set: &Positions| set.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        count(&self.all) - count(&self.open)
     }
 
     /// Positions of the candidates that may match the current event (the others are false).
     fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
         let mut live = self.all;
+        if let Some((slot, name)) = &self.known_type {
+            // The value extraction would give (see `KnownType`), without the extraction.
+            ctx.bind(self.registry, self.cache_len, 0);
+            ctx.seed_bytes(*slot as usize, name);
+        }
         if self.gates.is_empty() {
             return live;
         }
         ctx.bind(self.registry, self.cache_len, 0);
-        for gate in &self.gates {
+        let runs = self.runs.load(Ordering::Relaxed).wrapping_add(1);
+        self.runs.store(runs, Ordering::Relaxed);
+        if runs % REORDER_INTERVAL == 0 {
+            self.reorder();
+        }
+        let sampled = runs % REORDER_INTERVAL < SAMPLED_RUNS;
+        for i in &self.order {
+            let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
             if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0) {
                 continue;
@@ -170,11 +223,51 @@ impl GatedCandidates {
                     }
                 }
             }
-            for (w, l) in live.iter_mut().enumerate() {
-                *l &= !gate.members[w] | passed[w];
+            let mut rejected = 0;
+            for (w, l) in live.iter_mut().enumerate().take(self.words) {
+                let out = gate.members[w] & !passed[w];
+                *l &= !out;
+                if sampled && out != 0 {
+                    rejected += out.count_ones();
+                }
             }
+            if !sampled {
+                continue;
+            }
+            // Plain load and store: a lost update between threads only blurs a statistic.
+            let consulted = gate.consulted.load(Ordering::Relaxed);
+            gate.consulted.store(consulted + 1, Ordering::Relaxed);
+            let total = gate.rejected.load(Ordering::Relaxed);
+            gate.rejected.store(total + u64::from(rejected), Ordering::Relaxed);
         }
         live
+    }
+
+    /// Puts the gates that rejected the most members per consultation first (unconsulted
+    /// ones, whose members earlier gates always rejected, last), and halves the counts so
+    /// that recent events weigh more.
+    #[cold]
+    fn reorder(&self) {
+        let score = |g: &Gate| {
+            let consulted = g.consulted.load(Ordering::Relaxed);
+            let rejected = g.rejected.load(Ordering::Relaxed);
+            g.consulted.store(consulted / 2, Ordering::Relaxed);
+            g.rejected.store(rejected / 2, Ordering::Relaxed);
+            (rejected << 10).checked_div(consulted).unwrap_or(0)
+        };
+        let mut order: Vec<(u64, u32)> = self
+            .order
+            .iter()
+            .map(|i| {
+                let i = i.load(Ordering::Relaxed);
+                (score(&self.gates[i as usize]), i)
+            })
+            .collect();
+        // Stable: equally selective gates keep their order.
+        order.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
+        for (slot, (_, i)) in self.order.iter().zip(order) {
+            slot.store(i, Ordering::Relaxed);
+        }
     }
 }
 
@@ -241,53 +334,100 @@ fn next_position(set: &Positions, from: usize) -> Option<usize> {
     }
 }
 
-/// The constraints every match of `f` satisfies: per field, the values (keys) one of which
-/// the field's first value must have (see the module docs).
-pub(crate) fn gate_options(f: &CompiledFilter) -> Vec<GateOption> {
-    required_keys(f, &f.root)
+/// The event type every candidate of a plan sees, when its event code has one name: checks on
+/// `evt.type` are then decided before any extraction. The event-type index already relies on
+/// `evt.type` being the code's table name (only generic codes carry several names).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownType<'a> {
+    /// Global cache slot of the plain `evt.type` field in the rules' registry.
+    pub slot: u32,
+    pub name: &'a [u8],
 }
 
-fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
+/// What every match of a filter requires of an event (of a known type, when `KnownType`
+/// is given).
+pub(crate) enum Requirement {
+    /// No event of this type matches.
+    Never,
+    /// Every event passes this part (an `evt.type` check that holds for the type).
+    Always,
+    /// Matches satisfy these constraints (none: nothing usable as a gate).
+    Options(Vec<GateOption>),
+}
+
+/// The constraints every match of `f` satisfies: per field, the values (keys) one of which
+/// the field's first value must have (see the module docs).
+pub(crate) fn gate_options(f: &CompiledFilter, known: Option<KnownType<'_>>) -> Requirement {
+    required_keys(f, &f.root, known)
+}
+
+fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> Requirement {
     match n {
         Node::Check(c) => {
             let slot = &f.slots[c.lhs];
-            match gate_keys(c, slot) {
+            // `x in ()` (an empty list, as official rules ship some) holds for no event.
+            if !c.is_list && matches!(&c.rhs, Rhs::Set(set) if set.is_empty()) {
+                return Requirement::Never;
+            }
+            if let Some(decided) = known.and_then(|k| decide_type_check(c, slot, k)) {
+                return if decided {
+                    Requirement::Always
+                } else {
+                    Requirement::Never
+                };
+            }
+            Requirement::Options(match gate_keys(c, slot) {
                 Some((keys, prefixes)) => vec![GateOption {
                     slot: slot.clone(),
                     keys,
                     prefixes,
                 }],
                 None => Vec::new(),
-            }
+            })
         }
-        Node::Shared(_, child) => required_keys(f, child),
+        Node::Shared(_, child) => required_keys(f, child, known),
         // Every conjunct's constraints hold; two on one field leave the common values.
         Node::And(children) => {
             let mut out: Vec<GateOption> = Vec::new();
-            for option in children.iter().flat_map(|c| required_keys(f, c)) {
-                match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
-                    Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
-                        o.keys.retain(|k| option.keys.contains(k))
+            let mut always = true;
+            for child in children {
+                let options = match required_keys(f, child, known) {
+                    Requirement::Never => return Requirement::Never,
+                    Requirement::Always => continue,
+                    Requirement::Options(o) => o,
+                };
+                always = false;
+                for option in options {
+                    match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
+                        Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
+                            o.keys.retain(|k| option.keys.contains(k))
+                        }
+                        // Either constraint alone is implied; values are sharper than prefixes.
+                        Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
+                        Some(_) => {}
+                        None => out.push(option),
                     }
-                    // Either constraint alone is implied; values are sharper than prefixes.
-                    Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
-                    Some(_) => {}
-                    None => out.push(option),
                 }
             }
-            out
+            if always {
+                Requirement::Always
+            } else {
+                Requirement::Options(out)
+            }
         }
-        // A field constrained in every branch has one of the branches' values.
+        // A field constrained in every branch that can hold has one of the branches' values.
         Node::Or(children) => {
-            let Some((first, rest)) = children.split_first() else {
-                return Vec::new();
-            };
-            let mut out = required_keys(f, first);
-            for child in rest {
-                if out.is_empty() {
-                    break;
-                }
-                let other = required_keys(f, child);
+            let mut out: Option<Vec<GateOption>> = None;
+            for child in children {
+                let other = match required_keys(f, child, known) {
+                    Requirement::Never => continue,
+                    Requirement::Always => return Requirement::Always,
+                    Requirement::Options(o) => o,
+                };
+                let Some(out) = out.as_mut() else {
+                    out = Some(other);
+                    continue;
+                };
                 out.retain_mut(|o| match other.iter().find(|x| x.slot.global == o.slot.global) {
                     Some(x) => {
                         for k in &x.keys {
@@ -305,10 +445,28 @@ fn required_keys(f: &CompiledFilter, n: &Node) -> Vec<GateOption> {
                     None => false,
                 });
             }
-            out
+            match out {
+                Some(o) => Requirement::Options(o),
+                None => Requirement::Never,
+            }
         }
-        Node::Not(_) => Vec::new(),
+        Node::Not(child) => match required_keys(f, child, known) {
+            Requirement::Never => Requirement::Always,
+            Requirement::Always => Requirement::Never,
+            Requirement::Options(_) => Requirement::Options(Vec::new()),
+        },
     }
+}
+
+/// The result of a check on the plain `evt.type` field for events of the known type.
+fn decide_type_check(c: &Check, slot: &SlotDef, known: KnownType<'_>) -> Option<bool> {
+    if slot.global != known.slot || c.is_list || matches!(c.rhs, Rhs::Field(_)) {
+        return None;
+    }
+    Some(match c.op {
+        CheckOp::Exists => true,
+        CheckOp::Binary(op) => check_single_value(c, op, ValueRef::Bytes(known.name)),
+    })
 }
 
 /// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
@@ -320,7 +478,10 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
     };
     let plain_field = matches!(slot.extract, Extract::Field { .. }) && !UNGATED_FIELDS.contains(&slot.name.as_str());
     let string = c.ty.class() == TypeClass::String;
-    let keyed_type = matches!(c.ty.class(), TypeClass::Signed | TypeClass::Unsigned | TypeClass::Bool) || string;
+    let keyed_type = matches!(
+        c.ty.class(),
+        TypeClass::Signed | TypeClass::Unsigned | TypeClass::Bool | TypeClass::Ip
+    ) || string;
     if !plain_field || !keyed_type || c.ty == FieldType::Dyn || c.is_list || c.any_value {
         return None;
     }
@@ -344,6 +505,17 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
             });
             Some((Vec::new(), prefixes.collect::<Option<Vec<_>>>()?))
         }
+        // A glob's text up to its first special character is a prefix of every match.
+        (Rhs::Consts(consts), BinaryOp::Glob, None) if string && consts.len() == 1 => {
+            let Const::Bytes(pattern) = &consts[0] else {
+                return None;
+            };
+            let literal = pattern
+                .iter()
+                .position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+                .unwrap_or(pattern.len());
+            (literal > 0).then(|| (Vec::new(), vec![pattern[..literal].to_vec()]))
+        }
         _ => None,
     }
 }
@@ -360,11 +532,14 @@ mod tests {
     struct Event {
         values: Vec<Option<Values>>,
         extractions: usize,
+        type_field: FieldId,
+        type_extractions: usize,
     }
 
     impl FieldSource for Event {
         fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
             self.extractions += 1;
+            self.type_extractions += usize::from(field == self.type_field);
             match self.values.get(field.0 as usize).and_then(Option::as_ref) {
                 Some(v) => {
                     out.copy_from(v);
@@ -382,6 +557,7 @@ mod tests {
         ("evt.is_open_write", FieldType::Bool),
         ("user.uid", FieldType::UInt32),
         ("evt.type", FieldType::CharBuf),
+        ("fd.sip", FieldType::IpAddr),
     ];
 
     const CONDITIONS: &[&str] = &[
@@ -397,9 +573,23 @@ mod tests {
         "(proc.pname startswith ss or proc.pname = bash) and fd.num = 3",
         "proc.name startswith z and proc.name in (zsh, sh)",
         "proc.name startswith anyof (n, f) and proc.name startswith fi",
+        "(evt.type = open and fd.num = 3) or (evt.type = execve and proc.name = sh)",
+        "not evt.type in (open, openat) and proc.name glob 'ba*'",
+        "proc.name glob '?sh'",
+        "proc.pname glob 'ss[h]d' and evt.type exists",
+        "proc.name in () or fd.sip = 10.0.0.1",
+        "fd.sip in (10.0.0.2, ::1) and proc.name = sh",
     ];
 
-    fn event(catalog: &TableCatalog, name: Option<&str>, pname: &str, fd: i64, write: bool, uid: u64) -> Event {
+    fn event(
+        catalog: &TableCatalog,
+        ty: &str,
+        name: Option<&str>,
+        pname: &str,
+        fd: i64,
+        write: bool,
+        uid: u64,
+    ) -> Event {
         let mut values = vec![None; FIELDS.len()];
         let mut set = |field: &str, fill: &dyn Fn(&mut Values)| {
             let mut v = Values::new();
@@ -413,8 +603,15 @@ mod tests {
         set("fd.num", &|v| v.push_i64(fd));
         set("evt.is_open_write", &|v| v.push_bool(write));
         set("user.uid", &|v| v.push_u64(uid));
-        set("evt.type", &|v| v.push_str("execve"));
-        Event { values, extractions: 0 }
+        set("evt.type", &|v| v.push_str(ty));
+        let sip = if uid == 0 { "10.0.0.1" } else { "10.0.0.2" };
+        set("fd.sip", &|v| v.push_ip(sip.parse().unwrap()));
+        Event {
+            values,
+            extractions: 0,
+            type_field: catalog.lookup("evt.type").unwrap(),
+            type_extractions: 0,
+        }
     }
 
     /// Gated evaluation finds exactly the rules that evaluating every candidate finds.
@@ -432,58 +629,126 @@ mod tests {
         for f in &mut filters {
             f.share_subexpressions(&registry);
         }
-        let options: Vec<Vec<GateOption>> = filters.iter().map(gate_options).collect();
-        let plan = GatedCandidates::new((0..filters.len()).collect(), |r| &filters[r], |r| &options[r]);
-        // Everything but the `startswith or` (two fields) and `not in` rules has a gate.
-        assert_eq!(plan.gated_count(), CONDITIONS.len() - 2);
+        let type_slot = filters
+            .iter()
+            .flat_map(|f| &f.slots)
+            .find(|s| s.name == "evt.type")
+            .map(|s| s.global)
+            .unwrap();
+        let plan_for = |ty: Option<&str>| {
+            let known = ty.map(|name| KnownType {
+                slot: type_slot,
+                name: name.as_bytes(),
+            });
+            GatedCandidates::new((0..filters.len()).collect(), known, |r| &filters[r])
+        };
+        // Without a known event type, everything but the `startswith or` (two fields), the
+        // `not in`, the `evt.type`-or and the `?sh` glob rules has a gate.
+        let plan = plan_for(None);
+        assert_eq!(plan.gated_count(), CONDITIONS.len() - 4);
+        // For execve events, the `evt.type`-or is gated on its execve branch; for open events
+        // the two rules requiring execve never hold, and the `evt.type`-or needs fd.num = 3.
+        assert_eq!(plan_for(Some("execve")).gated_count(), CONDITIONS.len() - 3);
+        assert_eq!(plan_for(Some("open")).gated_count(), CONDITIONS.len() - 5);
         let mut ctx = EvalContext::new();
-        let mut checked = 0;
-        for name in [
-            None,
-            Some("sh"),
-            Some("bash"),
-            Some("nc"),
-            Some("ncat"),
-            Some("find"),
-            Some("grep"),
-            Some("zsh"),
+        for (ty, plan) in [
+            ("execve", plan_for(None)),
+            ("execve", plan_for(Some("execve"))),
+            ("open", plan_for(Some("open"))),
         ] {
-            for pname in ["sshd", "bash"] {
-                for fd in [-1, 3, 4] {
-                    for write in [false, true] {
-                        for uid in [0, 1000, 7] {
-                            let mut ev = event(&catalog, name, pname, fd, write, uid);
-                            ctx.next_event();
-                            let expected: Vec<usize> = (0..filters.len())
-                                .filter(|&r| filters[r].eval(&mut ctx, &mut ev))
-                                .collect();
-                            ctx.next_event();
-                            let live = plan.live(&mut ctx, &mut ev);
-                            let mut got = Vec::new();
-                            let mut from = 0;
-                            while let Some(p) = next_position(&live, from) {
-                                from = p + 1;
-                                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
-                                    got.push(plan.rules[p]);
+            let mut checked = 0;
+            for name in [
+                None,
+                Some("sh"),
+                Some("bash"),
+                Some("nc"),
+                Some("ncat"),
+                Some("find"),
+                Some("grep"),
+                Some("zsh"),
+            ] {
+                for pname in ["sshd", "bash"] {
+                    for fd in [-1, 3, 4] {
+                        for write in [false, true] {
+                            for uid in [0, 1000, 7] {
+                                let mut ev = event(&catalog, ty, name, pname, fd, write, uid);
+                                ctx.next_event();
+                                let expected: Vec<usize> = (0..filters.len())
+                                    .filter(|&r| filters[r].eval(&mut ctx, &mut ev))
+                                    .collect();
+                                ctx.next_event();
+                                let types_before = ev.type_extractions;
+                                let live = plan.live(&mut ctx, &mut ev);
+                                let mut got = Vec::new();
+                                let mut from = 0;
+                                while let Some(p) = next_position(&live, from) {
+                                    from = p + 1;
+                                    if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
+                                        got.push(plan.rules[p]);
+                                    }
                                 }
+                                assert_eq!(
+                                    got, expected,
+                                    "evt.type={ty} proc.name={name:?} pname={pname} fd={fd} write={write} uid={uid}"
+                                );
+                                // A known event type is never extracted.
+                                if plan.known_type.is_some() {
+                                    assert_eq!(ev.type_extractions, types_before);
+                                }
+                                checked += usize::from(!expected.is_empty());
                             }
-                            assert_eq!(
-                                got, expected,
-                                "proc.name={name:?} pname={pname} fd={fd} write={write} uid={uid}"
-                            );
-                            checked += usize::from(!expected.is_empty());
                         }
                     }
                 }
             }
+            assert!(checked > 20, "the {ty} events must match some rules ({checked})");
         }
-        assert!(checked > 20, "the events must match some rules ({checked})");
         // An event no gate lets through evaluates only the ungated rules.
-        let mut ev = event(&catalog, Some("python3"), "sshd", -1, false, 7);
+        let mut ev = event(&catalog, "execve", Some("python3"), "bash", -1, false, 7);
         ctx.next_event();
         let live = plan.live(&mut ctx, &mut ev);
         let live_count: u32 = live.iter().map(|w| w.count_ones()).sum();
-        assert_eq!(live_count, 2);
+        assert_eq!(live_count, 4);
+    }
+
+    /// The gate that rejects the most rules comes first once measured, so the gates it
+    /// leaves without live members are no longer extracted.
+    #[test]
+    fn selective_gates_move_first() {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let conditions = [
+            "evt.is_open_write = true and proc.name in (x)",
+            "evt.is_open_write = true and proc.name in (y)",
+            "evt.is_open_write = true and proc.name = z and fd.num = 5",
+        ];
+        let filters: Vec<CompiledFilter> = conditions
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
+        let first = |plan: &GatedCandidates| {
+            plan.gates[plan.order[0].load(Ordering::Relaxed) as usize]
+                .slot
+                .name
+                .clone()
+        };
+        assert_eq!(first(&plan), "evt.is_open_write");
+        let mut ctx = EvalContext::new();
+        let mut extractions = Vec::new();
+        for _ in 0..2 * REORDER_INTERVAL {
+            let mut ev = event(&catalog, "open", Some("sh"), "bash", 5, true, 0);
+            ctx.next_event();
+            let live = plan.live(&mut ctx, &mut ev);
+            assert_eq!(live, [0; WORDS]);
+            extractions.push(ev.extractions);
+        }
+        assert_eq!(first(&plan), "proc.name");
+        // Two extractions (evt.is_open_write, proc.name) at first, then proc.name alone.
+        assert_eq!((extractions[0], extractions[extractions.len() - 1]), (2, 1));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::rules::ast::FieldExpr;
+use crate::rules::compile::Extract;
 use crate::rules::compile::{compile_with, CompiledFilter, SlotRegistry};
 use crate::rules::eval::EvalContext;
 use crate::rules::event_types::EventTypes;
@@ -11,7 +12,8 @@ use crate::rules::evttype::{event_types, EventTypeSet};
 use crate::rules::evttype_check::{first_unknown_event_type, first_unsafe_na_check};
 use crate::rules::fields::FieldCatalog;
 use crate::rules::fields::FieldSource;
-use crate::rules::gates::{gate_options, GateOption, GatedCandidates, Matching};
+use crate::rules::fields::{FieldArg, TypeClass};
+use crate::rules::gates::{GatedCandidates, KnownType, Matching};
 use crate::rules::load::expanded::ExpandedRule;
 use crate::rules::load::items::Priority;
 use crate::rules::load::RulesLoader;
@@ -25,6 +27,8 @@ use crate::rules::select::{RuleMatching, Selection};
 pub const SYSCALL_SOURCE: &str = "syscall";
 /// A syscall rule matching more event types than this gets LOAD_NO_EVTTYPE (Falco's bound).
 pub const MAX_EVTTYPES_WITHOUT_WARNING: usize = 100;
+/// The field whose value the event-type index decides.
+const EVT_TYPE_FIELD: &str = "evt.type";
 /// libsinsp's message for an unknown field, which `skip-if-unknown-filter` turns into a skip.
 const UNKNOWN_FIELD_PREFIX: &str = "filter_check called with nonexistent field";
 
@@ -125,7 +129,7 @@ impl RuleSet {
     /// skipping without evaluation those whose required field value the event lacks (see
     /// `rules::gates`). Call `ctx.next_event()` before, then `next` until `None`.
     pub fn matching(&self, source_idx: usize, evt_type: u16) -> Matching<'_> {
-        static NO_CANDIDATES: GatedCandidates = GatedCandidates::EMPTY;
+        static NO_CANDIDATES: GatedCandidates = GatedCandidates::empty();
         let plan = match self.index.get(source_idx) {
             Some(ix) => ix.plan(evt_type),
             None => &NO_CANDIDATES,
@@ -356,7 +360,7 @@ struct RuleCodes {
     also_unknown: bool,
 }
 
-fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<'_>) -> Vec<SourceIndex> {
+fn build_index<'a>(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<'a>) -> Vec<SourceIndex> {
     let mut lists: Vec<(Vec<Vec<RuleIdx>>, Vec<RuleIdx>)> = catalogs
         .sources
         .iter()
@@ -386,31 +390,59 @@ fn build_index(rules: &[Rule], codes: &[Option<RuleCodes>], catalogs: &Catalogs<
             }
         }
     }
-    let options: Vec<Vec<GateOption>> = rules.iter().map(|r| gate_options(&r.filter)).collect();
     lists
         .into_iter()
-        .map(|(by_code, any)| {
+        .enumerate()
+        .map(|(source, (by_code, any))| {
+            let spec = &catalogs.sources[source];
+            let type_slot = type_slot(rules, source, spec.fields);
+            let names = spec.event_types.map(EventTypes::unique_names).unwrap_or_default();
             // Many codes share one list (rules naming several types, rules for any type):
-            // gate each distinct list once.
+            // gate each distinct list once per event-type name.
             let mut ix = SourceIndex {
                 plans: vec![GatedCandidates::default()],
                 ..SourceIndex::default()
             };
-            let mut known: HashMap<Vec<RuleIdx>, u32> = HashMap::from([(Vec::new(), 0)]);
-            let mut plan_of = |ix: &mut SourceIndex, list: Vec<RuleIdx>| -> u32 {
-                if let Some(&p) = known.get(&list) {
+            let mut known: HashMap<(Vec<RuleIdx>, Option<&str>), u32> = HashMap::from([((Vec::new(), None), 0)]);
+            let mut plan_of = |ix: &mut SourceIndex, list: Vec<RuleIdx>, name: Option<&'a str>| -> u32 {
+                let name = name.filter(|_| type_slot.is_some() && !list.is_empty());
+                let key = (list, name);
+                if let Some(&p) = known.get(&key) {
                     return p;
                 }
                 let p = ix.plans.len() as u32;
-                known.insert(list.clone(), p);
+                let known_type = type_slot.zip(name).map(|(slot, name)| KnownType {
+                    slot,
+                    name: name.as_bytes(),
+                });
                 ix.plans
-                    .push(GatedCandidates::new(list, |r| &rules[r].filter, |r| &options[r]));
+                    .push(GatedCandidates::new(key.0.clone(), known_type, |r| &rules[r].filter));
+                known.insert(key, p);
                 p
             };
-            ix.any = plan_of(&mut ix, any);
-            let codes: Vec<u32> = by_code.into_iter().map(|list| plan_of(&mut ix, list)).collect();
+            ix.any = plan_of(&mut ix, any, None);
+            let codes: Vec<u32> = by_code
+                .into_iter()
+                .enumerate()
+                .map(|(code, list)| plan_of(&mut ix, list, names.get(code).copied().flatten()))
+                .collect();
             ix.by_code = codes;
             ix
         })
         .collect()
+}
+
+/// The global cache slot of the plain string field `evt.type` among the filters of
+/// `source`'s rules, if any of them reads it.
+fn type_slot(rules: &[Rule], source: usize, fields: &dyn FieldCatalog) -> Option<u32> {
+    let field = fields.resolve(EVT_TYPE_FIELD, None).ok()?;
+    if field.info.ty.class() != TypeClass::String {
+        return None;
+    }
+    rules
+        .iter()
+        .filter(|r| r.source_idx == source)
+        .flat_map(|r| &r.filter.slots)
+        .find(|s| matches!(&s.extract, Extract::Field { id, arg: FieldArg::None } if *id == field.id))
+        .map(|s| s.global)
 }
