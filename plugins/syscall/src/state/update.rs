@@ -48,44 +48,27 @@ pub(super) struct EnterData {
     pub fd: Option<i64>,
 }
 
-/// Parameters split once per event; later ones are found by walking the length slots.
-const SPLIT_PARAMS: usize = 16;
-
 /// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
+///
+/// Parameters are located on demand (walking the length slots up to the one asked for):
+/// most events read one or two low-numbered parameters, so splitting them all up front
+/// costs more than it saves.
 struct Params<'a> {
     ev: DecodedEvent<'a>,
     plan: &'static EventPlan,
     /// `fd` of the matching enter event, used when the exit has none.
     enter_fd: Option<i64>,
-    /// The first [`SPLIT_PARAMS`] parameters' bytes (`split_len` of them are set).
-    split: [&'a [u8]; SPLIT_PARAMS],
-    split_len: usize,
 }
 
 impl<'a> Params<'a> {
+    #[inline]
     fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
-        let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
-        let mut split_len = 0;
-        for (slot, p) in split.iter_mut().zip(ev.event.params()) {
-            *slot = p;
-            split_len += 1;
-        }
-        Params {
-            ev,
-            plan,
-            enter_fd,
-            split,
-            split_len,
-        }
+        Params { ev, plan, enter_fd }
     }
 
     fn get(&self, key: K) -> Option<ParamValue<'a>> {
         let i = self.plan.param_index(key)?;
-        let raw = if i < SPLIT_PARAMS {
-            *self.split[..self.split_len].get(i)?
-        } else {
-            self.ev.event.param(i)?
-        };
+        let raw = self.ev.event.param(i)?;
         // Every index in the plan comes from this code's table row.
         let p = self.ev.info.params.get(i)?;
         match decode(p.name, p.param_type, raw) {
@@ -110,7 +93,7 @@ impl<'a> Params<'a> {
     /// A text parameter, borrowed from the event when it is valid UTF-8.
     fn str(&self, key: K) -> Option<Cow<'a, str>> {
         match self.get(key)? {
-            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(String::from_utf8_lossy(b)),
+            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(utf8_lossy(b)),
             _ => None,
         }
     }
@@ -119,6 +102,16 @@ impl<'a> Params<'a> {
             ParamValue::Str(b) | ParamValue::Bytes(b) => Some(b),
             _ => None,
         }
+    }
+}
+
+/// `b` as text, borrowed when it is valid UTF-8 (the common case, checked by the fast
+/// validator), else with invalid sequences replaced.
+#[inline]
+fn utf8_lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
@@ -133,23 +126,69 @@ pub(super) fn ipv6_or_mapped(b: &[u8; 16]) -> IpAddr {
 
 /// `cip:cport->sip:sport` (inet), `sip:sport` (server sockets) or the unix path.
 pub(super) fn socket_name(info: &FdInfo) -> String {
-    let Some(s) = &info.socket else {
-        return String::new();
-    };
-    if info.fd_type == FdType::UnixSocket {
-        return s.unix_path.clone();
+    let mut out = String::new();
+    if let Some(s) = &info.socket {
+        write_socket_name(info.fd_type, info.role, s, &mut out);
     }
-    let ip = |a: &Option<IpAddr>| a.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string());
-    match (info.role, &s.client_ip) {
-        (SocketRole::Server, None) => format!("{}:{}", ip(&s.server_ip), s.server_port),
-        _ => format!(
-            "{}:{}->{}:{}",
-            ip(&s.client_ip),
-            s.client_port,
-            ip(&s.server_ip),
-            s.server_port
-        ),
+    out
+}
+
+/// [`socket_name`] of a socket of type `fd_type` and role `role`, appended to `out`.
+fn write_socket_name(fd_type: FdType, role: SocketRole, s: &SocketInfo, out: &mut String) {
+    if fd_type == FdType::UnixSocket {
+        out.push_str(&s.unix_path);
+        return;
     }
+    if let (SocketRole::Server, None) = (role, &s.client_ip) {
+        push_ip(out, s.server_ip);
+        out.push(':');
+        push_u64(out, s.server_port.into());
+        return;
+    }
+    push_ip(out, s.client_ip);
+    out.push(':');
+    push_u64(out, s.client_port.into());
+    out.push_str("->");
+    push_ip(out, s.server_ip);
+    out.push(':');
+    push_u64(out, s.server_port.into());
+}
+
+/// An address as `Display` shows it (`0.0.0.0` when unknown); IPv4, the common case,
+/// without the formatting machinery.
+fn push_ip(out: &mut String, ip: Option<IpAddr>) {
+    match ip {
+        None => out.push_str("0.0.0.0"),
+        Some(IpAddr::V4(a)) => {
+            for (i, octet) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, octet.into());
+            }
+        }
+        Some(IpAddr::V6(a)) => {
+            use std::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
+/// `v` in decimal.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// Joins a possibly relative path to a base directory and normalizes `.`/`..` lexically.
@@ -164,6 +203,19 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
     out.clear();
     if path.is_empty() {
         return;
+    }
+    // Already-normal inputs (the usual case) resolve to themselves joined.
+    if path.starts_with('/') {
+        if is_normal_absolute(path) {
+            out.push_str(path);
+            return;
+        }
+    } else if let Some(dir) = base.strip_suffix('/') {
+        if (dir.is_empty() || is_normal_absolute(dir)) && path.split('/').all(is_normal_component) {
+            out.push_str(base);
+            out.push_str(path);
+            return;
+        }
     }
     let base = if path.starts_with('/') { "" } else { base };
     for c in base.split('/').chain(path.split('/')) {
@@ -182,6 +234,21 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
     }
     if out.is_empty() {
         out.push('/');
+    }
+}
+
+/// A path component that resolution keeps as it is (not empty, `.` or `..`).
+fn is_normal_component(c: &str) -> bool {
+    !matches!(c, "" | "." | "..")
+}
+
+/// `path` is `/` or absolute with only normal components and no trailing slash: what
+/// [`resolve_path`] produces, so resolving it changes nothing.
+fn is_normal_absolute(path: &str) -> bool {
+    match path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest.split('/').all(is_normal_component),
+        None => false,
     }
 }
 
@@ -730,30 +797,37 @@ impl ThreadTable {
     }
 
     fn set_socket_tuple(&mut self, tid: i64, fd: i64, t: &SockTuple<'_>, role: SocketRole, ts: u64) {
-        let (ty, mut s) = sock_info_from_tuple(t);
+        let (ty, s) = sock_info_from_tuple(t);
         if ty == FdType::Unknown {
             return;
         }
-        let mut f = self.fd(tid, fd).cloned().unwrap_or_else(|| {
-            let mut f = FdInfo::new(fd, ty, String::new());
-            f.open_ts = ts;
-            f
-        });
-        if let Some(old) = &f.socket {
-            s.l4proto = old.l4proto;
-            if s.unix_path.is_empty() {
-                s.unix_path = old.unix_path.clone();
+        let fill = |f: &mut FdInfo, mut s: SocketInfo| {
+            if let Some(old) = &mut f.socket {
+                s.l4proto = old.l4proto;
+                if s.unix_path.is_empty() {
+                    s.unix_path = std::mem::take(&mut old.unix_path);
+                }
             }
+            if s.l4proto == L4Proto::Unknown && ty != FdType::UnixSocket {
+                s.l4proto = L4Proto::Tcp;
+            }
+            f.fd = fd;
+            f.fd_type = ty;
+            f.role = role;
+            f.name.clear();
+            write_socket_name(ty, role, &s, &mut f.name);
+            f.name_raw.clear();
+            f.name_raw.push_str(&f.name);
+            f.socket = Some(s);
+        };
+        // Updated in place when the fd is known (its other data stays), else created.
+        if let Some(f) = self.fd_mut(tid, fd) {
+            fill(f, s);
+            return;
         }
-        if s.l4proto == L4Proto::Unknown && ty != FdType::UnixSocket {
-            s.l4proto = L4Proto::Tcp;
-        }
-        f.fd = fd;
-        f.fd_type = ty;
-        f.role = role;
-        f.socket = Some(s);
-        f.name = socket_name(&f);
-        f.name_raw = f.name.clone();
+        let mut f = FdInfo::new(fd, ty, String::new());
+        f.open_ts = ts;
+        fill(&mut f, s);
         self.insert_fd(tid, f);
     }
 
@@ -774,10 +848,8 @@ impl ThreadTable {
             }
             _ => return,
         }
-        let name = socket_name(&FdInfo {
-            role: SocketRole::Server,
-            ..f.clone()
-        });
+        let mut name = String::new();
+        write_socket_name(f.fd_type, SocketRole::Server, s, &mut name);
         if f.fd_type == FdType::UnixSocket {
             f.name = name;
         } else if f.role != SocketRole::Client {
