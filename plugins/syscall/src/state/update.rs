@@ -48,27 +48,47 @@ pub(super) struct EnterData {
     pub fd: Option<i64>,
 }
 
+/// Parameters split once per event at most; later ones are found by walking the length slots.
+const SPLIT_PARAMS: usize = 16;
+
 /// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
-///
-/// Parameters are located on demand (walking the length slots up to the one asked for):
-/// most events read one or two low-numbered parameters, so splitting them all up front
-/// costs more than it saves.
 struct Params<'a> {
     ev: DecodedEvent<'a>,
     plan: &'static EventPlan,
     /// `fd` of the matching enter event, used when the exit has none.
     enter_fd: Option<i64>,
+    /// The bytes of the parameters up to the last one the plan reads (`split_len` of them,
+    /// at most [`SPLIT_PARAMS`]).
+    split: [&'a [u8]; SPLIT_PARAMS],
+    split_len: usize,
 }
 
 impl<'a> Params<'a> {
     #[inline]
     fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
-        Params { ev, plan, enter_fd }
+        let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
+        let mut split_len = 0;
+        let wanted = plan.params_read().min(SPLIT_PARAMS);
+        for p in ev.event.params().take(wanted) {
+            split[split_len] = p;
+            split_len += 1;
+        }
+        Params {
+            ev,
+            plan,
+            enter_fd,
+            split,
+            split_len,
+        }
     }
 
     fn get(&self, key: K) -> Option<ParamValue<'a>> {
         let i = self.plan.param_index(key)?;
-        let raw = self.ev.event.param(i)?;
+        let raw = if i < self.split_len {
+            self.split[i]
+        } else {
+            self.ev.event.param(i)?
+        };
         // Every index in the plan comes from this code's table row.
         let p = self.ev.info.params.get(i)?;
         match decode(p.name, p.param_type, raw) {
@@ -211,7 +231,7 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
             return;
         }
     } else if let Some(dir) = base.strip_suffix('/') {
-        if (dir.is_empty() || is_normal_absolute(dir)) && path.split('/').all(is_normal_component) {
+        if (dir.is_empty() || is_normal_absolute(dir)) && is_normal_relative(path) {
             out.push_str(base);
             out.push_str(path);
             return;
@@ -237,9 +257,20 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
     }
 }
 
-/// A path component that resolution keeps as it is (not empty, `.` or `..`).
-fn is_normal_component(c: &str) -> bool {
-    !matches!(c, "" | "." | "..")
+/// `path` is `/`-separated components that resolution keeps as they are: none empty (no
+/// leading, doubled or trailing slash), `.` or `..`.
+fn is_normal_relative(path: &str) -> bool {
+    let b = path.as_bytes();
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == b'/' {
+            if matches!(&b[start..i], b"" | b"." | b"..") {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    true
 }
 
 /// `path` is `/` or absolute with only normal components and no trailing slash: what
@@ -247,7 +278,7 @@ fn is_normal_component(c: &str) -> bool {
 fn is_normal_absolute(path: &str) -> bool {
     match path.strip_prefix('/') {
         Some("") => true,
-        Some(rest) => rest.split('/').all(is_normal_component),
+        Some(rest) => is_normal_relative(rest),
         None => false,
     }
 }
@@ -588,10 +619,13 @@ impl ThreadTable {
         let is_thread = flags & CLONE_THREAD != 0;
         let caller_pid = p.int(K::Pid).unwrap_or(tid);
         let parent_tid = if res == 0 { p.int(K::Ptid).unwrap_or(-1) } else { tid };
-        let mut child = match self.threads.get(&parent_tid) {
+        let mut child = match self.threads.get_mut(&parent_tid) {
             Some(parent) => {
-                let mut c = parent.clone();
-                c.fds = Default::default();
+                // Copied without its fds (a thread has none of its own; a process's are
+                // copied below).
+                let fds = std::mem::take(&mut parent.fds);
+                let c = parent.clone();
+                parent.fds = fds;
                 c
             }
             None => ThreadInfo::default(),
@@ -615,13 +649,15 @@ impl ThreadTable {
             };
         }
         if let Some(exe) = p.str(K::Exe) {
-            child.exe = exe.into_owned();
+            set_str(&mut child.exe, &exe);
         }
         if let Some(a) = p.bytes(K::Args) {
-            child.args = super::split_nul_list(a);
+            if !super::thread::same_nul_list(&child.args, a) {
+                child.args = super::split_nul_list(a);
+            }
         }
         if let Some(c) = p.str(K::Comm) {
-            child.comm = c.into_owned();
+            set_str(&mut child.comm, &c);
         }
         // The child inherits the parent's tracked cwd; the event's `cwd` only fills in for an
         // unknown parent.
@@ -631,7 +667,9 @@ impl ThreadTable {
             }
         }
         if let Some(c) = p.bytes(K::Cgroups) {
-            child.cgroups = super::parse_cgroups(c);
+            if !super::thread::same_cgroups(&child.cgroups, c) {
+                child.cgroups = super::parse_cgroups(c);
+            }
         }
         if let Some(v) = p.uint(K::Uid) {
             child.uid = v as u32;
@@ -661,21 +699,27 @@ impl ThreadTable {
         }
         let t = self.thread_or_create(tid);
         if let Some(v) = p.str(K::Exe) {
-            t.exe = v.into_owned();
+            set_str(&mut t.exe, &v);
         }
         if let Some(v) = p.bytes(K::Args) {
-            t.args = super::split_nul_list(v);
+            if !super::thread::same_nul_list(&t.args, v) {
+                t.args = super::split_nul_list(v);
+            }
         }
         if let Some(v) = p.str(K::Comm) {
-            t.comm = v.into_owned();
+            set_str(&mut t.comm, &v);
         }
         // The working directory survives execve; libsinsp keeps the one it tracked (sysdig
         // shows the tracked value, not execve's `cwd` param).
         if let Some(v) = p.bytes(K::Env) {
-            t.env = super::split_nul_list(v);
+            if !super::thread::same_nul_list(&t.env, v) {
+                t.env = super::split_nul_list(v);
+            }
         }
         if let Some(v) = p.bytes(K::Cgroups) {
-            t.cgroups = super::parse_cgroups(v);
+            if !super::thread::same_cgroups(&t.cgroups, v) {
+                t.cgroups = super::parse_cgroups(v);
+            }
         }
         if let Some(v) = p.int(K::Pid) {
             t.pid = v;
@@ -915,6 +959,14 @@ fn l4_from_socket(sock_type: u32, proto: u64) -> L4Proto {
         (_, 1) | (_, 58) => L4Proto::Icmp,
         (3, _) => L4Proto::Raw,
         _ => L4Proto::Unknown,
+    }
+}
+
+/// Sets `dst` to `v`, keeping its buffer (and doing nothing when it already holds `v`).
+fn set_str(dst: &mut String, v: &str) {
+    if dst != v {
+        dst.clear();
+        dst.push_str(v);
     }
 }
 
