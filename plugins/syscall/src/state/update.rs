@@ -8,7 +8,7 @@ use plugin_api::event::EventRef;
 
 use super::plan::{plan, Action, EventPlan, ParamKey as K};
 use super::{FdInfo, FdType, L4Proto, SocketInfo, SocketRole, ThreadInfo, ThreadTable};
-use crate::event_table::Direction;
+use crate::event_table::{Direction, ParamInfo};
 use crate::params::{decode, DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
 
 /// `PPM_CL_CLONE_THREAD`.
@@ -49,7 +49,7 @@ pub(super) struct EnterData {
 }
 
 /// Parameters split once per event at most; later ones are found by walking the length slots.
-const SPLIT_PARAMS: usize = 16;
+const SPLIT_PARAMS: usize = 8;
 
 /// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
 struct Params<'a> {
@@ -82,7 +82,9 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn get(&self, key: K) -> Option<ParamValue<'a>> {
+    /// The bytes of `key`'s parameter with its table entry.
+    #[inline]
+    fn raw(&self, key: K) -> Option<(&'a [u8], &'static ParamInfo)> {
         let i = self.plan.param_index(key)?;
         let raw = if i < self.split_len {
             self.split[i]
@@ -90,18 +92,33 @@ impl<'a> Params<'a> {
             self.ev.event.param(i)?
         };
         // Every index in the plan comes from this code's table row.
-        let p = self.ev.info.params.get(i)?;
-        match decode(p.name, p.param_type, raw) {
-            Ok(ParamValue::Empty) | Err(_) => None,
-            Ok(v) => Some(v),
-        }
+        Some((raw, self.ev.info.params.get(i)?))
     }
+
+    fn get(&self, key: K) -> Option<ParamValue<'a>> {
+        let (raw, p) = self.raw(key)?;
+        decode_value(p, raw)
+    }
+
     fn int(&self, key: K) -> Option<i64> {
-        let v = match self.get(key) {
-            Some(ParamValue::Signed(v)) => Some(v),
-            Some(ParamValue::Unsigned(v)) => Some(v as i64),
-            _ => None,
-        };
+        let v = self.raw(key).and_then(|(raw, p)| {
+            // The usual fixed-width integers directly; anything else as `decode` reads it.
+            use crate::event_table::ParamType as T;
+            match (p.param_type, raw.len()) {
+                (T::Int64 | T::Errno | T::Fd | T::Pid | T::Uint64 | T::RelTime | T::AbsTime, 8) => {
+                    Some(i64::from_le_bytes(raw.try_into().ok()?))
+                }
+                (T::Int32 | T::Fd32 | T::Pid32, 4) => Some(i32::from_le_bytes(raw.try_into().ok()?) as i64),
+                (T::Uint32 | T::Flags32 | T::EnumFlags32 | T::Uid | T::Gid | T::SigSet | T::Mode, 4) => {
+                    Some(u32::from_le_bytes(raw.try_into().ok()?) as i64)
+                }
+                _ => match decode_value(p, raw) {
+                    Some(ParamValue::Signed(v)) => Some(v),
+                    Some(ParamValue::Unsigned(v)) => Some(v as i64),
+                    _ => None,
+                },
+            }
+        });
         if v.is_none() && key == K::Fd {
             return self.enter_fd;
         }
@@ -112,7 +129,12 @@ impl<'a> Params<'a> {
     }
     /// A text parameter, borrowed from the event when it is valid UTF-8.
     fn str(&self, key: K) -> Option<Cow<'a, str>> {
-        match self.get(key)? {
+        let (raw, p) = self.raw(key)?;
+        use crate::event_table::ParamType as T;
+        if matches!(p.param_type, T::CharBuf | T::FsPath | T::FsRelPath) && !raw.is_empty() {
+            return Some(utf8_lossy(raw.strip_suffix(&[0]).unwrap_or(raw)));
+        }
+        match decode_value(p, raw)? {
             ParamValue::Str(b) | ParamValue::Bytes(b) => Some(utf8_lossy(b)),
             _ => None,
         }
@@ -122,6 +144,15 @@ impl<'a> Params<'a> {
             ParamValue::Str(b) | ParamValue::Bytes(b) => Some(b),
             _ => None,
         }
+    }
+}
+
+/// A parameter's value; `None` when it is empty or does not decode.
+#[inline]
+fn decode_value<'a>(p: &ParamInfo, raw: &'a [u8]) -> Option<ParamValue<'a>> {
+    match decode(p.name, p.param_type, raw) {
+        Ok(ParamValue::Empty) | Err(_) => None,
+        Ok(v) => Some(v),
     }
 }
 
