@@ -487,18 +487,24 @@ pub fn local_datetime(time_ns: u64, with_nanos: bool) -> String {
 /// The local time zone's offset from UTC at `epoch_secs`, from the C library (which reads
 /// `TZ` and `/etc/localtime` as Falco's `localtime_r` does).
 fn local_offset_secs(epoch_secs: i64) -> i64 {
+    /// Seconds remembered (direct-mapped by second): alerts come in bursts within a few seconds,
+    /// and each `localtime_r` costs thousands of instructions.
+    const CACHED_SECONDS: usize = 64;
     thread_local! {
-        /// The last second asked for and its offset: alerts come in bursts of one second.
-        static LAST: std::cell::Cell<Option<(i64, i64)>> = const { std::cell::Cell::new(None) };
+        static CACHE: std::cell::RefCell<[(i64, i64); CACHED_SECONDS]> =
+            const { std::cell::RefCell::new([(i64::MIN, 0); CACHED_SECONDS]) };
     }
-    if let Some((secs, offset)) = LAST.get() {
+    let slot = epoch_secs.rem_euclid(CACHED_SECONDS as i64) as usize;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let (secs, offset) = cache[slot];
         if secs == epoch_secs {
             return offset;
         }
-    }
-    let offset = local_offset_from_libc(epoch_secs);
-    LAST.set(Some((epoch_secs, offset)));
-    offset
+        let offset = local_offset_from_libc(epoch_secs);
+        cache[slot] = (epoch_secs, offset);
+        offset
+    })
 }
 
 fn local_offset_from_libc(epoch_secs: i64) -> i64 {
