@@ -82,6 +82,13 @@ pub trait Sink: Send + 'static {
     fn flush(&mut self) -> Result<(), OutputsError> {
         Ok(())
     }
+    /// Whether a flush after each alert may wait while more alerts are already queued (at
+    /// most [`queue::MAX_DEFERRED_FLUSH`] of them): true for byte streams (stdout, file), where
+    /// a flush only makes written bytes visible; false where a flush is an action of its own
+    /// (the program sink runs its command once per flush).
+    fn coalesces_flushes(&self) -> bool {
+        false
+    }
     /// How failed deliveries are retried; `None` means a failure drops the alert.
     fn retry(&self) -> Option<RetryPolicy> {
         None

@@ -13,6 +13,11 @@ use super::{FormattedAlert, OutputsError, QueueOptions, Sink};
 /// Alerts each sink may hold before its policy applies (about 10 MB of typical JSON alerts).
 pub const SINK_QUEUE_CAPACITY: usize = 16_384;
 
+/// With `buffered_outputs: false`, the most alerts a stream sink writes before it flushes even
+/// when more are waiting: each alert is visible once the sink has caught up with its queue, or
+/// after at most this many more.
+pub const MAX_DEFERRED_FLUSH: usize = 64;
+
 /// At most one delivery-failure warning per sink per this period (counters keep the rest).
 const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -160,6 +165,9 @@ impl Drop for SinkQueue {
 fn drain(mut sink: Box<dyn Sink>, rx: Receiver<Message>, telemetry: &SinkTelemetry, flush_each: bool) {
     let mut failures = FailureLog::default();
     let mut dirty = false;
+    let coalesce = flush_each && sink.coalesces_flushes();
+    // Alerts written since the last flush (counted only when flushes are coalesced).
+    let mut unflushed = 0usize;
     loop {
         let message = match rx.try_recv() {
             Ok(m) => m,
@@ -170,6 +178,7 @@ fn drain(mut sink: Box<dyn Sink>, rx: Receiver<Message>, telemetry: &SinkTelemet
                         failures.report(sink.name(), &e);
                     }
                     dirty = false;
+                    unflushed = 0;
                 }
                 match rx.recv_timeout(Duration::from_secs(1)) {
                     Ok(m) => m,
@@ -180,14 +189,27 @@ fn drain(mut sink: Box<dyn Sink>, rx: Receiver<Message>, telemetry: &SinkTelemet
         };
         match message {
             Message::Alert(alert) => {
-                deliver(sink.as_mut(), &alert, telemetry, &mut failures, flush_each);
-                dirty = !flush_each;
+                if coalesce {
+                    // Flush now only when nothing else waits (or after MAX_DEFERRED_FLUSH);
+                    // otherwise the flush comes with a later alert or when the queue runs empty.
+                    unflushed += 1;
+                    let flush_now = rx.is_empty() || unflushed >= MAX_DEFERRED_FLUSH;
+                    deliver(sink.as_mut(), &alert, telemetry, &mut failures, flush_now);
+                    if flush_now {
+                        unflushed = 0;
+                    }
+                    dirty = !flush_now;
+                } else {
+                    deliver(sink.as_mut(), &alert, telemetry, &mut failures, flush_each);
+                    dirty = !flush_each;
+                }
             }
             Message::Flush(done) => {
                 if let Err(e) = sink.flush() {
                     failures.report(sink.name(), &e);
                 }
                 dirty = false;
+                unflushed = 0;
                 let _ = done.send(());
             }
         }

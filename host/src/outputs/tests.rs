@@ -72,3 +72,81 @@ fn an_unknown_queue_policy_is_rejected_with_the_key() {
     assert!(e.contains("program_output.program"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Records what the drain thread does: each delivered text, and after how many deliveries each
+/// flush came.
+struct Recording {
+    coalesces: bool,
+    log: Arc<std::sync::Mutex<(Vec<String>, Vec<usize>)>>,
+    /// Held by the test while it queues alerts, so that they are all waiting at once.
+    gate: Arc<std::sync::Mutex<()>>,
+}
+
+impl Sink for Recording {
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+    fn deliver(&mut self, alert: &FormattedAlert) -> Result<(), OutputsError> {
+        drop(self.gate.lock().unwrap());
+        self.log.lock().unwrap().0.push(alert.text.clone());
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), OutputsError> {
+        let mut log = self.log.lock().unwrap();
+        let delivered = log.0.len();
+        log.1.push(delivered);
+        Ok(())
+    }
+    fn coalesces_flushes(&self) -> bool {
+        self.coalesces
+    }
+}
+
+/// With `buffered_outputs: false`, a stream sink flushes once per run of waiting alerts (at
+/// least every MAX_DEFERRED_FLUSH alerts) and ends with everything flushed; a sink whose flush
+/// is an action of its own still flushes after every alert.
+#[test]
+fn stream_sinks_coalesce_flushes_of_waiting_alerts_and_others_flush_each() {
+    for coalesces in [true, false] {
+        let log = Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+        let gate = Arc::new(std::sync::Mutex::new(()));
+        let sink = Recording {
+            coalesces,
+            log: log.clone(),
+            gate: gate.clone(),
+        };
+        let opts = QueueOptions {
+            capacity: 1000,
+            policy: QueuePolicy::Block,
+            flush_each: true,
+        };
+        let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, false);
+        let held = gate.lock().unwrap();
+        let n = 3 * queue::MAX_DEFERRED_FLUSH + 5;
+        for i in 0..n {
+            outputs.emit(FormattedAlert {
+                text: format!("alert {i}"),
+                priority: Priority::Error,
+                json: false,
+            });
+        }
+        drop(held);
+        outputs.flush();
+        let (texts, flushes) = log.lock().unwrap().clone();
+        assert_eq!(texts, (0..n).map(|i| format!("alert {i}")).collect::<Vec<_>>());
+        if coalesces {
+            // The first alert may be flushed alone (the drain can take it before the rest are
+            // queued); after that, at most MAX_DEFERRED_FLUSH alerts between flushes.
+            assert!(flushes.len() < n / 2, "{flushes:?}");
+            assert!(
+                flushes.windows(2).all(|w| w[1] - w[0] <= queue::MAX_DEFERRED_FLUSH),
+                "{flushes:?}"
+            );
+        } else {
+            let each: Vec<usize> = (1..=n).collect();
+            assert_eq!(flushes[..n], each[..], "{flushes:?}");
+        }
+        assert_eq!(flushes.last(), Some(&n));
+        outputs.shutdown();
+    }
+}

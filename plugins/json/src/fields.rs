@@ -132,7 +132,7 @@ impl JsonFieldExtractor {
                 let _ = write!(self.scratch, "{ts_ns}");
             }
         }
-        out(&String::from_utf8_lossy(&self.scratch));
+        out(&json_tape::utf8_lossy(&self.scratch));
         Ok(())
     }
 }

@@ -75,7 +75,7 @@ impl Emitter<'_, '_> {
         } else {
             self.scratch.clear();
             v.write_compact(self.scratch);
-            (self.out)(&String::from_utf8_lossy(self.scratch));
+            (self.out)(&json_tape::utf8_lossy(self.scratch));
         }
     }
     fn str(&mut self, s: &str) {
@@ -90,7 +90,7 @@ fn text<'t>(v: Value<'t>) -> Cow<'t, str> {
         None => {
             let mut b = Vec::new();
             v.write_compact(&mut b);
-            Cow::Owned(String::from_utf8_lossy(&b).into_owned())
+            Cow::Owned(json_tape::utf8_lossy(&b).into_owned())
         }
     }
 }

@@ -106,4 +106,9 @@ impl Sink for FileSink {
         }
         result
     }
+
+    /// Only a kept-open file: otherwise each flush also closes the file, as Falco does.
+    fn coalesces_flushes(&self) -> bool {
+        self.config.keep_alive
+    }
 }

@@ -28,12 +28,19 @@ impl Sink for StdoutSink {
     }
 
     fn deliver(&mut self, alert: &FormattedAlert) -> Result<(), OutputsError> {
-        writeln!(self.out, "{}", alert.text).map_err(|source| OutputsError::Write { sink: "stdout", source })
+        self.out
+            .write_all(alert.text.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .map_err(|source| OutputsError::Write { sink: "stdout", source })
     }
 
     fn flush(&mut self) -> Result<(), OutputsError> {
         self.out
             .flush()
             .map_err(|source| OutputsError::Write { sink: "stdout", source })
+    }
+
+    fn coalesces_flushes(&self) -> bool {
+        true
     }
 }

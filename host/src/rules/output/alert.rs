@@ -52,25 +52,38 @@ pub struct Alert {
 impl Alert {
     /// `<time>: <Priority> <message>`.
     pub fn to_text(&self, opts: &AlertOptions) -> String {
-        let time = if opts.time_format_iso_8601 {
-            iso8601_offset(self.time_ns)
+        let mut text = String::with_capacity(TIME_TEXT_CHARS + 16 + self.message.len());
+        self.write_text(opts, &mut text);
+        text
+    }
+
+    fn write_text(&self, opts: &AlertOptions, out: &mut String) {
+        if opts.time_format_iso_8601 {
+            write_iso8601(out, &civil(self.time_ns, 0), "+0000");
         } else {
-            local_clock(self.time_ns)
-        };
-        format!("{time}: {} {}", self.priority.as_str(), self.message)
+            write_clock(out, &local_civil(self.time_ns));
+        }
+        out.push_str(": ");
+        out.push_str(self.priority.as_str());
+        out.push(' ');
+        out.push_str(&self.message);
     }
 
     /// The JSON object as one line; keys sorted as Falco prints them. Written straight into
     /// one buffer (no intermediate JSON tree): this runs once per alert on the output path.
     pub fn to_json(&self, opts: &AlertOptions) -> String {
-        let mut out = JsonLine::with_capacity(192 + 2 * self.message.len() + 48 * self.output_fields.len());
+        let mut out = JsonLine::with_capacity(256 + 2 * self.message.len() + 48 * self.output_fields.len());
         // Keys in alphabetical order.
         out.string_member("hostname", &opts.hostname);
         if opts.json_include_message_property {
             out.string_member("message", &self.message);
         }
         if opts.json_include_output_property {
-            out.string_member("output", &self.to_text(opts));
+            let mut text = std::mem::take(&mut out.text);
+            text.clear();
+            self.write_text(opts, &mut text);
+            out.string_member("output", &text);
+            out.text = text;
         }
         if opts.json_include_output_fields_property {
             // Falco prefixes every output with the time field, so it is an output field too.
@@ -109,7 +122,10 @@ impl Alert {
             }
             out.end_array();
         }
-        out.string_member("time", &iso8601_utc_z(self.time_ns));
+        let mut time = std::mem::take(&mut out.text);
+        time.clear();
+        write_iso8601(&mut time, &civil(self.time_ns, 0), "Z");
+        out.string_member("time", &time);
         out.finish()
     }
 }
@@ -119,13 +135,19 @@ struct JsonLine {
     buf: Vec<u8>,
     /// Whether the next member or element needs a comma before it.
     comma: bool,
+    /// Scratch for texts composed before they are written (the output line, the time).
+    text: String,
 }
 
 impl JsonLine {
     fn with_capacity(n: usize) -> JsonLine {
         let mut buf = Vec::with_capacity(n);
         buf.push(b'{');
-        JsonLine { buf, comma: false }
+        JsonLine {
+            buf,
+            comma: false,
+            text: String::new(),
+        }
     }
 
     fn separator(&mut self) {
@@ -149,8 +171,13 @@ impl JsonLine {
     }
 
     fn value(&mut self, value: &Value) {
-        // Writing into a Vec cannot fail, nor can serialising a Value.
-        let _ = serde_json::to_writer(&mut self.buf, value);
+        match value {
+            Value::String(s) => self.raw_string(s),
+            // Writing into a Vec cannot fail, nor can serialising a Value.
+            _ => {
+                let _ = serde_json::to_writer(&mut self.buf, value);
+            }
+        }
         self.comma = true;
     }
 
@@ -180,7 +207,9 @@ impl JsonLine {
     }
 
     fn raw_string(&mut self, s: &str) {
-        let _ = serde_json::to_writer(&mut self.buf, s);
+        self.buf.push(b'"');
+        escape_json_into(s.as_bytes(), &mut self.buf);
+        self.buf.push(b'"');
     }
 
     fn finish(mut self) -> String {
@@ -188,6 +217,116 @@ impl JsonLine {
         // Only UTF-8 was written: keys and values are `str`, escapes are ASCII.
         String::from_utf8(self.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
+}
+
+/// The bytes of `word` (little-endian) that need escaping in a JSON string: control bytes
+/// (< 0x20), `"` and `\\`. The lowest set bit is exact (it marks the first such byte); higher
+/// bits may be spurious.
+#[inline]
+fn escape_mask(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    // Bytes >= 0x80 have the high bit set in `word` and so never count as "less than 0x20".
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    below_space | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// Appends `s` (UTF-8) escaped as serde_json escapes string contents: `\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control bytes as `\u00xx`; everything else as is. Looks at 8 bytes
+/// per step (the last, short step padded with clean bytes) and copies clean runs at once.
+fn escape_json_into(s: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    let mut clean_from = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let word = match s.get(i..i + 8) {
+            Some(chunk) => u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])),
+            None => {
+                let mut tail = [b'a'; 8];
+                tail[..s.len() - i].copy_from_slice(&s[i..]);
+                u64::from_le_bytes(tail)
+            }
+        };
+        let mask = escape_mask(word);
+        if mask == 0 {
+            i += 8;
+            continue;
+        }
+        i += (mask.trailing_zeros() / 8) as usize;
+        let b = s[i];
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0..=0x1f => b'u',
+            // Not reached: the lowest bit of the mask marks a byte that needs escaping.
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&s[clean_from..i]);
+        out.push(b'\\');
+        out.push(short);
+        if short == b'u' {
+            out.extend_from_slice(&[b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        }
+        i += 1;
+        clean_from = i;
+    }
+    out.extend_from_slice(&s[clean_from..]);
+}
+
+/// Longest time prefix of a text alert (`2016-08-04T16:17:57.882054739+0000`).
+const TIME_TEXT_CHARS: usize = 34;
+
+/// Appends `n` in decimal, zero-padded to `width` digits (`n` has at most `width` digits).
+fn push_padded(out: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut n = n;
+    let mut i = digits.len();
+    while n > 0 && i > 0 {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = (digits.len() - width).min(i);
+    out.extend(digits[start..].iter().map(|&d| d as char));
+}
+
+/// `HH:MM:SS.nnnnnnnnn`.
+fn write_clock(out: &mut String, c: &Civil) {
+    push_padded(out, c.hour as u64, 2);
+    out.push(':');
+    push_padded(out, c.minute as u64, 2);
+    out.push(':');
+    push_padded(out, c.second as u64, 2);
+    out.push('.');
+    push_padded(out, c.nanos, 9);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` and `zone` (`Z` or `+0000`); a year outside 0..=9999 is
+/// written in full (as `{:04}` would, with its sign).
+fn write_iso8601(out: &mut String, c: &Civil, zone: &str) {
+    if (0..=9999).contains(&c.year) {
+        push_padded(out, c.year as u64, 4);
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{:04}", c.year);
+    }
+    out.push('-');
+    push_padded(out, u64::from(c.month), 2);
+    out.push('-');
+    push_padded(out, u64::from(c.day), 2);
+    out.push('T');
+    write_clock(out, c);
+    out.push_str(zone);
 }
 
 /// A message of the engine itself (Falco's `handle_msg`), such as the syscall drop alert: it
@@ -307,26 +446,28 @@ fn civil(time_ns: u64, offset_secs: i64) -> Civil {
 /// `2016-08-04T16:17:57.882054739+0000` (text alerts with `time_format_iso_8601`; Falco
 /// always prints UTC there).
 pub fn iso8601_offset(time_ns: u64) -> String {
-    let c = civil(time_ns, 0);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}+0000",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
-    )
+    let mut s = String::with_capacity(TIME_TEXT_CHARS);
+    write_iso8601(&mut s, &civil(time_ns, 0), "+0000");
+    s
 }
 
 /// `2016-08-04T16:17:57.881785348Z` (the JSON `time` key).
 pub fn iso8601_utc_z(time_ns: u64) -> String {
-    let c = civil(time_ns, 0);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
-    )
+    let mut s = String::with_capacity(TIME_TEXT_CHARS);
+    write_iso8601(&mut s, &civil(time_ns, 0), "Z");
+    s
 }
 
 /// `16:17:57.882054739` in local time (text alerts by default).
 pub fn local_clock(time_ns: u64) -> String {
-    let c = civil(time_ns, local_offset_secs((time_ns / NANOS_PER_SEC) as i64));
-    format!("{:02}:{:02}:{:02}.{:09}", c.hour, c.minute, c.second, c.nanos)
+    let mut s = String::with_capacity(TIME_TEXT_CHARS);
+    write_clock(&mut s, &local_civil(time_ns));
+    s
+}
+
+/// `time_ns` in local time.
+fn local_civil(time_ns: u64) -> Civil {
+    civil(time_ns, local_offset_secs((time_ns / NANOS_PER_SEC) as i64))
 }
 
 /// `2016-08-04 16:17:57.882054739` (or without the nanoseconds) in local time (`evt.datetime`).
@@ -346,6 +487,27 @@ pub fn local_datetime(time_ns: u64, with_nanos: bool) -> String {
 /// The local time zone's offset from UTC at `epoch_secs`, from the C library (which reads
 /// `TZ` and `/etc/localtime` as Falco's `localtime_r` does).
 fn local_offset_secs(epoch_secs: i64) -> i64 {
+    /// Seconds remembered (direct-mapped by second): alerts come in bursts within a few seconds,
+    /// and each `localtime_r` costs thousands of instructions.
+    const CACHED_SECONDS: usize = 64;
+    thread_local! {
+        static CACHE: std::cell::RefCell<[(i64, i64); CACHED_SECONDS]> =
+            const { std::cell::RefCell::new([(i64::MIN, 0); CACHED_SECONDS]) };
+    }
+    let slot = epoch_secs.rem_euclid(CACHED_SECONDS as i64) as usize;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let (secs, offset) = cache[slot];
+        if secs == epoch_secs {
+            return offset;
+        }
+        let offset = local_offset_from_libc(epoch_secs);
+        cache[slot] = (epoch_secs, offset);
+        offset
+    })
+}
+
+fn local_offset_from_libc(epoch_secs: i64) -> i64 {
     let t: libc::time_t = epoch_secs as libc::time_t;
     // SAFETY: `tm` is plain data that localtime_r fully initialises on success; both pointers
     // are valid for the duration of the call.
@@ -452,6 +614,37 @@ mod tests {
             } else {
                 assert!(v.get("output_fields").is_none());
             }
+        }
+    }
+
+    /// The word-at-a-time escaper writes what serde_json writes, wherever the byte needing an
+    /// escape sits in a chunk of 8, and times print as `format!` would.
+    #[test]
+    fn escaping_and_time_texts_match_serde_json_and_format() {
+        let mut samples: Vec<String> = (0u8..0x80).map(|b| (b as char).to_string()).collect();
+        for b in 0u8..0x80 {
+            for at in 0..17 {
+                let mut s: String = "abcdefghijklmnopq".into();
+                s.insert(at, b as char);
+                samples.push(s);
+            }
+        }
+        samples.push("é ✓ \u{7f} \u{1f600} tab\there \"quoted\" back\\slash".into());
+        samples.push(String::new());
+        for s in samples {
+            let mut mine = Vec::new();
+            escape_json_into(s.as_bytes(), &mut mine);
+            let theirs = serde_json::to_string(&s).unwrap();
+            assert_eq!(String::from_utf8(mine).unwrap(), theirs[1..theirs.len() - 1], "{s:?}");
+        }
+        for ns in [0u64, 1, 999_999_999, 1_470_327_477_881_785_348, u64::MAX] {
+            let c = civil(ns, 0);
+            let want = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+                c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
+            );
+            assert_eq!(iso8601_utc_z(ns), want);
+            assert_eq!(iso8601_offset(ns), want.replace('Z', "+0000"));
         }
     }
 

@@ -12,7 +12,7 @@ use crate::rules::eval::{EvalContext, FieldAccessor};
 use crate::rules::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
 use crate::rules::output::format::{parse_format, FormatError, Piece};
 use crate::rules::parse::parse_field_expr;
-use crate::rules::value::{render, render_value, ValueRef};
+use crate::rules::value::{render, render_value, ValueRef, Values};
 
 /// One `append_output` entry: for rules matching every given criterion, `extra_output` is
 /// appended to the output text and `extra_fields` to `output_fields`.
@@ -137,11 +137,16 @@ impl OutputProgram {
     /// The output text for the current event and its `output_fields`.
     pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> (String, Map<String, Value>) {
         let mut fields = Map::new();
-        let text = render_pieces(&self.pieces, ctx, src, Some(&mut fields));
+        let mut text = String::with_capacity(self.format.len() + RENDERED_FIELD_CHARS * self.pieces.len());
+        render_pieces(&self.pieces, ctx, src, &mut text, Some(&mut fields));
         for (key, extra) in &self.extras {
             let v = match extra {
                 Extra::Field(acc) => field_json(acc, ctx, src),
-                Extra::Format(pieces) => Value::from(render_pieces(pieces, ctx, src, None)),
+                Extra::Format(pieces) => {
+                    let mut s = String::new();
+                    render_pieces(pieces, ctx, src, &mut s, None);
+                    Value::from(s)
+                }
             };
             fields.insert(key.clone(), v);
         }
@@ -149,25 +154,65 @@ impl OutputProgram {
     }
 }
 
+/// Room reserved per field when sizing an output text (most values are short names).
+const RENDERED_FIELD_CHARS: usize = 24;
+
+/// Appends the text of `pieces` to `out` and, with `fields`, each field's JSON value. Each field
+/// is extracted once: its text goes to `out` and, when its JSON value is that same text (a
+/// single value that is neither a number nor a boolean), the value is copied from there.
 fn render_pieces(
     pieces: &[Piece<FieldAccessor>],
     ctx: &mut EvalContext,
     src: &mut dyn FieldSource,
+    out: &mut String,
     mut fields: Option<&mut Map<String, Value>>,
-) -> String {
-    let mut out = String::new();
+) {
     for p in pieces {
         match p {
             Piece::Literal(s) => out.push_str(s),
             Piece::Field { text, field } => {
-                field.render(ctx, src, &mut out);
+                let (ty, is_list) = (field.field_type(), field.is_list());
+                let start = out.len();
+                let values = field.extract(ctx, src);
+                render(values, ty, is_list, out);
                 if let Some(fields) = fields.as_deref_mut() {
-                    fields.insert(text.clone(), field_json(field, ctx, src));
+                    let json = match values {
+                        None => Value::Null,
+                        Some(values) if is_list => list_json(values, ty),
+                        Some(values) => match values.get(0).and_then(|v| typed_json(v, ty)) {
+                            Some(v) => v,
+                            // `render` wrote this value's text (or `<NA>` for none).
+                            None => Value::from(&out[start..]),
+                        },
+                    };
+                    fields.insert(text.clone(), json);
                 }
             }
         }
     }
-    out
+}
+
+/// The JSON value of `v` when it is not text: plain numbers and booleans.
+fn typed_json(v: ValueRef<'_>, ty: FieldType) -> Option<Value> {
+    match (v, ty.class()) {
+        (ValueRef::U64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Some(Value::from(x)),
+        (ValueRef::I64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Some(Value::from(x)),
+        (ValueRef::Bool(b), _) => Some(Value::from(b)),
+        _ => None,
+    }
+}
+
+/// A value as `output_fields` holds it: [`typed_json`], else its text.
+fn one_json(v: ValueRef<'_>, ty: FieldType) -> Value {
+    typed_json(v, ty).unwrap_or_else(|| {
+        let mut s = String::new();
+        render_value(v, ty, &mut s);
+        Value::from(s)
+    })
+}
+
+fn list_json(values: &Values, ty: FieldType) -> Value {
+    Value::Array(values.iter().map(|v| one_json(v, ty)).collect())
 }
 
 /// A field's value in `output_fields`: numbers (and times, as integer nanoseconds) as JSON
@@ -178,23 +223,11 @@ fn field_json(acc: &FieldAccessor, ctx: &mut EvalContext, src: &mut dyn FieldSou
     let Some(values) = acc.extract(ctx, src) else {
         return Value::Null;
     };
-    let one = |v: ValueRef<'_>| -> Value {
-        match (v, ty.class()) {
-            (ValueRef::U64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Value::from(x),
-            (ValueRef::I64(x), TypeClass::Unsigned | TypeClass::Signed) if plain_number(ty) => Value::from(x),
-            (ValueRef::Bool(b), _) => Value::from(b),
-            _ => {
-                let mut s = String::new();
-                render_value(v, ty, &mut s);
-                Value::from(s)
-            }
-        }
-    };
     if is_list {
-        return Value::Array(values.iter().map(one).collect());
+        return list_json(values, ty);
     }
     match values.get(0) {
-        Some(v) => one(v),
+        Some(v) => one_json(v, ty),
         None => {
             let mut s = String::new();
             render(None, ty, false, &mut s);

@@ -54,6 +54,15 @@ impl ParseError {
     }
 }
 
+/// `bytes` as text, invalid UTF-8 replaced by U+FFFD: `String::from_utf8_lossy`, with the
+/// common valid case checked by the faster `std::str::from_utf8` first.
+pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The type of a JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -191,7 +200,7 @@ impl<'t> Value<'t> {
         let inner = &raw[1..raw.len() - 1];
         if !self.node().escaped {
             // Go strings may hold invalid UTF-8; such bytes become U+FFFD here.
-            return Some(String::from_utf8_lossy(inner));
+            return Some(utf8_lossy(inner));
         }
         Some(Cow::Owned(parse::unescape(inner)))
     }

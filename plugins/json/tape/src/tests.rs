@@ -188,3 +188,24 @@ fn compact_documents_copy_and_others_strip() {
         assert_eq!(compact(t.root().unwrap()), text.replace(' ', ""));
     }
 }
+
+/// `utf8_lossy` gives what `String::from_utf8_lossy` gives, borrowing valid text.
+#[test]
+fn utf8_lossy_matches_the_standard_library() {
+    let samples: [&[u8]; 5] = [
+        b"",
+        b"plain ascii",
+        "é ✓ \u{1f600}".as_bytes(),
+        b"bad \xff byte",
+        b"cut \xe2\x9c",
+    ];
+    for bytes in samples {
+        let ours = crate::utf8_lossy(bytes);
+        assert_eq!(ours, String::from_utf8_lossy(bytes), "{bytes:?}");
+        assert_eq!(
+            matches!(ours, Cow::Borrowed(_)),
+            std::str::from_utf8(bytes).is_ok(),
+            "{bytes:?}"
+        );
+    }
+}
