@@ -11,7 +11,7 @@ use plugin_api::sdk::{
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
-use crate::fields::FieldId;
+use crate::fields::{FieldId, MemoState};
 use crate::live::instance::{LiveConfig, LiveInstance, LIVE_PREFIX};
 use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
@@ -46,7 +46,8 @@ pub static SYSCALL_EVENT_CODES: [u16; EVENT_TYPE_COUNT as usize - 2] = syscall_e
 
 #[derive(Default)]
 pub struct SyscallPlugin {
-    pub state: ThreadTable,
+    /// The process/fd state, with the lookups of the event whose fields are being extracted.
+    state: MemoState,
     /// Events the state could not decode (skipped, as libsinsp skips bad events).
     pub parse_errors: u64,
     /// The `threads` table shared with the host (absent when the host offers no tables).
@@ -64,10 +65,15 @@ pub struct SyscallPlugin {
 }
 
 impl SyscallPlugin {
+    /// The process/fd state built so far.
+    pub fn state(&self) -> &ThreadTable {
+        self.state.state()
+    }
+
     /// Mirrors changed threads into the exported table.
     fn sync_table(&mut self) {
         if let Some(t) = &self.threads_table {
-            if sync_threads_table(&mut self.state, t).is_err() {
+            if sync_threads_table(self.state.state_mut(), t).is_err() {
                 self.table_sync_errors += 1;
             }
         }
@@ -135,7 +141,7 @@ impl SourcePlugin for SyscallPlugin {
         let params = params.trim();
         if let Some(live) = params.strip_prefix(LIVE_PREFIX) {
             self.reset_state();
-            let instance = LiveInstance::open(live, &mut self.state)?;
+            let instance = LiveInstance::open(live, self.state.state_mut())?;
             let scan = instance.scan_stats();
             if scan.unreadable > 0 {
                 // Without CAP_SYS_PTRACE (or root) other users' fd tables, executables, working
@@ -159,11 +165,11 @@ impl SyscallPlugin {
     /// A new capture starts from a clean state (and an empty exported table).
     fn reset_state(&mut self) {
         if let Some(table) = &self.threads_table {
-            for t in self.state.iter() {
+            for t in self.state.state().iter() {
                 let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
             }
         }
-        self.state = ThreadTable::new();
+        *self.state.state_mut() = ThreadTable::new();
     }
 
     fn open_replay(&mut self, params: &str) -> Result<ReplayInstance, PluginError> {
@@ -220,7 +226,7 @@ impl ReplayInstance {
             return Ok(BatchEnd::Eof);
         }
         while batch.len() < MAX_BATCH_EVENTS {
-            let state = &mut plugin.state;
+            let state = plugin.state.state_mut();
             let ev = self
                 .replay
                 .next_event(|m| state.apply_capture_item(m))
@@ -259,7 +265,7 @@ impl ParsePlugin for SyscallPlugin {
     const PARSE_EVENT_SOURCES: &'static [&'static str] = &["syscall"];
 
     fn parse_event(&mut self, input: &ParseInput<'_>) -> Result<(), PluginError> {
-        if self.state.parse_event(input.event).is_err() {
+        if self.state.state_mut().parse_event(input.event).is_err() {
             self.parse_errors += 1;
         }
         self.sync_table();
@@ -283,7 +289,11 @@ impl ExtractPlugin for SyscallPlugin {
             ))
         })?;
         let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        crate::fields::extract(id, req.arg, &ev, &self.state, &mut self.values);
+        let values = &mut self.values;
+        let key = crate::fields::EventKey::new(req.evt_num, &ev);
+        self.state.with_lookups(key, |state, lookups| {
+            crate::fields::extract_with(id, req.arg, &ev, state, lookups, values)
+        });
         for v in &self.values {
             v.write_to(out)?;
         }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
+use super::lookups::EventLookups;
 use super::strings::{copied, FieldText};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
@@ -130,11 +131,12 @@ fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
 
 /// Extracts a thread/process/user/group field for the event's thread. Returns `false` when
 /// `id` is not one of them.
-pub fn extract_thread_field(
+pub fn extract_thread_field<'s>(
     id: FieldId,
     arg: FieldArg<'_>,
     ev: &DecodedEvent<'_>,
-    state: &ThreadTable,
+    state: &'s ThreadTable,
+    lookups: &mut EventLookups<'s>,
     out: &mut Vec<FieldValue>,
 ) -> bool {
     use FieldId as F;
@@ -144,14 +146,15 @@ pub fn extract_thread_field(
     let tid = ev.event.tid() as i64;
     // libsinsp creates an empty thread for a tid it cannot resolve; its fields still exist.
     let unknown;
-    let t = match state.thread(tid) {
+    let (thread, main) = lookups.thread(state, tid);
+    let t = match thread {
         Some(t) => t,
         None => {
             unknown = ThreadInfo::unknown(tid);
             &unknown
         }
     };
-    let main = state.main_thread(tid).unwrap_or(t);
+    let main = main.unwrap_or(t);
     // Only the parent fields walk to the parent.
     let parent = || state.parent(tid);
     let ts = ev.event.ts();
@@ -609,7 +612,13 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool
 }
 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
-pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
+pub fn extract_fd_field<'s>(
+    id: FieldId,
+    ev: &DecodedEvent<'_>,
+    state: &'s ThreadTable,
+    lookups: &mut EventLookups<'s>,
+    out: &mut Vec<FieldValue>,
+) -> bool {
     use FieldId as F;
     if id.family() != super::Family::Fd {
         return false;
@@ -619,7 +628,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     }
     let Some(fdnum) = event_fd(state) else { return true };
     let tid = ev.event.tid() as i64;
-    let info = event_fd_info(ev, state);
+    let info = lookups.event_fd(ev, state);
     let Some(f) = info else {
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
