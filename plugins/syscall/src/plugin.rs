@@ -11,7 +11,7 @@ use plugin_api::sdk::{
 };
 
 use crate::event_table::{all_events, Direction, EventFlags, EVENT_TYPE_COUNT};
-use crate::fields::{FieldId, MemoState};
+use crate::fields::FieldId;
 use crate::live::instance::{LiveConfig, LiveInstance, LIVE_PREFIX};
 use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
@@ -46,8 +46,7 @@ pub static SYSCALL_EVENT_CODES: [u16; EVENT_TYPE_COUNT as usize - 2] = syscall_e
 
 #[derive(Default)]
 pub struct SyscallPlugin {
-    /// The process/fd state, with the lookups of the event whose fields are being extracted.
-    state: MemoState,
+    pub state: ThreadTable,
     /// Events the state could not decode (skipped, as libsinsp skips bad events).
     pub parse_errors: u64,
     /// The `threads` table shared with the host (absent when the host offers no tables).
@@ -65,15 +64,10 @@ pub struct SyscallPlugin {
 }
 
 impl SyscallPlugin {
-    /// The process/fd state built so far.
-    pub fn state(&self) -> &ThreadTable {
-        self.state.state()
-    }
-
     /// Mirrors changed threads into the exported table.
     fn sync_table(&mut self) {
         if let Some(t) = &self.threads_table {
-            if sync_threads_table(self.state.state_mut(), t).is_err() {
+            if sync_threads_table(&mut self.state, t).is_err() {
                 self.table_sync_errors += 1;
             }
         }
@@ -141,7 +135,7 @@ impl SourcePlugin for SyscallPlugin {
         let params = params.trim();
         if let Some(live) = params.strip_prefix(LIVE_PREFIX) {
             self.reset_state();
-            let instance = LiveInstance::open(live, self.state.state_mut())?;
+            let instance = LiveInstance::open(live, &mut self.state)?;
             let scan = instance.scan_stats();
             if scan.unreadable > 0 {
                 // Without CAP_SYS_PTRACE (or root) other users' fd tables, executables, working
@@ -165,11 +159,11 @@ impl SyscallPlugin {
     /// A new capture starts from a clean state (and an empty exported table).
     fn reset_state(&mut self) {
         if let Some(table) = &self.threads_table {
-            for t in self.state.state().iter() {
+            for t in self.state.iter() {
                 let _ = table.remove(plugin_api::sdk::StateValue::I64(t.tid));
             }
         }
-        *self.state.state_mut() = ThreadTable::new();
+        self.state = ThreadTable::new();
     }
 
     fn open_replay(&mut self, params: &str) -> Result<ReplayInstance, PluginError> {
@@ -226,7 +220,7 @@ impl ReplayInstance {
             return Ok(BatchEnd::Eof);
         }
         while batch.len() < MAX_BATCH_EVENTS {
-            let state = plugin.state.state_mut();
+            let state = &mut plugin.state;
             let ev = self
                 .replay
                 .next_event(|m| state.apply_capture_item(m))
@@ -265,7 +259,7 @@ impl ParsePlugin for SyscallPlugin {
     const PARSE_EVENT_SOURCES: &'static [&'static str] = &["syscall"];
 
     fn parse_event(&mut self, input: &ParseInput<'_>) -> Result<(), PluginError> {
-        if self.state.state_mut().parse_event(input.event).is_err() {
+        if self.state.parse_event(input.event).is_err() {
             self.parse_errors += 1;
         }
         self.sync_table();
@@ -289,11 +283,7 @@ impl ExtractPlugin for SyscallPlugin {
             ))
         })?;
         let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        let values = &mut self.values;
-        let key = crate::fields::EventKey::new(req.evt_num, &ev);
-        self.state.with_lookups(key, |state, lookups| {
-            crate::fields::extract_with(id, req.arg, &ev, state, lookups, values)
-        });
+        crate::fields::extract(id, req.arg, &ev, &self.state, &mut self.values);
         for v in &self.values {
             v.write_to(out)?;
         }

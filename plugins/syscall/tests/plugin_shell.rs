@@ -28,7 +28,7 @@ fn source_replays_every_capture_with_metadata_into_state() {
         assert_eq!(n, expected, "{}: events", path.display());
         assert_eq!(inst.get_progress(&mut plugin).unwrap().pct, 10_000);
         // The process list blocks reached the plugin's state before the events.
-        let seeded = plugin.state().len();
+        let seeded = plugin.state.len();
         assert!(seeded > 0, "{}: process list seeded", path.display());
         assert!(!state.is_empty());
     }

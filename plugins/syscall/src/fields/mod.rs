@@ -16,10 +16,8 @@ pub use event::{
 
 mod args;
 mod fspath;
-mod lookups;
 mod state;
 pub use args::{arg_value, args_line, param_strings};
-pub use lookups::{EventKey, EventLookups, MemoState};
 pub use state::{capability_names, extract_fd_field, extract_thread_field};
 
 use crate::params::DecodedEvent;
@@ -31,19 +29,6 @@ const SYSLOG_PATH: &str = "/dev/log";
 /// Extracts field `id` for an event already applied to `state` (libsinsp parses before
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
-    extract_with(id, arg, ev, state, &mut EventLookups::default(), out);
-}
-
-/// [`extract`] with the state lookups already made for other fields of the same event (and
-/// the same, unchanged state), which it adds to.
-pub fn extract_with<'s>(
-    id: FieldId,
-    arg: FieldArg<'_>,
-    ev: &DecodedEvent<'_>,
-    state: &'s ThreadTable,
-    lookups: &mut EventLookups<'s>,
-    out: &mut Vec<FieldValue>,
-) {
     strings::recycle(out);
     match id {
         FieldId::EvtCategory if is_io_event(ev) => {
@@ -52,7 +37,7 @@ pub fn extract_with<'s>(
         }
         FieldId::EvtBuflen => {
             // I/O events on a known fd: the byte count the syscall returned.
-            if is_io_event(ev) && lookups.event_fd(ev, state).is_some() {
+            if is_io_event(ev) && state::event_fd_info(ev, state).is_some() {
                 if let Some(r) = return_value(ev).filter(|r| *r >= 0) {
                     out.push(FieldValue::U64(r as u64));
                 }
@@ -69,7 +54,7 @@ pub fn extract_with<'s>(
         }
         FieldId::EvtIsSyslog => {
             let to_syslog = ev.info.flags.contains(crate::event_table::EventFlags::WRITES_TO_FD)
-                && lookups.event_fd(ev, state).is_some_and(|f| f.name == SYSLOG_PATH);
+                && state::event_fd_info(ev, state).is_some_and(|f| f.name == SYSLOG_PATH);
             out.push(FieldValue::Bool(to_syslog));
             return;
         }
@@ -92,12 +77,12 @@ pub fn extract_with<'s>(
     // Straight to the family's extractor: each returns `false` for fields of other families,
     // so the chain is only needed for the rest.
     let _ = match id.family() {
-        Family::Thread => extract_thread_field(id, arg, ev, state, lookups, out),
-        Family::Fd => extract_fd_field(id, ev, state, lookups, out),
+        Family::Thread => extract_thread_field(id, arg, ev, state, out),
+        Family::Fd => extract_fd_field(id, ev, state, out),
         Family::Other => {
             extract_event_field(id, arg, ev, out)
-                || extract_thread_field(id, arg, ev, state, lookups, out)
-                || extract_fd_field(id, ev, state, lookups, out)
+                || extract_thread_field(id, arg, ev, state, out)
+                || extract_fd_field(id, ev, state, out)
                 || fspath::extract_fspath_field(id, ev, state, out)
         }
     };

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
-use super::lookups::EventLookups;
 use super::strings::{copied, FieldText};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
@@ -131,12 +130,11 @@ fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
 
 /// Extracts a thread/process/user/group field for the event's thread. Returns `false` when
 /// `id` is not one of them.
-pub fn extract_thread_field<'s>(
+pub fn extract_thread_field(
     id: FieldId,
     arg: FieldArg<'_>,
     ev: &DecodedEvent<'_>,
-    state: &'s ThreadTable,
-    lookups: &mut EventLookups<'s>,
+    state: &ThreadTable,
     out: &mut Vec<FieldValue>,
 ) -> bool {
     use FieldId as F;
@@ -146,15 +144,14 @@ pub fn extract_thread_field<'s>(
     let tid = ev.event.tid() as i64;
     // libsinsp creates an empty thread for a tid it cannot resolve; its fields still exist.
     let unknown;
-    let (thread, main) = lookups.thread(state, tid);
-    let t = match thread {
+    let t = match state.thread(tid) {
         Some(t) => t,
         None => {
             unknown = ThreadInfo::unknown(tid);
             &unknown
         }
     };
-    let main = main.unwrap_or(t);
+    let main = state.main_thread(tid).unwrap_or(t);
     // Only the parent fields walk to the parent.
     let parent = || state.parent(tid);
     let ts = ev.event.ts();
@@ -612,13 +609,7 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool
 }
 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
-pub fn extract_fd_field<'s>(
-    id: FieldId,
-    ev: &DecodedEvent<'_>,
-    state: &'s ThreadTable,
-    lookups: &mut EventLookups<'s>,
-    out: &mut Vec<FieldValue>,
-) -> bool {
+pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
     use FieldId as F;
     if id.family() != super::Family::Fd {
         return false;
@@ -628,7 +619,7 @@ pub fn extract_fd_field<'s>(
     }
     let Some(fdnum) = event_fd(state) else { return true };
     let tid = ev.event.tid() as i64;
-    let info = lookups.event_fd(ev, state);
+    let info = event_fd_info(ev, state);
     let Some(f) = info else {
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
