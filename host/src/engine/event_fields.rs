@@ -8,7 +8,7 @@ use plugin_api::event::EventHeader;
 use plugin_api::ffi::{PPME_ASYNCEVENT_E, PPME_PLUGINEVENT_E};
 
 use crate::plugins::{
-    ExtractedValue, ExtractedValues, FieldArg as PluginArg, FieldBatch, FieldType as PluginFieldType, Plugin,
+    ExtractedValue, ExtractedValues, FieldArg as PluginArg, FieldBatch, FieldType as PluginFieldType, Plugin, ValueSink,
 };
 use crate::rules::fields::{FieldArg, FieldId, FieldSource, FieldType, TypeClass};
 use crate::rules::value::Values;
@@ -89,18 +89,16 @@ impl FieldSource for EventFields<'_, '_> {
                 if !p.extract_filter().matches(self.header.event_type, self.ctx.source_name) {
                     return false;
                 }
-                let scratch = &mut self.ctx.scratch;
-                if !p.extract(
+                let mut sink = IntoValues::new(std::slice::from_ref(&binding.ty), std::slice::from_mut(out));
+                p.extract_into(
                     self.event,
                     self.evtnum,
                     self.ctx.source,
                     field,
                     &binding.plugin_arg,
-                    scratch,
-                ) {
-                    return false;
-                }
-                convert(scratch, binding.ty, out)
+                    &mut sink,
+                    0,
+                ) && !out.is_empty()
             }
         }
     }
@@ -176,40 +174,69 @@ impl EventFields<'_, '_> {
         if !p.extract_filter().matches(self.header.event_type, self.ctx.source_name) {
             return 0;
         }
-        if p.extract_batch(self.event, self.evtnum, self.ctx.source, &mut group.batch) == 0 {
+        let mut sink = IntoValues::new(&group.types, out);
+        if p.extract_batch_into(self.event, self.evtnum, self.ctx.source, &mut group.batch, &mut sink) == 0 {
             return 0;
         }
-        let converted = group.batch.all_values().iter().zip(&group.types).zip(out.iter_mut());
-        converted
-            .map(|((from, ty), to)| convert(from, *ty, to))
-            .filter(|&found| found)
-            .count()
+        sink.out.iter().filter(|v| !v.is_empty()).count()
     }
 }
 
-/// Copies plugin results into the engine's value buffer; false when there are none.
-fn convert(from: &ExtractedValues, ty: FieldType, out: &mut Values) -> bool {
-    let net = from.field_type() == Some(PluginFieldType::Ipnet);
-    let signed = matches!(ty.class(), TypeClass::Signed);
-    for value in from.iter() {
-        match value {
-            ExtractedValue::U64(v) if signed => out.push_i64(v as i64),
-            ExtractedValue::U64(v) if ty == FieldType::Double => out.push_f64(f64::from_bits(v)),
-            ExtractedValue::U64(v) => out.push_u64(v),
-            ExtractedValue::Bool(b) => out.push_bool(b),
-            ExtractedValue::Str(s) => out.push_bytes(s),
-            ExtractedValue::Ip(bytes) => {
-                let Some(ip) = ip_from_bytes(bytes) else { continue };
-                if net {
-                    // The ABI carries only the address of an ipnet value.
-                    out.push_net(ip, if ip.is_ipv4() { 32 } else { 128 });
-                } else {
-                    out.push_ip(ip);
-                }
+/// Converts plugin values into the engine's value buffers (field `i` of the plugin call into
+/// `out[i]`, as engine type `types[i]`) while the plugin host reads them from the plugin.
+struct IntoValues<'a> {
+    types: &'a [FieldType],
+    out: &'a mut [Values],
+    /// The field being written is an ipnet field of the plugin.
+    net: bool,
+}
+
+impl<'a> IntoValues<'a> {
+    fn new(types: &'a [FieldType], out: &'a mut [Values]) -> IntoValues<'a> {
+        IntoValues { types, out, net: false }
+    }
+}
+
+impl ValueSink for IntoValues<'_> {
+    fn start(&mut self, field: usize, ty: PluginFieldType) {
+        self.net = ty == PluginFieldType::Ipnet;
+        if let Some(out) = self.out.get_mut(field) {
+            out.clear();
+        }
+    }
+
+    fn push(&mut self, field: usize, value: ExtractedValue<'_>) {
+        if let (Some(&ty), Some(out)) = (self.types.get(field), self.out.get_mut(field)) {
+            push_converted(value, ty, self.net, out);
+        }
+    }
+
+    fn clear(&mut self, field: usize) {
+        if let Some(out) = self.out.get_mut(field) {
+            out.clear();
+        }
+    }
+}
+
+/// Appends one plugin value as engine type `ty` (`net`: the plugin declared it ipnet).
+#[inline]
+fn push_converted(value: ExtractedValue<'_>, ty: FieldType, net: bool, out: &mut Values) {
+    match value {
+        ExtractedValue::U64(v) if matches!(ty.class(), TypeClass::Signed) => out.push_i64(v as i64),
+        ExtractedValue::U64(v) if ty == FieldType::Double => out.push_f64(f64::from_bits(v)),
+        ExtractedValue::U64(v) => out.push_u64(v),
+        ExtractedValue::Bool(b) => out.push_bool(b),
+        ExtractedValue::Str(s) => out.push_bytes(s),
+        ExtractedValue::Ip(bytes) => {
+            let Some(ip) = ip_from_bytes(bytes) else { return };
+            if net {
+                // The ABI carries only the address of an ipnet value.
+                out.push_net(ip, if ip.is_ipv4() { 32 } else { 128 });
+            } else {
+                out.push_ip(ip);
             }
         }
     }
-    !out.is_empty()
 }
 
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {

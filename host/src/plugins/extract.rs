@@ -147,6 +147,59 @@ impl ExtractedValues {
     }
 }
 
+/// Where [`Plugin::extract_into`](super::Plugin::extract_into) and
+/// [`Plugin::extract_batch_into`](super::Plugin::extract_batch_into) write each field's values
+/// as they read them from the plugin's result arrays, without an intermediate copy. `field` is
+/// the field's position in the call (0 for a single field). For each field the host calls
+/// `start`, then `push` per value, then `clear` if the results turned out malformed (the field
+/// then has no value); a field without any value gets only `clear`.
+pub trait ValueSink {
+    /// The values of `field`, of the plugin's declared type `ty`, follow.
+    fn start(&mut self, field: usize, ty: FieldType);
+    fn push(&mut self, field: usize, value: ExtractedValue<'_>);
+    /// `field` has no value: drop what it received.
+    fn clear(&mut self, field: usize);
+}
+
+impl ValueSink for ExtractedValues {
+    fn start(&mut self, _field: usize, ty: FieldType) {
+        ExtractedValues::start(self, ty);
+    }
+
+    fn push(&mut self, _field: usize, value: ExtractedValue<'_>) {
+        match value {
+            ExtractedValue::U64(v) => self.push_number(v),
+            ExtractedValue::Bool(b) => self.push_number(b as u64),
+            ExtractedValue::Str(b) | ExtractedValue::Ip(b) => self.push_bytes(b),
+        }
+    }
+
+    fn clear(&mut self, _field: usize) {
+        ExtractedValues::clear(self);
+    }
+}
+
+/// One [`ExtractedValues`] per field of the call.
+impl ValueSink for [ExtractedValues] {
+    fn start(&mut self, field: usize, ty: FieldType) {
+        if let Some(v) = self.get_mut(field) {
+            ValueSink::start(v, 0, ty);
+        }
+    }
+
+    fn push(&mut self, field: usize, value: ExtractedValue<'_>) {
+        if let Some(v) = self.get_mut(field) {
+            ValueSink::push(v, 0, value);
+        }
+    }
+
+    fn clear(&mut self, field: usize) {
+        if let Some(v) = self.get_mut(field) {
+            v.clear();
+        }
+    }
+}
+
 /// A fixed list of fields of one plugin, extracted from each event with a single
 /// `extract_fields` call (`num_fields` > 1, plugin API 3.12.0 §8) by
 /// [`Plugin::extract_batch`](super::Plugin::extract_batch).

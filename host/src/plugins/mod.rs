@@ -44,7 +44,7 @@ mod version;
 
 pub use asyncev::{AsyncQueue, DEFAULT_ASYNC_QUEUE_CAPACITY, MAX_ASYNC_EVENT_LEN};
 pub use error::PluginError;
-pub use extract::{ExtractedValue, ExtractedValues, FieldArg, FieldBatch, MAX_EXTRACTED_VALUES};
+pub use extract::{ExtractedValue, ExtractedValues, FieldArg, FieldBatch, ValueSink, MAX_EXTRACTED_VALUES};
 pub use info::{
     Capabilities, EventTable, EventTypeInfo, FieldArgSpec, FieldType, InitSchema, OpenParam, PluginField, PluginInfo,
 };

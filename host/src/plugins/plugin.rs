@@ -4,7 +4,7 @@
 
 use super::asyncev::{async_handler, AsyncQueue, AsyncSink};
 use super::error::PluginError;
-use super::extract::{ExtractedValues, FieldArg, FieldBatch, MAX_EXTRACTED_VALUES};
+use super::extract::{ExtractedValue, ExtractedValues, FieldArg, FieldBatch, ValueSink, MAX_EXTRACTED_VALUES};
 use super::info::{FieldType, PluginInfo};
 use super::loader::{self, copy_c_string, LoadedLibrary};
 use super::owner::{self, Owner};
@@ -387,16 +387,31 @@ impl Plugin {
         arg: &FieldArg,
         out: &mut ExtractedValues,
     ) -> bool {
+        self.extract_into(event, evtnum, source, field_index, arg, out, 0)
+    }
+
+    /// [`extract`](Self::extract) writing straight into `out` as field `slot` of the sink.
+    #[allow(clippy::too_many_arguments)]
+    pub fn extract_into<S: ValueSink + ?Sized>(
+        &self,
+        event: &[u8],
+        evtnum: u64,
+        source: &CStr,
+        field_index: u32,
+        arg: &FieldArg,
+        out: &mut S,
+        slot: usize,
+    ) -> bool {
         let ok = self.request(field_index, arg).is_some_and(|mut request| {
             // SAFETY: one request, built for this plugin, alive during the call.
             let ok = unsafe { self.call_extract(event, evtnum, source, &mut request, 1) }
-                && self.copy_results(field_index, &request, out);
+                && self.copy_results(field_index, &request, out, slot);
             self.end_extract();
             ok
         });
         self.count_extractions(1, !ok as u64);
         if !ok {
-            out.clear();
+            out.clear(slot);
         }
         ok
     }
@@ -417,11 +432,23 @@ impl Plugin {
     /// fields are asked again one by one so that one failing field does not hide the others'
     /// values.
     pub fn extract_batch(&self, event: &[u8], evtnum: u64, source: &CStr, batch: &mut FieldBatch) -> usize {
-        let FieldBatch {
-            fields,
-            requests,
-            results,
-        } = batch;
+        let mut results = std::mem::take(&mut batch.results);
+        let found = self.extract_batch_into(event, evtnum, source, batch, &mut results[..]);
+        batch.results = results;
+        found
+    }
+
+    /// [`extract_batch`](Self::extract_batch) writing the `i`-th field's values straight into
+    /// field `i` of `out` (the batch's own result buffers are left as they are).
+    pub fn extract_batch_into<S: ValueSink + ?Sized>(
+        &self,
+        event: &[u8],
+        evtnum: u64,
+        source: &CStr,
+        batch: &mut FieldBatch,
+        results: &mut S,
+    ) -> usize {
+        let FieldBatch { fields, requests, .. } = batch;
         if !self.extracts_several_fields_per_call() {
             return self.extract_one_by_one(event, evtnum, source, fields, results);
         }
@@ -444,33 +471,35 @@ impl Plugin {
             return self.extract_one_by_one(event, evtnum, source, fields, results);
         }
         let mut found = 0;
-        for ((request, (field_index, _)), out) in requests.iter().zip(fields.iter()).zip(results.iter_mut()) {
-            if called && self.copy_results(*field_index, request, out) {
+        for (slot, (request, (field_index, _))) in requests.iter().zip(fields.iter()).enumerate() {
+            if called && self.copy_results(*field_index, request, results, slot) {
                 found += 1;
             } else {
-                out.clear();
+                results.clear(slot);
             }
         }
-        for out in results.iter_mut().skip(requests.len()) {
-            out.clear();
+        for slot in requests.len()..fields.len() {
+            results.clear(slot);
         }
         self.end_extract();
         self.count_extractions(n as u64, (n - found) as u64);
         found
     }
 
-    fn extract_one_by_one(
+    fn extract_one_by_one<S: ValueSink + ?Sized>(
         &self,
         event: &[u8],
         evtnum: u64,
         source: &CStr,
         fields: &[(u32, FieldArg)],
-        results: &mut [ExtractedValues],
+        results: &mut S,
     ) -> usize {
         fields
             .iter()
-            .zip(results.iter_mut())
-            .map(|((field_index, arg), out)| self.extract(event, evtnum, source, *field_index, arg, out))
+            .enumerate()
+            .map(|(slot, (field_index, arg))| {
+                self.extract_into(event, evtnum, source, *field_index, arg, results, slot)
+            })
             .filter(|&found| found)
             .count()
     }
@@ -570,14 +599,15 @@ impl Plugin {
         }
     }
 
-    /// Copies the plugin's results of one request into `out`; false when there are none or
-    /// they are malformed.
+    /// Copies the plugin's results of one request into field `slot` of `out`; false when there
+    /// are none or they are malformed (the caller then clears the slot).
     #[inline]
-    fn copy_results(
+    fn copy_results<S: ValueSink + ?Sized>(
         &self,
         field_index: u32,
         request: &ffi::ss_plugin_extract_field,
-        out: &mut ExtractedValues,
+        out: &mut S,
+        slot: usize,
     ) -> bool {
         let Some(field) = self.info.fields.get(field_index as usize) else {
             return false;
@@ -588,7 +618,7 @@ impl Plugin {
             return false;
         }
         let n = n as usize;
-        out.start(ty);
+        out.start(slot, ty);
         // SAFETY: the plugin set `res` to an array of `res_len` values of the declared type,
         // valid until its next extract call; we copy everything now.
         unsafe {
@@ -602,7 +632,7 @@ impl Plugin {
                         if s.is_null() {
                             return false;
                         }
-                        out.push_bytes(CStr::from_ptr(s).to_bytes());
+                        out.push(slot, ExtractedValue::Str(CStr::from_ptr(s).to_bytes()));
                     }
                 }
                 FieldType::Uint64 | FieldType::Reltime | FieldType::Abstime => {
@@ -611,7 +641,7 @@ impl Plugin {
                         return false;
                     }
                     for i in 0..n {
-                        out.push_number(std::ptr::read_unaligned(ptr.add(i)));
+                        out.push(slot, ExtractedValue::U64(std::ptr::read_unaligned(ptr.add(i))));
                     }
                 }
                 FieldType::Bool => {
@@ -620,7 +650,7 @@ impl Plugin {
                         return false;
                     }
                     for i in 0..n {
-                        out.push_number((std::ptr::read_unaligned(ptr.add(i)) != 0) as u64);
+                        out.push(slot, ExtractedValue::Bool(std::ptr::read_unaligned(ptr.add(i)) != 0));
                     }
                 }
                 FieldType::Ipaddr | FieldType::Ipnet => {
@@ -633,7 +663,10 @@ impl Plugin {
                         if !(buf.len == 4 || buf.len == 16) || buf.ptr.is_null() {
                             return false;
                         }
-                        out.push_bytes(std::slice::from_raw_parts(buf.ptr as *const u8, buf.len as usize));
+                        out.push(
+                            slot,
+                            ExtractedValue::Ip(std::slice::from_raw_parts(buf.ptr as *const u8, buf.len as usize)),
+                        );
                     }
                 }
             }
