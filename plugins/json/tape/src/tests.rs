@@ -270,3 +270,52 @@ fn shallow_parse_checks_everything_and_records_the_top() {
         assert_eq!(t.parse_with(b"[[[[]]]]", limits), Err(ParseError::TooDeep { offset: 3 }));
     }
 }
+
+/// Shallow parses of damaged audit events (each byte in turn replaced by a few others, or
+/// removed) give exactly the result of a full parse: the same error, or the same values.
+#[test]
+fn shallow_parse_of_damaged_events_fails_as_the_full_parse() {
+    let Some(dir) = conformance_dir() else {
+        eprintln!("skipped: shared/conformance not found above CARGO_MANIFEST_DIR");
+        return;
+    };
+    let path = dir.join("falco-legacy/test/trace_files/k8s_audit/create_nginx_pod_privileged.json");
+    let text = std::fs::read(&path).unwrap();
+    let event = text.split(|&b| b == b'\n').next().unwrap().to_vec();
+    let (mut full, mut shallow) = (Tape::new(), Tape::new());
+    let mut failures = 0;
+    for at in 0..event.len() {
+        for replacement in [None, Some(b'}'), Some(b']'), Some(b','), Some(b'"'), Some(b' '), Some(b'1')] {
+            let mut damaged = event.clone();
+            match replacement {
+                None => drop(damaged.remove(at)),
+                Some(b) => damaged[at] = b,
+            }
+            let want = full.parse(&damaged);
+            for expand_depth in [0, 1, 3] {
+                let limits = Limits {
+                    max_depth: MAX_DEPTH,
+                    expand_depth,
+                };
+                assert_eq!(shallow.parse_with(&damaged, limits), want, "at {at} {replacement:?}");
+                if want.is_ok() {
+                    assert_eq!(compact(shallow.root().unwrap()), compact(full.root().unwrap()));
+                    assert_eq!(shallow.is_compact(), full.is_compact());
+                }
+            }
+            failures += usize::from(want.is_err());
+        }
+    }
+    assert!(failures > event.len() * 2, "only {failures} damaged texts refused");
+    // Nesting limits as the full parse, from any depth.
+    for max_depth in 1..6 {
+        for nesting in 1..8 {
+            let text = format!(r#"{{"a":{}{}}}"#, "[{\"b\":".repeat(nesting), "1}]".repeat(nesting));
+            let limits = |expand_depth| Limits { max_depth, expand_depth };
+            let want = full.parse_with(text.as_bytes(), limits(usize::MAX));
+            for expand_depth in 0..4 {
+                assert_eq!(shallow.parse_with(text.as_bytes(), limits(expand_depth)), want, "{text} {max_depth}");
+            }
+        }
+    }
+}
