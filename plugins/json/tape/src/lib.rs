@@ -160,7 +160,6 @@ impl Tape {
             text,
             nodes: &mut self.nodes,
             inner_ws: false,
-            slow_check: false,
             max_depth: limits.max_depth.min(MAX_DEPTH),
             expand_depth: limits.expand_depth,
         };

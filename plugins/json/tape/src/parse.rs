@@ -25,10 +25,6 @@ pub(crate) struct Parser<'a> {
     /// Containers at this depth or deeper are checked but their contents are not recorded:
     /// each is one node whose subtree looks empty (see [`crate::Limits::expand_depth`]).
     pub expand_depth: usize,
-    /// A container left unrecorded failed [`Parser::skip_container`]: from now on every one is
-    /// checked by the recursive parser, which says what is wrong (and nothing is scanned twice
-    /// more than once).
-    pub slow_check: bool,
 }
 
 /// Eight copies of byte `b` in a word.
@@ -98,7 +94,6 @@ impl Parser<'_> {
             return Err(ParseError::Empty);
         }
         self.inner_ws = false;
-        self.slow_check = false;
         self.value::<true>(start, 0).map_err(|e| *e)
     }
 
@@ -178,17 +173,6 @@ impl Parser<'_> {
         }
         let idx = if RECORD { self.push(kind, false, start, start) } else { 0 };
         let record_contents = RECORD && depth < self.expand_depth;
-        if !record_contents && !self.slow_check {
-            match self.skip_container(start, depth) {
-                Some(end) => {
-                    if RECORD {
-                        self.nodes[idx].end = end as u32;
-                    }
-                    return Ok(end);
-                }
-                None => self.slow_check = true,
-            }
-        }
         let close = if kind == Kind::Object { b'}' } else { b']' };
         let mut p = self.skip_ws(start + 1);
         let end = if self.text.get(p) == Some(&close) {
@@ -245,99 +229,6 @@ impl Parser<'_> {
             n.next = next;
         }
         Ok(end)
-    }
-
-    /// Checks the container opening at `start` (at `depth`) without recording anything and
-    /// returns the offset past it: what the recursive parser does, in one loop with the open
-    /// containers as bits. `None` for any problem, which the recursive parser then describes.
-    fn skip_container(&mut self, start: usize, depth: usize) -> Option<usize> {
-        const WORD: usize = u64::BITS as usize;
-        #[derive(Clone, Copy)]
-        enum Next {
-            /// An opening bracket at `p`.
-            Open,
-            /// A member (key and value) or an element at `p`.
-            Member,
-            /// After a value: `,` or the closing bracket.
-            After,
-        }
-        let text = self.text;
-        // Bit `i` set: the container open at level `i` is an object.
-        let mut objects = [0u64; crate::MAX_DEPTH.div_ceil(WORD)];
-        let mut level = 0usize;
-        let mut in_object = false;
-        let mut p = start;
-        let mut next = Next::Open;
-        loop {
-            match next {
-                Next::Open => {
-                    if depth + level >= self.max_depth {
-                        return None;
-                    }
-                    in_object = text[p] == b'{';
-                    let bit = 1u64 << (level % WORD);
-                    if in_object {
-                        objects[level / WORD] |= bit;
-                    } else {
-                        objects[level / WORD] &= !bit;
-                    }
-                    level += 1;
-                    p = self.skip_ws(p + 1);
-                    next = Next::Member;
-                    if text.get(p) == Some(if in_object { &b'}' } else { &b']' }) {
-                        next = Next::After;
-                        level -= 1;
-                        p += 1;
-                        if level == 0 {
-                            return Some(p);
-                        }
-                        in_object = objects[(level - 1) / WORD] & (1 << ((level - 1) % WORD)) != 0;
-                    }
-                }
-                Next::Member => {
-                    if in_object {
-                        if text.get(p) != Some(&b'"') {
-                            return None;
-                        }
-                        p = self.skip_ws(self.string(p).ok()?.0);
-                        if text.get(p) != Some(&b':') {
-                            return None;
-                        }
-                        p = self.skip_ws(p + 1);
-                    }
-                    next = Next::After;
-                    match text.get(p)? {
-                        b'"' => p = self.string(p).ok()?.0,
-                        b'{' | b'[' => next = Next::Open,
-                        b't' if text[p..].starts_with(b"true") => p += 4,
-                        b'f' if text[p..].starts_with(b"false") => p += 5,
-                        b'n' if text[p..].starts_with(b"null") => p += 4,
-                        b'-' | b'0'..=b'9' => p = self.number(p).ok()?,
-                        _ => return None,
-                    }
-                }
-                Next::After => {
-                    p = self.skip_ws(p);
-                    match text.get(p)? {
-                        b',' => {
-                            p = self.skip_ws(p + 1);
-                            next = Next::Member;
-                        }
-                        b'}' if in_object => {}
-                        b']' if !in_object => {}
-                        _ => return None,
-                    }
-                    if let Next::After = next {
-                        level -= 1;
-                        p += 1;
-                        if level == 0 {
-                            return Some(p);
-                        }
-                        in_object = objects[(level - 1) / WORD] & (1 << ((level - 1) % WORD)) != 0;
-                    }
-                }
-            }
-        }
     }
 
     /// Scans a string starting at its opening quote; returns (end past the closing quote,
