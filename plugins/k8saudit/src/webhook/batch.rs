@@ -243,12 +243,14 @@ fn collect_common_case(value: Value<'_>, events: &mut Vec<AuditEvent>) -> Option
 
 /// An event whose first `stageTimestamp` is a string that [`parse_rfc3339_nanos`] accepts.
 fn common_case_event(item: Value<'_>) -> Option<AuditEvent> {
-    let raw = std::str::from_utf8(item.get("stageTimestamp")?.raw()).ok()?;
-    if !raw.starts_with('"') {
-        return None;
-    }
-    // Decoded by serde as on the other path (it refuses lone surrogates, for one).
-    let timestamp = json_string(raw).ok()?;
+    let raw = item.get("stageTimestamp").filter(|t| t.kind() == Kind::String)?.raw();
+    let timestamp = if raw.contains(&b'\\') {
+        // Decoded by serde as on the other path (it refuses lone surrogates, for one).
+        json_string(std::str::from_utf8(raw).ok()?).ok()?
+    } else {
+        // Without escapes a checked JSON string's value is its text between the quotes.
+        Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
+    };
     let timestamp_ns = parse_rfc3339_nanos(&timestamp).ok()?;
     let mut json = Vec::with_capacity(item.raw().len());
     item.write_compact(&mut json);
