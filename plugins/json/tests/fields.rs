@@ -186,7 +186,16 @@ fn cache_follows_the_event_number() {
 #[test]
 fn top_level_pointers_read_the_same_before_and_after_a_deep_one() {
     let event = br#"{"kind":"Event","stage":"ResponseComplete","user":{"username":"u","groups":["a","b"]},"list":[{"x":1}, 2],"n":5}"#;
-    let pointers = ["/stage", "/user", "/list", "/n", "", "/user/groups/1", "/list/0/x", "/user/username"];
+    let pointers = [
+        "/stage",
+        "/user",
+        "/list",
+        "/n",
+        "",
+        "/user/groups/1",
+        "/list/0/x",
+        "/user/username",
+    ];
     let expected: Vec<Vec<String>> = pointers
         .iter()
         .map(|p| get(&mut JsonFieldExtractor::new(), 1, event, VALUE, Some(p)))
@@ -202,7 +211,10 @@ fn top_level_pointers_read_the_same_before_and_after_a_deep_one() {
         }
     }
     let mut x = JsonFieldExtractor::new();
-    for broken in [&br#"{"stage":"s","user":{"groups":["a",]}}"#[..], br#"{"stage":"s","user":{"u":"\q"}}"#] {
+    for broken in [
+        &br#"{"stage":"s","user":{"groups":["a",]}}"#[..],
+        br#"{"stage":"s","user":{"u":"\q"}}"#,
+    ] {
         for field in [VALUE, OBJ, RAWTIME] {
             let e = x.extract(9, 0, broken, field, Some("/stage"), &mut |_| {}).unwrap_err();
             assert!(matches!(e, JsonFieldError::Parse { evt_num: 9, .. }), "{e}");

@@ -171,7 +171,11 @@ impl Parser<'_> {
         if depth >= self.max_depth {
             return Err(Box::new(ParseError::TooDeep { offset: start }));
         }
-        let idx = if RECORD { self.push(kind, false, start, start) } else { 0 };
+        let idx = if RECORD {
+            self.push(kind, false, start, start)
+        } else {
+            0
+        };
         let record_contents = RECORD && depth < self.expand_depth;
         let close = if kind == Kind::Object { b'}' } else { b']' };
         let mut p = self.skip_ws(start + 1);

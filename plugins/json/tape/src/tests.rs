@@ -228,14 +228,24 @@ fn shallow_parse_checks_everything_and_records_the_top() {
     ];
     for text in texts {
         let mut full = Tape::new();
-        let full_result = full.parse_with(text.as_bytes(), Limits { max_depth: 4, ..Limits::FULL });
+        let full_result = full.parse_with(
+            text.as_bytes(),
+            Limits {
+                max_depth: 4,
+                ..Limits::FULL
+            },
+        );
         for expand_depth in 0..4 {
             let mut shallow = Tape::new();
             let limits = Limits {
                 max_depth: 4,
                 expand_depth,
             };
-            assert_eq!(shallow.parse_with(text.as_bytes(), limits), full_result, "{text} {expand_depth}");
+            assert_eq!(
+                shallow.parse_with(text.as_bytes(), limits),
+                full_result,
+                "{text} {expand_depth}"
+            );
             let (Some(f), Some(s)) = (full.root(), shallow.root()) else {
                 continue;
             };
@@ -247,7 +257,9 @@ fn shallow_parse_checks_everything_and_records_the_top() {
             }
             let pairs = |v: Value<'_>| -> Vec<(String, String)> {
                 let members = v.members().map(|(k, v)| (compact(k), compact(v)));
-                members.chain(v.elements().map(|e| (String::new(), compact(e)))).collect()
+                members
+                    .chain(v.elements().map(|e| (String::new(), compact(e))))
+                    .collect()
             };
             assert_eq!(pairs(s), pairs(f), "{text}");
             assert_eq!(s.get("kind").map(|v| v.raw()), f.get("kind").map(|v| v.raw()));
@@ -261,13 +273,22 @@ fn shallow_parse_checks_everything_and_records_the_top() {
     };
     t.parse_with(br#"{"user":{"name":"a"},"x":1}"#, limits).unwrap();
     let user = t.root().unwrap().get("user").unwrap();
-    assert_eq!((user.kind(), user.raw(), user.members().count()), (Kind::Object, &br#"{"name":"a"}"#[..], 0));
+    assert_eq!(
+        (user.kind(), user.raw(), user.members().count()),
+        (Kind::Object, &br#"{"name":"a"}"#[..], 0)
+    );
     assert_eq!(t.root().unwrap().get("x").unwrap().raw(), b"1");
     // `max_depth` nested containers pass, one more is too deep, however little is recorded.
     for expand_depth in [0, 2, usize::MAX] {
-        let limits = Limits { max_depth: 3, expand_depth };
+        let limits = Limits {
+            max_depth: 3,
+            expand_depth,
+        };
         assert!(t.parse_with(b"[[[]]]", limits).is_ok());
-        assert_eq!(t.parse_with(b"[[[[]]]]", limits), Err(ParseError::TooDeep { offset: 3 }));
+        assert_eq!(
+            t.parse_with(b"[[[[]]]]", limits),
+            Err(ParseError::TooDeep { offset: 3 })
+        );
     }
 }
 
@@ -285,7 +306,15 @@ fn shallow_parse_of_damaged_events_fails_as_the_full_parse() {
     let (mut full, mut shallow) = (Tape::new(), Tape::new());
     let mut failures = 0;
     for at in 0..event.len() {
-        for replacement in [None, Some(b'}'), Some(b']'), Some(b','), Some(b'"'), Some(b' '), Some(b'1')] {
+        for replacement in [
+            None,
+            Some(b'}'),
+            Some(b']'),
+            Some(b','),
+            Some(b'"'),
+            Some(b' '),
+            Some(b'1'),
+        ] {
             let mut damaged = event.clone();
             match replacement {
                 None => drop(damaged.remove(at)),
@@ -311,10 +340,17 @@ fn shallow_parse_of_damaged_events_fails_as_the_full_parse() {
     for max_depth in 1..6 {
         for nesting in 1..8 {
             let text = format!(r#"{{"a":{}{}}}"#, "[{\"b\":".repeat(nesting), "1}]".repeat(nesting));
-            let limits = |expand_depth| Limits { max_depth, expand_depth };
+            let limits = |expand_depth| Limits {
+                max_depth,
+                expand_depth,
+            };
             let want = full.parse_with(text.as_bytes(), limits(usize::MAX));
             for expand_depth in 0..4 {
-                assert_eq!(shallow.parse_with(text.as_bytes(), limits(expand_depth)), want, "{text} {max_depth}");
+                assert_eq!(
+                    shallow.parse_with(text.as_bytes(), limits(expand_depth)),
+                    want,
+                    "{text} {max_depth}"
+                );
             }
         }
     }

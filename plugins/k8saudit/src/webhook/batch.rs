@@ -673,9 +673,15 @@ mod tests {
         // Whitespace between tokens, or a body too deep, is left to the other paths.
         let spaced = format!(r#"{{"kind": "EventList","items":[{}]}}"#, item(1));
         assert!(split_compact_body(&spaced).is_none());
-        let deep = format!("[{}]", EVENT.replace("\"a1\"", &format!("{}{}", "[".repeat(126), "]".repeat(126))));
+        let deep = format!(
+            "[{}]",
+            EVENT.replace("\"a1\"", &format!("{}{}", "[".repeat(126), "]".repeat(126)))
+        );
         assert!(split_compact_body(&deep).is_none());
-        assert!(matches!(split_into_events(deep.as_bytes()), Err(BatchError::TooDeep { .. })));
+        assert!(matches!(
+            split_into_events(deep.as_bytes()),
+            Err(BatchError::TooDeep { .. })
+        ));
         assert!(bodies.len() > 40, "only {} bodies", bodies.len());
         for refused_by_serde in [
             format!(r#"{{"kind":"EventList","kind":"EventList","items":[{}]}}"#, item(1)),
