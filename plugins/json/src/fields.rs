@@ -1,6 +1,6 @@
 //! The six fields and their extraction, independent of the plugin ABI.
 
-use json_tape::{write_indented, Kind, ParseError, Tape};
+use json_tape::{write_indented, Kind, Limits, ParseError, Tape, MAX_DEPTH};
 use plugin_api::sdk::{FieldDef, FieldType};
 
 /// Field order is part of the ABI (field ids): as Falco's plugin, value/obj/rawtime twice.
@@ -50,13 +50,26 @@ pub enum JsonFieldError {
 }
 
 /// Parses each event's payload once (cached by event number) and extracts fields from it.
+///
+/// The first parse of an event checks all of it but records only the root's members
+/// ([`SHALLOW`]): enough for a one-token pointer (`jevt.value[/stage]`, what the audit rules
+/// read of every event), `json.obj` and `json.rawtime`. A longer pointer parses the event again,
+/// fully, once.
 #[derive(Debug, Default)]
 pub struct JsonFieldExtractor {
     tape: Tape,
     /// (event number, payload length) of the document in `tape`.
     cached: Option<(u64, usize)>,
+    /// `tape` records the whole document, not only its top.
+    full: bool,
     scratch: Vec<u8>,
 }
+
+/// The first parse of an event: the root and its members.
+const SHALLOW: Limits = Limits {
+    max_depth: MAX_DEPTH,
+    expand_depth: 1,
+};
 
 impl JsonFieldExtractor {
     pub fn new() -> Self {
@@ -90,9 +103,20 @@ impl JsonFieldExtractor {
         if self.cached != Some((evt_num, payload.len())) {
             self.cached = None;
             self.tape
+                .parse_with(payload, SHALLOW)
+                .map_err(|source| JsonFieldError::Parse { evt_num, source })?;
+            self.cached = Some((evt_num, payload.len()));
+            self.full = false;
+        }
+        let deep_pointer = field % 3 == 0 && arg.is_some_and(|p| p.strip_prefix('/').unwrap_or(p).contains('/'));
+        if deep_pointer && !self.full {
+            // The shallow parse checked the text already: this one does not fail.
+            self.cached = None;
+            self.tape
                 .parse(payload)
                 .map_err(|source| JsonFieldError::Parse { evt_num, source })?;
             self.cached = Some((evt_num, payload.len()));
+            self.full = true;
         }
         let Some(root) = self.tape.root() else {
             return Ok(());

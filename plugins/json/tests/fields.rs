@@ -180,3 +180,44 @@ fn cache_follows_the_event_number() {
     assert_eq!(get(&mut x, 2, br#"{"a":22}"#, VALUE, Some("/a")), ["22"]);
     assert_eq!(get(&mut x, 3, br#"[{"a":"s"}]"#, VALUE, Some("/0/a")), ["s"]);
 }
+
+/// The first parse of an event records only its top: values read the same whichever pointer
+/// comes first, and a payload broken deep inside is refused even for a top-level pointer.
+#[test]
+fn top_level_pointers_read_the_same_before_and_after_a_deep_one() {
+    let event = br#"{"kind":"Event","stage":"ResponseComplete","user":{"username":"u","groups":["a","b"]},"list":[{"x":1}, 2],"n":5}"#;
+    let pointers = [
+        "/stage",
+        "/user",
+        "/list",
+        "/n",
+        "",
+        "/user/groups/1",
+        "/list/0/x",
+        "/user/username",
+    ];
+    let expected: Vec<Vec<String>> = pointers
+        .iter()
+        .map(|p| get(&mut JsonFieldExtractor::new(), 1, event, VALUE, Some(p)))
+        .collect();
+    assert_eq!(expected[1], [r#"{"username":"u","groups":["a","b"]}"#]);
+    assert_eq!(expected[2], [r#"[{"x":1},2]"#]);
+    assert_eq!(expected[6], ["1"]);
+    for first in pointers {
+        let mut x = JsonFieldExtractor::new();
+        get(&mut x, 1, event, VALUE, Some(first));
+        for (p, want) in pointers.iter().zip(&expected) {
+            assert_eq!(&get(&mut x, 1, event, VALUE, Some(p)), want, "{p} after {first}");
+        }
+    }
+    let mut x = JsonFieldExtractor::new();
+    for broken in [
+        &br#"{"stage":"s","user":{"groups":["a",]}}"#[..],
+        br#"{"stage":"s","user":{"u":"\q"}}"#,
+    ] {
+        for field in [VALUE, OBJ, RAWTIME] {
+            let e = x.extract(9, 0, broken, field, Some("/stage"), &mut |_| {}).unwrap_err();
+            assert!(matches!(e, JsonFieldError::Parse { evt_num: 9, .. }), "{e}");
+        }
+    }
+}

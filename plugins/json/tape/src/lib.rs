@@ -23,6 +23,27 @@ pub const MAX_DEPTH: usize = 512;
 /// Largest document accepted: spans are stored as `u32` offsets.
 pub const MAX_DOCUMENT_LEN: usize = u32::MAX as usize;
 
+/// How deep [`Tape::parse_with`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Arrays/objects nested this deep are refused with [`ParseError::TooDeep`]: the root
+    /// value is at depth 0, so `max_depth` nested containers are accepted.
+    pub max_depth: usize,
+    /// Arrays/objects at this depth or deeper are checked as thoroughly, but their contents
+    /// get no nodes: such a value's `raw`, `write_compact` and `write_text` are right, while
+    /// its `elements`, `members` and `get` see it empty. Recording fewer nodes is most of what a
+    /// parse saves when only the top of a document is read (`1`: the root's members).
+    pub expand_depth: usize,
+}
+
+impl Limits {
+    /// Every value recorded, nesting up to [`MAX_DEPTH`]: what [`Tape::parse`] does.
+    pub const FULL: Limits = Limits {
+        max_depth: MAX_DEPTH,
+        expand_depth: usize::MAX,
+    };
+}
+
 /// Why a text is not valid JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -104,7 +125,13 @@ impl Tape {
 
     /// Parses `text`, which must hold exactly one JSON value (whitespace around it allowed).
     pub fn parse(&mut self, text: &[u8]) -> Result<(), ParseError> {
-        let end = self.parse_prefix(text)?;
+        self.parse_with(text, Limits::FULL)
+    }
+
+    /// [`Tape::parse`] within `limits`: accepts and refuses exactly the texts `parse` does
+    /// (with the same errors) when `limits.max_depth` is [`MAX_DEPTH`].
+    pub fn parse_with(&mut self, text: &[u8], limits: Limits) -> Result<(), ParseError> {
+        let end = self.parse_prefix_with(text, limits)?;
         let rest = &text[end..];
         if let Some(p) = rest.iter().position(|b| !parse::is_ws(*b)) {
             self.clear();
@@ -120,6 +147,10 @@ impl Tape {
     /// Parses the first JSON value of `text` (after leading whitespace) and returns the offset
     /// just past it, so that a stream of concatenated values (JSON lines) can be walked.
     pub fn parse_prefix(&mut self, text: &[u8]) -> Result<usize, ParseError> {
+        self.parse_prefix_with(text, Limits::FULL)
+    }
+
+    fn parse_prefix_with(&mut self, text: &[u8], limits: Limits) -> Result<usize, ParseError> {
         if text.len() > MAX_DOCUMENT_LEN {
             return Err(ParseError::TooLarge { len: text.len() });
         }
@@ -129,6 +160,8 @@ impl Tape {
             text,
             nodes: &mut self.nodes,
             inner_ws: false,
+            max_depth: limits.max_depth.min(MAX_DEPTH),
+            expand_depth: limits.expand_depth,
         };
         let r = parser.document();
         let compact = !parser.inner_ws;
@@ -144,6 +177,12 @@ impl Tape {
                 Err(e)
             }
         }
+    }
+
+    /// The value has no whitespace between its tokens: each value's `raw` text is its compact
+    /// text (whitespace before or after the whole value does not count).
+    pub fn is_compact(&self) -> bool {
+        self.compact
     }
 
     /// Forgets the document, keeping capacity.

@@ -1,6 +1,6 @@
 //! The recursive-descent parser filling a tape, and string unescaping.
 
-use crate::{Kind, Node, ParseError, MAX_DEPTH};
+use crate::{Kind, Node, ParseError};
 
 pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -20,6 +20,11 @@ pub(crate) struct Parser<'a> {
     pub nodes: &'a mut Vec<Node>,
     /// Whitespace was found between the tokens of the value (not just around it).
     pub inner_ws: bool,
+    /// Containers nested this deep (the root value is at depth 0) are refused.
+    pub max_depth: usize,
+    /// Containers at this depth or deeper are checked but their contents are not recorded:
+    /// each is one node whose subtree looks empty (see [`crate::Limits::expand_depth`]).
+    pub expand_depth: usize,
 }
 
 /// Eight copies of byte `b` in a word.
@@ -89,7 +94,7 @@ impl Parser<'_> {
             return Err(ParseError::Empty);
         }
         self.inner_ws = false;
-        self.value(start, 0).map_err(|e| *e)
+        self.value::<true>(start, 0).map_err(|e| *e)
     }
 
     #[inline(always)]
@@ -134,32 +139,44 @@ impl Parser<'_> {
         idx
     }
 
-    fn value(&mut self, p: usize, depth: usize) -> Res<usize> {
+    /// One value at `p`; recorded on the tape when `RECORD` (otherwise only checked).
+    fn value<const RECORD: bool>(&mut self, p: usize, depth: usize) -> Res<usize> {
         match self.text.get(p) {
-            Some(b'{') => self.container(p, depth, Kind::Object),
-            Some(b'[') => self.container(p, depth, Kind::Array),
+            Some(b'{') => self.container::<RECORD>(p, depth, Kind::Object),
+            Some(b'[') => self.container::<RECORD>(p, depth, Kind::Array),
             Some(b'"') => {
                 let (end, escaped) = self.string(p)?;
-                self.push(Kind::String, escaped, p, end);
+                if RECORD {
+                    self.push(Kind::String, escaped, p, end);
+                }
                 Ok(end)
             }
-            Some(b't') => self.literal(p, b"true", Kind::True),
-            Some(b'f') => self.literal(p, b"false", Kind::False),
-            Some(b'n') => self.literal(p, b"null", Kind::Null),
+            Some(b't') => self.literal::<RECORD>(p, b"true", Kind::True),
+            Some(b'f') => self.literal::<RECORD>(p, b"false", Kind::False),
+            Some(b'n') => self.literal::<RECORD>(p, b"null", Kind::Null),
             Some(b'-' | b'0'..=b'9') => {
                 let end = self.number(p)?;
-                self.push(Kind::Number, false, p, end);
+                if RECORD {
+                    self.push(Kind::Number, false, p, end);
+                }
                 Ok(end)
             }
             _ => self.unexpected(p, "a JSON value"),
         }
     }
 
-    fn container(&mut self, start: usize, depth: usize, kind: Kind) -> Res<usize> {
-        if depth >= MAX_DEPTH {
+    /// An object or array at `start`. With `RECORD` it gets a node, and so do its contents
+    /// when it is shallower than `expand_depth`; without, it is only checked.
+    fn container<const RECORD: bool>(&mut self, start: usize, depth: usize, kind: Kind) -> Res<usize> {
+        if depth >= self.max_depth {
             return Err(Box::new(ParseError::TooDeep { offset: start }));
         }
-        let idx = self.push(kind, false, start, start);
+        let idx = if RECORD {
+            self.push(kind, false, start, start)
+        } else {
+            0
+        };
+        let record_contents = RECORD && depth < self.expand_depth;
         let close = if kind == Kind::Object { b'}' } else { b']' };
         let mut p = self.skip_ws(start + 1);
         let end = if self.text.get(p) == Some(&close) {
@@ -171,7 +188,9 @@ impl Parser<'_> {
                         return self.unexpected(p, "a string key");
                     }
                     let (kend, escaped) = self.string(p)?;
-                    self.push(Kind::String, escaped, p, kend);
+                    if record_contents {
+                        self.push(Kind::String, escaped, p, kend);
+                    }
                     p = self.skip_ws(kend);
                     if self.text.get(p) != Some(&b':') {
                         return self.unexpected(p, "':' after an object key");
@@ -181,10 +200,14 @@ impl Parser<'_> {
                 p = if self.text.get(p) == Some(&b'"') {
                     // Most values are strings: scanned here, without a recursive call.
                     let (end, escaped) = self.string(p)?;
-                    self.push(Kind::String, escaped, p, end);
+                    if record_contents {
+                        self.push(Kind::String, escaped, p, end);
+                    }
                     end
+                } else if record_contents {
+                    self.value::<true>(p, depth + 1)?
                 } else {
-                    self.value(p, depth + 1)?
+                    self.value::<false>(p, depth + 1)?
                 };
                 p = self.skip_ws(p);
                 match self.text.get(p) {
@@ -203,10 +226,12 @@ impl Parser<'_> {
                 }
             }
         };
-        let next = self.nodes.len() as u32;
-        let n = &mut self.nodes[idx];
-        n.end = end as u32;
-        n.next = next;
+        if RECORD {
+            let next = self.nodes.len() as u32;
+            let n = &mut self.nodes[idx];
+            n.end = end as u32;
+            n.next = next;
+        }
         Ok(end)
     }
 
@@ -292,11 +317,13 @@ impl Parser<'_> {
         Ok(p)
     }
 
-    fn literal(&mut self, start: usize, lit: &'static [u8], kind: Kind) -> Res<usize> {
+    fn literal<const RECORD: bool>(&mut self, start: usize, lit: &'static [u8], kind: Kind) -> Res<usize> {
         let end = start + lit.len();
         let have = &self.text[start..end.min(self.text.len())];
         if have == lit {
-            self.push(kind, false, start, end);
+            if RECORD {
+                self.push(kind, false, start, end);
+            }
             return Ok(end);
         }
         if lit.starts_with(have) {

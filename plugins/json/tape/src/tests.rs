@@ -209,3 +209,149 @@ fn utf8_lossy_matches_the_standard_library() {
         );
     }
 }
+
+/// A shallow parse accepts and refuses what a full parse does, with the same errors, and the
+/// values it records read the same; deeper containers keep their text.
+#[test]
+fn shallow_parse_checks_everything_and_records_the_top() {
+    let texts = [
+        r#"{"kind":"Event","user":{"name":"a","groups":["x","y"]},"n":[1,[2,{"d":null}]],"s":"\u00e9"}"#,
+        r#" [ {"a" : [ 1 , 2 ] } , "s" , 3.5e1 , true ] "#,
+        r#"{"a":{"b":[1,]}}"#,
+        r#"{"a":{"b":"\x"}}"#,
+        r#"{"a":[{"b":tru}]}"#,
+        r#"{"a":[{"b":1}"#,
+        r#"{"a":{"b":"c"}} x"#,
+        "[[[[]]]]",
+        "[[[[[]]]]]",
+        "{\"a\":{\"b\":\"ctl\u{1}\"}}",
+    ];
+    for text in texts {
+        let mut full = Tape::new();
+        let full_result = full.parse_with(
+            text.as_bytes(),
+            Limits {
+                max_depth: 4,
+                ..Limits::FULL
+            },
+        );
+        for expand_depth in 0..4 {
+            let mut shallow = Tape::new();
+            let limits = Limits {
+                max_depth: 4,
+                expand_depth,
+            };
+            assert_eq!(
+                shallow.parse_with(text.as_bytes(), limits),
+                full_result,
+                "{text} {expand_depth}"
+            );
+            let (Some(f), Some(s)) = (full.root(), shallow.root()) else {
+                continue;
+            };
+            assert_eq!(compact(s), compact(f), "{text}");
+            assert_eq!(shallow.is_compact(), full.is_compact());
+            if expand_depth == 0 {
+                assert_eq!(s.members().count() + s.elements().count(), 0, "{text}");
+                continue;
+            }
+            let pairs = |v: Value<'_>| -> Vec<(String, String)> {
+                let members = v.members().map(|(k, v)| (compact(k), compact(v)));
+                members
+                    .chain(v.elements().map(|e| (String::new(), compact(e))))
+                    .collect()
+            };
+            assert_eq!(pairs(s), pairs(f), "{text}");
+            assert_eq!(s.get("kind").map(|v| v.raw()), f.get("kind").map(|v| v.raw()));
+        }
+    }
+    // A container below `expand_depth` reads as empty but keeps its text.
+    let mut t = Tape::new();
+    let limits = Limits {
+        max_depth: MAX_DEPTH,
+        expand_depth: 1,
+    };
+    t.parse_with(br#"{"user":{"name":"a"},"x":1}"#, limits).unwrap();
+    let user = t.root().unwrap().get("user").unwrap();
+    assert_eq!(
+        (user.kind(), user.raw(), user.members().count()),
+        (Kind::Object, &br#"{"name":"a"}"#[..], 0)
+    );
+    assert_eq!(t.root().unwrap().get("x").unwrap().raw(), b"1");
+    // `max_depth` nested containers pass, one more is too deep, however little is recorded.
+    for expand_depth in [0, 2, usize::MAX] {
+        let limits = Limits {
+            max_depth: 3,
+            expand_depth,
+        };
+        assert!(t.parse_with(b"[[[]]]", limits).is_ok());
+        assert_eq!(
+            t.parse_with(b"[[[[]]]]", limits),
+            Err(ParseError::TooDeep { offset: 3 })
+        );
+    }
+}
+
+/// Shallow parses of damaged audit events (each byte in turn replaced by a few others, or
+/// removed) give exactly the result of a full parse: the same error, or the same values.
+#[test]
+fn shallow_parse_of_damaged_events_fails_as_the_full_parse() {
+    let Some(dir) = conformance_dir() else {
+        eprintln!("skipped: shared/conformance not found above CARGO_MANIFEST_DIR");
+        return;
+    };
+    let path = dir.join("falco-legacy/test/trace_files/k8s_audit/create_nginx_pod_privileged.json");
+    let text = std::fs::read(&path).unwrap();
+    let event = text.split(|&b| b == b'\n').next().unwrap().to_vec();
+    let (mut full, mut shallow) = (Tape::new(), Tape::new());
+    let mut failures = 0;
+    for at in 0..event.len() {
+        for replacement in [
+            None,
+            Some(b'}'),
+            Some(b']'),
+            Some(b','),
+            Some(b'"'),
+            Some(b' '),
+            Some(b'1'),
+        ] {
+            let mut damaged = event.clone();
+            match replacement {
+                None => drop(damaged.remove(at)),
+                Some(b) => damaged[at] = b,
+            }
+            let want = full.parse(&damaged);
+            for expand_depth in [0, 1, 3] {
+                let limits = Limits {
+                    max_depth: MAX_DEPTH,
+                    expand_depth,
+                };
+                assert_eq!(shallow.parse_with(&damaged, limits), want, "at {at} {replacement:?}");
+                if want.is_ok() {
+                    assert_eq!(compact(shallow.root().unwrap()), compact(full.root().unwrap()));
+                    assert_eq!(shallow.is_compact(), full.is_compact());
+                }
+            }
+            failures += usize::from(want.is_err());
+        }
+    }
+    assert!(failures > event.len() * 2, "only {failures} damaged texts refused");
+    // Nesting limits as the full parse, from any depth.
+    for max_depth in 1..6 {
+        for nesting in 1..8 {
+            let text = format!(r#"{{"a":{}{}}}"#, "[{\"b\":".repeat(nesting), "1}]".repeat(nesting));
+            let limits = |expand_depth| Limits {
+                max_depth,
+                expand_depth,
+            };
+            let want = full.parse_with(text.as_bytes(), limits(usize::MAX));
+            for expand_depth in 0..4 {
+                assert_eq!(
+                    shallow.parse_with(text.as_bytes(), limits(expand_depth)),
+                    want,
+                    "{text} {max_depth}"
+                );
+            }
+        }
+    }
+}

@@ -6,16 +6,18 @@
 //! a request is all-or-nothing: any bad item rejects the whole request with the item's location,
 //! so the sender learns about it and nothing is half-delivered.
 //!
-//! Cost: one byte pass (nesting check and whitespace removal over the whole body) and one
-//! json-tape parse of it (checking it, finding the items and their `stageTimestamp`); each
-//! event's JSON is then a copy of its already compact text. Bodies that are refused or unusual
+//! Cost, for a compact body (as kube-apiserver sends): one json-tape parse of it that checks it
+//! all and records only the envelope and each item's members (finding the items and their
+//! `stageTimestamp`); each event's JSON is then a copy of its text. A body with whitespace
+//! between tokens first takes one byte pass (nesting check and whitespace removal) and a full
+//! parse of its compact form. Bodies that are refused or unusual
 //! (duplicate envelope keys) take a slower serde path that says exactly what is wrong: one serde
 //! pass over the body and, per item, a structural scan that finds its `stageTimestamp`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use json_tape::{Kind, Tape, Value};
+use json_tape::{Kind, Limits, Tape, Value};
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -134,6 +136,9 @@ pub fn split_into_events(body: &[u8]) -> Result<Vec<AuditEvent>, BatchError> {
     let text = std::str::from_utf8(body).map_err(|err| BatchError::NotUtf8 {
         offset: err.valid_up_to(),
     })?;
+    if let Some(events) = split_compact_body(text) {
+        return Ok(events);
+    }
     let compact = compact_checking_nesting(text)?;
     if let Some(events) = split_common_case(&compact) {
         return Ok(events);
@@ -159,6 +164,34 @@ fn split_with_serde(text: &str, compact: &str) -> Result<Vec<AuditEvent>, BatchE
 thread_local! {
     /// The tape of the last body split on this thread, kept for its buffers.
     static BODY_TAPE: RefCell<Tape> = RefCell::new(Tape::new());
+}
+
+/// The most common case, a body sent compact (as kube-apiserver does), in one pass over the
+/// body: a json-tape parse that checks all of it (nesting included) but records only the
+/// envelope, the items and their members, not what is inside those. Any body this leaves out
+/// (whitespace between tokens, an error, anything unusual) goes down the paths below, which
+/// would find the same events for it: a compact body is its own compact form.
+fn split_compact_body(text: &str) -> Option<Vec<AuditEvent>> {
+    // Depths: the EventList 0, `items` 1, an item 2, an item's members 3. Bodies that are
+    // arrays nest their lists deeper: recorded whole.
+    let expand_depth = match text.trim_start().as_bytes().first() {
+        Some(b'{') => 3,
+        _ => usize::MAX,
+    };
+    let limits = Limits {
+        max_depth: MAX_JSON_NESTING,
+        expand_depth,
+    };
+    BODY_TAPE.with(|tape| {
+        let mut tape = tape.try_borrow_mut().ok()?;
+        tape.parse_with(text.as_bytes(), limits).ok()?;
+        if !tape.is_compact() {
+            return None;
+        }
+        let mut events = Vec::new();
+        collect_common_case(tape.root()?, &mut events)?;
+        Some(events)
+    })
 }
 
 /// The common case in one parse of the body: JSON that json-tape accepts (it accepts exactly
@@ -210,12 +243,14 @@ fn collect_common_case(value: Value<'_>, events: &mut Vec<AuditEvent>) -> Option
 
 /// An event whose first `stageTimestamp` is a string that [`parse_rfc3339_nanos`] accepts.
 fn common_case_event(item: Value<'_>) -> Option<AuditEvent> {
-    let raw = std::str::from_utf8(item.get("stageTimestamp")?.raw()).ok()?;
-    if !raw.starts_with('"') {
-        return None;
-    }
-    // Decoded by serde as on the other path (it refuses lone surrogates, for one).
-    let timestamp = json_string(raw).ok()?;
+    let raw = item.get("stageTimestamp").filter(|t| t.kind() == Kind::String)?.raw();
+    let timestamp = if raw.contains(&b'\\') {
+        // Decoded by serde as on the other path (it refuses lone surrogates, for one).
+        json_string(std::str::from_utf8(raw).ok()?).ok()?
+    } else {
+        // Without escapes a checked JSON string's value is its text between the quotes.
+        Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
+    };
     let timestamp_ns = parse_rfc3339_nanos(&timestamp).ok()?;
     let mut json = Vec::with_capacity(item.raw().len());
     item.write_compact(&mut json);
@@ -614,6 +649,7 @@ mod tests {
                 }
             }
         }
+        let mut compact_bodies = 0;
         for body in &bodies {
             let compact = compact_checking_nesting(body).unwrap();
             let Ok(expected) = split_with_serde(body, &compact) else {
@@ -625,7 +661,27 @@ mod tests {
                 events.iter().map(|e| (e.timestamp_ns, e.json.clone())).collect()
             };
             assert_eq!(pairs(&found), pairs(&expected), "{body}");
+            // Bodies sent compact take the shallow parse, and it finds the same events.
+            let shallow = split_compact_body(body);
+            assert_eq!(shallow.is_some(), *compact == **body, "{body}");
+            if let Some(shallow) = shallow {
+                assert_eq!(pairs(&shallow), pairs(&expected), "{body}");
+            }
+            compact_bodies += usize::from(*compact == **body);
         }
+        assert!(compact_bodies >= 4, "only {compact_bodies} compact bodies");
+        // Whitespace between tokens, or a body too deep, is left to the other paths.
+        let spaced = format!(r#"{{"kind": "EventList","items":[{}]}}"#, item(1));
+        assert!(split_compact_body(&spaced).is_none());
+        let deep = format!(
+            "[{}]",
+            EVENT.replace("\"a1\"", &format!("{}{}", "[".repeat(126), "]".repeat(126)))
+        );
+        assert!(split_compact_body(&deep).is_none());
+        assert!(matches!(
+            split_into_events(deep.as_bytes()),
+            Err(BatchError::TooDeep { .. })
+        ));
         assert!(bodies.len() > 40, "only {} bodies", bodies.len());
         for refused_by_serde in [
             format!(r#"{{"kind":"EventList","kind":"EventList","items":[{}]}}"#, item(1)),
