@@ -8,11 +8,11 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
-use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
+use super::eval::{check_single_value, ensure, find, first_value_key, EvalContext};
 use super::fields::{FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
 use super::value::ValueRef;
@@ -27,12 +27,43 @@ const REORDER_INTERVAL: u32 = 4096;
 /// Events at the start of each interval whose rejections are counted (a sample: counting
 /// costs about as much as the rest of a gate consultation).
 const SAMPLED_RUNS: u32 = 512;
+/// A gate rejecting fewer members than one per this many consultations is skipped outside the
+/// sampled events: its extraction costs more than the evaluations it saves (its rules are
+/// evaluated instead, with the same results).
+const WEAK_GATE_RATIO: u64 = 32;
+/// Consultations a gate needs in an interval before it may be judged weak.
+const MIN_CONSULTED: u64 = 64;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
+/// Fields not used as `contains`/`endswith` gates: their text is rendered per extraction (a
+/// parameter's flags or values), which costs more than the rules' own checks, that seldom
+/// reach them.
+const RENDERED_FIELD_PREFIXES: &[&str] = &["evt.arg", "evt.rawarg"];
 
-/// Value keys or string prefixes of a constraint.
+/// Value keys of a constraint.
 type Keys = Vec<Vec<u8>>;
+
+/// Where a constant text must occur in a string value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Affix {
+    Prefix,
+    Suffix,
+    Infix,
+}
+
+impl Affix {
+    fn found_in(self, value: &[u8], text: &[u8]) -> bool {
+        match self {
+            Affix::Prefix => value.starts_with(text),
+            Affix::Suffix => value.ends_with(text),
+            Affix::Infix => find(value, text),
+        }
+    }
+}
+
+/// Texts one of which a string value must start with, end with or contain.
+type Patterns = Vec<(Affix, Vec<u8>)>;
 
 /// A set of positions in a candidate list.
 pub(crate) type Positions = [u64; WORDS];
@@ -44,12 +75,14 @@ struct Gate {
     slot: SlotDef,
     members: Positions,
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
-    /// Per prefix, the positions of the rules a value starting with it satisfies.
-    by_prefix: Vec<(Vec<u8>, Positions)>,
+    /// Per pattern, the positions of the rules a value with it satisfies.
+    by_pattern: Vec<(Affix, Vec<u8>, Positions)>,
     /// How often the gate was consulted and how many members it rejected meanwhile (a
     /// measure of its selectivity that does not depend on the order of the gates).
     consulted: AtomicU64,
     rejected: AtomicU64,
+    /// Rejected too few members when last measured: consulted on sampled events only.
+    weak: AtomicBool,
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -78,11 +111,11 @@ pub(crate) struct GatedCandidates {
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
-/// have, or (strings) the prefixes one of which it must start with, for the rule to match.
+/// have, or (strings) the patterns one of which it must have, for the rule to match.
 pub(crate) struct GateOption {
     slot: SlotDef,
     keys: Keys,
-    prefixes: Keys,
+    patterns: Patterns,
 }
 
 impl GatedCandidates {
@@ -145,9 +178,10 @@ impl GatedCandidates {
                         slot: option.slot.clone(),
                         members: [0; WORDS],
                         by_value: HashMap::default(),
-                        by_prefix: Vec::new(),
+                        by_pattern: Vec::new(),
                         consulted: AtomicU64::new(0),
                         rejected: AtomicU64::new(0),
+                        weak: AtomicBool::new(false),
                     });
                     plan.gates.len() - 1
                 });
@@ -156,13 +190,13 @@ impl GatedCandidates {
                 for key in &option.keys {
                     gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
                 }
-                for prefix in &option.prefixes {
-                    match gate.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
-                        Some((_, rules)) => rules[pos / 64] |= bit,
+                for (affix, text) in &option.patterns {
+                    match gate.by_pattern.iter_mut().find(|(a, t, _)| a == affix && t == text) {
+                        Some((_, _, rules)) => rules[pos / 64] |= bit,
                         None => {
                             let mut rules = [0; WORDS];
                             rules[pos / 64] |= bit;
-                            gate.by_prefix.push((prefix.clone(), rules));
+                            gate.by_pattern.push((*affix, text.clone(), rules));
                         }
                     }
                 }
@@ -207,7 +241,9 @@ impl GatedCandidates {
         for i in &self.order {
             let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
-            if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0) {
+            if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0)
+                || (!sampled && gate.weak.load(Ordering::Relaxed))
+            {
                 continue;
             }
             let mut passed = [0; WORDS];
@@ -216,8 +252,8 @@ impl GatedCandidates {
                     if let Some(rules) = gate.by_value.get(key) {
                         passed = *rules;
                     }
-                    for (prefix, rules) in &gate.by_prefix {
-                        if key.starts_with(prefix) {
+                    for (affix, text, rules) in &gate.by_pattern {
+                        if affix.found_in(key, text) {
                             passed.iter_mut().zip(rules).for_each(|(p, r)| *p |= r);
                         }
                     }
@@ -244,13 +280,15 @@ impl GatedCandidates {
     }
 
     /// Puts the gates that rejected the most members per consultation first (unconsulted
-    /// ones, whose members earlier gates always rejected, last), and halves the counts so
-    /// that recent events weigh more.
+    /// ones, whose members earlier gates always rejected, last), marks the ones that rejected
+    /// almost nothing weak, and halves the counts so that recent events weigh more.
     #[cold]
     fn reorder(&self) {
         let score = |g: &Gate| {
             let consulted = g.consulted.load(Ordering::Relaxed);
             let rejected = g.rejected.load(Ordering::Relaxed);
+            let weak = consulted >= MIN_CONSULTED && rejected.saturating_mul(WEAK_GATE_RATIO) < consulted;
+            g.weak.store(weak, Ordering::Relaxed);
             g.consulted.store(consulted / 2, Ordering::Relaxed);
             g.rejected.store(rejected / 2, Ordering::Relaxed);
             (rejected << 10).checked_div(consulted).unwrap_or(0)
@@ -377,10 +415,10 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                 };
             }
             Requirement::Options(match gate_keys(c, slot) {
-                Some((keys, prefixes)) => vec![GateOption {
+                Some((keys, patterns)) => vec![GateOption {
                     slot: slot.clone(),
                     keys,
-                    prefixes,
+                    patterns,
                 }],
                 None => Vec::new(),
             })
@@ -399,11 +437,11 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                 always = false;
                 for option in options {
                     match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
-                        Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
+                        Some(o) if o.patterns.is_empty() && option.patterns.is_empty() => {
                             o.keys.retain(|k| option.keys.contains(k))
                         }
-                        // Either constraint alone is implied; values are sharper than prefixes.
-                        Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
+                        // Either constraint alone is implied; values are sharper than patterns.
+                        Some(o) if !o.patterns.is_empty() && option.patterns.is_empty() => *o = option,
                         Some(_) => {}
                         None => out.push(option),
                     }
@@ -435,9 +473,9 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                                 o.keys.push(k.clone());
                             }
                         }
-                        for p in &x.prefixes {
-                            if !o.prefixes.contains(p) {
-                                o.prefixes.push(p.clone());
+                        for p in &x.patterns {
+                            if !o.patterns.contains(p) {
+                                o.patterns.push(p.clone());
                             }
                         }
                         true
@@ -469,10 +507,10 @@ fn decide_type_check(c: &Check, slot: &SlotDef, known: KnownType<'_>) -> Option<
     })
 }
 
-/// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
+/// The value keys (as `first_value_key` computes them) and string patterns that make `c`
 /// hold, when `c` holds only for its field's first value having one of those keys or
-/// prefixes.
-fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
+/// patterns.
+fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Patterns)> {
     let CheckOp::Binary(op) = c.op else {
         return None;
     };
@@ -498,12 +536,24 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
         (Rhs::Consts(consts), BinaryOp::Eq, Some(OpModifier::AnyOf)) if !consts.is_empty() => {
             Some((consts.iter().map(key_of).collect(), Vec::new()))
         }
-        (Rhs::Consts(consts), BinaryOp::StartsWith, None | Some(OpModifier::AnyOf)) if string && !consts.is_empty() => {
-            let prefixes = consts.iter().map(|k| match k {
-                Const::Bytes(b) => Some(b.clone()),
+        (
+            Rhs::Consts(consts),
+            BinaryOp::StartsWith | BinaryOp::EndsWith | BinaryOp::Contains,
+            None | Some(OpModifier::AnyOf),
+        ) if string && !consts.is_empty() => {
+            let affix = match op {
+                BinaryOp::StartsWith => Affix::Prefix,
+                BinaryOp::EndsWith => Affix::Suffix,
+                _ => Affix::Infix,
+            };
+            if affix != Affix::Prefix && RENDERED_FIELD_PREFIXES.iter().any(|p| slot.name.starts_with(p)) {
+                return None;
+            }
+            let patterns = consts.iter().map(|k| match k {
+                Const::Bytes(b) => Some((affix, b.clone())),
                 _ => None,
             });
-            Some((Vec::new(), prefixes.collect::<Option<Vec<_>>>()?))
+            Some((Vec::new(), patterns.collect::<Option<Vec<_>>>()?))
         }
         // A glob's text up to its first special character is a prefix of every match.
         (Rhs::Consts(consts), BinaryOp::Glob, None) if string && consts.len() == 1 => {
@@ -514,7 +564,7 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
                 .iter()
                 .position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
                 .unwrap_or(pattern.len());
-            (literal > 0).then(|| (Vec::new(), vec![pattern[..literal].to_vec()]))
+            (literal > 0).then(|| (Vec::new(), vec![(Affix::Prefix, pattern[..literal].to_vec())]))
         }
         _ => None,
     }
@@ -579,6 +629,8 @@ mod tests {
         "proc.pname glob 'ss[h]d' and evt.type exists",
         "proc.name in () or fd.sip = 10.0.0.1",
         "fd.sip in (10.0.0.2, ::1) and proc.name = sh",
+        "proc.name endswith sh and fd.num = 3",
+        "proc.name contains ss or proc.name contains ep",
     ];
 
     fn event(
@@ -749,6 +801,56 @@ mod tests {
         assert_eq!(first(&plan), "proc.name");
         // Two extractions (evt.is_open_write, proc.name) at first, then proc.name alone.
         assert_eq!((extractions[0], extractions[extractions.len() - 1]), (2, 1));
+    }
+
+    /// A gate that rejects nothing is consulted on sampled events only; its rules are then
+    /// evaluated instead, with the same results.
+    #[test]
+    fn weak_gates_skipped_between_samples() {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let conditions = [
+            "evt.is_open_write = true and proc.name contains s",
+            "evt.is_open_write = true and fd.num = 4",
+        ];
+        let filters: Vec<CompiledFilter> = conditions
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
+        let mut ctx = EvalContext::new();
+        let mut extractions = Vec::new();
+        let mut matched = Vec::new();
+        for i in 0..2 * REORDER_INTERVAL {
+            // Every event passes the evt.is_open_write and proc.name gates; fd.num alternates.
+            let fd = if i % 2 == 0 { 4 } else { 5 };
+            let mut ev = event(&catalog, "open", Some("sh"), "bash", fd, true, 0);
+            ctx.next_event();
+            let live = plan.live(&mut ctx, &mut ev);
+            extractions.push(ev.extractions);
+            let mut got = Vec::new();
+            let mut from = 0;
+            while let Some(p) = next_position(&live, from) {
+                from = p + 1;
+                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
+                    got.push(plan.rules[p]);
+                }
+            }
+            matched.push(got);
+        }
+        let interval = REORDER_INTERVAL as usize;
+        // Before the first measurement every gate is consulted; after it, only the fd.num gate
+        // (rejecting every other event) outside the samples, and all three in the samples.
+        assert_eq!(extractions[interval - 2], 3);
+        assert_eq!(extractions[interval + SAMPLED_RUNS as usize + 10], 1);
+        assert_eq!(extractions[interval + 10], 3);
+        for (i, got) in matched.iter().enumerate() {
+            let expected: &[usize] = if i % 2 == 0 { &[0, 1] } else { &[0] };
+            assert_eq!(got, expected, "event {i}");
+        }
     }
 
     #[test]
