@@ -542,7 +542,7 @@ fn compare_bytes(op: BinaryOp, ty: FieldType, a: &[u8], b: &[u8]) -> bool {
 
 /// Whether `needle` occurs in `hay`: candidates by the needle's first byte (values and
 /// needles are short, so this beats building a substring searcher per call).
-pub(crate) fn find(hay: &[u8], needle: &[u8]) -> bool {
+fn find(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };

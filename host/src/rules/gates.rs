@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
-use super::eval::{check_single_value, ensure, find, first_value_key, EvalContext};
+use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
 use super::fields::{FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
 use super::value::ValueRef;
@@ -36,34 +36,9 @@ const MIN_CONSULTED: u64 = 64;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
-/// Fields not used as `contains`/`endswith` gates: their text is rendered per extraction (a
-/// parameter's flags or values), which costs more than the rules' own checks, that seldom
-/// reach them.
-const RENDERED_FIELD_PREFIXES: &[&str] = &["evt.arg", "evt.rawarg"];
 
-/// Value keys of a constraint.
+/// Value keys or string prefixes of a constraint.
 type Keys = Vec<Vec<u8>>;
-
-/// Where a constant text must occur in a string value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Affix {
-    Prefix,
-    Suffix,
-    Infix,
-}
-
-impl Affix {
-    fn found_in(self, value: &[u8], text: &[u8]) -> bool {
-        match self {
-            Affix::Prefix => value.starts_with(text),
-            Affix::Suffix => value.ends_with(text),
-            Affix::Infix => find(value, text),
-        }
-    }
-}
-
-/// Texts one of which a string value must start with, end with or contain.
-type Patterns = Vec<(Affix, Vec<u8>)>;
 
 /// A set of positions in a candidate list.
 pub(crate) type Positions = [u64; WORDS];
@@ -75,8 +50,8 @@ struct Gate {
     slot: SlotDef,
     members: Positions,
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
-    /// Per pattern, the positions of the rules a value with it satisfies.
-    by_pattern: Vec<(Affix, Vec<u8>, Positions)>,
+    /// Per prefix, the positions of the rules a value starting with it satisfies.
+    by_prefix: Vec<(Vec<u8>, Positions)>,
     /// How often the gate was consulted and how many members it rejected meanwhile (a
     /// measure of its selectivity that does not depend on the order of the gates).
     consulted: AtomicU64,
@@ -111,11 +86,11 @@ pub(crate) struct GatedCandidates {
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
-/// have, or (strings) the patterns one of which it must have, for the rule to match.
+/// have, or (strings) the prefixes one of which it must start with, for the rule to match.
 pub(crate) struct GateOption {
     slot: SlotDef,
     keys: Keys,
-    patterns: Patterns,
+    prefixes: Keys,
 }
 
 impl GatedCandidates {
@@ -178,7 +153,7 @@ impl GatedCandidates {
                         slot: option.slot.clone(),
                         members: [0; WORDS],
                         by_value: HashMap::default(),
-                        by_pattern: Vec::new(),
+                        by_prefix: Vec::new(),
                         consulted: AtomicU64::new(0),
                         rejected: AtomicU64::new(0),
                         weak: AtomicBool::new(false),
@@ -190,13 +165,13 @@ impl GatedCandidates {
                 for key in &option.keys {
                     gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
                 }
-                for (affix, text) in &option.patterns {
-                    match gate.by_pattern.iter_mut().find(|(a, t, _)| a == affix && t == text) {
-                        Some((_, _, rules)) => rules[pos / 64] |= bit,
+                for prefix in &option.prefixes {
+                    match gate.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
+                        Some((_, rules)) => rules[pos / 64] |= bit,
                         None => {
                             let mut rules = [0; WORDS];
                             rules[pos / 64] |= bit;
-                            gate.by_pattern.push((*affix, text.clone(), rules));
+                            gate.by_prefix.push((prefix.clone(), rules));
                         }
                     }
                 }
@@ -252,8 +227,8 @@ impl GatedCandidates {
                     if let Some(rules) = gate.by_value.get(key) {
                         passed = *rules;
                     }
-                    for (affix, text, rules) in &gate.by_pattern {
-                        if affix.found_in(key, text) {
+                    for (prefix, rules) in &gate.by_prefix {
+                        if key.starts_with(prefix) {
                             passed.iter_mut().zip(rules).for_each(|(p, r)| *p |= r);
                         }
                     }
@@ -415,10 +390,10 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                 };
             }
             Requirement::Options(match gate_keys(c, slot) {
-                Some((keys, patterns)) => vec![GateOption {
+                Some((keys, prefixes)) => vec![GateOption {
                     slot: slot.clone(),
                     keys,
-                    patterns,
+                    prefixes,
                 }],
                 None => Vec::new(),
             })
@@ -437,11 +412,11 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                 always = false;
                 for option in options {
                     match out.iter_mut().find(|o| o.slot.global == option.slot.global) {
-                        Some(o) if o.patterns.is_empty() && option.patterns.is_empty() => {
+                        Some(o) if o.prefixes.is_empty() && option.prefixes.is_empty() => {
                             o.keys.retain(|k| option.keys.contains(k))
                         }
-                        // Either constraint alone is implied; values are sharper than patterns.
-                        Some(o) if !o.patterns.is_empty() && option.patterns.is_empty() => *o = option,
+                        // Either constraint alone is implied; values are sharper than prefixes.
+                        Some(o) if !o.prefixes.is_empty() && option.prefixes.is_empty() => *o = option,
                         Some(_) => {}
                         None => out.push(option),
                     }
@@ -473,9 +448,9 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
                                 o.keys.push(k.clone());
                             }
                         }
-                        for p in &x.patterns {
-                            if !o.patterns.contains(p) {
-                                o.patterns.push(p.clone());
+                        for p in &x.prefixes {
+                            if !o.prefixes.contains(p) {
+                                o.prefixes.push(p.clone());
                             }
                         }
                         true
@@ -507,10 +482,10 @@ fn decide_type_check(c: &Check, slot: &SlotDef, known: KnownType<'_>) -> Option<
     })
 }
 
-/// The value keys (as `first_value_key` computes them) and string patterns that make `c`
+/// The value keys (as `first_value_key` computes them) and string prefixes that make `c`
 /// hold, when `c` holds only for its field's first value having one of those keys or
-/// patterns.
-fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Patterns)> {
+/// prefixes.
+fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Keys)> {
     let CheckOp::Binary(op) = c.op else {
         return None;
     };
@@ -536,24 +511,12 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Patterns)> {
         (Rhs::Consts(consts), BinaryOp::Eq, Some(OpModifier::AnyOf)) if !consts.is_empty() => {
             Some((consts.iter().map(key_of).collect(), Vec::new()))
         }
-        (
-            Rhs::Consts(consts),
-            BinaryOp::StartsWith | BinaryOp::EndsWith | BinaryOp::Contains,
-            None | Some(OpModifier::AnyOf),
-        ) if string && !consts.is_empty() => {
-            let affix = match op {
-                BinaryOp::StartsWith => Affix::Prefix,
-                BinaryOp::EndsWith => Affix::Suffix,
-                _ => Affix::Infix,
-            };
-            if affix != Affix::Prefix && RENDERED_FIELD_PREFIXES.iter().any(|p| slot.name.starts_with(p)) {
-                return None;
-            }
-            let patterns = consts.iter().map(|k| match k {
-                Const::Bytes(b) => Some((affix, b.clone())),
+        (Rhs::Consts(consts), BinaryOp::StartsWith, None | Some(OpModifier::AnyOf)) if string && !consts.is_empty() => {
+            let prefixes = consts.iter().map(|k| match k {
+                Const::Bytes(b) => Some(b.clone()),
                 _ => None,
             });
-            Some((Vec::new(), patterns.collect::<Option<Vec<_>>>()?))
+            Some((Vec::new(), prefixes.collect::<Option<Vec<_>>>()?))
         }
         // A glob's text up to its first special character is a prefix of every match.
         (Rhs::Consts(consts), BinaryOp::Glob, None) if string && consts.len() == 1 => {
@@ -564,7 +527,7 @@ fn gate_keys(c: &Check, slot: &SlotDef) -> Option<(Keys, Patterns)> {
                 .iter()
                 .position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
                 .unwrap_or(pattern.len());
-            (literal > 0).then(|| (Vec::new(), vec![(Affix::Prefix, pattern[..literal].to_vec())]))
+            (literal > 0).then(|| (Vec::new(), vec![pattern[..literal].to_vec()]))
         }
         _ => None,
     }
@@ -629,8 +592,6 @@ mod tests {
         "proc.pname glob 'ss[h]d' and evt.type exists",
         "proc.name in () or fd.sip = 10.0.0.1",
         "fd.sip in (10.0.0.2, ::1) and proc.name = sh",
-        "proc.name endswith sh and fd.num = 3",
-        "proc.name contains ss or proc.name contains ep",
     ];
 
     fn event(
@@ -813,7 +774,7 @@ mod tests {
         }
         let mut registry = SlotRegistry::new();
         let conditions = [
-            "evt.is_open_write = true and proc.name contains s",
+            "evt.is_open_write = true and proc.name startswith s",
             "evt.is_open_write = true and fd.num = 4",
         ];
         let filters: Vec<CompiledFilter> = conditions
