@@ -30,7 +30,7 @@ const SAMPLED_RUNS: u32 = 512;
 /// A gate rejecting fewer members than one per this many consultations is skipped outside the
 /// sampled events: its extraction costs more than the evaluations it saves (its rules are
 /// evaluated instead, with the same results).
-const WEAK_GATE_RATIO: u64 = 32;
+const WEAK_GATE_RATIO: u64 = 8;
 /// Consultations a gate needs in an interval before it may be judged weak.
 const MIN_CONSULTED: u64 = 64;
 
