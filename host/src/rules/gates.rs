@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
@@ -27,6 +27,12 @@ const REORDER_INTERVAL: u32 = 4096;
 /// Events at the start of each interval whose rejections are counted (a sample: counting
 /// costs about as much as the rest of a gate consultation).
 const SAMPLED_RUNS: u32 = 512;
+/// A gate rejecting fewer members than one per this many consultations is skipped outside the
+/// sampled events: its extraction costs more than the evaluations it saves (its rules are
+/// evaluated instead, with the same results).
+const WEAK_GATE_RATIO: u64 = 8;
+/// Consultations a gate needs in an interval before it may be judged weak.
+const MIN_CONSULTED: u64 = 64;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
@@ -50,6 +56,8 @@ struct Gate {
     /// measure of its selectivity that does not depend on the order of the gates).
     consulted: AtomicU64,
     rejected: AtomicU64,
+    /// Rejected too few members when last measured: consulted on sampled events only.
+    weak: AtomicBool,
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -148,6 +156,7 @@ impl GatedCandidates {
                         by_prefix: Vec::new(),
                         consulted: AtomicU64::new(0),
                         rejected: AtomicU64::new(0),
+                        weak: AtomicBool::new(false),
                     });
                     plan.gates.len() - 1
                 });
@@ -207,7 +216,9 @@ impl GatedCandidates {
         for i in &self.order {
             let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
-            if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0) {
+            if live.iter().zip(&gate.members).all(|(l, m)| l & m == 0)
+                || (!sampled && gate.weak.load(Ordering::Relaxed))
+            {
                 continue;
             }
             let mut passed = [0; WORDS];
@@ -244,13 +255,15 @@ impl GatedCandidates {
     }
 
     /// Puts the gates that rejected the most members per consultation first (unconsulted
-    /// ones, whose members earlier gates always rejected, last), and halves the counts so
-    /// that recent events weigh more.
+    /// ones, whose members earlier gates always rejected, last), marks the ones that rejected
+    /// almost nothing weak, and halves the counts so that recent events weigh more.
     #[cold]
     fn reorder(&self) {
         let score = |g: &Gate| {
             let consulted = g.consulted.load(Ordering::Relaxed);
             let rejected = g.rejected.load(Ordering::Relaxed);
+            let weak = consulted >= MIN_CONSULTED && rejected.saturating_mul(WEAK_GATE_RATIO) < consulted;
+            g.weak.store(weak, Ordering::Relaxed);
             g.consulted.store(consulted / 2, Ordering::Relaxed);
             g.rejected.store(rejected / 2, Ordering::Relaxed);
             (rejected << 10).checked_div(consulted).unwrap_or(0)
@@ -749,6 +762,56 @@ mod tests {
         assert_eq!(first(&plan), "proc.name");
         // Two extractions (evt.is_open_write, proc.name) at first, then proc.name alone.
         assert_eq!((extractions[0], extractions[extractions.len() - 1]), (2, 1));
+    }
+
+    /// A gate that rejects nothing is consulted on sampled events only; its rules are then
+    /// evaluated instead, with the same results.
+    #[test]
+    fn weak_gates_skipped_between_samples() {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let conditions = [
+            "evt.is_open_write = true and proc.name startswith s",
+            "evt.is_open_write = true and fd.num = 4",
+        ];
+        let filters: Vec<CompiledFilter> = conditions
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
+        let mut ctx = EvalContext::new();
+        let mut extractions = Vec::new();
+        let mut matched = Vec::new();
+        for i in 0..2 * REORDER_INTERVAL {
+            // Every event passes the evt.is_open_write and proc.name gates; fd.num alternates.
+            let fd = if i % 2 == 0 { 4 } else { 5 };
+            let mut ev = event(&catalog, "open", Some("sh"), "bash", fd, true, 0);
+            ctx.next_event();
+            let live = plan.live(&mut ctx, &mut ev);
+            extractions.push(ev.extractions);
+            let mut got = Vec::new();
+            let mut from = 0;
+            while let Some(p) = next_position(&live, from) {
+                from = p + 1;
+                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
+                    got.push(plan.rules[p]);
+                }
+            }
+            matched.push(got);
+        }
+        let interval = REORDER_INTERVAL as usize;
+        // Before the first measurement every gate is consulted; after it, only the fd.num gate
+        // (rejecting every other event) outside the samples, and all three in the samples.
+        assert_eq!(extractions[interval - 2], 3);
+        assert_eq!(extractions[interval + SAMPLED_RUNS as usize + 10], 1);
+        assert_eq!(extractions[interval + 10], 3);
+        for (i, got) in matched.iter().enumerate() {
+            let expected: &[usize] = if i % 2 == 0 { &[0, 1] } else { &[0] };
+            assert_eq!(got, expected, "event {i}");
+        }
     }
 
     #[test]
