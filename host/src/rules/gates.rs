@@ -594,6 +594,20 @@ mod tests {
         "fd.sip in (10.0.0.2, ::1) and proc.name = sh",
     ];
 
+    /// The test catalog (FIELDS), and `conditions` compiled against it with their slot registry.
+    fn compile_all(conditions: &[&str]) -> (TableCatalog, SlotRegistry, Vec<CompiledFilter>) {
+        let mut catalog = TableCatalog::new();
+        for (name, ty) in FIELDS {
+            catalog.add(FieldInfo::new(name, *ty, ""));
+        }
+        let mut registry = SlotRegistry::new();
+        let filters = conditions
+            .iter()
+            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
+            .collect();
+        (catalog, registry, filters)
+    }
+
     fn event(
         catalog: &TableCatalog,
         ty: &str,
@@ -630,15 +644,7 @@ mod tests {
     /// Gated evaluation finds exactly the rules that evaluating every candidate finds.
     #[test]
     fn gates_keep_results_and_skip_rules() {
-        let mut catalog = TableCatalog::new();
-        for (name, ty) in FIELDS {
-            catalog.add(FieldInfo::new(name, *ty, ""));
-        }
-        let mut registry = SlotRegistry::new();
-        let mut filters: Vec<CompiledFilter> = CONDITIONS
-            .iter()
-            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
-            .collect();
+        let (catalog, registry, mut filters) = compile_all(CONDITIONS);
         for f in &mut filters {
             f.share_subexpressions(&registry);
         }
@@ -728,20 +734,12 @@ mod tests {
     /// leaves without live members are no longer extracted.
     #[test]
     fn selective_gates_move_first() {
-        let mut catalog = TableCatalog::new();
-        for (name, ty) in FIELDS {
-            catalog.add(FieldInfo::new(name, *ty, ""));
-        }
-        let mut registry = SlotRegistry::new();
         let conditions = [
             "evt.is_open_write = true and proc.name in (x)",
             "evt.is_open_write = true and proc.name in (y)",
             "evt.is_open_write = true and proc.name = z and fd.num = 5",
         ];
-        let filters: Vec<CompiledFilter> = conditions
-            .iter()
-            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
-            .collect();
+        let (catalog, _, filters) = compile_all(&conditions);
         let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
         let first = |plan: &GatedCandidates| {
             plan.gates[plan.order[0].load(Ordering::Relaxed) as usize]
@@ -768,19 +766,11 @@ mod tests {
     /// evaluated instead, with the same results.
     #[test]
     fn weak_gates_skipped_between_samples() {
-        let mut catalog = TableCatalog::new();
-        for (name, ty) in FIELDS {
-            catalog.add(FieldInfo::new(name, *ty, ""));
-        }
-        let mut registry = SlotRegistry::new();
         let conditions = [
             "evt.is_open_write = true and proc.name startswith s",
             "evt.is_open_write = true and fd.num = 4",
         ];
-        let filters: Vec<CompiledFilter> = conditions
-            .iter()
-            .map(|c| compile_with(&parse_condition(c).unwrap(), &catalog, &mut registry).unwrap())
-            .collect();
+        let (catalog, _, filters) = compile_all(&conditions);
         let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
         let mut ctx = EvalContext::new();
         let mut extractions = Vec::new();
