@@ -320,9 +320,15 @@ fn connect_carries_the_loopback_tuple() {
     assert_eq!(got, "hi\n");
     child.wait().unwrap();
 
-    let recs = gather(&mut probe, |r| {
-        r.iter().any(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
-    });
+    // The child may connect elsewhere first (glibc tries nscd's unix socket, which fails with
+    // ENOENT where nscd is not running), so the record looked for is the connect to the port.
+    let to_port = |r: &Rec| {
+        r.pid == pid
+            && r.nr as usize == NR_CONNECT
+            && r.item(D_SOCKADDR)
+                .is_some_and(|sa| sa.len() >= 4 && sa[0] == 2 && u16::from_be_bytes([sa[2], sa[3]]) == port)
+    };
+    let recs = gather(&mut probe, |r| r.iter().any(to_port));
     // Every failure below shows the records of the child and the probe's counters (drops by cause).
     let seen = format!(
         "records of pid {pid}: {:#?}\nprobe counters: {:?}",
@@ -331,8 +337,8 @@ fn connect_carries_the_loopback_tuple() {
     );
     let conn_rec = recs
         .iter()
-        .find(|r| r.pid == pid && r.nr as usize == NR_CONNECT)
-        .unwrap_or_else(|| panic!("no connect record of pid {pid}; {seen}"));
+        .find(|r| to_port(r))
+        .unwrap_or_else(|| panic!("no connect record of pid {pid} to port {port}; {seen}"));
     assert_eq!(conn_rec.ret, 0, "{seen}");
     let t = conn_rec
         .item(D_TUPLE)
