@@ -11,6 +11,10 @@
 //!
 //! `cargo run --release -p syscall --example replay_state -- CAPTURE.scap [--repeat N] [--only STAGE]`
 //! (`--only decode|state|fields` runs one pass, for profilers).
+//!
+//! `--digest` instead prints a hash of every state-derived field value (`proc.*`, `thread.*`,
+//! `fd.*`, `user.*`, `group.*`, without arguments) of every event, and of the final state
+//! counters: two builds that print the same digest keep the same state on that capture.
 //! (`scripts/bench-replay` records a capture and runs this).
 
 use std::time::Duration;
@@ -77,6 +81,54 @@ fn run(path: &str, stage: Stage, fields: &[FieldId]) -> Result<(u64, Duration), 
     Ok((replay.events(), elapsed))
 }
 
+/// Prefixes of the fields `--digest` hashes: those read from the state.
+const DIGEST_PREFIXES: [&str; 5] = ["proc.", "thread.", "fd.", "user.", "group."];
+
+/// FNV-1a over `bytes`, continuing from `h`.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// Replays `path` with the state and hashes every state-derived field value of every event.
+fn digest(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let fields: Vec<FieldId> = FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| DIGEST_PREFIXES.iter().any(|p| f.name.starts_with(p)))
+        .filter_map(|(i, _)| FieldId::from_index(i))
+        .collect();
+    let mut replay = CaptureReplay::open(path)?;
+    let mut state = ThreadTable::new();
+    let mut values: Vec<FieldValue> = Vec::new();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut line = String::new();
+    loop {
+        let ev = replay.next_event(|m| state.apply_capture_item(m))?;
+        let Some(ev) = ev else { break };
+        let _ = state.parse_event(ev);
+        let Ok(d) = DecodedEvent::new(ev) else { continue };
+        for &id in &fields {
+            values.clear();
+            extract(id, FieldArg::None, &d, &state, &mut values);
+            line.clear();
+            use std::fmt::Write;
+            let _ = write!(line, "{id:?}={values:?};");
+            h = fnv(h, line.as_bytes());
+        }
+    }
+    let stats = format!("{:?} threads={}", state.stats(), state.len());
+    h = fnv(h, stats.as_bytes());
+    println!(
+        "digest {h:016x} over {} events and {} fields; {stats}",
+        replay.events(),
+        fields.len()
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
@@ -86,6 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match a.as_str() {
             "--repeat" => repeat = args.next().ok_or("--repeat needs a number")?.parse()?,
             "--only" => only = args.next(),
+            "--digest" => only = Some("digest".to_string()),
             _ if path.is_none() => path = Some(a),
             _ => {
                 return Err(format!(
@@ -112,6 +165,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Stage::State, "state", "decode+state"),
         (Stage::Fields, "fields", "decode+state+fields"),
     ];
+    if only.as_deref() == Some("digest") {
+        return digest(&path);
+    }
     if let Some(only) = only {
         let (stage, _, label) = stages
             .iter()

@@ -251,46 +251,116 @@ impl FdInfo {
     }
 }
 
+/// Fds below this number are kept in a vector indexed by fd (processes use small, dense fd
+/// numbers); others in an ordered map.
+pub const DENSE_FDS: i64 = 1024;
+
 /// Fds of one process, ordered by number; bounded by [`MAX_FDS_PER_PROCESS`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Fds `0..DENSE_FDS` sit in a vector slot of their own (a lookup is an index, an insert or
+/// a close moves nothing else); negative and larger fds, rare, in a `BTreeMap`.
+#[derive(Debug, Clone, Default)]
 pub struct FdTable {
-    fds: BTreeMap<i64, FdInfo>,
+    /// Slot `n` holds fd `n` (`n < DENSE_FDS`); grows to the highest fd seen.
+    dense: Vec<Option<FdInfo>>,
+    /// Fds outside `0..DENSE_FDS`.
+    sparse: BTreeMap<i64, FdInfo>,
+    /// Fds held (both parts).
+    len: usize,
     /// Fds dropped because the table was full.
     pub evicted: u64,
 }
 
-impl FdTable {
-    pub fn get(&self, fd: i64) -> Option<&FdInfo> {
-        self.fds.get(&fd)
+impl PartialEq for FdTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.evicted == other.evicted && self.iter().eq(other.iter())
     }
+}
+impl Eq for FdTable {}
+
+/// The dense slot of `fd`, if it has one.
+#[inline]
+fn dense_slot(fd: i64) -> Option<usize> {
+    if (0..DENSE_FDS).contains(&fd) {
+        Some(fd as usize)
+    } else {
+        None
+    }
+}
+
+impl FdTable {
+    #[inline]
+    pub fn get(&self, fd: i64) -> Option<&FdInfo> {
+        match dense_slot(fd) {
+            Some(i) => self.dense.get(i)?.as_ref(),
+            None => self.sparse.get(&fd),
+        }
+    }
+    #[inline]
     pub fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
-        self.fds.get_mut(&fd)
+        match dense_slot(fd) {
+            Some(i) => self.dense.get_mut(i)?.as_mut(),
+            None => self.sparse.get_mut(&fd),
+        }
     }
     pub fn len(&self) -> usize {
-        self.fds.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.fds.is_empty()
+        self.len == 0
     }
+    /// The fds in ascending fd order.
     pub fn iter(&self) -> impl Iterator<Item = &FdInfo> {
-        self.fds.values()
+        self.sparse
+            .range(..0)
+            .map(|(_, f)| f)
+            .chain(self.dense.iter().flatten())
+            .chain(self.sparse.range(DENSE_FDS..).map(|(_, f)| f))
     }
     /// Adds or replaces an fd, evicting the lowest other fd when full.
     /// Returns the fd it replaced (same number), if any.
     pub fn insert(&mut self, info: FdInfo) -> Option<FdInfo> {
-        if self.fds.len() >= MAX_FDS_PER_PROCESS && !self.fds.contains_key(&info.fd) {
-            if let Some(&victim) = self.fds.keys().next() {
-                self.fds.remove(&victim);
+        if self.len >= MAX_FDS_PER_PROCESS && self.get(info.fd).is_none() {
+            let victim = self.iter().next().map(|f| f.fd);
+            if let Some(victim) = victim {
+                self.remove(victim);
                 self.evicted += 1;
             }
         }
-        self.fds.insert(info.fd, info)
+        let replaced = match dense_slot(info.fd) {
+            Some(i) => {
+                if i >= self.dense.len() {
+                    self.dense.resize_with(i + 1, || None);
+                }
+                self.dense[i].replace(info)
+            }
+            None => self.sparse.insert(info.fd, info),
+        };
+        if replaced.is_none() {
+            self.len += 1;
+        }
+        replaced
     }
     pub fn remove(&mut self, fd: i64) -> Option<FdInfo> {
-        self.fds.remove(&fd)
+        let removed = match dense_slot(fd) {
+            Some(i) => self.dense.get_mut(i)?.take(),
+            None => self.sparse.remove(&fd),
+        };
+        if removed.is_some() {
+            self.len -= 1;
+        }
+        removed
     }
     /// Drops the fds marked close-on-exec (after a successful execve).
     pub fn close_on_exec(&mut self) {
-        self.fds.retain(|_, f| !f.cloexec);
+        for slot in &mut self.dense {
+            if slot.as_ref().is_some_and(|f| f.cloexec) {
+                *slot = None;
+                self.len -= 1;
+            }
+        }
+        let before = self.sparse.len();
+        self.sparse.retain(|_, f| !f.cloexec);
+        self.len -= before - self.sparse.len();
     }
 }

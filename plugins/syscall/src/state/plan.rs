@@ -184,6 +184,8 @@ pub(super) struct EventPlan {
     pub updates_thread: bool,
     /// Position of each [`ParamKey`] in the code's parameters, [`ABSENT`] if it has none.
     index: [u8; KEY_COUNT],
+    /// One past the last position in `index`.
+    params_read: u8,
 }
 
 impl EventPlan {
@@ -196,11 +198,24 @@ impl EventPlan {
             }
         }
         let action = Action::for_name(info.name);
+        let params_read = index
+            .iter()
+            .filter(|&&i| i != ABSENT)
+            .map(|&i| i + 1)
+            .max()
+            .unwrap_or(0);
         EventPlan {
             action,
             updates_thread: action.updates_thread(),
             index,
+            params_read,
         }
+    }
+
+    /// How many leading parameters hold every parameter the state reads of this code.
+    #[inline]
+    pub fn params_read(&self) -> usize {
+        self.params_read as usize
     }
 
     /// Position of `key` in this code's parameters.
@@ -221,6 +236,7 @@ pub(super) fn plan(code: u16) -> &'static EventPlan {
         action: Action::None,
         updates_thread: false,
         index: [ABSENT; KEY_COUNT],
+        params_read: 0,
     };
     let plans = PLANS.get_or_init(|| all_events().iter().map(EventPlan::new).collect());
     plans.get(code as usize).unwrap_or(&NONE)

@@ -451,3 +451,59 @@ fn plans_locate_params_and_actions_by_event_code() {
     assert_eq!(unknown.action, Action::None);
     assert_eq!(unknown.param_index(ParamKey::Fd), None);
 }
+
+#[test]
+fn fd_table_keeps_small_negative_and_large_fds_in_fd_order() {
+    use super::fd::DENSE_FDS;
+    let mut t = FdTable::default();
+    for fd in [5, DENSE_FDS + 7, -3, 0, DENSE_FDS - 1] {
+        assert!(t.insert(FdInfo::new(fd, FdType::File, format!("/f{fd}"))).is_none());
+    }
+    let order: Vec<i64> = t.iter().map(|f| f.fd).collect();
+    assert_eq!(order, [-3, 0, 5, DENSE_FDS - 1, DENSE_FDS + 7]);
+    assert_eq!(t.len(), 5);
+    // Replacing returns the old entry and keeps the count.
+    let old = t.insert(FdInfo::new(5, FdType::Directory, "/d")).unwrap();
+    assert_eq!(old.name, "/f5");
+    assert_eq!(t.len(), 5);
+    assert_eq!(t.get(5).unwrap().fd_type, FdType::Directory);
+    assert_eq!(t.remove(DENSE_FDS + 7).unwrap().name, format!("/f{}", DENSE_FDS + 7));
+    assert!(t.remove(DENSE_FDS + 7).is_none());
+    assert!(t.remove(700).is_none());
+    assert_eq!(t.len(), 4);
+    // close-on-exec drops marked fds from both parts.
+    t.get_mut(0).unwrap().cloexec = true;
+    t.get_mut(-3).unwrap().cloexec = true;
+    t.close_on_exec();
+    let order: Vec<i64> = t.iter().map(|f| f.fd).collect();
+    assert_eq!(order, [5, DENSE_FDS - 1]);
+    assert_eq!(t.len(), 2);
+    // Equality ignores how far the vector grew.
+    let mut u = FdTable::default();
+    u.insert(t.get(DENSE_FDS - 1).unwrap().clone());
+    u.insert(t.get(5).unwrap().clone());
+    assert_eq!(t, u);
+}
+
+#[test]
+fn already_normal_paths_resolve_like_any_other() {
+    for (base, path, want) in [
+        ("/", "/etc/passwd", "/etc/passwd"),
+        ("/a/", "b/c", "/a/b/c"),
+        ("/", "b", "/b"),
+        ("/a/", "b/", "/a/b"),
+        ("/a/", "./b", "/a/b"),
+        ("/a/", "b/..", "/a"),
+        ("/a/", "..b", "/a/..b"),
+        ("/a//b/", "c", "/a/b/c"),
+        ("/a/./", "c", "/a/c"),
+        ("/x", "/", "/"),
+        ("/x", "//y", "/y"),
+        ("/x", "/y/.", "/y"),
+        ("/x", "/.y", "/.y"),
+        ("", "rel", "/rel"),
+        ("/a", "c", "/a/c"),
+    ] {
+        assert_eq!(resolve_path(base, path), want, "{base:?} + {path:?}");
+    }
+}

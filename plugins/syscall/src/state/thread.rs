@@ -195,3 +195,37 @@ pub fn parse_cgroups(bytes: &[u8]) -> Vec<(String, String)> {
         .filter_map(|e| e.split_once('=').map(|(s, p)| (s.to_string(), p.to_string())))
         .collect()
 }
+
+/// `list` is what [`split_nul_list`] makes of `bytes` (checked without allocating, so that an
+/// unchanged list is not rebuilt). Items that are not valid UTF-8 compare unequal.
+pub fn same_nul_list(list: &[String], bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if bytes.is_empty() {
+        return list.is_empty();
+    }
+    let mut items = list.iter();
+    bytes
+        .split(|&b| b == 0)
+        .all(|part| items.next().is_some_and(|item| item.as_bytes() == part))
+        && items.next().is_none()
+}
+
+/// `cgroups` is what [`parse_cgroups`] makes of `bytes` (checked without allocating).
+pub fn same_cgroups(cgroups: &[(String, String)], bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    let mut items = cgroups.iter();
+    if !bytes.is_empty() {
+        for part in bytes.split(|&b| b == 0) {
+            let Some(eq) = part.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let same = items
+                .next()
+                .is_some_and(|(s, p)| s.as_bytes() == &part[..eq] && p.as_bytes() == &part[eq + 1..]);
+            if !same {
+                return false;
+            }
+        }
+    }
+    items.next().is_none()
+}

@@ -8,7 +8,7 @@ use plugin_api::event::EventRef;
 
 use super::plan::{plan, Action, EventPlan, ParamKey as K};
 use super::{FdInfo, FdType, L4Proto, SocketInfo, SocketRole, ThreadInfo, ThreadTable};
-use crate::event_table::Direction;
+use crate::event_table::{Direction, ParamInfo};
 use crate::params::{decode, DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
 
 /// `PPM_CL_CLONE_THREAD`.
@@ -48,8 +48,8 @@ pub(super) struct EnterData {
     pub fd: Option<i64>,
 }
 
-/// Parameters split once per event; later ones are found by walking the length slots.
-const SPLIT_PARAMS: usize = 16;
+/// Parameters split once per event at most; later ones are found by walking the length slots.
+const SPLIT_PARAMS: usize = 8;
 
 /// Typed parameter access by [`ParamKey`]; absent or undecodable params read as `None`.
 struct Params<'a> {
@@ -57,17 +57,20 @@ struct Params<'a> {
     plan: &'static EventPlan,
     /// `fd` of the matching enter event, used when the exit has none.
     enter_fd: Option<i64>,
-    /// The first [`SPLIT_PARAMS`] parameters' bytes (`split_len` of them are set).
+    /// The bytes of the parameters up to the last one the plan reads (`split_len` of them,
+    /// at most [`SPLIT_PARAMS`]).
     split: [&'a [u8]; SPLIT_PARAMS],
     split_len: usize,
 }
 
 impl<'a> Params<'a> {
+    #[inline]
     fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
         let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
         let mut split_len = 0;
-        for (slot, p) in split.iter_mut().zip(ev.event.params()) {
-            *slot = p;
+        let wanted = plan.params_read().min(SPLIT_PARAMS);
+        for p in ev.event.params().take(wanted) {
+            split[split_len] = p;
             split_len += 1;
         }
         Params {
@@ -79,26 +82,43 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn get(&self, key: K) -> Option<ParamValue<'a>> {
+    /// The bytes of `key`'s parameter with its table entry.
+    #[inline]
+    fn raw(&self, key: K) -> Option<(&'a [u8], &'static ParamInfo)> {
         let i = self.plan.param_index(key)?;
-        let raw = if i < SPLIT_PARAMS {
-            *self.split[..self.split_len].get(i)?
+        let raw = if i < self.split_len {
+            self.split[i]
         } else {
             self.ev.event.param(i)?
         };
         // Every index in the plan comes from this code's table row.
-        let p = self.ev.info.params.get(i)?;
-        match decode(p.name, p.param_type, raw) {
-            Ok(ParamValue::Empty) | Err(_) => None,
-            Ok(v) => Some(v),
-        }
+        Some((raw, self.ev.info.params.get(i)?))
     }
+
+    fn get(&self, key: K) -> Option<ParamValue<'a>> {
+        let (raw, p) = self.raw(key)?;
+        decode_value(p, raw)
+    }
+
     fn int(&self, key: K) -> Option<i64> {
-        let v = match self.get(key) {
-            Some(ParamValue::Signed(v)) => Some(v),
-            Some(ParamValue::Unsigned(v)) => Some(v as i64),
-            _ => None,
-        };
+        let v = self.raw(key).and_then(|(raw, p)| {
+            // The usual fixed-width integers directly; anything else as `decode` reads it.
+            use crate::event_table::ParamType as T;
+            match (p.param_type, raw.len()) {
+                (T::Int64 | T::Errno | T::Fd | T::Pid | T::Uint64 | T::RelTime | T::AbsTime, 8) => {
+                    Some(i64::from_le_bytes(raw.try_into().ok()?))
+                }
+                (T::Int32 | T::Fd32 | T::Pid32, 4) => Some(i32::from_le_bytes(raw.try_into().ok()?) as i64),
+                (T::Uint32 | T::Flags32 | T::EnumFlags32 | T::Uid | T::Gid | T::SigSet | T::Mode, 4) => {
+                    Some(u32::from_le_bytes(raw.try_into().ok()?) as i64)
+                }
+                _ => match decode_value(p, raw) {
+                    Some(ParamValue::Signed(v)) => Some(v),
+                    Some(ParamValue::Unsigned(v)) => Some(v as i64),
+                    _ => None,
+                },
+            }
+        });
         if v.is_none() && key == K::Fd {
             return self.enter_fd;
         }
@@ -109,8 +129,13 @@ impl<'a> Params<'a> {
     }
     /// A text parameter, borrowed from the event when it is valid UTF-8.
     fn str(&self, key: K) -> Option<Cow<'a, str>> {
-        match self.get(key)? {
-            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(String::from_utf8_lossy(b)),
+        let (raw, p) = self.raw(key)?;
+        use crate::event_table::ParamType as T;
+        if matches!(p.param_type, T::CharBuf | T::FsPath | T::FsRelPath) && !raw.is_empty() {
+            return Some(utf8_lossy(raw.strip_suffix(&[0]).unwrap_or(raw)));
+        }
+        match decode_value(p, raw)? {
+            ParamValue::Str(b) | ParamValue::Bytes(b) => Some(utf8_lossy(b)),
             _ => None,
         }
     }
@@ -119,6 +144,25 @@ impl<'a> Params<'a> {
             ParamValue::Str(b) | ParamValue::Bytes(b) => Some(b),
             _ => None,
         }
+    }
+}
+
+/// A parameter's value; `None` when it is empty or does not decode.
+#[inline]
+fn decode_value<'a>(p: &ParamInfo, raw: &'a [u8]) -> Option<ParamValue<'a>> {
+    match decode(p.name, p.param_type, raw) {
+        Ok(ParamValue::Empty) | Err(_) => None,
+        Ok(v) => Some(v),
+    }
+}
+
+/// `b` as text, borrowed when it is valid UTF-8 (the common case, checked by the fast
+/// validator), else with invalid sequences replaced.
+#[inline]
+fn utf8_lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
@@ -133,23 +177,69 @@ pub(super) fn ipv6_or_mapped(b: &[u8; 16]) -> IpAddr {
 
 /// `cip:cport->sip:sport` (inet), `sip:sport` (server sockets) or the unix path.
 pub(super) fn socket_name(info: &FdInfo) -> String {
-    let Some(s) = &info.socket else {
-        return String::new();
-    };
-    if info.fd_type == FdType::UnixSocket {
-        return s.unix_path.clone();
+    let mut out = String::new();
+    if let Some(s) = &info.socket {
+        write_socket_name(info.fd_type, info.role, s, &mut out);
     }
-    let ip = |a: &Option<IpAddr>| a.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string());
-    match (info.role, &s.client_ip) {
-        (SocketRole::Server, None) => format!("{}:{}", ip(&s.server_ip), s.server_port),
-        _ => format!(
-            "{}:{}->{}:{}",
-            ip(&s.client_ip),
-            s.client_port,
-            ip(&s.server_ip),
-            s.server_port
-        ),
+    out
+}
+
+/// [`socket_name`] of a socket of type `fd_type` and role `role`, appended to `out`.
+fn write_socket_name(fd_type: FdType, role: SocketRole, s: &SocketInfo, out: &mut String) {
+    if fd_type == FdType::UnixSocket {
+        out.push_str(&s.unix_path);
+        return;
     }
+    if let (SocketRole::Server, None) = (role, &s.client_ip) {
+        push_ip(out, s.server_ip);
+        out.push(':');
+        push_u64(out, s.server_port.into());
+        return;
+    }
+    push_ip(out, s.client_ip);
+    out.push(':');
+    push_u64(out, s.client_port.into());
+    out.push_str("->");
+    push_ip(out, s.server_ip);
+    out.push(':');
+    push_u64(out, s.server_port.into());
+}
+
+/// An address as `Display` shows it (`0.0.0.0` when unknown); IPv4, the common case,
+/// without the formatting machinery.
+fn push_ip(out: &mut String, ip: Option<IpAddr>) {
+    match ip {
+        None => out.push_str("0.0.0.0"),
+        Some(IpAddr::V4(a)) => {
+            for (i, octet) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, octet.into());
+            }
+        }
+        Some(IpAddr::V6(a)) => {
+            use std::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
+/// `v` in decimal.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// Joins a possibly relative path to a base directory and normalizes `.`/`..` lexically.
@@ -164,6 +254,19 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
     out.clear();
     if path.is_empty() {
         return;
+    }
+    // Already-normal inputs (the usual case) resolve to themselves joined.
+    if path.starts_with('/') {
+        if is_normal_absolute(path) {
+            out.push_str(path);
+            return;
+        }
+    } else if let Some(dir) = base.strip_suffix('/') {
+        if (dir.is_empty() || is_normal_absolute(dir)) && is_normal_relative(path) {
+            out.push_str(base);
+            out.push_str(path);
+            return;
+        }
     }
     let base = if path.starts_with('/') { "" } else { base };
     for c in base.split('/').chain(path.split('/')) {
@@ -182,6 +285,32 @@ pub fn resolve_path_into(base: &str, path: &str, out: &mut String) {
     }
     if out.is_empty() {
         out.push('/');
+    }
+}
+
+/// `path` is `/`-separated components that resolution keeps as they are: none empty (no
+/// leading, doubled or trailing slash), `.` or `..`.
+fn is_normal_relative(path: &str) -> bool {
+    let b = path.as_bytes();
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == b'/' {
+            if matches!(&b[start..i], b"" | b"." | b"..") {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    true
+}
+
+/// `path` is `/` or absolute with only normal components and no trailing slash: what
+/// [`resolve_path`] produces, so resolving it changes nothing.
+fn is_normal_absolute(path: &str) -> bool {
+    match path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => is_normal_relative(rest),
+        None => false,
     }
 }
 
@@ -521,10 +650,13 @@ impl ThreadTable {
         let is_thread = flags & CLONE_THREAD != 0;
         let caller_pid = p.int(K::Pid).unwrap_or(tid);
         let parent_tid = if res == 0 { p.int(K::Ptid).unwrap_or(-1) } else { tid };
-        let mut child = match self.threads.get(&parent_tid) {
+        let mut child = match self.threads.get_mut(&parent_tid) {
             Some(parent) => {
-                let mut c = parent.clone();
-                c.fds = Default::default();
+                // Copied without its fds (a thread has none of its own; a process's are
+                // copied below).
+                let fds = std::mem::take(&mut parent.fds);
+                let c = parent.clone();
+                parent.fds = fds;
                 c
             }
             None => ThreadInfo::default(),
@@ -548,13 +680,15 @@ impl ThreadTable {
             };
         }
         if let Some(exe) = p.str(K::Exe) {
-            child.exe = exe.into_owned();
+            set_str(&mut child.exe, &exe);
         }
         if let Some(a) = p.bytes(K::Args) {
-            child.args = super::split_nul_list(a);
+            if !super::thread::same_nul_list(&child.args, a) {
+                child.args = super::split_nul_list(a);
+            }
         }
         if let Some(c) = p.str(K::Comm) {
-            child.comm = c.into_owned();
+            set_str(&mut child.comm, &c);
         }
         // The child inherits the parent's tracked cwd; the event's `cwd` only fills in for an
         // unknown parent.
@@ -564,7 +698,9 @@ impl ThreadTable {
             }
         }
         if let Some(c) = p.bytes(K::Cgroups) {
-            child.cgroups = super::parse_cgroups(c);
+            if !super::thread::same_cgroups(&child.cgroups, c) {
+                child.cgroups = super::parse_cgroups(c);
+            }
         }
         if let Some(v) = p.uint(K::Uid) {
             child.uid = v as u32;
@@ -594,21 +730,27 @@ impl ThreadTable {
         }
         let t = self.thread_or_create(tid);
         if let Some(v) = p.str(K::Exe) {
-            t.exe = v.into_owned();
+            set_str(&mut t.exe, &v);
         }
         if let Some(v) = p.bytes(K::Args) {
-            t.args = super::split_nul_list(v);
+            if !super::thread::same_nul_list(&t.args, v) {
+                t.args = super::split_nul_list(v);
+            }
         }
         if let Some(v) = p.str(K::Comm) {
-            t.comm = v.into_owned();
+            set_str(&mut t.comm, &v);
         }
         // The working directory survives execve; libsinsp keeps the one it tracked (sysdig
         // shows the tracked value, not execve's `cwd` param).
         if let Some(v) = p.bytes(K::Env) {
-            t.env = super::split_nul_list(v);
+            if !super::thread::same_nul_list(&t.env, v) {
+                t.env = super::split_nul_list(v);
+            }
         }
         if let Some(v) = p.bytes(K::Cgroups) {
-            t.cgroups = super::parse_cgroups(v);
+            if !super::thread::same_cgroups(&t.cgroups, v) {
+                t.cgroups = super::parse_cgroups(v);
+            }
         }
         if let Some(v) = p.int(K::Pid) {
             t.pid = v;
@@ -730,30 +872,37 @@ impl ThreadTable {
     }
 
     fn set_socket_tuple(&mut self, tid: i64, fd: i64, t: &SockTuple<'_>, role: SocketRole, ts: u64) {
-        let (ty, mut s) = sock_info_from_tuple(t);
+        let (ty, s) = sock_info_from_tuple(t);
         if ty == FdType::Unknown {
             return;
         }
-        let mut f = self.fd(tid, fd).cloned().unwrap_or_else(|| {
-            let mut f = FdInfo::new(fd, ty, String::new());
-            f.open_ts = ts;
-            f
-        });
-        if let Some(old) = &f.socket {
-            s.l4proto = old.l4proto;
-            if s.unix_path.is_empty() {
-                s.unix_path = old.unix_path.clone();
+        let fill = |f: &mut FdInfo, mut s: SocketInfo| {
+            if let Some(old) = &mut f.socket {
+                s.l4proto = old.l4proto;
+                if s.unix_path.is_empty() {
+                    s.unix_path = std::mem::take(&mut old.unix_path);
+                }
             }
+            if s.l4proto == L4Proto::Unknown && ty != FdType::UnixSocket {
+                s.l4proto = L4Proto::Tcp;
+            }
+            f.fd = fd;
+            f.fd_type = ty;
+            f.role = role;
+            f.name.clear();
+            write_socket_name(ty, role, &s, &mut f.name);
+            f.name_raw.clear();
+            f.name_raw.push_str(&f.name);
+            f.socket = Some(s);
+        };
+        // Updated in place when the fd is known (its other data stays), else created.
+        if let Some(f) = self.fd_mut(tid, fd) {
+            fill(f, s);
+            return;
         }
-        if s.l4proto == L4Proto::Unknown && ty != FdType::UnixSocket {
-            s.l4proto = L4Proto::Tcp;
-        }
-        f.fd = fd;
-        f.fd_type = ty;
-        f.role = role;
-        f.socket = Some(s);
-        f.name = socket_name(&f);
-        f.name_raw = f.name.clone();
+        let mut f = FdInfo::new(fd, ty, String::new());
+        f.open_ts = ts;
+        fill(&mut f, s);
         self.insert_fd(tid, f);
     }
 
@@ -774,10 +923,8 @@ impl ThreadTable {
             }
             _ => return,
         }
-        let name = socket_name(&FdInfo {
-            role: SocketRole::Server,
-            ..f.clone()
-        });
+        let mut name = String::new();
+        write_socket_name(f.fd_type, SocketRole::Server, s, &mut name);
         if f.fd_type == FdType::UnixSocket {
             f.name = name;
         } else if f.role != SocketRole::Client {
@@ -843,6 +990,14 @@ fn l4_from_socket(sock_type: u32, proto: u64) -> L4Proto {
         (_, 1) | (_, 58) => L4Proto::Icmp,
         (3, _) => L4Proto::Raw,
         _ => L4Proto::Unknown,
+    }
+}
+
+/// Sets `dst` to `v`, keeping its buffer (and doing nothing when it already holds `v`).
+fn set_str(dst: &mut String, v: &str) {
+    if dst != v {
+        dst.clear();
+        dst.push_str(v);
     }
 }
 
