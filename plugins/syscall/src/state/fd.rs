@@ -242,6 +242,11 @@ impl FdInfo {
         }
     }
 
+    /// Bytes of this fd's strings on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.name.capacity() + self.name_raw.capacity() + self.socket.as_ref().map_or(0, |s| s.unix_path.capacity())
+    }
+
     /// `fd.filename`: the last path component of a file.
     pub fn filename(&self) -> Option<&str> {
         match self.fd_type {
@@ -251,34 +256,41 @@ impl FdInfo {
     }
 }
 
-/// Fds below this number are kept in a vector indexed by fd (processes use small, dense fd
-/// numbers); others in an ordered map.
+/// Fds below this number are found through a slot vector indexed by fd (processes use small,
+/// dense fd numbers); others through an ordered map.
 pub const DENSE_FDS: i64 = 1024;
+
+/// Slot value of an fd below [`DENSE_FDS`] that is not open.
+const NO_FD: u16 = 0;
 
 /// Fds of one process, ordered by number; bounded by [`MAX_FDS_PER_PROCESS`].
 ///
-/// Fds `0..DENSE_FDS` sit in a vector slot of their own (a lookup is an index, an insert or
-/// a close moves nothing else); negative and larger fds, rare, in a `BTreeMap`.
+/// Memory follows the fds open, not the highest fd number: an fd `n < DENSE_FDS` is found
+/// through `slots[n]`, a 2-byte index into `open`, which holds only open fds (a lookup is two
+/// loads, an insert a push, a close a swap with the last entry). `slots` ends at the highest
+/// open dense fd, so a process holding fd 255 pays 512 bytes for the slots, not 256 entries.
+/// Negative and larger fds, rare, are kept in a `BTreeMap`.
 #[derive(Debug, Clone, Default)]
 pub struct FdTable {
-    /// Slot `n` holds fd `n` (`n < DENSE_FDS`); grows to the highest fd seen.
-    dense: Vec<Option<FdInfo>>,
+    /// `slots[n]`: [`NO_FD`], or 1 + the position of fd `n` in `open`. Never ends with
+    /// [`NO_FD`].
+    slots: Vec<u16>,
+    /// The open fds in `0..DENSE_FDS`, in no particular order.
+    open: Vec<FdInfo>,
     /// Fds outside `0..DENSE_FDS`.
     sparse: BTreeMap<i64, FdInfo>,
-    /// Fds held (both parts).
-    len: usize,
     /// Fds dropped because the table was full.
     pub evicted: u64,
 }
 
 impl PartialEq for FdTable {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.evicted == other.evicted && self.iter().eq(other.iter())
+        self.len() == other.len() && self.evicted == other.evicted && self.iter().eq(other.iter())
     }
 }
 impl Eq for FdTable {}
 
-/// The dense slot of `fd`, if it has one.
+/// The slot of `fd`, if it has one.
 #[inline]
 fn dense_slot(fd: i64) -> Option<usize> {
     if (0..DENSE_FDS).contains(&fd) {
@@ -288,79 +300,139 @@ fn dense_slot(fd: i64) -> Option<usize> {
     }
 }
 
+/// Below this many bytes of capacity `open` is not shrunk: a process opening and closing a few
+/// fds in turn must not reallocate each time.
+const SHRINK_OPEN_MIN_BYTES: usize = 4096;
+/// Likewise for `slots` (64 fds' worth), shrunk when the highest open fd drops: a child that
+/// execs after a fork drops its parent's high close-on-exec fds (bash's 255).
+const SHRINK_SLOTS_MIN_BYTES: usize = 128;
+
+/// Gives back most of `v`'s spare capacity once it holds under a quarter of it and at least
+/// `min_bytes`.
+fn shrink_mostly_empty<T>(v: &mut Vec<T>, min_bytes: usize) {
+    if v.capacity() * std::mem::size_of::<T>() >= min_bytes && v.len() * 4 <= v.capacity() {
+        v.shrink_to(v.len() * 2);
+    }
+}
+
 impl FdTable {
+    /// Position in `open` of dense slot `i`.
+    #[inline]
+    fn position(&self, i: usize) -> Option<usize> {
+        match self.slots.get(i) {
+            Some(&s) if s != NO_FD => Some(s as usize - 1),
+            _ => None,
+        }
+    }
     #[inline]
     pub fn get(&self, fd: i64) -> Option<&FdInfo> {
         match dense_slot(fd) {
-            Some(i) => self.dense.get(i)?.as_ref(),
+            Some(i) => self.open.get(self.position(i)?),
             None => self.sparse.get(&fd),
         }
     }
     #[inline]
     pub fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
         match dense_slot(fd) {
-            Some(i) => self.dense.get_mut(i)?.as_mut(),
+            Some(i) => {
+                let pos = self.position(i)?;
+                self.open.get_mut(pos)
+            }
             None => self.sparse.get_mut(&fd),
         }
     }
     pub fn len(&self) -> usize {
-        self.len
+        self.open.len() + self.sparse.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
     /// The fds in ascending fd order.
     pub fn iter(&self) -> impl Iterator<Item = &FdInfo> {
         self.sparse
             .range(..0)
             .map(|(_, f)| f)
-            .chain(self.dense.iter().flatten())
+            .chain(
+                self.slots
+                    .iter()
+                    .filter(|&&s| s != NO_FD)
+                    .map(|&s| &self.open[s as usize - 1]),
+            )
             .chain(self.sparse.range(DENSE_FDS..).map(|(_, f)| f))
     }
     /// Adds or replaces an fd, evicting the lowest other fd when full.
     /// Returns the fd it replaced (same number), if any.
     pub fn insert(&mut self, info: FdInfo) -> Option<FdInfo> {
-        if self.len >= MAX_FDS_PER_PROCESS && self.get(info.fd).is_none() {
+        if self.len() >= MAX_FDS_PER_PROCESS && self.get(info.fd).is_none() {
             let victim = self.iter().next().map(|f| f.fd);
             if let Some(victim) = victim {
                 self.remove(victim);
                 self.evicted += 1;
             }
         }
-        let replaced = match dense_slot(info.fd) {
-            Some(i) => {
-                if i >= self.dense.len() {
-                    self.dense.resize_with(i + 1, || None);
-                }
-                self.dense[i].replace(info)
-            }
-            None => self.sparse.insert(info.fd, info),
+        let Some(i) = dense_slot(info.fd) else {
+            return self.sparse.insert(info.fd, info);
         };
-        if replaced.is_none() {
-            self.len += 1;
+        if let Some(pos) = self.position(i) {
+            return Some(std::mem::replace(&mut self.open[pos], info));
         }
-        replaced
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, NO_FD);
+        }
+        self.open.push(info);
+        // At most DENSE_FDS (< u16::MAX) fds are dense.
+        self.slots[i] = self.open.len() as u16;
+        None
     }
     pub fn remove(&mut self, fd: i64) -> Option<FdInfo> {
-        let removed = match dense_slot(fd) {
-            Some(i) => self.dense.get_mut(i)?.take(),
-            None => self.sparse.remove(&fd),
+        let Some(i) = dense_slot(fd) else {
+            return self.sparse.remove(&fd);
         };
-        if removed.is_some() {
-            self.len -= 1;
+        let pos = self.position(i)?;
+        self.slots[i] = NO_FD;
+        let removed = self.open.swap_remove(pos);
+        if let Some(moved) = self.open.get(pos) {
+            // The last entry took the freed position; its fd is dense like every entry's.
+            self.slots[moved.fd as usize] = pos as u16 + 1;
         }
-        removed
+        if i + 1 == self.slots.len() {
+            self.trim_slots();
+        }
+        shrink_mostly_empty(&mut self.open, SHRINK_OPEN_MIN_BYTES);
+        Some(removed)
+    }
+    /// Drops trailing free slots (the highest open dense fd was closed).
+    fn trim_slots(&mut self) {
+        let end = self.slots.iter().rposition(|&s| s != NO_FD).map_or(0, |p| p + 1);
+        self.slots.truncate(end);
+        shrink_mostly_empty(&mut self.slots, SHRINK_SLOTS_MIN_BYTES);
     }
     /// Drops the fds marked close-on-exec (after a successful execve).
     pub fn close_on_exec(&mut self) {
-        for slot in &mut self.dense {
-            if slot.as_ref().is_some_and(|f| f.cloexec) {
-                *slot = None;
-                self.len -= 1;
+        if self.open.iter().any(|f| f.cloexec) {
+            self.open.retain(|f| !f.cloexec);
+            self.slots.fill(NO_FD);
+            for (pos, f) in self.open.iter().enumerate() {
+                self.slots[f.fd as usize] = pos as u16 + 1;
             }
+            self.trim_slots();
+            shrink_mostly_empty(&mut self.open, SHRINK_OPEN_MIN_BYTES);
         }
-        let before = self.sparse.len();
         self.sparse.retain(|_, f| !f.cloexec);
-        self.len -= before - self.sparse.len();
+    }
+    /// Bytes this table holds on the heap: its vectors' capacities, the map's entries and the
+    /// fds' strings (allocator overhead and map nodes' spare room not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let strings: usize = self
+            .open
+            .iter()
+            .chain(self.sparse.values())
+            .map(FdInfo::heap_bytes)
+            .sum();
+        self.slots.capacity() * size_of::<u16>()
+            + self.open.capacity() * size_of::<FdInfo>()
+            + self.sparse.len() * (size_of::<i64>() + size_of::<FdInfo>())
+            + strings
     }
 }

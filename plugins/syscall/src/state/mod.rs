@@ -183,6 +183,11 @@ impl ThreadTable {
         }
     }
 
+    /// Bytes the fd tables of all threads hold on the heap ([`FdTable::heap_bytes`]).
+    pub fn fd_heap_bytes(&self) -> usize {
+        self.threads.values().map(|t| t.fds.heap_bytes()).sum()
+    }
+
     pub fn users(&self) -> &UserTable {
         &self.users
     }

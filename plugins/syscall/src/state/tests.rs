@@ -507,3 +507,93 @@ fn already_normal_paths_resolve_like_any_other() {
         assert_eq!(resolve_path(base, path), want, "{base:?} + {path:?}");
     }
 }
+
+/// bash keeps its script on fd 255 (close-on-exec); every process it forks gets a copy of that
+/// table. Memory must follow the fds each child holds, not the highest fd number: the dense fd
+/// vector once cost each child 256 full entries (~50 KB), ~100 MB of live RSS over 2000
+/// fork/execs. Children that exec drop fd 255; those that do not keep it.
+#[test]
+fn fd_table_memory_follows_open_fds_over_thousands_of_forks_from_a_high_fd_holder() {
+    const CHILDREN: i64 = 3000;
+    let mut st = seeded();
+    for fd in [1, 2] {
+        st.insert_fd(100, FdInfo::new(fd, FdType::File, "/dev/pts/0"));
+    }
+    let mut script = FdInfo::new(255, FdType::File, "/home/u/build.sh");
+    script.cloexec = true;
+    st.insert_fd(100, script);
+    let mut ts = 1_000;
+    for i in 0..CHILDREN {
+        let child = 1_000 + i;
+        ts += 10;
+        let fork = [("res", V::I(child)), ("pid", V::I(100)), ("flags", V::I(0))];
+        apply(&mut st, &event("clone", X, ts, 100, &fork));
+        let in_child = [("res", V::I(0)), ("pid", V::I(child)), ("ptid", V::I(100))];
+        apply(&mut st, &event("clone", X, ts + 1, child, &in_child));
+        if i % 2 == 0 {
+            let exec = [("res", V::I(0)), ("exe", V::S("/bin/true")), ("comm", V::S("true"))];
+            apply(&mut st, &event("execve", X, ts + 2, child, &exec));
+        }
+    }
+    // Every child is alive with 0, 1, 2 and, when it did not exec, 255.
+    assert_eq!(st.fds(1_000).unwrap().len(), 3);
+    assert!(st.fd(1_000, 255).is_none());
+    assert_eq!(st.fds(1_001).unwrap().len(), 4);
+    assert_eq!(st.fd(1_001, 255).unwrap().name, "/home/u/build.sh");
+    // Per process: 4 entries with their strings, plus the fd-number index (2 bytes per fd
+    // up to the highest, 255).
+    let per_process = 4 * (std::mem::size_of::<FdInfo>() + 2 * "/home/u/build.sh".len()) + 2 * 256;
+    let processes = CHILDREN as usize + 2;
+    let held = st.fd_heap_bytes();
+    assert!(
+        held <= processes * per_process,
+        "{held} bytes held by the fd tables of {processes} processes, more than {per_process} each"
+    );
+
+    // Once the children exit and are reaped, only bash's table is left.
+    for i in 0..CHILDREN {
+        ts += 1;
+        apply(
+            &mut st,
+            &event("procexit", E, ts, 1_000 + i, &[("reaper_tid", V::I(100))]),
+        );
+    }
+    let late = [("res", V::I(-9)), ("fd", V::I(99))];
+    apply(&mut st, &event("close", X, ts + PROCEXIT_REMOVAL_DELAY_NS, 100, &late));
+    assert!(st.thread(1_000 + CHILDREN - 1).is_none());
+    assert!(
+        st.fd_heap_bytes() <= 2 * per_process,
+        "{} bytes left",
+        st.fd_heap_bytes()
+    );
+}
+
+#[test]
+fn fd_table_gives_back_room_when_the_highest_fds_close() {
+    let mut t = FdTable::default();
+    for fd in 0..3 {
+        t.insert(FdInfo::new(fd, FdType::File, ""));
+    }
+    let small = t.heap_bytes();
+    for fd in 3..200 {
+        t.insert(FdInfo::new(fd, FdType::File, ""));
+    }
+    let mut script = FdInfo::new(999, FdType::File, "");
+    script.cloexec = true;
+    t.insert(script);
+    assert!(t.heap_bytes() > 200 * std::mem::size_of::<FdInfo>());
+    // Closing all but 0..3 (the last by exec) gives the slots and most entries back (a few KB of
+    // entries stay, so that opening and closing a few fds in turn does not reallocate).
+    for fd in (3..200).rev() {
+        assert_eq!(t.remove(fd).unwrap().fd, fd);
+    }
+    t.close_on_exec();
+    assert_eq!(t.iter().map(|f| f.fd).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(
+        t.heap_bytes() <= small + 4096,
+        "{} bytes held for 3 fds ({small} before)",
+        t.heap_bytes()
+    );
+    // The copy a fork makes is as small as the fds it holds.
+    assert!(t.clone().heap_bytes() <= 3 * std::mem::size_of::<FdInfo>() + 2 * 3);
+}
