@@ -86,8 +86,10 @@ pub fn boot_offset_now() -> u64 {
 pub struct ScapBuilder {
     boot_offset: u64,
     stats: BuildStats,
-    /// One parameter's encoding, reused from record to record.
-    param_buf: Vec<u8>,
+    /// Per event code, bit `i` set once parameter `i` was seen to have no per-event arm in
+    /// [`Ctx::specific`] (a property of the event and parameter names, so later records go
+    /// straight to the shared names instead of through the whole table again).
+    no_specific: Vec<u64>,
 }
 
 impl Default for ScapBuilder {
@@ -112,7 +114,7 @@ impl ScapBuilder {
         ScapBuilder {
             boot_offset,
             stats: BuildStats::default(),
-            param_buf: Vec::new(),
+            no_specific: Vec::new(),
         }
     }
 
@@ -155,15 +157,28 @@ impl ScapBuilder {
             event_type: code,
             source,
         };
-        let buf = &mut self.param_buf;
+        let process = is_process_event(info.name);
+        let code_at = code as usize;
+        if self.no_specific.len() <= code_at {
+            self.no_specific.resize(code_at + 1, 0);
+        }
+        let no_specific = &mut self.no_specific[code_at];
         for (i, p) in info.params.iter().enumerate() {
             let v = match (code, sc) {
                 (GENERIC_X, Some(s)) => generic_param(s, i),
                 (PROCEXIT_E, _) => ctx.procexit_param(p),
-                _ => ctx.param(p, i),
+                _ if process => ctx.process_param(p.name),
+                _ => {
+                    let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
+                    let mut no_arm = false;
+                    let v = ctx.param(p, i, *no_specific & bit != 0, &mut no_arm);
+                    if no_arm {
+                        *no_specific |= bit;
+                    }
+                    v
+                }
             };
-            encode(p.param_type, &v, buf);
-            w.param(buf).map_err(enc)?;
+            write_param(&mut w, p.param_type, &v).map_err(enc)?;
         }
         w.finish().map_err(enc)?;
         self.stats.events += 1;
@@ -181,24 +196,21 @@ fn generic_param(s: &SyscallInfo, i: usize) -> Val<'static> {
     }
 }
 
-/// Encodes `v` as a parameter of type `pt` into `buf` (cleared first).
-fn encode(pt: ParamType, v: &Val<'_>, buf: &mut Vec<u8>) {
+/// The events whose parameters come from the task block and process items
+/// ([`Ctx::process_param`]).
+fn is_process_event(name: &str) -> bool {
+    matches!(name, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat")
+}
+
+/// Writes `v` as the next parameter, of type `pt`, straight into the event.
+fn write_param(w: &mut EventWriter<'_>, pt: ParamType, v: &Val<'_>) -> Result<(), EventError> {
     use ParamType as T;
-    buf.clear();
     let n = match v {
-        Val::Empty => return,
+        Val::Empty => return w.param(&[]),
         Val::Int(n) => *n,
-        Val::Str(s) => {
-            buf.extend_from_slice(s);
-            if matches!(pt, T::CharBuf | T::FsPath | T::FsRelPath) {
-                buf.push(0);
-            }
-            return;
-        }
-        Val::Bytes(b) => {
-            buf.extend_from_slice(b);
-            return;
-        }
+        Val::Str(s) if matches!(pt, T::CharBuf | T::FsPath | T::FsRelPath) => return w.param_parts(&[s, &[0]]),
+        Val::Str(s) => return w.param(s),
+        Val::Bytes(b) => return w.param(b),
     };
     let width = match pt {
         T::Int8 | T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => 1,
@@ -216,13 +228,11 @@ fn encode(pt: ParamType, v: &Val<'_>, buf: &mut Vec<u8>) {
         | T::Pid32 => 4,
         T::Dyn => {
             // Index 0 of every dynamic-type list is a plain 64-bit value.
-            buf.push(0);
-            buf.extend_from_slice(&n.to_le_bytes());
-            return;
+            return w.param_parts(&[&[0], &n.to_le_bytes()]);
         }
         _ => 8,
     };
-    buf.extend_from_slice(&n.to_le_bytes()[..width]);
+    w.param(&n.to_le_bytes()[..width])
 }
 
 /// Strips one trailing NUL.
@@ -539,22 +549,22 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Parameter `p` (index `i`) of a dedicated exit event.
-    fn param(&self, p: &ParamInfo, i: usize) -> Val<'a> {
+    /// Parameter `p` (index `i`) of a dedicated exit event other than the process events.
+    /// `no_specific`: the event has no arm for `p` in [`Self::specific`] (learned earlier);
+    /// `no_arm` is set when that turns out to be so.
+    fn param(&self, p: &ParamInfo, i: usize, no_specific: bool, no_arm: &mut bool) -> Val<'a> {
         let ev = self.info.name;
         let name = p.name;
-        if matches!(ev, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat") {
-            return self.process_param(name);
-        }
         // Names no event gives its own meaning skip the per-event table (most parameters of
         // the busiest events: open/close/read/write results and fds).
-        let shared_only = match name {
-            "res" | "dirfd" => true,
-            "fd" => !matches!(ev, "mmap" | "mmap2"),
-            _ => false,
-        };
+        let shared_only = no_specific
+            || match name {
+                "res" | "dirfd" => true,
+                "fd" => !matches!(ev, "mmap" | "mmap2"),
+                _ => false,
+            };
         if !shared_only {
-            if let Some(v) = self.specific(ev, name) {
+            if let Some(v) = self.specific(ev, name, no_arm) {
                 return v;
             }
         }
@@ -577,8 +587,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Per-event parameters that the shared names above do not cover.
-    fn specific(&self, ev: &str, name: &str) -> Option<Val<'a>> {
+    /// Per-event parameters that the shared names above do not cover. `None` with `no_arm`
+    /// set: the table has nothing for this event and name (whatever the record holds).
+    fn specific(&self, ev: &str, name: &str, no_arm: &mut bool) -> Option<Val<'a>> {
         let a = |i| self.arg(i);
         let fd = |i| self.int_arg(i);
         let flags = |i: usize| Val::Int(self.rec.hdr.args[i] as i64);
@@ -822,7 +833,10 @@ impl<'a> Ctx<'a> {
             ("mlock2", "flags") => masked(2, same_bits::MLOCK2),
             ("mlockall", "flags") => masked(0, same_bits::MLOCKALL),
             ("process_vm_readv" | "process_vm_writev", "pid") => fd(0),
-            _ => return None,
+            _ => {
+                *no_arm = true;
+                return None;
+            }
         })
     }
 }
