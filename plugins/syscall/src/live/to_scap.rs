@@ -86,10 +86,85 @@ pub fn boot_offset_now() -> u64 {
 pub struct ScapBuilder {
     boot_offset: u64,
     stats: BuildStats,
-    /// Per event code, bit `i` set once parameter `i` was seen to have no per-event arm in
-    /// [`Ctx::specific`] (a property of the event and parameter names, so later records go
-    /// straight to the shared names instead of through the whole table again).
-    no_specific: Vec<u64>,
+    /// Per event code, where each parameter comes from, worked out from the parameter names
+    /// on the code's first record (see [`Plan`]).
+    plans: Vec<Option<Plan>>,
+}
+
+/// How the parameters of one event code are filled, so that records after the first skip the
+/// comparisons of event and parameter names.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// clone/fork/execve family: every parameter from [`Ctx::process_param`].
+    process: bool,
+    params: Vec<Route>,
+}
+
+/// Where one parameter of a dedicated exit event comes from.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    /// Ask [`Ctx::specific`] first; cleared once it said it has no arm for the parameter
+    /// (a property of the event and parameter names, whatever the record holds).
+    specific: bool,
+    /// Otherwise (or when the per-event arm finds nothing in the record).
+    shared: Shared,
+}
+
+/// The parameter names most events share ([`Ctx::shared`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    Ret,
+    /// An `int` first argument (fds, dirfd).
+    IntArg0,
+    Data,
+    Size,
+    Tuple,
+    Dev,
+    Ino,
+    Empty,
+}
+
+impl Shared {
+    /// The shared meaning of parameter `name` (index `i`) of `info`.
+    fn of(info: &EventInfo, name: &str, i: usize) -> Shared {
+        match name {
+            "res" => Shared::Ret,
+            // fd-creating events whose first parameter is the new fd.
+            "fd" if i == 0 && info.flags.contains(EventFlags::CREATES_FD) => Shared::Ret,
+            "fd" | "dirfd" => Shared::IntArg0,
+            "data" => Shared::Data,
+            "size" => Shared::Size,
+            "tuple" => Shared::Tuple,
+            "dev" => Shared::Dev,
+            "ino" => Shared::Ino,
+            _ => Shared::Empty,
+        }
+    }
+}
+
+impl Plan {
+    fn new(info: &EventInfo) -> Plan {
+        let ev = info.name;
+        let params = info
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Route {
+                // Names no event gives its own meaning skip the per-event table (most
+                // parameters of the busiest events: open/close/read/write results and fds).
+                specific: match p.name {
+                    "res" | "dirfd" => false,
+                    "fd" => matches!(ev, "mmap" | "mmap2"),
+                    _ => true,
+                },
+                shared: Shared::of(info, p.name, i),
+            })
+            .collect();
+        Plan {
+            process: is_process_event(ev),
+            params,
+        }
+    }
 }
 
 impl Default for ScapBuilder {
@@ -114,7 +189,7 @@ impl ScapBuilder {
         ScapBuilder {
             boot_offset,
             stats: BuildStats::default(),
-            no_specific: Vec::new(),
+            plans: Vec::new(),
         }
     }
 
@@ -157,26 +232,17 @@ impl ScapBuilder {
             event_type: code,
             source,
         };
-        let process = is_process_event(info.name);
         let code_at = code as usize;
-        if self.no_specific.len() <= code_at {
-            self.no_specific.resize(code_at + 1, 0);
+        if self.plans.len() <= code_at {
+            self.plans.resize(code_at + 1, None);
         }
-        let no_specific = &mut self.no_specific[code_at];
-        for (i, p) in info.params.iter().enumerate() {
+        let plan = self.plans[code_at].get_or_insert_with(|| Plan::new(info));
+        for ((i, p), route) in info.params.iter().enumerate().zip(plan.params.iter_mut()) {
             let v = match (code, sc) {
                 (GENERIC_X, Some(s)) => generic_param(s, i),
                 (PROCEXIT_E, _) => ctx.procexit_param(p),
-                _ if process => ctx.process_param(p.name),
-                _ => {
-                    let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
-                    let mut no_arm = false;
-                    let v = ctx.param(p, i, *no_specific & bit != 0, &mut no_arm);
-                    if no_arm {
-                        *no_specific |= bit;
-                    }
-                    v
-                }
+                _ if plan.process => ctx.process_param(p.name),
+                _ => ctx.param(p.name, route),
             };
             write_param(&mut w, p.param_type, &v).map_err(enc)?;
         }
@@ -549,41 +615,33 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Parameter `p` (index `i`) of a dedicated exit event other than the process events.
-    /// `no_specific`: the event has no arm for `p` in [`Self::specific`] (learned earlier);
-    /// `no_arm` is set when that turns out to be so.
-    fn param(&self, p: &ParamInfo, i: usize, no_specific: bool, no_arm: &mut bool) -> Val<'a> {
-        let ev = self.info.name;
-        let name = p.name;
-        // Names no event gives its own meaning skip the per-event table (most parameters of
-        // the busiest events: open/close/read/write results and fds).
-        let shared_only = no_specific
-            || match name {
-                "res" | "dirfd" => true,
-                "fd" => !matches!(ev, "mmap" | "mmap2"),
-                _ => false,
-            };
-        if !shared_only {
-            if let Some(v) = self.specific(ev, name, no_arm) {
+    /// Parameter `name` of a dedicated exit event other than the process events, by its
+    /// route (whose `specific` is cleared when the per-event table has no arm for it).
+    fn param(&self, name: &str, route: &mut Route) -> Val<'a> {
+        if route.specific {
+            let mut no_arm = false;
+            if let Some(v) = self.specific(self.info.name, name, &mut no_arm) {
                 return v;
             }
+            route.specific = !no_arm;
         }
-        // Names shared by most events.
-        match name {
-            "res" => self.ret(),
-            // fd-creating events whose first parameter is the new fd.
-            "fd" if i == 0 && self.info.flags.contains(EventFlags::CREATES_FD) => self.ret(),
-            "fd" => self.int_arg(0),
-            "data" => match self.rec.item(tag::UBUF, 1) {
+        self.shared(route.shared)
+    }
+
+    /// The value of a name most events share.
+    fn shared(&self, kind: Shared) -> Val<'a> {
+        match kind {
+            Shared::Ret => self.ret(),
+            Shared::IntArg0 => self.int_arg(0),
+            Shared::Data => match self.rec.item(tag::UBUF, 1) {
                 Some(b) => Val::Bytes(Cow::Borrowed(b)),
                 None => Val::Empty,
             },
-            "size" => self.arg(2),
-            "tuple" => self.tuple(0, false),
-            "dirfd" => self.int_arg(0),
-            "dev" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
-            "ino" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
-            _ => Val::Empty,
+            Shared::Size => self.arg(2),
+            Shared::Tuple => self.tuple(0, false),
+            Shared::Dev => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
+            Shared::Ino => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
+            Shared::Empty => Val::Empty,
         }
     }
 

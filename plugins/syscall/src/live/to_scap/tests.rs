@@ -468,6 +468,11 @@ fn corrupted_records_never_panic() {
 #[test]
 fn a_warm_builder_writes_what_a_fresh_one_writes() {
     let tuple = v4_tuple(([10, 0, 0, 1], 4000), ([10, 0, 0, 2], 53));
+    let info = |dev, ino| RawFdInfo {
+        dev,
+        ino,
+        ..RawFdInfo::default()
+    };
     let records: Vec<Vec<u8>> = syscall_nr::all()
         .flat_map(|sc| {
             [-2i64, 3].map(|ret| {
@@ -488,8 +493,8 @@ fn a_warm_builder_writes_what_a_fresh_one_writes() {
                     .tuple(0, &tuple)
                     .tuple(ARG_RET, &tuple)
                     .tuple(3, &tuple)
-                    .fdinfo(ARG_RET, &RawFdInfo { dev: 8, ino: 77, ..RawFdInfo::default() })
-                    .fdinfo(0, &RawFdInfo { ino: 78, ..RawFdInfo::default() })
+                    .fdinfo(ARG_RET, &info(8, 77))
+                    .fdinfo(0, &info(0, 78))
                     .item(tag::UINT_PAIR, 0, &[3, 0, 0, 0, 4, 0, 0, 0])
                     .item(tag::UINT_PAIR, 3, &[5, 0, 0, 0, 6, 0, 0, 0])
                     .item(tag::VM, 0, &[1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])
