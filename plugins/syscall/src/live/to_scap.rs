@@ -86,8 +86,85 @@ pub fn boot_offset_now() -> u64 {
 pub struct ScapBuilder {
     boot_offset: u64,
     stats: BuildStats,
-    /// One parameter's encoding, reused from record to record.
-    param_buf: Vec<u8>,
+    /// Per event code, where each parameter comes from, worked out from the parameter names
+    /// on the code's first record (see [`Plan`]).
+    plans: Vec<Option<Plan>>,
+}
+
+/// How the parameters of one event code are filled, so that records after the first skip the
+/// comparisons of event and parameter names.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// clone/fork/execve family: every parameter from [`Ctx::process_param`].
+    process: bool,
+    params: Vec<Route>,
+}
+
+/// Where one parameter of a dedicated exit event comes from.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    /// Ask [`Ctx::specific`] first; cleared once it said it has no arm for the parameter
+    /// (a property of the event and parameter names, whatever the record holds).
+    specific: bool,
+    /// Otherwise (or when the per-event arm finds nothing in the record).
+    shared: Shared,
+}
+
+/// The parameter names most events share ([`Ctx::shared`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    Ret,
+    /// An `int` first argument (fds, dirfd).
+    IntArg0,
+    Data,
+    Size,
+    Tuple,
+    Dev,
+    Ino,
+    Empty,
+}
+
+impl Shared {
+    /// The shared meaning of parameter `name` (index `i`) of `info`.
+    fn of(info: &EventInfo, name: &str, i: usize) -> Shared {
+        match name {
+            "res" => Shared::Ret,
+            // fd-creating events whose first parameter is the new fd.
+            "fd" if i == 0 && info.flags.contains(EventFlags::CREATES_FD) => Shared::Ret,
+            "fd" | "dirfd" => Shared::IntArg0,
+            "data" => Shared::Data,
+            "size" => Shared::Size,
+            "tuple" => Shared::Tuple,
+            "dev" => Shared::Dev,
+            "ino" => Shared::Ino,
+            _ => Shared::Empty,
+        }
+    }
+}
+
+impl Plan {
+    fn new(info: &EventInfo) -> Plan {
+        let ev = info.name;
+        let params = info
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Route {
+                // Names no event gives its own meaning skip the per-event table (most
+                // parameters of the busiest events: open/close/read/write results and fds).
+                specific: match p.name {
+                    "res" | "dirfd" => false,
+                    "fd" => matches!(ev, "mmap" | "mmap2"),
+                    _ => true,
+                },
+                shared: Shared::of(info, p.name, i),
+            })
+            .collect();
+        Plan {
+            process: is_process_event(ev),
+            params,
+        }
+    }
 }
 
 impl Default for ScapBuilder {
@@ -112,7 +189,7 @@ impl ScapBuilder {
         ScapBuilder {
             boot_offset,
             stats: BuildStats::default(),
-            param_buf: Vec::new(),
+            plans: Vec::new(),
         }
     }
 
@@ -155,15 +232,19 @@ impl ScapBuilder {
             event_type: code,
             source,
         };
-        let buf = &mut self.param_buf;
-        for (i, p) in info.params.iter().enumerate() {
+        let code_at = code as usize;
+        if self.plans.len() <= code_at {
+            self.plans.resize(code_at + 1, None);
+        }
+        let plan = self.plans[code_at].get_or_insert_with(|| Plan::new(info));
+        for ((i, p), route) in info.params.iter().enumerate().zip(plan.params.iter_mut()) {
             let v = match (code, sc) {
                 (GENERIC_X, Some(s)) => generic_param(s, i),
                 (PROCEXIT_E, _) => ctx.procexit_param(p),
-                _ => ctx.param(p, i),
+                _ if plan.process => ctx.process_param(p.name),
+                _ => ctx.param(p.name, route),
             };
-            encode(p.param_type, &v, buf);
-            w.param(buf).map_err(enc)?;
+            write_param(&mut w, p.param_type, &v).map_err(enc)?;
         }
         w.finish().map_err(enc)?;
         self.stats.events += 1;
@@ -181,24 +262,21 @@ fn generic_param(s: &SyscallInfo, i: usize) -> Val<'static> {
     }
 }
 
-/// Encodes `v` as a parameter of type `pt` into `buf` (cleared first).
-fn encode(pt: ParamType, v: &Val<'_>, buf: &mut Vec<u8>) {
+/// The events whose parameters come from the task block and process items
+/// ([`Ctx::process_param`]).
+fn is_process_event(name: &str) -> bool {
+    matches!(name, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat")
+}
+
+/// Writes `v` as the next parameter, of type `pt`, straight into the event.
+fn write_param(w: &mut EventWriter<'_>, pt: ParamType, v: &Val<'_>) -> Result<(), EventError> {
     use ParamType as T;
-    buf.clear();
     let n = match v {
-        Val::Empty => return,
+        Val::Empty => return w.param(&[]),
         Val::Int(n) => *n,
-        Val::Str(s) => {
-            buf.extend_from_slice(s);
-            if matches!(pt, T::CharBuf | T::FsPath | T::FsRelPath) {
-                buf.push(0);
-            }
-            return;
-        }
-        Val::Bytes(b) => {
-            buf.extend_from_slice(b);
-            return;
-        }
+        Val::Str(s) if matches!(pt, T::CharBuf | T::FsPath | T::FsRelPath) => return w.param_parts(&[s, &[0]]),
+        Val::Str(s) => return w.param(s),
+        Val::Bytes(b) => return w.param(b),
     };
     let width = match pt {
         T::Int8 | T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => 1,
@@ -216,13 +294,11 @@ fn encode(pt: ParamType, v: &Val<'_>, buf: &mut Vec<u8>) {
         | T::Pid32 => 4,
         T::Dyn => {
             // Index 0 of every dynamic-type list is a plain 64-bit value.
-            buf.push(0);
-            buf.extend_from_slice(&n.to_le_bytes());
-            return;
+            return w.param_parts(&[&[0], &n.to_le_bytes()]);
         }
         _ => 8,
     };
-    buf.extend_from_slice(&n.to_le_bytes()[..width]);
+    w.param(&n.to_le_bytes()[..width])
 }
 
 /// Strips one trailing NUL.
@@ -539,46 +615,39 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Parameter `p` (index `i`) of a dedicated exit event.
-    fn param(&self, p: &ParamInfo, i: usize) -> Val<'a> {
-        let ev = self.info.name;
-        let name = p.name;
-        if matches!(ev, "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat") {
-            return self.process_param(name);
-        }
-        // Names no event gives its own meaning skip the per-event table (most parameters of
-        // the busiest events: open/close/read/write results and fds).
-        let shared_only = match name {
-            "res" | "dirfd" => true,
-            "fd" => !matches!(ev, "mmap" | "mmap2"),
-            _ => false,
-        };
-        if !shared_only {
-            if let Some(v) = self.specific(ev, name) {
+    /// Parameter `name` of a dedicated exit event other than the process events, by its
+    /// route (whose `specific` is cleared when the per-event table has no arm for it).
+    fn param(&self, name: &str, route: &mut Route) -> Val<'a> {
+        if route.specific {
+            let mut no_arm = false;
+            if let Some(v) = self.specific(self.info.name, name, &mut no_arm) {
                 return v;
             }
+            route.specific = !no_arm;
         }
-        // Names shared by most events.
-        match name {
-            "res" => self.ret(),
-            // fd-creating events whose first parameter is the new fd.
-            "fd" if i == 0 && self.info.flags.contains(EventFlags::CREATES_FD) => self.ret(),
-            "fd" => self.int_arg(0),
-            "data" => match self.rec.item(tag::UBUF, 1) {
+        self.shared(route.shared)
+    }
+
+    /// The value of a name most events share.
+    fn shared(&self, kind: Shared) -> Val<'a> {
+        match kind {
+            Shared::Ret => self.ret(),
+            Shared::IntArg0 => self.int_arg(0),
+            Shared::Data => match self.rec.item(tag::UBUF, 1) {
                 Some(b) => Val::Bytes(Cow::Borrowed(b)),
                 None => Val::Empty,
             },
-            "size" => self.arg(2),
-            "tuple" => self.tuple(0, false),
-            "dirfd" => self.int_arg(0),
-            "dev" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
-            "ino" => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
-            _ => Val::Empty,
+            Shared::Size => self.arg(2),
+            Shared::Tuple => self.tuple(0, false),
+            Shared::Dev => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
+            Shared::Ino => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
+            Shared::Empty => Val::Empty,
         }
     }
 
-    /// Per-event parameters that the shared names above do not cover.
-    fn specific(&self, ev: &str, name: &str) -> Option<Val<'a>> {
+    /// Per-event parameters that the shared names above do not cover. `None` with `no_arm`
+    /// set: the table has nothing for this event and name (whatever the record holds).
+    fn specific(&self, ev: &str, name: &str, no_arm: &mut bool) -> Option<Val<'a>> {
         let a = |i| self.arg(i);
         let fd = |i| self.int_arg(i);
         let flags = |i: usize| Val::Int(self.rec.hdr.args[i] as i64);
@@ -822,7 +891,10 @@ impl<'a> Ctx<'a> {
             ("mlock2", "flags") => masked(2, same_bits::MLOCK2),
             ("mlockall", "flags") => masked(0, same_bits::MLOCKALL),
             ("process_vm_readv" | "process_vm_writev", "pid") => fd(0),
-            _ => return None,
+            _ => {
+                *no_arm = true;
+                return None;
+            }
         })
     }
 }
