@@ -348,7 +348,7 @@ impl<'t> Value<'t> {
         let inner = &self.tape.text[n.start as usize + 1..n.end as usize - 1];
         if !n.escaped {
             // Lengths first: most keys of an object differ from the one looked for in length.
-            return inner.len() == key.len() && inner == key.as_bytes();
+            return inner.len() == key.len() && same_bytes(inner, key.as_bytes());
         }
         parse::unescape(inner) == key
     }
@@ -369,6 +369,23 @@ impl<'t> Value<'t> {
             Some(s) => out.extend_from_slice(s.as_bytes()),
             None => self.write_compact(out),
         }
+    }
+}
+
+/// `a == b` for slices of the same length, without a `memcmp` call for the short ones (object
+/// keys): two overlapping word loads compare 4 to 16 bytes.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
     }
 }
 

@@ -191,9 +191,13 @@ impl Parser<'_> {
                     if record_contents {
                         self.push(Kind::String, escaped, p, kend);
                     }
-                    p = self.skip_ws(kend);
+                    // Compact text first: the colon right after the key.
+                    p = kend;
                     if self.text.get(p) != Some(&b':') {
-                        return self.unexpected(p, "':' after an object key");
+                        p = self.skip_ws(p);
+                        if self.text.get(p) != Some(&b':') {
+                            return self.unexpected(p, "':' after an object key");
+                        }
                     }
                     p = self.skip_ws(p + 1);
                 }
@@ -209,10 +213,15 @@ impl Parser<'_> {
                 } else {
                     self.value::<false>(p, depth + 1)?
                 };
-                p = self.skip_ws(p);
-                match self.text.get(p) {
+                // Compact text first: the comma or the closing bracket right after the value.
+                let mut next = self.text.get(p).copied();
+                if next != Some(b',') && next != Some(close) {
+                    p = self.skip_ws(p);
+                    next = self.text.get(p).copied();
+                }
+                match next {
                     Some(b',') => p = self.skip_ws(p + 1),
-                    Some(&c) if c == close => break p + 1,
+                    Some(c) if c == close => break p + 1,
                     _ => {
                         return self.unexpected(
                             p,

@@ -355,3 +355,19 @@ fn shallow_parse_of_damaged_events_fails_as_the_full_parse() {
         }
     }
 }
+
+/// Key comparison agrees with `==` for every length around the word sizes, whichever byte
+/// differs.
+#[test]
+fn same_bytes_agrees_with_slice_equality() {
+    for n in 0..24usize {
+        let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+        assert!(same_bytes(&a, &a.clone()));
+        for at in 0..n {
+            let mut b = a.clone();
+            b[at] ^= 0x20;
+            assert!(!same_bytes(&a, &b), "{n} {at}");
+        }
+        assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+    }
+}
