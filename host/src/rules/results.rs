@@ -189,18 +189,37 @@ impl Context {
     }
 
     /// Fills the snippet from the file text at the innermost location.
-    pub fn with_snippet(mut self, text: &str) -> Context {
+    pub fn with_snippet(self, text: &str) -> Context {
+        self.with_snippet_of(&SourceLines::new(text))
+    }
+
+    /// [`Context::with_snippet`] for a file already split into lines (a reader takes many
+    /// snippets of one file; rescanning it from the start for each was a third of the load).
+    pub fn with_snippet_of(mut self, lines: &SourceLines<'_>) -> Context {
         if let Some(loc) = self.locations.last() {
-            self.snippet = snippet_at(text, loc.position.line);
+            self.snippet = snippet_at(lines, loc.position.line);
         }
         self
     }
 }
 
+/// The lines of a rules file (as `str::lines` splits them), split once.
+pub struct SourceLines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> SourceLines<'a> {
+    pub fn new(text: &'a str) -> SourceLines<'a> {
+        SourceLines {
+            lines: text.lines().collect(),
+        }
+    }
+}
+
 /// The source line at `line` (1-based) followed by a caret line, Falco-style.
-fn snippet_at(text: &str, line: usize) -> String {
+fn snippet_at(lines: &SourceLines<'_>, line: usize) -> String {
     let mut out = String::new();
-    for l in text.lines().skip(line.saturating_sub(1)).take(SNIPPET_MAX_LINES) {
+    for l in lines.lines.iter().skip(line.saturating_sub(1)).take(SNIPPET_MAX_LINES) {
         if l.chars().count() > SNIPPET_MAX_LINE_CHARS {
             out.extend(l.chars().take(SNIPPET_MAX_LINE_CHARS));
             out.push_str("...");
