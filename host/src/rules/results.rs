@@ -487,4 +487,30 @@ mod tests {
         assert!(all.to_text().contains("In rule 'r1': (a.yaml:2:3)"));
         assert!(all.to_json().starts_with(r#"{"falco_load_results":[{"name":"a.yaml","successful":false,"errors":[{"code":"LOAD_ERR_VALIDATE","codedesc":"#));
     }
+
+    #[test]
+    fn snippets_of_split_lines() {
+        let long = "é".repeat(SNIPPET_MAX_LINE_CHARS + 5);
+        let text = format!("a: 1\r\n- rule: r1\n{long}\nlast");
+        let lines = SourceLines::new(&text);
+        let at = |line: usize| {
+            let ctx = Context::default().child(
+                ItemType::Rule,
+                "r1",
+                SourcePosition {
+                    line,
+                    ..SourcePosition::default()
+                },
+            );
+            ctx.with_snippet_of(&lines).snippet
+        };
+        assert_eq!(at(0), "a: 1\n");
+        assert_eq!(at(1), "a: 1\n");
+        assert_eq!(at(2), "- rule: r1\n");
+        assert_eq!(at(3), format!("{}...\n", "é".repeat(SNIPPET_MAX_LINE_CHARS)));
+        assert_eq!(at(4), "last\n");
+        assert_eq!(at(5), "");
+        // Without a location the snippet stays as it was.
+        assert_eq!(Context::default().with_snippet_of(&lines).snippet, "");
+    }
 }
