@@ -250,7 +250,7 @@ impl CompiledFilter {
     /// is compiled (a memo costs a lookup, which pays off only when a second use hits it).
     pub fn share_subexpressions(&mut self, registry: &SlotRegistry) {
         let mut memo_len = 0;
-        share(&mut self.root, &self.slots, registry, 0, &mut memo_len);
+        share(&mut self.root, registry, 0, &mut memo_len);
         self.memo_len = memo_len;
     }
 
@@ -270,47 +270,26 @@ impl CompiledFilter {
 
 /// Unwraps the `Node::Shared` markers of `n` that would never be hit: shapes used once, and
 /// shapes used only inside a shared ancestor (`ancestor_uses` times), which the ancestor's
-/// memo already evaluates once per event. Checks of `evt.type` keep theirs: the candidate
-/// plan of an event type fills their memo with the result the type decides
-/// (`rules::gates`), so they are never evaluated.
-fn share(n: &mut Node, slots: &[SlotDef], registry: &SlotRegistry, ancestor_uses: u32, memo_len: &mut usize) {
+/// memo already evaluates once per event.
+fn share(n: &mut Node, registry: &SlotRegistry, ancestor_uses: u32, memo_len: &mut usize) {
     match n {
         Node::And(children) | Node::Or(children) => children
             .iter_mut()
-            .for_each(|c| share(c, slots, registry, ancestor_uses, memo_len)),
-        Node::Not(child) => share(child, slots, registry, ancestor_uses, memo_len),
+            .for_each(|c| share(c, registry, ancestor_uses, memo_len)),
+        Node::Not(child) => share(child, registry, ancestor_uses, memo_len),
         Node::Check(_) => {}
         Node::Shared(shape, child) => {
             let uses = registry.shape_uses[*shape as usize];
-            let type_check = matches!(child.as_ref(), Node::Check(c) if is_event_type_check(c, slots));
-            if (uses > 1 && uses > ancestor_uses) || type_check {
+            if uses > 1 && uses > ancestor_uses {
                 *memo_len = (*memo_len).max(*shape as usize + 1);
-                share(child, slots, registry, uses, memo_len);
+                share(child, registry, uses, memo_len);
             } else {
-                share(child, slots, registry, ancestor_uses, memo_len);
+                share(child, registry, ancestor_uses, memo_len);
                 let inner = std::mem::replace(child.as_mut(), Node::And(Vec::new()));
                 *n = inner;
             }
         }
     }
-}
-
-/// The field whose value an event's type decides.
-pub(crate) const EVENT_TYPE_FIELD: &str = "evt.type";
-
-/// Whether `c` compares the plain `evt.type` field with constants (see `share`).
-fn is_event_type_check(c: &Check, slots: &[SlotDef]) -> bool {
-    let slot = &slots[c.lhs];
-    slot.name == EVENT_TYPE_FIELD
-        && matches!(
-            slot.extract,
-            Extract::Field {
-                arg: FieldArg::None,
-                ..
-            }
-        )
-        && !c.is_list
-        && !matches!(c.rhs, Rhs::Field(_))
 }
 
 static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);

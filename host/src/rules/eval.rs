@@ -85,13 +85,6 @@ impl EvalContext {
         cache.present = true;
         cache.generation = generation;
     }
-
-    /// Records `result` as the value of shared subexpression `memo` for the current event (a
-    /// result known without evaluation); the context must be bound to its registry.
-    #[inline]
-    pub(crate) fn seed_memo(&mut self, memo: usize, result: bool) {
-        self.memo[memo] = self.generation << 1 | u64::from(result);
-    }
 }
 
 /// Whether check `c` (one value against constants) holds for the single value `v`.

@@ -83,11 +83,6 @@ pub(crate) struct GatedCandidates {
     cache_len: usize,
     /// The global slot of `evt.type` and the value every event of the plan has there.
     known_type: Option<(u32, Box<[u8]>)>,
-    /// The shared subexpressions of the candidates that the known type decides (`evt.type`
-    /// checks, see `compile::share`), with their result: filled in before evaluation.
-    type_memos: Vec<(u32, bool)>,
-    /// One more than the highest memo index of `type_memos`.
-    memo_len: usize,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -113,8 +108,6 @@ impl GatedCandidates {
             registry: 0,
             cache_len: 0,
             known_type: None,
-            type_memos: Vec::new(),
-            memo_len: 0,
         }
     }
 
@@ -149,14 +142,6 @@ impl GatedCandidates {
                 Requirement::Options(o) => o,
             };
             plan.all[pos / 64] |= bit;
-            if let Some(k) = known {
-                type_decided(
-                    filter(plan.rules[pos]),
-                    &filter(plan.rules[pos]).root,
-                    k,
-                    &mut plan.type_memos,
-                );
-            }
             if options.is_empty() {
                 plan.open[pos / 64] |= bit;
                 continue;
@@ -196,9 +181,6 @@ impl GatedCandidates {
         // fields are extracted.
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
-        plan.type_memos.sort_unstable();
-        plan.type_memos.dedup();
-        plan.memo_len = plan.type_memos.iter().map(|&(m, _)| m as usize + 1).max().unwrap_or(0);
         plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
         plan.words = plan.rules.len().div_ceil(64);
         plan
@@ -217,13 +199,9 @@ impl GatedCandidates {
     fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
         let mut live = self.all;
         if let Some((slot, name)) = &self.known_type {
-            // The value extraction would give (see `KnownType`), without the extraction, and
-            // the results of the checks it decides.
-            ctx.bind(self.registry, self.cache_len, self.memo_len);
+            // The value extraction would give (see `KnownType`), without the extraction.
+            ctx.bind(self.registry, self.cache_len, 0);
             ctx.seed_bytes(*slot as usize, name);
-            for &(memo, result) in &self.type_memos {
-                ctx.seed_memo(memo as usize, result);
-            }
         }
         if self.gates.is_empty() {
             return live;
@@ -493,41 +471,6 @@ fn required_keys(f: &CompiledFilter, n: &Node, known: Option<KnownType<'_>>) -> 
     }
 }
 
-/// The result `n` has for every event of the known type, if the type decides it; pushes
-/// each shared subexpression of `n` so decided onto `out` with its result.
-fn type_decided(f: &CompiledFilter, n: &Node, known: KnownType<'_>, out: &mut Vec<(u32, bool)>) -> Option<bool> {
-    match n {
-        Node::Check(c) => decide_type_check(c, &f.slots[c.lhs], known),
-        Node::Shared(memo, child) => {
-            let decided = type_decided(f, child, known, out);
-            if let Some(result) = decided {
-                out.push((*memo, result));
-            }
-            decided
-        }
-        Node::Not(child) => type_decided(f, child, known, out).map(|r| !r),
-        Node::And(children) | Node::Or(children) => {
-            // Every child is visited: its own shared parts count even when this node is open.
-            let conjunction = matches!(n, Node::And(_));
-            let (mut deciding, mut all_neutral) = (false, true);
-            for child in children {
-                match type_decided(f, child, known, out) {
-                    Some(r) if r != conjunction => deciding = true,
-                    Some(_) => {}
-                    None => all_neutral = false,
-                }
-            }
-            if deciding {
-                Some(!conjunction)
-            } else if all_neutral {
-                Some(conjunction)
-            } else {
-                None
-            }
-        }
-    }
-}
-
 /// The result of a check on the plain `evt.type` field for events of the known type.
 fn decide_type_check(c: &Check, slot: &SlotDef, known: KnownType<'_>) -> Option<bool> {
     if slot.global != known.slot || c.is_list || matches!(c.rhs, Rhs::Field(_)) {
@@ -785,55 +728,6 @@ mod tests {
         let live = plan.live(&mut ctx, &mut ev);
         let live_count: u32 = live.iter().map(|w| w.count_ones()).sum();
         assert_eq!(live_count, 4);
-    }
-
-    /// The `evt.type` checks a plan's known type decides get their results before evaluation,
-    /// whether or not another filter repeats them.
-    #[test]
-    fn known_type_decides_type_checks() {
-        let conditions = [
-            "evt.type = execve and proc.name = sh",
-            "(evt.type = open and fd.num = 3) or (evt.type = execve and proc.name = bash)",
-            "not evt.type in (open, openat) and proc.name = zsh",
-            "evt.type exists and proc.pname = sshd",
-        ];
-        let (catalog, registry, mut filters) = compile_all(&conditions);
-        for f in &mut filters {
-            f.share_subexpressions(&registry);
-        }
-        let type_slot = filters[0].slots.iter().find(|s| s.name == "evt.type").unwrap().global;
-        let plan_for = |name: &'static str| {
-            let known = KnownType {
-                slot: type_slot,
-                name: name.as_bytes(),
-            };
-            GatedCandidates::new((0..filters.len()).collect(), Some(known), |r| &filters[r])
-        };
-        let results = |plan: &GatedCandidates| plan.type_memos.iter().map(|&(_, r)| r).collect::<Vec<_>>();
-        // Four distinct checks: `= execve` (twice), `= open`, `in (open, openat)`, `exists`;
-        // for open events the first and third rules never hold and are left out.
-        let open = plan_for("open");
-        assert_eq!(open.type_memos.len(), 3);
-        assert_eq!(results(&open).iter().filter(|&&r| r).count(), 2);
-        let execve = plan_for("execve");
-        assert_eq!(execve.type_memos.len(), 4);
-        assert_eq!(results(&execve).iter().filter(|&&r| r).count(), 2);
-        let mut ctx = EvalContext::new();
-        for (ty, plan, expected) in [("open", &open, vec![3]), ("execve", &execve, vec![1, 3])] {
-            let mut ev = event(&catalog, ty, Some("bash"), "sshd", 4, false, 0);
-            ctx.next_event();
-            let live = plan.live(&mut ctx, &mut ev);
-            let mut got = Vec::new();
-            let mut from = 0;
-            while let Some(p) = next_position(&live, from) {
-                from = p + 1;
-                if filters[plan.rules[p]].eval(&mut ctx, &mut ev) {
-                    got.push(plan.rules[p]);
-                }
-            }
-            assert_eq!(got, expected, "{ty}");
-            assert_eq!(ev.type_extractions, 0);
-        }
     }
 
     /// The gate that rejects the most rules comes first once measured, so the gates it
