@@ -189,18 +189,37 @@ impl Context {
     }
 
     /// Fills the snippet from the file text at the innermost location.
-    pub fn with_snippet(mut self, text: &str) -> Context {
+    pub fn with_snippet(self, text: &str) -> Context {
+        self.with_snippet_of(&SourceLines::new(text))
+    }
+
+    /// [`Context::with_snippet`] for a file already split into lines (a reader takes many
+    /// snippets of one file; rescanning it from the start for each was a third of the load).
+    pub fn with_snippet_of(mut self, lines: &SourceLines<'_>) -> Context {
         if let Some(loc) = self.locations.last() {
-            self.snippet = snippet_at(text, loc.position.line);
+            self.snippet = snippet_at(lines, loc.position.line);
         }
         self
     }
 }
 
+/// The lines of a rules file (as `str::lines` splits them), split once.
+pub struct SourceLines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> SourceLines<'a> {
+    pub fn new(text: &'a str) -> SourceLines<'a> {
+        SourceLines {
+            lines: text.lines().collect(),
+        }
+    }
+}
+
 /// The source line at `line` (1-based) followed by a caret line, Falco-style.
-fn snippet_at(text: &str, line: usize) -> String {
+fn snippet_at(lines: &SourceLines<'_>, line: usize) -> String {
     let mut out = String::new();
-    for l in text.lines().skip(line.saturating_sub(1)).take(SNIPPET_MAX_LINES) {
+    for l in lines.lines.iter().skip(line.saturating_sub(1)).take(SNIPPET_MAX_LINES) {
         if l.chars().count() > SNIPPET_MAX_LINE_CHARS {
             out.extend(l.chars().take(SNIPPET_MAX_LINE_CHARS));
             out.push_str("...");
@@ -467,5 +486,31 @@ mod tests {
         assert_eq!(e["context"]["snippet"], "- rule: r1\n");
         assert!(all.to_text().contains("In rule 'r1': (a.yaml:2:3)"));
         assert!(all.to_json().starts_with(r#"{"falco_load_results":[{"name":"a.yaml","successful":false,"errors":[{"code":"LOAD_ERR_VALIDATE","codedesc":"#));
+    }
+
+    #[test]
+    fn snippets_of_split_lines() {
+        let long = "é".repeat(SNIPPET_MAX_LINE_CHARS + 5);
+        let text = format!("a: 1\r\n- rule: r1\n{long}\nlast");
+        let lines = SourceLines::new(&text);
+        let at = |line: usize| {
+            let ctx = Context::default().child(
+                ItemType::Rule,
+                "r1",
+                SourcePosition {
+                    line,
+                    ..SourcePosition::default()
+                },
+            );
+            ctx.with_snippet_of(&lines).snippet
+        };
+        assert_eq!(at(0), "a: 1\n");
+        assert_eq!(at(1), "a: 1\n");
+        assert_eq!(at(2), "- rule: r1\n");
+        assert_eq!(at(3), format!("{}...\n", "é".repeat(SNIPPET_MAX_LINE_CHARS)));
+        assert_eq!(at(4), "last\n");
+        assert_eq!(at(5), "");
+        // Without a location the snippet stays as it was.
+        assert_eq!(Context::default().with_snippet_of(&lines).snippet, "");
     }
 }

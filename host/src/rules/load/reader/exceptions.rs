@@ -54,7 +54,7 @@ impl Reader<'_> {
                 fields,
                 comps,
                 values,
-                ctx: xctx.with_snippet(self.text),
+                ctx: xctx.with_snippet_of(&self.lines),
             });
         }
         Ok(out)

@@ -7,7 +7,9 @@ use crate::rules::load::items::{
     Collection, ExceptionDef, ExceptionValue, ListDef, MacroDef, Priority, RuleDef, Text, Tuple,
 };
 use crate::rules::load::version::{EngineVersion, PluginVersion};
-use crate::rules::results::{Context, ErrorCode, FileLoadResult, ItemType, LoadMessage, SourcePosition, WarningCode};
+use crate::rules::results::{
+    Context, ErrorCode, FileLoadResult, ItemType, LoadMessage, SourceLines, SourcePosition, WarningCode,
+};
 use crate::yaml::{self, Node};
 
 mod exceptions;
@@ -88,6 +90,7 @@ pub struct ReadEnv<'a> {
 pub struct Reader<'a> {
     name: &'a str,
     text: &'a str,
+    lines: SourceLines<'a>,
     env: &'a ReadEnv<'a>,
     coll: &'a mut Collection,
     result: &'a mut FileLoadResult,
@@ -104,6 +107,7 @@ impl<'a> Reader<'a> {
         Reader {
             name,
             text,
+            lines: SourceLines::new(text),
             env,
             coll,
             result,
@@ -134,12 +138,12 @@ impl<'a> Reader<'a> {
         Box::new(LoadMessage {
             code: crate::rules::results::Code::Error(code),
             message: message.into(),
-            context: ctx.clone().with_snippet(self.text),
+            context: ctx.clone().with_snippet_of(&self.lines),
         })
     }
 
     fn warn(&mut self, code: WarningCode, message: impl Into<String>, ctx: &Context) {
-        let ctx = ctx.clone().with_snippet(self.text);
+        let ctx = ctx.clone().with_snippet_of(&self.lines);
         self.result.warning(code, message, ctx);
     }
 
@@ -482,7 +486,7 @@ impl<'a> Reader<'a> {
             items,
             index,
             visibility: index,
-            ctx: ctx.with_snippet(self.text),
+            ctx: ctx.with_snippet_of(&self.lines),
         };
         self.define(def, |c| &mut c.lists);
         Ok(())
@@ -546,7 +550,7 @@ impl<'a> Reader<'a> {
             condition: cond,
             index,
             visibility: index,
-            ctx: ctx.with_snippet(self.text),
+            ctx: ctx.with_snippet_of(&self.lines),
         };
         self.define(def, |c| &mut c.macros);
         Ok(())

@@ -90,7 +90,7 @@ impl Reader<'_> {
             skip_if_unknown_filter,
             index,
             visibility: index,
-            ctx: ctx.with_snippet(self.text),
+            ctx: ctx.with_snippet_of(&self.lines),
         };
         self.define(def, |c| &mut c.rules);
         Ok(())
