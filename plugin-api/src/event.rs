@@ -339,7 +339,7 @@ impl EventMemo {
     ///
     /// # Safety
     /// As for [`EventRef::from_raw`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn event<'a>(&mut self, evt: *const ss_plugin_event, evtnum: u64) -> Result<EventRef<'a>, EventError> {
         if evt.is_null() {
             return Err(EventError::NullPointer);
@@ -358,6 +358,21 @@ impl EventMemo {
                 });
             }
         }
+        // SAFETY: per the contract.
+        unsafe { self.validate(evt, evtnum, header) }
+    }
+
+    /// Validates an event not seen last and remembers it when valid.
+    ///
+    /// # Safety
+    /// As for [`EventRef::from_raw`]; `header` is the event's header.
+    #[inline(never)]
+    unsafe fn validate<'a>(
+        &mut self,
+        evt: *const ss_plugin_event,
+        evtnum: u64,
+        header: EventHeader,
+    ) -> Result<EventRef<'a>, EventError> {
         self.last = None;
         // SAFETY: per the contract.
         let ev = unsafe { EventRef::from_raw(evt) }?;
