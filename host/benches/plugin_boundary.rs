@@ -9,11 +9,17 @@
 //! `extract N fields per event` asks several fields of one event through `extract_batch`
 //! (one `extract_fields` call for Saker-SDK plugins, one call per field for the others);
 //! its throughput is fields/s, so its time per element is the cost of one extracted field.
+//!
+//! Instruction counts (stable on a loaded machine): with `SAKER_BOUNDARY_ROUNDS=N` and
+//! `SAKER_BOUNDARY_CASE=<subject>/<next_batch|u64|string|batch>` the binary runs that case N
+//! times inside `measured_rounds` instead of criterion; under
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured_rounds*'` the
+//! program total divided by N is the instructions per round (per field: divide `batch` by 4).
 
 #[path = "../tests/fixtures/plugins/support.rs"]
 mod support;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use saker::plugins::{BatchEnd, ExtractedValues, FieldArg, FieldBatch, LoadOptions, Plugin, TableRegistry};
 use std::ffi::CStr;
 use std::hint::black_box;
@@ -187,6 +193,63 @@ fn boundary(c: &mut Criterion) {
     }
 }
 
+/// Runs `round` `rounds` times; the only code callgrind collects in instruction-count mode.
+#[inline(never)]
+fn measured_rounds(rounds: u64, mut round: impl FnMut()) {
+    for _ in 0..rounds {
+        round();
+    }
+}
+
+/// Instruction-count mode (see the module docs): runs one case `rounds` times.
+fn count_instructions(rounds: u64, case: &str) {
+    let (label, kind) = case
+        .split_once('/')
+        .unwrap_or_else(|| panic!("SAKER_BOUNDARY_CASE should be <subject>/<case>, found {case:?}"));
+    let subjects = subjects();
+    let labels = subjects.iter().map(|s| s.label).collect::<Vec<_>>();
+    let s = subjects
+        .into_iter()
+        .find(|s| s.label == label)
+        .unwrap_or_else(|| panic!("unknown subject {label:?}; one of {labels:?}"));
+    let mut instance = s.plugin.open(&s.open_params).unwrap();
+    let event = loop {
+        let batch = instance.next_batch().unwrap();
+        if let Some(e) = batch.event(0) {
+            break e.to_vec();
+        }
+    };
+    let mut out = ExtractedValues::new();
+    let mut single = |field: &str| {
+        let index = s.plugin.field_index(field).unwrap();
+        measured_rounds(rounds, || {
+            assert!(s
+                .plugin
+                .extract(black_box(&event), 1, s.source, index, &FieldArg::None, &mut out));
+        })
+    };
+    match kind {
+        "next_batch" => measured_rounds(rounds, || {
+            let batch = instance.next_batch().unwrap();
+            black_box(batch.events().map(|e| e.len()).sum::<usize>());
+        }),
+        "u64" => single(s.u64_field),
+        "string" => single(s.string_field),
+        "batch" => {
+            let indexes = s
+                .batch_fields
+                .iter()
+                .map(|f| (s.plugin.field_index(f).unwrap(), FieldArg::None));
+            let mut batch = FieldBatch::new(indexes);
+            measured_rounds(rounds, || {
+                let found = s.plugin.extract_batch(black_box(&event), 1, s.source, &mut batch);
+                assert_eq!(found, batch.len());
+            })
+        }
+        other => panic!("unknown case {other:?}; one of next_batch, u64, string, batch"),
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -195,4 +258,14 @@ criterion_group! {
         .sample_size(20);
     targets = boundary
 }
-criterion_main!(benches);
+
+fn main() {
+    let rounds = std::env::var("SAKER_BOUNDARY_ROUNDS").ok().and_then(|r| r.parse().ok());
+    match (rounds, std::env::var("SAKER_BOUNDARY_CASE")) {
+        (Some(rounds), Ok(case)) => count_instructions(rounds, &case),
+        _ => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -79,19 +79,21 @@ pub struct EventHeader {
     pub nparams: u32,
 }
 
+// One bounds check per read (indexing each byte would check every one of them).
 #[inline]
 fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes([b[at], b[at + 1]])
+    let bytes: [u8; 2] = b[at..at + 2].try_into().expect("slice of 2 bytes");
+    u16::from_ne_bytes(bytes)
 }
 #[inline]
 fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    let bytes: [u8; 4] = b[at..at + 4].try_into().expect("slice of 4 bytes");
+    u32::from_ne_bytes(bytes)
 }
 #[inline]
 fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_ne_bytes(a)
+    let bytes: [u8; 8] = b[at..at + 8].try_into().expect("slice of 8 bytes");
+    u64::from_ne_bytes(bytes)
 }
 
 impl EventHeader {
@@ -312,6 +314,70 @@ impl<'a> EventRef<'a> {
     #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         self.params().nth(i)
+    }
+}
+
+/// The last event validated behind a raw pointer, so that the several calls a host makes for
+/// one event (parse, then one extraction per field) validate its bytes only once.
+///
+/// An event counts as already validated when its pointer, host event number and 26 header
+/// bytes are those of the last successful validation: the ABI forbids changing an event while
+/// the host hands it to plugins, and a changed `len` (the only value the unchecked view trusts)
+/// would show in the header. Every accessor of [`EventRef`] reads with bounds-checked slices, so
+/// even a host breaking that rule gets a wrong value or a caught panic, never a stray read.
+#[derive(Debug, Default)]
+pub struct EventMemo {
+    last: Option<(usize, u64, EventHeader)>,
+}
+
+impl EventMemo {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// [`EventRef::from_raw`], skipping the parameter checks for the event validated last.
+    ///
+    /// # Safety
+    /// As for [`EventRef::from_raw`].
+    #[inline(always)]
+    pub unsafe fn event<'a>(&mut self, evt: *const ss_plugin_event, evtnum: u64) -> Result<EventRef<'a>, EventError> {
+        if evt.is_null() {
+            return Err(EventError::NullPointer);
+        }
+        // SAFETY: non-NULL and the caller guarantees a readable header.
+        let header = unsafe { EventHeader::read_raw(evt) };
+        if let Some((ptr, num, seen)) = &self.last {
+            if *ptr == evt as usize && *num == evtnum && *seen == header {
+                // SAFETY: these bytes passed `from_raw` with this very header (so `len` is the
+                // validated one), and the caller guarantees `len` readable bytes for 'a.
+                let bytes = unsafe { std::slice::from_raw_parts(evt.cast::<u8>(), header.len as usize) };
+                return Ok(EventRef {
+                    header,
+                    bytes,
+                    slot_width: slot_width(is_large_payload(header.event_type)),
+                });
+            }
+        }
+        // SAFETY: per the contract.
+        unsafe { self.validate(evt, evtnum, header) }
+    }
+
+    /// Validates an event not seen last and remembers it when valid.
+    ///
+    /// # Safety
+    /// As for [`EventRef::from_raw`]; `header` is the event's header.
+    #[inline(never)]
+    unsafe fn validate<'a>(
+        &mut self,
+        evt: *const ss_plugin_event,
+        evtnum: u64,
+        header: EventHeader,
+    ) -> Result<EventRef<'a>, EventError> {
+        self.last = None;
+        // SAFETY: per the contract.
+        let ev = unsafe { EventRef::from_raw(evt) }?;
+        self.last = Some((evt as usize, evtnum, header));
+        Ok(ev)
     }
 }
 

@@ -88,6 +88,7 @@ impl ExtractedValues {
         ExtractedValues::default()
     }
 
+    #[inline]
     pub fn clear(&mut self) {
         self.ty = None;
         self.numbers.clear();
@@ -95,15 +96,18 @@ impl ExtractedValues {
         self.spans.clear();
     }
 
+    #[inline]
     pub(crate) fn start(&mut self, ty: FieldType) {
         self.clear();
         self.ty = Some(ty);
     }
 
+    #[inline]
     pub(crate) fn push_number(&mut self, v: u64) {
         self.numbers.push(v);
     }
 
+    #[inline]
     pub(crate) fn push_bytes(&mut self, b: &[u8]) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(b);
@@ -162,10 +166,12 @@ pub trait ValueSink {
 }
 
 impl ValueSink for ExtractedValues {
+    #[inline]
     fn start(&mut self, _field: usize, ty: FieldType) {
         ExtractedValues::start(self, ty);
     }
 
+    #[inline]
     fn push(&mut self, _field: usize, value: ExtractedValue<'_>) {
         match value {
             ExtractedValue::U64(v) => self.push_number(v),
@@ -174,6 +180,7 @@ impl ValueSink for ExtractedValues {
         }
     }
 
+    #[inline]
     fn clear(&mut self, _field: usize) {
         ExtractedValues::clear(self);
     }
@@ -181,18 +188,21 @@ impl ValueSink for ExtractedValues {
 
 /// One [`ExtractedValues`] per field of the call.
 impl ValueSink for [ExtractedValues] {
+    #[inline]
     fn start(&mut self, field: usize, ty: FieldType) {
         if let Some(v) = self.get_mut(field) {
             ValueSink::start(v, 0, ty);
         }
     }
 
+    #[inline]
     fn push(&mut self, field: usize, value: ExtractedValue<'_>) {
         if let Some(v) = self.get_mut(field) {
             ValueSink::push(v, 0, value);
         }
     }
 
+    #[inline]
     fn clear(&mut self, field: usize) {
         if let Some(v) = self.get_mut(field) {
             v.clear();
@@ -222,8 +232,11 @@ impl ValueSink for [ExtractedValues] {
 #[derive(Default)]
 pub struct FieldBatch {
     pub(crate) fields: Vec<(u32, FieldArg)>,
-    /// The call's request array; its pointers are rewritten before every call.
+    /// The call's request array, built on the first call for a plugin and reused while the
+    /// batch is used with that plugin (its result members are the plugin's to set).
     pub(crate) requests: Vec<ffi::ss_plugin_extract_field>,
+    /// The [`Plugin`](super::Plugin) instance `requests` was built for; 0 = none.
+    pub(crate) built_for: u64,
     pub(crate) results: Vec<ExtractedValues>,
 }
 
@@ -236,9 +249,10 @@ impl std::fmt::Debug for FieldBatch {
     }
 }
 
-// SAFETY: the raw pointers in `requests` (field names, argument keys, results) are written just
-// before each `extract_fields` call and read only during it; between calls nothing reads them,
-// so moving the batch to another thread cannot make them dangle while in use.
+// SAFETY: the raw pointers in `requests` point at the plugin's field names (alive as long as the
+// plugin `built_for` names, which is checked before each use), at the argument keys in `fields`
+// (heap data the batch owns and never changes) and at results, which are read only during a
+// call; moving the batch to another thread cannot make them dangle while in use.
 unsafe impl Send for FieldBatch {}
 
 impl FieldBatch {
@@ -249,6 +263,7 @@ impl FieldBatch {
         let results = fields.iter().map(|_| ExtractedValues::new()).collect();
         FieldBatch {
             requests: Vec::with_capacity(fields.len()),
+            built_for: 0,
             fields,
             results,
         }

@@ -145,9 +145,17 @@ impl Owner {
     }
 
     /// Frees ephemeral subtables and unreleased entries after a plugin callback.
+    #[inline]
     pub fn collect_garbage(&self) {
         // A plain load first: the locked swap costs ~20 cycles on every extract and parse call.
-        if !self.handles_dirty.load(Ordering::Acquire) || !self.handles_dirty.swap(false, Ordering::AcqRel) {
+        if self.handles_dirty.load(Ordering::Acquire) {
+            self.collect_dirty();
+        }
+    }
+
+    #[cold]
+    fn collect_dirty(&self) {
+        if !self.handles_dirty.swap(false, Ordering::AcqRel) {
             return;
         }
         let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());

@@ -94,7 +94,13 @@ pub struct Plugin {
     async_active: bool,
     /// See [`Plugin::extracts_several_fields_per_call`].
     several_fields_per_call: bool,
+    /// Unique per loaded plugin in the process (never 0): tells a [`FieldBatch`] whether its
+    /// request array was built for this plugin.
+    instance: u64,
 }
+
+/// The last [`Plugin::instance`] given out.
+static LAST_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 // SAFETY: the plugin API lets any thread drive a state as long as one thread does it at a time;
 // `Plugin` is not `Sync`, so `&Plugin` cannot be shared across threads, and moving it moves the
@@ -133,6 +139,7 @@ impl Plugin {
             counters: Cell::new(PluginCounters::default()),
             async_active: false,
             several_fields_per_call,
+            instance: LAST_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
         })
     }
 
@@ -448,19 +455,32 @@ impl Plugin {
         batch: &mut FieldBatch,
         results: &mut S,
     ) -> usize {
-        let FieldBatch { fields, requests, .. } = batch;
+        let FieldBatch {
+            fields,
+            requests,
+            built_for,
+            ..
+        } = batch;
         if !self.extracts_several_fields_per_call() {
             return self.extract_one_by_one(event, evtnum, source, fields, results);
         }
-        requests.clear();
-        for (field_index, arg) in fields.iter() {
-            match self.request(*field_index, arg) {
-                Some(r) => requests.push(r),
-                // An index this plugin does not have: the fields are asked one by one below.
-                None => break,
-            }
-        }
         let n = fields.len();
+        if *built_for == self.instance {
+            // Same plugin, same fields: only the result counts need resetting.
+            for r in requests.iter_mut() {
+                r.res_len = 0;
+            }
+        } else {
+            requests.clear();
+            for (field_index, arg) in fields.iter() {
+                match self.request(*field_index, arg) {
+                    Some(r) => requests.push(r),
+                    // An index this plugin does not have: the fields are asked one by one below.
+                    None => break,
+                }
+            }
+            *built_for = if requests.len() == n { self.instance } else { 0 };
+        }
         let called = requests.len() == n
             && n > 0
             && u32::try_from(n).is_ok()
@@ -601,7 +621,7 @@ impl Plugin {
 
     /// Copies the plugin's results of one request into field `slot` of `out`; false when there
     /// are none or they are malformed (the caller then clears the slot).
-    #[inline]
+    #[inline(always)]
     fn copy_results<S: ValueSink + ?Sized>(
         &self,
         field_index: u32,

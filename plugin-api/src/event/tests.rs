@@ -279,3 +279,43 @@ fn slot_overflow_is_reported() {
     let err = EventRef::parse(&bytes, true).unwrap_err();
     assert!(matches!(err, EventError::SlotsOverflow { nparams: 1000, .. }), "{err}");
 }
+
+#[test]
+fn event_memo_validates_each_new_event_and_reuses_the_last() {
+    let mut bytes = sample_plugin_event();
+    // A spare byte after the event, so that a `len` one too large stays inside the buffer.
+    bytes.push(0);
+    let mut memo = EventMemo::new();
+    let ptr = bytes.as_ptr().cast::<ss_plugin_event>();
+    // SAFETY: `bytes` holds a full event during each call.
+    let first = unsafe { memo.event(ptr, 7) }.unwrap();
+    assert_eq!(PluginEvent::parse(&first).unwrap().data, b"hello world");
+    // SAFETY: as above.
+    let again = unsafe { memo.event(ptr, 7) }.unwrap();
+    assert_eq!(again.as_bytes(), first.as_bytes());
+    assert_eq!(again.header(), first.header());
+    assert_eq!(PluginEvent::parse(&again).unwrap().plugin_id, 999);
+
+    // Break the data length slot: a new event number validates again and sees it.
+    bytes[30] ^= 1;
+    let ptr = bytes.as_ptr().cast::<ss_plugin_event>();
+    // SAFETY: as above.
+    let err = unsafe { memo.event(ptr, 8) }.unwrap_err();
+    assert!(matches!(err, EventError::LenMismatch { .. }), "{err:?}");
+    // A failed validation is not remembered: the old number is checked again too.
+    // SAFETY: as above.
+    assert!(unsafe { memo.event(ptr, 7) }.is_err());
+
+    // A changed header (here `len`) is a different event even with the same number.
+    bytes[30] ^= 1;
+    // SAFETY: as above.
+    unsafe { memo.event(ptr, 9) }.unwrap();
+    bytes[16] += 1;
+    // SAFETY: `bytes` holds the `len` bytes the header now claims.
+    assert!(unsafe { memo.event(ptr, 9) }.is_err());
+    // SAFETY: NULL is reported, not read.
+    assert_eq!(
+        unsafe { memo.event(std::ptr::null(), 1) }.unwrap_err(),
+        EventError::NullPointer
+    );
+}

@@ -226,6 +226,16 @@ struct Pending {
     count: usize,
 }
 
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            store: Store::U64,
+            start: 0,
+            count: 0,
+        }
+    }
+}
+
 /// Reused storage for the values of one `extract_fields` call.
 ///
 /// Values of all fields of a call are collected first; the `res` pointers are set only once
@@ -242,7 +252,9 @@ pub struct ExtractOutput {
     str_ptrs: Vec<*const std::ffi::c_char>,
     bufs: Vec<ffi::ss_plugin_byte_buffer>,
     pending: Vec<Pending>,
-    current: Option<(&'static FieldDef, Pending)>,
+    /// The field being extracted (None outside of a field) and its values so far.
+    field: Option<&'static FieldDef>,
+    current: Pending,
 }
 
 /// A value of the wrong kind for the field being extracted.
@@ -268,10 +280,8 @@ impl ExtractOutput {
         self.bytes.clear();
         self.str_offsets.clear();
         self.buf_specs.clear();
-        self.str_ptrs.clear();
-        self.bufs.clear();
         self.pending.clear();
-        self.current = None;
+        self.field = None;
     }
 
     #[inline]
@@ -282,14 +292,17 @@ impl ExtractOutput {
             FieldType::String => (Store::Str, self.str_offsets.len()),
             FieldType::IpAddr | FieldType::IpNet => (Store::Buf, self.buf_specs.len()),
         };
-        self.current = Some((field, Pending { store, start, count: 0 }));
+        self.field = Some(field);
+        self.current = Pending { store, start, count: 0 };
     }
 
     /// Ends the current field; on error its values are dropped (reported as "no value").
+    /// Without a current field (an unknown field id) it records a field without values.
     #[inline]
     pub(crate) fn end_field(&mut self, ok: bool) -> usize {
-        let Some((_, mut p)) = self.current.take() else {
-            return 0;
+        let mut p = match self.field.take() {
+            Some(_) => self.current,
+            None => Pending::default(),
         };
         if !ok {
             p.count = 0;
@@ -298,61 +311,73 @@ impl ExtractOutput {
         self.pending.len() - 1
     }
 
+    /// Counts one more value of type `ty` for the current field.
     #[inline]
-    fn slot(&mut self, accepts: &[FieldType], given: &str) -> Result<(), PluginError> {
-        let Some((field, p)) = &mut self.current else {
+    fn slot(&mut self, ty: FieldType, given: &str) -> Result<(), PluginError> {
+        match self.field {
+            Some(field) if field.ty == ty && (self.current.count == 0 || field.is_list) => {
+                self.current.count += 1;
+                Ok(())
+            }
+            _ => self.slot_slow(ty, given),
+        }
+    }
+
+    /// The rare cases of [`Self::slot`]: errors, and a second value of a several-candidate field.
+    #[cold]
+    fn slot_slow(&mut self, ty: FieldType, given: &str) -> Result<(), PluginError> {
+        let Some(field) = self.field else {
             return Err(PluginError::msg("extract output used outside of an extract call"));
         };
-        if !accepts.contains(&field.ty) {
+        if field.ty != ty {
             return Err(mismatch(field, given));
         }
         // Saker's several-candidate fields (either end, any ancestor) may return more than one.
-        let several = |f: &FieldDef| {
-            f.properties
-                .iter()
-                .any(|p| *p == "sakerEitherEnd" || *p == "sakerAnyAncestor")
-        };
-        if !field.is_list && p.count >= 1 && !several(field) {
+        let several = field
+            .properties
+            .iter()
+            .any(|p| *p == "sakerEitherEnd" || *p == "sakerAnyAncestor");
+        if !field.is_list && self.current.count >= 1 && !several {
             return Err(PluginError::Message(format!(
                 "field {} is not a list but the plugin returned more than one value; declare it with .list()",
                 field.name
             )));
         }
-        p.count += 1;
+        self.current.count += 1;
         Ok(())
     }
 
     /// A `uint64` value.
     #[inline]
     pub fn u64(&mut self, v: u64) -> Result<(), PluginError> {
-        self.slot(&[FieldType::U64], "a uint64")?;
+        self.slot(FieldType::U64, "a uint64")?;
         self.u64s.push(v);
         Ok(())
     }
     /// A `reltime` value (nanoseconds).
     #[inline]
     pub fn reltime(&mut self, ns: u64) -> Result<(), PluginError> {
-        self.slot(&[FieldType::RelTime], "a reltime")?;
+        self.slot(FieldType::RelTime, "a reltime")?;
         self.u64s.push(ns);
         Ok(())
     }
     /// An `abstime` value (nanoseconds since the epoch).
     #[inline]
     pub fn abstime(&mut self, ns: u64) -> Result<(), PluginError> {
-        self.slot(&[FieldType::AbsTime], "an abstime")?;
+        self.slot(FieldType::AbsTime, "an abstime")?;
         self.u64s.push(ns);
         Ok(())
     }
     #[inline]
     pub fn bool(&mut self, v: bool) -> Result<(), PluginError> {
-        self.slot(&[FieldType::Bool], "a bool")?;
+        self.slot(FieldType::Bool, "a bool")?;
         self.bools.push(v as u32);
         Ok(())
     }
     /// A string value (copied; an interior NUL ends the string for C readers).
     #[inline]
     pub fn str(&mut self, s: &str) -> Result<(), PluginError> {
-        self.slot(&[FieldType::String], "a string")?;
+        self.slot(FieldType::String, "a string")?;
         self.str_offsets.push(self.bytes.len());
         self.bytes.extend_from_slice(s.as_bytes());
         self.bytes.push(0);
@@ -362,7 +387,7 @@ impl ExtractOutput {
     #[inline]
     pub fn str_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), PluginError> {
         use std::io::Write;
-        self.slot(&[FieldType::String], "a string")?;
+        self.slot(FieldType::String, "a string")?;
         self.str_offsets.push(self.bytes.len());
         self.bytes.write_fmt(args).map_err(PluginError::msg)?;
         self.bytes.push(0);
@@ -379,14 +404,14 @@ impl ExtractOutput {
     /// An `ipaddr` value.
     #[inline]
     pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
-        self.slot(&[FieldType::IpAddr], "an ipaddr")?;
+        self.slot(FieldType::IpAddr, "an ipaddr")?;
         self.push_addr(addr);
         Ok(())
     }
     /// An `ipnet` value (the ABI carries only the network address).
     #[inline]
     pub fn ipnet(&mut self, addr: IpAddr) -> Result<(), PluginError> {
-        self.slot(&[FieldType::IpNet], "an ipnet")?;
+        self.slot(FieldType::IpNet, "an ipnet")?;
         self.push_addr(addr);
         Ok(())
     }
@@ -484,6 +509,23 @@ mod tests {
         let e = out.u64_list([3, 4]).unwrap_err().to_string();
         assert!(e.contains("is not a list"), "{e}");
         out.end_field(true);
+    }
+
+    #[test]
+    fn an_unknown_field_keeps_its_place_among_the_results() {
+        let mut out = ExtractOutput::new();
+        out.reset();
+        // An unknown field id has no FieldDef: only end_field is called for it.
+        out.end_field(false);
+        out.begin_field(&NUM);
+        out.u64(7).unwrap();
+        out.end_field(true);
+        let mut fields = [blank(), blank()];
+        // SAFETY: two writable requests for two pending fields.
+        unsafe { out.publish(fields.as_mut_ptr()) };
+        assert_eq!(fields.map(|f| f.res_len), [0, 1]);
+        // SAFETY: the second request's res points at one u64 owned by `out`.
+        assert_eq!(unsafe { *fields[1].res.u64_ }, 7);
     }
 
     #[test]

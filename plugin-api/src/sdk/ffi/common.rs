@@ -4,6 +4,7 @@ use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::event::EventMemo;
 use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t};
 use crate::sdk::extract::ExtractOutput;
 use crate::sdk::tables::InitTables;
@@ -15,6 +16,8 @@ pub struct PluginState<P> {
     pub(crate) plugin: Option<P>,
     last_error: CString,
     pub(crate) extract_out: ExtractOutput,
+    /// The event validated last (parse and extract calls).
+    pub(crate) events: EventMemo,
     pub(crate) text: String,
     pub(crate) text_c: Vec<u8>,
     pub(crate) open_params: CString,
@@ -28,6 +31,7 @@ impl<P: Plugin> PluginState<P> {
             plugin: None,
             last_error: CString::default(),
             extract_out: ExtractOutput::new(),
+            events: EventMemo::new(),
             text: String::new(),
             text_c: Vec::new(),
             open_params: CString::default(),

@@ -1,24 +1,26 @@
 //! Glue of the extraction capability.
 
 use super::common::{str_arg, with_state};
-use crate::event::{EventRef, PluginEvent};
+use crate::event::{EventMemo, EventRef, PluginEvent};
 use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t, PPME_PLUGINEVENT_E};
-use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, SourceName};
+use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName};
 use crate::sdk::tables::{HostErrors, TableReader};
 use crate::sdk::PluginError;
 
-/// The decoded event of an event input, shared by extract and parse.
+/// The decoded event of an event input, shared by extract and parse. `events` remembers the
+/// last validated event, so the parse and field calls of one event check its bytes once.
 ///
 /// # Safety
 /// `evt` must be a valid event input whose event and source stay valid for `'a`.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn event_of<'a>(
     evt: *const abi::ss_plugin_event_input,
+    events: &mut EventMemo,
 ) -> Result<(EventRef<'a>, Option<PluginEvent<'a>>, u64, SourceName<'a>), PluginError> {
     // SAFETY: per the contract.
     let input = unsafe { evt.as_ref() }.ok_or_else(|| PluginError::msg("event input is NULL"))?;
     // SAFETY: the event is valid for 'a.
-    let ev = unsafe { EventRef::from_raw(input.evt) }?;
+    let ev = unsafe { events.event(input.evt, input.evtnum) }?;
     let pe = if ev.event_type() == PPME_PLUGINEVENT_E {
         Some(PluginEvent::parse(&ev)?)
     } else {
@@ -27,6 +29,22 @@ pub(crate) unsafe fn event_of<'a>(
     // SAFETY: the source name is NULL or a C string valid for 'a.
     let source = unsafe { SourceName::from_raw(input.evtsrc) };
     Ok((ev, pe, input.evtnum, source))
+}
+
+/// The argument of one request, checked against the field's declaration.
+///
+/// # Safety
+/// `req.arg_key` is NULL or a C string valid for `'a`.
+#[inline]
+unsafe fn field_arg<'a>(req: &abi::ss_plugin_extract_field, field: &FieldDef) -> Result<FieldArg<'a>, PluginError> {
+    Ok(if req.arg_present == 0 {
+        FieldArg::None
+    } else if !req.arg_key.is_null() && (field.arg.key || !field.arg.index) {
+        // SAFETY: arg_key is a C string valid during the call.
+        FieldArg::Key(unsafe { str_arg(req.arg_key, "field argument") }?)
+    } else {
+        FieldArg::Index(req.arg_index)
+    })
 }
 
 /// `plugin_extract_fields`: every request of the call is answered; results stay valid until
@@ -48,7 +66,7 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 .as_ref()
                 .ok_or_else(|| PluginError::msg("extract input is NULL"))?;
             // SAFETY: event input valid during the call.
-            let (event, plugin_event, evt_num, source) = event_of(evt)?;
+            let (event, plugin_event, evt_num, source) = event_of(evt, &mut st.events)?;
             let host = HostErrors {
                 owner: input.owner,
                 get_owner_last_error: input.get_owner_last_error,
@@ -61,51 +79,41 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 .plugin
                 .as_mut()
                 .ok_or_else(|| PluginError::msg("plugin is not initialized (its init failed)"))?;
-            let mut first_error: Option<PluginError> = None;
-            for i in 0..input.num_fields as usize {
+            let requests: &[abi::ss_plugin_extract_field] = match input.num_fields {
+                0 => &[],
                 // SAFETY: `fields` holds num_fields requests.
-                let req = &*input.fields.add(i);
+                n => std::slice::from_raw_parts(input.fields, n as usize),
+            };
+            let mut first_error: Option<PluginError> = None;
+            for req in requests {
                 let Some(field) = P::FIELDS.get(req.field_id as usize) else {
                     out.end_field(false);
-                    first_error.get_or_insert(PluginError::Message(format!(
-                        "field id {} is out of range: plugin {} declares {} fields",
-                        req.field_id,
-                        P::NAME,
-                        P::FIELDS.len()
-                    )));
+                    first_error.get_or_insert_with(|| out_of_range::<P>(req.field_id));
                     continue;
                 };
-                let arg = if req.arg_present == 0 {
-                    FieldArg::None
-                } else if !req.arg_key.is_null() && (field.arg.key || !field.arg.index) {
-                    // SAFETY: arg_key is a C string valid during the call.
-                    match str_arg(req.arg_key, "field argument") {
-                        Ok(k) => FieldArg::Key(k),
-                        Err(e) => {
-                            out.begin_field(field);
-                            out.end_field(false);
-                            first_error.get_or_insert(e);
-                            continue;
-                        }
-                    }
-                } else {
-                    FieldArg::Index(req.arg_index)
-                };
                 out.begin_field(field);
-                let request = ExtractRequest {
-                    field_index: req.field_id as usize,
-                    field,
-                    arg,
-                    event,
-                    plugin_event,
-                    evt_num,
-                    source,
-                    tables: &tables,
+                // SAFETY: arg_key is NULL or a C string valid during the call.
+                let r = match field_arg(req, field) {
+                    Ok(arg) => plugin
+                        .extract(
+                            ExtractRequest {
+                                field_index: req.field_id as usize,
+                                field,
+                                arg,
+                                event,
+                                plugin_event,
+                                evt_num,
+                                source,
+                                tables: &tables,
+                            },
+                            out,
+                        )
+                        .map_err(|e| PluginError::Message(format!("extracting {}: {e}", field.name))),
+                    Err(e) => Err(e),
                 };
-                let r = plugin.extract(request, out);
                 out.end_field(r.is_ok());
                 if let Err(e) = r {
-                    first_error.get_or_insert(PluginError::Message(format!("extracting {}: {e}", field.name)));
+                    first_error.get_or_insert(e);
                 }
             }
             // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
@@ -121,4 +129,13 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             }
         })
     }
+}
+
+#[cold]
+fn out_of_range<P: ExtractPlugin>(field_id: u32) -> PluginError {
+    PluginError::Message(format!(
+        "field id {field_id} is out of range: plugin {} declares {} fields",
+        P::NAME,
+        P::FIELDS.len()
+    ))
 }

@@ -20,7 +20,7 @@ pub unsafe fn parse_event<P: ParsePlugin>(
     unsafe {
         with_state::<P, _>(s, abi::SS_PLUGIN_FAILURE, |st| {
             let input = input.as_ref().ok_or_else(|| PluginError::msg("parse input is NULL"))?;
-            let (event, plugin_event, evt_num, source) = event_of(evt)?;
+            let (event, plugin_event, evt_num, source) = event_of(evt, &mut st.events)?;
             let host = HostErrors {
                 owner: input.owner,
                 get_owner_last_error: input.get_owner_last_error,
