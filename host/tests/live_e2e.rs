@@ -923,3 +923,84 @@ fn a_reload_selects_the_new_rules_syscalls_in_the_kernel() {
     assert_eq!(code, Some(0), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Live parameters the kernel reads beyond the registers reach the rules: the `O_F_CREATED`
+/// open flag, the accept queue counters of the listening socket and poll's fd list.
+#[test]
+fn created_opens_accept_queues_and_poll_fds_reach_the_rules() {
+    let Some(_live) = live_or_skip("kernel_params") else {
+        return;
+    };
+    let dir = test_dir("kparams");
+    let rules_file = dir.join("rules.yaml");
+    let extra = format!(
+        "- rule: live e2e created\n  desc: opens that created their file under the test directory\n  \
+         condition: evt.type in (open, openat, openat2) and evt.dir = < and evt.is_open_create = true \
+         and fd.name startswith {dir}/\n  \
+         output: \"created fd.name=%fd.name flags=%evt.arg.flags proc.pid=%proc.pid\"\n  priority: NOTICE\n\
+         - rule: live e2e accept queue\n  desc: accepts on a listener with a backlog of 7\n  \
+         condition: evt.type in (accept, accept4) and evt.dir = < and evt.arg.queuemax = 7\n  \
+         output: \"accept queuepct=%evt.arg.queuepct queuelen=%evt.arg.queuelen \
+         queuemax=%evt.arg.queuemax proc.pid=%proc.pid\"\n  priority: NOTICE\n\
+         - rule: live e2e poll\n  desc: polls of the python child\n  \
+         condition: evt.type = poll and evt.dir = < and proc.name startswith python\n  \
+         output: \"poll fds=%evt.arg.fds res=%evt.res proc.pid=%proc.pid\"\n  priority: NOTICE\n",
+        dir = dir.display(),
+    );
+    write(&rules_file, &rules(&dir, &extra));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let new = dir.join("new");
+    let script = format!(": > {p}; : > {p}", p = new.display());
+    assert!(run(Command::new("sh").args(["-c", &script])).status.success());
+    let py = r#"
+import os, select, socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(7)
+cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
+c, _ = l.accept()
+r, w = os.pipe(); os.write(w, b"x")
+p = select.poll(); p.register(r, select.POLLIN)
+assert len(p.poll(0)) == 1
+print(r)
+"#;
+    let out = run(Command::new("python3").args(["-c", py]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read_end = String::from_utf8_lossy(&out.stdout).trim().to_string();
+
+    // Two O_CREAT opens of `new`: only the first created it.
+    let new = new.to_str().unwrap();
+    let created = saker.wait_alert("the creating open", |a| rule_is(a, "live e2e created"));
+    assert_eq!(field(&created, "fd.name"), new, "{created}");
+    assert!(field(&created, "flags").contains("O_F_CREATED"), "{created}");
+    let opens = saker.wait_alerts("both opens of new", 2, |a| {
+        rule_is(a, "live e2e open") && field(a, "fd.name") == new
+    });
+    assert_eq!(opens.len(), 2, "{opens:?}");
+
+    let accept = saker.wait_alert("the accept", |a| rule_is(a, "live e2e accept queue"));
+    assert_eq!(
+        (
+            field(&accept, "queuelen"),
+            field(&accept, "queuemax"),
+            field(&accept, "queuepct")
+        ),
+        ("2".into(), "7".into(), "28".into()),
+        "two of three connections left waiting after one accept: {accept}"
+    );
+    let poll = saker.wait_alert("the poll", |a| rule_is(a, "live e2e poll"));
+    let fds = field(&poll, "fds");
+    assert!(
+        fds.starts_with(&format!("{read_end}:")),
+        "the read end of the pipe in {poll}"
+    );
+    let (code, stdout, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let created: Vec<Value> = json_alerts(&stdout)
+        .into_iter()
+        .filter(|a| rule_is(a, "live e2e created"))
+        .collect();
+    assert_eq!(created.len(), 1, "only the first open created the file: {created:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -123,6 +123,7 @@ struct file {
 	struct path f_path;
 	struct inode *f_inode;
 	unsigned int f_flags;
+	unsigned int f_mode; /* fmode_t */
 	void *private_data;
 };
 
@@ -272,6 +273,8 @@ struct sock_common {
 struct sock {
 	struct sock_common __sk_common;
 	u16 sk_type;
+	u32 sk_ack_backlog;     /* accept queue: connections waiting (listening sockets) */
+	u32 sk_max_ack_backlog; /* accept queue: listen()'s backlog, capped by somaxconn */
 };
 
 struct socket {

@@ -113,6 +113,8 @@ struct saker_data_hdr {
 #define SAKER_D_IOVEC 14     /* an iovec array's bytes: a __u32 with the sum of the iov_len of
                                 its first SAKER_MAX_IOV entries, then the data of the buffers one
                                 after the other, up to the capture length (see capture kinds) */
+#define SAKER_D_SOCK_QUEUE 15 /* two __u32, the accept queue of the listening socket of the fd
+                                in args[arg]: sk_ack_backlog, sk_max_ack_backlog */
 
 /* Memory counters of a task (Falco's vm_size / vm_rss / vm_swap), KiB. */
 struct saker_vm {
@@ -120,6 +122,9 @@ struct saker_vm {
 	__u32 vm_rss;   /* file + anon + shmem resident pages */
 	__u32 vm_swap;  /* swap entries */
 } __attribute__((packed));
+
+/* struct pollfd entries read for one SAKER_ARG_POLLFDS item (Falco's driver sends 16 too) */
+#define SAKER_MAX_POLLFD 16
 
 /* iovec entries read for one SAKER_D_IOVEC item (Falco reads 32 too) */
 #define SAKER_MAX_IOV 32
@@ -143,6 +148,7 @@ struct saker_fdinfo {
 	__u64 ino;
 	__u32 mount_id;
 	__u32 fs_magic; /* superblock magic (to tell overlayfs, memfd …) */
+	__u32 mode;     /* file->f_mode (FMODE_*: FMODE_CREATED tells an open that created the file) */
 } __attribute__((packed));
 
 /*
@@ -180,6 +186,14 @@ struct saker_fdinfo {
                                    user memory at exit, capped at snaplen (getsockopt optval) */
 #define SAKER_ARG_UBUF_LEN 17   /* SAKER_D_UBUF of arg_len[i] bytes (a byte count here, not an
                                    argument index: struct rlimit …) */
+#define SAKER_ARG_SOCK_QUEUE 18 /* SAKER_D_SOCK_QUEUE of the socket of the fd in this argument,
+                                   only when ret >= 0 (accept, accept4: the listening socket) */
+#define SAKER_ARG_POLLFDS 19    /* SAKER_D_UBUF of the struct pollfd array in this argument: the
+                                   first min(args[arg_len[i]], SAKER_MAX_POLLFD) entries, 8 bytes
+                                   each, read at exit (so revents are the returned events) */
+#define SAKER_ARG_PTRACE_WORD 20 /* SAKER_D_UBUF of the 8-byte word at the address in this
+                                   argument, only when ret >= 0 and args[0] is PTRACE_PEEKTEXT,
+                                   PEEKDATA or PEEKUSR (1, 2, 3): the word the kernel stored */
 
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0

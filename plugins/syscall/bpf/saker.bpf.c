@@ -350,6 +350,7 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	struct inode *ino = SPAN_GET(fb, f, f_inode);
 	struct vfsmount *vm = SPAN_GET(fb, f, f_path.mnt);
 	fi->flags = SPAN_GET(fb, f, f_flags);
+	fi->mode = SPAN_GET(fb, f, f_mode);
 	__u8 ib[96] __attribute__((aligned(8)));
 	SPAN_READ(ib, ino);
 	struct super_block *sb = SPAN_GET(ib, ino, i_sb);
@@ -419,6 +420,41 @@ __noinline int put_tuple(__u32 arg, __u64 fd)
 							  bpf_core_field_offset(struct unix_address, name) +
 							  sizeof(sa_family_t));
 	}
+	return 1;
+}
+
+/* The socket of fd, NULL when fd is not a socket. */
+static __always_inline struct sock *fd_sock(__u64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return NULL;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* The accept queue of the listening socket of fd (SAKER_D_SOCK_QUEUE); len 0 when no socket. */
+__noinline int put_sock_queue(__u32 arg, __u64 fd)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s)
+		return 0;
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	struct sock *sk = fd_sock(fd);
+	if (!sk || room < 2 * sizeof(__u32)) {
+		item_end(s, off, SAKER_D_SOCK_QUEUE, arg, 0);
+		return 0;
+	}
+	__u32 *q = (void *)&s->buf[(off + ITEM_HDR) & SCRATCH_MASK];
+	q[0] = BPF_CORE_READ(sk, sk_ack_backlog);
+	q[1] = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	item_end(s, off, SAKER_D_SOCK_QUEUE, arg, 2 * sizeof(__u32));
 	return 1;
 }
 
@@ -957,6 +993,17 @@ __noinline int put_arg(__u32 i)
 		return put_fd_pair(i, val, kind, ret);
 	case SAKER_ARG_UBUF_LEN:
 		return put_user_bytes(SAKER_D_UBUF, i, val, li);
+	case SAKER_ARG_SOCK_QUEUE:
+		return ret >= 0 ? put_sock_queue(i, val) : 0;
+	case SAKER_ARG_POLLFDS:
+		/* struct pollfd: int fd, short events, short revents */
+		return put_user_bytes(SAKER_D_UBUF, i, val,
+				      8 * (lv < SAKER_MAX_POLLFD ? lv : SAKER_MAX_POLLFD));
+	case SAKER_ARG_PTRACE_WORD:
+		/* PTRACE_PEEKTEXT, PEEKDATA, PEEKUSR store the word read at this address */
+		if (ret < 0 || h->args[0] < 1 || h->args[0] > 3)
+			return 0;
+		return put_user_bytes(SAKER_D_UBUF, i, val, 8);
 	case SAKER_ARG_UBUF_LENPTR:
 		if (lv && bpf_probe_read_user(&n, sizeof(n), (void *)lv))
 			n = 0;

@@ -203,7 +203,7 @@ fn cat_records_its_open_and_exec() {
         .unwrap_or_else(|| panic!("no openat of /etc/hostname by pid {pid} in {mine:#?}"));
     assert!(open.ret >= 0, "openat failed: {}", open.ret);
     let fdinfo = open.item(D_FDINFO).expect("openat carries FDINFO of the returned fd");
-    assert_eq!(fdinfo.len(), 24);
+    assert_eq!(fdinfo.len(), 28);
     let ino = u64::from_le_bytes(fdinfo[8..16].try_into().unwrap());
     let meta = std::fs::metadata("/etc/hostname").unwrap();
     assert_eq!(
@@ -595,4 +595,172 @@ fn exe_flags_tell_overlay_layers() {
     };
     assert_eq!(flags(lower) & (UPPER | LOWER), LOWER, "lower-layer executable");
     assert_eq!(flags(upper) & (UPPER | LOWER), UPPER, "upper-layer executable");
+}
+
+const NR_POLL: usize = 7;
+const NR_PTRACE: usize = 101;
+const NR_ACCEPT4: usize = 288;
+const D_UBUF: u8 = 2;
+const D_SOCK_QUEUE: u8 = 15;
+/// Linux `FMODE_CREATED` (`struct file`'s f_mode).
+const FMODE_CREATED: u32 = 1 << 20;
+
+/// Runs `script` with python3 in a child process and returns its pid once it exited 0.
+fn python_child(script: &str) -> u32 {
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .spawn()
+        .expect("run python3");
+    let pid = child.id();
+    assert!(child.wait().unwrap().success(), "the python3 child failed");
+    pid
+}
+
+#[test]
+fn an_open_that_creates_its_file_has_fmode_created() {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    probe.enable(true).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("saker-live-probe-created-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("new");
+    // Both redirections open with O_CREAT; only the first creates the file.
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(": > {p}; : > {p}", p = path.display()))
+        .spawn()
+        .expect("run sh");
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    let name = format!("{}\0", path.display()).into_bytes();
+    let opens_of = |recs: &[Rec]| -> Vec<Rec> {
+        recs.iter()
+            .filter(|r| r.pid == pid && r.nr as usize == NR_OPENAT && r.item(D_USTR) == Some(&name[..]))
+            .cloned()
+            .collect()
+    };
+    let recs = gather(&mut probe, |r| opens_of(r).len() >= 2);
+    let opens = opens_of(&recs);
+    assert_eq!(opens.len(), 2, "two opens of {}: {opens:#?}", path.display());
+    let mode = |r: &Rec| {
+        let f = r.item(D_FDINFO).expect("FDINFO of the returned fd");
+        assert_eq!(f.len(), 28);
+        u32::from_le_bytes(f[24..28].try_into().unwrap())
+    };
+    assert_ne!(mode(&opens[0]) & FMODE_CREATED, 0, "the first open created the file");
+    assert_eq!(mode(&opens[1]) & FMODE_CREATED, 0, "the second open found it");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn accept_poll_and_ptrace_peek_carry_their_kernel_values() {
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let on = SyscallCfg {
+        enabled: 1,
+        snaplen: 80,
+        ..SyscallCfg::default()
+    };
+    let mut table = cfg_table();
+    table[NR_ACCEPT4] = SyscallCfg {
+        arg_kind: [arg_kind::SOCK_QUEUE, 0, 0, 0, 0, 0],
+        ret_kind: ret_kind::TUPLE,
+        ..on
+    };
+    table[NR_POLL] = SyscallCfg {
+        arg_kind: [arg_kind::POLLFDS, 0, 0, 0, 0, 0],
+        arg_len: [1, 0, 0, 0, 0, 0],
+        ..on
+    };
+    table[NR_PTRACE] = SyscallCfg {
+        arg_kind: [0, 0, 0, arg_kind::PTRACE_WORD, 0, 0],
+        ..on
+    };
+    probe.set_syscall_table(&table).unwrap();
+    probe.enable(true).unwrap();
+
+    // A listener with a backlog of 5 and three connections waiting: after one accept, two
+    // are left. Then a poll of a pipe with data (POLLIN on the read end, POLLOUT on the write
+    // end), and a PTRACE_PEEKDATA of a known word in a stopped child.
+    let pid = python_child(
+        r#"
+import ctypes, os, select, signal, socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(5)
+cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
+c, _ = l.accept()
+r, w = os.pipe(); os.write(w, b"x")
+p = select.poll(); p.register(r, select.POLLIN); p.register(w, select.POLLOUT)
+assert len(p.poll(0)) == 2
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+word = ctypes.c_uint64(0x5A4B3C2D1E0F9876)
+out = ctypes.c_uint64(0)
+kid = os.fork()
+if kid == 0:
+    libc.syscall(ctypes.c_long(101), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0))
+    os.kill(os.getpid(), signal.SIGSTOP)
+    os._exit(0)
+os.waitpid(kid, os.WUNTRACED)
+res = libc.syscall(ctypes.c_long(101), ctypes.c_long(2), ctypes.c_long(kid),
+                   ctypes.c_long(ctypes.addressof(word)), ctypes.c_long(ctypes.addressof(out)))
+assert res == 0 and out.value == word.value, (res, hex(out.value))
+os.kill(kid, signal.SIGKILL); os.waitpid(kid, 0)
+"#,
+    );
+    let find = |recs: &[Rec], nr: usize, request: Option<u64>| {
+        recs.iter()
+            .find(|r| {
+                r.pid == pid && r.kind == REC_SYS_EXIT && r.nr as usize == nr && request.is_none_or(|q| r.args[0] == q)
+            })
+            .cloned()
+    };
+    let recs = gather(&mut probe, |r| {
+        find(r, NR_ACCEPT4, None).is_some() && find(r, NR_POLL, None).is_some() && find(r, NR_PTRACE, Some(2)).is_some()
+    });
+
+    let accept = find(&recs, NR_ACCEPT4, None).expect("the accept4 record");
+    assert!(accept.ret >= 0, "{accept:?}");
+    let q = accept
+        .item(D_SOCK_QUEUE)
+        .expect("accept carries the listening socket's queue");
+    assert_eq!(
+        (u32_at(q, 0), u32_at(q, 4)),
+        (2, 5),
+        "sk_ack_backlog after one accept of three, sk_max_ack_backlog"
+    );
+
+    let poll = find(&recs, NR_POLL, None).expect("the poll record");
+    assert_eq!(poll.ret, 2);
+    let fds = poll
+        .items
+        .iter()
+        .find(|i| i.0 == D_UBUF && i.1 == 0)
+        .map(|i| &i.2)
+        .expect("pollfd array");
+    assert_eq!(fds.len(), 16, "two struct pollfd");
+    let revents = |i: usize| u16_at(fds, 8 * i + 6);
+    assert_eq!((revents(0), revents(1)), (libc::POLLIN as u16, libc::POLLOUT as u16));
+    assert_eq!(u16_at(fds, 4), libc::POLLIN as u16, "events of the first fd");
+
+    let peek = find(&recs, NR_PTRACE, Some(2)).expect("the PTRACE_PEEKDATA record");
+    assert_eq!(peek.ret, 0);
+    let w = peek
+        .items
+        .iter()
+        .find(|i| i.0 == D_UBUF && i.1 == 3)
+        .map(|i| &i.2)
+        .expect("the word read");
+    assert_eq!(u64::from_le_bytes(w[..].try_into().unwrap()), 0x5A4B_3C2D_1E0F_9876);
+    // PTRACE_TRACEME (request 0) reads nothing.
+    let traceme = recs
+        .iter()
+        .find(|r| r.nr as usize == NR_PTRACE && r.args[0] == 0 && r.kind == REC_SYS_EXIT)
+        .expect("the PTRACE_TRACEME record");
+    assert!(traceme.items.is_empty(), "{traceme:?}");
 }

@@ -168,6 +168,12 @@ pub mod arg_kind {
     pub const UBUF_LENPTR: u8 = 16;
     /// A user buffer of `arg_len` bytes (a byte count, not an argument index).
     pub const UBUF_LEN: u8 = 17;
+    /// The accept queue counters of the socket of this fd (the listening socket), when ret >= 0.
+    pub const SOCK_QUEUE: u8 = 18;
+    /// The first min(args[`arg_len`], 16) `struct pollfd` entries of the array, read at exit.
+    pub const POLLFDS: u8 = 19;
+    /// The word a successful PTRACE_PEEKTEXT/PEEKDATA/PEEKUSR stored at this address.
+    pub const PTRACE_WORD: u8 = 20;
 }
 
 /// `ret_kind` values (`SAKER_RET_*`, records.h).

@@ -144,6 +144,29 @@ fn map_bits(linux: u64, bits: &[(u64, u32)]) -> u32 {
     bits.iter().filter(|(l, _)| linux & l != 0).fold(0, |a, (_, p)| a | p)
 }
 
+/// `PPM_O_F_CREATED`: the open created the file (the file's `f_mode` has `FMODE_CREATED`).
+pub const PPM_O_F_CREATED: u32 = 1 << 14;
+/// Linux `FMODE_CREATED` (`f_mode` bit, Linux 4.19+).
+pub const FMODE_CREATED: u32 = 1 << 20;
+
+/// poll(2) `events` / `revents` → `PPM_POLL*`.
+pub fn poll_events(linux: u16) -> u16 {
+    const BITS: [(u64, u32); 11] = [
+        (0x001, 1 << 0),  // POLLIN
+        (0x002, 1 << 1),  // POLLPRI
+        (0x004, 1 << 2),  // POLLOUT
+        (0x2000, 1 << 3), // POLLRDHUP
+        (0x008, 1 << 4),  // POLLERR
+        (0x010, 1 << 5),  // POLLHUP
+        (0x020, 1 << 6),  // POLLNVAL
+        (0x040, 1 << 7),  // POLLRDNORM
+        (0x080, 1 << 8),  // POLLRDBAND
+        (0x100, 1 << 9),  // POLLWRNORM
+        (0x200, 1 << 10), // POLLWRBAND
+    ];
+    map_bits(linux as u64, &BITS) as u16
+}
+
 /// eventfd2 / signalfd4 / timerfd_create / inotify_init1 / accept4 flags → `PPM_O_NONBLOCK`
 /// and `PPM_O_CLOEXEC` (the only bits the driver keeps); a negative int is 0.
 pub fn nonblock_cloexec_flags(linux: u64) -> u32 {

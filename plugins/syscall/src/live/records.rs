@@ -34,6 +34,7 @@ pub mod tag {
     pub const FD_PATH: u8 = 12;
     pub const VM: u8 = 13;
     pub const IOVEC: u8 = 14;
+    pub const SOCK_QUEUE: u8 = 15;
 }
 
 /// The `arg` of TUPLE / FDINFO / FD_PATH items about the returned fd.
@@ -48,7 +49,7 @@ pub const DATA_HDR_LEN: usize = 4;
 /// `sizeof(struct saker_tuple)`.
 pub const TUPLE_LEN: usize = 168;
 /// `sizeof(struct saker_fdinfo)`.
-pub const FDINFO_LEN: usize = 24;
+pub const FDINFO_LEN: usize = 28;
 /// `sizeof(struct saker_vm)`.
 pub const VM_LEN: usize = 12;
 
@@ -331,6 +332,8 @@ pub struct RawFdInfo {
     pub ino: u64,
     pub mount_id: u32,
     pub fs_magic: u32,
+    /// Linux `f_mode` (`FMODE_*`).
+    pub mode: u32,
 }
 
 impl RawFdInfo {
@@ -341,6 +344,7 @@ impl RawFdInfo {
             ino: u64_at(b, 8),
             mount_id: u32_at(b, 16),
             fs_magic: u32_at(b, 20),
+            mode: u32_at(b, 24),
         })
     }
 
@@ -350,6 +354,7 @@ impl RawFdInfo {
         out.extend_from_slice(&self.ino.to_le_bytes());
         out.extend_from_slice(&self.mount_id.to_le_bytes());
         out.extend_from_slice(&self.fs_magic.to_le_bytes());
+        out.extend_from_slice(&self.mode.to_le_bytes());
     }
 }
 
@@ -419,7 +424,7 @@ impl<'a> RawRecord<'a> {
             let expected = match item_tag {
                 tag::TUPLE => TUPLE_LEN,
                 tag::FDINFO => FDINFO_LEN,
-                tag::UINT_PAIR => 8,
+                tag::UINT_PAIR | tag::SOCK_QUEUE => 8,
                 tag::VM => VM_LEN,
                 tag::IOVEC if item_len < 4 => 4,
                 _ => item_len,

@@ -278,7 +278,12 @@ pub fn syscall_spec(name: &str) -> ScCfg {
             set(&mut c, 1, SOCKADDR, 2);
         }
         "bind" => set(&mut c, 1, SOCKADDR, 2),
-        "accept" | "accept4" => c.ret_kind = ret::TUPLE,
+        "accept" | "accept4" => {
+            set(&mut c, 0, SOCK_QUEUE, 0); // the listening socket's accept queue
+            c.ret_kind = ret::TUPLE;
+        }
+        "poll" | "ppoll" => set(&mut c, 0, POLLFDS, 1),
+        "ptrace" => set(&mut c, 3, PTRACE_WORD, 0),
         "pipe" | "pipe2" => set(&mut c, 0, PIPE_FDS, 0),
         "socketpair" => set(&mut c, 3, SOCKPAIR_FDS, 0),
         "chdir" | "chroot" | "unlink" | "rmdir" | "mkdir" | "chmod" | "chown" | "lchown" | "umount2" | "stat"
@@ -426,7 +431,13 @@ mod tests {
         for n in ["read", "write", "openat", "close", "mprotect"] {
             assert_eq!(t[nr(n)].vm, 0, "{n}");
         }
-        assert_eq!(kinds("ptrace").0, [0; 6], "ptrace needs only its registers");
+        assert_eq!(
+            kinds("ptrace").0,
+            [0, 0, 0, arg::PTRACE_WORD, 0, 0],
+            "ptrace reads only the word a PEEK request stored"
+        );
+        assert_eq!(kinds("poll"), ([arg::POLLFDS, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]));
+        assert_eq!(kinds("accept4").0[0], arg::SOCK_QUEUE);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use plugin_api::event::{EventError, EventWriter};
 
 use super::linux_flags::{
     chmod_mode, clone_flags, delete_module_flags, epoll_create1_flags, fcntl_cmd, lseek_whence, mmap_flags,
-    mount_flags, nonblock_cloexec_flags, open_flags, open_mode, pidfd_open_flags, pipe2_flags, ptrace_request,
-    rlimit_resource, same_bits, shutdown_how, sockopt_name, PPM_CL_CHILD_IN_PIDNS, PPM_PTRACE_SIGNAL_REQUESTS,
+    mount_flags, nonblock_cloexec_flags, open_flags, open_mode, pidfd_open_flags, pipe2_flags, poll_events,
+    ptrace_request, rlimit_resource, same_bits, shutdown_how, sockopt_name, FMODE_CREATED, PPM_CL_CHILD_IN_PIDNS,
+    PPM_O_F_CREATED, PPM_PTRACE_SIGNAL_REQUESTS,
 };
 use super::records::{
     tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
@@ -26,6 +27,8 @@ const SOCKOPT_IDX_UINT64: u8 = 3;
 const SOCKOPT_IDX_TIMEVAL: u8 = 4;
 /// `PPM_PTRACE_IDX_SIGTYPE`: ptrace's `data` is a signal number.
 const PTRACE_IDX_SIGTYPE: u8 = 1;
+/// `PPM_PTRACE_IDX_UINT64`: ptrace's `data` is a plain 64-bit value.
+const PTRACE_IDX_UINT64: u8 = 0;
 
 /// `PPME_PROCEXIT_1_E`.
 pub const PROCEXIT_E: u16 = 186;
@@ -520,13 +523,58 @@ impl<'a> Ctx<'a> {
         }
         Some(Val::Bytes(Cow::Owned(v)))
     }
-    /// ptrace's `data` (`PT_DYN`): the signal for CONT/SINGLESTEP/DETACH/SYSCALL, otherwise the
-    /// argument (0 when the call failed).
+    /// `PPM_O_F_CREATED` when the open created its file (FDINFO of the returned fd), else 0.
+    fn created(&self) -> u32 {
+        match self.ret_fdinfo() {
+            Some(f) if f.mode & FMODE_CREATED != 0 => PPM_O_F_CREATED,
+            _ => 0,
+        }
+    }
+    /// accept's `queuepct`, `queuelen` or `queuemax` from the listening socket's accept queue
+    /// (0 when the call failed or the queue was not read).
+    fn accept_queue(&self, name: &str) -> i64 {
+        let Some(b) = self.rec.item(tag::SOCK_QUEUE, 0).filter(|b| b.len() == 8) else {
+            return 0;
+        };
+        let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        let max = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as u64;
+        (match name {
+            "queuelen" => len,
+            "queuemax" => max,
+            _ if len != 0 && max != 0 => (len * 100 / max) as u8 as u64,
+            _ => 0,
+        }) as i64
+    }
+    /// poll/ppoll `fds` (`PT_FDLIST`): each `struct pollfd` read at exit as (fd, revents).
+    fn fdlist(&self) -> Val<'a> {
+        let b = self.rec.item(tag::UBUF, 0).unwrap_or_default();
+        let n = b.len() / 8;
+        let mut out = Vec::with_capacity(2 + n * 10);
+        out.extend_from_slice(&(n as u16).to_le_bytes());
+        for p in b.chunks_exact(8) {
+            let fd = i32::from_le_bytes([p[0], p[1], p[2], p[3]]) as i64;
+            out.extend_from_slice(&fd.to_le_bytes());
+            out.extend_from_slice(&poll_events(u16::from_le_bytes([p[6], p[7]])).to_le_bytes());
+        }
+        Val::Bytes(Cow::Owned(out))
+    }
+
+    /// ptrace's `data` (`PT_DYN`): the signal for CONT/SINGLESTEP/DETACH/SYSCALL, the word read
+    /// for PEEKTEXT/PEEKDATA/PEEKUSR, otherwise the argument (0 when the call failed).
     fn ptrace_data(&self) -> Val<'a> {
         if self.rec.hdr.ret < 0 {
             return Val::Int(0);
         }
         let data = self.rec.hdr.args[3];
+        if matches!(ptrace_request(self.rec.hdr.args[0]), 2..=4) {
+            // PEEKTEXT, PEEKDATA, PEEKUSR: 0 when the word could not be read.
+            let mut v = vec![PTRACE_IDX_UINT64];
+            match self.rec.item(tag::UBUF, 3).filter(|w| w.len() == 8) {
+                Some(w) => v.extend_from_slice(w),
+                None => v.extend_from_slice(&[0; 8]),
+            }
+            return Val::Bytes(Cow::Owned(v));
+        }
         if PPM_PTRACE_SIGNAL_REQUESTS.contains(&ptrace_request(self.rec.hdr.args[0])) {
             return Val::Bytes(Cow::Owned(vec![PTRACE_IDX_SIGTYPE, data as u8]));
         }
@@ -655,14 +703,14 @@ impl<'a> Ctx<'a> {
         let masked = |i: usize, known: u64| Val::Int((self.rec.hdr.args[i] & known) as i64);
         Some(match (ev, name) {
             ("open", "name") | ("creat", "name") => self.ustr(0),
-            ("open", "flags") => Val::Int(open_flags(self.rec.hdr.args[1] as u32) as i64),
+            ("open", "flags") => Val::Int((open_flags(self.rec.hdr.args[1] as u32) | self.created()) as i64),
             ("open", "mode") => Val::Int(open_mode(self.rec.hdr.args[1], self.rec.hdr.args[2]) as i64),
             ("creat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
-            ("creat", "creat_flags") => Val::Int(0),
+            ("creat", "creat_flags") => Val::Int(self.created() as i64),
             ("openat", "name") | ("openat2", "name") => self.ustr(1),
-            ("openat", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
+            ("openat", "flags") => Val::Int((open_flags(self.rec.hdr.args[2] as u32) | self.created()) as i64),
             ("openat", "mode") => Val::Int(open_mode(self.rec.hdr.args[2], self.rec.hdr.args[3]) as i64),
-            ("openat2", "flags") => Val::Int(open_flags(self.open_how(0)? as u32) as i64),
+            ("openat2", "flags") => Val::Int((open_flags(self.open_how(0)? as u32) | self.created()) as i64),
             ("openat2", "mode") => Val::Int(open_mode(self.open_how(0)?, self.open_how(1)?) as i64),
             ("openat2", "resolve") => Val::Int(self.open_how(2)? as i64),
             ("open_by_handle_at", "mountfd") => fd(0),
@@ -684,7 +732,8 @@ impl<'a> Ctx<'a> {
             ("connect" | "bind", "addr") => self.sockaddr(1),
             ("listen", "backlog") => fd(1),
             ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
-            ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(0),
+            ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(self.accept_queue(name)),
+            ("poll" | "ppoll", "fds") => self.fdlist(),
             ("accept4", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[3]) as i64),
             ("shutdown", "how") => Val::Int(shutdown_how(self.rec.hdr.args[1]) as i64),
             ("getsockopt" | "setsockopt", "level") => Val::Int(match self.rec.hdr.args[1] {
@@ -885,6 +934,9 @@ impl<'a> Ctx<'a> {
             ("close_range", "flags") => masked(2, same_bits::CLOSE_RANGE),
             ("copy_file_range", "fdin") => fd(0),
             ("copy_file_range", "fdout") => fd(2),
+            // The loff_t pointers, as the driver sends them.
+            ("copy_file_range", "offin") => a(1),
+            ("copy_file_range", "offout") => a(3),
             ("copy_file_range", "len") => a(4),
             ("mlock" | "munlock" | "mlock2", "addr") => a(0),
             ("mlock" | "munlock" | "mlock2", "len") => a(1),

@@ -525,3 +525,88 @@ fn a_warm_builder_writes_what_a_fresh_one_writes() {
     }
     assert!(built > 300, "{built} events built");
 }
+
+#[test]
+fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
+    let mut h = Harness::new();
+    spawn_cat(&mut h);
+    let created = |mode| RawFdInfo {
+        ino: 7,
+        mode,
+        ..RawFdInfo::default()
+    };
+    // openat(AT_FDCWD, "new", O_WRONLY|O_CREAT): FMODE_CREATED on the new file → O_F_CREATED.
+    let open = |mode| {
+        exit("openat", 200)
+            .ret(3)
+            .args([AT_FDCWD, 0, 0o101, 0o644, 0, 0])
+            .ustr(1, "/tmp/new")
+            .fdinfo(ARG_RET, &created(mode))
+    };
+    h.feed(&open(1 << 20));
+    assert_eq!(h.field("evt.is_open_create"), vec![FieldValue::Bool(true)]);
+    h.feed(&open(0));
+    assert_eq!(h.field("evt.is_open_create"), vec![FieldValue::Bool(false)]);
+    let d = h.feed(
+        &exit("creat", 200)
+            .ret(4)
+            .args([0, 0o644, 0, 0, 0, 0])
+            .ustr(0, "/tmp/c")
+            .fdinfo(ARG_RET, &created(1 << 20)),
+    );
+    assert!(matches!(
+        d.param_by_name("creat_flags"),
+        Some(Ok(ParamValue::Unsigned(0x4000)))
+    ));
+
+    // accept4 on a listener with 2 of 5 waiting.
+    let mut q = 2u32.to_le_bytes().to_vec();
+    q.extend_from_slice(&5u32.to_le_bytes());
+    let d = h.feed(
+        &exit("accept4", 200)
+            .ret(5)
+            .args([3, 0, 0, 0, 0, 0])
+            .tuple(ARG_RET, &v4_tuple(([127, 0, 0, 1], 8080), ([127, 0, 0, 1], 5555)))
+            .item(tag::SOCK_QUEUE, 0, &q),
+    );
+    let num = |d: &DecodedEvent<'_>, n: &str| match d.param_by_name(n) {
+        Some(Ok(ParamValue::Unsigned(v))) => v,
+        other => panic!("{n}: {other:?}"),
+    };
+    assert_eq!(
+        (num(&d, "queuepct"), num(&d, "queuelen"), num(&d, "queuemax")),
+        (40, 2, 5)
+    );
+
+    // poll of two fds: (3, POLLIN|POLLHUP returned), (4, nothing returned).
+    let mut fds = Vec::new();
+    for (fd, events, revents) in [(3i32, 1u16, 0x11u16), (4, 4, 0)] {
+        fds.extend_from_slice(&fd.to_le_bytes());
+        fds.extend_from_slice(&events.to_le_bytes());
+        fds.extend_from_slice(&revents.to_le_bytes());
+    }
+    let d = h.feed(
+        &exit("poll", 200)
+            .ret(1)
+            .args([0, 2, 0, 0, 0, 0])
+            .item(tag::UBUF, 0, &fds),
+    );
+    assert!(matches!(d.param_by_name("fds"), Some(Ok(ParamValue::FdList(l))) if l == vec![(3, 0x21), (4, 0)]));
+
+    let d = h.feed(&exit("copy_file_range", 200).ret(10).args([3, 0x7000, 4, 0x7008, 10, 0]));
+    assert_eq!(
+        (num(&d, "offin"), num(&d, "offout"), num(&d, "len")),
+        (0x7000, 0x7008, 10)
+    );
+
+    // PTRACE_PEEKDATA: the word read, as a plain 64-bit value.
+    let d = h.feed(&exit("ptrace", 200).ret(0).args([2, 300, 0x1000, 0x2000, 0, 0]).item(
+        tag::UBUF,
+        3,
+        &0x1122_3344_5566_7788u64.to_le_bytes(),
+    ));
+    match d.param_by_name("data") {
+        Some(Ok(ParamValue::Dyn { index: 0, bytes })) => assert_eq!(bytes, &0x1122_3344_5566_7788u64.to_le_bytes()),
+        other => panic!("ptrace data: {other:?}"),
+    }
+}
