@@ -37,6 +37,7 @@ fn main() {
         ino: 1234,
         mount_id: 30,
         fs_magic: 0xef53,
+        mode: 0,
     };
     let records = [
         RecordEncoder::new(REC_SYS_EXIT, nr("openat"), 7, 7)
