@@ -194,6 +194,10 @@ struct saker_fdinfo {
 #define SAKER_ARG_PTRACE_WORD 20 /* SAKER_D_UBUF of the 8-byte word at the address in this
                                    argument, only when ret >= 0 and args[0] is PTRACE_PEEKTEXT,
                                    PEEKDATA or PEEKUSR (1, 2, 3): the word the kernel stored */
+#define SAKER_ARG_MMSGHDR 21    /* SAKER_D_IOVEC of the first struct mmsghdr of the array in this
+                                   argument: its msg_iov, data length min(its msg_len, snaplen)
+                                   as the call left it; no item when ret <= 0 (sendmmsg,
+                                   recvmmsg) */
 
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0

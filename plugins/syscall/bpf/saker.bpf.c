@@ -988,6 +988,17 @@ __noinline int put_arg(__u32 i)
 		kind = kind == SAKER_ARG_MSGHDR_RET ? SAKER_ARG_IOVEC_RET : SAKER_ARG_IOVEC_ARG;
 		break;
 	}
+	case SAKER_ARG_MMSGHDR: {
+		/* struct mmsghdr: msg_hdr (msg_iov at 16, msg_iovlen at 24), then msg_len at 56 */
+		struct user_iovec m = {};
+		__u32 msg_len = 0;
+		if (ret <= 0 || !val || bpf_probe_read_user(&m, sizeof(m), (void *)(val + 16)) ||
+		    bpf_probe_read_user(&msg_len, sizeof(msg_len), (void *)(val + 56))) {
+			count(&drops, SAKER_DROP_USER_READ);
+			return 0;
+		}
+		return put_iovec(i, m.base, m.len, msg_len < snap ? msg_len : snap);
+	}
 	case SAKER_ARG_PIPE_FDS:
 	case SAKER_ARG_SOCKPAIR_FDS:
 		return put_fd_pair(i, val, kind, ret);

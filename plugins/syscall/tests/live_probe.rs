@@ -764,3 +764,81 @@ os.kill(kid, signal.SIGKILL); os.waitpid(kid, 0)
         .expect("the PTRACE_TRACEME record");
     assert!(traceme.items.is_empty(), "{traceme:?}");
 }
+
+#[test]
+fn sendmmsg_and_recvmmsg_carry_their_first_message() {
+    const NR_RECVMMSG: usize = 299;
+    const NR_SENDMMSG: usize = 307;
+    const D_IOVEC: u8 = 14;
+    let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        return;
+    };
+    let mut table = cfg_table();
+    for nr in [NR_RECVMMSG, NR_SENDMMSG] {
+        table[nr] = SyscallCfg {
+            enabled: 1,
+            snaplen: 80,
+            arg_kind: [arg_kind::TUPLE, arg_kind::MMSGHDR, 0, 0, 0, 0],
+            ..SyscallCfg::default()
+        };
+    }
+    probe.set_syscall_table(&table).unwrap();
+    probe.enable(true).unwrap();
+
+    // Two datagrams over a unix socketpair: "first mmsg" then "second".
+    let pid = python_child(
+        r#"
+import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint), ("iov", ctypes.POINTER(iovec)),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+def msgs(bufs):
+    iovs = (iovec * len(bufs))()
+    m = (mmsghdr * len(bufs))()
+    for i, b in enumerate(bufs):
+        iovs[i].base = ctypes.cast(b, ctypes.c_void_p); iovs[i].len = len(b) - 1
+        m[i].hdr.iov = ctypes.pointer(iovs[i]); m[i].hdr.iovlen = 1
+    return m, iovs
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+out = [ctypes.create_string_buffer(b"first mmsg"), ctypes.create_string_buffer(b"second")]
+m, keep = msgs(out)
+assert libc.sendmmsg(a.fileno(), m, 2, 0) == 2
+into = [ctypes.create_string_buffer(64), ctypes.create_string_buffer(64)]
+r, keep2 = msgs(into)
+assert libc.recvmmsg(b.fileno(), r, 2, 0, None) == 2
+assert r[0].len == 10 and into[0].raw[:10] == b"first mmsg"
+"#,
+    );
+    let find = |recs: &[Rec], nr: usize| {
+        recs.iter()
+            .find(|r| r.pid == pid && r.kind == REC_SYS_EXIT && r.nr as usize == nr)
+            .cloned()
+    };
+    let recs = gather(&mut probe, |r| {
+        find(r, NR_SENDMMSG).is_some() && find(r, NR_RECVMMSG).is_some()
+    });
+    for nr in [NR_SENDMMSG, NR_RECVMMSG] {
+        let rec = find(&recs, nr).expect("the mmsg record");
+        assert_eq!(rec.ret, 2, "{rec:?}");
+        let data = rec
+            .items
+            .iter()
+            .find(|i| i.0 == D_IOVEC && i.1 == 1)
+            .map(|i| &i.2)
+            .unwrap_or_else(|| panic!("syscall {nr}: the first message's iovec: {rec:?}"));
+        assert_eq!(&data[4..], b"first mmsg", "syscall {nr}: data up to the first msg_len");
+        assert_eq!(
+            u32_at(data, 0),
+            if nr == NR_SENDMMSG { 10 } else { 63 },
+            "sum of iov_len"
+        );
+        let t = rec.item(D_TUPLE).expect("the socket's tuple");
+        assert_eq!(t[0], 1, "AF_UNIX");
+    }
+}

@@ -174,6 +174,8 @@ pub mod arg_kind {
     pub const POLLFDS: u8 = 19;
     /// The word a successful PTRACE_PEEKTEXT/PEEKDATA/PEEKUSR stored at this address.
     pub const PTRACE_WORD: u8 = 20;
+    /// The first `struct mmsghdr` of the array: its iovec data up to min(msg_len, snaplen).
+    pub const MMSGHDR: u8 = 21;
 }
 
 /// `ret_kind` values (`SAKER_RET_*`, records.h).

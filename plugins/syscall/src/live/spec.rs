@@ -246,7 +246,10 @@ pub fn syscall_spec(name: &str) -> ScCfg {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, MSGHDR_RET, 0);
         }
-        "sendmmsg" | "recvmmsg" => set(&mut c, 0, TUPLE, 0),
+        "sendmmsg" | "recvmmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MMSGHDR, 0); // the first message's data
+        }
         "getsockopt" => set(&mut c, 3, UBUF_LENPTR, 4),
         "getrlimit" | "setrlimit" => set(&mut c, 1, UBUF_LEN, 16), // struct rlimit
         "getresuid" | "getresgid" => {

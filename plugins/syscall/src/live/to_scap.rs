@@ -719,8 +719,8 @@ impl<'a> Ctx<'a> {
             ("readv" | "preadv" | "recvmsg", "size") => Val::Int(self.rec.hdr.ret.max(0)),
             ("writev" | "pwritev" | "sendmsg", "size") => self.iovec_total(),
             (
-                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "process_vm_readv"
-                | "process_vm_writev",
+                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg"
+                | "process_vm_readv" | "process_vm_writev",
                 "data",
             ) => self.iovec_data(),
             ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),

@@ -599,6 +599,17 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
         (0x7000, 0x7008, 10)
     );
 
+    // sendmmsg: the first message's data (an IOVEC item: the iov_len sum, then the bytes).
+    let mut iov = 10u32.to_le_bytes().to_vec();
+    iov.extend_from_slice(b"first mmsg");
+    let d = h.feed(
+        &exit("sendmmsg", 200)
+            .ret(2)
+            .args([3, 0x7000, 2, 0, 0, 0])
+            .item(tag::IOVEC, 1, &iov),
+    );
+    assert!(matches!(d.param_by_name("data"), Some(Ok(ParamValue::Bytes(b))) if b == b"first mmsg"));
+
     // PTRACE_PEEKDATA: the word read, as a plain 64-bit value.
     let d = h.feed(&exit("ptrace", 200).ret(0).args([2, 300, 0x1000, 0x2000, 0, 0]).item(
         tag::UBUF,
