@@ -924,10 +924,11 @@ fn a_reload_selects_the_new_rules_syscalls_in_the_kernel() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Live parameters the kernel reads beyond the registers reach the rules: the `O_F_CREATED`
-/// open flag, the accept queue counters of the listening socket and poll's fd list.
+/// Live parameters beyond the plain registers reach the rules: the `O_F_CREATED` open flag,
+/// the accept queue counters of the listening socket, poll's fd list and copy_file_range's
+/// offset pointers.
 #[test]
-fn created_opens_accept_queues_and_poll_fds_reach_the_rules() {
+fn created_opens_accept_queues_poll_fds_and_copy_offsets_reach_the_rules() {
     let Some(_live) = live_or_skip("kernel_params") else {
         return;
     };
@@ -944,7 +945,11 @@ fn created_opens_accept_queues_and_poll_fds_reach_the_rules() {
          queuemax=%evt.arg.queuemax proc.pid=%proc.pid\"\n  priority: NOTICE\n\
          - rule: live e2e poll\n  desc: polls of the python child\n  \
          condition: evt.type = poll and evt.dir = < and proc.name startswith python\n  \
-         output: \"poll fds=%evt.arg.fds res=%evt.res proc.pid=%proc.pid\"\n  priority: NOTICE\n",
+         output: \"poll fds=%evt.arg.fds res=%evt.res proc.pid=%proc.pid\"\n  priority: NOTICE\n\
+         - rule: live e2e copy_file_range\n  desc: copies of the python child\n  \
+         condition: evt.type = copy_file_range and evt.dir = < and proc.name startswith python\n  \
+         output: \"copy offin=%evt.arg.offin offout=%evt.arg.offout len=%evt.arg.len \
+         proc.pid=%proc.pid\"\n  priority: NOTICE\n",
         dir = dir.display(),
     );
     // Falco's engine alerts on the first rule an event matches: these come before the
@@ -970,6 +975,17 @@ print(r)
     let out = run(Command::new("python3").args(["-c", py]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let read_end = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // copy_file_range without offsets (NULL pointers), then with a source offset only.
+    let src = dir.join("src");
+    write(&src, "hello world");
+    let py = format!(
+        "import os\nfi = os.open('{src}', os.O_RDONLY)\nfo = os.open('{dst}', os.O_WRONLY | os.O_CREAT)\n\
+         assert os.copy_file_range(fi, fo, 5) == 5\nassert os.copy_file_range(fi, fo, 3, 1) == 3\n",
+        src = src.display(),
+        dst = dir.join("dst").display()
+    );
+    let out = run(Command::new("python3").args(["-c", &py]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Two O_CREAT opens of `new`: only the first created it.
     let new = new.to_str().unwrap();
@@ -994,6 +1010,19 @@ print(r)
     // The read end of the pipe with its returned events: PPM_POLLIN (1).
     let poll = saker.wait_alert("the poll", |a| rule_is(a, "live e2e poll"));
     assert_eq!(field(&poll, "evt.arg.fds"), format!("{read_end}:1"), "{poll}");
+    let copies = saker.wait_alerts("both copies", 2, |a| rule_is(a, "live e2e copy_file_range"));
+    let arg = |i: usize, name: &str| field(&copies[i], &format!("evt.arg.{name}"));
+    assert_eq!(
+        (arg(0, "offin"), arg(0, "offout"), arg(0, "len")),
+        ("0".into(), "0".into(), "5".into())
+    );
+    assert_ne!(
+        arg(1, "offin"),
+        "0",
+        "the pointer to the source offset: {:?}",
+        copies[1]
+    );
+    assert_eq!((arg(1, "offout"), arg(1, "len")), ("0".into(), "3".into()));
     let (code, stdout, stderr) = saker.stop();
     assert_eq!(code, Some(0), "{stderr}");
     let of_new = json_alerts(&stdout)
