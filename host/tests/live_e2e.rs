@@ -944,8 +944,9 @@ fn created_opens_accept_queues_poll_fds_and_copy_offsets_reach_the_rules() {
          output: \"accept queuepct=%evt.arg.queuepct queuelen=%evt.arg.queuelen \
          queuemax=%evt.arg.queuemax proc.pid=%proc.pid\"\n  priority: NOTICE\n\
          - rule: live e2e poll\n  desc: polls of the python child\n  \
-         condition: evt.type = poll and evt.dir = < and proc.name startswith python\n  \
-         output: \"poll fds=%evt.arg.fds res=%evt.res proc.pid=%proc.pid\"\n  priority: NOTICE\n\
+         condition: evt.type in (poll, ppoll) and evt.dir = < and proc.name startswith python\n  \
+         output: \"poll fds=%evt.arg.fds res=%evt.res timeout=%evt.arg.timeout \
+         sigmask=%evt.arg.sigmask proc.pid=%proc.pid\"\n  priority: NOTICE\n\
          - rule: live e2e copy_file_range\n  desc: copies of the python child\n  \
          condition: evt.type = copy_file_range and evt.dir = < and proc.name startswith python\n  \
          output: \"copy offin=%evt.arg.offin offout=%evt.arg.offout len=%evt.arg.len \
@@ -969,7 +970,15 @@ cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
 c, _ = l.accept()
 r, w = os.pipe(); os.write(w, b"x")
 p = select.poll(); p.register(r, select.POLLIN)
-assert len(p.poll(0)) == 1
+assert len(p.poll(5)) == 1
+import ctypes
+class pollfd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+class timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+fds = (pollfd * 1)(); fds[0].fd = r; fds[0].events = select.POLLIN
+ts = timespec(2, 5); mask = ctypes.c_uint64(1 << 9)
+assert ctypes.CDLL(None).ppoll(fds, ctypes.c_ulong(1), ctypes.byref(ts), ctypes.byref(mask)) == 1
 print(r)
 "#;
     let out = run(Command::new("python3").args(["-c", py]));
@@ -1008,8 +1017,20 @@ print(r)
         "two of three connections left waiting after one accept: {accept}"
     );
     // The read end of the pipe with its returned events: PPM_POLLIN (1).
-    let poll = saker.wait_alert("the poll", |a| rule_is(a, "live e2e poll"));
-    assert_eq!(field(&poll, "evt.arg.fds"), format!("{read_end}:1"), "{poll}");
+    let polls = saker.wait_alerts("the poll and the ppoll", 2, |a| rule_is(a, "live e2e poll"));
+    for poll in &polls {
+        assert_eq!(field(poll, "evt.arg.fds"), format!("{read_end}:1"), "{poll}");
+    }
+    assert_eq!(
+        field(&polls[0], "evt.arg.timeout"),
+        "5",
+        "poll's milliseconds: {}",
+        polls[0]
+    );
+    // ppoll's timespec as the kernel left it (the time remaining of 2 s), and its sigset.
+    let left: u64 = field(&polls[1], "evt.arg.timeout").parse().expect("a number of ns");
+    assert!((1_000_000_000..=2_000_000_005).contains(&left), "{}", polls[1]);
+    assert_eq!(field(&polls[1], "evt.arg.sigmask"), "512", "{}", polls[1]);
     let copies = saker.wait_alerts("both copies", 2, |a| rule_is(a, "live e2e copy_file_range"));
     let arg = |i: usize, name: &str| field(&copies[i], &format!("evt.arg.{name}"));
     assert_eq!(

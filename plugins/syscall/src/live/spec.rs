@@ -285,7 +285,12 @@ pub fn syscall_spec(name: &str) -> ScCfg {
             set(&mut c, 0, SOCK_QUEUE, 0); // the listening socket's accept queue
             c.ret_kind = ret::TUPLE;
         }
-        "poll" | "ppoll" => set(&mut c, 0, POLLFDS, 1),
+        "poll" => set(&mut c, 0, POLLFDS, 1),
+        "ppoll" => {
+            set(&mut c, 0, POLLFDS, 1);
+            set(&mut c, 2, UBUF_LEN, 16); // struct timespec
+            set(&mut c, 3, UBUF_LEN, 8); // the first word of the sigset
+        }
         "ptrace" => set(&mut c, 3, PTRACE_WORD, 0),
         "pipe" | "pipe2" => set(&mut c, 0, PIPE_FDS, 0),
         "socketpair" => set(&mut c, 3, SOCKPAIR_FDS, 0),

@@ -734,6 +734,14 @@ impl<'a> Ctx<'a> {
             ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
             ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(self.accept_queue(name)),
             ("poll" | "ppoll", "fds") => self.fdlist(),
+            // The int milliseconds, zero-extended as the driver does (-1 is 4294967295).
+            ("poll", "timeout") => Val::Int(self.rec.hdr.args[2] as u32 as i64),
+            // 0 when the pointers were NULL or unreadable.
+            ("ppoll", "timeout") => {
+                let (sec, nsec) = (self.user_u64(2, 0).unwrap_or(0), self.user_u64(2, 8).unwrap_or(0));
+                Val::Int(sec.wrapping_mul(1_000_000_000).wrapping_add(nsec) as i64)
+            }
+            ("ppoll", "sigmask") => Val::Int(self.user_u64(3, 0).unwrap_or(0) as u32 as i64),
             ("accept4", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[3]) as i64),
             ("shutdown", "how") => Val::Int(shutdown_how(self.rec.hdr.args[1]) as i64),
             ("getsockopt" | "setsockopt", "level") => Val::Int(match self.rec.hdr.args[1] {

@@ -593,6 +593,22 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
     );
     assert!(matches!(d.param_by_name("fds"), Some(Ok(ParamValue::FdList(l))) if l == vec![(3, 0x21), (4, 0)]));
 
+    let d = h.feed(&exit("poll", 200).ret(0).args([0, 0, -1i64 as u64, 0, 0, 0]));
+    assert!(
+        matches!(d.param_by_name("timeout"), Some(Ok(ParamValue::Signed(4294967295)))),
+        "poll's int timeout, zero-extended"
+    );
+    let mut ts = 2u64.to_le_bytes().to_vec();
+    ts.extend_from_slice(&5u64.to_le_bytes());
+    let d = h.feed(
+        &exit("ppoll", 200)
+            .ret(0)
+            .args([0, 0, 0x7000, 0x7010, 8, 0])
+            .item(tag::UBUF, 2, &ts)
+            .item(tag::UBUF, 3, &0x1_0000_0200u64.to_le_bytes()),
+    );
+    assert_eq!((num(&d, "timeout"), num(&d, "sigmask")), (2_000_000_005, 0x200));
+
     let d = h.feed(&exit("copy_file_range", 200).ret(10).args([3, 0x7000, 4, 0x7008, 10, 0]));
     assert_eq!(
         (num(&d, "offin"), num(&d, "offout"), num(&d, "len")),
