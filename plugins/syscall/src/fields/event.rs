@@ -9,6 +9,7 @@ use plugin_api::sdk::PluginError;
 pub use plugin_api::sdk::extract::FieldArg;
 
 use super::defs::FieldId;
+use super::sink::Sink;
 use crate::event_table::{CategoryClass, CategoryOrigin, Direction, EventFlags, ParamType};
 use crate::flags;
 use crate::params::{render_value, DecodedEvent, ParamValue};
@@ -223,7 +224,7 @@ fn printable(b: &[u8]) -> String {
 
 /// Extracts an event-only field into `out` (left empty when the field has no value for
 /// this event). Returns `false` when `id` is not an event-only field (state is needed).
-pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, out: &mut Vec<FieldValue>) -> bool {
+pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, out: &mut impl Sink) -> bool {
     use FieldId as F;
     let info = ev.info;
     let is_syscall = info.category.origin == CategoryOrigin::Syscall;
@@ -232,10 +233,9 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
     let io_flags = EventFlags(EventFlags::READS_FROM_FD.0 | EventFlags::WRITES_TO_FD.0);
     let is_io = info.flags.0 & io_flags.0 != 0;
     let failed = || res().is_some_and(|r| r < 0);
-    let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(super::strings::copied(s)));
     match id {
-        F::EvtType => push_str(out, &event_type_name(ev)),
-        F::SyscallType if is_syscall => push_str(out, &event_type_name(ev)),
+        F::EvtType => out.str(&event_type_name(ev)),
+        F::SyscallType if is_syscall => out.str(&event_type_name(ev)),
         F::SyscallType => {}
         F::EvtTypeIs => {
             let want = match arg {
@@ -247,8 +247,8 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 out.push(FieldValue::U64((u64::from(ev.event.event_type()) == n) as u64));
             }
         }
-        F::EvtDir => push_str(out, info.direction.as_char().encode_utf8(&mut [0; 4])),
-        F::EvtCategory => push_str(out, category_name(info.category.class)),
+        F::EvtDir => out.str(info.direction.as_char().encode_utf8(&mut [0; 4])),
+        F::EvtCategory => out.str(category_name(info.category.class)),
         F::EvtArgs | F::EvtInfo => out.push(FieldValue::Str(ev.render_args())),
         F::EvtArg => {
             if let Some(s) = arg_index(ev, arg).and_then(|i| render_arg_resolved(ev, i)) {
@@ -262,15 +262,14 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         }
         F::EvtRes => {
             if let Some(r) = res() {
-                let s = if r >= 0 {
-                    "SUCCESS".to_owned()
+                if r >= 0 {
+                    out.str("SUCCESS");
                 } else {
                     match r.checked_neg().and_then(flags::errno_name) {
-                        Some(name) => name.to_owned(),
-                        None => r.to_string(),
+                        Some(name) => out.str(name),
+                        None => out.str_fmt(format_args!("{r}")),
                     }
-                };
-                out.push(FieldValue::Str(s));
+                }
             }
         }
         F::EvtRawres => {
@@ -289,9 +288,9 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         F::EvtIsIoWrite => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WRITES_TO_FD))),
         F::EvtIoDir => {
             if info.flags.contains(EventFlags::READS_FROM_FD) {
-                push_str(out, "read");
+                out.str("read");
             } else if info.flags.contains(EventFlags::WRITES_TO_FD) {
-                push_str(out, "write");
+                out.str("write");
             }
         }
         F::EvtIsWait => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WAITS))),
@@ -331,7 +330,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 FieldValue::RelTime(0)
             })
         }
-        F::EvtLatencyHuman => push_str(out, "0ns"),
+        F::EvtLatencyHuman => out.str("0ns"),
         _ => return false,
     }
     true

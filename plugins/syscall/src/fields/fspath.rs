@@ -2,6 +2,7 @@
 
 use super::defs::FieldId;
 use super::event::FieldValue;
+use super::sink::Sink;
 use crate::event_table::ParamType;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::resolve_path;
@@ -131,12 +132,7 @@ fn path_of(ev: &DecodedEvent<'_>, src: PathSource, state: &ThreadTable) -> Optio
 }
 
 /// Extracts an `fs.path.*` field; `false` when `id` is not one.
-pub fn extract_fspath_field(
-    id: FieldId,
-    ev: &DecodedEvent<'_>,
-    state: &ThreadTable,
-    out: &mut Vec<FieldValue>,
-) -> bool {
+pub fn extract_fspath_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) -> bool {
     use FieldId as F;
     let (pick, raw) = match id {
         F::FsPathName => (0, false),

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
-use super::strings::{copied, FieldText};
+use super::sink::{Joined, Sink};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
@@ -90,11 +90,16 @@ fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
     }
 }
 
-fn s(out: &mut Vec<FieldValue>, v: impl FieldText) {
-    out.push(FieldValue::Str(v.into_field_string()));
+fn s(out: &mut impl Sink, v: &str) {
+    out.str(v);
 }
 
-fn i(out: &mut Vec<FieldValue>, v: i64) {
+/// Owned text that had to be built anyway (rare fields).
+fn owned(out: &mut impl Sink, v: String) {
+    out.push(FieldValue::Str(v));
+}
+
+fn i(out: &mut impl Sink, v: i64) {
     out.push(FieldValue::signed(v));
 }
 
@@ -114,17 +119,41 @@ fn index_arg(arg: FieldArg<'_>) -> Option<u64> {
     }
 }
 
+/// Writes `items` separated by spaces (`proc.args`, `proc.env` …).
+fn joined(out: &mut impl Sink, items: &[String]) {
+    out.str_fmt(format_args!(
+        "{}",
+        Joined {
+            head: None,
+            items,
+            sep: " "
+        }
+    ));
+}
+
+/// `head` then each of `items`, space separated (`proc.cmdline`, `proc.exeline`).
+fn line(out: &mut impl Sink, head: &str, items: &[String]) {
+    out.str_fmt(format_args!(
+        "{}",
+        Joined {
+            head: Some(head),
+            items,
+            sep: " "
+        }
+    ));
+}
+
 /// Process-scoped value of a thread field for the `proc.a*` family.
-fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
+fn ancestor_field(id: FieldId, t: &ThreadInfo, out: &mut impl Sink) {
     use FieldId as F;
     match id {
-        F::ProcAname => FieldValue::Str(copied(comm(t))),
-        F::ProcAexe => FieldValue::Str(copied(&t.exe)),
-        F::ProcAexepath => FieldValue::Str(copied(&t.exepath)),
-        F::ProcAcmdline => FieldValue::Str(t.cmdline()),
-        F::ProcAargs => FieldValue::Str(t.args.join(" ")),
-        F::ProcAenv => FieldValue::Str(t.env.join(" ")),
-        _ => FieldValue::signed(t.pid),
+        F::ProcAname => out.str(comm(t)),
+        F::ProcAexe => out.str(&t.exe),
+        F::ProcAexepath => out.str(&t.exepath),
+        F::ProcAcmdline => line(out, &t.comm, &t.args),
+        F::ProcAargs => joined(out, &t.args),
+        F::ProcAenv => joined(out, &t.env),
+        _ => out.push(FieldValue::signed(t.pid)),
     }
 }
 
@@ -135,7 +164,7 @@ pub fn extract_thread_field(
     arg: FieldArg<'_>,
     ev: &DecodedEvent<'_>,
     state: &ThreadTable,
-    out: &mut Vec<FieldValue>,
+    out: &mut impl Sink,
 ) -> bool {
     use FieldId as F;
     if !is_thread_field(id) {
@@ -161,25 +190,16 @@ pub fn extract_thread_field(
         F::ProcExe => s(out, unresolved_or(main, &main.exe)),
         F::ProcExepath => s(out, unresolved_or(main, &main.exepath)),
         F::ProcArgs => match arg {
-            FieldArg::None => s(out, main.args.join(" ")),
+            FieldArg::None => joined(out, &main.args),
             a => {
                 if let Some(v) = index_arg(a).and_then(|n| main.args.get(usize::try_from(n).ok()?)) {
                     s(out, v.as_str());
                 }
             }
         },
-        F::ProcCmdline => {
-            // comm (or its placeholder) then the args, in one buffer.
-            let mut line =
-                String::with_capacity(comm(main).len() + main.args.iter().map(|a| a.len() + 1).sum::<usize>());
-            line.push_str(comm(main));
-            for a in &main.args {
-                line.push(' ');
-                line.push_str(a);
-            }
-            s(out, line)
-        }
-        F::ProcExeline => s(out, main.exeline()),
+        // comm (or its placeholder) then the args.
+        F::ProcCmdline => line(out, comm(main), &main.args),
+        F::ProcExeline => line(out, &main.exe, &main.args),
         F::ProcCmdnargs => out.push(FieldValue::U64(main.args.len() as u64)),
         F::ProcCmdlenargs => out.push(FieldValue::U64(main.args.iter().map(|a| a.len() as u64).sum())),
         F::ProcEnv => match arg {
@@ -188,7 +208,7 @@ pub fn extract_thread_field(
                     s(out, v.trim());
                 }
             }
-            _ => s(out, main.env.join(" ")),
+            _ => joined(out, &main.env),
         },
         F::ProcCwd => s(out, t.cwd.as_str()),
         // The eldest process in the ancestry (self included) whose name ends in "sh".
@@ -218,7 +238,7 @@ pub fn extract_thread_field(
                     F::ProcPname => s(out, comm(p)),
                     F::ProcPexe => s(out, p.exe.as_str()),
                     F::ProcPexepath => s(out, p.exepath.as_str()),
-                    _ => s(out, p.cmdline()),
+                    _ => line(out, &p.comm, &p.args),
                 }
             }
         }
@@ -226,14 +246,14 @@ pub fn extract_thread_field(
             match index_arg(arg) {
                 Some(n) => {
                     if let Some(a) = ancestor(state, tid, n) {
-                        out.push(ancestor_field(id, a));
+                        ancestor_field(id, a, out);
                     }
                 }
                 // Without an index: one value per ancestor (not the process itself), nearest
                 // first ("sakerAnyAncestor": Saker's host compares any of them).
                 None => {
                     for a in state.ancestors(tid) {
-                        out.push(ancestor_field(id, a));
+                        ancestor_field(id, a, out);
                     }
                 }
             }
@@ -329,9 +349,9 @@ pub fn extract_thread_field(
             }
         }
         F::ProcPidnsInitStartTs => out.push(FieldValue::U64(main.pidns_init_start_ts)),
-        F::ThreadCapPermitted => s(out, capability_names(t.cap_permitted)),
-        F::ThreadCapInheritable => s(out, capability_names(t.cap_inheritable)),
-        F::ThreadCapEffective => s(out, capability_names(t.cap_effective)),
+        F::ThreadCapPermitted => owned(out, capability_names(t.cap_permitted)),
+        F::ThreadCapInheritable => owned(out, capability_names(t.cap_inheritable)),
+        F::ThreadCapEffective => owned(out, capability_names(t.cap_effective)),
         F::ProcFdopencount => out.push(FieldValue::U64(main.fds.len() as u64)),
         F::ProcFdlimit => i(out, main.fd_limit),
         F::ProcFdusage => {
@@ -350,7 +370,7 @@ pub fn extract_thread_field(
         F::ThreadVtid => i(out, t.vtid),
         F::ThreadCgroups => {
             let all: Vec<String> = t.cgroups.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s(out, all.join(" "));
+            joined(out, &all);
         }
         F::ThreadCgroup => {
             if let FieldArg::Key(k) = arg {
@@ -551,7 +571,7 @@ pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
 
 /// `fd.types`: the distinct kinds of the process's open fds (sorted), or of one fd given as
 /// `fd.types[N]`; exists for every event of a known thread.
-pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
+pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) {
     let tid = ev.event.tid() as i64;
     let Some(fds) = state.fds(tid) else { return };
     let only = index_arg(arg).map(|n| n as i64);
@@ -562,7 +582,9 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    out.extend(kinds.into_iter().map(|k| FieldValue::Str(copied(k))));
+    for k in kinds {
+        out.str(k);
+    }
 }
 
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
@@ -609,7 +631,7 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool
 }
 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
-pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
+pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) -> bool {
     use FieldId as F;
     if id.family() != super::Family::Fd {
         return false;
@@ -624,13 +646,13 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
             F::FdNum => i(out, fdnum),
-            F::FdTypechar => s(out, &*guessed_typechar(ev.info.name).encode_utf8(&mut [0; 4])),
+            F::FdTypechar => s(out, guessed_typechar(ev.info.name).encode_utf8(&mut [0; 4])),
             F::FdName | F::FdNameraw | F::FdDirectory | F::FdFilename => {
                 // Events without a path parameter still yield an empty name (libsinsp).
                 let (name, raw) = name_from_params(ev, state).unwrap_or_default();
                 match id {
-                    F::FdName => s(out, name),
-                    F::FdNameraw => s(out, raw),
+                    F::FdName => owned(out, name),
+                    F::FdNameraw => owned(out, raw),
                     F::FdDirectory => s(
                         out,
                         name.rfind('/').map_or("/", |i| if i == 0 { "/" } else { &name[..i] }),
@@ -661,7 +683,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     match id {
         F::FdNum => i(out, f.fd),
         F::FdType if !matches!(f.fd_type, FdType::Unknown | FdType::Unsupported) => s(out, f.fd_type.as_str()),
-        F::FdTypechar => s(out, &*f.fd_type.as_char().encode_utf8(&mut [0; 4])),
+        F::FdTypechar => s(out, f.fd_type.as_char().encode_utf8(&mut [0; 4])),
         F::FdName => s(out, f.name.as_str()),
         F::FdNameraw => s(out, f.name_raw.as_str()),
         F::FdDirectory => {
@@ -749,7 +771,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         F::FdDevMajor => i(out, i64::from(f.dev >> 20)),
         F::FdDevMinor => i(out, i64::from(f.dev & 0xfffff)),
         F::FdIno => i(out, f.ino as i64),
-        F::FdUid => s(out, format!("{tid}{}", f.fd)),
+        F::FdUid => out.str_fmt(format_args!("{tid}{}", f.fd)),
         _ => {}
     }
     true
