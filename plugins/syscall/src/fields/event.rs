@@ -195,31 +195,36 @@ pub fn render_arg_resolved(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
 }
 
 /// `evt.rawarg.NAME`: the unformatted value (numbers in decimal, strings as is).
-fn render_arg_raw(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
-    Some(match ev.param(i)? {
-        Ok(ParamValue::Signed(n)) => n.to_string(),
-        Ok(ParamValue::Unsigned(n)) => n.to_string(),
-        Ok(v) => {
+/// Numbers are formatted straight into `out`; nothing is written for an undecodable value.
+fn write_arg_raw(ev: &DecodedEvent<'_>, i: usize, out: &mut impl Sink) {
+    match ev.param(i) {
+        Some(Ok(ParamValue::Signed(n))) => out.str_fmt(format_args!("{n}")),
+        Some(Ok(ParamValue::Unsigned(n))) => out.str_fmt(format_args!("{n}")),
+        Some(Ok(v)) => {
             let mut s = String::new();
             let p = ev.info.params.get(i);
             render_value(&mut s, ev.info, "", p.map(|p| p.param_type), &v);
-            s
+            out.push(FieldValue::Str(s));
         }
-        Err(_) => return None,
-    })
+        Some(Err(_)) | None => {}
+    }
 }
 
 /// Bytes of the `data` parameter with non-printable bytes shown as `.`.
-fn printable(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                c as char
-            } else {
-                '.'
+struct Printable<'a>(&'a [u8]);
+
+impl std::fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |c: &u8| c.is_ascii_graphic() || *c == b' ';
+        for (i, run) in self.0.split(|c| !shown(c)).enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
             }
-        })
-        .collect()
+            // Printable ASCII only.
+            f.write_str(std::str::from_utf8(run).map_err(|_| std::fmt::Error)?)?;
+        }
+        Ok(())
+    }
 }
 
 /// Extracts an event-only field into `out` (left empty when the field has no value for
@@ -256,8 +261,8 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
             }
         }
         F::EvtRawarg => {
-            if let Some(s) = arg_index(ev, arg).and_then(|i| render_arg_raw(ev, i)) {
-                out.push(FieldValue::Str(s));
+            if let Some(i) = arg_index(ev, arg) {
+                write_arg_raw(ev, i, out);
             }
         }
         F::EvtRes => {
@@ -296,7 +301,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         F::EvtIsWait => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WAITS))),
         F::EvtBuffer => {
             if let Some(Ok(ParamValue::Bytes(b))) = ev.param_by_name("data") {
-                out.push(FieldValue::Str(printable(b)));
+                out.str_fmt(format_args!("{}", Printable(b)));
             }
         }
         F::EvtBuflen => {
@@ -351,4 +356,18 @@ pub fn display_values(values: &[FieldValue]) -> String {
         };
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Printable;
+
+    #[test]
+    fn printable_shows_each_unprintable_byte_as_a_dot() {
+        let shown = |b: &[u8]| Printable(b).to_string();
+        assert_eq!(shown(b""), "");
+        assert_eq!(shown(b"GET / HTTP/1.1\r\n"), "GET / HTTP/1.1..");
+        assert_eq!(shown(b"\0\0a b\xff"), "..a b.");
+        assert_eq!(shown("é".as_bytes()), "..");
+    }
 }

@@ -70,7 +70,7 @@ pub fn extract_to(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: 
             return;
         }
         FieldId::EvtArgs | FieldId::EvtInfo => {
-            out.push(FieldValue::Str(args::args_line(ev, state)));
+            out.str_fmt(format_args!("{}", args::ArgsLine { ev, state }));
             return;
         }
         FieldId::EvtArg => {

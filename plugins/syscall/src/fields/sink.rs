@@ -118,3 +118,34 @@ where
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_puts_the_separator_between_items_only() {
+        let items = ["a".to_owned(), "bc".to_owned()];
+        let show = |head, items: &[String]| Joined { head, items, sep: " " }.to_string();
+        assert_eq!(show(None, &items), "a bc");
+        assert_eq!(show(Some("cmd"), &items), "cmd a bc");
+        assert_eq!(show(Some("cmd"), &[]), "cmd");
+        assert_eq!(show(None, &[]), "");
+    }
+
+    #[test]
+    fn a_vec_sink_keeps_text_values_as_written() {
+        let mut out: Vec<FieldValue> = Vec::new();
+        out.str("x");
+        out.str_fmt(format_args!("{}-{}", 1, "y"));
+        out.push(FieldValue::U64(3));
+        assert_eq!(
+            out,
+            vec![
+                FieldValue::Str("x".into()),
+                FieldValue::Str("1-y".into()),
+                FieldValue::U64(3)
+            ]
+        );
+    }
+}

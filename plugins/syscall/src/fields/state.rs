@@ -64,13 +64,27 @@ const CAPABILITY_NAMES: [&str; 41] = [
 
 /// `thread.cap_*` rendering: names of the set bits, space separated.
 pub fn capability_names(caps: u64) -> String {
-    CAPABILITY_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| caps & (1u64 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(" ")
+    CapabilityNames(caps).to_string()
+}
+
+/// [`capability_names`] written where it is shown (no intermediate `String`).
+struct CapabilityNames(u64);
+
+impl std::fmt::Display for CapabilityNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = CAPABILITY_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1u64 << i) != 0)
+            .map(|(_, n)| *n);
+        for (i, name) in set.enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
 }
 
 fn comm(t: &ThreadInfo) -> &str {
@@ -92,11 +106,6 @@ fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
 
 fn s(out: &mut impl Sink, v: &str) {
     out.str(v);
-}
-
-/// Owned text that had to be built anyway (rare fields).
-fn owned(out: &mut impl Sink, v: String) {
-    out.push(FieldValue::Str(v));
 }
 
 fn i(out: &mut impl Sink, v: i64) {
@@ -349,9 +358,9 @@ pub fn extract_thread_field(
             }
         }
         F::ProcPidnsInitStartTs => out.push(FieldValue::U64(main.pidns_init_start_ts)),
-        F::ThreadCapPermitted => owned(out, capability_names(t.cap_permitted)),
-        F::ThreadCapInheritable => owned(out, capability_names(t.cap_inheritable)),
-        F::ThreadCapEffective => owned(out, capability_names(t.cap_effective)),
+        F::ThreadCapPermitted => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_permitted))),
+        F::ThreadCapInheritable => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_inheritable))),
+        F::ThreadCapEffective => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_effective))),
         F::ProcFdopencount => out.push(FieldValue::U64(main.fds.len() as u64)),
         F::ProcFdlimit => i(out, main.fd_limit),
         F::ProcFdusage => {
@@ -479,28 +488,29 @@ fn guessed_typechar(name: &str) -> char {
     }
 }
 
-/// `fd.name` rebuilt from the event's path parameter when there is no fd info.
-fn name_from_params(ev: &DecodedEvent<'_>, state: &ThreadTable) -> Option<(String, String)> {
+/// `fd.name` (resolved) and `fd.nameraw` rebuilt from the event's path parameter when there
+/// is no fd info; the raw name is borrowed from the event when it is valid UTF-8.
+fn name_from_params<'e>(ev: &DecodedEvent<'e>, state: &ThreadTable) -> Option<(Cow<'e, str>, Cow<'e, str>)> {
     let raw = ["name", "path", "pathname", "filename"]
         .iter()
         .find_map(|p| match ev.param_by_name(p) {
-            Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s).into_owned()),
+            Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s)),
             _ => None,
         })?;
     if raw.starts_with('/') {
-        return Some((resolve_path("/", &raw), raw));
+        return Some((Cow::Owned(resolve_path("/", &raw)), raw));
     }
     let tid = ev.event.tid() as i64;
     let base = match int_param(ev, "dirfd") {
-        Some(d) if d != AT_FDCWD => state.fd(tid, d).map(|f| f.name.clone()),
+        Some(d) if d != AT_FDCWD => state.fd(tid, d).map(|f| f.name.as_str()),
         _ => None,
     }
-    .or_else(|| state.thread(tid).map(|t| t.cwd.clone()))
+    .or_else(|| state.thread(tid).map(|t| t.cwd.as_str()))
     .unwrap_or_default();
     if base.is_empty() {
         return Some((raw.clone(), raw));
     }
-    Some((resolve_path(&base, &raw), raw))
+    Some((Cow::Owned(resolve_path(base, &raw)), raw))
 }
 
 /// Client/server addresses of an inet socket.
@@ -651,8 +661,8 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
                 // Events without a path parameter still yield an empty name (libsinsp).
                 let (name, raw) = name_from_params(ev, state).unwrap_or_default();
                 match id {
-                    F::FdName => owned(out, name),
-                    F::FdNameraw => owned(out, raw),
+                    F::FdName => s(out, &name),
+                    F::FdNameraw => s(out, &raw),
                     F::FdDirectory => s(
                         out,
                         name.rfind('/').map_or("/", |i| if i == 0 { "/" } else { &name[..i] }),
