@@ -597,6 +597,14 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
     }
 }
 
+/// Whether [`after_unconnected_send`] may change how `f` is seen (its cheap checks).
+#[inline]
+fn may_be_repointed_by_send(ev: &DecodedEvent<'_>, f: &FdInfo) -> bool {
+    matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket)
+        && f.role == SocketRole::None
+        && matches!(ev.info.name, "sendto" | "sendmsg")
+}
+
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
 /// (the destination may change per datagram) and flags `fd.name_changed`. The state keeps the
 /// socket as created, so the fd is seen here as libsinsp sees it after that update.
@@ -680,8 +688,15 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     };
     // The fields that read the fd's name (directory and filename come from it).
     let reads_name = matches!(id, F::FdName | F::FdDirectory | F::FdFilename | F::FdNameChanged);
-    let (f, name_changed) = after_unconnected_send(ev, f, reads_name);
-    let f: &FdInfo = &f;
+    // Only an unconnected inet socket's sends may be seen differently (rare): the other fds
+    // are used as they are, without moving a whole `FdInfo` around.
+    let updated;
+    let (f, name_changed) = if may_be_repointed_by_send(ev, f) {
+        updated = after_unconnected_send(ev, f, reads_name);
+        (&*updated.0, updated.1)
+    } else {
+        (f, false)
+    };
     let ep = endpoints(f);
     // libsinsp calls the client end "local" when the client IP is one of the machine's
     // addresses. Without the interface list, a loopback address or the client role stands
@@ -708,15 +723,15 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         F::FdCip | F::FdSip | F::FdLip | F::FdRip | F::FdIp => {
             if let Some((cip, _, sip, _)) = ep {
-                let v = match id {
-                    F::FdCip => vec![cip],
-                    F::FdSip => vec![sip],
-                    F::FdLip if connected => vec![if client_is_local { cip } else { sip }],
-                    F::FdRip if connected => vec![if client_is_local { sip } else { cip }],
-                    F::FdLip | F::FdRip => vec![],
+                let v: [Option<IpAddr>; 2] = match id {
+                    F::FdCip => [cip, None],
+                    F::FdSip => [sip, None],
+                    F::FdLip if connected => [if client_is_local { cip } else { sip }, None],
+                    F::FdRip if connected => [if client_is_local { sip } else { cip }, None],
+                    F::FdLip | F::FdRip => [None, None],
                     // fd.ip ("sakerEitherEnd"): the server end, then the client end. Saker's
                     // host compares any of them (`!=`: none), and outputs show the first.
-                    _ => vec![sip, cip],
+                    _ => [sip, cip],
                 };
                 out.extend(v.into_iter().flatten().map(FieldValue::Ip));
             }
@@ -740,16 +755,16 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         F::FdCport | F::FdSport | F::FdLport | F::FdRport | F::FdPort => {
             if let Some((_, cp, _, sp)) = ep {
-                let v: Vec<u16> = match id {
-                    F::FdCport => vec![cp],
-                    F::FdSport => vec![sp],
-                    F::FdLport if connected => vec![if client_is_local { cp } else { sp }],
-                    F::FdRport if connected => vec![if client_is_local { sp } else { cp }],
-                    F::FdLport | F::FdRport => vec![],
+                let v: [Option<u16>; 2] = match id {
+                    F::FdCport => [Some(cp), None],
+                    F::FdSport => [Some(sp), None],
+                    F::FdLport if connected => [Some(if client_is_local { cp } else { sp }), None],
+                    F::FdRport if connected => [Some(if client_is_local { sp } else { cp }), None],
+                    F::FdLport | F::FdRport => [None, None],
                     // Either end, server first (see fd.ip).
-                    _ => vec![sp, cp],
+                    _ => [Some(sp), Some(cp)],
                 };
-                out.extend(v.into_iter().map(|p| FieldValue::U64(u64::from(p))));
+                out.extend(v.into_iter().flatten().map(|p| FieldValue::U64(u64::from(p))));
             }
         }
         F::FdL4proto => {
