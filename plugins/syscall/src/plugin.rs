@@ -53,8 +53,6 @@ pub struct SyscallPlugin {
     pub threads_table: Option<OwnedTable>,
     /// Failures to mirror the state into `threads_table`.
     pub table_sync_errors: u64,
-    /// Reused value buffer of `extract`.
-    values: Vec<crate::fields::FieldValue>,
     /// The host's logger.
     logger: Logger,
     /// A live configuration from `set_config`, applied by the live instance on its next batch.
@@ -283,11 +281,11 @@ impl ExtractPlugin for SyscallPlugin {
             ))
         })?;
         let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        crate::fields::extract(id, req.arg, &ev, &self.state, &mut self.values);
-        for v in &self.values {
-            v.write_to(out)?;
-        }
-        Ok(())
+        // Values go straight into the SDK's output (text copied once, from the state or the
+        // event, or formatted in place).
+        let mut sink = crate::fields::OutputSink::new(out);
+        crate::fields::extract_to(id, req.arg, &ev, &self.state, &mut sink);
+        sink.finish()
     }
 }
 

@@ -140,17 +140,29 @@ pub fn arg_value(ev: &DecodedEvent<'_>, i: usize, state: &ThreadTable) -> Option
 /// `evt.args`: `name=raw(resolved) ` for every parameter (each followed by a space, as
 /// libsinsp prints it).
 pub fn args_line(ev: &DecodedEvent<'_>, state: &ThreadTable) -> String {
-    let mut out = String::new();
-    for i in 0..ev.event.nparams() as usize {
-        out.push_str(ev.info.params.get(i).map_or("", |p| p.name));
-        out.push('=');
-        if let Some((raw, resolved)) = param_strings(ev, i, state) {
-            out.push_str(&raw);
-            if !resolved.is_empty() {
-                let _ = write!(out, "({resolved})");
+    ArgsLine { ev, state }.to_string()
+}
+
+/// [`args_line`] written where it is shown (no intermediate line).
+pub(super) struct ArgsLine<'a, 'e> {
+    pub ev: &'a DecodedEvent<'e>,
+    pub state: &'a ThreadTable,
+}
+
+impl std::fmt::Display for ArgsLine<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ev = self.ev;
+        for i in 0..ev.event.nparams() as usize {
+            f.write_str(ev.info.params.get(i).map_or("", |p| p.name))?;
+            f.write_str("=")?;
+            if let Some((raw, resolved)) = param_strings(ev, i, self.state) {
+                f.write_str(&raw)?;
+                if !resolved.is_empty() {
+                    write!(f, "({resolved})")?;
+                }
             }
+            f.write_str(" ")?;
         }
-        out.push(' ');
+        Ok(())
     }
-    out
 }

@@ -9,6 +9,7 @@ use plugin_api::sdk::PluginError;
 pub use plugin_api::sdk::extract::FieldArg;
 
 use super::defs::FieldId;
+use super::sink::Sink;
 use crate::event_table::{CategoryClass, CategoryOrigin, Direction, EventFlags, ParamType};
 use crate::flags;
 use crate::params::{render_value, DecodedEvent, ParamValue};
@@ -194,36 +195,41 @@ pub fn render_arg_resolved(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
 }
 
 /// `evt.rawarg.NAME`: the unformatted value (numbers in decimal, strings as is).
-fn render_arg_raw(ev: &DecodedEvent<'_>, i: usize) -> Option<String> {
-    Some(match ev.param(i)? {
-        Ok(ParamValue::Signed(n)) => n.to_string(),
-        Ok(ParamValue::Unsigned(n)) => n.to_string(),
-        Ok(v) => {
+/// Numbers are formatted straight into `out`; nothing is written for an undecodable value.
+fn write_arg_raw(ev: &DecodedEvent<'_>, i: usize, out: &mut impl Sink) {
+    match ev.param(i) {
+        Some(Ok(ParamValue::Signed(n))) => out.str_fmt(format_args!("{n}")),
+        Some(Ok(ParamValue::Unsigned(n))) => out.str_fmt(format_args!("{n}")),
+        Some(Ok(v)) => {
             let mut s = String::new();
             let p = ev.info.params.get(i);
             render_value(&mut s, ev.info, "", p.map(|p| p.param_type), &v);
-            s
+            out.push(FieldValue::Str(s));
         }
-        Err(_) => return None,
-    })
+        Some(Err(_)) | None => {}
+    }
 }
 
 /// Bytes of the `data` parameter with non-printable bytes shown as `.`.
-fn printable(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                c as char
-            } else {
-                '.'
+struct Printable<'a>(&'a [u8]);
+
+impl std::fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |c: &u8| c.is_ascii_graphic() || *c == b' ';
+        for (i, run) in self.0.split(|c| !shown(c)).enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
             }
-        })
-        .collect()
+            // Printable ASCII only.
+            f.write_str(std::str::from_utf8(run).map_err(|_| std::fmt::Error)?)?;
+        }
+        Ok(())
+    }
 }
 
 /// Extracts an event-only field into `out` (left empty when the field has no value for
 /// this event). Returns `false` when `id` is not an event-only field (state is needed).
-pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, out: &mut Vec<FieldValue>) -> bool {
+pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, out: &mut impl Sink) -> bool {
     use FieldId as F;
     let info = ev.info;
     let is_syscall = info.category.origin == CategoryOrigin::Syscall;
@@ -232,10 +238,9 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
     let io_flags = EventFlags(EventFlags::READS_FROM_FD.0 | EventFlags::WRITES_TO_FD.0);
     let is_io = info.flags.0 & io_flags.0 != 0;
     let failed = || res().is_some_and(|r| r < 0);
-    let push_str = |out: &mut Vec<FieldValue>, s: &str| out.push(FieldValue::Str(super::strings::copied(s)));
     match id {
-        F::EvtType => push_str(out, &event_type_name(ev)),
-        F::SyscallType if is_syscall => push_str(out, &event_type_name(ev)),
+        F::EvtType => out.str(&event_type_name(ev)),
+        F::SyscallType if is_syscall => out.str(&event_type_name(ev)),
         F::SyscallType => {}
         F::EvtTypeIs => {
             let want = match arg {
@@ -247,8 +252,8 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 out.push(FieldValue::U64((u64::from(ev.event.event_type()) == n) as u64));
             }
         }
-        F::EvtDir => push_str(out, info.direction.as_char().encode_utf8(&mut [0; 4])),
-        F::EvtCategory => push_str(out, category_name(info.category.class)),
+        F::EvtDir => out.str(info.direction.as_char().encode_utf8(&mut [0; 4])),
+        F::EvtCategory => out.str(category_name(info.category.class)),
         F::EvtArgs | F::EvtInfo => out.push(FieldValue::Str(ev.render_args())),
         F::EvtArg => {
             if let Some(s) = arg_index(ev, arg).and_then(|i| render_arg_resolved(ev, i)) {
@@ -256,21 +261,20 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
             }
         }
         F::EvtRawarg => {
-            if let Some(s) = arg_index(ev, arg).and_then(|i| render_arg_raw(ev, i)) {
-                out.push(FieldValue::Str(s));
+            if let Some(i) = arg_index(ev, arg) {
+                write_arg_raw(ev, i, out);
             }
         }
         F::EvtRes => {
             if let Some(r) = res() {
-                let s = if r >= 0 {
-                    "SUCCESS".to_owned()
+                if r >= 0 {
+                    out.str("SUCCESS");
                 } else {
                     match r.checked_neg().and_then(flags::errno_name) {
-                        Some(name) => name.to_owned(),
-                        None => r.to_string(),
+                        Some(name) => out.str(name),
+                        None => out.str_fmt(format_args!("{r}")),
                     }
-                };
-                out.push(FieldValue::Str(s));
+                }
             }
         }
         F::EvtRawres => {
@@ -289,15 +293,15 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
         F::EvtIsIoWrite => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WRITES_TO_FD))),
         F::EvtIoDir => {
             if info.flags.contains(EventFlags::READS_FROM_FD) {
-                push_str(out, "read");
+                out.str("read");
             } else if info.flags.contains(EventFlags::WRITES_TO_FD) {
-                push_str(out, "write");
+                out.str("write");
             }
         }
         F::EvtIsWait => out.push(FieldValue::Bool(info.flags.contains(EventFlags::WAITS))),
         F::EvtBuffer => {
             if let Some(Ok(ParamValue::Bytes(b))) = ev.param_by_name("data") {
-                out.push(FieldValue::Str(printable(b)));
+                out.str_fmt(format_args!("{}", Printable(b)));
             }
         }
         F::EvtBuflen => {
@@ -331,7 +335,7 @@ pub fn extract_event_field(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>
                 FieldValue::RelTime(0)
             })
         }
-        F::EvtLatencyHuman => push_str(out, "0ns"),
+        F::EvtLatencyHuman => out.str("0ns"),
         _ => return false,
     }
     true
@@ -352,4 +356,18 @@ pub fn display_values(values: &[FieldValue]) -> String {
         };
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Printable;
+
+    #[test]
+    fn printable_shows_each_unprintable_byte_as_a_dot() {
+        let shown = |b: &[u8]| Printable(b).to_string();
+        assert_eq!(shown(b""), "");
+        assert_eq!(shown(b"GET / HTTP/1.1\r\n"), "GET / HTTP/1.1..");
+        assert_eq!(shown(b"\0\0a b\xff"), "..a b.");
+        assert_eq!(shown("é".as_bytes()), "..");
+    }
 }

@@ -1,7 +1,9 @@
 //! `fs.path.*`: the path(s) a filesystem syscall acts on, for successful calls.
 
 use super::defs::FieldId;
-use super::event::FieldValue;
+use std::borrow::Cow;
+
+use super::sink::Sink;
 use crate::event_table::ParamType;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::resolve_path;
@@ -92,22 +94,23 @@ fn int_param(ev: &DecodedEvent<'_>, name: &str) -> Option<i64> {
     }
 }
 
-/// Raw path and its resolved form.
-fn path_of(ev: &DecodedEvent<'_>, src: PathSource, state: &ThreadTable) -> Option<(String, String)> {
+/// Raw path and its resolved form (borrowed from the event or the state where they exist).
+fn path_of<'a>(ev: &DecodedEvent<'a>, src: PathSource, state: &'a ThreadTable) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
     let tid = ev.event.tid() as i64;
     match src {
         PathSource::FdName => {
             let f = super::state::event_fd_info(ev, state)?;
-            Some((f.name.clone(), f.name.clone()))
+            Some((Cow::Borrowed(&f.name), Cow::Borrowed(&f.name)))
         }
         PathSource::Param(name) => {
             let i = ev.info.param_index(name)?;
             let raw = match ev.param(i)?.ok()? {
-                ParamValue::Str(s) => String::from_utf8_lossy(s).into_owned(),
+                ParamValue::Str(s) => String::from_utf8_lossy(s),
                 _ => return None,
             };
             if raw.starts_with('/') {
-                return Some((raw.clone(), resolve_path("/", &raw)));
+                let resolved = resolve_path("/", &raw);
+                return Some((raw, Cow::Owned(resolved)));
             }
             // Relative: against the nearest preceding dirfd for *at calls, else the cwd.
             let dirfd = (ev.info.params[i].param_type == ParamType::FsRelPath)
@@ -115,28 +118,23 @@ fn path_of(ev: &DecodedEvent<'_>, src: PathSource, state: &ThreadTable) -> Optio
                 .flatten()
                 .and_then(|j| int_param(ev, ev.info.params[j].name));
             let base = match dirfd {
-                Some(d) if d >= 0 => state.fd(tid, d).map(|f| f.name.clone()),
-                _ => state.thread(tid).map(|t| t.cwd.clone()),
+                Some(d) if d >= 0 => state.fd(tid, d).map(|f| f.name.as_str()),
+                _ => state.thread(tid).map(|t| t.cwd.as_str()),
             };
-            let base = base.unwrap_or_else(|| "<UNKNOWN>".to_owned());
+            let base = base.unwrap_or("<UNKNOWN>");
             // An empty path names the base directory itself.
             let resolved = if raw.is_empty() {
-                resolve_path("/", &base)
+                resolve_path("/", base)
             } else {
-                resolve_path(&base, &raw)
+                resolve_path(base, &raw)
             };
-            Some((raw, resolved))
+            Some((raw, Cow::Owned(resolved)))
         }
     }
 }
 
 /// Extracts an `fs.path.*` field; `false` when `id` is not one.
-pub fn extract_fspath_field(
-    id: FieldId,
-    ev: &DecodedEvent<'_>,
-    state: &ThreadTable,
-    out: &mut Vec<FieldValue>,
-) -> bool {
+pub fn extract_fspath_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) -> bool {
     use FieldId as F;
     let (pick, raw) = match id {
         F::FsPathName => (0, false),
@@ -162,7 +160,7 @@ pub fn extract_fspath_field(
     }
     let src = [rule.path, rule.source, rule.target][pick];
     if let Some((r, resolved)) = src.and_then(|s| path_of(ev, s, state)) {
-        out.push(FieldValue::Str(if raw { r } else { resolved }));
+        out.str(if raw { &r } else { &resolved });
     }
     true
 }

@@ -6,7 +6,7 @@
 
 mod defs;
 mod event;
-mod strings;
+mod sink;
 mod syscall_names;
 
 pub use defs::{FieldId, ALL_FIELD_IDS, FIELDS};
@@ -18,6 +18,7 @@ mod args;
 mod fspath;
 mod state;
 pub use args::{arg_value, args_line, param_strings};
+pub use sink::{OutputSink, Sink};
 pub use state::{capability_names, extract_fd_field, extract_thread_field};
 
 use crate::params::DecodedEvent;
@@ -29,10 +30,16 @@ const SYSLOG_PATH: &str = "/dev/log";
 /// Extracts field `id` for an event already applied to `state` (libsinsp parses before
 /// filtering). `out` is left empty when the field has no value.
 pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
-    strings::recycle(out);
+    out.clear();
+    extract_to(id, arg, ev, state, out);
+}
+
+/// [`extract`] writing into any [`Sink`] (the plugin passes the SDK's output; nothing
+/// written = no value).
+pub fn extract_to(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) {
     match id {
         FieldId::EvtCategory if is_io_event(ev) => {
-            out.push(FieldValue::Str(strings::copied(state::io_category(ev, state))));
+            out.str(state::io_category(ev, state));
             return;
         }
         FieldId::EvtBuflen => {
@@ -63,7 +70,7 @@ pub fn extract(id: FieldId, arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &Th
             return;
         }
         FieldId::EvtArgs | FieldId::EvtInfo => {
-            out.push(FieldValue::Str(args::args_line(ev, state)));
+            out.str_fmt(format_args!("{}", args::ArgsLine { ev, state }));
             return;
         }
         FieldId::EvtArg => {

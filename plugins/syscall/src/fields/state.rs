@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
-use super::strings::{copied, FieldText};
+use super::sink::{Joined, Sink};
 use crate::event_table::EventFlags;
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
@@ -64,13 +64,27 @@ const CAPABILITY_NAMES: [&str; 41] = [
 
 /// `thread.cap_*` rendering: names of the set bits, space separated.
 pub fn capability_names(caps: u64) -> String {
-    CAPABILITY_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| caps & (1u64 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(" ")
+    CapabilityNames(caps).to_string()
+}
+
+/// [`capability_names`] written where it is shown (no intermediate `String`).
+struct CapabilityNames(u64);
+
+impl std::fmt::Display for CapabilityNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = CAPABILITY_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1u64 << i) != 0)
+            .map(|(_, n)| *n);
+        for (i, name) in set.enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
 }
 
 fn comm(t: &ThreadInfo) -> &str {
@@ -90,11 +104,11 @@ fn unresolved_or<'a>(t: &ThreadInfo, v: &'a str) -> &'a str {
     }
 }
 
-fn s(out: &mut Vec<FieldValue>, v: impl FieldText) {
-    out.push(FieldValue::Str(v.into_field_string()));
+fn s(out: &mut impl Sink, v: &str) {
+    out.str(v);
 }
 
-fn i(out: &mut Vec<FieldValue>, v: i64) {
+fn i(out: &mut impl Sink, v: i64) {
     out.push(FieldValue::signed(v));
 }
 
@@ -114,17 +128,41 @@ fn index_arg(arg: FieldArg<'_>) -> Option<u64> {
     }
 }
 
+/// Writes `items` separated by spaces (`proc.args`, `proc.env` …).
+fn joined(out: &mut impl Sink, items: &[String]) {
+    out.str_fmt(format_args!(
+        "{}",
+        Joined {
+            head: None,
+            items,
+            sep: " "
+        }
+    ));
+}
+
+/// `head` then each of `items`, space separated (`proc.cmdline`, `proc.exeline`).
+fn line(out: &mut impl Sink, head: &str, items: &[String]) {
+    out.str_fmt(format_args!(
+        "{}",
+        Joined {
+            head: Some(head),
+            items,
+            sep: " "
+        }
+    ));
+}
+
 /// Process-scoped value of a thread field for the `proc.a*` family.
-fn ancestor_field(id: FieldId, t: &ThreadInfo) -> FieldValue {
+fn ancestor_field(id: FieldId, t: &ThreadInfo, out: &mut impl Sink) {
     use FieldId as F;
     match id {
-        F::ProcAname => FieldValue::Str(copied(comm(t))),
-        F::ProcAexe => FieldValue::Str(copied(&t.exe)),
-        F::ProcAexepath => FieldValue::Str(copied(&t.exepath)),
-        F::ProcAcmdline => FieldValue::Str(t.cmdline()),
-        F::ProcAargs => FieldValue::Str(t.args.join(" ")),
-        F::ProcAenv => FieldValue::Str(t.env.join(" ")),
-        _ => FieldValue::signed(t.pid),
+        F::ProcAname => out.str(comm(t)),
+        F::ProcAexe => out.str(&t.exe),
+        F::ProcAexepath => out.str(&t.exepath),
+        F::ProcAcmdline => line(out, &t.comm, &t.args),
+        F::ProcAargs => joined(out, &t.args),
+        F::ProcAenv => joined(out, &t.env),
+        _ => out.push(FieldValue::signed(t.pid)),
     }
 }
 
@@ -135,7 +173,7 @@ pub fn extract_thread_field(
     arg: FieldArg<'_>,
     ev: &DecodedEvent<'_>,
     state: &ThreadTable,
-    out: &mut Vec<FieldValue>,
+    out: &mut impl Sink,
 ) -> bool {
     use FieldId as F;
     if !is_thread_field(id) {
@@ -161,25 +199,16 @@ pub fn extract_thread_field(
         F::ProcExe => s(out, unresolved_or(main, &main.exe)),
         F::ProcExepath => s(out, unresolved_or(main, &main.exepath)),
         F::ProcArgs => match arg {
-            FieldArg::None => s(out, main.args.join(" ")),
+            FieldArg::None => joined(out, &main.args),
             a => {
                 if let Some(v) = index_arg(a).and_then(|n| main.args.get(usize::try_from(n).ok()?)) {
                     s(out, v.as_str());
                 }
             }
         },
-        F::ProcCmdline => {
-            // comm (or its placeholder) then the args, in one buffer.
-            let mut line =
-                String::with_capacity(comm(main).len() + main.args.iter().map(|a| a.len() + 1).sum::<usize>());
-            line.push_str(comm(main));
-            for a in &main.args {
-                line.push(' ');
-                line.push_str(a);
-            }
-            s(out, line)
-        }
-        F::ProcExeline => s(out, main.exeline()),
+        // comm (or its placeholder) then the args.
+        F::ProcCmdline => line(out, comm(main), &main.args),
+        F::ProcExeline => line(out, &main.exe, &main.args),
         F::ProcCmdnargs => out.push(FieldValue::U64(main.args.len() as u64)),
         F::ProcCmdlenargs => out.push(FieldValue::U64(main.args.iter().map(|a| a.len() as u64).sum())),
         F::ProcEnv => match arg {
@@ -188,7 +217,7 @@ pub fn extract_thread_field(
                     s(out, v.trim());
                 }
             }
-            _ => s(out, main.env.join(" ")),
+            _ => joined(out, &main.env),
         },
         F::ProcCwd => s(out, t.cwd.as_str()),
         // The eldest process in the ancestry (self included) whose name ends in "sh".
@@ -218,7 +247,7 @@ pub fn extract_thread_field(
                     F::ProcPname => s(out, comm(p)),
                     F::ProcPexe => s(out, p.exe.as_str()),
                     F::ProcPexepath => s(out, p.exepath.as_str()),
-                    _ => s(out, p.cmdline()),
+                    _ => line(out, &p.comm, &p.args),
                 }
             }
         }
@@ -226,14 +255,14 @@ pub fn extract_thread_field(
             match index_arg(arg) {
                 Some(n) => {
                     if let Some(a) = ancestor(state, tid, n) {
-                        out.push(ancestor_field(id, a));
+                        ancestor_field(id, a, out);
                     }
                 }
                 // Without an index: one value per ancestor (not the process itself), nearest
                 // first ("sakerAnyAncestor": Saker's host compares any of them).
                 None => {
                     for a in state.ancestors(tid) {
-                        out.push(ancestor_field(id, a));
+                        ancestor_field(id, a, out);
                     }
                 }
             }
@@ -329,9 +358,9 @@ pub fn extract_thread_field(
             }
         }
         F::ProcPidnsInitStartTs => out.push(FieldValue::U64(main.pidns_init_start_ts)),
-        F::ThreadCapPermitted => s(out, capability_names(t.cap_permitted)),
-        F::ThreadCapInheritable => s(out, capability_names(t.cap_inheritable)),
-        F::ThreadCapEffective => s(out, capability_names(t.cap_effective)),
+        F::ThreadCapPermitted => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_permitted))),
+        F::ThreadCapInheritable => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_inheritable))),
+        F::ThreadCapEffective => out.str_fmt(format_args!("{}", CapabilityNames(t.cap_effective))),
         F::ProcFdopencount => out.push(FieldValue::U64(main.fds.len() as u64)),
         F::ProcFdlimit => i(out, main.fd_limit),
         F::ProcFdusage => {
@@ -350,7 +379,7 @@ pub fn extract_thread_field(
         F::ThreadVtid => i(out, t.vtid),
         F::ThreadCgroups => {
             let all: Vec<String> = t.cgroups.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s(out, all.join(" "));
+            joined(out, &all);
         }
         F::ThreadCgroup => {
             if let FieldArg::Key(k) = arg {
@@ -459,28 +488,29 @@ fn guessed_typechar(name: &str) -> char {
     }
 }
 
-/// `fd.name` rebuilt from the event's path parameter when there is no fd info.
-fn name_from_params(ev: &DecodedEvent<'_>, state: &ThreadTable) -> Option<(String, String)> {
+/// `fd.name` (resolved) and `fd.nameraw` rebuilt from the event's path parameter when there
+/// is no fd info; the raw name is borrowed from the event when it is valid UTF-8.
+fn name_from_params<'e>(ev: &DecodedEvent<'e>, state: &ThreadTable) -> Option<(Cow<'e, str>, Cow<'e, str>)> {
     let raw = ["name", "path", "pathname", "filename"]
         .iter()
         .find_map(|p| match ev.param_by_name(p) {
-            Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s).into_owned()),
+            Some(Ok(ParamValue::Str(s))) if !s.is_empty() => Some(String::from_utf8_lossy(s)),
             _ => None,
         })?;
     if raw.starts_with('/') {
-        return Some((resolve_path("/", &raw), raw));
+        return Some((Cow::Owned(resolve_path("/", &raw)), raw));
     }
     let tid = ev.event.tid() as i64;
     let base = match int_param(ev, "dirfd") {
-        Some(d) if d != AT_FDCWD => state.fd(tid, d).map(|f| f.name.clone()),
+        Some(d) if d != AT_FDCWD => state.fd(tid, d).map(|f| f.name.as_str()),
         _ => None,
     }
-    .or_else(|| state.thread(tid).map(|t| t.cwd.clone()))
+    .or_else(|| state.thread(tid).map(|t| t.cwd.as_str()))
     .unwrap_or_default();
     if base.is_empty() {
         return Some((raw.clone(), raw));
     }
-    Some((resolve_path(&base, &raw), raw))
+    Some((Cow::Owned(resolve_path(base, &raw)), raw))
 }
 
 /// Client/server addresses of an inet socket.
@@ -551,7 +581,7 @@ pub fn io_category(ev: &DecodedEvent<'_>, state: &ThreadTable) -> &'static str {
 
 /// `fd.types`: the distinct kinds of the process's open fds (sorted), or of one fd given as
 /// `fd.types[N]`; exists for every event of a known thread.
-pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) {
+pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) {
     let tid = ev.event.tid() as i64;
     let Some(fds) = state.fds(tid) else { return };
     let only = index_arg(arg).map(|n| n as i64);
@@ -562,7 +592,17 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    out.extend(kinds.into_iter().map(|k| FieldValue::Str(copied(k))));
+    for k in kinds {
+        out.str(k);
+    }
+}
+
+/// Whether [`after_unconnected_send`] may change how `f` is seen (its cheap checks).
+#[inline]
+fn may_be_repointed_by_send(ev: &DecodedEvent<'_>, f: &FdInfo) -> bool {
+    matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket)
+        && f.role == SocketRole::None
+        && matches!(ev.info.name, "sendto" | "sendmsg")
 }
 
 /// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
@@ -609,7 +649,7 @@ fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool
 }
 
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
-pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut Vec<FieldValue>) -> bool {
+pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) -> bool {
     use FieldId as F;
     if id.family() != super::Family::Fd {
         return false;
@@ -624,13 +664,13 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         // No fd info: a few fields are rebuilt from the event (libsinsp's fallbacks).
         match id {
             F::FdNum => i(out, fdnum),
-            F::FdTypechar => s(out, &*guessed_typechar(ev.info.name).encode_utf8(&mut [0; 4])),
+            F::FdTypechar => s(out, guessed_typechar(ev.info.name).encode_utf8(&mut [0; 4])),
             F::FdName | F::FdNameraw | F::FdDirectory | F::FdFilename => {
                 // Events without a path parameter still yield an empty name (libsinsp).
                 let (name, raw) = name_from_params(ev, state).unwrap_or_default();
                 match id {
-                    F::FdName => s(out, name),
-                    F::FdNameraw => s(out, raw),
+                    F::FdName => s(out, &name),
+                    F::FdNameraw => s(out, &raw),
                     F::FdDirectory => s(
                         out,
                         name.rfind('/').map_or("/", |i| if i == 0 { "/" } else { &name[..i] }),
@@ -648,8 +688,15 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     };
     // The fields that read the fd's name (directory and filename come from it).
     let reads_name = matches!(id, F::FdName | F::FdDirectory | F::FdFilename | F::FdNameChanged);
-    let (f, name_changed) = after_unconnected_send(ev, f, reads_name);
-    let f: &FdInfo = &f;
+    // Only an unconnected inet socket's sends may be seen differently (rare): the other fds
+    // are used as they are, without moving a whole `FdInfo` around.
+    let updated;
+    let (f, name_changed) = if may_be_repointed_by_send(ev, f) {
+        updated = after_unconnected_send(ev, f, reads_name);
+        (&*updated.0, updated.1)
+    } else {
+        (f, false)
+    };
     let ep = endpoints(f);
     // libsinsp calls the client end "local" when the client IP is one of the machine's
     // addresses. Without the interface list, a loopback address or the client role stands
@@ -661,7 +708,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
     match id {
         F::FdNum => i(out, f.fd),
         F::FdType if !matches!(f.fd_type, FdType::Unknown | FdType::Unsupported) => s(out, f.fd_type.as_str()),
-        F::FdTypechar => s(out, &*f.fd_type.as_char().encode_utf8(&mut [0; 4])),
+        F::FdTypechar => s(out, f.fd_type.as_char().encode_utf8(&mut [0; 4])),
         F::FdName => s(out, f.name.as_str()),
         F::FdNameraw => s(out, f.name_raw.as_str()),
         F::FdDirectory => {
@@ -676,15 +723,15 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         F::FdCip | F::FdSip | F::FdLip | F::FdRip | F::FdIp => {
             if let Some((cip, _, sip, _)) = ep {
-                let v = match id {
-                    F::FdCip => vec![cip],
-                    F::FdSip => vec![sip],
-                    F::FdLip if connected => vec![if client_is_local { cip } else { sip }],
-                    F::FdRip if connected => vec![if client_is_local { sip } else { cip }],
-                    F::FdLip | F::FdRip => vec![],
+                let v: [Option<IpAddr>; 2] = match id {
+                    F::FdCip => [cip, None],
+                    F::FdSip => [sip, None],
+                    F::FdLip if connected => [if client_is_local { cip } else { sip }, None],
+                    F::FdRip if connected => [if client_is_local { sip } else { cip }, None],
+                    F::FdLip | F::FdRip => [None, None],
                     // fd.ip ("sakerEitherEnd"): the server end, then the client end. Saker's
                     // host compares any of them (`!=`: none), and outputs show the first.
-                    _ => vec![sip, cip],
+                    _ => [sip, cip],
                 };
                 out.extend(v.into_iter().flatten().map(FieldValue::Ip));
             }
@@ -708,16 +755,16 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         }
         F::FdCport | F::FdSport | F::FdLport | F::FdRport | F::FdPort => {
             if let Some((_, cp, _, sp)) = ep {
-                let v: Vec<u16> = match id {
-                    F::FdCport => vec![cp],
-                    F::FdSport => vec![sp],
-                    F::FdLport if connected => vec![if client_is_local { cp } else { sp }],
-                    F::FdRport if connected => vec![if client_is_local { sp } else { cp }],
-                    F::FdLport | F::FdRport => vec![],
+                let v: [Option<u16>; 2] = match id {
+                    F::FdCport => [Some(cp), None],
+                    F::FdSport => [Some(sp), None],
+                    F::FdLport if connected => [Some(if client_is_local { cp } else { sp }), None],
+                    F::FdRport if connected => [Some(if client_is_local { sp } else { cp }), None],
+                    F::FdLport | F::FdRport => [None, None],
                     // Either end, server first (see fd.ip).
-                    _ => vec![sp, cp],
+                    _ => [Some(sp), Some(cp)],
                 };
-                out.extend(v.into_iter().map(|p| FieldValue::U64(u64::from(p))));
+                out.extend(v.into_iter().flatten().map(|p| FieldValue::U64(u64::from(p))));
             }
         }
         F::FdL4proto => {
@@ -749,7 +796,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         F::FdDevMajor => i(out, i64::from(f.dev >> 20)),
         F::FdDevMinor => i(out, i64::from(f.dev & 0xfffff)),
         F::FdIno => i(out, f.ino as i64),
-        F::FdUid => s(out, format!("{tid}{}", f.fd)),
+        F::FdUid => out.str_fmt(format_args!("{tid}{}", f.fd)),
         _ => {}
     }
     true
