@@ -418,7 +418,64 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 out.push_str(&String::from_utf8_lossy(s));
             }
         }
-        ParamValue::Dyn { bytes, .. } => push_printable(out, bytes, BYTEBUF_RENDER_LIMIT),
+        ParamValue::Dyn { index, bytes } => render_dyn(out, info.name, name, *index, bytes),
+    }
+}
+
+/// What a `PT_DYN` value holds, by event, parameter and the index byte that precedes the value
+/// (the drivers' dynamic parameter tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DynKind {
+    /// An unsigned integer shown in upper-case hex (ptrace addr/data).
+    Hex,
+    Unsigned,
+    /// A signal number, shown with its name.
+    Signal,
+    /// A return value, shown with the errno name when negative.
+    Errno,
+    Fd,
+    Bytes,
+}
+
+fn dyn_kind(event: &str, param: &str, index: u8) -> DynKind {
+    match (event, param, index) {
+        ("ptrace", "addr" | "data", 0) => DynKind::Hex,
+        ("ptrace", "addr" | "data", 1) => DynKind::Signal,
+        ("bpf", "res_or_fd", 0) => DynKind::Fd,
+        ("bpf", "res_or_fd", 1) => DynKind::Errno,
+        ("getsockopt" | "setsockopt", "val", 1) => DynKind::Errno,
+        // UINT32, UINT64, and a timeval as relative nanoseconds
+        ("getsockopt" | "setsockopt", "val", 2..=4) => DynKind::Unsigned,
+        _ => DynKind::Bytes,
+    }
+}
+
+fn render_dyn(out: &mut String, event: &str, param: &str, index: u8, bytes: &[u8]) {
+    let raw = (!bytes.is_empty() && bytes.len() <= 8).then(|| int_le(bytes));
+    match (dyn_kind(event, param, index), raw) {
+        (DynKind::Hex, Some(v)) => {
+            let _ = write!(out, "{v:X}");
+        }
+        (DynKind::Unsigned, Some(v)) => {
+            let _ = write!(out, "{v}");
+        }
+        (DynKind::Signal, Some(v)) => {
+            let _ = write!(out, "{v}");
+            if let Some(sig) = flags::signal_name(v) {
+                let _ = write!(out, "({sig})");
+            }
+        }
+        (DynKind::Fd, Some(v)) => {
+            let _ = write!(out, "{}", sign_extend(v, bytes.len()));
+        }
+        (DynKind::Errno, Some(v)) => {
+            let n = sign_extend(v, bytes.len());
+            let _ = write!(out, "{n}");
+            if let Some(e) = n.checked_neg().filter(|e| *e > 0).and_then(flags::errno_name) {
+                let _ = write!(out, "({e})");
+            }
+        }
+        _ => push_printable(out, bytes, BYTEBUF_RENDER_LIMIT),
     }
 }
 

@@ -134,3 +134,49 @@ fn most_negative_errno_renders_without_overflow() {
     assert_eq!(d.render_param(0).unwrap(), i64::MIN.to_string());
     assert_eq!(d.render_args(), format!("res={} fd=3", i64::MIN));
 }
+
+#[test]
+fn dynamic_values_render_by_their_index() {
+    // ptrace exit (169): res, addr, data, request, pid
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, 1, 7, 169, 5);
+    w.param(&0i64.to_le_bytes()).unwrap();
+    let mut addr = vec![0u8];
+    addr.extend_from_slice(&0x7ffd_1234u64.to_le_bytes());
+    w.param(&addr).unwrap();
+    let mut data = vec![1u8];
+    data.extend_from_slice(&9u64.to_le_bytes());
+    w.param(&data).unwrap();
+    w.param(&2u16.to_le_bytes()).unwrap();
+    w.param(&42i64.to_le_bytes()).unwrap();
+    w.finish().unwrap();
+    let ev = EventRef::parse(&buf, false).unwrap();
+    let d = DecodedEvent::new(ev).unwrap();
+    assert_eq!(d.render_param(1).as_deref(), Some("7FFD1234"), "ptrace addr: hex word");
+    assert_eq!(
+        d.render_param(2).as_deref(),
+        Some("9(SIGKILL)"),
+        "ptrace data: a signal"
+    );
+
+    // getsockopt exit (47): res, fd, level, optname, val, optlen
+    let sockopt = |val: &[u8]| {
+        let mut buf = Vec::new();
+        let mut w = EventWriter::begin(&mut buf, 1, 7, 47, 6);
+        w.param(&0i64.to_le_bytes()).unwrap();
+        w.param(&3i64.to_le_bytes()).unwrap();
+        w.param(&[1]).unwrap();
+        w.param(&[4]).unwrap();
+        w.param(val).unwrap();
+        w.param(&4u32.to_le_bytes()).unwrap();
+        w.finish().unwrap();
+        let d = DecodedEvent::new(EventRef::parse(&buf, false).unwrap()).unwrap();
+        d.render_param(4).unwrap()
+    };
+    assert_eq!(sockopt(&[2, 1, 0, 0, 0]), "1", "UINT32");
+    assert_eq!(
+        sockopt(&[1, 0x92, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
+        "-110(ETIMEDOUT)"
+    );
+    assert_eq!(sockopt(&[0, b'a', b'b']), "ab", "unknown options stay bytes");
+}
