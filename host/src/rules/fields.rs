@@ -349,6 +349,16 @@ pub struct FieldSetKey {
     pub subset: u64,
 }
 
+/// Source of [`FieldSetKey::set`] ids, unique within the process.
+static NEXT_FIELD_SET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl FieldSetKey {
+    /// A `set` id no other list of fields has.
+    pub fn new_set() -> u64 {
+        NEXT_FIELD_SET.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// A catalog backed by a table of `FieldInfo`s, matching names as libsinsp does: exact names,
 /// bracket arguments, and dotted arguments after prefix-registered fields (`evt.arg.fd`).
 #[derive(Debug, Clone, Default)]

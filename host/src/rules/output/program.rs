@@ -4,8 +4,6 @@
 //! cache as the rule's condition. `append_output` entries of `falco.yaml` (Falco 0.40+) add
 //! text and extra `output_fields`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde_json::{Map, Value};
 
 use crate::rules::ast::FieldExpr;
@@ -58,9 +56,6 @@ pub struct OutputProgram {
     fetch: Prefetch,
 }
 
-/// Source of [`Prefetch::set`] ids, unique within the process.
-static NEXT_FIELD_SET: AtomicU64 = AtomicU64::new(1);
-
 /// Most fields a prefetch asks for together (one bit each in `FieldSetKey::subset`).
 const MAX_PREFETCH_FIELDS: usize = 64;
 
@@ -80,7 +75,7 @@ struct Prefetch {
 impl Prefetch {
     fn new<'a>(accessors: impl Iterator<Item = &'a FieldAccessor>) -> Prefetch {
         let mut fetch = Prefetch {
-            set: NEXT_FIELD_SET.fetch_add(1, Ordering::Relaxed),
+            set: FieldSetKey::new_set(),
             ..Prefetch::default()
         };
         for acc in accessors {
