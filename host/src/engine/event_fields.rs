@@ -1,7 +1,9 @@
 //! The rule engine's view of the event being evaluated: dispatches each field to the host or to
 //! the plugin that declared it, and converts plugin results into the engine's typed values.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
+use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use plugin_api::event::EventHeader;
@@ -10,7 +12,7 @@ use plugin_api::ffi::{PPME_ASYNCEVENT_E, PPME_PLUGINEVENT_E};
 use crate::plugins::{
     ExtractedValue, ExtractedValues, FieldArg as PluginArg, FieldBatch, FieldType as PluginFieldType, Plugin, ValueSink,
 };
-use crate::rules::fields::{FieldArg, FieldId, FieldSource, FieldType, TypeClass};
+use crate::rules::fields::{FieldArg, FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
 use crate::rules::value::Values;
 
 use super::catalog::{Binding, FieldOrigin};
@@ -28,6 +30,49 @@ pub struct FieldContext<'a> {
     pub source_plugin: Option<usize>,
     pub hostname: &'a str,
     pub scratch: ExtractedValues,
+    /// What `extract_together` prepared for each list of fields it was given (per ruleset
+    /// generation: the plans follow `bindings`).
+    pub together: FieldSets,
+}
+
+/// Most field lists [`FieldSets`] keeps plans for; past it they are forgotten and prepared
+/// again (a bound on memory, far above what a ruleset's outputs need).
+const MAX_FIELD_SETS: usize = 4096;
+
+/// Plugin calls prepared for the field lists given to [`FieldSource::extract_together`].
+#[derive(Default)]
+pub struct FieldSets {
+    plans: HashMap<FieldSetKey, Vec<GroupPlan>, BuildHasherDefault<KeyHasher>>,
+    /// Scratch buffers a group's values are extracted into before they are handed on.
+    values: Vec<Values>,
+}
+
+/// One plugin's fields of a field list: `positions[i]` is the place in the list of the
+/// group's `i`-th field.
+struct GroupPlan {
+    group: PluginFieldGroup,
+    positions: Vec<usize>,
+}
+
+impl FieldSets {
+    fn plan(bindings: &[Binding], fields: &[FieldId]) -> Vec<GroupPlan> {
+        PluginFieldGroup::group(bindings, fields)
+            .into_iter()
+            .map(|group| {
+                let positions = fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, id)| {
+                        bindings.get(id.0 as usize).is_some_and(
+                            |b| matches!(b.origin, FieldOrigin::Plugin { plugin, .. } if plugin == group.plugin),
+                        )
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                GroupPlan { group, positions }
+            })
+            .collect()
+    }
 }
 
 /// One event plus the context needed to extract its fields.
@@ -102,6 +147,109 @@ impl FieldSource for EventFields<'_, '_> {
             }
         }
     }
+
+    fn extract_together(&mut self, key: FieldSetKey, fields: &[FieldId], store: &mut dyn FnMut(usize, &mut Values)) {
+        self.extract_plugin_groups(key, fields, store);
+    }
+}
+
+impl EventFields<'_, '_> {
+    /// [`FieldSource::extract_together`]: one `extract_group` per plugin among `fields`.
+    fn extract_plugin_groups(
+        &mut self,
+        key: FieldSetKey,
+        fields: &[FieldId],
+        store: &mut dyn FnMut(usize, &mut Values),
+    ) {
+        let EventFields {
+            ctx,
+            event,
+            evtnum,
+            header,
+            ..
+        } = self;
+        let FieldContext {
+            plugins,
+            bindings,
+            source,
+            source_name,
+            together,
+            ..
+        } = &mut **ctx;
+        if together.plans.len() >= MAX_FIELD_SETS && !together.plans.contains_key(&key) {
+            together.plans.clear();
+        }
+        let plans = together
+            .plans
+            .entry(key)
+            .or_insert_with(|| FieldSets::plan(bindings, fields));
+        for plan in plans.iter_mut() {
+            let n = plan.positions.len();
+            if together.values.len() < n {
+                together.values.resize_with(n, Values::default);
+            }
+            let out = &mut together.values[..n];
+            let call = GroupCall {
+                plugins,
+                source,
+                source_name,
+                event,
+                evtnum: *evtnum,
+                event_type: header.event_type,
+            };
+            call.extract(&mut plan.group, out);
+            for (values, &position) in out.iter_mut().zip(&plan.positions) {
+                store(position, values);
+            }
+        }
+    }
+}
+
+/// What [`EventFields::extract_group`] needs of the event and its context.
+struct GroupCall<'a> {
+    plugins: &'a [Plugin],
+    source: &'a CStr,
+    source_name: &'a str,
+    event: &'a [u8],
+    evtnum: u64,
+    event_type: u16,
+}
+
+impl GroupCall<'_> {
+    fn extract(&self, group: &mut PluginFieldGroup, out: &mut [Values]) -> usize {
+        out.iter_mut().for_each(Values::clear);
+        let Some(p) = self.plugins.get(group.plugin) else {
+            return 0;
+        };
+        if !p.extract_filter().matches(self.event_type, self.source_name) {
+            return 0;
+        }
+        let mut sink = IntoValues::new(&group.types, out);
+        if p.extract_batch_into(self.event, self.evtnum, self.source, &mut group.batch, &mut sink) == 0 {
+            return 0;
+        }
+        sink.out.iter().filter(|v| !v.is_empty()).count()
+    }
+}
+
+/// Hashes a [`FieldSetKey`] (two ids of the process, no adversary) with one multiply per word.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(29) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// Catalog fields of one plugin that the engine wants from the same events, extracted with one
@@ -167,18 +315,15 @@ impl EventFields<'_, '_> {
     /// cleared and receives the values of `group.field_ids()[i]`, exactly as
     /// [`FieldSource::extract`] would give them. Returns how many fields have values.
     pub fn extract_group(&mut self, group: &mut PluginFieldGroup, out: &mut [Values]) -> usize {
-        out.iter_mut().for_each(Values::clear);
-        let Some(p) = self.ctx.plugins.get(group.plugin) else {
-            return 0;
-        };
-        if !p.extract_filter().matches(self.header.event_type, self.ctx.source_name) {
-            return 0;
+        GroupCall {
+            plugins: self.ctx.plugins,
+            source: self.ctx.source,
+            source_name: self.ctx.source_name,
+            event: self.event,
+            evtnum: self.evtnum,
+            event_type: self.header.event_type,
         }
-        let mut sink = IntoValues::new(&group.types, out);
-        if p.extract_batch_into(self.event, self.evtnum, self.ctx.source, &mut group.batch, &mut sink) == 0 {
-            return 0;
-        }
-        sink.out.iter().filter(|v| !v.is_empty()).count()
+        .extract(group, out)
     }
 }
 
@@ -282,5 +427,31 @@ mod tests {
         assert_eq!(groups[0].batch.fields(), &[(1, PluginArg::None), (3, PluginArg::None)]);
         assert_eq!(groups[1].plugin(), 1);
         assert_eq!(groups[1].batch.fields(), &[(0, PluginArg::Index(2))]);
+    }
+
+    /// A plan's groups give each of their fields' place in the list asked for, so that values
+    /// extracted together reach the fields they belong to.
+    #[test]
+    fn field_set_plans_map_group_fields_to_their_places() {
+        let plugin = |plugin, field| FieldOrigin::Plugin { plugin, field };
+        let bindings = [
+            binding(plugin(0, 3), PluginArg::None, FieldType::UInt64),
+            binding(FieldOrigin::Host(HostField::Num), PluginArg::None, FieldType::UInt64),
+            binding(plugin(1, 0), PluginArg::Index(2), FieldType::CharBuf),
+            binding(plugin(0, 1), PluginArg::None, FieldType::Int64),
+        ];
+        let fields = [FieldId(2), FieldId(1), FieldId(3), FieldId(99), FieldId(0)];
+        let plans = FieldSets::plan(&bindings, &fields);
+        let shown: Vec<(usize, &[FieldId], &[usize])> = plans
+            .iter()
+            .map(|p| (p.group.plugin(), p.group.field_ids(), p.positions.as_slice()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (1, &[FieldId(2)][..], &[0][..]),
+                (0, &[FieldId(3), FieldId(0)][..], &[2, 4][..])
+            ]
+        );
     }
 }

@@ -366,6 +366,7 @@ fn source_loop(
             source_plugin: Some(source.source_plugin),
             hostname,
             scratch: std::mem::take(&mut scratch),
+            together: Default::default(),
         };
         while rules.generation() == generation {
             let expired = deadline.is_some_and(|d| Instant::now() >= d);

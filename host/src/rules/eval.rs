@@ -6,7 +6,7 @@ use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
     CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
-use super::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
+use super::fields::{FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
 use super::transform;
 use super::value::{net_contains, render, ValueRef, Values};
@@ -83,6 +83,25 @@ impl EvalContext {
         cache.values.clear();
         cache.values.push_bytes(value);
         cache.present = true;
+        cache.generation = generation;
+    }
+}
+
+impl EvalContext {
+    /// Whether global slot `global` holds its value for the current event; the context must
+    /// be bound to the slot's registry.
+    pub(crate) fn is_current(&self, global: usize) -> bool {
+        self.slots[global].generation == self.generation
+    }
+
+    /// Caches `values` (swapped in, `values` receives the old buffer) as what the extraction of
+    /// field slot `global` gives for the current event: present when not empty, as
+    /// `FieldSource::extract` reports a plugin field.
+    pub(crate) fn store_extracted(&mut self, global: usize, values: &mut Values) {
+        let generation = self.generation;
+        let cache = &mut self.slots[global];
+        std::mem::swap(&mut cache.values, values);
+        cache.present = !cache.values.is_empty();
         cache.generation = generation;
     }
 }
@@ -760,6 +779,24 @@ impl FieldAccessor {
 
     pub fn is_list(&self) -> bool {
         self.slots[self.result].is_list
+    }
+
+    /// The id of the slot registry the accessor was compiled with.
+    pub(crate) fn registry(&self) -> u64 {
+        self.registry
+    }
+
+    /// How many global slots an evaluation context needs for this accessor.
+    pub(crate) fn slots_needed(&self) -> usize {
+        self.slots.iter().map(|s| s.global as usize + 1).max().unwrap_or(0)
+    }
+
+    /// The catalog fields the accessor extracts, with their global slots.
+    pub(crate) fn field_slots(&self) -> impl Iterator<Item = (usize, FieldId)> + '_ {
+        self.slots.iter().filter_map(|s| match s.extract {
+            Extract::Field { id, .. } => Some((s.global as usize, id)),
+            _ => None,
+        })
     }
 
     /// The values for the current event, or `None` when the field has none.

@@ -328,6 +328,35 @@ pub trait FieldSource {
     /// Fills `out` (already cleared) with the values of `field` for the current event;
     /// returns false when the field has no value for it.
     fn extract(&mut self, field: FieldId, arg: &FieldArg, out: &mut Values) -> bool;
+
+    /// Extracts several fields of the current event together where that is cheaper than one
+    /// [`extract`](Self::extract) each (e.g. one plugin call for all of a plugin's fields).
+    /// For each field it extracts, calls `store(i, values)` with the values of `fields[i]` as
+    /// `extract` gives them (the field is present when they are not empty); fields it leaves
+    /// out are extracted one by one later. `key` names this list of fields: the same key
+    /// always comes with the same `fields`, so a source may keep what it prepares for them.
+    /// The default extracts nothing.
+    fn extract_together(&mut self, key: FieldSetKey, fields: &[FieldId], store: &mut dyn FnMut(usize, &mut Values)) {
+        let _ = (key, fields, store);
+    }
+}
+
+/// Names a list of fields given to [`FieldSource::extract_together`]: `set` a list of fields
+/// known when the rules load, `subset` a mask of the members of that list asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FieldSetKey {
+    pub set: u64,
+    pub subset: u64,
+}
+
+/// Source of [`FieldSetKey::set`] ids, unique within the process.
+static NEXT_FIELD_SET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl FieldSetKey {
+    /// A `set` id no other list of fields has.
+    pub fn new_set() -> u64 {
+        NEXT_FIELD_SET.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A catalog backed by a table of `FieldInfo`s, matching names as libsinsp does: exact names,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
 use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
-use super::fields::{FieldSource, FieldType, TypeClass};
+use super::fields::{FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
 use super::value::ValueRef;
 
@@ -33,6 +33,12 @@ const SAMPLED_RUNS: u32 = 512;
 const WEAK_GATE_RATIO: u64 = 8;
 /// Consultations a gate needs in an interval before it may be judged weak.
 const MIN_CONSULTED: u64 = 64;
+
+/// A gate consulted in at least `STEADY_GATE_RATIO - 1` of `STEADY_GATE_RATIO` sampled events
+/// is steady: its field is extracted with the other steady gates' fields.
+const STEADY_GATE_RATIO: u64 = 16;
+/// Most gates of a plan whose fields are extracted together (one bit each in a key).
+const MAX_PREFETCHED_GATES: usize = 64;
 
 /// Fields never used as gates: the event-type index has already decided them.
 const UNGATED_FIELDS: &[&str] = &["evt.type"];
@@ -58,6 +64,10 @@ struct Gate {
     rejected: AtomicU64,
     /// Rejected too few members when last measured: consulted on sampled events only.
     weak: AtomicBool,
+    /// Consulted in nearly every sampled event when last measured: its field is extracted
+    /// with the other steady gates' fields before the gates are consulted (one plugin call
+    /// for all of them instead of one each).
+    steady: AtomicBool,
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -83,6 +93,10 @@ pub(crate) struct GatedCandidates {
     cache_len: usize,
     /// The global slot of `evt.type` and the value every event of the plan has there.
     known_type: Option<(u32, Box<[u8]>)>,
+    /// `FieldSetKey::set` of the plan's gate fields.
+    field_set: u64,
+    /// Sampled events since the last reordering (halved then, as the gates' counts).
+    sampled_runs: AtomicU64,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -108,6 +122,8 @@ impl GatedCandidates {
             registry: 0,
             cache_len: 0,
             known_type: None,
+            field_set: 0,
+            sampled_runs: AtomicU64::new(0),
         }
     }
 
@@ -157,6 +173,7 @@ impl GatedCandidates {
                         consulted: AtomicU64::new(0),
                         rejected: AtomicU64::new(0),
                         weak: AtomicBool::new(false),
+                        steady: AtomicBool::new(false),
                     });
                     plan.gates.len() - 1
                 });
@@ -183,6 +200,7 @@ impl GatedCandidates {
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
         plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
         plan.words = plan.rules.len().div_ceil(64);
+        plan.field_set = FieldSetKey::new_set();
         plan
     }
 
@@ -213,6 +231,11 @@ impl GatedCandidates {
             self.reorder();
         }
         let sampled = runs % REORDER_INTERVAL < SAMPLED_RUNS;
+        if sampled {
+            let n = self.sampled_runs.load(Ordering::Relaxed);
+            self.sampled_runs.store(n + 1, Ordering::Relaxed);
+        }
+        self.prefetch_steady(ctx, src);
         for i in &self.order {
             let gate = &self.gates[i.load(Ordering::Relaxed) as usize];
             // Only gates of candidates still alive are worth an extraction.
@@ -254,16 +277,56 @@ impl GatedCandidates {
         live
     }
 
+    /// Extracts together the fields of the steady gates not cached yet (when there are
+    /// several), into the cache where the gates' consultation finds them.
+    #[inline]
+    fn prefetch_steady(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) {
+        let mut ids = [FieldId(0); MAX_PREFETCHED_GATES];
+        let mut globals = [0u32; MAX_PREFETCHED_GATES];
+        let mut missing = 0;
+        let mut subset = 0u64;
+        for (bit, gate) in self.gates.iter().enumerate().take(MAX_PREFETCHED_GATES) {
+            if !gate.steady.load(Ordering::Relaxed) || ctx.is_current(gate.slot.global as usize) {
+                continue;
+            }
+            if let Extract::Field { id, .. } = gate.slot.extract {
+                ids[missing] = id;
+                globals[missing] = gate.slot.global;
+                missing += 1;
+                subset |= 1 << bit;
+            }
+        }
+        if missing < 2 {
+            return;
+        }
+        let key = FieldSetKey {
+            set: self.field_set,
+            subset,
+        };
+        src.extract_together(key, &ids[..missing], &mut |i, values| {
+            if let Some(&global) = globals[..missing].get(i) {
+                ctx.store_extracted(global as usize, values);
+            }
+        });
+    }
+
     /// Puts the gates that rejected the most members per consultation first (unconsulted
     /// ones, whose members earlier gates always rejected, last), marks the ones that rejected
     /// almost nothing weak, and halves the counts so that recent events weigh more.
     #[cold]
     fn reorder(&self) {
+        let sampled_runs = self.sampled_runs.load(Ordering::Relaxed);
+        self.sampled_runs.store(sampled_runs / 2, Ordering::Relaxed);
         let score = |g: &Gate| {
             let consulted = g.consulted.load(Ordering::Relaxed);
             let rejected = g.rejected.load(Ordering::Relaxed);
             let weak = consulted >= MIN_CONSULTED && rejected.saturating_mul(WEAK_GATE_RATIO) < consulted;
             g.weak.store(weak, Ordering::Relaxed);
+            let steady = !weak
+                && matches!(g.slot.extract, Extract::Field { .. })
+                && sampled_runs >= MIN_CONSULTED
+                && consulted.saturating_mul(STEADY_GATE_RATIO) >= sampled_runs.saturating_mul(STEADY_GATE_RATIO - 1);
+            g.steady.store(steady, Ordering::Relaxed);
             g.consulted.store(consulted / 2, Ordering::Relaxed);
             g.rejected.store(rejected / 2, Ordering::Relaxed);
             (rejected << 10).checked_div(consulted).unwrap_or(0)
@@ -547,6 +610,8 @@ mod tests {
         extractions: usize,
         type_field: FieldId,
         type_extractions: usize,
+        /// Answers `extract_together` when set, recording each call's fields.
+        together: Option<Vec<Vec<FieldId>>>,
     }
 
     impl FieldSource for Event {
@@ -559,6 +624,17 @@ mod tests {
                     true
                 }
                 None => false,
+            }
+        }
+
+        fn extract_together(&mut self, _: FieldSetKey, fields: &[FieldId], store: &mut dyn FnMut(usize, &mut Values)) {
+            let Some(calls) = self.together.as_mut() else {
+                return;
+            };
+            calls.push(fields.to_vec());
+            for (i, field) in fields.iter().enumerate() {
+                let mut values = self.values[field.0 as usize].clone().unwrap_or_default();
+                store(i, &mut values);
             }
         }
     }
@@ -638,6 +714,7 @@ mod tests {
             extractions: 0,
             type_field: catalog.lookup("evt.type").unwrap(),
             type_extractions: 0,
+            together: None,
         }
     }
 
@@ -760,6 +837,48 @@ mod tests {
         assert_eq!(first(&plan), "proc.name");
         // Two extractions (evt.is_open_write, proc.name) at first, then proc.name alone.
         assert_eq!((extractions[0], extractions[extractions.len() - 1]), (2, 1));
+    }
+
+    /// Once measured, the fields of the gates consulted in every event are extracted together
+    /// (one `extract_together` call, no single extraction), with the same live candidates.
+    #[test]
+    fn steady_gates_fields_extracted_together() {
+        let conditions = [
+            "proc.name in (x)",
+            "proc.pname = y",
+            "evt.is_open_write = true and proc.name in (z)",
+        ];
+        let (catalog, _, filters) = compile_all(&conditions);
+        let plan = GatedCandidates::new((0..filters.len()).collect(), None, |r| &filters[r]);
+        let mut ctx = EvalContext::new();
+        let name = catalog.lookup("proc.name").unwrap();
+        let pname = catalog.lookup("proc.pname").unwrap();
+        for i in 0..2 * REORDER_INTERVAL {
+            let (n, p) = match i % 3 {
+                0 => ("x", "bash"),
+                1 => ("sh", "y"),
+                _ => ("z", "y"),
+            };
+            let mut ev = event(&catalog, "open", Some(n), p, 3, i % 2 == 0, 0);
+            ev.together = Some(Vec::new());
+            ctx.next_event();
+            let live = plan.live(&mut ctx, &mut ev);
+            let expected = u64::from(n == "x") | u64::from(p == "y") << 1 | u64::from(n == "z" && i % 2 == 0) << 2;
+            assert_eq!(live[0], expected, "event {i}");
+            let together = ev.together.unwrap();
+            if i < REORDER_INTERVAL - 1 {
+                assert!(together.is_empty(), "event {i}: not measured yet");
+            } else {
+                assert_eq!(together.len(), 1, "event {i}");
+                let mut fields = together[0].clone();
+                fields.sort();
+                let mut want = vec![name, pname];
+                want.sort();
+                assert_eq!(fields, want, "event {i}");
+                // evt.is_open_write is consulted only when proc.name is z: not steady.
+                assert_eq!(ev.extractions, usize::from(n == "z"), "event {i}");
+            }
+        }
     }
 
     /// A gate that rejects nothing is consulted on sampled events only; its rules are then

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::rules::ast::FieldExpr;
 use crate::rules::compile::SlotRegistry;
 use crate::rules::eval::{EvalContext, FieldAccessor};
-use crate::rules::fields::{FieldCatalog, FieldSource, FieldType, TypeClass};
+use crate::rules::fields::{FieldCatalog, FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
 use crate::rules::output::format::{parse_format, FormatError, Piece};
 use crate::rules::parse::parse_field_expr;
 use crate::rules::value::{render, render_value, ValueRef, Values};
@@ -53,6 +53,72 @@ pub struct OutputProgram {
     pub format: String,
     pieces: Vec<Piece<FieldAccessor>>,
     extras: Vec<(String, Extra)>,
+    fetch: Prefetch,
+}
+
+/// Most fields a prefetch asks for together (one bit each in `FieldSetKey::subset`).
+const MAX_PREFETCH_FIELDS: usize = 64;
+
+/// The catalog fields an output reads (text, `append_output` fields and formats), asked of
+/// the source together before rendering, so that a plugin gives all of its fields in one call
+/// instead of one call per field.
+#[derive(Debug, Clone, Default)]
+struct Prefetch {
+    set: u64,
+    registry: u64,
+    /// Global slots an evaluation context needs for every accessor of the output.
+    slots_needed: usize,
+    /// Distinct (global slot, field), in order of first use; at most `MAX_PREFETCH_FIELDS`.
+    fields: Vec<(usize, FieldId)>,
+}
+
+impl Prefetch {
+    fn new<'a>(accessors: impl Iterator<Item = &'a FieldAccessor>) -> Prefetch {
+        let mut fetch = Prefetch {
+            set: FieldSetKey::new_set(),
+            ..Prefetch::default()
+        };
+        for acc in accessors {
+            fetch.registry = acc.registry();
+            fetch.slots_needed = fetch.slots_needed.max(acc.slots_needed());
+            for (global, id) in acc.field_slots() {
+                if fetch.fields.len() < MAX_PREFETCH_FIELDS && !fetch.fields.iter().any(|&(g, _)| g == global) {
+                    fetch.fields.push((global, id));
+                }
+            }
+        }
+        fetch
+    }
+
+    /// Extracts together the fields not cached yet for the current event (when there are
+    /// several) and caches their values in `ctx`, where rendering then finds them.
+    fn run(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) {
+        if self.fields.len() < 2 {
+            return;
+        }
+        ctx.bind(self.registry, self.slots_needed, 0);
+        let mut ids = [FieldId(0); MAX_PREFETCH_FIELDS];
+        let mut globals = [0u32; MAX_PREFETCH_FIELDS];
+        let mut missing = 0;
+        let mut subset = 0u64;
+        for (bit, &(global, id)) in self.fields.iter().enumerate() {
+            if !ctx.is_current(global) {
+                ids[missing] = id;
+                globals[missing] = global as u32;
+                missing += 1;
+                subset |= 1 << bit;
+            }
+        }
+        if missing < 2 {
+            return;
+        }
+        let key = FieldSetKey { set: self.set, subset };
+        src.extract_together(key, &ids[..missing], &mut |i, values| {
+            if let Some(&global) = globals[..missing].get(i) {
+                ctx.store_extracted(global as usize, values);
+            }
+        });
+    }
 }
 
 /// Whether every field of `expr` is known to `catalog`.
@@ -86,10 +152,13 @@ impl OutputProgram {
         catalog: &dyn FieldCatalog,
         registry: &mut SlotRegistry,
     ) -> Result<OutputProgram, FormatError> {
+        let pieces = compile_pieces(format, catalog, registry)?;
+        let fetch = Prefetch::new(piece_accessors(&pieces));
         Ok(OutputProgram {
             format: format.to_string(),
-            pieces: compile_pieces(format, catalog, registry)?,
+            pieces,
             extras: Vec::new(),
+            fetch,
         })
     }
 
@@ -123,6 +192,16 @@ impl OutputProgram {
                 }
             }
         }
+        if !program.extras.is_empty() {
+            let mut accessors: Vec<&FieldAccessor> = piece_accessors(&program.pieces).collect();
+            for (_, extra) in &program.extras {
+                match extra {
+                    Extra::Field(acc) => accessors.push(acc),
+                    Extra::Format(pieces) => accessors.extend(piece_accessors(pieces)),
+                }
+            }
+            program.fetch = Prefetch::new(accessors.into_iter());
+        }
         Ok(program)
     }
 
@@ -136,6 +215,7 @@ impl OutputProgram {
 
     /// The output text for the current event and its `output_fields`.
     pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> (String, Map<String, Value>) {
+        self.fetch.run(ctx, src);
         let mut fields = Map::new();
         let mut text = String::with_capacity(self.format.len() + RENDERED_FIELD_CHARS * self.pieces.len());
         render_pieces(&self.pieces, ctx, src, &mut text, Some(&mut fields));
@@ -152,6 +232,14 @@ impl OutputProgram {
         }
         (text, fields)
     }
+}
+
+/// The accessors of the fields among `pieces`.
+fn piece_accessors(pieces: &[Piece<FieldAccessor>]) -> impl Iterator<Item = &FieldAccessor> {
+    pieces.iter().filter_map(|p| match p {
+        Piece::Field { field, .. } => Some(field),
+        Piece::Literal(_) => None,
+    })
 }
 
 /// Room reserved per field when sizing an output text (most values are short names).
@@ -256,4 +344,137 @@ fn plain_number(ty: FieldType) -> bool {
             | RelTime
             | AbsTime
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compile::compile_with;
+    use crate::rules::fields::{FieldArg, FieldInfo, TableCatalog};
+    use crate::rules::parse::parse_condition;
+
+    /// Fixed values by field id; with `together`, extracts every field but `host` in
+    /// `extract_together`, recording each call.
+    struct Source {
+        values: Vec<Option<&'static str>>,
+        host: FieldId,
+        together: bool,
+        single: Vec<FieldId>,
+        calls: Vec<(FieldSetKey, Vec<FieldId>)>,
+    }
+
+    impl Source {
+        fn new(together: bool) -> Source {
+            Source {
+                values: vec![Some("Alpha"), Some("42"), None, Some("host value")],
+                host: FieldId(3),
+                together,
+                single: Vec::new(),
+                calls: Vec::new(),
+            }
+        }
+
+        fn fill(&self, field: FieldId, out: &mut Values) {
+            match (field.0, self.values[field.0 as usize]) {
+                (1, Some(v)) => out.push_u64(v.parse().unwrap()),
+                (_, Some(v)) => out.push_str(v),
+                (_, None) => {}
+            }
+        }
+    }
+
+    impl FieldSource for Source {
+        fn extract(&mut self, field: FieldId, _arg: &FieldArg, out: &mut Values) -> bool {
+            self.single.push(field);
+            self.fill(field, out);
+            !out.is_empty()
+        }
+
+        fn extract_together(
+            &mut self,
+            key: FieldSetKey,
+            fields: &[FieldId],
+            store: &mut dyn FnMut(usize, &mut Values),
+        ) {
+            if !self.together {
+                return;
+            }
+            self.calls.push((key, fields.to_vec()));
+            for (i, &field) in fields.iter().enumerate() {
+                if field != self.host {
+                    let mut values = Values::default();
+                    self.fill(field, &mut values);
+                    store(i, &mut values);
+                }
+            }
+        }
+    }
+
+    fn catalog() -> TableCatalog {
+        let mut cat = TableCatalog::new();
+        cat.add(FieldInfo::new("f.a", FieldType::CharBuf, ""));
+        cat.add(FieldInfo::new("f.b", FieldType::UInt64, ""));
+        cat.add(FieldInfo::new("f.c", FieldType::CharBuf, ""));
+        cat.add(FieldInfo::new("f.host", FieldType::CharBuf, ""));
+        cat
+    }
+
+    fn program(cat: &TableCatalog, registry: &mut SlotRegistry) -> OutputProgram {
+        let append = AppendOutput {
+            extra_output: "extra=%f.b".into(),
+            extra_fields: vec![
+                ExtraField::Field("f.a".into()),
+                ExtraField::Custom {
+                    key: "custom".into(),
+                    format: "[%f.c|%f.host]".into(),
+                },
+            ],
+            ..AppendOutput::default()
+        };
+        OutputProgram::compile_with_appends(
+            "a=%f.a lower=%tolower(f.a) b=%f.b c=%f.c host=%f.host",
+            &[&append],
+            cat,
+            registry,
+        )
+        .unwrap()
+    }
+
+    /// Fetching an output's fields together renders what fetching them one by one renders,
+    /// asks each field once, and asks only for those the condition did not extract already.
+    #[test]
+    fn fields_fetched_together_render_as_fetched_one_by_one() {
+        let cat = catalog();
+        let mut registry = SlotRegistry::new();
+        let filter = compile_with(&parse_condition("f.a = Alpha").unwrap(), &cat, &mut registry).unwrap();
+        let output = program(&cat, &mut registry);
+
+        let mut ctx = EvalContext::new();
+        let mut lazy = Source::new(false);
+        let expected = output.render(&mut ctx, &mut lazy);
+        assert_eq!(expected.0, "a=Alpha lower=alpha b=42 c=<NA> host=host value extra=42");
+        assert_eq!(expected.1["f.c"], Value::Null);
+        assert_eq!(expected.1["custom"], "[<NA>|host value]");
+        assert_eq!(lazy.single, [FieldId(0), FieldId(1), FieldId(2), FieldId(3)]);
+
+        let mut ctx = EvalContext::new();
+        let mut batched = Source::new(true);
+        assert_eq!(output.render(&mut ctx, &mut batched), expected);
+        assert_eq!(batched.single, [FieldId(3)], "only the field left out is asked alone");
+        assert_eq!(batched.calls.len(), 1);
+        let all = batched.calls[0].clone();
+        assert_eq!(all.1, [FieldId(0), FieldId(1), FieldId(2), FieldId(3)]);
+
+        // Next event: the condition extracts f.a first; the output asks only for the rest.
+        ctx.next_event();
+        batched.calls.clear();
+        batched.single.clear();
+        assert!(filter.eval(&mut ctx, &mut batched));
+        assert_eq!(output.render(&mut ctx, &mut batched), expected);
+        assert_eq!(batched.single, [FieldId(0), FieldId(3)]);
+        let rest = &batched.calls[0];
+        assert_eq!(rest.1, [FieldId(1), FieldId(2), FieldId(3)]);
+        assert_eq!(rest.0.set, all.0.set);
+        assert_ne!(rest.0.subset, all.0.subset, "another list of fields, another key");
+    }
 }
