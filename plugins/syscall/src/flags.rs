@@ -504,7 +504,10 @@ pub fn write_octal(out: &mut String, n: u64) {
 pub fn is_hex_param(event: &str, param: &str) -> bool {
     matches!(
         (event, param),
-        ("brk" | "mmap" | "mmap2", "res") | ("brk" | "mmap" | "mmap2" | "munmap" | "mprotect", "addr")
+        ("brk" | "mmap" | "mmap2", "res")
+            | ("brk" | "mmap" | "mmap2" | "munmap" | "mprotect", "addr")
+            // ptrace's dynamic words (a signal number there renders as a signal first)
+            | ("ptrace", "addr" | "data")
     )
 }
 

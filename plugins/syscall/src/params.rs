@@ -341,6 +341,12 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 }
             }
         }
+        ParamValue::Unsigned(n) if matches!(pt, Some(T::SigType)) => {
+            let _ = write!(out, "{n}");
+            if let Some(sig) = flags::signal_name(*n) {
+                let _ = write!(out, "({sig})");
+            }
+        }
         ParamValue::Unsigned(n) => {
             if flags::is_hex_param(info.name, name) {
                 let _ = write!(out, "{n:X}");
@@ -350,12 +356,6 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 flags::write_octal(out, *n);
             } else {
                 let _ = write!(out, "{n}");
-            }
-            if matches!(pt, Some(T::SigType)) {
-                if let Some(sig) = flags::signal_name(*n) {
-                    let _ = write!(out, "({sig})");
-                }
-                return;
             }
             if let Some(table) = flags::table_for(info.name, name) {
                 let names = table.render(*n);
@@ -418,65 +418,34 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
                 out.push_str(&String::from_utf8_lossy(s));
             }
         }
-        ParamValue::Dyn { index, bytes } => render_dyn(out, info.name, name, *index, bytes),
+        ParamValue::Dyn { index, bytes } => match dyn_value(info.name, name, *index, bytes) {
+            Some((pt, value)) => render_value(out, info, name, Some(pt), &value),
+            None => push_printable(out, bytes, BYTEBUF_RENDER_LIMIT),
+        },
     }
 }
 
-/// What a `PT_DYN` value holds, by event, parameter and the index byte that precedes the value
-/// (the drivers' dynamic parameter tables).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DynKind {
-    /// An unsigned integer shown in upper-case hex (ptrace addr/data).
-    Hex,
-    Unsigned,
-    /// A signal number, shown with its name.
-    Signal,
-    /// A return value, shown with the errno name when negative.
-    Errno,
-    Fd,
-    Bytes,
-}
-
-fn dyn_kind(event: &str, param: &str, index: u8) -> DynKind {
-    match (event, param, index) {
-        ("ptrace", "addr" | "data", 0) => DynKind::Hex,
-        ("ptrace", "addr" | "data", 1) => DynKind::Signal,
-        ("bpf", "res_or_fd", 0) => DynKind::Fd,
-        ("bpf", "res_or_fd", 1) => DynKind::Errno,
-        ("getsockopt" | "setsockopt", "val", 1) => DynKind::Errno,
-        // UINT32, UINT64, and a timeval as relative nanoseconds
-        ("getsockopt" | "setsockopt", "val", 2..=4) => DynKind::Unsigned,
-        _ => DynKind::Bytes,
-    }
-}
-
-fn render_dyn(out: &mut String, event: &str, param: &str, index: u8, bytes: &[u8]) {
-    let raw = (!bytes.is_empty() && bytes.len() <= 8).then(|| int_le(bytes));
-    match (dyn_kind(event, param, index), raw) {
-        (DynKind::Hex, Some(v)) => {
-            let _ = write!(out, "{v:X}");
-        }
-        (DynKind::Unsigned, Some(v)) => {
-            let _ = write!(out, "{v}");
-        }
-        (DynKind::Signal, Some(v)) => {
-            let _ = write!(out, "{v}");
-            if let Some(sig) = flags::signal_name(v) {
-                let _ = write!(out, "({sig})");
-            }
-        }
-        (DynKind::Fd, Some(v)) => {
-            let _ = write!(out, "{}", sign_extend(v, bytes.len()));
-        }
-        (DynKind::Errno, Some(v)) => {
-            let n = sign_extend(v, bytes.len());
-            let _ = write!(out, "{n}");
-            if let Some(e) = n.checked_neg().filter(|e| *e > 0).and_then(flags::errno_name) {
-                let _ = write!(out, "({e})");
-            }
-        }
-        _ => push_printable(out, bytes, BYTEBUF_RENDER_LIMIT),
-    }
+/// The type and value of a `PT_DYN` parameter, from the index byte that precedes the value
+/// (the drivers' dynamic parameter tables); `None` renders the bytes as they are.
+fn dyn_value<'a>(event: &str, param: &str, index: u8, bytes: &[u8]) -> Option<(ParamType, ParamValue<'a>)> {
+    use ParamType as T;
+    let pt = match (event, param, index) {
+        ("ptrace", "addr" | "data", 0) => T::Uint64,
+        ("ptrace", "addr" | "data", 1) => T::SigType,
+        ("bpf", "res_or_fd", 0) => T::Fd,
+        ("bpf", "res_or_fd", 1) | ("getsockopt" | "setsockopt", "val", 1) => T::Errno,
+        ("getsockopt" | "setsockopt", "val", 2) => T::Uint32,
+        ("getsockopt" | "setsockopt", "val", 3) => T::Uint64,
+        // a timeval, as relative nanoseconds
+        ("getsockopt" | "setsockopt", "val", 4) => T::RelTime,
+        _ => return None,
+    };
+    let raw = (!bytes.is_empty() && bytes.len() <= 8).then(|| int_le(bytes))?;
+    let value = match pt {
+        T::Fd | T::Errno => ParamValue::Signed(sign_extend(raw, bytes.len())),
+        _ => ParamValue::Unsigned(raw),
+    };
+    Some((pt, value))
 }
 
 #[cfg(test)]
