@@ -199,6 +199,24 @@ struct saker_fdinfo {
                                    as the call left it; no item when ret <= 0 (sendmmsg,
                                    recvmmsg) */
 
+#define SAKER_ARG_SEMBUFS 22    /* SAKER_D_UBUF of the first min(args[arg_len[i]], 2) struct sembuf
+                                   (6 bytes each) of the array in this argument, only when
+                                   ret == 0 (semop) */
+#define SAKER_ARG_KEYCTL_STR 23 /* SAKER_D_USTR of this argument when the keyctl operation in
+                                   args[0] takes a string there (JOIN_SESSION_KEYRING's name,
+                                   SEARCH's type and description …); no item otherwise */
+#define SAKER_ARG_QUOTACTL_ADDR 24 /* by the quotactl command in args[0]: Q_QUOTAON: SAKER_D_USTR
+                                   (the quota file); Q_GETQUOTA/Q_SETQUOTA: SAKER_D_UBUF of the
+                                   72-byte struct if_dqblk; Q_GETINFO/Q_SETINFO: of the 24-byte
+                                   struct if_dqinfo; Q_GETFMT: of the 4-byte format; read at exit */
+#define SAKER_ARG_FSCONFIG_VALUE 25 /* by the fsconfig command in args[1], only when ret >= 0:
+                                   SET_STRING, SET_PATH, SET_PATH_EMPTY: SAKER_D_USTR;
+                                   SET_BINARY: SAKER_D_UBUF of min(args[4], snaplen) bytes */
+#define SAKER_ARG_MSGCONTROL 26 /* SAKER_D_UBUF (arg = this argument) of the msg_control of the
+                                   struct user_msghdr at args[arg_len[i]] (recvmsg; recvmmsg: the
+                                   first message's), min(msg_controllen, snaplen) bytes read at
+                                   exit, only when ret >= 0 */
+
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0
 #define SAKER_RET_TUPLE 1       /* SAKER_D_TUPLE with arg = 6 (accept, accept4) */

@@ -933,6 +933,40 @@ __noinline int put_fd_pair(__u32 arg, __u64 uptr, __u32 kind, __s64 ret)
 	return put_tuple(arg, fd);
 }
 
+/*
+ * Whether keyctl operation op (Linux KEYCTL_*) takes a string in argument i: JOIN_SESSION_KEYRING
+ * (1) its name; SEARCH (10) the type and description; RESTRICT_KEYRING (29) the type and
+ * restriction; PKEY_QUERY (24) the info; PKEY_ENCRYPT..VERIFY (25-28) the info.
+ */
+static __always_inline bool keyctl_str_arg(__u64 op, __u32 i)
+{
+	if (i == 1)
+		return op == 1;
+	if (i == 2)
+		return op == 10 || op == 29 || (op >= 25 && op <= 28);
+	if (i == 3)
+		return op == 10 || op == 29 || op == 24;
+	return false;
+}
+
+/* quotactl's addr by command (cmd >> 8: Q_QUOTAON 0x800002, Q_GETFMT 0x800004 …). */
+__noinline int put_quotactl_addr(__u32 arg, __u64 uptr, __u64 cmd)
+{
+	switch (cmd >> 8) {
+	case 0x800002: /* Q_QUOTAON: the quota file's path */
+		return put_user_str(arg, uptr);
+	case 0x800004: /* Q_GETFMT: the format id */
+		return put_user_bytes(SAKER_D_UBUF, arg, uptr, 4);
+	case 0x800005: /* Q_GETINFO, Q_SETINFO: struct if_dqinfo */
+	case 0x800006:
+		return put_user_bytes(SAKER_D_UBUF, arg, uptr, 24);
+	case 0x800007: /* Q_GETQUOTA, Q_SETQUOTA: struct if_dqblk */
+	case 0x800008:
+		return put_user_bytes(SAKER_D_UBUF, arg, uptr, 72);
+	}
+	return 0;
+}
+
 /* The item the capture table asks for argument i. */
 __noinline int put_arg(__u32 i)
 {
@@ -1019,6 +1053,35 @@ __noinline int put_arg(__u32 i)
 		if (lv && bpf_probe_read_user(&n, sizeof(n), (void *)lv))
 			n = 0;
 		return put_user_bytes(SAKER_D_UBUF, i, val, n < snap ? n : snap);
+	case SAKER_ARG_SEMBUFS:
+		/* struct sembuf: u16 sem_num, s16 sem_op, s16 sem_flg; the driver sends two */
+		if (ret != 0)
+			return 0;
+		return put_user_bytes(SAKER_D_UBUF, i, val, 6 * (lv < 2 ? lv : 2));
+	case SAKER_ARG_KEYCTL_STR:
+		return keyctl_str_arg(h->args[0], i) ? put_user_str(i, val) : 0;
+	case SAKER_ARG_QUOTACTL_ADDR:
+		return put_quotactl_addr(i, val, h->args[0]);
+	case SAKER_ARG_FSCONFIG_VALUE:
+		if (ret < 0)
+			return 0;
+		/* FSCONFIG_SET_STRING, SET_PATH, SET_PATH_EMPTY: a string; SET_BINARY: aux bytes */
+		if (h->args[1] == 1 || h->args[1] == 3 || h->args[1] == 4)
+			return put_user_str(i, val);
+		if (h->args[1] == 2)
+			return put_user_bytes(SAKER_D_UBUF, i, val, h->args[4] < snap ? h->args[4] : snap);
+		return 0;
+	case SAKER_ARG_MSGCONTROL: {
+		/* struct user_msghdr: msg_control at 32, msg_controllen at 40 */
+		struct user_iovec c = {};
+		if (ret < 0 || !lv || bpf_probe_read_user(&c, sizeof(c), (void *)(lv + 32))) {
+			count(&drops, SAKER_DROP_USER_READ);
+			return 0;
+		}
+		if (!c.base || !c.len)
+			return 0;
+		return put_user_bytes(SAKER_D_UBUF, i, c.base, c.len < snap ? c.len : snap);
+	}
 	}
 	if (kind == SAKER_ARG_IOVEC_RET)
 		return ret > 0 ? put_iovec(i, val, lv, (__u64)ret < snap ? ret : snap) : 0;

@@ -767,3 +767,416 @@ fn modes_ids_times_and_paths_read_after_the_call() {
         "the offset after the call"
     );
 }
+
+/// The `PT_DYN` bytes of a keyctl int64 argument.
+fn keyctl_int(v: i64) -> Vec<u8> {
+    [&[0u8][..], &v.to_le_bytes()].concat()
+}
+
+#[test]
+fn sem_calls_carry_their_arguments_and_sembufs() {
+    let Some(mut probe) = probe_for(&["semget", "semop", "semctl"]) else {
+        return;
+    };
+    let shared = Shared::new();
+    // struct sembuf: u16 sem_num, i16 sem_op, i16 sem_flg
+    let two: [[i16; 3]; 2] = [[0, 2, 0x1000], [1, 1, 0o4000]]; // SEM_UNDO, IPC_NOWAIT
+    let one: [[i16; 3]; 1] = [[1, -1, 0o4000]];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and arrays made before the fork.
+        unsafe {
+            let id = libc::syscall(libc::SYS_semget, libc::IPC_PRIVATE, 2, libc::IPC_CREAT | 0o600);
+            if id < 0 {
+                return 1;
+            }
+            shared.set(0, id as u64);
+            if libc::syscall(libc::SYS_semop, id, two.as_ptr(), 2) != 0 {
+                return 2;
+            }
+            if libc::syscall(libc::SYS_semctl, id, 1, libc::SETVAL, 5) != 0 {
+                return 3;
+            }
+            if libc::syscall(libc::SYS_semop, id, one.as_ptr(), 1) != 0 {
+                return 4;
+            }
+            if libc::syscall(libc::SYS_semctl, id, 0, libc::IPC_RMID, 0) != 0 {
+                return 5;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["semget", "semop", "semctl"]);
+    let semid = shared.get(0);
+
+    let get = event(&events, "semget");
+    assert_eq!(uint(&get, "res"), semid);
+    assert_eq!(uint(&get, "key"), 0, "IPC_PRIVATE");
+    assert_eq!(uint(&get, "nsems"), 2);
+    assert_eq!(uint(&get, "semflg"), 1 << 13, "PPM_IPC_CREAT, without the mode bits");
+
+    let ops = all_events(&events, "semop");
+    assert_eq!(ops.len(), 2);
+    let (a, b) = (&ops[0], &ops[1]);
+    assert_eq!(uint(a, "semid"), semid);
+    assert_eq!(uint(a, "nsops"), 2);
+    assert_eq!(
+        [uint(a, "sem_num_0"), uint(a, "sem_op_0"), uint(a, "sem_flg_0")],
+        [0, 2, 1 << 1],
+        "PPM_SEM_UNDO"
+    );
+    assert_eq!(
+        [uint(a, "sem_num_1"), uint(a, "sem_op_1"), uint(a, "sem_flg_1")],
+        [1, 1, 1 << 0],
+        "PPM_IPC_NOWAIT"
+    );
+    assert_eq!(uint(b, "nsops"), 1);
+    assert_eq!(
+        [uint(b, "sem_num_0"), uint(b, "sem_op_0"), uint(b, "sem_flg_0")],
+        [1, -1i64 as u64, 1]
+    );
+    assert_eq!(
+        [uint(b, "sem_num_1"), uint(b, "sem_op_1"), uint(b, "sem_flg_1")],
+        [0, 0, 0],
+        "one entry: the second is empty"
+    );
+
+    let ctls = all_events(&events, "semctl");
+    assert_eq!(ctls.len(), 2);
+    assert_eq!(uint(&ctls[0], "semid"), semid);
+    assert_eq!(uint(&ctls[0], "semnum"), 1);
+    assert_eq!(uint(&ctls[0], "cmd"), 1 << 12, "PPM_SETVAL");
+    assert_eq!(uint(&ctls[0], "val"), 5);
+    assert_eq!(uint(&ctls[1], "cmd"), 1 << 2, "PPM_IPC_RMID");
+    assert_eq!(uint(&ctls[1], "val"), 0, "only SETVAL has a value");
+}
+
+#[test]
+fn keyctl_arguments_are_typed_by_operation() {
+    let Some(mut probe) = probe_for(&["keyctl"]) else {
+        return;
+    };
+    let ring = CString::new("saker-live-ring").unwrap();
+    let (ty, desc) = (
+        CString::new("user").unwrap(),
+        CString::new("saker-no-such-key").unwrap(),
+    );
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and strings made before the fork; the results do not
+        // matter (a kernel without keys fails them, the arguments are still recorded).
+        unsafe {
+            libc::syscall(libc::SYS_keyctl, 1, ring.as_ptr()); // KEYCTL_JOIN_SESSION_KEYRING
+                                                               // KEYCTL_SEARCH in KEY_SPEC_SESSION_KEYRING (-3), no destination keyring
+            libc::syscall(libc::SYS_keyctl, 10, -3i64, ty.as_ptr(), desc.as_ptr(), 0);
+            libc::syscall(libc::SYS_keyctl, 3, 12345); // KEYCTL_REVOKE of a key that is not there
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["keyctl"]);
+    let calls = all_events(&events, "keyctl");
+    assert_eq!(calls.len(), 3);
+    let dynv = |d: &DecodedEvent<'_>, n: &str| match val(d, n) {
+        ParamValue::Dyn { index, bytes } => [&[index][..], bytes].concat(),
+        v => panic!("keyctl.{n} is not PT_DYN: {v:?}"),
+    };
+    let join = &calls[0];
+    assert_eq!(uint(join, "operation"), 1);
+    assert_eq!(
+        dynv(join, "arg2"),
+        b"\x01saker-live-ring\0",
+        "a string (PPM_KEYCTL_IDX_CHARBUF)"
+    );
+    assert_eq!(dynv(join, "arg3"), keyctl_int(0));
+    let search = &calls[1];
+    assert_eq!(uint(search, "operation"), 10);
+    assert_eq!(dynv(search, "arg2"), keyctl_int(-3));
+    assert_eq!(dynv(search, "arg3"), b"\x01user\0");
+    assert_eq!(dynv(search, "arg4"), b"\x01saker-no-such-key\0");
+    assert_eq!(dynv(search, "arg5"), keyctl_int(0));
+    let revoke = &calls[2];
+    assert_eq!(uint(revoke, "operation"), 3);
+    assert_eq!(dynv(revoke, "arg2"), keyctl_int(12345));
+    assert_eq!(dynv(revoke, "arg3"), keyctl_int(0), "REVOKE has one argument");
+}
+
+/// `QCMD(cmd, type)`.
+fn qcmd(cmd: u64, ty: u64) -> u64 {
+    (cmd << 8) | ty
+}
+
+#[test]
+fn quotactl_reads_addr_by_command() {
+    let Some(mut probe) = probe_for(&["quotactl"]) else {
+        return;
+    };
+    let dev = CString::new("/dev/saker-no-such-device").unwrap();
+    let qfile = CString::new("/tmp/saker-aquota.group").unwrap();
+    // if_dqblk: bhardlimit, bsoftlimit, curspace, ihardlimit, isoftlimit, curinodes, btime,
+    // itime, then u32 valid = QIF_BLIMITS | QIF_ITIME
+    let dqblk: [u64; 9] = [100, 50, 7, 40, 30, 3, 11, 22, 1 | 32];
+    // if_dqinfo: bgrace, igrace, u32 flags | u32 valid = IIF_BGRACE | IIF_FLAGS
+    let dqinfo: [u64; 3] = [600, 700, 5 | ((1 | 4) << 32)];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and buffers made before the fork; they fail (no such
+        // device), the driver reads `addr` anyway.
+        unsafe {
+            libc::syscall(
+                libc::SYS_quotactl,
+                qcmd(0x80_0007, 0),
+                dev.as_ptr(),
+                1234,
+                dqblk.as_ptr(),
+            );
+            libc::syscall(libc::SYS_quotactl, qcmd(0x80_0002, 1), dev.as_ptr(), 2, qfile.as_ptr());
+            libc::syscall(
+                libc::SYS_quotactl,
+                qcmd(0x80_0005, 1),
+                dev.as_ptr(),
+                99,
+                dqinfo.as_ptr(),
+            );
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["quotactl"]);
+    let calls = all_events(&events, "quotactl");
+    assert_eq!(calls.len(), 3);
+    let s = |d: &DecodedEvent<'_>, n: &str| rendered(d, n);
+
+    let getq = &calls[0];
+    assert_eq!(s(getq, "special"), "/dev/saker-no-such-device");
+    assert_eq!(uint(getq, "cmd"), 1 << 5, "PPM_Q_GETQUOTA");
+    assert_eq!(uint(getq, "type"), 1 << 0, "PPM_USRQUOTA");
+    assert_eq!(uint(getq, "id"), 1234);
+    assert_eq!(uint(getq, "quota_fmt"), 1, "PPM_QFMT_NOT_USED");
+    assert_eq!(uint(getq, "quota_fmt_out"), 1);
+    assert_eq!(s(getq, "quotafilepath"), "");
+    assert_eq!(
+        [
+            uint(getq, "dqb_bhardlimit"),
+            uint(getq, "dqb_bsoftlimit"),
+            uint(getq, "dqb_curspace"),
+            uint(getq, "dqb_ihardlimit"),
+            uint(getq, "dqb_isoftlimit"),
+            uint(getq, "dqb_btime"),
+            uint(getq, "dqb_itime"),
+        ],
+        [100, 50, 0, 0, 0, 0, 22],
+        "only the fields dqb_valid marks"
+    );
+
+    let on = &calls[1];
+    assert_eq!(uint(on, "cmd"), 1 << 0, "PPM_Q_QUOTAON");
+    assert_eq!(uint(on, "type"), 1 << 1, "PPM_GRPQUOTA");
+    assert_eq!(s(on, "quotafilepath"), "/tmp/saker-aquota.group");
+    assert_eq!(uint(on, "quota_fmt"), 1 << 2, "PPM_QFMT_VFS_V0");
+    assert_eq!(uint(on, "id"), 0, "the format id is not a user id");
+
+    let info = &calls[2];
+    assert_eq!(uint(info, "cmd"), 1 << 3, "PPM_Q_GETINFO");
+    assert_eq!(
+        [
+            uint(info, "dqi_bgrace"),
+            uint(info, "dqi_igrace"),
+            uint(info, "dqi_flags")
+        ],
+        [600, 0, 5]
+    );
+    assert_eq!(uint(info, "dqb_bhardlimit"), 0, "no if_dqblk for GETINFO");
+}
+
+#[test]
+fn fsconfig_value_follows_its_command() {
+    let Some(mut probe) = probe_for(&["fsconfig"]) else {
+        return;
+    };
+    let tmpfs = CString::new("tmpfs").unwrap();
+    let (size, one_m) = (CString::new("size").unwrap(), CString::new("1m").unwrap());
+    let blob = [1u8, 2, 3];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and buffers made before the fork.
+        unsafe {
+            let fd = libc::syscall(libc::SYS_fsopen, tmpfs.as_ptr(), 0);
+            if fd < 0 {
+                return 1;
+            }
+            // FSCONFIG_SET_STRING
+            if libc::syscall(libc::SYS_fsconfig, fd, 1, size.as_ptr(), one_m.as_ptr(), 0) != 0 {
+                return 2;
+            }
+            // FSCONFIG_SET_BINARY: tmpfs refuses it
+            if libc::syscall(libc::SYS_fsconfig, fd, 2, size.as_ptr(), blob.as_ptr(), 3) >= 0 {
+                return 3;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["fsconfig"]);
+    let calls = all_events(&events, "fsconfig");
+    assert_eq!(calls.len(), 2);
+    let set = &calls[0];
+    assert_eq!(uint(set, "res"), 0);
+    assert_eq!(uint(set, "cmd"), 1, "PPM_FSCONFIG_SET_STRING");
+    assert_eq!(rendered(set, "key"), "size");
+    assert_eq!(rendered(set, "value_charbuf"), "1m");
+    assert_eq!(val(set, "value_bytebuf"), ParamValue::Empty);
+    assert_eq!(uint(set, "aux"), 0);
+    let bin = &calls[1];
+    assert_eq!(uint(bin, "cmd"), 2, "PPM_FSCONFIG_SET_BINARY");
+    assert_eq!(rendered(bin, "key"), "size");
+    assert_eq!(
+        val(bin, "value_bytebuf"),
+        ParamValue::Empty,
+        "a failed call sends no value"
+    );
+    assert_eq!(val(bin, "value_charbuf"), ParamValue::Empty);
+    assert_eq!(uint(bin, "aux"), 3);
+}
+
+#[test]
+fn recvmsg_and_recvmmsg_carry_the_control_data() {
+    let Some(mut probe) = probe_for(&["sendmsg", "recvmsg", "recvmmsg"]) else {
+        return;
+    };
+    let shared = Shared::new();
+    let payload = b"fd".to_vec();
+    let mut inbuf = vec![0u8; 16];
+    // cmsghdr (len 20, SOL_SOCKET, SCM_RIGHTS) + one fd, padded to CMSG_SPACE(4) = 24
+    let mut ctl_out = [0u8; 24];
+    ctl_out[..8].copy_from_slice(&20u64.to_le_bytes());
+    ctl_out[8..12].copy_from_slice(&1i32.to_le_bytes());
+    ctl_out[12..16].copy_from_slice(&1i32.to_le_bytes()); // fd 0 follows: pass stdin
+    let mut ctl_in = [0u8; 64];
+    let mut ctl_in2 = [0u8; 64];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on buffers made before the fork; the msghdrs point into them.
+        unsafe {
+            let mut sv = [0i32; 2];
+            if libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, sv.as_mut_ptr()) != 0 {
+                return 1;
+            }
+            for _ in 0..2 {
+                let mut iov = libc::iovec {
+                    iov_base: payload.as_ptr() as *mut _,
+                    iov_len: payload.len(),
+                };
+                let mut m: libc::msghdr = std::mem::zeroed();
+                m.msg_iov = &mut iov;
+                m.msg_iovlen = 1;
+                m.msg_control = ctl_out.as_mut_ptr().cast();
+                m.msg_controllen = ctl_out.len();
+                if libc::sendmsg(sv[0], &m, 0) != 2 {
+                    return 2;
+                }
+            }
+            let mut iov = libc::iovec {
+                iov_base: inbuf.as_mut_ptr().cast(),
+                iov_len: inbuf.len(),
+            };
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = &mut iov;
+            m.msg_iovlen = 1;
+            m.msg_control = ctl_in.as_mut_ptr().cast();
+            m.msg_controllen = ctl_in.len();
+            if libc::recvmsg(sv[1], &mut m, 0) != 2 {
+                return 3;
+            }
+            shared.set(0, m.msg_controllen as u64);
+            let mut mm: libc::mmsghdr = std::mem::zeroed();
+            mm.msg_hdr.msg_iov = &mut iov;
+            mm.msg_hdr.msg_iovlen = 1;
+            mm.msg_hdr.msg_control = ctl_in2.as_mut_ptr().cast();
+            mm.msg_hdr.msg_controllen = ctl_in2.len();
+            if libc::recvmmsg(sv[1], &mut mm, 1, 0, std::ptr::null_mut()) != 1 {
+                return 4;
+            }
+            shared.set(1, mm.msg_hdr.msg_controllen as u64);
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["sendmsg", "recvmsg", "recvmmsg"]);
+    assert_eq!(shared.get(0), 24, "CMSG_SPACE(4) of control data received");
+    let rm = event(&events, "recvmsg");
+    let c = bytes(&rm, "msgcontrol");
+    assert_eq!(c.len(), 24, "msg_controllen after the call");
+    assert_eq!(&c[..16], &ctl_out[..16], "cmsg_len 20, SOL_SOCKET, SCM_RIGHTS");
+    let received_fd = i32::from_le_bytes(c[16..20].try_into().unwrap());
+    assert!(received_fd > 2, "the fd installed in the receiver, not the sender's 0");
+    let rmm = event(&events, "recvmmsg");
+    let c2 = bytes(&rmm, "msgcontrol");
+    assert_eq!(c2.len() as u64, shared.get(1));
+    assert_eq!(&c2[..16], &ctl_out[..16]);
+    assert_eq!(bytes(&event(&events, "sendmsg"), "data"), b"fd");
+}
+
+#[test]
+fn io_uring_calls_carry_params_flags_and_opcode() {
+    let Some(mut probe) = probe_for(&["io_uring_setup", "io_uring_enter", "io_uring_register"]) else {
+        return;
+    };
+    let shared = Shared::new();
+    // struct io_uring_params (120 bytes): sq_entries, cq_entries, flags, sq_thread_cpu,
+    // sq_thread_idle, features, wq_fd, resv[3], sq_off (40), cq_off (40)
+    let mut params = [0u32; 30];
+    params[1] = 64; // cq_entries, with IORING_SETUP_CQSIZE
+    params[2] = 8 | 16; // IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on integers and the params array made before the fork.
+        unsafe {
+            let fd = libc::syscall(libc::SYS_io_uring_setup, 8, params.as_mut_ptr());
+            if fd < 0 {
+                return 1;
+            }
+            shared.set(0, fd as u64);
+            shared.set(1, params[0] as u64);
+            shared.set(2, params[1] as u64);
+            shared.set(3, params[5] as u64);
+            // IORING_ENTER_GETEVENTS with nothing to wait for
+            if libc::syscall(libc::SYS_io_uring_enter, fd, 0, 0, 1, 0, 0) < 0 {
+                return 2;
+            }
+            // IORING_UNREGISTER_BUFFERS without buffers: fails
+            libc::syscall(libc::SYS_io_uring_register, fd, 1, 0, 0);
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(
+        &mut probe,
+        pid,
+        &["io_uring_setup", "io_uring_enter", "io_uring_register"],
+    );
+    let fd = shared.get(0);
+
+    let setup = event(&events, "io_uring_setup");
+    assert_eq!(uint(&setup, "res"), fd);
+    assert_eq!(uint(&setup, "entries"), 8);
+    assert_eq!(uint(&setup, "sq_entries"), shared.get(1));
+    assert_eq!(uint(&setup, "sq_entries"), 8);
+    assert_eq!(uint(&setup, "cq_entries"), 64);
+    assert_eq!(
+        uint(&setup, "flags"),
+        (1 << 4) | (1 << 5),
+        "PPM_IORING_SETUP_CQSIZE|CLAMP"
+    );
+    assert_ne!(shared.get(3), 0);
+    assert_eq!(
+        uint(&setup, "features"),
+        shared.get(3) & 0x7ff,
+        "the features the kernel wrote"
+    );
+
+    let enter = event(&events, "io_uring_enter");
+    assert_eq!(uint(&enter, "fd"), fd);
+    assert_eq!(uint(&enter, "to_submit"), 0);
+    assert_eq!(uint(&enter, "flags"), 1, "PPM_IORING_ENTER_GETEVENTS");
+
+    let reg = event(&events, "io_uring_register");
+    assert_eq!(uint(&reg, "fd"), fd);
+    assert_eq!(uint(&reg, "opcode"), 1, "PPM_IORING_UNREGISTER_BUFFERS");
+    assert_eq!(uint(&reg, "nr_args"), 0);
+}

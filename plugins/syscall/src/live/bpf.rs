@@ -176,6 +176,16 @@ pub mod arg_kind {
     pub const PTRACE_WORD: u8 = 20;
     /// The first `struct mmsghdr` of the array: its iovec data up to min(msg_len, snaplen).
     pub const MMSGHDR: u8 = 21;
+    /// The first min(args[`arg_len`], 2) `struct sembuf` of the array, when ret == 0.
+    pub const SEMBUFS: u8 = 22;
+    /// A user string, when the keyctl operation (args[0]) takes one in this argument.
+    pub const KEYCTL_STR: u8 = 23;
+    /// quotactl's `addr` as its command says (quota file path, `if_dqblk`, `if_dqinfo`, format).
+    pub const QUOTACTL_ADDR: u8 = 24;
+    /// fsconfig's `value` as its command says (a string, or `aux` bytes), when ret >= 0.
+    pub const FSCONFIG_VALUE: u8 = 25;
+    /// The control data of the `struct user_msghdr` in argument `arg_len`, when ret >= 0.
+    pub const MSGCONTROL: u8 = 26;
 }
 
 /// `ret_kind` values (`SAKER_RET_*`, records.h).

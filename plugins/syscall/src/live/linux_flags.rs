@@ -353,6 +353,140 @@ pub fn sockopt_name(level: u64, linux: u64) -> u64 {
     }
 }
 
+/// semop's `sem_flg` → `PPM_IPC_NOWAIT` / `PPM_SEM_UNDO`.
+pub fn semop_flags(linux: u16) -> u16 {
+    const BITS: [(u64, u32); 2] = [(0o4000, 1 << 0), (0x1000, 1 << 1)]; // IPC_NOWAIT, SEM_UNDO
+    map_bits(linux as u64, &BITS) as u16
+}
+
+/// semget's `semflg` → `PPM_IPC_CREAT` / `PPM_IPC_EXCL` (the permission bits are dropped).
+pub fn semget_flags(linux: u64) -> u32 {
+    const BITS: [(u64, u32); 2] = [(0o1000, 1 << 13), (0o2000, 1 << 14)]; // IPC_CREAT, IPC_EXCL
+    map_bits(linux, &BITS)
+}
+
+/// `SETVAL`, the semctl command whose fourth argument is the value set.
+pub const SEMCTL_SETVAL: u16 = 16;
+
+/// semctl's `cmd` (its low 16 bits, as the driver reads it) → `PPM_IPC_*` / `PPM_SEM_*` /
+/// `PPM_GET*` / `PPM_SET*` (one bit each; 0 when unknown, `IPC_64` included).
+pub fn semctl_cmd(linux: u16) -> u16 {
+    match linux {
+        2 => 1 << 0,   // IPC_STAT
+        1 => 1 << 1,   // IPC_SET
+        0 => 1 << 2,   // IPC_RMID
+        3 => 1 << 3,   // IPC_INFO
+        19 => 1 << 4,  // SEM_INFO
+        18 => 1 << 5,  // SEM_STAT
+        13 => 1 << 6,  // GETALL
+        14 => 1 << 7,  // GETNCNT
+        11 => 1 << 8,  // GETPID
+        12 => 1 << 9,  // GETVAL
+        15 => 1 << 10, // GETZCNT
+        17 => 1 << 11, // SETALL
+        16 => 1 << 12, // SETVAL
+        _ => 0,
+    }
+}
+
+/// quotactl's `cmd >> 8` values.
+pub mod quotactl {
+    pub const Q_QUOTAON: u64 = 0x80_0002;
+    pub const Q_GETFMT: u64 = 0x80_0004;
+    pub const Q_GETINFO: u64 = 0x80_0005;
+    pub const Q_SETINFO: u64 = 0x80_0006;
+    pub const Q_GETQUOTA: u64 = 0x80_0007;
+    pub const Q_SETQUOTA: u64 = 0x80_0008;
+    /// XFS `Q_XGETQUOTA` / `Q_XSETQLIM` (`('X' << 8) + 3 / 4`): commands whose id is a user id.
+    pub const Q_XGETQUOTA: u64 = 0x5803;
+    pub const Q_XSETQLIM: u64 = 0x5804;
+}
+
+/// quotactl's command (`cmd >> 8`) → `PPM_Q_*` (0 when unknown).
+pub fn quotactl_cmd(linux: u64) -> u16 {
+    match linux >> 8 {
+        0x80_0002 => 1 << 0, // Q_QUOTAON
+        0x80_0003 => 1 << 1, // Q_QUOTAOFF
+        0x80_0004 => 1 << 2, // Q_GETFMT
+        0x80_0005 => 1 << 3, // Q_GETINFO
+        0x80_0006 => 1 << 4, // Q_SETINFO
+        0x80_0007 => 1 << 5, // Q_GETQUOTA
+        0x80_0008 => 1 << 6, // Q_SETQUOTA
+        0x80_0001 => 1 << 7, // Q_SYNC
+        0x5801 => 1 << 8,    // Q_XQUOTAON
+        0x5802 => 1 << 9,    // Q_XQUOTAOFF
+        0x5803 => 1 << 10,   // Q_XGETQUOTA
+        0x5804 => 1 << 11,   // Q_XSETQLIM
+        0x5805 => 1 << 12,   // Q_XGETQSTAT
+        0x5806 => 1 << 13,   // Q_XQUOTARM
+        0x5807 => 1 << 14,   // Q_XQUOTASYNC
+        _ => 0,
+    }
+}
+
+/// quotactl's quota type (`cmd & 0xff`) → `PPM_USRQUOTA` / `PPM_GRPQUOTA` (0 otherwise).
+pub fn quotactl_type(linux: u64) -> u8 {
+    match linux & 0xff {
+        0 => 1 << 0,
+        1 => 1 << 1,
+        _ => 0,
+    }
+}
+
+/// A quota format id (`QFMT_*`) → `PPM_QFMT_*` (`PPM_QFMT_NOT_USED` when unknown).
+pub fn quotactl_fmt(linux: u64) -> u8 {
+    match linux {
+        1 => 1 << 1, // QFMT_VFS_OLD
+        2 => 1 << 2, // QFMT_VFS_V0
+        4 => 1 << 3, // QFMT_VFS_V1
+        _ => PPM_QFMT_NOT_USED,
+    }
+}
+
+/// `PPM_QFMT_NOT_USED`.
+pub const PPM_QFMT_NOT_USED: u8 = 1 << 0;
+
+/// io_uring_setup's `flags` → `PPM_IORING_SETUP_*`. Bit 0 also sets `PPM_IORING_SQ_NEED_WAKEUP`
+/// (Linux `IORING_SQ_NEED_WAKEUP` is 1 too, and the driver tests it against these flags).
+pub fn io_uring_setup_flags(linux: u64) -> u32 {
+    const BITS: [(u64, u32); 8] = [
+        (1 << 0, 1 << 0), // IORING_SETUP_IOPOLL
+        (1 << 1, 1 << 1), // IORING_SETUP_SQPOLL
+        (1 << 0, 1 << 2), // IORING_SQ_NEED_WAKEUP
+        (1 << 2, 1 << 3), // IORING_SETUP_SQ_AFF
+        (1 << 3, 1 << 4), // IORING_SETUP_CQSIZE
+        (1 << 4, 1 << 5), // IORING_SETUP_CLAMP
+        (1 << 5, 1 << 6), // IORING_SETUP_ATTACH_WQ
+        (1 << 6, 1 << 7), // IORING_SETUP_R_DISABLED
+    ];
+    map_bits(linux, &BITS)
+}
+
+/// io_uring_setup's `features` → `PPM_IORING_FEAT_*`: the same bits, the 11 the driver knows
+/// (`SINGLE_MMAP` … `RSRC_TAGS`).
+pub fn io_uring_setup_features(linux: u64) -> u32 {
+    (linux & 0x7ff) as u32
+}
+
+/// io_uring_enter's `flags` → `PPM_IORING_ENTER_*`: the same bits, the 4 the driver knows
+/// (`GETEVENTS`, `SQ_WAKEUP`, `SQ_WAIT`, `EXT_ARG`).
+pub fn io_uring_enter_flags(linux: u64) -> u32 {
+    (linux & 0xf) as u32
+}
+
+/// Whether keyctl operation `op` (Linux `KEYCTL_*`, the same numbers as `PPM_KEYCTL_*`) takes
+/// a string in argument register `reg` (the kernel program's rule, `bpf/saker.bpf.c`):
+/// JOIN_SESSION_KEYRING's name, SEARCH's and RESTRICT_KEYRING's type and description or
+/// restriction, PKEY_QUERY's info, PKEY_ENCRYPT … PKEY_VERIFY's info.
+pub fn keyctl_str_arg(op: u64, reg: usize) -> bool {
+    match reg {
+        1 => op == 1,
+        2 => matches!(op, 10 | 29 | 25..=28),
+        3 => matches!(op, 10 | 29 | 24),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

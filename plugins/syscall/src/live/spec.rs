@@ -245,11 +245,32 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         "recvmsg" => {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, MSGHDR_RET, 0);
+            set(&mut c, 2, MSGCONTROL, 1); // the msghdr in argument 1
         }
-        "sendmmsg" | "recvmmsg" => {
+        "sendmmsg" => {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, MMSGHDR, 0); // the first message's data
         }
+        "recvmmsg" => {
+            set(&mut c, 0, TUPLE, 0);
+            set(&mut c, 1, MMSGHDR, 0); // the first message's data
+            set(&mut c, 2, MSGCONTROL, 1); // and control data (msg_hdr starts the mmsghdr)
+        }
+        "semop" => set(&mut c, 1, SEMBUFS, 2),
+        "keyctl" => {
+            for i in 1..4 {
+                set(&mut c, i, KEYCTL_STR, 0);
+            }
+        }
+        "quotactl" => {
+            set(&mut c, 1, USTR, 0);
+            set(&mut c, 3, QUOTACTL_ADDR, 0);
+        }
+        "fsconfig" => {
+            set(&mut c, 2, USTR, 0);
+            set(&mut c, 3, FSCONFIG_VALUE, 0);
+        }
+        "io_uring_setup" => set(&mut c, 1, UBUF_LEN, 24), // struct io_uring_params up to features
         "getsockopt" => set(&mut c, 3, UBUF_LENPTR, 4),
         "getrlimit" | "setrlimit" => set(&mut c, 1, UBUF_LEN, 16), // struct rlimit
         "getresuid" | "getresgid" => {

@@ -12,6 +12,10 @@ use super::linux_flags::{
     ptrace_request, rlimit_resource, same_bits, shutdown_how, sockopt_name, FMODE_CREATED, PPM_CL_CHILD_IN_PIDNS,
     PPM_O_F_CREATED, PPM_PTRACE_SIGNAL_REQUESTS,
 };
+use super::linux_flags::{
+    io_uring_enter_flags, io_uring_setup_features, io_uring_setup_flags, keyctl_str_arg, quotactl, quotactl_cmd,
+    quotactl_fmt, quotactl_type, semctl_cmd, semget_flags, semop_flags, PPM_QFMT_NOT_USED, SEMCTL_SETVAL,
+};
 use super::records::{
     tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
 };
@@ -465,6 +469,100 @@ impl<'a> Ctx<'a> {
         let b = self.rec.item(tag::UBUF, arg)?;
         Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
     }
+    /// A u32 at byte `at` of the UBUF item of argument `arg`, 0 when not there.
+    fn user_u32(&self, arg: u8, at: usize) -> u32 {
+        self.rec
+            .item(tag::UBUF, arg)
+            .and_then(|b| b.get(at..at + 4))
+            .map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    }
+    /// semop's `sem_num_N` / `sem_op_N` / `sem_flg_N` from the struct sembuf array read at exit
+    /// (0 when the call failed or the array has no entry N).
+    fn sembuf(&self, name: &str) -> i64 {
+        let Some(b) = self.rec.item(tag::UBUF, 1) else { return 0 };
+        let entry = if name.ends_with('1') { 6 } else { 0 };
+        let field = match name.as_bytes().get(4) {
+            Some(b'n') => 0,
+            Some(b'o') => 2,
+            _ => 4,
+        };
+        let Some(w) = b.get(entry + field..entry + field + 2) else {
+            return 0;
+        };
+        let v = u16::from_le_bytes([w[0], w[1]]);
+        match field {
+            2 => v as i16 as i64,
+            4 => semop_flags(v) as i64,
+            _ => v as i64,
+        }
+    }
+    /// keyctl's `arg2` … `arg5` (`PT_DYN`): as the driver sends them for the operation, an int64
+    /// (index 0) or a string (index 1) where the operation takes one; 0 for the unused ones.
+    fn keyctl_arg(&self, name: &str) -> Val<'a> {
+        const IDX_INT64: u8 = 0;
+        const IDX_CHARBUF: u8 = 1;
+        // name is "argN": register N - 1.
+        let reg = name.as_bytes()[3].wrapping_sub(b'1') as usize;
+        let op = self.rec.hdr.args[0];
+        let used = match op {
+            1 | 3 | 7 | 14 | 16 | 21 => 1,
+            0 | 5 | 8 | 9 | 15 | 22 | 31 => 2,
+            2 | 4 | 6 | 11 | 13 | 17 | 24 | 29 | 32 => 3,
+            10 | 12 | 19 | 20 | 23 | 25..=28 | 30 => 4,
+            _ => 0,
+        };
+        if reg > used {
+            return Val::Bytes(Cow::Owned([&[IDX_INT64][..], &0i64.to_le_bytes()].concat()));
+        }
+        match self.rec.item(tag::USTR, reg as u8) {
+            Some(s) => Val::Bytes(Cow::Owned([&[IDX_CHARBUF][..], s].concat())),
+            None if keyctl_str_arg(op, reg) => Val::Bytes(Cow::Owned(vec![IDX_CHARBUF])),
+            None => Val::Bytes(Cow::Owned(
+                [&[IDX_INT64][..], &self.rec.hdr.args[reg].to_le_bytes()].concat(),
+            )),
+        }
+    }
+    /// quotactl's command (`cmd >> 8`).
+    fn quota_cmd(&self) -> u64 {
+        self.rec.hdr.args[0] >> 8
+    }
+    /// A field of the `if_dqblk` (GETQUOTA/SETQUOTA) or `if_dqinfo` (GETINFO/SETINFO) read at
+    /// `addr`, 0 unless its `valid` bit says it is set, as the driver sends it.
+    fn quota_field(&self, name: &str) -> u64 {
+        use super::linux_flags::quotactl::*;
+        let b = self.rec.item(tag::UBUF, 3).unwrap_or_default();
+        let u64_at = |at: usize| {
+            b.get(at..at + 8)
+                .map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+        };
+        let cmd = self.quota_cmd();
+        if matches!(cmd, Q_GETQUOTA | Q_SETQUOTA) && b.len() >= 72 {
+            // if_dqblk: 7 u64 (… curinodes at 40, btime 48, itime 56), then u32 dqb_valid
+            let valid = self.user_u32(3, 64);
+            let (at, bit) = match name {
+                "dqb_bhardlimit" => (0, 1), // QIF_BLIMITS
+                "dqb_bsoftlimit" => (8, 1),
+                "dqb_curspace" => (16, 2),   // QIF_SPACE
+                "dqb_ihardlimit" => (24, 4), // QIF_ILIMITS
+                "dqb_isoftlimit" => (32, 4),
+                "dqb_btime" => (48, 16), // QIF_BTIME
+                "dqb_itime" => (56, 32), // QIF_ITIME
+                _ => return 0,
+            };
+            return if valid & bit != 0 { u64_at(at) } else { 0 };
+        }
+        if matches!(cmd, Q_GETINFO | Q_SETINFO) && b.len() >= 24 {
+            // if_dqinfo: u64 bgrace, u64 igrace, u32 flags, u32 valid
+            let valid = self.user_u32(3, 20);
+            return match name {
+                "dqi_bgrace" if valid & 1 != 0 => u64_at(0),
+                "dqi_igrace" if valid & 2 != 0 => u64_at(8),
+                "dqi_flags" if valid & 4 != 0 => self.user_u32(3, 16) as u8 as u64,
+                _ => 0,
+            };
+        }
+        0
+    }
     /// One of vm_size / vm_rss / vm_swap from the VM item.
     fn vm(&self, field: usize) -> Val<'a> {
         match self.rec.item(tag::VM, 0) {
@@ -724,7 +822,9 @@ impl<'a> Ctx<'a> {
                 "data",
             ) => self.iovec_data(),
             ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),
-            ("recvmsg" | "sendmmsg" | "recvmmsg", "msgcontrol") => Val::Empty,
+            ("recvmsg", "msgcontrol") => self.item_bytes(tag::UBUF, Some(2)),
+            ("recvmmsg", "msgcontrol") if self.rec.hdr.ret > 0 => self.item_bytes(tag::UBUF, Some(2)),
+            ("recvmmsg", "msgcontrol") => Val::Empty,
             ("socket" | "socketpair", "domain") => a(0),
             ("socket" | "socketpair", "type") => a(1),
             ("socket" | "socketpair", "proto") => a(2),
@@ -797,6 +897,71 @@ impl<'a> Ctx<'a> {
             ("pidfd_getfd", "target_fd") => fd(1),
             ("pidfd_getfd", "flags") => flags(2),
             ("io_uring_setup", "entries") => a(0),
+            // struct io_uring_params as the call left it (0 when unreadable).
+            ("io_uring_setup", "sq_entries") => Val::Int(self.user_u32(1, 0) as i64),
+            ("io_uring_setup", "cq_entries") => Val::Int(self.user_u32(1, 4) as i64),
+            ("io_uring_setup", "flags") => Val::Int(io_uring_setup_flags(self.user_u32(1, 8) as u64) as i64),
+            ("io_uring_setup", "sq_thread_cpu") => Val::Int(self.user_u32(1, 12) as i64),
+            ("io_uring_setup", "sq_thread_idle") => Val::Int(self.user_u32(1, 16) as i64),
+            ("io_uring_setup", "features") => Val::Int(io_uring_setup_features(self.user_u32(1, 20) as u64) as i64),
+            ("io_uring_enter", "to_submit") => a(1),
+            ("io_uring_enter", "min_complete") => a(2),
+            ("io_uring_enter", "flags") => Val::Int(io_uring_enter_flags(self.rec.hdr.args[3]) as i64),
+            // The low 32 bits of the sigset pointer, as the driver sends them.
+            ("io_uring_enter", "sig") => a(4),
+            ("io_uring_register", "opcode") => a(1),
+            ("io_uring_register", "arg") => a(2),
+            ("io_uring_register", "nr_args") => a(3),
+            ("semop", "nsops") => a(2),
+            ("semop", "sem_num_0" | "sem_op_0" | "sem_flg_0" | "sem_num_1" | "sem_op_1" | "sem_flg_1") => {
+                Val::Int(self.sembuf(name))
+            }
+            ("semop" | "semctl", "semid") => fd(0),
+            ("semctl", "semnum") => fd(1),
+            ("semctl", "cmd") => Val::Int(semctl_cmd(self.rec.hdr.args[2] as u16) as i64),
+            ("semctl", "val") if self.rec.hdr.args[2] as u16 == SEMCTL_SETVAL => fd(3),
+            ("semctl", "val") => Val::Int(0),
+            ("semget", "key") => fd(0),
+            ("semget", "nsems") => fd(1),
+            ("semget", "semflg") => Val::Int(semget_flags(self.rec.hdr.args[2]) as i64),
+            ("keyctl", "operation") => a(0),
+            ("keyctl", "arg2" | "arg3" | "arg4" | "arg5") => self.keyctl_arg(name),
+            ("quotactl", "special") => self.ustr(1),
+            ("quotactl", "quotafilepath") if self.quota_cmd() == quotactl::Q_QUOTAON => self.ustr(3),
+            ("quotactl", "quotafilepath") => Val::Empty,
+            (
+                "quotactl",
+                "dqb_bhardlimit" | "dqb_bsoftlimit" | "dqb_curspace" | "dqb_ihardlimit" | "dqb_isoftlimit",
+            )
+            | ("quotactl", "dqb_btime" | "dqb_itime" | "dqi_bgrace" | "dqi_igrace" | "dqi_flags") => {
+                Val::Int(self.quota_field(name) as i64)
+            }
+            ("quotactl", "quota_fmt_out") if self.quota_cmd() == quotactl::Q_GETFMT => {
+                Val::Int(quotactl_fmt(self.user_u32(3, 0) as u64) as i64)
+            }
+            ("quotactl", "quota_fmt_out") => Val::Int(PPM_QFMT_NOT_USED as i64),
+            ("quotactl", "cmd") => Val::Int(quotactl_cmd(self.rec.hdr.args[0]) as i64),
+            ("quotactl", "type") => Val::Int(quotactl_type(self.rec.hdr.args[0]) as i64),
+            // A user or group id only for the commands about one.
+            ("quotactl", "id") => match self.quota_cmd() {
+                quotactl::Q_GETQUOTA | quotactl::Q_SETQUOTA | quotactl::Q_XGETQUOTA | quotactl::Q_XSETQLIM => {
+                    Val::Int(self.rec.hdr.args[2] as u32 as i64)
+                }
+                _ => Val::Int(0),
+            },
+            ("quotactl", "quota_fmt") if self.quota_cmd() == quotactl::Q_QUOTAON => {
+                Val::Int(quotactl_fmt(self.rec.hdr.args[2] as u32 as u64) as i64)
+            }
+            ("quotactl", "quota_fmt") => Val::Int(PPM_QFMT_NOT_USED as i64),
+            // fsconfig commands are the same numbers in PPM_FSCONFIG_*.
+            ("fsconfig", "cmd") => Val::Int(self.rec.hdr.args[1] as u32 as i64),
+            ("fsconfig", "key") => self.ustr(2),
+            ("fsconfig", "value_bytebuf") => match self.rec.item(tag::UBUF, 3) {
+                Some(b) => Val::Bytes(Cow::Borrowed(b)),
+                None => Val::Empty,
+            },
+            ("fsconfig", "value_charbuf") => self.ustr(3),
+            ("fsconfig", "aux") => fd(4),
             ("bpf", "cmd") => a(0),
             ("dup" | "dup2" | "dup3", "oldfd") => fd(0),
             ("dup2" | "dup3", "newfd") => fd(1),
