@@ -115,6 +115,9 @@ struct saker_data_hdr {
                                 after the other, up to the capture length (see capture kinds) */
 #define SAKER_D_SOCK_QUEUE 15 /* two __u32, the accept queue of the listening socket of the fd
                                 in args[arg]: sk_ack_backlog, sk_max_ack_backlog */
+#define SAKER_D_MMSG 16      /* one message of a sendmmsg/recvmmsg array (arg = its index,
+                                0..SAKER_MAX_MMSG-1): struct saker_mmsg, then data_len bytes of
+                                its iovec data, then control_len bytes of its control data */
 
 /* Memory counters of a task (Falco's vm_size / vm_rss / vm_swap), KiB. */
 struct saker_vm {
@@ -128,6 +131,18 @@ struct saker_vm {
 
 /* iovec entries read for one SAKER_D_IOVEC item (Falco reads 32 too) */
 #define SAKER_MAX_IOV 32
+
+/* messages of one sendmmsg/recvmmsg call sent as SAKER_D_MMSG items (Falco's driver: 16) */
+#define SAKER_MAX_MMSG 16
+
+/* The head of a SAKER_D_MMSG item. */
+struct saker_mmsg {
+	__u32 msg_len;     /* the message's msg_len as the call left it (bytes sent / received) */
+	__u32 iov_total;   /* the sum of the iov_len of its first SAKER_MAX_IOV iovec entries */
+	__u16 data_len;    /* data bytes that follow: min(msg_len, snaplen), cut to the record */
+	__u16 control_len; /* control bytes after the data (recvmmsg): min(msg_controllen,
+	                      snaplen); 0 for sendmmsg */
+} __attribute__((packed));
 
 struct saker_tuple {
 	__u8 family;       /* AF_INET=2, AF_INET6=10, AF_UNIX=1, 0 when not a socket */
@@ -194,10 +209,10 @@ struct saker_fdinfo {
 #define SAKER_ARG_PTRACE_WORD 20 /* SAKER_D_UBUF of the 8-byte word at the address in this
                                    argument, only when ret >= 0 and args[0] is PTRACE_PEEKTEXT,
                                    PEEKDATA or PEEKUSR (1, 2, 3): the word the kernel stored */
-#define SAKER_ARG_MMSGHDR 21    /* SAKER_D_IOVEC of the first struct mmsghdr of the array in this
-                                   argument: its msg_iov, data length min(its msg_len, snaplen)
-                                   as the call left it; no item when ret <= 0 (sendmmsg,
-                                   recvmmsg) */
+#define SAKER_ARG_MMSGHDR 21    /* a SAKER_D_MMSG item for each of the first min(ret,
+                                   SAKER_MAX_MMSG) struct mmsghdr of the array in this argument,
+                                   read as the call left them; arg_len[i] = 1 adds their control
+                                   data; no item when ret <= 0 (sendmmsg, recvmmsg) */
 
 #define SAKER_ARG_SEMBUFS 22    /* SAKER_D_UBUF of the first min(args[arg_len[i]], 2) struct sembuf
                                    (6 bytes each) of the array in this argument, only when
@@ -213,9 +228,9 @@ struct saker_fdinfo {
                                    SET_STRING, SET_PATH, SET_PATH_EMPTY: SAKER_D_USTR;
                                    SET_BINARY: SAKER_D_UBUF of min(args[4], snaplen) bytes */
 #define SAKER_ARG_MSGCONTROL 26 /* SAKER_D_UBUF (arg = this argument) of the msg_control of the
-                                   struct user_msghdr at args[arg_len[i]] (recvmsg; recvmmsg: the
-                                   first message's), min(msg_controllen, snaplen) bytes read at
-                                   exit, only when ret >= 0 */
+                                   struct user_msghdr at args[arg_len[i]] (recvmsg),
+                                   min(msg_controllen, snaplen) bytes read at exit, only when
+                                   ret >= 0 */
 
 /* ret_kind values: what to capture about the returned fd (when ret >= 0) */
 #define SAKER_RET_NONE 0

@@ -921,6 +921,65 @@ __noinline int put_iovec(__u32 arg, __u64 iov_p, __u64 cnt, __u64 want)
 	return 1;
 }
 
+#define MMSG_HDR ((__u32)sizeof(struct saker_mmsg))
+
+/*
+ * SAKER_D_MMSG of message j of the struct mmsghdr array at mm (64 bytes each: msg_hdr with
+ * msg_iov at 16, msg_iovlen 24, msg_control 32, msg_controllen 40; msg_len at 56): its data up
+ * to min(msg_len, snap), then (with_control) its control data up to snap. 0 when unreadable.
+ */
+__noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
+{
+	struct scratch *s = scratch_get();
+	__u32 room = 0;
+	if (!s || j >= SAKER_MAX_MMSG)
+		return 0;
+	__u64 f[6] = {}; /* msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags, msg_len */
+	if (bpf_probe_read_user(f, sizeof(f), (void *)(mm + (__u64)j * 64 + 16))) {
+		count(&drops, SAKER_DROP_USER_READ);
+		return 0;
+	}
+	long off = item_begin(s, &room);
+	if (off < 0)
+		return 0;
+	if (room < MMSG_HDR) {
+		item_end(s, off, SAKER_D_MMSG, j, 0);
+		return 0;
+	}
+	__u32 msg_len = (__u32)f[5];
+	s->iov_p = f[0];
+	s->iov_cnt = f[0] ? (f[1] < SAKER_MAX_IOV ? f[1] : SAKER_MAX_IOV) : 0;
+	s->iov_cap = cap_len(s, msg_len < snap ? msg_len : snap, room - MMSG_HDR);
+	s->iov_off = off + ITEM_HDR + MMSG_HDR;
+	s->iov_done = 0;
+	s->iov_total = 0;
+	for (__u32 i = 0; i < SAKER_MAX_IOV; i++)
+		if (!put_iov_entry(i))
+			break;
+	__u32 done = s->iov_done;
+	__u64 clen = 0;
+	if (with_control && f[2] && f[3]) {
+		clen = cap_len(s, f[3] < snap ? f[3] : snap, room - MMSG_HDR - done);
+		__u64 pos = off + ITEM_HDR + MMSG_HDR + done;
+		BOUND(pos, 32767);
+		BOUND(clen, 32767);
+		if (bpf_probe_read_user(&s->buf[pos], clen, (void *)f[2])) {
+			count(&drops, SAKER_DROP_USER_READ);
+			clen = 0;
+		}
+	}
+	__u64 total = s->iov_total;
+	struct saker_mmsg h = {
+		.msg_len = msg_len,
+		.iov_total = total > 0xffffffffull ? 0xffffffffu : total,
+		.data_len = done,
+		.control_len = clen,
+	};
+	__builtin_memcpy(&s->buf[(off + ITEM_HDR) & SCRATCH_MASK], &h, sizeof(h));
+	item_end(s, off, SAKER_D_MMSG, j, MMSG_HDR + done + clen);
+	return 1;
+}
+
 /* The fds of a pipe/socketpair array, and what the event says about the first one. */
 __noinline int put_fd_pair(__u32 arg, __u64 uptr, __u32 kind, __s64 ret)
 {
@@ -1023,15 +1082,14 @@ __noinline int put_arg(__u32 i)
 		break;
 	}
 	case SAKER_ARG_MMSGHDR: {
-		/* struct mmsghdr: msg_hdr (msg_iov at 16, msg_iovlen at 24), then msg_len at 56 */
-		struct user_iovec m = {};
-		__u32 msg_len = 0;
-		if (ret <= 0 || !val || bpf_probe_read_user(&m, sizeof(m), (void *)(val + 16)) ||
-		    bpf_probe_read_user(&msg_len, sizeof(msg_len), (void *)(val + 56))) {
-			count(&drops, SAKER_DROP_USER_READ);
+		if (ret <= 0 || !val)
 			return 0;
+		__u32 msgs = ret < SAKER_MAX_MMSG ? ret : SAKER_MAX_MMSG;
+		for (__u32 j = 0; j < SAKER_MAX_MMSG; j++) {
+			if (j >= msgs || !put_mmsg(j, val, snap, li == 1))
+				break;
 		}
-		return put_iovec(i, m.base, m.len, msg_len < snap ? msg_len : snap);
+		return 1;
 	}
 	case SAKER_ARG_PIPE_FDS:
 	case SAKER_ARG_SOCKPAIR_FDS:

@@ -92,9 +92,15 @@ fn events_of(probe: &mut Probe, pid: libc::pid_t, names: &[&str]) -> Vec<Vec<u8>
                 if raw.hdr.pid != pid as u32 {
                     return;
                 }
-                let mut out = Vec::new();
-                if builder.build(&raw, &mut out).expect("record → event") {
-                    events.push(out);
+                // sendmmsg/recvmmsg records make an event per message.
+                for msg in 0..ScapBuilder::events_in(&raw) {
+                    let mut out = Vec::new();
+                    if builder
+                        .build_message(&raw, msg as u8, &mut out)
+                        .expect("record → event")
+                    {
+                        events.push(out);
+                    }
                 }
             })
             .expect("poll");
@@ -1179,4 +1185,81 @@ fn io_uring_calls_carry_params_flags_and_opcode() {
     assert_eq!(uint(&reg, "fd"), fd);
     assert_eq!(uint(&reg, "opcode"), 1, "PPM_IORING_UNREGISTER_BUFFERS");
     assert_eq!(uint(&reg, "nr_args"), 0);
+}
+
+#[test]
+fn sendmmsg_and_recvmmsg_make_an_event_per_message() {
+    let Some(mut probe) = probe_for(&["sendmmsg", "recvmmsg"]) else {
+        return;
+    };
+    let texts: [&[u8]; 3] = [b"alpha", b"bravo!", b"charlie!!"];
+    let mut inbufs = [[0u8; 32]; 3];
+    // recvmmsg's first message carries an fd (SCM_RIGHTS), the others none
+    let mut ctl_out = [0u8; 24];
+    ctl_out[..8].copy_from_slice(&20u64.to_le_bytes());
+    ctl_out[8..12].copy_from_slice(&1i32.to_le_bytes());
+    ctl_out[12..16].copy_from_slice(&1i32.to_le_bytes());
+    let mut ctl_in = [[0u8; 64]; 3];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on buffers made before the fork; the headers point into them.
+        unsafe {
+            let mut sv = [0i32; 2];
+            if libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, sv.as_mut_ptr()) != 0 {
+                return 1;
+            }
+            let mut iov: [libc::iovec; 3] = std::mem::zeroed();
+            let mut mm: [libc::mmsghdr; 3] = std::mem::zeroed();
+            for i in 0..3 {
+                iov[i] = libc::iovec {
+                    iov_base: texts[i].as_ptr() as *mut _,
+                    iov_len: texts[i].len(),
+                };
+                mm[i].msg_hdr.msg_iov = &mut iov[i];
+                mm[i].msg_hdr.msg_iovlen = 1;
+            }
+            mm[0].msg_hdr.msg_control = ctl_out.as_mut_ptr().cast();
+            mm[0].msg_hdr.msg_controllen = ctl_out.len();
+            if libc::sendmmsg(sv[0], mm.as_mut_ptr(), 3, 0) != 3 {
+                return 2;
+            }
+            for i in 0..3 {
+                iov[i] = libc::iovec {
+                    iov_base: inbufs[i].as_mut_ptr().cast(),
+                    iov_len: inbufs[i].len(),
+                };
+                mm[i] = std::mem::zeroed();
+                mm[i].msg_hdr.msg_iov = &mut iov[i];
+                mm[i].msg_hdr.msg_iovlen = 1;
+                mm[i].msg_hdr.msg_control = ctl_in[i].as_mut_ptr().cast();
+                mm[i].msg_hdr.msg_controllen = ctl_in[i].len();
+            }
+            if libc::recvmmsg(sv[1], mm.as_mut_ptr(), 3, 0, std::ptr::null_mut()) != 3 {
+                return 3;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["sendmmsg", "recvmmsg"]);
+    let sends = all_events(&events, "sendmmsg");
+    let recvs = all_events(&events, "recvmmsg");
+    assert_eq!((sends.len(), recvs.len()), (3, 3), "an event per message");
+    for (i, text) in texts.iter().enumerate() {
+        let (s, r) = (&sends[i], &recvs[i]);
+        assert_eq!(uint(s, "res"), text.len() as u64, "the message's msg_len");
+        assert_eq!(uint(s, "size"), text.len() as u64, "the message's iov_len sum");
+        assert_eq!(bytes(s, "data"), *text);
+        assert_eq!(uint(r, "res"), text.len() as u64);
+        assert_eq!(uint(r, "size"), text.len() as u64);
+        assert_eq!(bytes(r, "data"), *text);
+        assert!(
+            matches!(val(s, "tuple"), ParamValue::SockTuple(_)),
+            "{:?}",
+            val(s, "tuple")
+        );
+    }
+    let c = bytes(&recvs[0], "msgcontrol");
+    assert_eq!(c.len(), 24, "CMSG_SPACE(4)");
+    assert_eq!(&c[..16], &ctl_out[..16], "cmsg_len 20, SOL_SOCKET, SCM_RIGHTS");
+    assert_eq!(val(&recvs[1], "msgcontrol"), ParamValue::Empty, "no control data");
 }

@@ -766,10 +766,10 @@ os.kill(kid, signal.SIGKILL); os.waitpid(kid, 0)
 }
 
 #[test]
-fn sendmmsg_and_recvmmsg_carry_their_first_message() {
+fn sendmmsg_and_recvmmsg_carry_each_message() {
     const NR_RECVMMSG: usize = 299;
     const NR_SENDMMSG: usize = 307;
-    const D_IOVEC: u8 = 14;
+    const D_MMSG: u8 = 16;
     let Some((mut probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
         return;
     };
@@ -826,17 +826,27 @@ assert r[0].len == 10 and into[0].raw[:10] == b"first mmsg"
     for nr in [NR_SENDMMSG, NR_RECVMMSG] {
         let rec = find(&recs, nr).expect("the mmsg record");
         assert_eq!(rec.ret, 2, "{rec:?}");
-        let data = rec
-            .items
-            .iter()
-            .find(|i| i.0 == D_IOVEC && i.1 == 1)
-            .map(|i| &i.2)
-            .unwrap_or_else(|| panic!("syscall {nr}: the first message's iovec: {rec:?}"));
-        assert_eq!(&data[4..], b"first mmsg", "syscall {nr}: data up to the first msg_len");
-        assert_eq!(
-            u32_at(data, 0),
-            if nr == NR_SENDMMSG { 10 } else { 63 },
-            "sum of iov_len"
+        let msg = |j: u8| {
+            rec.items
+                .iter()
+                .find(|i| i.0 == D_MMSG && i.1 == j)
+                .map(|i| &i.2)
+                .unwrap_or_else(|| panic!("syscall {nr}: message {j}: {rec:?}"))
+        };
+        // struct saker_mmsg: msg_len, iov_total, data_len, control_len; then the data.
+        for (j, text) in [(0, &b"first mmsg"[..]), (1, &b"second"[..])] {
+            let m = msg(j);
+            assert_eq!(u32_at(m, 0), text.len() as u32, "syscall {nr}: message {j}'s msg_len");
+            assert_eq!(
+                u32_at(m, 4),
+                if nr == NR_SENDMMSG { text.len() as u32 } else { 63 },
+                "sum of iov_len"
+            );
+            assert_eq!(&m[12..], text, "syscall {nr}: message {j}'s data up to its msg_len");
+        }
+        assert!(
+            !rec.items.iter().any(|i| i.0 == D_MMSG && i.1 == 2),
+            "ret messages only"
         );
         let t = rec.item(D_TUPLE).expect("the socket's tuple");
         assert_eq!(t[0], 1, "AF_UNIX");

@@ -174,7 +174,8 @@ pub mod arg_kind {
     pub const POLLFDS: u8 = 19;
     /// The word a successful PTRACE_PEEKTEXT/PEEKDATA/PEEKUSR stored at this address.
     pub const PTRACE_WORD: u8 = 20;
-    /// The first `struct mmsghdr` of the array: its iovec data up to min(msg_len, snaplen).
+    /// Each of the first min(ret, 16) `struct mmsghdr` of the array: an MMSG item with its iovec
+    /// data up to min(msg_len, snaplen), and with `arg_len` 1 its control data.
     pub const MMSGHDR: u8 = 21;
     /// The first min(args[`arg_len`], 2) `struct sembuf` of the array, when ret == 0.
     pub const SEMBUFS: u8 = 22;

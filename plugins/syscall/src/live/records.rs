@@ -35,7 +35,13 @@ pub mod tag {
     pub const VM: u8 = 13;
     pub const IOVEC: u8 = 14;
     pub const SOCK_QUEUE: u8 = 15;
+    pub const MMSG: u8 = 16;
 }
+
+/// `SAKER_MAX_MMSG`: messages of one sendmmsg/recvmmsg call the kernel sends.
+pub const MAX_MMSG: usize = 16;
+/// `sizeof(struct saker_mmsg)`.
+pub const MMSG_HDR_LEN: usize = 12;
 
 /// The `arg` of TUPLE / FDINFO / FD_PATH items about the returned fd.
 pub const ARG_RET: u8 = 6;
@@ -320,6 +326,49 @@ impl<'a> RawTuple<'a> {
         let n = self.unix_path.len().min(path.len());
         path[..n].copy_from_slice(&self.unix_path[..n]);
         out.extend_from_slice(&path);
+    }
+}
+
+/// A `SAKER_D_MMSG` item: one message of a sendmmsg/recvmmsg call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawMmsg<'a> {
+    /// The message's `msg_len` as the call left it.
+    pub msg_len: u32,
+    /// The sum of its `iov_len`.
+    pub iov_total: u32,
+    /// Its data, up to min(msg_len, snaplen).
+    pub data: &'a [u8],
+    /// Its control data (recvmmsg), up to snaplen.
+    pub control: &'a [u8],
+}
+
+impl<'a> RawMmsg<'a> {
+    /// Reads an MMSG item; `None` when its lengths do not add up.
+    pub fn read(b: &'a [u8]) -> Option<RawMmsg<'a>> {
+        if b.len() < MMSG_HDR_LEN {
+            return None;
+        }
+        let (data_len, control_len) = (u16_at(b, 8) as usize, u16_at(b, 10) as usize);
+        let rest = &b[MMSG_HDR_LEN..];
+        if rest.len() != data_len + control_len {
+            return None;
+        }
+        Some(RawMmsg {
+            msg_len: u32_at(b, 0),
+            iov_total: u32_at(b, 4),
+            data: &rest[..data_len],
+            control: &rest[data_len..],
+        })
+    }
+
+    /// Writes the item as the kernel does (for test encoders and fakes).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.msg_len.to_le_bytes());
+        out.extend_from_slice(&self.iov_total.to_le_bytes());
+        out.extend_from_slice(&(self.data.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(self.control.len() as u16).to_le_bytes());
+        out.extend_from_slice(self.data);
+        out.extend_from_slice(self.control);
     }
 }
 

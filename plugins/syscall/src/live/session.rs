@@ -141,11 +141,33 @@ impl<S: RawSource> LiveSession<S> {
                     false
                 }
             });
+            let first_pushed = matches!(pushed, Ok(true));
             match pushed {
                 Ok(true) if keep_cpus => cpus.push(rec.hdr.cpu as u16),
                 Ok(_) => {}
                 Err(e) => {
                     push_error.get_or_insert(e);
+                }
+            }
+            // sendmmsg/recvmmsg: an event per message after the first.
+            if !first_pushed {
+                return;
+            }
+            for msg in 1..ScapBuilder::events_in(&rec) {
+                let pushed = batch.push_with(false, |out| match builder.build_message(&rec, msg as u8, out) {
+                    Ok(built) => built,
+                    Err(e) => {
+                        stats.build_errors += 1;
+                        *last_build_error = Some(e);
+                        false
+                    }
+                });
+                match pushed {
+                    Ok(true) if keep_cpus => cpus.push(rec.hdr.cpu as u16),
+                    Ok(_) => {}
+                    Err(e) => {
+                        push_error.get_or_insert(e);
+                    }
                 }
             }
         };

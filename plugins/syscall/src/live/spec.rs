@@ -249,12 +249,11 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         }
         "sendmmsg" => {
             set(&mut c, 0, TUPLE, 0);
-            set(&mut c, 1, MMSGHDR, 0); // the first message's data
+            set(&mut c, 1, MMSGHDR, 0); // each message's data (up to 16)
         }
         "recvmmsg" => {
             set(&mut c, 0, TUPLE, 0);
-            set(&mut c, 1, MMSGHDR, 0); // the first message's data
-            set(&mut c, 2, MSGCONTROL, 1); // and control data (msg_hdr starts the mmsghdr)
+            set(&mut c, 1, MMSGHDR, 1); // each message's data and control data
         }
         "semop" => set(&mut c, 1, SEMBUFS, 2),
         "keyctl" => {

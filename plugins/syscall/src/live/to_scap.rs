@@ -17,7 +17,7 @@ use super::linux_flags::{
     quotactl_fmt, quotactl_type, semctl_cmd, semget_flags, semop_flags, PPM_QFMT_NOT_USED, SEMCTL_SETVAL,
 };
 use super::records::{
-    tag, RawFdInfo, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
+    tag, RawFdInfo, RawMmsg, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
 };
 use super::syscall_nr::{self, SyscallInfo, GENERIC_X};
 use crate::event_table::{event_info, EventFlags, EventInfo, ParamInfo, ParamType};
@@ -160,7 +160,9 @@ impl Plan {
                 // Names no event gives its own meaning skip the per-event table (most
                 // parameters of the busiest events: open/close/read/write results and fds).
                 specific: match p.name {
-                    "res" | "dirfd" => false,
+                    // sendmmsg/recvmmsg events are per message: res is the message's msg_len.
+                    "res" => matches!(ev, "sendmmsg" | "recvmmsg"),
+                    "dirfd" => false,
                     "fd" => matches!(ev, "mmap" | "mmap2"),
                     _ => true,
                 },
@@ -205,7 +207,29 @@ impl ScapBuilder {
     }
 
     /// Appends the scap event of `rec` to `out`. `Ok(false)`: the record makes no event.
+    /// A sendmmsg/recvmmsg record makes one event per message ([`ScapBuilder::events_in`]):
+    /// this is the first one's, [`ScapBuilder::build_message`] the others'.
     pub fn build(&mut self, rec: &RawRecord<'_>, out: &mut Vec<u8>) -> Result<bool, BuildError> {
+        self.build_message(rec, 0, out)
+    }
+
+    /// How many events `rec` makes when [`ScapBuilder::build`] makes one: Falco's driver sends a
+    /// sendmmsg/recvmmsg exit event per message (the first 16), other records make one.
+    pub fn events_in(rec: &RawRecord<'_>) -> usize {
+        if rec.hdr.kind != REC_SYS_EXIT || rec.hdr.ret <= 1 {
+            return 1;
+        }
+        match syscall_nr::by_nr(rec.hdr.nr) {
+            Some(s) if matches!(s.event_name, "sendmmsg" | "recvmmsg") => {
+                rec.items().filter(|i| i.tag == tag::MMSG).count().max(1)
+            }
+            _ => 1,
+        }
+    }
+
+    /// Appends the event of message `msg` of a sendmmsg/recvmmsg record (`msg` 0 for any other
+    /// record) to `out`.
+    pub fn build_message(&mut self, rec: &RawRecord<'_>, msg: u8, out: &mut Vec<u8>) -> Result<bool, BuildError> {
         let (code, sc) = match rec.hdr.kind {
             REC_PROC_EXIT => (PROCEXIT_E, None),
             REC_PROC_EXEC => (EXECVE_X, syscall_nr::by_name("execve")),
@@ -230,6 +254,7 @@ impl ScapBuilder {
             rec,
             info,
             proc_exec: rec.hdr.kind == REC_PROC_EXEC,
+            msg,
         };
         let ts = rec.hdr.ts.wrapping_add(self.boot_offset);
         let mut w = EventWriter::begin(out, ts, rec.hdr.tid as u64, code, info.params.len() as u32);
@@ -387,6 +412,8 @@ struct Ctx<'a> {
     rec: &'a RawRecord<'a>,
     info: &'static EventInfo,
     proc_exec: bool,
+    /// The message of a sendmmsg/recvmmsg record this event is about.
+    msg: u8,
 }
 
 impl<'a> Ctx<'a> {
@@ -468,6 +495,10 @@ impl<'a> Ctx<'a> {
     fn user_u64(&self, arg: u8, at: usize) -> Option<u64> {
         let b = self.rec.item(tag::UBUF, arg)?;
         Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+    }
+    /// The MMSG item of this event's message (sendmmsg, recvmmsg).
+    fn mmsg(&self) -> Option<RawMmsg<'a>> {
+        self.rec.item(tag::MMSG, self.msg).and_then(RawMmsg::read)
     }
     /// A u32 at byte `at` of the UBUF item of argument `arg`, 0 when not there.
     fn user_u32(&self, arg: u8, at: usize) -> u32 {
@@ -817,14 +848,30 @@ impl<'a> Ctx<'a> {
             ("readv" | "preadv" | "recvmsg", "size") => Val::Int(self.rec.hdr.ret.max(0)),
             ("writev" | "pwritev" | "sendmsg", "size") => self.iovec_total(),
             (
-                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg"
-                | "process_vm_readv" | "process_vm_writev",
+                "readv" | "preadv" | "writev" | "pwritev" | "sendmsg" | "recvmsg" | "process_vm_readv"
+                | "process_vm_writev",
                 "data",
             ) => self.iovec_data(),
             ("pread" | "pwrite" | "preadv" | "pwritev", "pos") => a(3),
             ("recvmsg", "msgcontrol") => self.item_bytes(tag::UBUF, Some(2)),
-            ("recvmmsg", "msgcontrol") if self.rec.hdr.ret > 0 => self.item_bytes(tag::UBUF, Some(2)),
-            ("recvmmsg", "msgcontrol") => Val::Empty,
+            // One event per message, as the driver sends them; nothing but res and fd when the
+            // call failed or sent nothing.
+            ("sendmmsg" | "recvmmsg", "res") => match self.mmsg() {
+                Some(m) if self.rec.hdr.ret > 0 => Val::Int(m.msg_len as i64),
+                _ => self.ret(),
+            },
+            ("sendmmsg" | "recvmmsg", _) if self.rec.hdr.ret <= 0 => match name {
+                "size" => Val::Int(0),
+                _ => Val::Empty,
+            },
+            ("sendmmsg" | "recvmmsg", "tuple") => self.tuple(0, false),
+            ("sendmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.iov_total as i64)),
+            ("recvmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.msg_len as i64)),
+            ("sendmmsg" | "recvmmsg", "data") => self.mmsg().map_or(Val::Empty, |m| Val::Bytes(Cow::Borrowed(m.data))),
+            ("recvmmsg", "msgcontrol") => match self.mmsg() {
+                Some(m) if !m.control.is_empty() => Val::Bytes(Cow::Borrowed(m.control)),
+                _ => Val::Empty,
+            },
             ("socket" | "socketpair", "domain") => a(0),
             ("socket" | "socketpair", "type") => a(1),
             ("socket" | "socketpair", "proto") => a(2),

@@ -615,16 +615,27 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
         (0x7000, 0x7008, 10)
     );
 
-    // sendmmsg: the first message's data (an IOVEC item: the iov_len sum, then the bytes).
-    let mut iov = 10u32.to_le_bytes().to_vec();
-    iov.extend_from_slice(b"first mmsg");
+    // sendmmsg: the first message's event (MMSG items: msg_len, iov_len sum, data, control).
+    let mut first = Vec::new();
+    RawMmsg {
+        msg_len: 10,
+        iov_total: 12,
+        data: b"first mmsg",
+        control: b"",
+    }
+    .write_to(&mut first);
     let d = h.feed(
         &exit("sendmmsg", 200)
             .ret(2)
             .args([3, 0x7000, 2, 0, 0, 0])
-            .item(tag::IOVEC, 1, &iov),
+            .item(tag::MMSG, 0, &first),
     );
     assert!(matches!(d.param_by_name("data"), Some(Ok(ParamValue::Bytes(b))) if b == b"first mmsg"));
+    assert!(
+        matches!(d.param_by_name("res"), Some(Ok(ParamValue::Signed(10)))),
+        "the message's msg_len"
+    );
+    assert_eq!(num(&d, "size"), 12, "the message's iov_len sum");
 
     // PTRACE_PEEKDATA: the word read, as a plain 64-bit value.
     let d = h.feed(&exit("ptrace", 200).ret(0).args([2, 300, 0x1000, 0x2000, 0, 0]).item(
@@ -636,4 +647,68 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
         Some(Ok(ParamValue::Dyn { index: 0, bytes })) => assert_eq!(bytes, &0x1122_3344_5566_7788u64.to_le_bytes()),
         other => panic!("ptrace data: {other:?}"),
     }
+}
+
+#[test]
+fn mmsg_records_make_an_event_per_message() {
+    let msg = |len: u32, data: &[u8], control: &[u8]| {
+        let mut b = Vec::new();
+        RawMmsg {
+            msg_len: len,
+            iov_total: 64,
+            data,
+            control,
+        }
+        .write_to(&mut b);
+        b
+    };
+    let bytes = exit("recvmmsg", 200)
+        .ret(2)
+        .args([3, 0x7000, 4, 0, 0, 0])
+        .item(tag::MMSG, 0, &msg(3, b"one", b"\x14\0\0\0"))
+        .item(tag::MMSG, 1, &msg(5, b"two!!", b""))
+        .encode();
+    let raw = RawRecord::parse(&bytes).unwrap();
+    assert_eq!(ScapBuilder::events_in(&raw), 2);
+    let mut b = ScapBuilder::new(BOOT);
+    let mut events = Vec::new();
+    for m in 0..2u8 {
+        let mut out = Vec::new();
+        assert!(b.build_message(&raw, m, &mut out).unwrap());
+        events.push(out);
+    }
+    let d: Vec<_> = events
+        .iter()
+        .map(|e| DecodedEvent::new(EventRef::parse_any(e).unwrap()).unwrap())
+        .collect();
+    let n = |d: &DecodedEvent<'_>, p: &str| match d.param_by_name(p) {
+        Some(Ok(ParamValue::Unsigned(v))) => v as i64,
+        Some(Ok(ParamValue::Signed(v))) => v,
+        other => panic!("{p}: {other:?}"),
+    };
+    let b_ = |d: &DecodedEvent<'_>, p: &str| match d.param_by_name(p) {
+        Some(Ok(ParamValue::Bytes(v))) => v.to_vec(),
+        Some(Ok(ParamValue::Empty)) => Vec::new(),
+        other => panic!("{p}: {other:?}"),
+    };
+    assert_eq!((n(&d[0], "res"), n(&d[0], "size"), n(&d[0], "fd")), (3, 3, 3));
+    assert_eq!(
+        (b_(&d[0], "data"), b_(&d[0], "msgcontrol")),
+        (b"one".to_vec(), b"\x14\0\0\0".to_vec())
+    );
+    assert_eq!((n(&d[1], "res"), n(&d[1], "size")), (5, 5));
+    assert_eq!(
+        (b_(&d[1], "data"), b_(&d[1], "msgcontrol")),
+        (b"two!!".to_vec(), Vec::new())
+    );
+
+    // A failed call: one event with res and fd only.
+    let failed = exit("sendmmsg", 200).ret(-11).args([3, 0x7000, 4, 0, 0, 0]).encode();
+    let raw = RawRecord::parse(&failed).unwrap();
+    assert_eq!(ScapBuilder::events_in(&raw), 1);
+    let mut out = Vec::new();
+    assert!(b.build(&raw, &mut out).unwrap());
+    let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
+    assert_eq!((n(&d, "res"), n(&d, "size"), b_(&d, "data")), (-11, 0, Vec::new()));
+    assert!(matches!(d.param_by_name("tuple"), Some(Ok(ParamValue::Empty))));
 }
