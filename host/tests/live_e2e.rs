@@ -1053,3 +1053,94 @@ print(r)
     assert_eq!(of_new, 2, "one alert per open of new, only the first one created it");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn mmsg_messages_sem_and_fsconfig_params_reach_the_rules() {
+    let Some(_live) = live_or_skip("mmsg_sem_fsconfig") else {
+        return;
+    };
+    let dir = test_dir("mmsgsem");
+    let rules_file = dir.join("rules.yaml");
+    let extra = "- rule: live e2e sendmmsg\n  desc: messages sent by the python child\n  \
+         condition: evt.type = sendmmsg and evt.dir = < and proc.name startswith python\n  \
+         output: \"sendmmsg res=%evt.rawres size=%evt.arg.size data=%evt.arg.data proc.pid=%proc.pid\"\n  \
+         priority: NOTICE\n\
+         - rule: live e2e semget\n  desc: semaphore sets made by the python child\n  \
+         condition: evt.type = semget and evt.dir = < and proc.name startswith python\n  \
+         output: \"semget nsems=%evt.arg.nsems semflg=%evt.arg.semflg proc.pid=%proc.pid\"\n  \
+         priority: NOTICE\n\
+         - rule: live e2e fsconfig\n  desc: filesystem configuration by the python child\n  \
+         condition: evt.type = fsconfig and evt.dir = < and evt.arg.key = size\n  \
+         output: \"fsconfig cmd=%evt.arg.cmd value=%evt.arg.value_charbuf proc.pid=%proc.pid\"\n  \
+         priority: NOTICE\n";
+    write(&rules_file, &format!("{extra}{}", rules(&dir, "")));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let py = r#"
+import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint), ("iov", ctypes.POINTER(iovec)),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+bufs = [ctypes.create_string_buffer(t) for t in (b"one", b"two22", b"three333")]
+iovs = (iovec * 3)()
+m = (mmsghdr * 3)()
+for i, buf in enumerate(bufs):
+    iovs[i].base = ctypes.cast(buf, ctypes.c_void_p); iovs[i].len = len(buf) - 1
+    m[i].hdr.iov = ctypes.pointer(iovs[i]); m[i].hdr.iovlen = 1
+assert libc.sendmmsg(a.fileno(), m, 3, 0) == 3
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
+semid = libc.syscall(64, IPC_PRIVATE, 3, IPC_CREAT | 0o600)
+assert semid >= 0
+assert libc.syscall(66, semid, 0, IPC_RMID, 0) == 0
+fd = libc.syscall(430, b"tmpfs", 0)
+assert fd >= 0
+assert libc.syscall(431, fd, 1, b"size", b"2m", 0) == 0
+"#;
+    let out = run(Command::new("python3").args(["-c", py]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // An event per message, as Falco's driver sends them.
+    let sends = saker.wait_alerts("the three messages", 3, |a| rule_is(a, "live e2e sendmmsg"));
+    let got: Vec<(String, String, String)> = sends
+        .iter()
+        .map(|a| {
+            (
+                field(a, "evt.rawres"),
+                field(a, "evt.arg.size"),
+                field(a, "evt.arg.data"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("3", "3", "one"), ("5", "5", "two22"), ("8", "8", "three333")]
+            .map(|(r, s, d)| (r.to_string(), s.to_string(), d.to_string()))
+            .to_vec(),
+        "{sends:?}"
+    );
+    let semget = saker.wait_alert("the semget", |a| rule_is(a, "live e2e semget"));
+    assert_eq!(field(&semget, "evt.arg.nsems"), "3", "{semget}");
+    // PPM_IPC_CREAT, without the permission bits
+    assert_eq!(field(&semget, "evt.arg.semflg"), (1 << 13).to_string(), "{semget}");
+    let fsconfig = saker.wait_alert("the fsconfig", |a| rule_is(a, "live e2e fsconfig"));
+    assert_eq!(
+        (
+            field(&fsconfig, "evt.arg.cmd"),
+            field(&fsconfig, "evt.arg.value_charbuf")
+        ),
+        ("1".into(), "2m".into()),
+        "FSCONFIG_SET_STRING of size=2m: {fsconfig}"
+    );
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
