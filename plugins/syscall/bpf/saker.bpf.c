@@ -1132,7 +1132,9 @@ __noinline int put_arg(__u32 i)
 	case SAKER_ARG_MSGCONTROL: {
 		/* struct user_msghdr: msg_control at 32, msg_controllen at 40 */
 		struct user_iovec c = {};
-		if (ret < 0 || !lv || bpf_probe_read_user(&c, sizeof(c), (void *)(lv + 32))) {
+		if (ret < 0 || !lv)
+			return 0;
+		if (bpf_probe_read_user(&c, sizeof(c), (void *)(lv + 32))) {
 			count(&drops, SAKER_DROP_USER_READ);
 			return 0;
 		}
