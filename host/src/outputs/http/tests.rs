@@ -33,10 +33,36 @@ fn wait_for(mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The `output_fields.n` of each received body, in the order received.
+fn numbers(server: &HttpReceiver) -> Vec<u64> {
+    server
+        .bodies()
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v
+}
+
+/// A sink with `connections` in its pool and quick retries.
+fn pooled(server: &HttpReceiver, connections: usize) -> HttpSink {
+    let mut cfg = HttpSinkConfig::for_url(&server.url("/")).unwrap();
+    cfg.max_connections = connections;
+    HttpSink::new(cfg).unwrap().with_retry(fast_retry())
+}
+
 #[test]
 fn delivers_falco_json_bodies_in_order_on_one_connection() {
     let server = HttpReceiver::start();
     let mut cfg = HttpSinkConfig::for_url(&server.url("/falco")).unwrap();
+    cfg.max_connections = 1;
     cfg.headers.push(("X-Token".into(), "secret".into()));
     let sink = HttpSink::new(cfg).unwrap();
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
@@ -68,14 +94,69 @@ fn delivers_falco_json_bodies_in_order_on_one_connection() {
     }
     let t = outputs.telemetry();
     assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 100);
+    assert_eq!(server.connections.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn a_pool_delivers_every_alert_once_on_several_connections() {
+    let server = HttpReceiver::start();
+    let sink = pooled(&server, 4);
+    // A small queue keeps the output thread waiting on the sink, so the workers find alerts
+    // queued behind each other and write them back to back.
+    let opts = QueueOptions {
+        capacity: 64,
+        ..QueueOptions::default()
+    };
+    let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
+    for i in 0..2000 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    assert_eq!(sorted(numbers(&server)), (0..2000).collect::<Vec<_>>());
+    let t = outputs.telemetry();
+    assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 2000);
+    assert_eq!(t.sinks[0].counters.retried.load(Ordering::Relaxed), 0);
+    assert!(server.connections.load(Ordering::Relaxed) <= 4);
+    for r in server.received.lock().unwrap().iter() {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("user-agent"), Some("falcosecurity/falco"));
+    }
+}
+
+#[test]
+fn pipelined_requests_answered_503_or_cut_by_a_close_are_sent_again_once() {
+    let server = HttpReceiver::start();
+    server.fail_every.store(7, Ordering::Relaxed);
+    server.close_every.store(5, Ordering::Relaxed);
+    let sink = pooled(&server, 2);
+    let opts = QueueOptions {
+        capacity: 64,
+        ..QueueOptions::default()
+    };
+    let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
+    for i in 0..500 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    // Each alert recorded exactly once although answers were 503 or connections closed with
+    // requests still unanswered behind them.
+    assert_eq!(sorted(numbers(&server)), (0..500).collect::<Vec<_>>());
+    let t = outputs.telemetry();
+    let c = &t.sinks[0].counters;
+    assert_eq!(c.sent.load(Ordering::Relaxed), 500);
+    assert_eq!(c.dropped_delivery_failed.load(Ordering::Relaxed), 0);
+    let answered = server.answered.load(Ordering::Relaxed) as u64;
+    let failed = answered / 7;
+    // Every 503 is one retry; requests cut off by a close are retries too.
+    assert!(c.retried.load(Ordering::Relaxed) >= failed, "{c:?}");
+    assert_eq!(answered, 500 + failed);
+    assert!(server.connections.load(Ordering::Relaxed) >= (answered / 5) as usize);
 }
 
 #[test]
 fn server_away_then_back_every_alert_delivered_once() {
     let mut server = HttpReceiver::start();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
-        .unwrap()
-        .with_retry(fast_retry());
+    let sink = pooled(&server, 1);
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
     for i in 0..10 {
         outputs.emit(alert(i));
@@ -89,17 +170,38 @@ fn server_away_then_back_every_alert_delivered_once() {
     wait_for(|| t.sinks[0].counters.retried.load(Ordering::Relaxed) >= 3);
     server.restart();
     outputs.flush();
-    let bodies = server.bodies();
-    let numbers: Vec<u64> = bodies
-        .iter()
-        .map(|b| {
-            serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(numbers, (0..30).collect::<Vec<_>>(), "each alert once, in order");
+    assert_eq!(
+        numbers(&server),
+        (0..30).collect::<Vec<_>>(),
+        "each alert once, in order"
+    );
     assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 30);
+    assert_eq!(t.sinks[0].counters.dropped_delivery_failed.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_pool_loses_and_repeats_nothing_while_the_server_is_away() {
+    let mut server = HttpReceiver::start();
+    let sink = pooled(&server, 4);
+    let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
+    for i in 0..100 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    server.stop();
+    for i in 100..300 {
+        outputs.emit(alert(i));
+    }
+    let t = outputs.telemetry();
+    wait_for(|| t.sinks[0].counters.retried.load(Ordering::Relaxed) >= 8);
+    server.restart();
+    outputs.flush();
+    assert_eq!(
+        sorted(numbers(&server)),
+        (0..300).collect::<Vec<_>>(),
+        "each alert once"
+    );
+    assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 300);
     assert_eq!(t.sinks[0].counters.dropped_delivery_failed.load(Ordering::Relaxed), 0);
 }
 
@@ -107,9 +209,7 @@ fn server_away_then_back_every_alert_delivered_once() {
 fn full_queue_with_drop_policy_counts_drops() {
     let mut server = HttpReceiver::start();
     server.stop();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
-        .unwrap()
-        .with_retry(fast_retry());
+    let sink = pooled(&server, 1);
     let opts = QueueOptions {
         capacity: 4,
         policy: QueuePolicy::Drop,
