@@ -35,6 +35,8 @@ pub struct HttpSink {
     /// The request head up to `Content-Length:` (the same for every alert).
     head: String,
     request: Vec<u8>,
+    /// Where each request in `request` ends.
+    ends: Vec<usize>,
     retry: RetryPolicy,
 }
 
@@ -136,6 +138,7 @@ impl HttpSink {
             conn: None,
             head,
             request: Vec::new(),
+            ends: Vec::new(),
             retry: NETWORK_RETRY,
         })
     }
@@ -208,64 +211,98 @@ impl HttpSink {
             body.len()
         );
         self.request.extend_from_slice(&body);
+        self.ends.push(self.request.len());
     }
 
-    /// Sends the `count` requests in `self.request` on the kept-alive connection (or a new
-    /// one) and reads their answers: one result per request, in order. Requests without an
-    /// answer (the connection failed or closed first) get a transient error, so they are sent
-    /// again; answered ones never are.
-    fn exchange(&mut self, count: usize, results: &mut Vec<Result<(), OutputsError>>) {
-        let mut conn = match self.conn.take() {
-            Some(c) => c,
-            None => match self.connect() {
-                Ok(c) => c,
-                Err(e) => {
-                    results.push(Err(e));
-                    for _ in 1..count {
-                        results.push(Err(self.io_error(unanswered("could not connect"))));
-                    }
-                    return;
-                }
-            },
-        };
-        let written = conn.stream.write_all(&self.request).and_then(|()| conn.stream.flush());
-        // After a failed write the answers the server sent before closing are still read.
-        let mut keep_alive = written.is_ok();
-        let mut failure = written.err();
-        let mut answered = 0;
-        while answered < count {
-            let answer = if count > 1 {
-                conn.responses.read(&mut Acking(&mut conn.stream))
-            } else {
-                conn.responses.read(&mut conn.stream)
+    /// Sends the requests in `self.request` on the kept-alive connection (or a new one) and
+    /// reads their answers: one result per request, in order. A request is never sent twice once
+    /// answered. Requests left behind a `Connection: close` answer (the server read no further)
+    /// go out at once on a new connection, and so do requests that met a kept-alive connection
+    /// the server had closed while idle (once, as curl does); others without an answer get a
+    /// transient error, so the queue retries them with backoff.
+    fn exchange(&mut self, results: &mut Vec<Result<(), OutputsError>>) {
+        let count = self.ends.len();
+        // The first request without an answer.
+        let mut next = 0;
+        let mut stale_retried = false;
+        while next < count {
+            let (mut conn, reused) = match self.conn.take() {
+                Some(c) => (c, true),
+                None => match self.connect() {
+                    Ok(c) => (c, false),
+                    Err(e) => return self.fail_rest(next, e, results),
+                },
             };
-            match answer {
-                Ok(response) => {
-                    answered += 1;
-                    results.push(self.status_result(response.status, response.reason));
-                    if !response.keep_alive {
+            let from = if next == 0 { 0 } else { self.ends[next - 1] };
+            let written = conn
+                .stream
+                .write_all(&self.request[from..])
+                .and_then(|()| conn.stream.flush());
+            // After a failed write the answers the server sent before closing are still read.
+            let mut keep_alive = written.is_ok();
+            let mut failure = written.err();
+            let first = next;
+            let mut closed = false;
+            while next < count {
+                let answer = if count - next > 1 {
+                    conn.responses.read(&mut Acking(&mut conn.stream))
+                } else {
+                    conn.responses.read(&mut conn.stream)
+                };
+                match answer {
+                    Ok(response) => {
+                        next += 1;
+                        results.push(self.status_result(response.status, response.reason));
+                        if !response.keep_alive {
+                            keep_alive = false;
+                            closed = true;
+                            break;
+                        }
+                    }
+                    Err(e) => {
                         keep_alive = false;
+                        failure.get_or_insert(e);
                         break;
                     }
                 }
-                Err(e) => {
-                    keep_alive = false;
-                    failure.get_or_insert(e);
-                    break;
-                }
             }
-        }
-        if answered < count {
+            if keep_alive {
+                self.conn = Some(conn);
+            }
+            let answered_here = next > first;
+            if next == count || (closed && answered_here) {
+                continue;
+            }
+            let stale = reused
+                && !answered_here
+                && !stale_retried
+                && failure.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::BrokenPipe
+                    )
+                });
+            if stale {
+                stale_retried = true;
+                continue;
+            }
             let failure = failure.unwrap_or_else(|| unanswered("the server closed the connection"));
-            results.push(Err(
-                self.io_error(std::io::Error::new(failure.kind(), failure.to_string()))
-            ));
-            for _ in answered + 1..count {
-                results.push(Err(self.io_error(unanswered(&failure.to_string()))));
-            }
+            return self.fail_rest(next, self.io_error(failure), results);
         }
-        if keep_alive {
-            self.conn = Some(conn);
+    }
+
+    /// Results for the requests from `next` on: `error` for the first, "no answer" for the others.
+    fn fail_rest(&self, next: usize, error: OutputsError, results: &mut Vec<Result<(), OutputsError>>) {
+        let count = self.ends.len();
+        if next < count {
+            let cause = error.to_string();
+            results.push(Err(error));
+            for _ in next + 1..count {
+                results.push(Err(self.io_error(unanswered(&cause))));
+            }
         }
     }
 
@@ -294,9 +331,10 @@ impl Sink for HttpSink {
 
     fn deliver(&mut self, alert: &FormattedAlert) -> Result<(), OutputsError> {
         self.request.clear();
+        self.ends.clear();
         self.build_request(alert);
         let mut results = Vec::with_capacity(1);
-        self.exchange(1, &mut results);
+        self.exchange(&mut results);
         results.pop().unwrap_or(Ok(()))
     }
 
@@ -316,10 +354,11 @@ impl Sink for HttpSink {
         results: &mut Vec<Result<(), OutputsError>>,
     ) {
         self.request.clear();
+        self.ends.clear();
         for alert in alerts {
             self.build_request(alert);
         }
-        self.exchange(alerts.len(), results);
+        self.exchange(results);
     }
 
     fn retry(&self) -> Option<RetryPolicy> {
@@ -337,6 +376,7 @@ impl Sink for HttpSink {
                     conn: None,
                     head: self.head.clone(),
                     request: Vec::new(),
+                    ends: Vec::new(),
                     retry: self.retry,
                 }) as Box<dyn Sink>
             })
