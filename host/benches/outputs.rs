@@ -51,6 +51,7 @@ fn measure(name: &str, sink: Box<dyn Sink>, buffered: bool, count: u64) {
     );
     let alerts: Vec<Alert> = (0..count).map(alert).collect();
     let cpu_start = cpu_seconds();
+    let sink_cpu_start = sink_cpu_seconds();
     let start = Instant::now();
     for a in &alerts {
         outputs.emit(FormattedAlert {
@@ -62,13 +63,15 @@ fn measure(name: &str, sink: Box<dyn Sink>, buffered: bool, count: u64) {
     outputs.flush();
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
+    let sink_cpu = sink_cpu_seconds() - sink_cpu_start;
     let t = outputs.telemetry();
     let sent = t.sinks[0].counters.sent.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(sent, count, "{name}: every alert delivered");
     eprintln!(
-        "{name:<32} {count:>8} alerts in {secs:.3} s = {:>8.0} alerts/s, {:>5.2} µs CPU/alert, load {}",
+        "{name:<32} {count:>7} alerts in {secs:.3} s = {:>7.0} alerts/s; CPU/alert {:>5.2} µs all, {:>5.2} µs sink threads; load {}",
         count as f64 / secs,
         cpu * 1e6 / count as f64,
+        sink_cpu * 1e6 / count as f64,
         load_average()
     );
     outputs.shutdown();
@@ -84,6 +87,22 @@ fn cpu_seconds() -> f64 {
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// CPU time of the sink's worker threads (`saker-out-*`), from each thread's schedstat.
+fn sink_cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ns = 0u64;
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.starts_with("saker-out-") {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            ns += stat.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
 }
 
 /// The 1-minute load average (how busy the machine was while measuring).
@@ -102,22 +121,28 @@ fn main() {
         measure_files(&dir);
     }
     for connections in [1, 2, 4, 8] {
-        let receiver = HttpReceiver::start();
-        let mut config = HttpSinkConfig::for_url(&receiver.url("/")).unwrap();
-        config.max_connections = connections;
-        let http = HttpSink::new(config).unwrap();
         let name = format!("http (loopback, {connections} conn)");
-        measure(&name, Box::new(http), true, 100_000);
+        measure_http(&name, HttpReceiver::start(), connections);
     }
     // A receiver that keeps Nagle's algorithm on, for the pipelined connections.
-    let receiver = HttpReceiver::start_with_nagle();
-    let http = HttpSink::new(HttpSinkConfig::for_url(&receiver.url("/")).unwrap()).unwrap();
     let name = format!("http (Nagle receiver, {DEFAULT_MAX_CONNECTIONS} conn)");
-    measure(&name, Box::new(http), true, 100_000);
+    measure_http(&name, HttpReceiver::start_with_nagle(), DEFAULT_MAX_CONNECTIONS);
     if std::env::var_os("SAKER_BENCH_STDOUT").is_some() {
         measure("stdout (buffered_outputs)", Box::new(StdoutSink::new()), true, 500_000);
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The http sink with a pool of `connections` into `receiver`, which parses and answers every
+/// request but keeps none (as a receiver that forwards alerts elsewhere).
+fn measure_http(name: &str, receiver: HttpReceiver, connections: usize) {
+    const ALERTS: u64 = 100_000;
+    receiver.record.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut config = HttpSinkConfig::for_url(&receiver.url("/")).unwrap();
+    config.max_connections = connections;
+    measure(name, Box::new(HttpSink::new(config).unwrap()), true, ALERTS);
+    let answered = receiver.answered.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(answered as u64, ALERTS, "{name}: every request answered once");
 }
 
 fn measure_files(dir: &std::path::Path) {

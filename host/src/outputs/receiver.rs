@@ -42,6 +42,9 @@ pub struct HttpReceiver {
     pub connections: Arc<AtomicUsize>,
     /// Requests answered so far, recorded or not.
     pub answered: Arc<AtomicUsize>,
+    /// Whether accepted requests are kept in `received` (true by default; the benchmark only
+    /// counts them, as a receiver that forwards and forgets).
+    pub record: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -57,6 +60,7 @@ struct Shared {
     close_every: Arc<AtomicUsize>,
     connections: Arc<AtomicUsize>,
     answered: Arc<AtomicUsize>,
+    record: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 }
 
@@ -93,6 +97,7 @@ impl HttpReceiver {
             close_every: Arc::default(),
             connections: Arc::default(),
             answered: Arc::default(),
+            record: Arc::new(AtomicBool::new(true)),
             stop: Arc::new(AtomicBool::new(false)),
         };
         let thread = {
@@ -104,18 +109,22 @@ impl HttpReceiver {
                         Ok((stream, _)) => {
                             shared.connections.fetch_add(1, Ordering::Relaxed);
                             let (shared, tls) = (shared.clone(), tls.clone());
-                            conns.push(std::thread::spawn(move || {
-                                stream.set_nonblocking(false).unwrap();
-                                stream.set_nodelay(nodelay).unwrap();
-                                stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-                                match tls {
-                                    None => serve(stream, &shared),
-                                    Some(tls) => {
-                                        let conn = rustls::ServerConnection::new(tls).unwrap();
-                                        serve(rustls::StreamOwned::new(conn, stream), &shared)
+                            let conn = std::thread::Builder::new().name("http-receiver".into());
+                            conns.push(
+                                conn.spawn(move || {
+                                    stream.set_nonblocking(false).unwrap();
+                                    stream.set_nodelay(nodelay).unwrap();
+                                    stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                                    match tls {
+                                        None => serve(stream, &shared),
+                                        Some(tls) => {
+                                            let conn = rustls::ServerConnection::new(tls).unwrap();
+                                            serve(rustls::StreamOwned::new(conn, stream), &shared)
+                                        }
                                     }
-                                }
-                            }));
+                                })
+                                .expect("spawning a receiver thread"),
+                            );
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
@@ -133,6 +142,7 @@ impl HttpReceiver {
             close_every: shared.close_every,
             connections: shared.connections,
             answered: shared.answered,
+            record: shared.record,
             stop: shared.stop,
             thread: Some(thread),
             tls,
@@ -176,6 +186,7 @@ impl HttpReceiver {
             new.store(old.load(Ordering::Relaxed), Ordering::Relaxed);
         }
         self.status.store(old.status.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.record.store(old.record.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -189,8 +200,10 @@ fn serve(stream: impl Read + Write, shared: &Shared) {
     let stop = &shared.stop;
     let mut reader = BufReader::new(stream);
     let mut served = 0usize;
+    let mut line = String::new();
+    let mut h = String::new();
     loop {
-        let mut line = String::new();
+        line.clear();
         // Wait for a request line, checking for shutdown between read timeouts.
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -208,7 +221,7 @@ fn serve(stream: impl Read + Write, shared: &Shared) {
         let mut headers = Vec::new();
         let mut length = 0usize;
         loop {
-            let mut h = String::new();
+            h.clear();
             if read_full_line(&mut reader, &mut h, stop).is_none() {
                 return;
             }
@@ -243,7 +256,7 @@ fn serve(stream: impl Read + Write, shared: &Shared) {
         if fail_every != 0 && count % fail_every == 0 {
             code = 503;
         }
-        if code / 100 == 2 {
+        if code / 100 == 2 && shared.record.load(Ordering::Relaxed) {
             shared.received.lock().unwrap().push(Received { path, headers, body });
         }
         served += 1;
