@@ -244,7 +244,7 @@ impl HttpSink {
             let first = next;
             let mut closed = false;
             while next < count {
-                let answer = if count - next > 1 {
+                let answer = if count > 1 {
                     conn.responses.read(&mut Acking(&mut conn.stream))
                 } else {
                     conn.responses.read(&mut conn.stream)
