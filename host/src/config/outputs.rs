@@ -3,6 +3,7 @@
 use super::read::Reader;
 use super::tree::Tree;
 use super::ConfigError;
+use crate::outputs::http;
 
 /// `outputs` (Falco ≤ 0.37: a token bucket on alerts; 0 means unlimited).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +54,9 @@ pub struct HttpOutput {
     pub max_consecutive_timeouts: u64,
     /// `http_output.headers` (Saker): extra request headers, name to value.
     pub headers: Vec<(String, String)>,
+    /// `http_output.max_connections` (Saker): requests in flight at once (1 = Falco's one at a
+    /// time, in order).
+    pub max_connections: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +221,7 @@ impl Outputs {
                 keep_alive: r.bool("http_output.keep_alive", false)?,
                 max_consecutive_timeouts: r.u64("http_output.max_consecutive_timeouts", 5)?,
                 headers: read_headers(r)?,
+                max_connections: read_max_connections(r)?,
             },
             grpc: Grpc {
                 enabled: r.bool("grpc.enabled", false)?,
@@ -229,6 +234,22 @@ impl Outputs {
             grpc_output_enabled: r.bool("grpc_output.enabled", false)?,
         })
     }
+}
+
+/// `http_output.max_connections`: 1 up to [`http::MAX_CONNECTIONS`].
+fn read_max_connections(r: &Reader<'_>) -> Result<u64, ConfigError> {
+    const KEY: &str = "http_output.max_connections";
+    let n = r.u64(KEY, http::DEFAULT_MAX_CONNECTIONS as u64)?;
+    if n == 0 || n > http::MAX_CONNECTIONS as u64 {
+        return Err(r.invalid(
+            KEY,
+            format!(
+                "{n} is out of range; use 1 (one request at a time, in order, as Falco) up to {}",
+                http::MAX_CONNECTIONS
+            ),
+        ));
+    }
+    Ok(n)
 }
 
 /// `http_output.headers`: a mapping of header names to string values.

@@ -185,6 +185,7 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
             Field("keep_alive", Kind::Bool),
             Field("max_consecutive_timeouts", Kind::Int),
             Field("headers", Kind::OpenMap),
+            Field("max_connections", Kind::Int),
         ]),
     ),
     Field(

@@ -1,8 +1,9 @@
 //! Alert sinks (DESIGN.md §8): stdout, file, syslog, program and http(s), with Falco's keys.
 //!
 //! The output thread formats each alert once and hands the same text to every enabled sink.
-//! Each sink runs on its own thread behind a bounded queue ([`queue`]) so that a slow receiver
-//! never stalls another sink; what happens when a queue is full is the sink's [`QueuePolicy`].
+//! Each sink runs on its own thread (the http sink: one per connection) behind a bounded queue
+//! ([`queue`]) so that a slow receiver never stalls another sink; what happens when a queue is
+//! full is the sink's [`QueuePolicy`].
 //! A new sink is a new folder implementing [`Sink`] plus one line in [`Outputs::from_config`].
 
 pub mod file;
@@ -30,6 +31,7 @@ pub use throttle::TokenBucket;
 pub enum OutputsError {
     #[error("{sink} output: {key} is empty; set it in the configuration or disable the output")]
     MissingKey { sink: &'static str, key: &'static str },
+
     #[error("{sink} output: cannot open {path}: {source}; check that the directory exists and is writable")]
     Open {
         sink: &'static str,
@@ -92,6 +94,32 @@ pub trait Sink: Send + 'static {
     /// How failed deliveries are retried; `None` means a failure drops the alert.
     fn retry(&self) -> Option<RetryPolicy> {
         None
+    }
+    /// Most alerts [`Sink::deliver_batch`] takes at once; 1 (the default) delivers one by one.
+    fn max_batch(&self) -> usize {
+        1
+    }
+    /// Delivers `alerts` (flushing after each when `flush_each`), pushing one result per alert
+    /// into `results`, in order. A sink that can overlap deliveries (the http sink writes the
+    /// requests back to back, then reads the answers) overrides this and [`Sink::max_batch`].
+    fn deliver_batch(
+        &mut self,
+        alerts: &[Arc<FormattedAlert>],
+        flush_each: bool,
+        results: &mut Vec<Result<(), OutputsError>>,
+    ) {
+        for alert in alerts {
+            let result = self
+                .deliver(alert)
+                .and_then(|()| if flush_each { self.flush() } else { Ok(()) });
+            results.push(result);
+        }
+    }
+    /// Further instances of this sink that deliver from the same queue at the same time, each
+    /// on a worker thread of its own (the http sink: one per extra connection of its pool).
+    /// Alerts then may arrive out of order. Called once, before the first alert.
+    fn parallel_instances(&mut self) -> Vec<Box<dyn Sink>> {
+        Vec::new()
     }
 }
 

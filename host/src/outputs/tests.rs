@@ -55,6 +55,32 @@ fn falco_keys_select_sinks_queue_policy_and_throttling() {
 }
 
 #[test]
+fn http_max_connections_defaults_reads_and_rejects_out_of_range() {
+    let dir = std::env::temp_dir().join(format!("saker-outputs-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let http = |yaml: &str| {
+        let c = load(
+            &dir,
+            &format!("http_output:\n  enabled: true\n  url: http://127.0.0.1:1/\n{yaml}"),
+        );
+        http::HttpSinkConfig::from_config(&c.outputs.http, Duration::ZERO).unwrap()
+    };
+    assert_eq!(http("").max_connections, http::DEFAULT_MAX_CONNECTIONS);
+    assert_eq!(http("  max_connections: 1\n").max_connections, 1);
+    assert_eq!(http("  max_connections: 8\n").max_connections, 8);
+    for bad in ["0", "65"] {
+        let path = dir.join("falco.yaml");
+        std::fs::write(&path, format!("http_output:\n  max_connections: {bad}\n")).unwrap();
+        let e = Config::load(Some(&path), &[]).err().unwrap().to_string();
+        assert!(
+            e.contains("http_output.max_connections") && e.contains("up to 64") && e.contains("falco.yaml"),
+            "{e}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_unknown_queue_policy_is_rejected_with_the_key() {
     let dir = std::env::temp_dir().join(format!("saker-outputs-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

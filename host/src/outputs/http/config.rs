@@ -88,6 +88,9 @@ pub struct HttpSinkConfig {
     pub compress: bool,
     /// `output_timeout`: connect, write and answer deadline per request.
     pub timeout: Duration,
+    /// `http_output.max_connections` (Saker): requests in flight at once, one per kept-alive
+    /// connection; alerts may arrive out of order when above 1.
+    pub max_connections: usize,
 }
 
 impl HttpSinkConfig {
@@ -114,6 +117,10 @@ impl HttpSinkConfig {
             client_cert: cfg.mtls.then(|| (cfg.client_cert.clone(), cfg.client_key.clone())),
             compress: cfg.compress_uploads,
             timeout: if timeout.is_zero() { DEFAULT_TIMEOUT } else { timeout },
+            // The configuration checks the range; an embedder's 0 means one connection.
+            max_connections: usize::try_from(cfg.max_connections)
+                .unwrap_or(MAX_CONNECTIONS)
+                .clamp(1, MAX_CONNECTIONS),
         })
     }
 
@@ -130,9 +137,17 @@ impl HttpSinkConfig {
             client_cert: None,
             compress: false,
             timeout: DEFAULT_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         })
     }
 }
+
+/// Connections (requests in flight) when `http_output.max_connections` is absent: enough to
+/// keep a loopback or LAN receiver busy (see the outputs benchmark) while staying polite.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
+
+/// Largest `http_output.max_connections` accepted (each connection has a thread).
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// Request deadline when `output_timeout` is 0.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);

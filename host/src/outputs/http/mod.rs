@@ -1,8 +1,16 @@
-//! `http_output`: each alert POSTed to a URL over HTTP/1.1 (kept-alive connection), as Falco's
+//! `http_output`: each alert POSTed to a URL over HTTP/1.1 (kept-alive connections), as Falco's
 //! libcurl output: the body is the alert (JSON with `json_output`, which Falcosidekick and
 //! webhook receivers expect), failures are retried with backoff.
+//!
+//! Falco sends one request at a time. Saker keeps a pool of `http_output.max_connections`
+//! connections (default [`DEFAULT_MAX_CONNECTIONS`]), each served by its own worker of the
+//! sink's queue; with more than one, each connection also carries up to [`PIPELINE_DEPTH`]
+//! queued alerts at once (requests written back to back, then the answers read in order).
+//! Alerts may then arrive out of order; a pool of 1 keeps Falco's one request at a time, in order.
+//! A request is sent again only when it got no answer or a transient one (5xx, 408, 429).
 
 mod config;
+mod response;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -11,12 +19,14 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 
-pub use config::{Endpoint, HttpSinkConfig, Scheme, DEFAULT_TIMEOUT};
+pub use config::{Endpoint, HttpSinkConfig, Scheme, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, MAX_CONNECTIONS};
 
 use super::{FormattedAlert, OutputsError, RetryPolicy, Sink, NETWORK_RETRY};
+use response::ResponseReader;
 
-/// Largest response head read before the answer is considered broken.
-const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+/// Most requests written back to back on one connection before their answers are read, when
+/// the pool has more than one connection (the alerts already waiting in the queue, no more).
+pub const PIPELINE_DEPTH: usize = 32;
 
 pub struct HttpSink {
     config: HttpSinkConfig,
@@ -25,34 +35,76 @@ pub struct HttpSink {
     /// The request head up to `Content-Length:` (the same for every alert).
     head: String,
     request: Vec<u8>,
+    /// Where each request in `request` ends.
+    ends: Vec<usize>,
     retry: RetryPolicy,
 }
 
-enum Connection {
+/// A kept-alive connection and what it has read past the last answer.
+struct Connection {
+    stream: Stream,
+    responses: ResponseReader,
+}
+
+enum Stream {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
-impl Read for Connection {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
         match self {
-            Connection::Plain(s) => s.read(buf),
-            Connection::Tls(s) => s.read(buf),
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
         }
     }
 }
 
-impl Write for Connection {
+/// Reads with the pending acknowledgement sent first (Linux `TCP_QUICKACK`): a server that
+/// writes each answer on its own and keeps Nagle's algorithm on holds the next answer until the
+/// previous one is acknowledged, which delayed acknowledgements would put off by up to 40 ms
+/// per answer when requests are written back to back.
+struct Acking<'a>(&'a mut Stream);
+
+impl Read for Acking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let on: libc::c_int = 1;
+        // SAFETY: setsockopt reads `on` (an int, its size given) on a socket this stream owns.
+        // A failure only loses the hint.
+        unsafe {
+            libc::setsockopt(
+                self.0.tcp().as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_QUICKACK,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        self.0.read(buf)
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Connection::Plain(s) => s.write(buf),
-            Connection::Tls(s) => s.write(buf),
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Connection::Plain(s) => s.flush(),
-            Connection::Tls(s) => s.flush(),
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
         }
     }
 }
@@ -86,6 +138,7 @@ impl HttpSink {
             conn: None,
             head,
             request: Vec::new(),
+            ends: Vec::new(),
             retry: NETWORK_RETRY,
         })
     }
@@ -120,16 +173,20 @@ impl HttpSink {
                     stream
                         .set_write_timeout(Some(timeout))
                         .map_err(|err| self.io_error(err))?;
-                    return match &self.tls {
-                        None => Ok(Connection::Plain(stream)),
+                    let stream = match &self.tls {
+                        None => Stream::Plain(stream),
                         Some(tls) => {
                             let name = rustls::pki_types::ServerName::try_from(e.host.clone())
                                 .map_err(|err| OutputsError::Tls(format!("bad server name '{}': {err}", e.host)))?;
                             let conn = rustls::ClientConnection::new(tls.clone(), name)
                                 .map_err(|err| OutputsError::Tls(err.to_string()))?;
-                            Ok(Connection::Tls(Box::new(rustls::StreamOwned::new(conn, stream))))
+                            Stream::Tls(Box::new(rustls::StreamOwned::new(conn, stream)))
                         }
                     };
+                    return Ok(Connection {
+                        stream,
+                        responses: ResponseReader::default(),
+                    });
                 }
                 Err(err) => last = err,
             }
@@ -137,9 +194,8 @@ impl HttpSink {
         Err(self.io_error(last))
     }
 
+    /// Appends the request that carries `alert` to `self.request`.
     fn build_request(&mut self, alert: &FormattedAlert) {
-        use std::io::Write as _;
-        self.request.clear();
         self.request.extend_from_slice(self.head.as_bytes());
         let content_type = if alert.json { "application/json" } else { "text/plain" };
         let body: std::borrow::Cow<[u8]> = if self.config.compress {
@@ -155,90 +211,117 @@ impl HttpSink {
             body.len()
         );
         self.request.extend_from_slice(&body);
+        self.ends.push(self.request.len());
+    }
+
+    /// Sends the requests in `self.request` on the kept-alive connection (or a new one) and
+    /// reads their answers: one result per request, in order. A request is never sent twice once
+    /// answered. Requests left behind a `Connection: close` answer (the server read no further)
+    /// go out at once on a new connection, and so do requests that met a kept-alive connection
+    /// the server had closed while idle (once, as curl does); others without an answer get a
+    /// transient error, so the queue retries them with backoff.
+    fn exchange(&mut self, results: &mut Vec<Result<(), OutputsError>>) {
+        let count = self.ends.len();
+        // The first request without an answer.
+        let mut next = 0;
+        let mut stale_retried = false;
+        while next < count {
+            let (mut conn, reused) = match self.conn.take() {
+                Some(c) => (c, true),
+                None => match self.connect() {
+                    Ok(c) => (c, false),
+                    Err(e) => return self.fail_rest(next, e, results),
+                },
+            };
+            let from = if next == 0 { 0 } else { self.ends[next - 1] };
+            let written = conn
+                .stream
+                .write_all(&self.request[from..])
+                .and_then(|()| conn.stream.flush());
+            // After a failed write the answers the server sent before closing are still read.
+            let mut keep_alive = written.is_ok();
+            let mut failure = written.err();
+            let first = next;
+            let mut closed = false;
+            while next < count {
+                let answer = if count > 1 {
+                    conn.responses.read(&mut Acking(&mut conn.stream))
+                } else {
+                    conn.responses.read(&mut conn.stream)
+                };
+                match answer {
+                    Ok(response) => {
+                        next += 1;
+                        results.push(self.status_result(response.status, response.reason));
+                        if !response.keep_alive {
+                            keep_alive = false;
+                            closed = true;
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        keep_alive = false;
+                        failure.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            if keep_alive {
+                self.conn = Some(conn);
+            }
+            let answered_here = next > first;
+            if next == count || (closed && answered_here) {
+                continue;
+            }
+            let stale = reused
+                && !answered_here
+                && !stale_retried
+                && failure.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::BrokenPipe
+                    )
+                });
+            if stale {
+                stale_retried = true;
+                continue;
+            }
+            let failure = failure.unwrap_or_else(|| unanswered("the server closed the connection"));
+            return self.fail_rest(next, self.io_error(failure), results);
+        }
+    }
+
+    /// Results for the requests from `next` on: `error` for the first, "no answer" for the others.
+    fn fail_rest(&self, next: usize, error: OutputsError, results: &mut Vec<Result<(), OutputsError>>) {
+        let count = self.ends.len();
+        if next < count {
+            let cause = error.to_string();
+            results.push(Err(error));
+            for _ in next + 1..count {
+                results.push(Err(self.io_error(unanswered(&cause))));
+            }
+        }
+    }
+
+    fn status_result(&self, status: u16, reason: String) -> Result<(), OutputsError> {
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(OutputsError::HttpStatus {
+                url: self.config.url.clone(),
+                status,
+                reason,
+            })
+        }
     }
 }
 
-/// What the server answered.
-struct Response {
-    status: u16,
-    reason: String,
-    keep_alive: bool,
-}
-
-/// Reads one response (head and body) so the connection can carry the next request.
-fn read_response(conn: &mut impl Read) -> std::io::Result<Response> {
-    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let mut buf = Vec::with_capacity(512);
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        if buf.len() > MAX_RESPONSE_HEAD {
-            return Err(bad("response head too large"));
-        }
-        let n = conn.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the server closed the connection",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("response head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("bad status line"))?;
-    let reason = parts.next().unwrap_or_default().to_string();
-    let mut length = None;
-    let mut chunked = false;
-    let mut keep_alive = version == "HTTP/1.1";
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse::<usize>().ok();
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        } else if name.eq_ignore_ascii_case("connection") {
-            keep_alive = !value.eq_ignore_ascii_case("close");
-        }
-    }
-    let mut body = buf.split_off(head_end);
-    if chunked {
-        // Read until the terminating zero-size chunk; the body itself is not used.
-        while !body.windows(5).any(|w| w == b"0\r\n\r\n") {
-            let n = conn.read(&mut chunk)?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-    } else if let Some(length) = length {
-        while body.len() < length {
-            let n = conn.read(&mut chunk)?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-    } else if status != 204 && status != 304 && !(100..200).contains(&status) {
-        // No length: the body runs to the end of the connection.
-        keep_alive = false;
-    }
-    Ok(Response {
-        status,
-        reason,
-        keep_alive,
-    })
+/// The error of a request that got no answer because of an earlier failure on its connection.
+fn unanswered(cause: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, format!("no answer ({cause})"))
 }
 
 impl Sink for HttpSink {
@@ -247,31 +330,56 @@ impl Sink for HttpSink {
     }
 
     fn deliver(&mut self, alert: &FormattedAlert) -> Result<(), OutputsError> {
+        self.request.clear();
+        self.ends.clear();
         self.build_request(alert);
-        let mut conn = match self.conn.take() {
-            Some(c) => c,
-            None => self.connect()?,
-        };
-        let answer = conn
-            .write_all(&self.request)
-            .and_then(|()| conn.flush())
-            .and_then(|()| read_response(&mut conn));
-        let response = answer.map_err(|e| self.io_error(e))?;
-        if response.keep_alive {
-            self.conn = Some(conn);
-        }
-        if (200..300).contains(&response.status) {
-            Ok(())
+        let mut results = Vec::with_capacity(1);
+        self.exchange(&mut results);
+        results.pop().unwrap_or(Ok(()))
+    }
+
+    fn max_batch(&self) -> usize {
+        if self.config.max_connections > 1 {
+            PIPELINE_DEPTH
         } else {
-            Err(OutputsError::HttpStatus {
-                url: self.config.url.clone(),
-                status: response.status,
-                reason: response.reason,
-            })
+            1
         }
+    }
+
+    /// Writes the requests back to back, then reads the answers.
+    fn deliver_batch(
+        &mut self,
+        alerts: &[Arc<FormattedAlert>],
+        _flush_each: bool,
+        results: &mut Vec<Result<(), OutputsError>>,
+    ) {
+        self.request.clear();
+        self.ends.clear();
+        for alert in alerts {
+            self.build_request(alert);
+        }
+        self.exchange(results);
     }
 
     fn retry(&self) -> Option<RetryPolicy> {
         Some(self.retry)
+    }
+
+    /// The other connections of the pool, each with the same request head and retry policy.
+    fn parallel_instances(&mut self) -> Vec<Box<dyn Sink>> {
+        let extra = self.config.max_connections.max(1) - 1;
+        (0..extra)
+            .map(|_| {
+                Box::new(HttpSink {
+                    config: self.config.clone(),
+                    tls: self.tls.clone(),
+                    conn: None,
+                    head: self.head.clone(),
+                    request: Vec::new(),
+                    ends: Vec::new(),
+                    retry: self.retry,
+                }) as Box<dyn Sink>
+            })
+            .collect()
     }
 }

@@ -33,10 +33,36 @@ fn wait_for(mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The `output_fields.n` of each received body, in the order received.
+fn numbers(server: &HttpReceiver) -> Vec<u64> {
+    server
+        .bodies()
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v
+}
+
+/// A sink with `connections` in its pool and quick retries.
+fn pooled(server: &HttpReceiver, connections: usize) -> HttpSink {
+    let mut cfg = HttpSinkConfig::for_url(&server.url("/")).unwrap();
+    cfg.max_connections = connections;
+    HttpSink::new(cfg).unwrap().with_retry(fast_retry())
+}
+
 #[test]
 fn delivers_falco_json_bodies_in_order_on_one_connection() {
     let server = HttpReceiver::start();
     let mut cfg = HttpSinkConfig::for_url(&server.url("/falco")).unwrap();
+    cfg.max_connections = 1;
     cfg.headers.push(("X-Token".into(), "secret".into()));
     let sink = HttpSink::new(cfg).unwrap();
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
@@ -68,14 +94,70 @@ fn delivers_falco_json_bodies_in_order_on_one_connection() {
     }
     let t = outputs.telemetry();
     assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 100);
+    assert_eq!(server.connections.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn a_pool_delivers_every_alert_once_on_several_connections() {
+    let server = HttpReceiver::start();
+    let sink = pooled(&server, 4);
+    // A small queue keeps the output thread waiting on the sink, so the workers find alerts
+    // queued behind each other and write them back to back.
+    let opts = QueueOptions {
+        capacity: 64,
+        ..QueueOptions::default()
+    };
+    let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
+    for i in 0..2000 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    assert_eq!(sorted(numbers(&server)), (0..2000).collect::<Vec<_>>());
+    let t = outputs.telemetry();
+    assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 2000);
+    assert_eq!(t.sinks[0].counters.retried.load(Ordering::Relaxed), 0);
+    assert!(server.connections.load(Ordering::Relaxed) <= 4);
+    for r in server.received.lock().unwrap().iter() {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("user-agent"), Some("falcosecurity/falco"));
+    }
+}
+
+#[test]
+fn pipelined_requests_answered_503_or_cut_by_a_close_are_sent_again_once() {
+    let server = HttpReceiver::start();
+    server.fail_every.store(7, Ordering::Relaxed);
+    server.close_every.store(5, Ordering::Relaxed);
+    let sink = pooled(&server, 2);
+    let opts = QueueOptions {
+        capacity: 64,
+        ..QueueOptions::default()
+    };
+    let mut outputs = Outputs::new(vec![(Box::new(sink), opts)], None, true);
+    for i in 0..500 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    // Each alert recorded exactly once although answers were 503 or connections closed with
+    // requests still unanswered behind them.
+    assert_eq!(sorted(numbers(&server)), (0..500).collect::<Vec<_>>());
+    let t = outputs.telemetry();
+    let c = &t.sinks[0].counters;
+    assert_eq!(c.sent.load(Ordering::Relaxed), 500);
+    assert_eq!(c.dropped_delivery_failed.load(Ordering::Relaxed), 0);
+    let answered = server.answered.load(Ordering::Relaxed) as u64;
+    let failed = answered / 7;
+    // Every 503 is one retry; requests left behind a close go out again at once, unanswered
+    // before, so they are no retry.
+    assert_eq!(c.retried.load(Ordering::Relaxed), failed, "{c:?}");
+    assert_eq!(answered, 500 + failed);
+    assert!(server.connections.load(Ordering::Relaxed) >= (answered / 5) as usize);
 }
 
 #[test]
 fn server_away_then_back_every_alert_delivered_once() {
     let mut server = HttpReceiver::start();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
-        .unwrap()
-        .with_retry(fast_retry());
+    let sink = pooled(&server, 1);
     let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
     for i in 0..10 {
         outputs.emit(alert(i));
@@ -89,27 +171,64 @@ fn server_away_then_back_every_alert_delivered_once() {
     wait_for(|| t.sinks[0].counters.retried.load(Ordering::Relaxed) >= 3);
     server.restart();
     outputs.flush();
-    let bodies = server.bodies();
-    let numbers: Vec<u64> = bodies
-        .iter()
-        .map(|b| {
-            serde_json::from_str::<serde_json::Value>(b).unwrap()["output_fields"]["n"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(numbers, (0..30).collect::<Vec<_>>(), "each alert once, in order");
+    assert_eq!(
+        numbers(&server),
+        (0..30).collect::<Vec<_>>(),
+        "each alert once, in order"
+    );
     assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 30);
     assert_eq!(t.sinks[0].counters.dropped_delivery_failed.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_pool_loses_and_repeats_nothing_while_the_server_is_away() {
+    let mut server = HttpReceiver::start();
+    let sink = pooled(&server, 4);
+    let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
+    for i in 0..100 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    server.stop();
+    for i in 100..300 {
+        outputs.emit(alert(i));
+    }
+    let t = outputs.telemetry();
+    wait_for(|| t.sinks[0].counters.retried.load(Ordering::Relaxed) >= 8);
+    server.restart();
+    outputs.flush();
+    assert_eq!(
+        sorted(numbers(&server)),
+        (0..300).collect::<Vec<_>>(),
+        "each alert once"
+    );
+    assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 300);
+    assert_eq!(t.sinks[0].counters.dropped_delivery_failed.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_kept_alive_connection_the_server_closed_while_idle_is_replaced_without_a_retry() {
+    let mut server = HttpReceiver::start();
+    let sink = pooled(&server, 1);
+    let mut outputs = Outputs::new(vec![(Box::new(sink), QueueOptions::default())], None, true);
+    outputs.emit(alert(0));
+    outputs.flush();
+    // Closes the connection without a word, and listens again on the same port.
+    server.restart();
+    outputs.emit(alert(1));
+    outputs.flush();
+    assert_eq!(numbers(&server), vec![0, 1]);
+    let t = outputs.telemetry();
+    assert_eq!(t.sinks[0].counters.sent.load(Ordering::Relaxed), 2);
+    assert_eq!(t.sinks[0].counters.retried.load(Ordering::Relaxed), 0);
+    assert_eq!(server.connections.load(Ordering::Relaxed), 2);
 }
 
 #[test]
 fn full_queue_with_drop_policy_counts_drops() {
     let mut server = HttpReceiver::start();
     server.stop();
-    let sink = HttpSink::new(HttpSinkConfig::for_url(&server.url("/")).unwrap())
-        .unwrap()
-        .with_retry(fast_retry());
+    let sink = pooled(&server, 1);
     let opts = QueueOptions {
         capacity: 4,
         policy: QueuePolicy::Drop,
@@ -249,7 +368,32 @@ fn https_with_a_generated_ca() {
     outputs.emit(alert(9));
     outputs.flush();
     assert_eq!(server.bodies().len(), 2);
+
+    // A pool over TLS, with requests written back to back: every alert once.
+    let mut cfg = HttpSinkConfig::for_url(&server.url("/tls")).unwrap();
+    cfg.ca_files = vec![ca_file(&dir, &pki.ca_pem)];
+    cfg.max_connections = 2;
+    let opts = QueueOptions {
+        capacity: 16,
+        ..QueueOptions::default()
+    };
+    let mut outputs = Outputs::new(vec![(Box::new(HttpSink::new(cfg).unwrap()), opts)], None, true);
+    for i in 100..400 {
+        outputs.emit(alert(i));
+    }
+    outputs.flush();
+    let mut tls_numbers: Vec<u64> = numbers(&server).into_iter().filter(|n| *n >= 100).collect();
+    tls_numbers.sort_unstable();
+    assert_eq!(tls_numbers, (100..400).collect::<Vec<_>>());
+    assert_eq!(outputs.telemetry().sinks[0].counters.sent.load(Ordering::Relaxed), 300);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Writes a CA file of its own (the test rewrites `ca.pem` with an untrusted CA).
+fn ca_file(dir: &std::path::Path, pem: &str) -> String {
+    let path = dir.join("pool-ca.pem");
+    std::fs::write(&path, pem).unwrap();
+    path.display().to_string()
 }
 
 fn pki_ca_only() -> String {
