@@ -30,6 +30,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
+use aya::programs::tp_btf::BtfTracePointLinkId;
 use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
@@ -75,12 +76,19 @@ pub const BUF_SIZE_PRESETS: [u32; 11] = [
 
 /// (program function in saker.bpf.c, tracepoint, whether it is a BTF tracepoint (`tp_btf`,
 /// typed arguments read without helper calls) rather than a raw one)
+///
+/// [`SYS_ENTER`] is loaded with the others but attached only while some entry of the capture
+/// table asks for enter records ([`Probe::set_syscall_table`]): attached, it runs on every
+/// syscall of the machine (measured ~50 ns per run with bpf_stats) even when it sends nothing.
 const PROGRAMS: [(&str, &str, bool); 4] = [
     ("saker_sys_enter", "sys_enter", true),
     ("saker_sys_exit", "sys_exit", true),
     ("saker_proc_exit", "sched_process_exit", false),
     ("saker_proc_exec", "sched_process_exec", false),
 ];
+
+/// The sys_enter program (attached on demand, see [`PROGRAMS`]).
+const SYS_ENTER: &str = "saker_sys_enter";
 
 /// Capabilities (linux/capability.h) checked before loading.
 const CAP_SYS_ADMIN: u32 = 21;
@@ -293,6 +301,8 @@ pub struct Probe {
     epoll: OwnedFd,
     settings: Settings,
     opts: ProbeOptions,
+    /// The sys_enter program's link while it is attached.
+    sys_enter: Option<BtfTracePointLinkId>,
 }
 
 impl Probe {
@@ -366,6 +376,9 @@ impl Probe {
             let attached = if typed {
                 let prog: &mut BtfTracePoint = prog.try_into().map_err(|e| program_err(&e))?;
                 prog.load(tracepoint, &btf).map_err(|e| program_err(&e))?;
+                if program == SYS_ENTER {
+                    continue;
+                }
                 prog.attach().map(drop)
             } else {
                 let prog: &mut RawTracePoint = prog.try_into().map_err(|e| program_err(&e))?;
@@ -431,13 +444,19 @@ impl Probe {
             epoll,
             settings,
             opts: opts.clone(),
+            sys_enter: None,
         })
     }
 
     /// Replaces the whole capture table (index = syscall nr) live. The probe's options fill in
     /// what an entry leaves open: `snaplen` 0 becomes [`ProbeOptions::snaplen`], and
-    /// [`ProbeOptions::drop_failed_exit`] sets `drop_failed` on every entry.
+    /// [`ProbeOptions::drop_failed_exit`] sets `drop_failed` on every entry. The sys_enter
+    /// program is attached while some entry has `enter` set, detached otherwise.
     pub fn set_syscall_table(&mut self, cfg: &[SyscallCfg; 512]) -> Result<(), ProbeError> {
+        let wants_enter = cfg.iter().any(|c| c.enter != 0);
+        if wants_enter {
+            self.attach_sys_enter(true)?;
+        }
         for (nr, c) in cfg.iter().enumerate() {
             let mut c = *c;
             if c.snaplen == 0 {
@@ -448,7 +467,40 @@ impl Probe {
             }
             self.syscall_cfg.set(nr as u32, c, 0).map_err(map_err("syscall_cfg"))?;
         }
+        if !wants_enter {
+            self.attach_sys_enter(false)?;
+        }
         Ok(())
+    }
+
+    /// Attaches (`on`) or detaches the sys_enter program; nothing when it already is so.
+    fn attach_sys_enter(&mut self, on: bool) -> Result<(), ProbeError> {
+        if on == self.sys_enter.is_some() {
+            return Ok(());
+        }
+        let program_err = |e: &dyn std::error::Error| ProbeError::Attach {
+            program: SYS_ENTER,
+            tracepoint: "sys_enter",
+            detail: error_chain(e),
+        };
+        let prog: &mut BtfTracePoint = self
+            .ebpf
+            .program_mut(SYS_ENTER)
+            .ok_or_else(|| ProbeError::Load(format!("the object has no program {SYS_ENTER}")))?
+            .try_into()
+            .map_err(|e| program_err(&e))?;
+        match self.sys_enter.take() {
+            Some(link) => prog.detach(link).map_err(|e| program_err(&e)),
+            None => {
+                self.sys_enter = Some(prog.attach().map_err(|e| program_err(&e))?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the sys_enter program is attached (some entry of the table wants enter records).
+    pub fn sys_enter_attached(&self) -> bool {
+        self.sys_enter.is_some()
     }
 
     pub fn set_settings(&mut self, proc_exit: bool, proc_exec: bool) -> Result<(), ProbeError> {
