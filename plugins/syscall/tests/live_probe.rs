@@ -267,6 +267,28 @@ fn cat_records_its_open_and_exec() {
 
     let counters = probe.counters().unwrap();
     assert!(counters.sent_total() > 0);
+
+    // Without an entry asking for enter records the sys_enter program is detached.
+    assert!(probe.sys_enter_attached());
+    probe.set_syscall_table(&cfg_table()).unwrap();
+    assert!(!probe.sys_enter_attached());
+    let mut second = Command::new("/bin/cat")
+        .arg0("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run /bin/cat");
+    let pid = second.id();
+    second.wait().unwrap();
+    let recs = gather(&mut probe, |r| {
+        r.iter()
+            .any(|r| r.pid == pid && r.kind == REC_SYS_EXIT && r.nr as usize == NR_OPENAT)
+    });
+    assert!(recs.iter().any(|r| r.pid == pid && r.nr as usize == NR_OPENAT));
+    assert!(
+        !recs.iter().any(|r| r.pid == pid && r.kind == REC_SYS_ENTER),
+        "enter records after the table stopped asking for them"
+    );
 }
 
 #[test]

@@ -235,6 +235,15 @@ impl LiveInstance {
             out.push(counter("n_bad_records".into(), bad_records));
             out.push(counter("n_records_without_event".into(), no_event));
             out.push(counter("n_build_errors".into(), build_errors));
+            // How the reader waited for records (empty buffers): epoll_wait calls, those a
+            // program's wakeup ended, and the time asleep in them.
+            let reader = s.source().0.reader_stats();
+            out.push(counter("n_reader_waits".into(), reader.waits));
+            out.push(counter("n_reader_wakeups".into(), reader.woken));
+            out.push(counter(
+                "reader_wait_ns".into(),
+                u64::try_from(reader.wait_time.as_nanos()).unwrap_or(u64::MAX),
+            ));
         }
         out
     }

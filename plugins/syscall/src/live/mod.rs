@@ -6,6 +6,7 @@ pub mod instance;
 pub mod linux_flags;
 pub mod proc_scan;
 pub mod records;
+mod ring;
 pub mod session;
 pub mod spec;
 pub mod syscall_nr;
