@@ -924,6 +924,10 @@ fn a_reload_selects_the_new_rules_syscalls_in_the_kernel() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// An argument given to the python children of the parameter tests, so that their rules match
+/// only them (not another python process that happens to poll or copy on the machine).
+const CHILD_MARK: &str = "saker-e2e-child";
+
 /// Live parameters beyond the plain registers reach the rules: the `O_F_CREATED` open flag,
 /// the accept queue counters of the listening socket, poll's fd list and copy_file_range's
 /// offset pointers.
@@ -944,11 +948,11 @@ fn created_opens_accept_queues_poll_fds_and_copy_offsets_reach_the_rules() {
          output: \"accept queuepct=%evt.arg.queuepct queuelen=%evt.arg.queuelen \
          queuemax=%evt.arg.queuemax proc.pid=%proc.pid\"\n  priority: NOTICE\n\
          - rule: live e2e poll\n  desc: polls of the python child\n  \
-         condition: evt.type in (poll, ppoll) and evt.dir = < and proc.name startswith python\n  \
+         condition: evt.type in (poll, ppoll) and evt.dir = < and proc.args contains {CHILD_MARK}\n  \
          output: \"poll fds=%evt.arg.fds res=%evt.res timeout=%evt.arg.timeout \
          sigmask=%evt.arg.sigmask proc.pid=%proc.pid\"\n  priority: NOTICE\n\
          - rule: live e2e copy_file_range\n  desc: copies of the python child\n  \
-         condition: evt.type = copy_file_range and evt.dir = < and proc.name startswith python\n  \
+         condition: evt.type = copy_file_range and evt.dir = < and proc.args contains {CHILD_MARK}\n  \
          output: \"copy offin=%evt.arg.offin offout=%evt.arg.offout len=%evt.arg.len \
          proc.pid=%proc.pid\"\n  priority: NOTICE\n",
         dir = dir.display(),
@@ -981,7 +985,7 @@ ts = timespec(2, 5); mask = ctypes.c_uint64(1 << 9)
 assert ctypes.CDLL(None).ppoll(fds, ctypes.c_ulong(1), ctypes.byref(ts), ctypes.byref(mask)) == 1
 print(r)
 "#;
-    let out = run(Command::new("python3").args(["-c", py]));
+    let out = run(Command::new("python3").args(["-c", py, CHILD_MARK]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let read_end = String::from_utf8_lossy(&out.stdout).trim().to_string();
     // copy_file_range without offsets (NULL pointers), then with a source offset only.
@@ -993,7 +997,7 @@ print(r)
         src = src.display(),
         dst = dir.join("dst").display()
     );
-    let out = run(Command::new("python3").args(["-c", &py]));
+    let out = run(Command::new("python3").args(["-c", &py, CHILD_MARK]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Two O_CREAT opens of `new`: only the first created it.
@@ -1061,18 +1065,20 @@ fn mmsg_messages_sem_and_fsconfig_params_reach_the_rules() {
     };
     let dir = test_dir("mmsgsem");
     let rules_file = dir.join("rules.yaml");
-    let extra = "- rule: live e2e sendmmsg\n  desc: messages sent by the python child\n  \
-         condition: evt.type = sendmmsg and evt.dir = < and proc.name startswith python\n  \
+    let extra = format!(
+        "- rule: live e2e sendmmsg\n  desc: messages sent by the python child\n  \
+         condition: evt.type = sendmmsg and evt.dir = < and proc.args contains {CHILD_MARK}\n  \
          output: \"sendmmsg res=%evt.rawres size=%evt.arg.size data=%evt.arg.data proc.pid=%proc.pid\"\n  \
          priority: NOTICE\n\
          - rule: live e2e semget\n  desc: semaphore sets made by the python child\n  \
-         condition: evt.type = semget and evt.dir = < and proc.name startswith python\n  \
+         condition: evt.type = semget and evt.dir = < and proc.args contains {CHILD_MARK}\n  \
          output: \"semget nsems=%evt.arg.nsems semflg=%evt.arg.semflg proc.pid=%proc.pid\"\n  \
          priority: NOTICE\n\
          - rule: live e2e fsconfig\n  desc: filesystem configuration by the python child\n  \
          condition: evt.type = fsconfig and evt.dir = < and evt.arg.key = size\n  \
          output: \"fsconfig cmd=%evt.arg.cmd value=%evt.arg.value_charbuf proc.pid=%proc.pid\"\n  \
-         priority: NOTICE\n";
+         priority: NOTICE\n"
+    );
     write(&rules_file, &format!("{extra}{}", rules(&dir, "")));
     let config = config(&dir, &rules_file, 4, None, "");
     let mut saker = Saker::with_config(&config);
@@ -1105,7 +1111,7 @@ fd = libc.syscall(430, b"tmpfs", 0)
 assert fd >= 0
 assert libc.syscall(431, fd, 1, b"size", b"2m", 0) == 0
 "#;
-    let out = run(Command::new("python3").args(["-c", py]));
+    let out = run(Command::new("python3").args(["-c", py, CHILD_MARK]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // An event per message, as Falco's driver sends them.
