@@ -100,28 +100,41 @@ struct Emitter<'a> {
 impl Emitter<'_> {
     /// Queues the alerts of chunk `seq`, and every chunk after it already finished. Sends under
     /// the lock, so that alerts leave in order; a full queue makes every worker wait, as it
-    /// makes the single source thread wait.
-    fn deliver(&self, seq: u64, alerts: Vec<Outgoing>) {
+    /// makes the single source thread wait. `alerts` is left empty, with its capacity when it
+    /// could be sent at once (the worker's buffer, reused for its next chunk).
+    fn deliver(&self, seq: u64, alerts: &mut Vec<Outgoing>) {
         let mut reorder = self.reorder.lock().unwrap_or_else(|e| e.into_inner());
         if seq != reorder.next {
-            reorder.waiting.insert(seq, alerts);
+            let capacity = alerts.capacity();
+            reorder
+                .waiting
+                .insert(seq, std::mem::replace(alerts, Vec::with_capacity(capacity)));
             return;
         }
-        let mut ready = alerts;
+        if !self.send_all(alerts.drain(..)) {
+            return;
+        }
         loop {
-            for alert in ready {
-                if self.alerts.send(alert).is_err() {
-                    self.closed.store(true, Ordering::Relaxed);
-                    return;
-                }
-            }
             reorder.next += 1;
             let next = reorder.next;
-            match reorder.waiting.remove(&next) {
-                Some(more) => ready = more,
-                None => return,
+            let Some(more) = reorder.waiting.remove(&next) else {
+                return;
+            };
+            if !self.send_all(more.into_iter()) {
+                return;
             }
         }
+    }
+
+    /// `false` when the output queue is gone.
+    fn send_all(&self, alerts: impl Iterator<Item = Outgoing>) -> bool {
+        for alert in alerts {
+            if self.alerts.send(alert).is_err() {
+                self.closed.store(true, Ordering::Relaxed);
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -316,6 +329,7 @@ fn evaluate_chunks(
     let mut together = FieldSets::default();
     let mut rules_seen: Option<Arc<ActiveRules>> = None;
     let mut published = Instant::now();
+    let mut alerts = Vec::new();
     let publish =
         || *counters.lock().unwrap_or_else(|e| e.into_inner()) = plugins.iter().map(Plugin::counters).collect();
     loop {
@@ -335,10 +349,10 @@ fn evaluate_chunks(
             scratch: std::mem::take(&mut scratch),
             together: std::mem::take(&mut together),
         };
-        let alerts = evaluate_chunk(&chunk, &mut ctx, &mut eval);
+        evaluate_chunk(&chunk, &mut ctx, &mut eval, &mut alerts);
         scratch = std::mem::take(&mut ctx.scratch);
         together = std::mem::take(&mut ctx.together);
-        emitter.deliver(chunk.seq, alerts);
+        emitter.deliver(chunk.seq, &mut alerts);
         // The source thread may be gone already; the buffers are then simply dropped.
         let _ = recycle.send(chunk.events);
         if published.elapsed() >= PLUGIN_PUBLISH_INTERVAL {
@@ -349,9 +363,9 @@ fn evaluate_chunks(
     publish();
 }
 
-/// The alerts of one chunk, in event order (as `source_loop` evaluates an event).
-fn evaluate_chunk(chunk: &Chunk, ctx: &mut FieldContext<'_>, eval: &mut EvalContext) -> Vec<Outgoing> {
-    let mut out = Vec::new();
+/// Appends the alerts of one chunk to `out`, in event order (as `source_loop` evaluates an
+/// event).
+fn evaluate_chunk(chunk: &Chunk, ctx: &mut FieldContext<'_>, eval: &mut EvalContext, out: &mut Vec<Outgoing>) {
     let active = &chunk.rules;
     let ruleset = &active.ruleset;
     let ruleset_index = ruleset
@@ -386,7 +400,6 @@ fn evaluate_chunk(chunk: &Chunk, ctx: &mut FieldContext<'_>, eval: &mut EvalCont
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -425,17 +438,22 @@ mod tests {
             alerts: &tx,
             closed: AtomicBool::new(false),
         };
-        emitter.deliver(2, vec![numbered(20), numbered(21)]);
-        emitter.deliver(1, vec![]);
+        emitter.deliver(2, &mut vec![numbered(20), numbered(21)]);
+        emitter.deliver(1, &mut vec![]);
         assert!(emitted(&rx).is_empty(), "chunk 0 is not done yet");
-        emitter.deliver(0, vec![numbered(1), numbered(2)]);
+        let mut buffer = vec![numbered(1), numbered(2)];
+        emitter.deliver(0, &mut buffer);
         assert_eq!(emitted(&rx), [1, 2, 20, 21]);
-        emitter.deliver(4, vec![numbered(40)]);
-        emitter.deliver(3, vec![numbered(30)]);
+        assert!(
+            buffer.is_empty() && buffer.capacity() >= 2,
+            "the buffer is kept for reuse"
+        );
+        emitter.deliver(4, &mut vec![numbered(40)]);
+        emitter.deliver(3, &mut vec![numbered(30)]);
         assert_eq!(emitted(&rx), [30, 40]);
         assert!(!emitter.closed.load(Ordering::Relaxed));
         drop(rx);
-        emitter.deliver(5, vec![numbered(50)]);
+        emitter.deliver(5, &mut vec![numbered(50)]);
         assert!(
             emitter.closed.load(Ordering::Relaxed),
             "a closed output queue stops the source"
