@@ -26,6 +26,7 @@ use crate::config::{DropAction, SyscallEventDrops};
 use crate::outputs::{FormattedAlert, Outputs};
 use crate::plugins::{BatchEnd, Plugin, PluginCounters, PluginError};
 use crate::rules::eval::EvalContext;
+use crate::rules::load::items::Priority;
 use crate::rules::output::alert::{Alert, AlertOptions, InternalAlert};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::RuleMatching;
@@ -162,7 +163,24 @@ enum Outgoing {
 struct Matched {
     rules: Arc<ActiveRules>,
     rule: usize,
-    alert: Alert,
+    alert: MatchedAlert,
+}
+
+/// A match's alert: as evaluated (the output thread formats it), or formatted already by an
+/// evaluation worker (formatting then runs on several cores, and the alert's memory is freed by
+/// the thread that allocated it).
+enum MatchedAlert {
+    Evaluated(Alert),
+    Formatted { text: String, priority: Priority },
+}
+
+/// An alert's text for the sinks, as `json_output` asks.
+fn format_alert(alert: &Alert, opts: &RunOptions) -> String {
+    if opts.json_output {
+        alert.to_json(&opts.alert)
+    } else {
+        alert.to_text(&opts.alert)
+    }
 }
 
 /// Called by the main thread every [`RELOAD_POLL_INTERVAL`] while sources run: returns new
@@ -192,6 +210,8 @@ pub fn run(
     let stop = signals::stop_flag();
     let (tx, rx) = sync_channel::<Outgoing>(ALERT_QUEUE_CAPACITY);
     let deadline = opts.max_duration.map(|d| Instant::now() + d);
+    // Evaluation workers format alerts themselves when some sink will print them.
+    let format_in_workers = !outputs.is_empty();
     let output = {
         let opts = opts.clone();
         let telemetry = telemetry.clone();
@@ -214,7 +234,8 @@ pub fn run(
                 if source.evaluators.is_empty() {
                     source_loop(source, &rules, &tx, stop, stop_check, &opts, &live)
                 } else {
-                    workers::run_source(source, &rules, &tx, stop, stop_check, &opts.hostname, &live)
+                    let format = format_in_workers.then_some(&opts);
+                    workers::run_source(source, &rules, &tx, stop, stop_check, &opts.hostname, format, &live)
                 }
             })
             .expect("spawning a source thread");
@@ -463,7 +484,7 @@ fn source_loop(
                         .send(Outgoing::Rule(Matched {
                             rules: active.clone(),
                             rule: idx,
-                            alert,
+                            alert: MatchedAlert::Evaluated(alert),
                         }))
                         .is_err()
                     {
@@ -612,14 +633,13 @@ fn output_loop(rx: Receiver<Outgoing>, mut outputs: Outputs, opts: &RunOptions, 
         if outputs.is_empty() {
             continue;
         }
-        let text = if opts.json_output {
-            matched.alert.to_json(&opts.alert)
-        } else {
-            matched.alert.to_text(&opts.alert)
+        let (text, priority) = match matched.alert {
+            MatchedAlert::Evaluated(alert) => (format_alert(&alert, opts), alert.priority),
+            MatchedAlert::Formatted { text, priority } => (text, priority),
         };
         outputs.emit(FormattedAlert {
             text,
-            priority: matched.alert.priority,
+            priority,
             json: opts.json_output,
         });
     }

@@ -22,8 +22,8 @@ use super::catalog::Binding;
 use super::event_fields::{EventFields, FieldContext, FieldSets};
 use super::telemetry::{SourceTelemetry, PLUGIN_PUBLISH_INTERVAL};
 use super::{
-    apply_source_config, publish_plugins, ActiveRules, Matched, Outgoing, RulesHandle, SourceFailure, SourceRuntime,
-    StopCheck,
+    apply_source_config, format_alert, publish_plugins, ActiveRules, Matched, MatchedAlert, Outgoing, RulesHandle,
+    RunOptions, SourceFailure, SourceRuntime, StopCheck,
 };
 
 /// Most evaluation workers per source by default (more cores than this rarely pay for a
@@ -156,6 +156,8 @@ struct SourceView<'a> {
     source_plugin: usize,
     bindings: &'a [Binding],
     hostname: &'a str,
+    /// Alerts are formatted here, with these options (some sink prints them).
+    format: Option<&'a RunOptions>,
 }
 
 /// The source thread of a source with evaluation workers; same contract as `source_loop`.
@@ -166,6 +168,7 @@ pub(super) fn run_source(
     stop: &AtomicBool,
     mut stop_check: StopCheck,
     hostname: &str,
+    format: Option<&RunOptions>,
     live: &SourceTelemetry,
 ) -> Result<u64, SourceFailure> {
     let mut evaluators = std::mem::take(&mut source.evaluators);
@@ -177,6 +180,7 @@ pub(super) fn run_source(
         source_plugin: source.source_plugin,
         bindings: &source.bindings,
         hostname,
+        format,
     };
     let emitter = Emitter {
         reorder: Mutex::new(Reorder {
@@ -349,7 +353,7 @@ fn evaluate_chunks(
             scratch: std::mem::take(&mut scratch),
             together: std::mem::take(&mut together),
         };
-        evaluate_chunk(&chunk, &mut ctx, &mut eval, &mut alerts);
+        evaluate_chunk(&chunk, &mut ctx, &mut eval, view.format, &mut alerts);
         scratch = std::mem::take(&mut ctx.scratch);
         together = std::mem::take(&mut ctx.together);
         emitter.deliver(chunk.seq, &mut alerts);
@@ -365,7 +369,13 @@ fn evaluate_chunks(
 
 /// Appends the alerts of one chunk to `out`, in event order (as `source_loop` evaluates an
 /// event).
-fn evaluate_chunk(chunk: &Chunk, ctx: &mut FieldContext<'_>, eval: &mut EvalContext, out: &mut Vec<Outgoing>) {
+fn evaluate_chunk(
+    chunk: &Chunk,
+    ctx: &mut FieldContext<'_>,
+    eval: &mut EvalContext,
+    format: Option<&RunOptions>,
+    out: &mut Vec<Outgoing>,
+) {
     let active = &chunk.rules;
     let ruleset = &active.ruleset;
     let ruleset_index = ruleset
@@ -390,6 +400,13 @@ fn evaluate_chunk(chunk: &Chunk, ctx: &mut FieldContext<'_>, eval: &mut EvalCont
         let mut matching = ruleset.matching(ruleset_index, header.event_type);
         while let Some(idx) = matching.next(eval, &mut fields) {
             let alert = ruleset.rule(idx).alert(eval, &mut fields, header.ts);
+            let alert = match format {
+                Some(opts) => MatchedAlert::Formatted {
+                    text: format_alert(&alert, opts),
+                    priority: alert.priority,
+                },
+                None => MatchedAlert::Evaluated(alert),
+            };
             out.push(Outgoing::Rule(Matched {
                 rules: active.clone(),
                 rule: idx,
