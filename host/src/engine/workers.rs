@@ -161,6 +161,7 @@ struct SourceView<'a> {
 }
 
 /// The source thread of a source with evaluation workers; same contract as `source_loop`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_source(
     mut source: SourceRuntime,
     rules: &RulesHandle,
