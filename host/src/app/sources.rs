@@ -25,7 +25,7 @@ pub const SYSCALL_PLUGIN_LIBRARY: &str = "libsyscall.so";
 pub const CONTAINER_PLUGIN_LIBRARY: &str = "libcontainer.so";
 const CONTAINER_PLUGIN: &str = "container";
 /// Most evaluation workers `saker.evaluation_workers` may ask for per source.
-pub const MAX_EVALUATION_WORKERS: usize = 64;
+pub const MAX_CONFIGURED_EVALUATION_WORKERS: usize = 64;
 
 /// The event source a plugin provides, if any.
 pub fn provided_source(info: &PluginInfo) -> Option<&str> {
@@ -188,9 +188,9 @@ impl SourcePlan {
             },
         };
         let workers = match config.evaluation_workers {
-            Some(n) if n > MAX_EVALUATION_WORKERS => {
+            Some(n) if n > MAX_CONFIGURED_EVALUATION_WORKERS => {
                 return Err(Fatal(format!(
-                    "saker.evaluation_workers is {n}: at most {MAX_EVALUATION_WORKERS} are allowed (leave it unset for one per core, at most 4)"
+                    "saker.evaluation_workers is {n}: at most {MAX_CONFIGURED_EVALUATION_WORKERS} are allowed (leave it unset for one per core, at most 4)"
                 )))
             }
             Some(n) => n,

@@ -28,19 +28,19 @@ use super::{
 
 /// Most evaluation workers per source by default (more cores than this rarely pay for a
 /// webhook source: the source thread and the webhook become the limit).
-pub const MAX_EVALUATION_WORKERS: usize = 4;
+pub const DEFAULT_MAX_EVALUATION_WORKERS: usize = 4;
 
 /// Chunks waiting for a worker, per worker: enough to keep every worker busy while the source
 /// thread reads the next batch, few enough that the plugin's own queue does the buffering.
 const QUEUED_CHUNKS_PER_WORKER: usize = 2;
 
 /// The default number of evaluation workers of a stateless source: the available cores, at
-/// most [`MAX_EVALUATION_WORKERS`] (1, that is the source thread alone, on one core).
+/// most [`DEFAULT_MAX_EVALUATION_WORKERS`] (1, that is the source thread alone, on one core).
 pub fn default_evaluation_workers() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(MAX_EVALUATION_WORKERS)
+        .min(DEFAULT_MAX_EVALUATION_WORKERS)
 }
 
 /// One evaluation worker's plugins: the same plugins as the source's, in the same order (the
