@@ -255,6 +255,25 @@ fn init_config_yaml_becomes_json_and_strings_pass_verbatim() {
 }
 
 #[test]
+fn evaluation_workers_default_to_the_cores_unless_set() {
+    let dir = config_common::scratch_dir("workers");
+    let cases = [
+        ("priority: debug\n", None),
+        ("saker:\n  evaluation_workers: 0\n", None),
+        ("saker:\n  evaluation_workers: 3\n", Some(3)),
+    ];
+    for (text, expected) in cases {
+        let path = config_common::write(&dir, "falco.yaml", text);
+        let (config, warnings) = Config::load_with_env(Some(&path), &[], &env).unwrap();
+        assert_eq!(config.evaluation_workers, expected, "{text}");
+        assert!(warnings.is_empty(), "{text}: {warnings:?}");
+    }
+    let path = config_common::write(&dir, "falco.yaml", "saker:\n  evaluation_workers: many\n");
+    let err = Config::load_with_env(Some(&path), &[], &env).unwrap_err();
+    assert!(err.to_string().contains("saker.evaluation_workers"), "{err}");
+}
+
+#[test]
 fn falco_044_sections_are_read_into_typed_fields() {
     use saker::config::{DropAction, EngineKind, Priority, RuleMatching, RuleSelection};
     let dir = config_common::scratch_dir("044");

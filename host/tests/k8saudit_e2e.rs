@@ -106,6 +106,8 @@ struct Options<'a> {
     stdout_alerts: bool,
     /// Count alerts per synthetic event id instead of keeping them (load tests).
     tally: Option<Arc<Tally>>,
+    /// `saker.evaluation_workers` (unset: one per core, at most 4).
+    workers: Option<usize>,
 }
 
 /// Alerts of [`COUNT_RULE`] counted as they are printed: per `id-N` auditID, and in total.
@@ -187,8 +189,11 @@ impl Saker {
              open_params: \"{scheme}://127.0.0.1:{port}{WEBHOOK_PATH}\"\n  - name: json\n    \
              library_path: {dir}/libjson.so\n    init_config: \"\"\nload_plugins: [k8saudit, json]\n\
              rules_files:\n{rules}json_output: true\npriority: debug\nstdout_output:\n  enabled: {alerts}\n\
-             log_stderr: true\nlog_level: info\n",
+             log_stderr: true\nlog_level: info\n{workers}",
             dir = setup.plugins_dir.display(),
+            workers = options
+                .workers
+                .map_or(String::new(), |n| format!("saker:\n  evaluation_workers: {n}\n")),
             init = options.k8saudit_init,
             rules = rules.concat(),
             alerts = options.stdout_alerts,
@@ -387,6 +392,7 @@ fn http_webhook_alerts_on_recorded_events_keepalive_concurrent_and_chunked() {
             rules: vec![official_rules(&setup)],
             stdout_alerts: true,
             tally: None,
+            workers: None,
         },
     );
     // Round 1: every event on one keep-alive connection, with Content-Length.
@@ -418,21 +424,9 @@ fn http_webhook_alerts_on_recorded_events_keepalive_concurrent_and_chunked() {
     assert_eq!(finished.events_detected(), finished.alerts.len() as u64);
 }
 
-#[test]
-fn official_rules_alert_on_every_recorded_trace_file() {
-    let Some(setup) = setup() else { return };
-    let scratch = Scratch::new("all-traces");
-    let saker = Saker::start(
-        &setup,
-        &scratch,
-        &Options {
-            https: false,
-            k8saudit_init: "\"\"",
-            rules: vec![official_rules(&setup)],
-            stdout_alerts: true,
-            tally: None,
-        },
-    );
+/// Posts every recorded audit trace file, in name order, on one connection; returns how many
+/// requests were accepted.
+fn post_trace_files(setup: &Setup, saker: &Saker) -> usize {
     let dir = setup.conformance.join("falco-legacy/test/trace_files/k8s_audit");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -457,6 +451,60 @@ fn official_rules_alert_on_every_recorded_trace_file() {
             }
         }
     }
+    accepted
+}
+
+#[test]
+fn evaluation_workers_alert_as_the_source_thread_alone_in_the_same_order() {
+    let Some(setup) = setup() else { return };
+    let run = |workers: usize| {
+        let scratch = Scratch::new(&format!("workers-{workers}"));
+        let saker = Saker::start(
+            &setup,
+            &scratch,
+            &Options {
+                https: false,
+                k8saudit_init: "\"\"",
+                rules: vec![official_rules(&setup)],
+                stdout_alerts: true,
+                tally: None,
+                workers: Some(workers),
+            },
+        );
+        // Three rounds: more events than one batch, so that several workers take part.
+        for _ in 0..3 {
+            post_trace_files(&setup, &saker);
+        }
+        saker.stop()
+    };
+    let alone = run(1);
+    let workers = run(3);
+    assert!(alone.alerts.len() > 100, "{} alerts", alone.alerts.len());
+    assert!(
+        alone.alerts == workers.alerts,
+        "alerts differ (first at {:?})",
+        alone.alerts.iter().zip(&workers.alerts).position(|(a, b)| a != b)
+    );
+    assert_eq!(workers.events_detected(), workers.alerts.len() as u64);
+}
+
+#[test]
+fn official_rules_alert_on_every_recorded_trace_file() {
+    let Some(setup) = setup() else { return };
+    let scratch = Scratch::new("all-traces");
+    let saker = Saker::start(
+        &setup,
+        &scratch,
+        &Options {
+            https: false,
+            k8saudit_init: "\"\"",
+            rules: vec![official_rules(&setup)],
+            stdout_alerts: true,
+            tally: None,
+            workers: None,
+        },
+    );
+    let accepted = post_trace_files(&setup, &saker);
     let finished = saker.stop();
     assert!(accepted >= 40, "recorded files: {accepted}");
     assert_recorded_alerts(&finished, 1, false);
@@ -511,6 +559,7 @@ fn https_webhook_with_generated_certificate_alerts() {
             rules: vec![official_rules(&setup)],
             stdout_alerts: true,
             tally: None,
+            workers: None,
         },
     );
     // Plain http to the https port: the handshake fails, the server keeps serving.
@@ -548,6 +597,7 @@ fn count_setup(setup: &Setup, scratch: &Scratch, stdout_alerts: bool, tally: Opt
             rules: vec![rules],
             stdout_alerts,
             tally,
+            workers: None,
         },
     )
 }

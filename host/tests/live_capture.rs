@@ -242,6 +242,7 @@ fn a_reload_passes_the_new_source_config_to_set_config() {
         open_params: String::new(),
         bindings: catalog.bindings(),
         ruleset_index: 0,
+        evaluators: Vec::new(),
         tables,
     };
     let rules = Arc::new(RulesHandle::new(active(r#"{"count":1}"#)));

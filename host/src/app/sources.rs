@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::cli::Cli;
 use crate::config::{Config, EngineKind, PluginConfig, RuleSelection};
 use crate::engine::catalog::{extracts_from, handles_source, SourceCatalog, SYSCALL_SOURCE};
+use crate::engine::workers::{default_evaluation_workers, EvaluatorSet};
 use crate::engine::SourceRuntime;
 use crate::plugins::{LoadOptions, Plugin, PluginInfo, PluginSet, TableRegistry};
 use crate::rules::event_types::EventTypes;
@@ -23,6 +24,8 @@ pub const SYSCALL_PLUGIN_LIBRARY: &str = "libsyscall.so";
 /// Falco's default configuration loads its container plugin).
 pub const CONTAINER_PLUGIN_LIBRARY: &str = "libcontainer.so";
 const CONTAINER_PLUGIN: &str = "container";
+/// Most evaluation workers `saker.evaluation_workers` may ask for per source.
+pub const MAX_CONFIGURED_EVALUATION_WORKERS: usize = 64;
 
 /// The event source a plugin provides, if any.
 pub fn provided_source(info: &PluginInfo) -> Option<&str> {
@@ -60,6 +63,8 @@ struct SourceSet {
     plugins: Vec<Plugin>,
     source_plugin: usize,
     open_params: String,
+    /// The evaluation workers' own plugin sets (a stateless source on several cores).
+    evaluators: Vec<EvaluatorSet>,
     // Keeps the tables the plugins share alive as long as the plugins.
     _tables: Arc<TableRegistry>,
 }
@@ -182,8 +187,24 @@ impl SourcePlan {
                 _ => None,
             },
         };
+        let workers = match config.evaluation_workers {
+            Some(n) if n > MAX_CONFIGURED_EVALUATION_WORKERS => {
+                return Err(Fatal(format!(
+                    "saker.evaluation_workers is {n}: at most {MAX_CONFIGURED_EVALUATION_WORKERS} are allowed (leave it unset for one per core, at most 4)"
+                )))
+            }
+            Some(n) => n,
+            None => default_evaluation_workers(),
+        };
         for source in plan.enabled_sources.clone() {
-            let set = plan.source_set(&source, &options)?;
+            let mut set = plan.source_set(&source, &options)?;
+            if workers > 1 && is_stateless(&set) {
+                tracing::debug!("source '{source}': {workers} evaluation workers");
+                for _ in 0..workers {
+                    let (plugins, tables) = plan.plugin_set(&source, &options)?;
+                    set.evaluators.push(EvaluatorSet { plugins, tables });
+                }
+            }
             plan.running.push(set);
         }
         Ok(plan)
@@ -191,22 +212,22 @@ impl SourcePlan {
 
     /// Loads and initialises, for one source, every plugin that takes part in it.
     fn source_set(&self, source: &str, options: &LoadOptions) -> Result<SourceSet, Fatal> {
-        let tables = TableRegistry::new();
-        let mut set = PluginSet::new(tables.clone());
+        let (plugins, tables) = self.plugin_set(source, options)?;
         let mut source_plugin = None;
         let mut open_params = String::new();
-        for (plugin, pc) in self.plugins.iter().zip(&self.configs) {
+        let taking_part = self.plugins.iter().zip(&self.configs).filter(|(p, _)| {
+            let info = p.info();
+            provided_source(info) == Some(source) || handles(info, source)
+        });
+        for (index, (plugin, pc)) in taking_part.enumerate() {
             let info = plugin.info();
-            let is_source = provided_source(info) == Some(source);
-            if !is_source && !handles(info, source) {
+            if provided_source(info) != Some(source) {
                 continue;
             }
-            let index = set.load(&info.path, options)?;
-            set.init(index, &pc.init_config)?;
-            if is_source && source_plugin.is_none() {
+            if source_plugin.is_none() {
                 source_plugin = Some(index);
                 open_params = pc.open_params.clone();
-            } else if is_source {
+            } else {
                 tracing::warn!(
                     "several plugins provide source '{source}': '{}' is ignored, the first one wins",
                     info.name
@@ -217,11 +238,28 @@ impl SourcePlan {
             source_plugin.ok_or_else(|| Fatal(format!("no plugin provides event source '{source}'")))?;
         Ok(SourceSet {
             name: source.to_string(),
-            plugins: set.into_plugins(),
+            plugins,
             source_plugin,
             open_params,
+            evaluators: Vec::new(),
             _tables: tables,
         })
+    }
+
+    /// Every plugin that takes part in `source`, in configuration order, loaded and initialised
+    /// with its own tables (Falco's one inspector per source).
+    fn plugin_set(&self, source: &str, options: &LoadOptions) -> Result<(Vec<Plugin>, Arc<TableRegistry>), Fatal> {
+        let tables = TableRegistry::new();
+        let mut set = PluginSet::new(tables.clone());
+        for (plugin, pc) in self.plugins.iter().zip(&self.configs) {
+            let info = plugin.info();
+            if provided_source(info) != Some(source) && !handles(info, source) {
+                continue;
+            }
+            let index = set.load(&info.path, options)?;
+            set.init(index, &pc.init_config)?;
+        }
+        Ok((set.into_plugins(), tables))
     }
 
     /// The event types of each known source (same order as `known_sources`): from the source
@@ -327,11 +365,23 @@ impl SourcePlan {
                 open_params: set.open_params,
                 bindings: catalog.bindings(),
                 ruleset_index,
+                evaluators: set.evaluators,
                 tables: set._tables,
             });
         }
         Ok(out)
     }
+}
+
+/// Whether each event of the source can be evaluated on its own, on any thread: no plugin
+/// keeps state from the events (parse) or injects events (async), and it is not the syscall
+/// source (whose threads and fds follow the event order).
+fn is_stateless(set: &SourceSet) -> bool {
+    set.name != SYSCALL_SOURCE
+        && set.plugins.iter().all(|p| {
+            let capabilities = &p.info().capabilities;
+            !capabilities.parsing && !capabilities.async_events
+        })
 }
 
 /// Whether a plugin extracts from or parses events of `source`.

@@ -138,6 +138,9 @@ pub struct Config {
     pub plugins_hostinfo: bool,
     /// `saker.plugins_dir`.
     pub plugins_dir: Option<PathBuf>,
+    /// `saker.evaluation_workers`: evaluation threads per stateless plugin source (k8saudit …);
+    /// `None` (unset or 0): the available cores, at most 4; 1: the source thread alone.
+    pub evaluation_workers: Option<usize>,
     /// `capture_file` (Saker, `--capture`): where live syscall capture also records a `.scap`.
     pub capture_file: Option<PathBuf>,
     pub priority: Priority,
@@ -263,6 +266,10 @@ impl Config {
             load_plugins: r.str_list("load_plugins")?,
             plugins_hostinfo: r.bool("plugins_hostinfo", true)?,
             plugins_dir: r.opt_string("saker.plugins_dir")?.map(PathBuf::from),
+            evaluation_workers: match r.u64("saker.evaluation_workers", 0)? {
+                0 => None,
+                n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            },
             capture_file: r
                 .opt_string("capture_file")?
                 .filter(|f| !f.is_empty())

@@ -298,7 +298,10 @@ pub const FALCO_YAML: Kind = Kind::Map(&[
     ),
     // Saker's own keys.
     Field("capture_file", Kind::Str),
-    Field("saker", Kind::Map(&[Field("plugins_dir", Kind::Str)])),
+    Field(
+        "saker",
+        Kind::Map(&[Field("plugins_dir", Kind::Str), Field("evaluation_workers", Kind::Int)]),
+    ),
 ]);
 
 /// Checks `item` against `kind`, pushing a warning per unknown key and failing on the first

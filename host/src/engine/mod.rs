@@ -12,6 +12,7 @@ pub mod event_fields;
 pub mod host_fields;
 mod signals;
 pub mod telemetry;
+pub mod workers;
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,8 +24,9 @@ use plugin_api::event::EventHeader;
 
 use crate::config::{DropAction, SyscallEventDrops};
 use crate::outputs::{FormattedAlert, Outputs};
-use crate::plugins::{BatchEnd, Plugin, PluginError};
+use crate::plugins::{BatchEnd, Plugin, PluginCounters, PluginError};
 use crate::rules::eval::EvalContext;
+use crate::rules::load::items::Priority;
 use crate::rules::output::alert::{Alert, AlertOptions, InternalAlert};
 use crate::rules::ruleset::RuleSet;
 use crate::rules::select::RuleMatching;
@@ -34,6 +36,7 @@ use catalog::{Binding, SYSCALL_SOURCE};
 use drops::{DropCounters, DropMonitor, DropResponse};
 use event_fields::{EventFields, FieldContext};
 use telemetry::{EngineTelemetry, PluginFigures, SourceTelemetry, PLUGIN_PUBLISH_INTERVAL};
+use workers::EvaluatorSet;
 
 pub use signals::{install_reload_handler, install_stop_handlers, take_reload_request};
 
@@ -59,6 +62,9 @@ pub struct SourceRuntime {
     pub bindings: Vec<Binding>,
     /// The source's index in the ruleset.
     pub ruleset_index: usize,
+    /// Plugin sets of the evaluation workers of a stateless source (see [`workers`]); empty:
+    /// the source thread evaluates its events itself.
+    pub evaluators: Vec<EvaluatorSet>,
     /// The tables the plugins share; declared last so it outlives them.
     pub tables: Arc<crate::plugins::TableRegistry>,
 }
@@ -157,7 +163,24 @@ enum Outgoing {
 struct Matched {
     rules: Arc<ActiveRules>,
     rule: usize,
-    alert: Alert,
+    alert: MatchedAlert,
+}
+
+/// A match's alert: as evaluated (the output thread formats it), or formatted already by an
+/// evaluation worker (formatting then runs on several cores, and the alert's memory is freed by
+/// the thread that allocated it).
+enum MatchedAlert {
+    Evaluated(Alert),
+    Formatted { text: String, priority: Priority },
+}
+
+/// An alert's text for the sinks, as `json_output` asks.
+fn format_alert(alert: &Alert, opts: &RunOptions) -> String {
+    if opts.json_output {
+        alert.to_json(&opts.alert)
+    } else {
+        alert.to_text(&opts.alert)
+    }
 }
 
 /// Called by the main thread every [`RELOAD_POLL_INTERVAL`] while sources run: returns new
@@ -187,6 +210,8 @@ pub fn run(
     let stop = signals::stop_flag();
     let (tx, rx) = sync_channel::<Outgoing>(ALERT_QUEUE_CAPACITY);
     let deadline = opts.max_duration.map(|d| Instant::now() + d);
+    // Evaluation workers format alerts themselves when some sink will print them.
+    let format_in_workers = !outputs.is_empty();
     let output = {
         let opts = opts.clone();
         let telemetry = telemetry.clone();
@@ -204,7 +229,15 @@ pub fn run(
         let live = telemetry.sources.get(i).cloned().unwrap_or_default();
         let handle = std::thread::Builder::new()
             .name(format!("saker-src-{name}"))
-            .spawn(move || source_loop(source, &rules, &tx, stop, deadline, &opts, &live))
+            .spawn(move || {
+                let stop_check = StopCheck::new(deadline);
+                if source.evaluators.is_empty() {
+                    source_loop(source, &rules, &tx, stop, stop_check, &opts, &live)
+                } else {
+                    let format = format_in_workers.then_some(&opts);
+                    workers::run_source(source, &rules, &tx, stop, stop_check, &opts.hostname, format, &live)
+                }
+            })
             .expect("spawning a source thread");
         workers.push((name, handle, telemetry.sources.get(i).cloned()));
     }
@@ -261,6 +294,37 @@ pub fn run(
     }
 }
 
+/// When a source thread stops reading: `-M` expired, or after a stop signal once the source
+/// reports nothing pending (it keeps evaluating what it already accepted, e.g. events a
+/// webhook acknowledged), at most for [`STOP_DRAIN_GRACE`].
+struct StopCheck {
+    deadline: Option<Instant>,
+    drain_until: Option<Instant>,
+}
+
+impl StopCheck {
+    fn new(deadline: Option<Instant>) -> StopCheck {
+        StopCheck {
+            deadline,
+            drain_until: None,
+        }
+    }
+
+    /// Checked before each batch; `idle`: the last batch ended on a timeout.
+    fn must_stop(&mut self, stop: &AtomicBool, idle: bool) -> bool {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return true;
+        }
+        if !stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let until = *self
+            .drain_until
+            .get_or_insert_with(|| Instant::now() + STOP_DRAIN_GRACE);
+        idle || Instant::now() >= until
+    }
+}
+
 struct SourceFailure {
     message: String,
     events: u64,
@@ -311,7 +375,7 @@ fn source_loop(
     rules: &RulesHandle,
     alerts: &SyncSender<Outgoing>,
     stop: &AtomicBool,
-    deadline: Option<Instant>,
+    mut stop_check: StopCheck,
     opts: &RunOptions,
     live: &SourceTelemetry,
 ) -> Result<u64, SourceFailure> {
@@ -342,9 +406,6 @@ fn source_loop(
     let mut first_timestamp = None;
     let mut published = Instant::now();
     let mut scratch = Default::default();
-    // After a stop signal: keep evaluating what the source already accepted (e.g. events a
-    // webhook acknowledged) until it reports nothing pending, at most for STOP_DRAIN_GRACE.
-    let mut drain_until: Option<Instant> = None;
     let mut idle = false;
     // One pass of the outer loop per ruleset generation.
     loop {
@@ -369,20 +430,13 @@ fn source_loop(
             together: Default::default(),
         };
         while rules.generation() == generation {
-            let expired = deadline.is_some_and(|d| Instant::now() >= d);
-            if stop.load(Ordering::Relaxed) && !expired {
-                let until = *drain_until.get_or_insert_with(|| Instant::now() + STOP_DRAIN_GRACE);
-                if idle || Instant::now() >= until {
-                    publish_plugins(&source, batches, live, evtnum);
-                    return Ok(evtnum);
-                }
-            } else if expired {
-                publish_plugins(&source, batches, live, evtnum);
+            if stop_check.must_stop(stop, idle) {
+                publish_plugins(&source, batches, live, evtnum, &[]);
                 return Ok(evtnum);
             }
             let batch = instance.next_batch().map_err(|e| {
                 live.errors.fetch_add(1, Ordering::Relaxed);
-                publish_plugins(&source, batches, live, evtnum);
+                publish_plugins(&source, batches, live, evtnum, &[]);
                 SourceFailure {
                     message: e.to_string(),
                     events: evtnum,
@@ -402,7 +456,7 @@ fn source_loop(
                 if let Some(monitor) = drops.as_mut() {
                     if monitor.due(header.ts) {
                         check_drops(monitor, plugin, header.ts, evtnum, alerts, live).map_err(|message| {
-                            publish_plugins(&source, batches, live, evtnum);
+                            publish_plugins(&source, batches, live, evtnum, &[]);
                             SourceFailure {
                                 message,
                                 events: evtnum,
@@ -430,7 +484,7 @@ fn source_loop(
                         .send(Outgoing::Rule(Matched {
                             rules: active.clone(),
                             rule: idx,
-                            alert,
+                            alert: MatchedAlert::Evaluated(alert),
                         }))
                         .is_err()
                     {
@@ -444,13 +498,13 @@ fn source_loop(
             live.events.store(evtnum, Ordering::Relaxed);
             if published.elapsed() >= PLUGIN_PUBLISH_INTERVAL {
                 published = Instant::now();
-                publish_plugins(&source, batches, live, evtnum);
+                publish_plugins(&source, batches, live, evtnum, &[]);
             }
             idle = batch.end == BatchEnd::Timeout;
             match batch.end {
                 BatchEnd::More | BatchEnd::Timeout => {}
                 BatchEnd::Eof => {
-                    publish_plugins(&source, batches, live, evtnum);
+                    publish_plugins(&source, batches, live, evtnum, &[]);
                     return Ok(evtnum);
                 }
             }
@@ -502,14 +556,33 @@ fn act_on_drops(response: &DropResponse, alerts: &SyncSender<Outgoing>) -> bool 
 
 /// Copies the source's plugin counters and metrics for `/metrics` (plugins are not `Sync`);
 /// for the syscall source, its drop counters too (`events`: the host's count of its events).
-fn publish_plugins(source: &SourceRuntime, batches: u64, live: &SourceTelemetry, events: u64) {
+/// `workers`: the counters evaluation workers last published, added to the source's own.
+fn publish_plugins(
+    source: &SourceRuntime,
+    batches: u64,
+    live: &SourceTelemetry,
+    events: u64,
+    workers: &[std::sync::Mutex<Vec<PluginCounters>>],
+) {
+    let workers: Vec<Vec<PluginCounters>> = workers
+        .iter()
+        .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        .collect();
     let figures: Vec<PluginFigures> = source
         .plugins
         .iter()
         .enumerate()
         .map(|(i, p)| PluginFigures {
             name: p.info().name.clone(),
-            counters: p.counters(),
+            counters: workers
+                .iter()
+                .filter_map(|w| w.get(i))
+                .fold(p.counters(), |sum, c| PluginCounters {
+                    extract_calls: sum.extract_calls + c.extract_calls,
+                    extract_no_value: sum.extract_no_value + c.extract_no_value,
+                    parse_calls: sum.parse_calls + c.parse_calls,
+                    parse_failures: sum.parse_failures + c.parse_failures,
+                }),
             next_batch_calls: if i == source.source_plugin { batches } else { 0 },
             metrics: p.metrics(),
         })
@@ -560,14 +633,13 @@ fn output_loop(rx: Receiver<Outgoing>, mut outputs: Outputs, opts: &RunOptions, 
         if outputs.is_empty() {
             continue;
         }
-        let text = if opts.json_output {
-            matched.alert.to_json(&opts.alert)
-        } else {
-            matched.alert.to_text(&opts.alert)
+        let (text, priority) = match matched.alert {
+            MatchedAlert::Evaluated(alert) => (format_alert(&alert, opts), alert.priority),
+            MatchedAlert::Formatted { text, priority } => (text, priority),
         };
         outputs.emit(FormattedAlert {
             text,
-            priority: matched.alert.priority,
+            priority,
             json: opts.json_output,
         });
     }
