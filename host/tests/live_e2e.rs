@@ -1072,11 +1072,11 @@ fn mmsg_messages_sem_and_fsconfig_params_reach_the_rules() {
          priority: NOTICE\n\
          - rule: live e2e semget\n  desc: semaphore sets made by the python child\n  \
          condition: evt.type = semget and evt.dir = < and proc.args contains {CHILD_MARK}\n  \
-         output: \"semget nsems=%evt.arg.nsems semflg=%evt.arg.semflg proc.pid=%proc.pid\"\n  \
+         output: \"semget nsems=%evt.arg.nsems semflg=%evt.arg.semflg raw=%evt.rawarg.semflg proc.pid=%proc.pid\"\n  \
          priority: NOTICE\n\
          - rule: live e2e fsconfig\n  desc: filesystem configuration by the python child\n  \
          condition: evt.type = fsconfig and evt.dir = < and evt.arg.key = size\n  \
-         output: \"fsconfig cmd=%evt.arg.cmd value=%evt.arg.value_charbuf proc.pid=%proc.pid\"\n  \
+         output: \"fsconfig cmd=%evt.arg.cmd raw=%evt.rawarg.cmd value=%evt.arg.value_charbuf proc.pid=%proc.pid\"\n  \
          priority: NOTICE\n"
     );
     write(&rules_file, &format!("{extra}{}", rules(&dir, "")));
@@ -1135,15 +1135,17 @@ assert libc.syscall(431, fd, 1, b"size", b"2m", 0) == 0
     );
     let semget = saker.wait_alert("the semget", |a| rule_is(a, "live e2e semget"));
     assert_eq!(field(&semget, "evt.arg.nsems"), "3", "{semget}");
-    // PPM_IPC_CREAT, without the permission bits
-    assert_eq!(field(&semget, "evt.arg.semflg"), (1 << 13).to_string(), "{semget}");
+    // PPM_IPC_CREAT, without the permission bits: evt.arg names it, evt.rawarg is the number
+    assert_eq!(field(&semget, "evt.arg.semflg"), "IPC_CREAT", "{semget}");
+    assert_eq!(field(&semget, "evt.rawarg.semflg"), (1 << 13).to_string(), "{semget}");
     let fsconfig = saker.wait_alert("the fsconfig", |a| rule_is(a, "live e2e fsconfig"));
     assert_eq!(
         (
             field(&fsconfig, "evt.arg.cmd"),
+            field(&fsconfig, "evt.rawarg.cmd"),
             field(&fsconfig, "evt.arg.value_charbuf")
         ),
-        ("1".into(), "2m".into()),
+        ("FSCONFIG_SET_STRING".into(), "1".into(), "2m".into()),
         "FSCONFIG_SET_STRING of size=2m: {fsconfig}"
     );
     let (code, _, stderr) = saker.stop();

@@ -117,7 +117,8 @@ struct saker_data_hdr {
                                 in args[arg]: sk_ack_backlog, sk_max_ack_backlog */
 #define SAKER_D_MMSG 16      /* one message of a sendmmsg/recvmmsg array (arg = its index,
                                 0..SAKER_MAX_MMSG-1): struct saker_mmsg, then data_len bytes of
-                                its iovec data, then control_len bytes of its control data */
+                                its iovec data, then control_len bytes of its control data, then
+                                name_len bytes of its msg_name */
 
 /* Memory counters of a task (Falco's vm_size / vm_rss / vm_swap), KiB. */
 struct saker_vm {
@@ -142,6 +143,9 @@ struct saker_mmsg {
 	__u16 data_len;    /* data bytes that follow: min(msg_len, snaplen), cut to the record */
 	__u16 control_len; /* control bytes after the data (recvmmsg): min(msg_controllen,
 	                      snaplen); 0 for sendmmsg */
+	__u16 name_len;    /* msg_name bytes after the control data: min(msg_namelen, 128) as the
+	                      call left it (the destination / the sender of an unconnected socket) */
+	__u16 pad;
 } __attribute__((packed));
 
 struct saker_tuple {

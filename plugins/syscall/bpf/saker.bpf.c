@@ -923,10 +923,15 @@ __noinline int put_iovec(__u32 arg, __u64 iov_p, __u64 cnt, __u64 want)
 
 #define MMSG_HDR ((__u32)sizeof(struct saker_mmsg))
 
+/* msg_name bytes kept per message: a struct sockaddr_un or smaller */
+#define MMSG_NAME_MAX 128
+
 /*
  * SAKER_D_MMSG of message j of the struct mmsghdr array at mm (64 bytes each: msg_hdr with
- * msg_iov at 16, msg_iovlen 24, msg_control 32, msg_controllen 40; msg_len at 56): its data up
- * to min(msg_len, snap), then (with_control) its control data up to snap. 0 when unreadable.
+ * msg_name at 0, msg_namelen 8, msg_iov 16, msg_iovlen 24, msg_control 32, msg_controllen 40;
+ * msg_len at 56): its data up to min(msg_len, snap), then (with_control) its control data up to
+ * snap, then its msg_name (Falco's driver takes the peer of an unconnected socket from it).
+ * 0 when unreadable.
  */
 __noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
 {
@@ -934,8 +939,10 @@ __noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
 	__u32 room = 0;
 	if (!s || j >= SAKER_MAX_MMSG)
 		return 0;
-	__u64 f[6] = {}; /* msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags, msg_len */
-	if (bpf_probe_read_user(f, sizeof(f), (void *)(mm + (__u64)j * 64 + 16))) {
+	/* msg_name, msg_namelen, msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags,
+	 * msg_len */
+	__u64 g[8] = {};
+	if (bpf_probe_read_user(g, sizeof(g), (void *)(mm + (__u64)j * 64))) {
 		count(&drops, SAKER_DROP_USER_READ);
 		return 0;
 	}
@@ -946,9 +953,9 @@ __noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
 		item_end(s, off, SAKER_D_MMSG, j, 0);
 		return 0;
 	}
-	__u32 msg_len = (__u32)f[5];
-	s->iov_p = f[0];
-	s->iov_cnt = f[0] ? (f[1] < SAKER_MAX_IOV ? f[1] : SAKER_MAX_IOV) : 0;
+	__u32 msg_len = (__u32)g[7];
+	s->iov_p = g[2];
+	s->iov_cnt = g[2] ? (g[3] < SAKER_MAX_IOV ? g[3] : SAKER_MAX_IOV) : 0;
 	s->iov_cap = cap_len(s, msg_len < snap ? msg_len : snap, room - MMSG_HDR);
 	s->iov_off = off + ITEM_HDR + MMSG_HDR;
 	s->iov_done = 0;
@@ -958,14 +965,27 @@ __noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
 			break;
 	__u32 done = s->iov_done;
 	__u64 clen = 0;
-	if (with_control && f[2] && f[3]) {
-		clen = cap_len(s, f[3] < snap ? f[3] : snap, room - MMSG_HDR - done);
+	if (with_control && g[4] && g[5]) {
+		clen = cap_len(s, g[5] < snap ? g[5] : snap, room - MMSG_HDR - done);
 		__u64 pos = off + ITEM_HDR + MMSG_HDR + done;
 		BOUND(pos, 32767);
 		BOUND(clen, 32767);
-		if (bpf_probe_read_user(&s->buf[pos], clen, (void *)f[2])) {
+		if (bpf_probe_read_user(&s->buf[pos], clen, (void *)g[4])) {
 			count(&drops, SAKER_DROP_USER_READ);
 			clen = 0;
+		}
+	}
+	__u64 nlen = 0;
+	__u32 namelen = (__u32)g[1];
+	if (g[0] && namelen) {
+		nlen = cap_len(s, namelen < MMSG_NAME_MAX ? namelen : MMSG_NAME_MAX,
+			       room - MMSG_HDR - done - clen);
+		__u64 pos = off + ITEM_HDR + MMSG_HDR + done + clen;
+		BOUND(pos, 32767);
+		BOUND(nlen, 255);
+		if (bpf_probe_read_user(&s->buf[pos], nlen, (void *)g[0])) {
+			count(&drops, SAKER_DROP_USER_READ);
+			nlen = 0;
 		}
 	}
 	__u64 total = s->iov_total;
@@ -974,9 +994,10 @@ __noinline int put_mmsg(__u32 j, __u64 mm, __u32 snap, __u32 with_control)
 		.iov_total = total > 0xffffffffull ? 0xffffffffu : total,
 		.data_len = done,
 		.control_len = clen,
+		.name_len = nlen,
 	};
 	__builtin_memcpy(&s->buf[(off + ITEM_HDR) & SCRATCH_MASK], &h, sizeof(h));
-	item_end(s, off, SAKER_D_MMSG, j, MMSG_HDR + done + clen);
+	item_end(s, off, SAKER_D_MMSG, j, MMSG_HDR + done + clen + nlen);
 	return 1;
 }
 

@@ -458,6 +458,224 @@ pub static MEMFD_CREATE_FLAGS: FlagTable = FlagTable {
     entries: &[("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4)],
 };
 
+/// quotactl commands (`PPM_Q_*`, one bit each).
+pub static QUOTACTL_CMDS: FlagTable = FlagTable {
+    name: "quotactl_cmds",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("Q_QUOTAON", 1 << 0),
+        ("Q_QUOTAOFF", 1 << 1),
+        ("Q_GETFMT", 1 << 2),
+        ("Q_GETINFO", 1 << 3),
+        ("Q_SETINFO", 1 << 4),
+        ("Q_GETQUOTA", 1 << 5),
+        ("Q_SETQUOTA", 1 << 6),
+        ("Q_SYNC", 1 << 7),
+        ("Q_XQUOTAON", 1 << 8),
+        ("Q_XQUOTAOFF", 1 << 9),
+        ("Q_XGETQUOTA", 1 << 10),
+        ("Q_XSETQLIM", 1 << 11),
+        ("Q_XGETQSTAT", 1 << 12),
+        ("Q_XQUOTARM", 1 << 13),
+        ("Q_XQUOTASYNC", 1 << 14),
+    ],
+};
+
+/// quotactl quota types (`PPM_USRQUOTA`, `PPM_GRPQUOTA`).
+pub static QUOTACTL_TYPES: FlagTable = FlagTable {
+    name: "quotactl_types",
+    kind: FlagKind::Bits,
+    entries: &[("USRQUOTA", 1 << 0), ("GRPQUOTA", 1 << 1)],
+};
+
+/// quotactl quota formats (`PPM_QFMT_*`).
+pub static QUOTACTL_QUOTA_FMTS: FlagTable = FlagTable {
+    name: "quotactl_quota_fmts",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("QFMT_NOT_USED", 1 << 0),
+        ("QFMT_VFS_OLD", 1 << 1),
+        ("QFMT_VFS_V0", 1 << 2),
+        ("QFMT_VFS_V1", 1 << 3),
+    ],
+};
+
+/// quotactl `if_dqinfo` flags (`PPM_DQF_NONE`, `PPM_V1_DQF_RSQUASH`).
+pub static QUOTACTL_DQI_FLAGS: FlagTable = FlagTable {
+    name: "quotactl_dqi_flags",
+    kind: FlagKind::Bits,
+    entries: &[("DQF_NONE", 1 << 0), ("V1_DQF_RSQUASH", 1 << 1)],
+};
+
+/// semop's `sem_flg` (`PPM_IPC_NOWAIT`, `PPM_SEM_UNDO`).
+pub static SEMOP_FLAGS: FlagTable = FlagTable {
+    name: "semop_flags",
+    kind: FlagKind::Bits,
+    entries: &[("IPC_NOWAIT", 1 << 0), ("SEM_UNDO", 1 << 1)],
+};
+
+/// semget's `semflg` (`PPM_IPC_EXCL`, `PPM_IPC_CREAT`), in libsinsp's order.
+pub static SEMGET_FLAGS: FlagTable = FlagTable {
+    name: "semget_flags",
+    kind: FlagKind::Bits,
+    entries: &[("IPC_EXCL", 1 << 14), ("IPC_CREAT", 1 << 13)],
+};
+
+/// semctl commands (`PPM_IPC_*`, `PPM_SEM_*`, `PPM_GET*`, `PPM_SET*`, one bit each).
+pub static SEMCTL_COMMANDS: FlagTable = FlagTable {
+    name: "semctl_commands",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("IPC_STAT", 1 << 0),
+        ("IPC_SET", 1 << 1),
+        ("IPC_RMID", 1 << 2),
+        ("IPC_INFO", 1 << 3),
+        ("SEM_INFO", 1 << 4),
+        ("SEM_STAT", 1 << 5),
+        ("GETALL", 1 << 6),
+        ("GETNCNT", 1 << 7),
+        ("GETPID", 1 << 8),
+        ("GETVAL", 1 << 9),
+        ("GETZCNT", 1 << 10),
+        ("SETALL", 1 << 11),
+        ("SETVAL", 1 << 12),
+    ],
+};
+
+/// io_uring_setup `flags` (`PPM_IORING_SETUP_*`; libsinsp names ATTACH_WQ `ATTACH_RW`).
+pub static IO_URING_SETUP_FLAGS: FlagTable = FlagTable {
+    name: "io_uring_setup_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("IORING_SETUP_IOPOLL", 1 << 0),
+        ("IORING_SETUP_SQPOLL", 1 << 1),
+        ("IORING_SQ_NEED_WAKEUP", 1 << 2),
+        ("IORING_SETUP_SQ_AFF", 1 << 3),
+        ("IORING_SETUP_CQSIZE", 1 << 4),
+        ("IORING_SETUP_CLAMP", 1 << 5),
+        ("IORING_SETUP_ATTACH_RW", 1 << 6),
+        ("IORING_SETUP_R_DISABLED", 1 << 7),
+    ],
+};
+
+/// io_uring_setup `features` (`PPM_IORING_FEAT_*`).
+pub static IO_URING_SETUP_FEATS: FlagTable = FlagTable {
+    name: "io_uring_setup_feats",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("IORING_FEAT_SINGLE_MMAP", 1 << 0),
+        ("IORING_FEAT_NODROP", 1 << 1),
+        ("IORING_FEAT_SUBMIT_STABLE", 1 << 2),
+        ("IORING_FEAT_RW_CUR_POS", 1 << 3),
+        ("IORING_FEAT_CUR_PERSONALITY", 1 << 4),
+        ("IORING_FEAT_FAST_POLL", 1 << 5),
+        ("IORING_FEAT_POLL_32BITS", 1 << 6),
+        ("IORING_FEAT_SQPOLL_NONFIXED", 1 << 7),
+        ("IORING_FEAT_ENTER_EXT_ARG", 1 << 8),
+        ("IORING_FEAT_NATIVE_WORKERS", 1 << 9),
+        ("IORING_FEAT_RSRC_TAGS", 1 << 10),
+    ],
+};
+
+/// io_uring_enter `flags` (`PPM_IORING_ENTER_*`).
+pub static IO_URING_ENTER_FLAGS: FlagTable = FlagTable {
+    name: "io_uring_enter_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("IORING_ENTER_GETEVENTS", 1 << 0),
+        ("IORING_ENTER_SQ_WAKEUP", 1 << 1),
+        ("IORING_ENTER_SQ_WAIT", 1 << 2),
+        ("IORING_ENTER_EXT_ARG", 1 << 3),
+    ],
+};
+
+/// io_uring_register opcodes (`PPM_IORING_REGISTER_*` / `_UNREGISTER_*`).
+pub static IO_URING_REGISTER_OPCODES: FlagTable = FlagTable {
+    name: "io_uring_register_opcodes",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("IORING_REGISTER_BUFFERS", 0),
+        ("IORING_UNREGISTER_BUFFERS", 1),
+        ("IORING_REGISTER_FILES", 2),
+        ("IORING_UNREGISTER_FILES", 3),
+        ("IORING_REGISTER_EVENTFD", 4),
+        ("IORING_UNREGISTER_EVENTFD", 5),
+        ("IORING_REGISTER_FILES_UPDATE", 6),
+        ("IORING_REGISTER_EVENTFD_ASYNC", 7),
+        ("IORING_REGISTER_PROBE", 8),
+        ("IORING_REGISTER_PERSONALITY", 9),
+        ("IORING_UNREGISTER_PERSONALITY", 10),
+        ("IORING_REGISTER_RESTRICTIONS", 11),
+        ("IORING_REGISTER_ENABLE_RINGS", 12),
+        ("IORING_REGISTER_FILES2", 13),
+        ("IORING_REGISTER_FILES_UPDATE2", 14),
+        ("IORING_REGISTER_BUFFERS2", 15),
+        ("IORING_REGISTER_BUFFERS_UPDATE", 16),
+        ("IORING_REGISTER_IOWQ_AFF", 17),
+        ("IORING_UNREGISTER_IOWQ_AFF", 18),
+        ("IORING_REGISTER_IOWQ_MAX_WORKERS", 19),
+        ("IORING_REGISTER_RING_FDS", 20),
+        ("IORING_UNREGISTER_RING_FDS", 21),
+    ],
+};
+
+/// fsconfig commands (`PPM_FSCONFIG_*`, Linux's numbers).
+pub static FSCONFIG_CMDS: FlagTable = FlagTable {
+    name: "fsconfig_cmds",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("FSCONFIG_SET_FLAG", 0),
+        ("FSCONFIG_SET_STRING", 1),
+        ("FSCONFIG_SET_BINARY", 2),
+        ("FSCONFIG_SET_PATH", 3),
+        ("FSCONFIG_SET_PATH_EMPTY", 4),
+        ("FSCONFIG_SET_FD", 5),
+        ("FSCONFIG_CMD_CREATE", 6),
+        ("FSCONFIG_CMD_RECONFIGURE", 7),
+    ],
+};
+
+/// keyctl operations (`PPM_KEYCTL_*`, Linux's numbers).
+pub static KEYCTL_OPERATIONS: FlagTable = FlagTable {
+    name: "keyctl_operations",
+    kind: FlagKind::Enum,
+    entries: &[
+        ("KEYCTL_GET_KEYRING_ID", 0),
+        ("KEYCTL_JOIN_SESSION_KEYRING", 1),
+        ("KEYCTL_UPDATE", 2),
+        ("KEYCTL_REVOKE", 3),
+        ("KEYCTL_CHOWN", 4),
+        ("KEYCTL_SETPERM", 5),
+        ("KEYCTL_DESCRIBE", 6),
+        ("KEYCTL_CLEAR", 7),
+        ("KEYCTL_LINK", 8),
+        ("KEYCTL_UNLINK", 9),
+        ("KEYCTL_SEARCH", 10),
+        ("KEYCTL_READ", 11),
+        ("KEYCTL_INSTANTIATE", 12),
+        ("KEYCTL_NEGATE", 13),
+        ("KEYCTL_SET_REQKEY_KEYRING", 14),
+        ("KEYCTL_SET_TIMEOUT", 15),
+        ("KEYCTL_ASSUME_AUTHORITY", 16),
+        ("KEYCTL_GET_SECURITY", 17),
+        ("KEYCTL_SESSION_TO_PARENT", 18),
+        ("KEYCTL_REJECT", 19),
+        ("KEYCTL_INSTANTIATE_IOV", 20),
+        ("KEYCTL_INVALIDATE", 21),
+        ("KEYCTL_GET_PERSISTENT", 22),
+        ("KEYCTL_DH_COMPUTE", 23),
+        ("KEYCTL_PKEY_QUERY", 24),
+        ("KEYCTL_PKEY_ENCRYPT", 25),
+        ("KEYCTL_PKEY_DECRYPT", 26),
+        ("KEYCTL_PKEY_SIGN", 27),
+        ("KEYCTL_PKEY_VERIFY", 28),
+        ("KEYCTL_RESTRICT_KEYRING", 29),
+        ("KEYCTL_MOVE", 30),
+        ("KEYCTL_CAPABILITIES", 31),
+        ("KEYCTL_WATCH_KEY", 32),
+    ],
+};
+
 /// Which flag table renders parameter `param` of events named `event` (None: plain number).
 pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
     Some(match (event, param) {
@@ -475,11 +693,23 @@ pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
         ("mount", "flags") => &MOUNT_FLAGS,
         ("umount2", "flags") => &UMOUNT_FLAGS,
         ("memfd_create", "flags") => &MEMFD_CREATE_FLAGS,
+        ("quotactl", "cmd") => &QUOTACTL_CMDS,
+        ("quotactl", "type") => &QUOTACTL_TYPES,
+        ("quotactl", "quota_fmt" | "quota_fmt_out") => &QUOTACTL_QUOTA_FMTS,
+        ("quotactl", "dqi_flags") => &QUOTACTL_DQI_FLAGS,
+        ("semop", "sem_flg_0" | "sem_flg_1") => &SEMOP_FLAGS,
+        ("semget", "semflg") => &SEMGET_FLAGS,
+        ("semctl", "cmd") => &SEMCTL_COMMANDS,
+        ("io_uring_setup", "flags") => &IO_URING_SETUP_FLAGS,
+        ("io_uring_setup", "features") => &IO_URING_SETUP_FEATS,
+        ("io_uring_enter", "flags") => &IO_URING_ENTER_FLAGS,
+        ("io_uring_register", "opcode") => &IO_URING_REGISTER_OPCODES,
+        ("fsconfig", "cmd") => &FSCONFIG_CMDS,
+        ("keyctl", "operation") => &KEYCTL_OPERATIONS,
         _ => return None,
     })
 }
 
-/// Parameters libsinsp prints in hexadecimal (`PF_HEX`): addresses.
 /// Parameters libsinsp prints in octal with a leading 0 (`PF_OCT`): file modes.
 pub fn is_octal_param(event: &str, param: &str) -> bool {
     matches!(
@@ -501,6 +731,7 @@ pub fn write_octal(out: &mut String, n: u64) {
     }
 }
 
+/// Parameters libsinsp prints in hexadecimal (`PF_HEX`): addresses, IPC keys.
 pub fn is_hex_param(event: &str, param: &str) -> bool {
     matches!(
         (event, param),
@@ -508,6 +739,9 @@ pub fn is_hex_param(event: &str, param: &str) -> bool {
             | ("brk" | "mmap" | "mmap2" | "munmap" | "mprotect", "addr")
             // ptrace's dynamic words (a signal number there renders as a signal first)
             | ("ptrace", "addr" | "data")
+            // PF_HEX in the event table
+            | ("semget", "key")
+            | ("io_uring_register", "arg")
     )
 }
 

@@ -332,6 +332,11 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
         ParamValue::Signed(n) if *n >= 0 && flags::is_hex_param(info.name, name) => {
             let _ = write!(out, "{n:X}");
         }
+        // `%X` of a negative integer of the parameter's width (semget's key -1 is FFFFFFFF);
+        // a negative errno stays a decimal errno.
+        ParamValue::Signed(n) if matches!(pt, Some(T::Int32)) && flags::is_hex_param(info.name, name) => {
+            let _ = write!(out, "{:X}", *n as u32);
+        }
         ParamValue::Signed(n) => {
             let _ = write!(out, "{n}");
             if matches!(pt, Some(T::Errno)) && *n < 0 {
@@ -427,9 +432,14 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
 
 /// The type and value of a `PT_DYN` parameter, from the index byte that precedes the value
 /// (the drivers' dynamic parameter tables); `None` renders the bytes as they are.
-fn dyn_value<'a>(event: &str, param: &str, index: u8, bytes: &[u8]) -> Option<(ParamType, ParamValue<'a>)> {
+fn dyn_value<'a>(event: &str, param: &str, index: u8, bytes: &'a [u8]) -> Option<(ParamType, ParamValue<'a>)> {
     use ParamType as T;
     let pt = match (event, param, index) {
+        // keyctl_dynamic_param: PPM_KEYCTL_IDX_INT64, PPM_KEYCTL_IDX_CHARBUF
+        ("keyctl", "arg2" | "arg3" | "arg4" | "arg5", 0) => T::Int64,
+        ("keyctl", "arg2" | "arg3" | "arg4" | "arg5", 1) => {
+            return Some((T::CharBuf, ParamValue::Str(strip_nul(bytes))));
+        }
         ("ptrace", "addr" | "data", 0) => T::Uint64,
         ("ptrace", "addr" | "data", 1) => T::SigType,
         ("bpf", "res_or_fd", 0) => T::Fd,
@@ -442,7 +452,7 @@ fn dyn_value<'a>(event: &str, param: &str, index: u8, bytes: &[u8]) -> Option<(P
     };
     let raw = (!bytes.is_empty() && bytes.len() <= 8).then(|| int_le(bytes))?;
     let value = match pt {
-        T::Fd | T::Errno => ParamValue::Signed(sign_extend(raw, bytes.len())),
+        T::Fd | T::Errno | T::Int64 => ParamValue::Signed(sign_extend(raw, bytes.len())),
         _ => ParamValue::Unsigned(raw),
     };
     Some((pt, value))

@@ -820,6 +820,11 @@ fn sem_calls_carry_their_arguments_and_sembufs() {
     assert_eq!(uint(&get, "key"), 0, "IPC_PRIVATE");
     assert_eq!(uint(&get, "nsems"), 2);
     assert_eq!(uint(&get, "semflg"), 1 << 13, "PPM_IPC_CREAT, without the mode bits");
+    assert_eq!(
+        get.render_args(),
+        format!("res={semid} key=0 nsems=2 semflg=8192(IPC_CREAT)"),
+        "evt.args names the flags"
+    );
 
     let ops = all_events(&events, "semop");
     assert_eq!(ops.len(), 2);
@@ -836,6 +841,8 @@ fn sem_calls_carry_their_arguments_and_sembufs() {
         [1, 1, 1 << 0],
         "PPM_IPC_NOWAIT"
     );
+    assert_eq!(rendered(a, "sem_flg_0"), "2(SEM_UNDO)");
+    assert_eq!(rendered(a, "sem_flg_1"), "1(IPC_NOWAIT)");
     assert_eq!(uint(b, "nsops"), 1);
     assert_eq!(
         [uint(b, "sem_num_0"), uint(b, "sem_op_0"), uint(b, "sem_flg_0")],
@@ -854,6 +861,11 @@ fn sem_calls_carry_their_arguments_and_sembufs() {
     assert_eq!(uint(&ctls[0], "cmd"), 1 << 12, "PPM_SETVAL");
     assert_eq!(uint(&ctls[0], "val"), 5);
     assert_eq!(uint(&ctls[1], "cmd"), 1 << 2, "PPM_IPC_RMID");
+    assert_eq!(
+        ctls[0].render_args(),
+        format!("res=0 semid={semid} semnum=1 cmd=4096(SETVAL) val=5")
+    );
+    assert_eq!(rendered(&ctls[1], "cmd"), "4(IPC_RMID)");
     assert_eq!(uint(&ctls[1], "val"), 0, "only SETVAL has a value");
 }
 
@@ -904,6 +916,23 @@ fn keyctl_arguments_are_typed_by_operation() {
     assert_eq!(uint(revoke, "operation"), 3);
     assert_eq!(dynv(revoke, "arg2"), keyctl_int(12345));
     assert_eq!(dynv(revoke, "arg3"), keyctl_int(0), "REVOKE has one argument");
+    // evt.args: the operation's name, each argument by its type
+    let res = |d: &DecodedEvent<'_>| rendered(d, "res");
+    assert_eq!(
+        join.render_args(),
+        format!(
+            "res={} operation=1(KEYCTL_JOIN_SESSION_KEYRING) arg2=saker-live-ring arg3=0 arg4=0 arg5=0",
+            res(join)
+        )
+    );
+    assert_eq!(
+        search.render_args(),
+        format!(
+            "res={} operation=10(KEYCTL_SEARCH) arg2=-3 arg3=user arg4=saker-no-such-key arg5=0",
+            res(search)
+        )
+    );
+    assert_eq!(rendered(revoke, "arg2"), "12345");
 }
 
 /// `QCMD(cmd, type)`.
@@ -958,6 +987,9 @@ fn quotactl_reads_addr_by_command() {
     assert_eq!(uint(getq, "id"), 1234);
     assert_eq!(uint(getq, "quota_fmt"), 1, "PPM_QFMT_NOT_USED");
     assert_eq!(uint(getq, "quota_fmt_out"), 1);
+    assert_eq!(rendered(getq, "cmd"), "32(Q_GETQUOTA)");
+    assert_eq!(rendered(getq, "type"), "1(USRQUOTA)");
+    assert_eq!(rendered(getq, "quota_fmt"), "1(QFMT_NOT_USED)");
     assert_eq!(s(getq, "quotafilepath"), "");
     assert_eq!(
         [
@@ -978,6 +1010,10 @@ fn quotactl_reads_addr_by_command() {
     assert_eq!(uint(on, "type"), 1 << 1, "PPM_GRPQUOTA");
     assert_eq!(s(on, "quotafilepath"), "/tmp/saker-aquota.group");
     assert_eq!(uint(on, "quota_fmt"), 1 << 2, "PPM_QFMT_VFS_V0");
+    assert_eq!(
+        [rendered(on, "cmd"), rendered(on, "type"), rendered(on, "quota_fmt")],
+        ["1(Q_QUOTAON)", "2(GRPQUOTA)", "4(QFMT_VFS_V0)"]
+    );
     assert_eq!(uint(on, "id"), 0, "the format id is not a user id");
 
     let info = &calls[2];
@@ -1026,12 +1062,14 @@ fn fsconfig_value_follows_its_command() {
     let set = &calls[0];
     assert_eq!(uint(set, "res"), 0);
     assert_eq!(uint(set, "cmd"), 1, "PPM_FSCONFIG_SET_STRING");
+    assert_eq!(rendered(set, "cmd"), "1(FSCONFIG_SET_STRING)");
     assert_eq!(rendered(set, "key"), "size");
     assert_eq!(rendered(set, "value_charbuf"), "1m");
     assert_eq!(val(set, "value_bytebuf"), ParamValue::Empty);
     assert_eq!(uint(set, "aux"), 0);
     let bin = &calls[1];
     assert_eq!(uint(bin, "cmd"), 2, "PPM_FSCONFIG_SET_BINARY");
+    assert_eq!(rendered(bin, "cmd"), "2(FSCONFIG_SET_BINARY)");
     assert_eq!(rendered(bin, "key"), "size");
     assert_eq!(
         val(bin, "value_bytebuf"),
@@ -1169,6 +1207,12 @@ fn io_uring_calls_carry_params_flags_and_opcode() {
         (1 << 4) | (1 << 5),
         "PPM_IORING_SETUP_CQSIZE|CLAMP"
     );
+    assert_eq!(rendered(&setup, "flags"), "48(IORING_SETUP_CQSIZE|IORING_SETUP_CLAMP)");
+    assert!(
+        rendered(&setup, "features").contains("(IORING_FEAT_SINGLE_MMAP|IORING_FEAT_NODROP|"),
+        "{}",
+        rendered(&setup, "features")
+    );
     assert_ne!(shared.get(3), 0);
     assert_eq!(
         uint(&setup, "features"),
@@ -1180,10 +1224,13 @@ fn io_uring_calls_carry_params_flags_and_opcode() {
     assert_eq!(uint(&enter, "fd"), fd);
     assert_eq!(uint(&enter, "to_submit"), 0);
     assert_eq!(uint(&enter, "flags"), 1, "PPM_IORING_ENTER_GETEVENTS");
+    assert_eq!(rendered(&enter, "flags"), "1(IORING_ENTER_GETEVENTS)");
 
     let reg = event(&events, "io_uring_register");
     assert_eq!(uint(&reg, "fd"), fd);
     assert_eq!(uint(&reg, "opcode"), 1, "PPM_IORING_UNREGISTER_BUFFERS");
+    assert_eq!(rendered(&reg, "opcode"), "1(IORING_UNREGISTER_BUFFERS)");
+    assert_eq!(rendered(&reg, "arg"), "0", "a NULL arg in hex");
     assert_eq!(uint(&reg, "nr_args"), 0);
 }
 
@@ -1262,4 +1309,102 @@ fn sendmmsg_and_recvmmsg_make_an_event_per_message() {
     assert_eq!(c.len(), 24, "CMSG_SPACE(4)");
     assert_eq!(&c[..16], &ctl_out[..16], "cmsg_len 20, SOL_SOCKET, SCM_RIGHTS");
     assert_eq!(val(&recvs[1], "msgcontrol"), ParamValue::Empty, "no control data");
+}
+
+/// A UDP socket bound to 127.0.0.1 on a free port, and that port.
+fn udp_loopback() -> (std::net::UdpSocket, u16) {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    let port = s.local_addr().unwrap().port();
+    (s, port)
+}
+
+#[test]
+fn mmsg_tuples_of_unconnected_sockets_name_each_peer() {
+    use std::os::fd::AsRawFd;
+    let Some(mut probe) = probe_for(&["sendmmsg", "recvmmsg"]) else {
+        return;
+    };
+    // An unconnected sender sends one message to each of two receivers.
+    let (tx, tx_port) = udp_loopback();
+    let (rx1, rx1_port) = udp_loopback();
+    let (rx2, rx2_port) = udp_loopback();
+    let name = |port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+        },
+        sin_zero: [0; 8],
+    };
+    let mut names = [name(rx1_port), name(rx2_port)];
+    let texts: [&[u8]; 2] = [b"to-one", b"to-two"];
+    let mut from = [name(0)];
+    let mut inbuf = [0u8; 32];
+    let (txfd, rx1fd, rx2fd) = (tx.as_raw_fd(), rx1.as_raw_fd(), rx2.as_raw_fd());
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on sockets and buffers made before the fork; the headers point
+        // into them.
+        unsafe {
+            let mut iov: [libc::iovec; 2] = std::mem::zeroed();
+            let mut mm: [libc::mmsghdr; 2] = std::mem::zeroed();
+            for i in 0..2 {
+                iov[i] = libc::iovec {
+                    iov_base: texts[i].as_ptr() as *mut _,
+                    iov_len: texts[i].len(),
+                };
+                mm[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_in).cast();
+                mm[i].msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+                mm[i].msg_hdr.msg_iov = &mut iov[i];
+                mm[i].msg_hdr.msg_iovlen = 1;
+            }
+            if libc::sendmmsg(txfd, mm.as_mut_ptr(), 2, 0) != 2 {
+                return 1;
+            }
+            // rx1 receives its message with the sender's name
+            let mut riov = libc::iovec {
+                iov_base: inbuf.as_mut_ptr().cast(),
+                iov_len: inbuf.len(),
+            };
+            let mut r: libc::mmsghdr = std::mem::zeroed();
+            r.msg_hdr.msg_name = from.as_mut_ptr().cast();
+            r.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            r.msg_hdr.msg_iov = &mut riov;
+            r.msg_hdr.msg_iovlen = 1;
+            if libc::recvmmsg(rx1fd, &mut r, 1, 0, std::ptr::null_mut()) != 1 {
+                return 2;
+            }
+            // rx2 receives without asking for the name
+            r.msg_hdr.msg_name = std::ptr::null_mut();
+            r.msg_hdr.msg_namelen = 0;
+            if libc::recvmmsg(rx2fd, &mut r, 1, 0, std::ptr::null_mut()) != 1 {
+                return 3;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &["sendmmsg", "recvmmsg"]);
+    let sends = all_events(&events, "sendmmsg");
+    assert_eq!(sends.len(), 2, "an event per message");
+    assert_eq!(
+        [rendered(&sends[0], "tuple"), rendered(&sends[1], "tuple")],
+        [
+            format!("127.0.0.1:{tx_port}->127.0.0.1:{rx1_port}"),
+            format!("127.0.0.1:{tx_port}->127.0.0.1:{rx2_port}"),
+        ],
+        "each message's destination from its msg_name"
+    );
+    let recvs = all_events(&events, "recvmmsg");
+    assert_eq!(recvs.len(), 2);
+    assert_eq!(
+        rendered(&recvs[0], "tuple"),
+        format!("127.0.0.1:{rx1_port}->127.0.0.1:{tx_port}"),
+        "the sender from msg_name"
+    );
+    assert_eq!(
+        rendered(&recvs[1], "tuple"),
+        format!("127.0.0.1:{rx2_port}->0.0.0.0:0"),
+        "no msg_name: the unconnected socket's tuple"
+    );
+    drop((tx, rx1, rx2));
 }

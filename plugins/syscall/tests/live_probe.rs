@@ -855,7 +855,8 @@ assert r[0].len == 10 and into[0].raw[:10] == b"first mmsg"
                 .map(|i| &i.2)
                 .unwrap_or_else(|| panic!("syscall {nr}: message {j}: {rec:?}"))
         };
-        // struct saker_mmsg: msg_len, iov_total, data_len, control_len; then the data.
+        // struct saker_mmsg: msg_len, iov_total, data_len, control_len, name_len, pad; then the
+        // data (no control data asked for, no msg_name given).
         for (j, text) in [(0, &b"first mmsg"[..]), (1, &b"second"[..])] {
             let m = msg(j);
             assert_eq!(u32_at(m, 0), text.len() as u32, "syscall {nr}: message {j}'s msg_len");
@@ -864,7 +865,7 @@ assert r[0].len == 10 and into[0].raw[:10] == b"first mmsg"
                 if nr == NR_SENDMMSG { text.len() as u32 } else { 63 },
                 "sum of iov_len"
             );
-            assert_eq!(&m[12..], text, "syscall {nr}: message {j}'s data up to its msg_len");
+            assert_eq!(&m[16..], text, "syscall {nr}: message {j}'s data up to its msg_len");
         }
         assert!(
             !rec.items.iter().any(|i| i.0 == D_MMSG && i.1 == 2),

@@ -41,7 +41,7 @@ pub mod tag {
 /// `SAKER_MAX_MMSG`: messages of one sendmmsg/recvmmsg call the kernel sends.
 pub const MAX_MMSG: usize = 16;
 /// `sizeof(struct saker_mmsg)`.
-pub const MMSG_HDR_LEN: usize = 12;
+pub const MMSG_HDR_LEN: usize = 16;
 
 /// The `arg` of TUPLE / FDINFO / FD_PATH items about the returned fd.
 pub const ARG_RET: u8 = 6;
@@ -340,6 +340,8 @@ pub struct RawMmsg<'a> {
     pub data: &'a [u8],
     /// Its control data (recvmmsg), up to snaplen.
     pub control: &'a [u8],
+    /// Its `msg_name` (a raw `struct sockaddr`, up to 128 bytes), empty when NULL.
+    pub name: &'a [u8],
 }
 
 impl<'a> RawMmsg<'a> {
@@ -349,15 +351,19 @@ impl<'a> RawMmsg<'a> {
             return None;
         }
         let (data_len, control_len) = (u16_at(b, 8) as usize, u16_at(b, 10) as usize);
+        let name_len = u16_at(b, 12) as usize;
         let rest = &b[MMSG_HDR_LEN..];
-        if rest.len() != data_len + control_len {
+        if rest.len() != data_len + control_len + name_len {
             return None;
         }
+        let (data, rest) = rest.split_at(data_len);
+        let (control, name) = rest.split_at(control_len);
         Some(RawMmsg {
             msg_len: u32_at(b, 0),
             iov_total: u32_at(b, 4),
-            data: &rest[..data_len],
-            control: &rest[data_len..],
+            data,
+            control,
+            name,
         })
     }
 
@@ -367,8 +373,11 @@ impl<'a> RawMmsg<'a> {
         out.extend_from_slice(&self.iov_total.to_le_bytes());
         out.extend_from_slice(&(self.data.len() as u16).to_le_bytes());
         out.extend_from_slice(&(self.control.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(self.name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(self.data);
         out.extend_from_slice(self.control);
+        out.extend_from_slice(self.name);
     }
 }
 

@@ -407,6 +407,36 @@ pub fn encode_tuple(t: &RawTuple<'_>, remote_first: bool) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The peer of an unconnected socket taken from a message's `msg_name` (raw `struct sockaddr`),
+/// as Falco's driver fills sendmmsg/recvmmsg tuples: an inet socket without a remote port gets
+/// the name's address and port; an unconnected unix socket sending (`outbound`) gets the
+/// name's path. Other tuples, and names too short for their family, are left as they are.
+pub fn peer_from_msg_name<'a>(t: &mut RawTuple<'a>, name: &'a [u8], outbound: bool) {
+    let family = match name {
+        [a, b, ..] => u16::from_le_bytes([*a, *b]),
+        _ => return,
+    };
+    let port = |n: &[u8]| u16::from_be_bytes([n[2], n[3]]);
+    match (t.family, family) {
+        (PPM_AF_INET, AF_INET) if t.remote_port == 0 && name.len() >= 8 => {
+            t.remote_addr = [0; 16];
+            t.remote_addr[..4].copy_from_slice(&name[4..8]);
+            t.remote_port = port(name);
+        }
+        (PPM_AF_INET6, AF_INET6) if t.remote_port == 0 && name.len() >= 24 => {
+            t.remote_addr.copy_from_slice(&name[8..24]);
+            t.remote_port = port(name);
+        }
+        (PPM_AF_UNIX, AF_UNIX) if outbound && t.unix_peer == 0 => {
+            // An abstract name's leading NUL is skipped, as the driver does.
+            let path = name[2..].strip_prefix(&[0]).unwrap_or(&name[2..]);
+            let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+            t.unix_path = &path[..end];
+        }
+        _ => {}
+    }
+}
+
 /// One record and its event row, answering parameters by name.
 struct Ctx<'a> {
     rec: &'a RawRecord<'a>,
@@ -495,6 +525,16 @@ impl<'a> Ctx<'a> {
     fn user_u64(&self, arg: u8, at: usize) -> Option<u64> {
         let b = self.rec.item(tag::UBUF, arg)?;
         Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+    }
+    /// The socket's tuple, with the peer of an unconnected socket from this message's name.
+    fn mmsg_tuple(&self, outbound: bool) -> Val<'a> {
+        let Some(mut t) = self.rec.item(tag::TUPLE, 0).and_then(RawTuple::read) else {
+            return Val::Empty;
+        };
+        if let Some(m) = self.mmsg() {
+            peer_from_msg_name(&mut t, m.name, outbound);
+        }
+        encode_tuple(&t, false).map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
     }
     /// The MMSG item of this event's message (sendmmsg, recvmmsg).
     fn mmsg(&self) -> Option<RawMmsg<'a>> {
@@ -864,7 +904,7 @@ impl<'a> Ctx<'a> {
                 "size" => Val::Int(0),
                 _ => Val::Empty,
             },
-            ("sendmmsg" | "recvmmsg", "tuple") => self.tuple(0, false),
+            ("sendmmsg" | "recvmmsg", "tuple") => self.mmsg_tuple(ev == "sendmmsg"),
             ("sendmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.iov_total as i64)),
             ("recvmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.msg_len as i64)),
             ("sendmmsg" | "recvmmsg", "data") => self.mmsg().map_or(Val::Empty, |m| Val::Bytes(Cow::Borrowed(m.data))),

@@ -622,6 +622,7 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
         iov_total: 12,
         data: b"first mmsg",
         control: b"",
+        name: b"",
     }
     .write_to(&mut first);
     let d = h.feed(
@@ -658,6 +659,7 @@ fn mmsg_records_make_an_event_per_message() {
             iov_total: 64,
             data,
             control,
+            name: b"",
         }
         .write_to(&mut b);
         b
@@ -711,4 +713,81 @@ fn mmsg_records_make_an_event_per_message() {
     let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
     assert_eq!((n(&d, "res"), n(&d, "size"), b_(&d, "data")), (-11, 0, Vec::new()));
     assert!(matches!(d.param_by_name("tuple"), Some(Ok(ParamValue::Empty))));
+}
+
+/// A raw `struct sockaddr_in` as user memory holds it.
+fn sockaddr_in(ip: [u8; 4], port: u16) -> Vec<u8> {
+    let mut b = 2u16.to_le_bytes().to_vec();
+    b.extend_from_slice(&port.to_be_bytes());
+    b.extend_from_slice(&ip);
+    b.extend_from_slice(&[0; 8]);
+    b
+}
+
+#[test]
+fn mmsg_tuples_of_unconnected_sockets_take_the_peer_from_msg_name() {
+    // An unconnected UDP socket bound to 10.0.0.1:5000 sends two messages to different peers.
+    let mut tuple = Vec::new();
+    v4_tuple(([10, 0, 0, 1], 5000), ([0; 4], 0)).write_to(&mut tuple);
+    let msg = |data: &[u8], name: &[u8]| {
+        let mut b = Vec::new();
+        RawMmsg {
+            msg_len: data.len() as u32,
+            iov_total: data.len() as u32,
+            data,
+            control: b"",
+            name,
+        }
+        .write_to(&mut b);
+        b
+    };
+    let bytes = exit("sendmmsg", 200)
+        .ret(2)
+        .args([3, 0x7000, 2, 0, 0, 0])
+        .item(tag::TUPLE, 0, &tuple)
+        .item(tag::MMSG, 0, &msg(b"one", &sockaddr_in([10, 0, 0, 2], 53)))
+        .item(tag::MMSG, 1, &msg(b"two", &sockaddr_in([10, 0, 0, 3], 123)))
+        .encode();
+    let raw = RawRecord::parse(&bytes).unwrap();
+    let mut b = ScapBuilder::new(BOOT);
+    let tuples: Vec<String> = (0..2u8)
+        .map(|m| {
+            let mut out = Vec::new();
+            assert!(b.build_message(&raw, m, &mut out).unwrap());
+            let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
+            d.render_param(d.info.param_index("tuple").unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(tuples, ["10.0.0.1:5000->10.0.0.2:53", "10.0.0.1:5000->10.0.0.3:123"]);
+
+    // A connected socket keeps its peer whatever the name says.
+    let mut connected = v4_tuple(([10, 0, 0, 1], 5000), ([10, 0, 0, 9], 80));
+    let name = sockaddr_in([10, 0, 0, 2], 53);
+    peer_from_msg_name(&mut connected, &name, true);
+    assert_eq!(
+        (connected.remote_addr[..4].to_vec(), connected.remote_port),
+        (vec![10, 0, 0, 9], 80)
+    );
+    // A short name is ignored.
+    let mut t = v4_tuple(([10, 0, 0, 1], 5000), ([0; 4], 0));
+    peer_from_msg_name(&mut t, &name[..6], true);
+    assert_eq!(t.remote_port, 0);
+    // An unconnected unix datagram socket sending: the destination path; receiving: its own.
+    let un = b"\x01\0/run/dst.sock\0\0\0";
+    let unix = |peer: u64| RawTuple {
+        family: 1,
+        unix_local: 0xa,
+        unix_peer: peer,
+        unix_path: b"/run/me.sock",
+        ..v4_tuple(([0; 4], 0), ([0; 4], 0))
+    };
+    let mut t = unix(0);
+    peer_from_msg_name(&mut t, un, true);
+    assert_eq!(t.unix_path, b"/run/dst.sock");
+    let mut t = unix(0);
+    peer_from_msg_name(&mut t, un, false);
+    assert_eq!(t.unix_path, b"/run/me.sock");
+    let mut t = unix(0xb);
+    peer_from_msg_name(&mut t, un, true);
+    assert_eq!(t.unix_path, b"/run/me.sock", "a connected socket keeps its tuple");
 }
