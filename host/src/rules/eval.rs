@@ -6,7 +6,7 @@ use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
     CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
-use super::fields::{FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
+use super::fields::{FieldArg, FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
 use super::transform;
 use super::value::{net_contains, render, ValueRef, Values};
@@ -114,11 +114,27 @@ pub(crate) fn check_single_value(c: &Check, op: BinaryOp, v: ValueRef<'_>) -> bo
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
 #[inline]
 pub(crate) fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-    let cache = &ctx.slots[slots[i].global as usize];
+    let def = &slots[i];
+    let cache = &ctx.slots[def.global as usize];
     if cache.generation == ctx.generation {
         return cache.present;
     }
+    if let Extract::Field { id, arg } = &def.extract {
+        return extract_field(def.global as usize, *id, arg, ctx, src);
+    }
     extract_slot(slots, i, ctx, src)
+}
+
+/// The cache miss path of `ensure` for a plain field (most slots): extracted in place, without
+/// the setup of the general path.
+#[inline(never)]
+fn extract_field(global: usize, id: FieldId, arg: &FieldArg, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+    let generation = ctx.generation;
+    let cache = &mut ctx.slots[global];
+    cache.values.clear();
+    cache.present = src.extract(id, arg, &mut cache.values);
+    cache.generation = generation;
+    cache.present
 }
 
 /// The key under which `in_set` looks up the first cached value of global slot `global`
@@ -289,7 +305,25 @@ impl CompiledFilter {
                 CheckOp::Binary(op) => op,
             };
             if !c.any_value || lhs.len() <= 1 {
-                return lhs.get(0).is_some_and(|v| scalar_matches(c, op, v, None, key));
+                let Some(v) = lhs.get(0) else {
+                    return false;
+                };
+                // A string against one string or a set of strings (most checks): what
+                // `scalar_matches` decides for them, without its dispatch.
+                if let (ValueRef::Bytes(a), None) = (v, c.modifier) {
+                    match &c.rhs {
+                        Rhs::Consts(consts) if !matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
+                            if let Some(Const::Bytes(b)) = consts.first() {
+                                return compare_bytes(op, c.ty, a, b);
+                            }
+                        }
+                        Rhs::Set(set) if matches!(c.ty.class(), TypeClass::String | TypeClass::Buffer) => {
+                            return set.contains(a) != (op == BinaryOp::Ne);
+                        }
+                        _ => {}
+                    }
+                }
+                return scalar_matches(c, op, v, None, key);
             }
         }
         self.eval_check_general(c, ctx, src)

@@ -57,7 +57,7 @@ struct Gate {
     members: Positions,
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
     /// Per prefix, the positions of the rules a value starting with it satisfies.
-    by_prefix: Vec<(Vec<u8>, Positions)>,
+    by_prefix: Vec<Prefix>,
     /// How often the gate was consulted and how many members it rejected meanwhile (a
     /// measure of its selectivity that does not depend on the order of the gates).
     consulted: AtomicU64,
@@ -68,6 +68,46 @@ struct Gate {
     /// with the other steady gates' fields before the gates are consulted (one plugin call
     /// for all of them instead of one each).
     steady: AtomicBool,
+}
+
+/// A prefix of a gate and the positions of the rules a value starting with it satisfies.
+#[derive(Debug)]
+struct Prefix {
+    bytes: Vec<u8>,
+    /// The prefix's first (up to) 8 bytes as `head_word` reads them, and the mask of those
+    /// bytes: a value whose head differs under the mask cannot start with the prefix.
+    head: u64,
+    mask: u64,
+    rules: Positions,
+}
+
+impl Prefix {
+    fn new(bytes: Vec<u8>) -> Prefix {
+        let n = bytes.len().min(8);
+        let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        Prefix {
+            head: head_word(&bytes) & mask,
+            mask,
+            bytes,
+            rules: [0; WORDS],
+        }
+    }
+
+    /// Whether `key` (whose `head_word` is `head`) starts with the prefix; most prefixes are
+    /// told apart by the masked head alone, without a byte comparison.
+    #[inline]
+    fn matches(&self, head: u64, key: &[u8]) -> bool {
+        head & self.mask == self.head && key.starts_with(&self.bytes)
+    }
+}
+
+/// The first 8 bytes of `b` as a little-endian word (zero-padded when shorter).
+#[inline]
+fn head_word(b: &[u8]) -> u64 {
+    match b.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => b.iter().rev().fold(0, |w, &x| w << 8 | u64::from(x)),
+    }
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -97,6 +137,9 @@ pub(crate) struct GatedCandidates {
     field_set: u64,
     /// Sampled events since the last reordering (halved then, as the gates' counts).
     sampled_runs: AtomicU64,
+    /// Bit `i` set when gate `i` (of the first `MAX_PREFETCHED_GATES`) is steady and a plain
+    /// field (as `reorder` last marked them).
+    steady_gates: AtomicU64,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -124,6 +167,7 @@ impl GatedCandidates {
             known_type: None,
             field_set: 0,
             sampled_runs: AtomicU64::new(0),
+            steady_gates: AtomicU64::new(0),
         }
     }
 
@@ -183,12 +227,12 @@ impl GatedCandidates {
                     gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
                 }
                 for prefix in &option.prefixes {
-                    match gate.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
-                        Some((_, rules)) => rules[pos / 64] |= bit,
+                    match gate.by_prefix.iter_mut().find(|p| &p.bytes == prefix) {
+                        Some(p) => p.rules[pos / 64] |= bit,
                         None => {
-                            let mut rules = [0; WORDS];
-                            rules[pos / 64] |= bit;
-                            gate.by_prefix.push((prefix.clone(), rules));
+                            let mut p = Prefix::new(prefix.clone());
+                            p.rules[pos / 64] |= bit;
+                            gate.by_prefix.push(p);
                         }
                     }
                 }
@@ -250,9 +294,12 @@ impl GatedCandidates {
                     if let Some(rules) = gate.by_value.get(key) {
                         passed = *rules;
                     }
-                    for (prefix, rules) in &gate.by_prefix {
-                        if key.starts_with(prefix) {
-                            passed.iter_mut().zip(rules).for_each(|(p, r)| *p |= r);
+                    if !gate.by_prefix.is_empty() {
+                        let head = head_word(key);
+                        for prefix in &gate.by_prefix {
+                            if prefix.matches(head, key) {
+                                passed.iter_mut().zip(&prefix.rules).for_each(|(p, r)| *p |= r);
+                            }
                         }
                     }
                 }
@@ -281,23 +328,36 @@ impl GatedCandidates {
     /// several), into the cache where the gates' consultation finds them.
     #[inline]
     fn prefetch_steady(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) {
+        // The gates to prefetch first, as a mask: the lists below are filled (and zeroed) only
+        // when there is something to extract.
+        let steady = self.steady_gates.load(Ordering::Relaxed);
+        if steady.count_ones() < 2 {
+            return;
+        }
+        let mut subset = 0u64;
+        let mut rest = steady;
+        while rest != 0 {
+            let bit = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if !ctx.is_current(self.gates[bit].slot.global as usize) {
+                subset |= 1 << bit;
+            }
+        }
+        if subset.count_ones() < 2 {
+            return;
+        }
         let mut ids = [FieldId(0); MAX_PREFETCHED_GATES];
         let mut globals = [0u32; MAX_PREFETCHED_GATES];
         let mut missing = 0;
-        let mut subset = 0u64;
         for (bit, gate) in self.gates.iter().enumerate().take(MAX_PREFETCHED_GATES) {
-            if !gate.steady.load(Ordering::Relaxed) || ctx.is_current(gate.slot.global as usize) {
+            if subset & 1 << bit == 0 {
                 continue;
             }
             if let Extract::Field { id, .. } = gate.slot.extract {
                 ids[missing] = id;
                 globals[missing] = gate.slot.global;
                 missing += 1;
-                subset |= 1 << bit;
             }
-        }
-        if missing < 2 {
-            return;
         }
         let key = FieldSetKey {
             set: self.field_set,
@@ -339,6 +399,16 @@ impl GatedCandidates {
                 (score(&self.gates[i as usize]), i)
             })
             .collect();
+        let steady = self
+            .gates
+            .iter()
+            .take(MAX_PREFETCHED_GATES)
+            .enumerate()
+            .fold(0u64, |mask, (bit, g)| {
+                let plain = matches!(g.slot.extract, Extract::Field { .. });
+                mask | u64::from(plain && g.steady.load(Ordering::Relaxed)) << bit
+            });
+        self.steady_gates.store(steady, Ordering::Relaxed);
         // Stable: equally selective gates keep their order.
         order.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
         for (slot, (_, i)) in self.order.iter().zip(order) {
