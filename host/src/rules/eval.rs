@@ -138,17 +138,36 @@ fn extract_field(global: usize, id: FieldId, arg: &FieldArg, ctx: &mut EvalConte
 }
 
 /// The key under which `in_set` looks up the first cached value of global slot `global`
-/// (what a constant set of the field's type holds for an equal value).
-pub(crate) fn first_value_key(ctx: &mut EvalContext, global: usize, ty: FieldType) -> Option<&[u8]> {
-    let EvalContext { slots, key, .. } = ctx;
-    let v = slots[global].values.get(0)?;
-    match (ty.class(), v) {
-        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => Some(b),
-        _ => {
-            const_key(&to_const_view(v, ty)?, key);
-            Some(key.as_slice())
-        }
+/// (what a constant set of the field's type holds for an equal value, as `const_key` writes
+/// it); non-string keys are written to `buf`.
+pub(crate) fn first_value_key<'a>(
+    ctx: &'a EvalContext,
+    global: usize,
+    ty: FieldType,
+    buf: &'a mut [u8; 16],
+) -> Option<&'a [u8]> {
+    let v = ctx.slots[global].values.get(0)?;
+    if let (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) = (ty.class(), v) {
+        return Some(b);
     }
+    let len = match to_const_view(v, ty)? {
+        Const::Unsigned(x) => put(buf, &x.to_le_bytes()),
+        Const::Signed(x) => put(buf, &x.to_le_bytes()),
+        Const::Double(x) => put(buf, &x.to_bits().to_le_bytes()),
+        Const::Bool(b) => put(buf, &[u8::from(b)]),
+        Const::Ip(std::net::IpAddr::V4(a)) => put(buf, &a.octets()),
+        Const::Ip(std::net::IpAddr::V6(a)) => put(buf, &a.octets()),
+        // `to_const_view` gives neither.
+        Const::Bytes(_) | Const::Net(..) => return None,
+    };
+    Some(&buf[..len])
+}
+
+/// Copies `bytes` (at most 16) to the start of `buf`; returns their length.
+#[inline(always)]
+fn put(buf: &mut [u8; 16], bytes: &[u8]) -> usize {
+    buf[..bytes.len()].copy_from_slice(bytes);
+    bytes.len()
 }
 
 /// The cache miss path of `ensure`.
@@ -247,6 +266,15 @@ impl CompiledFilter {
     /// their checks false (libsinsp semantics, `!=` included).
     pub fn eval(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
         ctx.bind(self.registry, self.cache_len, self.memo_len);
+        self.eval_node(&self.root, ctx, src)
+    }
+
+    /// `eval` with the context already bound to the filter's registry and sized for it.
+    #[inline]
+    pub(crate) fn eval_bound(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        debug_assert!(
+            ctx.registry == self.registry && ctx.slots.len() >= self.cache_len && ctx.memo.len() >= self.memo_len
+        );
         self.eval_node(&self.root, ctx, src)
     }
 

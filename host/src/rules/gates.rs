@@ -123,14 +123,14 @@ pub(crate) struct GatedCandidates {
     /// measured while the plan runs. A thread reading it while another one reorders may see a
     /// mix of both orders, which changes only which fields are extracted, never the result.
     order: Vec<AtomicU32>,
-    /// Words of the position sets that hold candidates.
-    words: usize,
     /// Events the gates were consulted for (reordering every `REORDER_INTERVAL`).
     runs: AtomicU32,
     /// Too many candidates to gate: every rule is evaluated.
     ungated: bool,
     registry: u64,
+    /// Cache slots and shared subexpressions the gates and every candidate's filter need.
     cache_len: usize,
+    memo_len: usize,
     /// The global slot of `evt.type` and the value every event of the plan has there.
     known_type: Option<(u32, Box<[u8]>)>,
     /// `FieldSetKey::set` of the plan's gate fields.
@@ -159,11 +159,11 @@ impl GatedCandidates {
             open: [0; WORDS],
             gates: Vec::new(),
             order: Vec::new(),
-            words: 0,
             runs: AtomicU32::new(0),
             ungated: false,
             registry: 0,
             cache_len: 0,
+            memo_len: 0,
             known_type: None,
             field_set: 0,
             sampled_runs: AtomicU64::new(0),
@@ -189,6 +189,10 @@ impl GatedCandidates {
             return plan;
         }
         plan.registry = registries.first().copied().unwrap_or(0);
+        for &r in &plan.rules {
+            plan.cache_len = plan.cache_len.max(filter(r).cache_len);
+            plan.memo_len = plan.memo_len.max(filter(r).memo_len);
+        }
         if let Some(k) = known.filter(|_| !plan.rules.is_empty()) {
             plan.cache_len = plan.cache_len.max(k.slot as usize + 1);
             plan.known_type = Some((k.slot, k.name.into()));
@@ -243,7 +247,6 @@ impl GatedCandidates {
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
         plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
-        plan.words = plan.rules.len().div_ceil(64);
         plan.field_set = FieldSetKey::new_set();
         plan
     }
@@ -260,15 +263,14 @@ impl GatedCandidates {
     /// Positions of the candidates that may match the current event (the others are false).
     fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
         let mut live = self.all;
+        ctx.bind(self.registry, self.cache_len, self.memo_len);
         if let Some((slot, name)) = &self.known_type {
             // The value extraction would give (see `KnownType`), without the extraction.
-            ctx.bind(self.registry, self.cache_len, 0);
             ctx.seed_bytes(*slot as usize, name);
         }
         if self.gates.is_empty() {
             return live;
         }
-        ctx.bind(self.registry, self.cache_len, 0);
         let runs = self.runs.load(Ordering::Relaxed).wrapping_add(1);
         self.runs.store(runs, Ordering::Relaxed);
         if runs % REORDER_INTERVAL == 0 {
@@ -290,7 +292,8 @@ impl GatedCandidates {
             }
             let mut passed = [0; WORDS];
             if ensure(std::slice::from_ref(&gate.slot), 0, ctx, src) {
-                if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty) {
+                let mut buf = [0; 16];
+                if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty, &mut buf) {
                     if let Some(rules) = gate.by_value.get(key) {
                         passed = *rules;
                     }
@@ -304,17 +307,16 @@ impl GatedCandidates {
                     }
                 }
             }
-            let mut rejected = 0;
-            for (w, l) in live.iter_mut().enumerate().take(self.words) {
-                let out = gate.members[w] & !passed[w];
-                *l &= !out;
-                if sampled && out != 0 {
-                    rejected += out.count_ones();
-                }
+            // Every word (members beyond the candidates are zero): no loop bound to test.
+            let mut out = [0; WORDS];
+            for w in 0..WORDS {
+                out[w] = gate.members[w] & !passed[w];
+                live[w] &= !out[w];
             }
             if !sampled {
                 continue;
             }
+            let rejected: u32 = out.iter().map(|o| o.count_ones()).sum();
             // Plain load and store: a lost update between threads only blurs a statistic.
             let consulted = gate.consulted.load(Ordering::Relaxed);
             gate.consulted.store(consulted + 1, Ordering::Relaxed);
@@ -448,11 +450,22 @@ impl<'r> Matching<'r> {
             }
             return None;
         }
-        let live = *self.live.get_or_insert_with(|| plan.live(ctx, src));
+        if plan.rules.is_empty() {
+            return None;
+        }
+        // Bound once per call (the caller may use the context for other filters in between):
+        // the candidates' filters are then evaluated without binding each.
+        let live = match self.live {
+            Some(live) => {
+                ctx.bind(plan.registry, plan.cache_len, plan.memo_len);
+                live
+            }
+            None => *self.live.insert(plan.live(ctx, src)),
+        };
         while let Some(pos) = next_position(&live, self.next) {
             self.next = pos + 1;
             let idx = plan.rules[pos];
-            if self.rules[idx].filter.eval(ctx, src) {
+            if self.rules[idx].filter.eval_bound(ctx, src) {
                 return Some(idx);
             }
         }
