@@ -29,6 +29,9 @@ pub struct EvalContext {
     memo: Vec<u64>,
     key: Vec<u8>,
     text: String,
+    /// Reused lists of the fields (and their global slots) the gates extract together.
+    pub(crate) together_ids: Vec<FieldId>,
+    pub(crate) together_globals: Vec<u32>,
 }
 
 impl Default for EvalContext {
@@ -47,6 +50,8 @@ impl EvalContext {
             memo: Vec::new(),
             key: Vec::new(),
             text: String::new(),
+            together_ids: Vec::new(),
+            together_globals: Vec::new(),
         }
     }
 
@@ -140,6 +145,7 @@ fn extract_field(global: usize, id: FieldId, arg: &FieldArg, ctx: &mut EvalConte
 /// The key under which `in_set` looks up the first cached value of global slot `global`
 /// (what a constant set of the field's type holds for an equal value, as `const_key` writes
 /// it); non-string keys are written to `buf`.
+#[inline]
 pub(crate) fn first_value_key<'a>(
     ctx: &'a EvalContext,
     global: usize,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
 use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
-use super::fields::{FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
+use super::fields::{FieldSetKey, FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
 use super::value::ValueRef;
 
@@ -348,28 +348,31 @@ impl GatedCandidates {
         if subset.count_ones() < 2 {
             return;
         }
-        let mut ids = [FieldId(0); MAX_PREFETCHED_GATES];
-        let mut globals = [0u32; MAX_PREFETCHED_GATES];
-        let mut missing = 0;
+        // Lists kept in the context: nothing to allocate or zero per event.
+        let mut ids = std::mem::take(&mut ctx.together_ids);
+        let mut globals = std::mem::take(&mut ctx.together_globals);
+        ids.clear();
+        globals.clear();
         for (bit, gate) in self.gates.iter().enumerate().take(MAX_PREFETCHED_GATES) {
             if subset & 1 << bit == 0 {
                 continue;
             }
             if let Extract::Field { id, .. } = gate.slot.extract {
-                ids[missing] = id;
-                globals[missing] = gate.slot.global;
-                missing += 1;
+                ids.push(id);
+                globals.push(gate.slot.global);
             }
         }
         let key = FieldSetKey {
             set: self.field_set,
             subset,
         };
-        src.extract_together(key, &ids[..missing], &mut |i, values| {
-            if let Some(&global) = globals[..missing].get(i) {
+        src.extract_together(key, &ids, &mut |i, values| {
+            if let Some(&global) = globals.get(i) {
                 ctx.store_extracted(global as usize, values);
             }
         });
+        ctx.together_ids = ids;
+        ctx.together_globals = globals;
     }
 
     /// Puts the gates that rejected the most members per consultation first (unconsulted
