@@ -281,7 +281,11 @@ impl CompiledFilter {
         debug_assert!(
             ctx.registry == self.registry && ctx.slots.len() >= self.cache_len && ctx.memo.len() >= self.memo_len
         );
-        self.eval_node(&self.root, ctx, src)
+        // Most conditions are a conjunction: its operands without the call for the root.
+        match &self.root {
+            Node::And(children) => children.iter().all(|c| self.eval_child(c, ctx, src)),
+            root => self.eval_node(root, ctx, src),
+        }
     }
 
     fn eval_node(&self, n: &Node, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
