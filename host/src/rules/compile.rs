@@ -114,18 +114,31 @@ impl std::hash::Hasher for KeyHasher {
             let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
             self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(KEY_HASH_MULTIPLIER);
         }
-        // The 1–7 trailing bytes as one zero-padded word: one round instead of one per byte.
+        // The 1–7 trailing bytes as one word: one round instead of one per byte.
         let tail = chunks.remainder();
         if !tail.is_empty() {
-            let mut word = [0u8; 8];
-            word[..tail.len()].copy_from_slice(tail);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(KEY_HASH_MULTIPLIER);
+            self.0 = (self.0.rotate_left(5) ^ tail_word(tail)).wrapping_mul(KEY_HASH_MULTIPLIER);
         }
     }
 
     #[inline]
     fn write_usize(&mut self, n: usize) {
         self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(KEY_HASH_MULTIPLIER);
+    }
+}
+
+/// The 1–7 bytes of `tail` as a word that differs for different tails of one length (the
+/// length itself is hashed by the caller's `Hash` impl): two overlapping loads, no byte copy.
+#[inline(always)]
+fn tail_word(tail: &[u8]) -> u64 {
+    let n = tail.len();
+    if n >= 4 {
+        let lo = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+        let hi = u32::from_le_bytes([tail[n - 4], tail[n - 3], tail[n - 2], tail[n - 1]]);
+        u64::from(lo) | u64::from(hi) << 32
+    } else {
+        // 1–3 bytes: first, middle and last (the same byte when shorter).
+        u64::from(tail[0]) | u64::from(tail[n / 2]) << 8 | u64::from(tail[n - 1]) << 16
     }
 }
 

@@ -6,7 +6,7 @@ use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
     CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
-use super::fields::{FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
+use super::fields::{FieldArg, FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
 use super::transform;
 use super::value::{net_contains, render, ValueRef, Values};
@@ -29,6 +29,9 @@ pub struct EvalContext {
     memo: Vec<u64>,
     key: Vec<u8>,
     text: String,
+    /// Reused lists of the fields (and their global slots) the gates extract together.
+    pub(crate) together_ids: Vec<FieldId>,
+    pub(crate) together_globals: Vec<u32>,
 }
 
 impl Default for EvalContext {
@@ -47,6 +50,8 @@ impl EvalContext {
             memo: Vec::new(),
             key: Vec::new(),
             text: String::new(),
+            together_ids: Vec::new(),
+            together_globals: Vec::new(),
         }
     }
 
@@ -114,25 +119,61 @@ pub(crate) fn check_single_value(c: &Check, op: BinaryOp, v: ValueRef<'_>) -> bo
 /// Computes slot `i` of `slots` (and its inputs) for the current event; returns presence.
 #[inline]
 pub(crate) fn ensure(slots: &[SlotDef], i: usize, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-    let cache = &ctx.slots[slots[i].global as usize];
+    let def = &slots[i];
+    let cache = &ctx.slots[def.global as usize];
     if cache.generation == ctx.generation {
         return cache.present;
+    }
+    if let Extract::Field { id, arg } = &def.extract {
+        return extract_field(def.global as usize, *id, arg, ctx, src);
     }
     extract_slot(slots, i, ctx, src)
 }
 
+/// The cache miss path of `ensure` for a plain field (most slots): extracted in place, without
+/// the setup of the general path.
+#[inline(never)]
+fn extract_field(global: usize, id: FieldId, arg: &FieldArg, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+    let generation = ctx.generation;
+    let cache = &mut ctx.slots[global];
+    cache.values.clear();
+    cache.present = src.extract(id, arg, &mut cache.values);
+    cache.generation = generation;
+    cache.present
+}
+
 /// The key under which `in_set` looks up the first cached value of global slot `global`
-/// (what a constant set of the field's type holds for an equal value).
-pub(crate) fn first_value_key(ctx: &mut EvalContext, global: usize, ty: FieldType) -> Option<&[u8]> {
-    let EvalContext { slots, key, .. } = ctx;
-    let v = slots[global].values.get(0)?;
-    match (ty.class(), v) {
-        (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) => Some(b),
-        _ => {
-            const_key(&to_const_view(v, ty)?, key);
-            Some(key.as_slice())
-        }
+/// (what a constant set of the field's type holds for an equal value, as `const_key` writes
+/// it); non-string keys are written to `buf`.
+#[inline]
+pub(crate) fn first_value_key<'a>(
+    ctx: &'a EvalContext,
+    global: usize,
+    ty: FieldType,
+    buf: &'a mut [u8; 16],
+) -> Option<&'a [u8]> {
+    let v = ctx.slots[global].values.get(0)?;
+    if let (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) = (ty.class(), v) {
+        return Some(b);
     }
+    let len = match to_const_view(v, ty)? {
+        Const::Unsigned(x) => put(buf, &x.to_le_bytes()),
+        Const::Signed(x) => put(buf, &x.to_le_bytes()),
+        Const::Double(x) => put(buf, &x.to_bits().to_le_bytes()),
+        Const::Bool(b) => put(buf, &[u8::from(b)]),
+        Const::Ip(std::net::IpAddr::V4(a)) => put(buf, &a.octets()),
+        Const::Ip(std::net::IpAddr::V6(a)) => put(buf, &a.octets()),
+        // `to_const_view` gives neither.
+        Const::Bytes(_) | Const::Net(..) => return None,
+    };
+    Some(&buf[..len])
+}
+
+/// Copies `bytes` (at most 16) to the start of `buf`; returns their length.
+#[inline(always)]
+fn put(buf: &mut [u8; 16], bytes: &[u8]) -> usize {
+    buf[..bytes.len()].copy_from_slice(bytes);
+    bytes.len()
 }
 
 /// The cache miss path of `ensure`.
@@ -234,6 +275,19 @@ impl CompiledFilter {
         self.eval_node(&self.root, ctx, src)
     }
 
+    /// `eval` with the context already bound to the filter's registry and sized for it.
+    #[inline]
+    pub(crate) fn eval_bound(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
+        debug_assert!(
+            ctx.registry == self.registry && ctx.slots.len() >= self.cache_len && ctx.memo.len() >= self.memo_len
+        );
+        // Most conditions are a conjunction: its operands without the call for the root.
+        match &self.root {
+            Node::And(children) => children.iter().all(|c| self.eval_child(c, ctx, src)),
+            root => self.eval_node(root, ctx, src),
+        }
+    }
+
     fn eval_node(&self, n: &Node, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
         match n {
             Node::And(children) => children.iter().all(|c| self.eval_child(c, ctx, src)),
@@ -289,7 +343,25 @@ impl CompiledFilter {
                 CheckOp::Binary(op) => op,
             };
             if !c.any_value || lhs.len() <= 1 {
-                return lhs.get(0).is_some_and(|v| scalar_matches(c, op, v, None, key));
+                let Some(v) = lhs.get(0) else {
+                    return false;
+                };
+                // A string against one string or a set of strings (most checks): what
+                // `scalar_matches` decides for them, without its dispatch.
+                if let (ValueRef::Bytes(a), None) = (v, c.modifier) {
+                    match &c.rhs {
+                        Rhs::Consts(consts) if !matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
+                            if let Some(Const::Bytes(b)) = consts.first() {
+                                return compare_bytes(op, c.ty, a, b);
+                            }
+                        }
+                        Rhs::Set(set) if matches!(c.ty.class(), TypeClass::String | TypeClass::Buffer) => {
+                            return set.contains(a) != (op == BinaryOp::Ne);
+                        }
+                        _ => {}
+                    }
+                }
+                return scalar_matches(c, op, v, None, key);
             }
         }
         self.eval_check_general(c, ctx, src)

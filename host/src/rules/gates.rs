@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
 use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
-use super::fields::{FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
+use super::fields::{FieldSetKey, FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
 use super::value::ValueRef;
 
@@ -57,7 +57,7 @@ struct Gate {
     members: Positions,
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
     /// Per prefix, the positions of the rules a value starting with it satisfies.
-    by_prefix: Vec<(Vec<u8>, Positions)>,
+    by_prefix: Vec<Prefix>,
     /// How often the gate was consulted and how many members it rejected meanwhile (a
     /// measure of its selectivity that does not depend on the order of the gates).
     consulted: AtomicU64,
@@ -68,6 +68,46 @@ struct Gate {
     /// with the other steady gates' fields before the gates are consulted (one plugin call
     /// for all of them instead of one each).
     steady: AtomicBool,
+}
+
+/// A prefix of a gate and the positions of the rules a value starting with it satisfies.
+#[derive(Debug)]
+struct Prefix {
+    bytes: Vec<u8>,
+    /// The prefix's first (up to) 8 bytes as `head_word` reads them, and the mask of those
+    /// bytes: a value whose head differs under the mask cannot start with the prefix.
+    head: u64,
+    mask: u64,
+    rules: Positions,
+}
+
+impl Prefix {
+    fn new(bytes: Vec<u8>) -> Prefix {
+        let n = bytes.len().min(8);
+        let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        Prefix {
+            head: head_word(&bytes) & mask,
+            mask,
+            bytes,
+            rules: [0; WORDS],
+        }
+    }
+
+    /// Whether `key` (whose `head_word` is `head`) starts with the prefix; most prefixes are
+    /// told apart by the masked head alone, without a byte comparison.
+    #[inline]
+    fn matches(&self, head: u64, key: &[u8]) -> bool {
+        head & self.mask == self.head && key.starts_with(&self.bytes)
+    }
+}
+
+/// The first 8 bytes of `b` as a little-endian word (zero-padded when shorter).
+#[inline]
+fn head_word(b: &[u8]) -> u64 {
+    match b.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => b.iter().rev().fold(0, |w, &x| w << 8 | u64::from(x)),
+    }
 }
 
 /// The candidate rules of one event type (load order) and their gates.
@@ -83,20 +123,23 @@ pub(crate) struct GatedCandidates {
     /// measured while the plan runs. A thread reading it while another one reorders may see a
     /// mix of both orders, which changes only which fields are extracted, never the result.
     order: Vec<AtomicU32>,
-    /// Words of the position sets that hold candidates.
-    words: usize,
     /// Events the gates were consulted for (reordering every `REORDER_INTERVAL`).
     runs: AtomicU32,
     /// Too many candidates to gate: every rule is evaluated.
     ungated: bool,
     registry: u64,
+    /// Cache slots and shared subexpressions the gates and every candidate's filter need.
     cache_len: usize,
+    memo_len: usize,
     /// The global slot of `evt.type` and the value every event of the plan has there.
     known_type: Option<(u32, Box<[u8]>)>,
     /// `FieldSetKey::set` of the plan's gate fields.
     field_set: u64,
     /// Sampled events since the last reordering (halved then, as the gates' counts).
     sampled_runs: AtomicU64,
+    /// Bit `i` set when gate `i` (of the first `MAX_PREFETCHED_GATES`) is steady and a plain
+    /// field (as `reorder` last marked them).
+    steady_gates: AtomicU64,
 }
 
 /// A constraint usable as a gate: a field's slot, and the keys one of which its value must
@@ -116,14 +159,15 @@ impl GatedCandidates {
             open: [0; WORDS],
             gates: Vec::new(),
             order: Vec::new(),
-            words: 0,
             runs: AtomicU32::new(0),
             ungated: false,
             registry: 0,
             cache_len: 0,
+            memo_len: 0,
             known_type: None,
             field_set: 0,
             sampled_runs: AtomicU64::new(0),
+            steady_gates: AtomicU64::new(0),
         }
     }
 
@@ -145,6 +189,10 @@ impl GatedCandidates {
             return plan;
         }
         plan.registry = registries.first().copied().unwrap_or(0);
+        for &r in &plan.rules {
+            plan.cache_len = plan.cache_len.max(filter(r).cache_len);
+            plan.memo_len = plan.memo_len.max(filter(r).memo_len);
+        }
         if let Some(k) = known.filter(|_| !plan.rules.is_empty()) {
             plan.cache_len = plan.cache_len.max(k.slot as usize + 1);
             plan.known_type = Some((k.slot, k.name.into()));
@@ -183,12 +231,12 @@ impl GatedCandidates {
                     gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
                 }
                 for prefix in &option.prefixes {
-                    match gate.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
-                        Some((_, rules)) => rules[pos / 64] |= bit,
+                    match gate.by_prefix.iter_mut().find(|p| &p.bytes == prefix) {
+                        Some(p) => p.rules[pos / 64] |= bit,
                         None => {
-                            let mut rules = [0; WORDS];
-                            rules[pos / 64] |= bit;
-                            gate.by_prefix.push((prefix.clone(), rules));
+                            let mut p = Prefix::new(prefix.clone());
+                            p.rules[pos / 64] |= bit;
+                            gate.by_prefix.push(p);
                         }
                     }
                 }
@@ -199,7 +247,6 @@ impl GatedCandidates {
         plan.gates
             .sort_by_key(|g| std::cmp::Reverse(g.members.iter().map(|w| w.count_ones()).sum::<u32>()));
         plan.order = (0..plan.gates.len() as u32).map(AtomicU32::new).collect();
-        plan.words = plan.rules.len().div_ceil(64);
         plan.field_set = FieldSetKey::new_set();
         plan
     }
@@ -216,15 +263,14 @@ impl GatedCandidates {
     /// Positions of the candidates that may match the current event (the others are false).
     fn live(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> Positions {
         let mut live = self.all;
+        ctx.bind(self.registry, self.cache_len, self.memo_len);
         if let Some((slot, name)) = &self.known_type {
             // The value extraction would give (see `KnownType`), without the extraction.
-            ctx.bind(self.registry, self.cache_len, 0);
             ctx.seed_bytes(*slot as usize, name);
         }
         if self.gates.is_empty() {
             return live;
         }
-        ctx.bind(self.registry, self.cache_len, 0);
         let runs = self.runs.load(Ordering::Relaxed).wrapping_add(1);
         self.runs.store(runs, Ordering::Relaxed);
         if runs % REORDER_INTERVAL == 0 {
@@ -246,28 +292,31 @@ impl GatedCandidates {
             }
             let mut passed = [0; WORDS];
             if ensure(std::slice::from_ref(&gate.slot), 0, ctx, src) {
-                if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty) {
+                let mut buf = [0; 16];
+                if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty, &mut buf) {
                     if let Some(rules) = gate.by_value.get(key) {
                         passed = *rules;
                     }
-                    for (prefix, rules) in &gate.by_prefix {
-                        if key.starts_with(prefix) {
-                            passed.iter_mut().zip(rules).for_each(|(p, r)| *p |= r);
+                    if !gate.by_prefix.is_empty() {
+                        let head = head_word(key);
+                        for prefix in &gate.by_prefix {
+                            if prefix.matches(head, key) {
+                                passed.iter_mut().zip(&prefix.rules).for_each(|(p, r)| *p |= r);
+                            }
                         }
                     }
                 }
             }
-            let mut rejected = 0;
-            for (w, l) in live.iter_mut().enumerate().take(self.words) {
-                let out = gate.members[w] & !passed[w];
-                *l &= !out;
-                if sampled && out != 0 {
-                    rejected += out.count_ones();
-                }
+            // Every word (members beyond the candidates are zero): no loop bound to test.
+            let mut out = [0; WORDS];
+            for w in 0..WORDS {
+                out[w] = gate.members[w] & !passed[w];
+                live[w] &= !out[w];
             }
             if !sampled {
                 continue;
             }
+            let rejected: u32 = out.iter().map(|o| o.count_ones()).sum();
             // Plain load and store: a lost update between threads only blurs a statistic.
             let consulted = gate.consulted.load(Ordering::Relaxed);
             gate.consulted.store(consulted + 1, Ordering::Relaxed);
@@ -281,33 +330,49 @@ impl GatedCandidates {
     /// several), into the cache where the gates' consultation finds them.
     #[inline]
     fn prefetch_steady(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) {
-        let mut ids = [FieldId(0); MAX_PREFETCHED_GATES];
-        let mut globals = [0u32; MAX_PREFETCHED_GATES];
-        let mut missing = 0;
+        // The gates to prefetch first, as a mask: the lists below are filled (and zeroed) only
+        // when there is something to extract.
+        let steady = self.steady_gates.load(Ordering::Relaxed);
+        if steady.count_ones() < 2 {
+            return;
+        }
         let mut subset = 0u64;
-        for (bit, gate) in self.gates.iter().enumerate().take(MAX_PREFETCHED_GATES) {
-            if !gate.steady.load(Ordering::Relaxed) || ctx.is_current(gate.slot.global as usize) {
-                continue;
-            }
-            if let Extract::Field { id, .. } = gate.slot.extract {
-                ids[missing] = id;
-                globals[missing] = gate.slot.global;
-                missing += 1;
+        let mut rest = steady;
+        while rest != 0 {
+            let bit = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if !ctx.is_current(self.gates[bit].slot.global as usize) {
                 subset |= 1 << bit;
             }
         }
-        if missing < 2 {
+        if subset.count_ones() < 2 {
             return;
+        }
+        // Lists kept in the context: nothing to allocate or zero per event.
+        let mut ids = std::mem::take(&mut ctx.together_ids);
+        let mut globals = std::mem::take(&mut ctx.together_globals);
+        ids.clear();
+        globals.clear();
+        for (bit, gate) in self.gates.iter().enumerate().take(MAX_PREFETCHED_GATES) {
+            if subset & 1 << bit == 0 {
+                continue;
+            }
+            if let Extract::Field { id, .. } = gate.slot.extract {
+                ids.push(id);
+                globals.push(gate.slot.global);
+            }
         }
         let key = FieldSetKey {
             set: self.field_set,
             subset,
         };
-        src.extract_together(key, &ids[..missing], &mut |i, values| {
-            if let Some(&global) = globals[..missing].get(i) {
+        src.extract_together(key, &ids, &mut |i, values| {
+            if let Some(&global) = globals.get(i) {
                 ctx.store_extracted(global as usize, values);
             }
         });
+        ctx.together_ids = ids;
+        ctx.together_globals = globals;
     }
 
     /// Puts the gates that rejected the most members per consultation first (unconsulted
@@ -339,6 +404,16 @@ impl GatedCandidates {
                 (score(&self.gates[i as usize]), i)
             })
             .collect();
+        let steady = self
+            .gates
+            .iter()
+            .take(MAX_PREFETCHED_GATES)
+            .enumerate()
+            .fold(0u64, |mask, (bit, g)| {
+                let plain = matches!(g.slot.extract, Extract::Field { .. });
+                mask | u64::from(plain && g.steady.load(Ordering::Relaxed)) << bit
+            });
+        self.steady_gates.store(steady, Ordering::Relaxed);
         // Stable: equally selective gates keep their order.
         order.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
         for (slot, (_, i)) in self.order.iter().zip(order) {
@@ -378,11 +453,22 @@ impl<'r> Matching<'r> {
             }
             return None;
         }
-        let live = *self.live.get_or_insert_with(|| plan.live(ctx, src));
+        if plan.rules.is_empty() {
+            return None;
+        }
+        // Bound once per call (the caller may use the context for other filters in between):
+        // the candidates' filters are then evaluated without binding each.
+        let live = match self.live {
+            Some(live) => {
+                ctx.bind(plan.registry, plan.cache_len, plan.memo_len);
+                live
+            }
+            None => *self.live.insert(plan.live(ctx, src)),
+        };
         while let Some(pos) = next_position(&live, self.next) {
             self.next = pos + 1;
             let idx = plan.rules[pos];
-            if self.rules[idx].filter.eval(ctx, src) {
+            if self.rules[idx].filter.eval_bound(ctx, src) {
                 return Some(idx);
             }
         }

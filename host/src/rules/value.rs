@@ -153,7 +153,11 @@ impl Values {
     /// Replaces the content with a copy of `other`.
     pub fn copy_from(&mut self, other: &Values) {
         self.slots.clear();
-        self.slots.extend_from_slice(&other.slots);
+        match other.slots.as_slice() {
+            // Most fields have one value: no slice copy for it.
+            [one] => self.slots.push(*one),
+            all => self.slots.extend_from_slice(all),
+        }
         self.bytes.clear();
         self.bytes.extend_from_slice(&other.bytes);
     }
