@@ -231,7 +231,8 @@ impl ReplayInstance {
                 .next_event(|m| state.apply_capture_item(m))
                 .map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
             match ev {
-                Some(ev) => batch.push_raw(ev.as_bytes(), crate::event_table::is_large_payload(ev.event_type()))?,
+                // Validated by the replay with the slot width of its type (what push_raw checks).
+                Some(ev) => batch.push_event(&ev),
                 None => {
                     self.done = true;
                     break;
