@@ -449,10 +449,22 @@ impl<'a> Iterator for Params<'a> {
             self.remaining = 0;
             return None;
         }
-        for _ in 0..n {
-            self.next_data += read_slot(self.bytes, self.next_slot, self.slot_width);
-            self.next_slot += self.slot_width;
-        }
+        let w = self.slot_width;
+        // One bounds check for the skipped slots, then a tight sum per width.
+        let slots = &self.bytes[self.next_slot..self.next_slot + n * w];
+        let skipped: usize = if w == LARGE_PARAM_SLOT_LEN {
+            slots
+                .chunks_exact(LARGE_PARAM_SLOT_LEN)
+                .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as usize)
+                .sum()
+        } else {
+            slots
+                .chunks_exact(2)
+                .map(|c| u16::from_ne_bytes([c[0], c[1]]) as usize)
+                .sum()
+        };
+        self.next_data += skipped;
+        self.next_slot += n * w;
         self.remaining -= n;
         self.next()
     }
