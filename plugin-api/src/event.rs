@@ -310,6 +310,31 @@ impl<'a> EventRef<'a> {
         }
     }
 
+    /// Fills `out` with the first parameters (as many as fit, at most `nparams`) and returns
+    /// how many; one pass over the length slots, the same slices as [`EventRef::params`].
+    #[inline]
+    pub fn split_params(&self, out: &mut [&'a [u8]]) -> usize {
+        let nparams = self.header.nparams as usize;
+        let n = nparams.min(out.len());
+        let w = self.slot_width;
+        let mut data = EVENT_HEADER_LEN + nparams * w;
+        let slots = &self.bytes[EVENT_HEADER_LEN..EVENT_HEADER_LEN + n * w];
+        if w == LARGE_PARAM_SLOT_LEN {
+            for (o, slot) in out.iter_mut().zip(slots.chunks_exact(LARGE_PARAM_SLOT_LEN)) {
+                let len = u32_at(slot, 0) as usize;
+                *o = &self.bytes[data..data + len];
+                data += len;
+            }
+        } else {
+            for (o, slot) in out.iter_mut().zip(slots.chunks_exact(2)) {
+                let len = u16_at(slot, 0) as usize;
+                *o = &self.bytes[data..data + len];
+                data += len;
+            }
+        }
+        n
+    }
+
     /// Parameter `i`, or `None` past the last one.
     #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
@@ -416,6 +441,32 @@ impl<'a> Iterator for Params<'a> {
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
+    }
+    /// Skips `n` parameters by their lengths only (no slice per skipped parameter).
+    #[inline]
+    fn nth(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n >= self.remaining {
+            self.remaining = 0;
+            return None;
+        }
+        let w = self.slot_width;
+        // One bounds check for the skipped slots, then a tight sum per width.
+        let slots = &self.bytes[self.next_slot..self.next_slot + n * w];
+        let skipped: usize = if w == LARGE_PARAM_SLOT_LEN {
+            slots
+                .chunks_exact(LARGE_PARAM_SLOT_LEN)
+                .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as usize)
+                .sum()
+        } else {
+            slots
+                .chunks_exact(2)
+                .map(|c| u16::from_ne_bytes([c[0], c[1]]) as usize)
+                .sum()
+        };
+        self.next_data += skipped;
+        self.next_slot += n * w;
+        self.remaining -= n;
+        self.next()
     }
 }
 impl ExactSizeIterator for Params<'_> {}

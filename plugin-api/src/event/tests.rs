@@ -319,3 +319,55 @@ fn event_memo_validates_each_new_event_and_reuses_the_last() {
         EventError::NullPointer
     );
 }
+
+#[test]
+fn nth_parameter_skips_by_length_for_both_slot_widths() {
+    for (code, large) in [(3u16, false), (322u16, true)] {
+        let mut out = Vec::new();
+        let mut w = EventWriter::begin(&mut out, 1, 2, code, 4);
+        w.param(b"first").unwrap();
+        w.param(b"").unwrap();
+        w.param(b"third!").unwrap();
+        w.param(b"4").unwrap();
+        w.finish().unwrap();
+        let ev = EventRef::parse(&out, large).unwrap();
+        let all: Vec<&[u8]> = ev.params().collect();
+        for (i, p) in all.iter().enumerate() {
+            assert_eq!(ev.param(i), Some(*p), "param {i}, large {large}");
+        }
+        assert_eq!(ev.param(4), None);
+        assert_eq!(ev.param(usize::MAX), None);
+        let mut it = ev.params();
+        assert_eq!(it.nth(1), Some(&b""[..]));
+        assert_eq!(it.len(), 2);
+        assert_eq!(it.next(), Some(&b"third!"[..]));
+        assert_eq!(it.clone().nth(1), None);
+        assert_eq!(it.next(), Some(&b"4"[..]));
+        assert_eq!(it.next(), None);
+        let mut it = ev.params();
+        assert_eq!(it.nth(7), None);
+        assert_eq!(it.next(), None);
+    }
+}
+
+#[test]
+fn split_params_gives_the_leading_parameters() {
+    for (code, large) in [(3u16, false), (322u16, true)] {
+        let mut out = Vec::new();
+        let mut w = EventWriter::begin(&mut out, 1, 2, code, 3);
+        w.param(b"ab").unwrap();
+        w.param(b"").unwrap();
+        w.param(b"xyz").unwrap();
+        w.finish().unwrap();
+        let ev = EventRef::parse(&out, large).unwrap();
+        let all: Vec<&[u8]> = ev.params().collect();
+        let mut split: [&[u8]; 5] = [b"-"; 5];
+        assert_eq!(ev.split_params(&mut split), 3);
+        assert_eq!(&split[..3], &all[..]);
+        assert_eq!(split[3], b"-");
+        let mut two: [&[u8]; 2] = [b"-"; 2];
+        assert_eq!(ev.split_params(&mut two), 2);
+        assert_eq!(&two[..], &all[..2]);
+        assert_eq!(ev.split_params(&mut []), 0);
+    }
+}

@@ -141,6 +141,7 @@ pub enum FieldArg<'a> {
 }
 
 /// One field request of an `extract_fields` call.
+#[derive(Clone, Copy)]
 pub struct ExtractRequest<'a> {
     /// Index of the field in `ExtractPlugin::FIELDS`.
     pub field_index: usize,
@@ -208,7 +209,19 @@ pub trait ExtractPlugin: Plugin {
 
     /// Extracts one field. Leaving `out` empty means "no value".
     fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError>;
+
+    /// What the SDK calls for each field: [`ExtractPlugin::extract`] on a copy of the request.
+    /// The SDK builds the request once per `extract_fields` call and only changes the field
+    /// and argument between fields; a plugin on a hot path may implement this instead of
+    /// copying the request (its `extract` then just calls `extract_ref(&req, out)`).
+    #[inline]
+    fn extract_ref(&mut self, req: &ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+        self.extract(*req, out)
+    }
 }
+
+/// The field of a request before the first field of a call is set (never extracted).
+pub(crate) static NO_FIELD: FieldDef = FieldDef::new("", FieldType::U64, "");
 
 /// How a field's values are stored until `res` pointers are published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,7 +71,8 @@ pub use extract::{ArgSpec, ExtractOutput, ExtractPlugin, ExtractRequest, FieldAr
 pub use parse::{ParseInput, ParsePlugin};
 pub use source::{BatchEnd, EventBatch, OpenParam, Progress, SourceInstance, SourcePlugin};
 pub use tables::{
-    Entry, InitTables, OwnedTable, StateType, StateValue, Table, TableError, TableField, TableReader, TableWriter,
+    Entry, InitTables, OwnedFieldId, OwnedTable, StateType, StateValue, Table, TableError, TableField, TableReader,
+    TableWriter,
 };
 
 /// The API version Saker's own plugins require by default: the version the host claims.

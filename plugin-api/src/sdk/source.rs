@@ -78,6 +78,16 @@ impl EventBatch {
         Ok(())
     }
 
+    /// Appends an event the plugin already holds as a validated [`EventRef`] (e.g. read from
+    /// a capture): its bytes as is, without validating them a second time. Same result as
+    /// [`EventBatch::push_raw`] with the event's own slot width.
+    #[inline]
+    pub fn push_event(&mut self, event: &crate::event::EventRef<'_>) {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(event.as_bytes());
+        self.offsets.push(start);
+    }
+
     /// Appends an event that `write` encodes straight into the batch's arena (no copy
     /// through a buffer of the caller's). `write` appends one encoded event to the vector it
     /// is given and returns `true`, or returns `false` when it has no event; what it wrote is
@@ -204,6 +214,21 @@ mod tests {
         let mut w = EventWriter::begin(out, ts, 7, 3, 1);
         w.param(b"abc").unwrap();
         w.finish().unwrap();
+    }
+
+    #[test]
+    fn push_event_adds_what_push_raw_adds() {
+        let mut bytes = Vec::new();
+        write_event(&mut bytes, 5);
+        let ev = EventRef::parse(&bytes, false).unwrap();
+        let (mut raw, mut validated) = (EventBatch::new(0), EventBatch::new(0));
+        raw.push_raw(&bytes, false).unwrap();
+        raw.push_raw(&bytes, false).unwrap();
+        validated.push_event(&ev);
+        validated.push_event(&ev);
+        assert_eq!(validated.len(), 2);
+        assert_eq!(validated.bytes(), raw.bytes());
+        assert_eq!(validated.bytes_from(1), raw.bytes_from(1));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::ffi::{CStr, CString};
 
 mod owned;
-pub use owned::{OwnedTable, TableValue};
+pub use owned::{OwnedFieldId, OwnedTable, TableValue};
 
 use crate::ffi::{self, ss_plugin_state_data, ss_plugin_table_entry_t, ss_plugin_table_field_t, ss_plugin_table_t};
 

@@ -16,7 +16,7 @@ use crate::live::instance::{LiveConfig, LiveInstance, LIVE_PREFIX};
 use crate::params::DecodedEvent;
 use crate::replay::CaptureReplay;
 use crate::state::ThreadTable;
-use crate::threads_table::{new_threads_table, sync_threads_table};
+use crate::threads_table::{new_threads_table, sync_threads_table_with, ThreadFieldIds};
 use plugin_api::sdk::source::MAX_PROGRESS_PCT;
 
 /// Most events handed over per `next_batch`.
@@ -53,6 +53,9 @@ pub struct SyscallPlugin {
     pub threads_table: Option<OwnedTable>,
     /// Failures to mirror the state into `threads_table`.
     pub table_sync_errors: u64,
+    /// The fields of `threads_table` this plugin writes, and a text buffer for the sync.
+    threads_ids: Option<ThreadFieldIds>,
+    sync_scratch: String,
     /// The host's logger.
     logger: Logger,
     /// A live configuration from `set_config`, applied by the live instance on its next batch.
@@ -64,8 +67,8 @@ pub struct SyscallPlugin {
 impl SyscallPlugin {
     /// Mirrors changed threads into the exported table.
     fn sync_table(&mut self) {
-        if let Some(t) = &self.threads_table {
-            if sync_threads_table(&mut self.state, t).is_err() {
+        if let (Some(t), Some(ids)) = (&self.threads_table, &self.threads_ids) {
+            if sync_threads_table_with(&mut self.state, t, ids, &mut self.sync_scratch).is_err() {
                 self.table_sync_errors += 1;
             }
         }
@@ -86,8 +89,12 @@ impl Plugin for SyscallPlugin {
         };
         if let Some(tables) = input.tables() {
             let table = new_threads_table()?;
+            let ids = ThreadFieldIds::resolve(&table)?;
             match tables.add_table(&table) {
-                Ok(()) => plugin.threads_table = Some(table),
+                Ok(()) => {
+                    plugin.threads_table = Some(table);
+                    plugin.threads_ids = Some(ids);
+                }
                 // Without the table the plugin still sources and parses; only other
                 // plugins lose access to the thread state.
                 Err(e) => logger.warning(&format!(
@@ -224,7 +231,8 @@ impl ReplayInstance {
                 .next_event(|m| state.apply_capture_item(m))
                 .map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
             match ev {
-                Some(ev) => batch.push_raw(ev.as_bytes(), crate::event_table::is_large_payload(ev.event_type()))?,
+                // Validated by the replay with the slot width of its type (what push_raw checks).
+                Some(ev) => batch.push_event(&ev),
                 None => {
                     self.done = true;
                     break;
@@ -273,13 +281,12 @@ impl ExtractPlugin for SyscallPlugin {
     /// Fields read the state as updated by this event's `parse_event` (the host parses
     /// before it extracts, as libsinsp does).
     fn extract(&mut self, req: ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
-        let id = FieldId::from_index(req.field_index).ok_or_else(|| {
-            PluginError::Message(format!(
-                "syscall plugin: field index {} is not one of the {} declared fields",
-                req.field_index,
-                crate::fields::FIELDS.len()
-            ))
-        })?;
+        self.extract_ref(&req, out)
+    }
+
+    #[inline]
+    fn extract_ref(&mut self, req: &ExtractRequest<'_>, out: &mut ExtractOutput) -> Result<(), PluginError> {
+        let id = FieldId::from_index(req.field_index).ok_or_else(|| unknown_field(req.field_index))?;
         let ev = DecodedEvent::new(req.event).map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
         // Values go straight into the SDK's output (text copied once, from the state or the
         // event, or formatted in place).
@@ -287,6 +294,14 @@ impl ExtractPlugin for SyscallPlugin {
         crate::fields::extract_to(id, req.arg, &ev, &self.state, &mut sink);
         sink.finish()
     }
+}
+
+#[cold]
+fn unknown_field(index: usize) -> PluginError {
+    PluginError::Message(format!(
+        "syscall plugin: field index {index} is not one of the {} declared fields",
+        crate::fields::FIELDS.len()
+    ))
 }
 
 /// The event table as JSON for the host (`saker_plugin_event_table`).

@@ -7,7 +7,7 @@
 //! (`args`, `env`, `file_descriptors`) are not offered: `OwnedTable` has no table-typed
 //! fields. The cgroups are offered as one string field instead, see [`CGROUPS_FIELD`].
 
-use plugin_api::sdk::{OwnedTable, StateType, StateValue, TableError};
+use plugin_api::sdk::{OwnedFieldId, OwnedTable, StateType, StateValue, TableError};
 
 use crate::state::{ThreadInfo, ThreadTable};
 
@@ -55,6 +55,13 @@ pub const CGROUPS_FIELD: &str = "cgroups";
 /// The `cgroups` field text of a thread.
 pub fn cgroups_text(cgroups: &[(String, String)]) -> String {
     let mut s = String::new();
+    cgroups_text_into(&mut s, cgroups);
+    s
+}
+
+/// [`cgroups_text`] into a reused buffer (cleared first).
+fn cgroups_text_into(s: &mut String, cgroups: &[(String, String)]) {
+    s.clear();
     for (subsystem, path) in cgroups {
         if !s.is_empty() {
             s.push('\n');
@@ -63,7 +70,6 @@ pub fn cgroups_text(cgroups: &[(String, String)]) -> String {
         s.push('=');
         s.push_str(path);
     }
-    s
 }
 
 /// A new, empty `threads` table (INT64 key = tid).
@@ -71,74 +77,92 @@ pub fn new_threads_table() -> Result<OwnedTable, TableError> {
     OwnedTable::new(THREADS_TABLE, StateType::I64, THREAD_FIELDS)
 }
 
-fn write_thread(table: &OwnedTable, t: &ThreadInfo) -> Result<(), TableError> {
-    let k = StateValue::I64(t.tid);
-    let ints = [
-        ("tid", t.tid),
-        ("pid", t.pid),
-        ("ptid", t.ptid),
-        ("reaper_tid", t.reaper_tid),
-        ("sid", t.sid),
-        ("vtid", t.vtid),
-        ("vpid", t.vpid),
-        ("vpgid", t.vpgid),
-        ("pgid", t.pgid),
-        ("fd_limit", t.fd_limit),
+/// The `threads` fields this plugin writes, resolved once ([`THREAD_FIELDS`] order).
+#[derive(Debug, Clone)]
+pub struct ThreadFieldIds([OwnedFieldId; THREAD_FIELDS.len()]);
+
+impl ThreadFieldIds {
+    /// Resolves [`THREAD_FIELDS`] in `table` (a table made by [`new_threads_table`]).
+    pub fn resolve(table: &OwnedTable) -> Result<Self, TableError> {
+        let mut ids = Vec::with_capacity(THREAD_FIELDS.len());
+        for &(name, ty) in THREAD_FIELDS {
+            ids.push(table.field_id(name, ty)?);
+        }
+        let ids: [OwnedFieldId; THREAD_FIELDS.len()] = ids.try_into().expect("one id per field");
+        Ok(ThreadFieldIds(ids))
+    }
+}
+
+/// Writes every exported field of `t` into its entry (one lock; fields whose value did not
+/// change are left as they are, so only changed fields are copied).
+fn write_thread(
+    table: &OwnedTable,
+    ids: &ThreadFieldIds,
+    t: &ThreadInfo,
+    cgroups: &mut String,
+) -> Result<(), TableError> {
+    cgroups_text_into(cgroups, &t.cgroups);
+    let id = &ids.0;
+    // Written in the order the fields were always written (on a bad string the fields after
+    // it stay as they were); ids are indexed in THREAD_FIELDS order.
+    let values = [
+        (id[0], StateValue::I64(t.tid)),
+        (id[1], StateValue::I64(t.pid)),
+        (id[2], StateValue::I64(t.ptid)),
+        (id[3], StateValue::I64(t.reaper_tid)),
+        (id[4], StateValue::I64(t.sid)),
+        (id[5], StateValue::I64(t.vtid)),
+        (id[6], StateValue::I64(t.vpid)),
+        (id[7], StateValue::I64(t.vpgid)),
+        (id[8], StateValue::I64(t.pgid)),
+        (id[9], StateValue::I64(t.fd_limit)),
+        (id[10], StateValue::Str(&t.comm)),
+        (id[11], StateValue::Str(&t.exe)),
+        (id[12], StateValue::Str(&t.exepath)),
+        (id[13], StateValue::Str(&t.root)),
+        (id[14], StateValue::Str(&t.cwd)),
+        (id[28], StateValue::Str(cgroups)),
+        (id[15], StateValue::U32(t.flags)),
+        (id[16], StateValue::U32(t.uid)),
+        (id[17], StateValue::U32(t.gid)),
+        (id[18], StateValue::U32(t.loginuid)),
+        (id[19], StateValue::U32(t.tty)),
+        (id[20], StateValue::U64(t.exe_ino)),
+        (id[21], StateValue::U64(t.exe_ino_ctime)),
+        (id[22], StateValue::U64(t.exe_ino_mtime)),
+        (id[23], StateValue::U64(t.pidns_init_start_ts)),
+        (id[24], StateValue::Bool(t.exe_writable)),
+        (id[25], StateValue::Bool(t.exe_upper_layer)),
+        (id[26], StateValue::Bool(t.exe_lower_layer)),
+        (id[27], StateValue::Bool(t.exe_from_memfd)),
     ];
-    for (f, v) in ints {
-        table.set(k, f, StateValue::I64(v))?;
-    }
-    let strs = [
-        ("comm", &t.comm),
-        ("exe", &t.exe),
-        ("exe_path", &t.exepath),
-        ("root", &t.root),
-        ("cwd", &t.cwd),
-    ];
-    for (f, v) in strs {
-        table.set(k, f, StateValue::Str(v))?;
-    }
-    table.set(k, CGROUPS_FIELD, StateValue::Str(&cgroups_text(&t.cgroups)))?;
-    for (f, v) in [
-        ("flags", t.flags),
-        ("uid", t.uid),
-        ("gid", t.gid),
-        ("loginuid", t.loginuid),
-        ("tty", t.tty),
-    ] {
-        table.set(k, f, StateValue::U32(v))?;
-    }
-    let u64s = [
-        ("exe_ino", t.exe_ino),
-        ("exe_ino_ctime", t.exe_ino_ctime),
-        ("exe_ino_mtime", t.exe_ino_mtime),
-        ("pidns_init_start_ts", t.pidns_init_start_ts),
-    ];
-    for (f, v) in u64s {
-        table.set(k, f, StateValue::U64(v))?;
-    }
-    let bools = [
-        ("exe_writable", t.exe_writable),
-        ("exe_upper_layer", t.exe_upper_layer),
-        ("exe_lower_layer", t.exe_lower_layer),
-        ("exe_from_memfd", t.exe_from_memfd),
-    ];
-    for (f, v) in bools {
-        table.set(k, f, StateValue::Bool(v))?;
-    }
-    Ok(())
+    table.set_fields(StateValue::I64(t.tid), &values)
 }
 
 /// Copies the threads changed since the last sync into `table` and drops removed ones.
 /// Fields other plugins added (e.g. `container_id`) are kept on updated entries.
 pub fn sync_threads_table(state: &mut ThreadTable, table: &OwnedTable) -> Result<(), TableError> {
-    let changes = state.take_changes();
-    if changes.is_empty() {
+    if state.has_changes() {
+        let ids = ThreadFieldIds::resolve(table)?;
+        sync_threads_table_with(state, table, &ids, &mut String::new())?;
+    }
+    Ok(())
+}
+
+/// [`sync_threads_table`] with the field ids resolved once and a reused text buffer.
+pub fn sync_threads_table_with(
+    state: &mut ThreadTable,
+    table: &OwnedTable,
+    ids: &ThreadFieldIds,
+    scratch: &mut String,
+) -> Result<(), TableError> {
+    if !state.has_changes() {
         return Ok(());
     }
+    let changes = state.take_changes();
     if changes.full_resync {
         for t in state.iter() {
-            write_thread(table, t)?;
+            write_thread(table, ids, t, scratch)?;
         }
     }
     for tid in &changes.removed {
@@ -148,9 +172,10 @@ pub fn sync_threads_table(state: &mut ThreadTable, table: &OwnedTable) -> Result
     }
     for tid in &changes.updated {
         if let Some(t) = state.thread(*tid) {
-            write_thread(table, t)?;
+            write_thread(table, ids, t, scratch)?;
         }
     }
+    state.recycle_changes(changes);
     Ok(())
 }
 
@@ -172,7 +197,8 @@ mod tests {
             cgroups,
             ..ThreadInfo::default()
         };
-        write_thread(&table, &t).unwrap();
+        let ids = ThreadFieldIds::resolve(&table).unwrap();
+        write_thread(&table, &ids, &t, &mut String::new()).unwrap();
         let got = table.get(StateValue::I64(42), CGROUPS_FIELD).unwrap();
         assert_eq!(
             got,

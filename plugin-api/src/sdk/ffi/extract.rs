@@ -3,7 +3,7 @@
 use super::common::{str_arg, with_state};
 use crate::event::{EventMemo, EventRef, PluginEvent};
 use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t, PPME_PLUGINEVENT_E};
-use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName};
+use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName, NO_FIELD};
 use crate::sdk::tables::{HostErrors, TableReader};
 use crate::sdk::PluginError;
 
@@ -85,6 +85,17 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 n => std::slice::from_raw_parts(input.fields, n as usize),
             };
             let mut first_error: Option<PluginError> = None;
+            // Built once; each field only sets its index, definition and argument.
+            let mut request = ExtractRequest {
+                field_index: 0,
+                field: &NO_FIELD,
+                arg: FieldArg::None,
+                event,
+                plugin_event,
+                evt_num,
+                source,
+                tables: &tables,
+            };
             for req in requests {
                 let Some(field) = P::FIELDS.get(req.field_id as usize) else {
                     out.end_field(false);
@@ -94,21 +105,14 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 out.begin_field(field);
                 // SAFETY: arg_key is NULL or a C string valid during the call.
                 let r = match field_arg(req, field) {
-                    Ok(arg) => plugin
-                        .extract(
-                            ExtractRequest {
-                                field_index: req.field_id as usize,
-                                field,
-                                arg,
-                                event,
-                                plugin_event,
-                                evt_num,
-                                source,
-                                tables: &tables,
-                            },
-                            out,
-                        )
-                        .map_err(|e| PluginError::Message(format!("extracting {}: {e}", field.name))),
+                    Ok(arg) => {
+                        request.field_index = req.field_id as usize;
+                        request.field = field;
+                        request.arg = arg;
+                        plugin
+                            .extract_ref(&request, out)
+                            .map_err(|e| extracting_error(field, e))
+                    }
                     Err(e) => Err(e),
                 };
                 out.end_field(r.is_ok());
@@ -129,6 +133,11 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             }
         })
     }
+}
+
+#[cold]
+fn extracting_error(field: &FieldDef, e: PluginError) -> PluginError {
+    PluginError::Message(format!("extracting {}: {e}", field.name))
 }
 
 #[cold]

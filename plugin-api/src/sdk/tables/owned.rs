@@ -38,6 +38,13 @@ struct Slot {
     value: Stored,
 }
 
+/// A field of an [`OwnedTable`] resolved by [`OwnedTable::field_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnedFieldId {
+    idx: usize,
+    ty: StateType,
+}
+
 struct OwnedField {
     name: CString,
     ty: StateType,
@@ -175,6 +182,56 @@ impl OwnedTable {
         Ok(())
     }
 
+    /// A field resolved once for [`OwnedTable::set_fields`]: its index and declared type.
+    /// Fields are never removed, so the id stays valid for the table's lifetime.
+    pub fn field_id(&self, field: &str, ty: StateType) -> Result<OwnedFieldId, TableError> {
+        let data = lock(&self.inner.data);
+        let idx = field_index(&data, field, ty, self.name())?;
+        Ok(OwnedFieldId { idx, ty })
+    }
+
+    /// Sets several fields of the entry at `key` (created if needed) under one lock, in order,
+    /// stopping at the first error as a sequence of [`OwnedTable::set`] calls would. A value
+    /// equal to the stored one is left in place (no copy): the entry's content is the same as
+    /// after those `set` calls.
+    pub fn set_fields(&self, key: StateValue<'_>, values: &[(OwnedFieldId, StateValue<'_>)]) -> Result<(), TableError> {
+        let key = self.check_key(key)?;
+        let mut data = lock(&self.inner.data);
+        let n = data.fields.len();
+        let entry = data.entries.entry(key).or_insert_with(|| {
+            Arc::new(OwnedEntry {
+                values: Mutex::new(vec![None; n]),
+            })
+        });
+        let mut slots = lock(&entry.values);
+        for &(id, value) in values {
+            let ty = value.state_type();
+            if ty != id.ty {
+                drop(slots);
+                let name = data.fields.get(id.idx).map(|f| f.name.to_string_lossy().into_owned());
+                return Err(TableError::TypeMismatch {
+                    what: format!("field {:?} of table {:?}", name.unwrap_or_default(), self.name()),
+                    expected: id.ty,
+                    found: ty,
+                });
+            }
+            if slots.len() <= id.idx {
+                slots.resize(id.idx + 1, None);
+            }
+            let slot = &mut slots[id.idx];
+            if let Some(old) = slot {
+                if old.ty == ty && same_value(&old.value, value) {
+                    continue;
+                }
+            }
+            *slot = Some(Slot {
+                ty,
+                value: stored(value)?,
+            });
+        }
+        Ok(())
+    }
+
     /// The value of `field` at `key`; `None` if the entry does not exist or the field is unset.
     pub fn get(&self, key: StateValue<'_>, field: &str) -> Result<Option<TableValue>, TableError> {
         let key = self.check_key(key)?;
@@ -207,6 +264,16 @@ impl OwnedTable {
     pub fn remove(&self, key: StateValue<'_>) -> Result<bool, TableError> {
         let key = self.check_key(key)?;
         Ok(lock(&self.inner.data).entries.remove(&key).is_some())
+    }
+}
+
+/// Whether `stored` holds what storing `v` would store.
+fn same_value(stored: &Stored, v: StateValue<'_>) -> bool {
+    match (stored, v) {
+        (Stored::Str(s), StateValue::Str(v)) => s.as_bytes() == v.as_bytes(),
+        (Stored::Str(_), _) | (_, StateValue::Str(_)) => false,
+        (Stored::Int(i), v) => matches!(owned_key(v), OwnedKey::Int(x) if x == *i),
+        (Stored::UInt(u), v) => matches!(owned_key(v), OwnedKey::UInt(x) if x == *u),
     }
 }
 

@@ -441,3 +441,60 @@ fn owned_table_reads_each_type_and_defaults_and_iterates_in_key_order() {
     );
     assert_eq!(table.get(StateValue::I64(8), "nice").unwrap(), None);
 }
+
+#[test]
+fn set_fields_writes_like_set_and_leaves_equal_values_in_place() {
+    let fields = [
+        ("tid", StateType::I64),
+        ("uid", StateType::U32),
+        ("alive", StateType::Bool),
+        ("comm", StateType::Str),
+    ];
+    let table = OwnedTable::new("threads", StateType::I64, &fields).unwrap();
+    let ids: Vec<OwnedFieldId> = fields.iter().map(|&(n, ty)| table.field_id(n, ty).unwrap()).collect();
+    assert!(table.field_id("uid", StateType::U64).is_err());
+    assert!(table.field_id("nope", StateType::U64).is_err());
+    let key = StateValue::I64(9);
+    let row = |uid, comm| {
+        [
+            (ids[0], StateValue::I64(9)),
+            (ids[1], StateValue::U32(uid)),
+            (ids[2], StateValue::Bool(true)),
+            (ids[3], StateValue::Str(comm)),
+        ]
+    };
+    table.set_fields(key, &row(0, "bash")).unwrap();
+    assert_eq!(table.get(key, "comm").unwrap(), Some(TableValue::Str("bash".into())));
+    assert_eq!(table.get(key, "alive").unwrap(), Some(TableValue::Bool(true)));
+    let t = table.raw();
+    // SAFETY: the table's own vtables with its handle, as the host calls them.
+    let comm_ptr = || unsafe {
+        let comm = owned::vtables::FIELDS.get_table_field.unwrap()(t, c"comm".as_ptr(), ffi::SS_PLUGIN_ST_STRING);
+        let e = owned::vtables::READER.get_table_entry.unwrap()(t, &ss_plugin_state_data { s64: 9 });
+        let mut out = ss_plugin_state_data { u64_: 0 };
+        owned::vtables::READER.read_entry_field.unwrap()(t, e, comm, &mut out);
+        owned::vtables::READER.release_table_entry.unwrap()(t, e);
+        out.str_
+    };
+    let before = comm_ptr();
+    // Unchanged text keeps its copy; a changed number is written.
+    table.set_fields(key, &row(1000, "bash")).unwrap();
+    assert_eq!(comm_ptr(), before);
+    assert_eq!(table.get(key, "uid").unwrap(), Some(TableValue::UInt(1000)));
+    table.set_fields(key, &row(1000, "sh")).unwrap();
+    assert_eq!(table.get(key, "comm").unwrap(), Some(TableValue::Str("sh".into())));
+    // Stops at the first bad value, as a sequence of `set` calls does: earlier fields are set.
+    let bad = [
+        (ids[1], StateValue::U32(5)),
+        (ids[3], StateValue::Str("a\0b")),
+        (ids[1], StateValue::U32(6)),
+    ];
+    assert!(matches!(table.set_fields(key, &bad), Err(TableError::Nul(_))));
+    assert_eq!(table.get(key, "uid").unwrap(), Some(TableValue::UInt(5)));
+    let wrong_type = [(ids[1], StateValue::U64(5))];
+    assert!(matches!(
+        table.set_fields(key, &wrong_type),
+        Err(TableError::TypeMismatch { .. })
+    ));
+    assert_eq!(table.len(), 1);
+}

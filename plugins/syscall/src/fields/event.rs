@@ -106,10 +106,35 @@ fn unsigned_param(ev: &DecodedEvent<'_>, name: &str) -> Option<u64> {
 
 /// Open flags of an open-family exit event, `None` for any other event.
 fn open_flags(ev: &DecodedEvent<'_>) -> Option<u64> {
-    if ev.info.direction != Direction::Exit || !OPEN_FAMILY.contains(&ev.info.name) {
-        return None;
+    let i = open_flags_index(ev.event.event_type())?;
+    match ev.param(i)? {
+        Ok(ParamValue::Unsigned(v)) => Some(v),
+        Ok(ParamValue::Signed(v)) => Some(v as u64),
+        _ => None,
     }
-    unsigned_param(ev, "flags")
+}
+
+/// Position of the `flags` parameter of an open-family exit event by event code (looked up
+/// once per code instead of by name for every field).
+fn open_flags_index(code: u16) -> Option<usize> {
+    const NONE: u8 = u8::MAX;
+    static INDEX: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        (0..crate::event_table::EVENT_TYPE_COUNT)
+            .map(|code| {
+                crate::event_table::event_info(code)
+                    .filter(|info| info.direction == Direction::Exit && OPEN_FAMILY.contains(&info.name))
+                    .and_then(|info| info.param_index("flags"))
+                    .and_then(|i| u8::try_from(i).ok())
+                    .filter(|&i| i != NONE)
+                    .unwrap_or(NONE)
+            })
+            .collect()
+    });
+    match index.get(code as usize).copied() {
+        None | Some(NONE) => None,
+        Some(i) => Some(i as usize),
+    }
 }
 
 /// `evt.is_open_exec`: a created (O_CREAT/O_TMPFILE) file with an execute bit, or creat().
@@ -369,5 +394,28 @@ mod tests {
         assert_eq!(shown(b"GET / HTTP/1.1\r\n"), "GET / HTTP/1.1..");
         assert_eq!(shown(b"\0\0a b\xff"), "..a b.");
         assert_eq!(shown("é".as_bytes()), "..");
+    }
+
+    #[test]
+    fn open_flags_index_is_the_flags_parameter_of_open_family_exits_only() {
+        use crate::event_table::{all_events, Direction};
+        let mut exits = 0;
+        for info in all_events() {
+            let expected = if info.direction == Direction::Exit && super::OPEN_FAMILY.contains(&info.name) {
+                info.param_index("flags")
+            } else {
+                None
+            };
+            assert_eq!(
+                super::open_flags_index(info.code),
+                expected,
+                "{} {:?}",
+                info.name,
+                info.direction
+            );
+            exits += expected.is_some() as usize;
+        }
+        assert!(exits >= 4, "open, openat, openat2, open_by_handle_at exits have flags");
+        assert_eq!(super::open_flags_index(u16::MAX), None);
     }
 }

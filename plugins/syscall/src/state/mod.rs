@@ -209,6 +209,29 @@ impl ThreadTable {
         std::mem::take(&mut self.changes)
     }
 
+    /// Whether any thread was created, updated or removed since the last
+    /// [`ThreadTable::take_changes`].
+    #[inline]
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Hands back a change set taken with [`ThreadTable::take_changes`] once it is applied, so
+    /// its buffers are reused (no allocation per changed event). Changes recorded since are kept.
+    pub fn recycle_changes(&mut self, mut done: ThreadChanges) {
+        if self.changes.is_empty() {
+            done.updated.clear();
+            done.removed.clear();
+            done.full_resync = false;
+            if done.updated.capacity() > self.changes.updated.capacity() {
+                self.changes.updated = done.updated;
+            }
+            if done.removed.capacity() > self.changes.removed.capacity() {
+                self.changes.removed = done.removed;
+            }
+        }
+    }
+
     /// Marks a thread's data as changed.
     pub(crate) fn mark_updated(&mut self, tid: i64) {
         self.changes.updated(tid);

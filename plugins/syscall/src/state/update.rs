@@ -67,12 +67,8 @@ impl<'a> Params<'a> {
     #[inline]
     fn new(ev: DecodedEvent<'a>, plan: &'static EventPlan, enter_fd: Option<i64>) -> Self {
         let mut split: [&'a [u8]; SPLIT_PARAMS] = [&[]; SPLIT_PARAMS];
-        let mut split_len = 0;
         let wanted = plan.params_read().min(SPLIT_PARAMS);
-        for p in ev.event.params().take(wanted) {
-            split[split_len] = p;
-            split_len += 1;
-        }
+        let split_len = ev.event.split_params(&mut split[..wanted]);
         Params {
             ev,
             plan,
@@ -100,6 +96,7 @@ impl<'a> Params<'a> {
         decode_value(p, raw)
     }
 
+    #[inline]
     fn int(&self, key: K) -> Option<i64> {
         let v = self.raw(key).and_then(|(raw, p)| {
             // The usual fixed-width integers directly; anything else as `decode` reads it.
