@@ -390,3 +390,36 @@ fn unconnected_udp_sendto_takes_the_datagram_tuple() {
     assert_eq!(str_of(&f(&mut st, FieldId::EvtBuffer)), Some("query"));
     assert_eq!(f(&mut st, FieldId::EvtBuflen), vec![FieldValue::U64(12)]);
 }
+
+#[test]
+fn semget_key_renders_as_hex_of_its_width() {
+    const SEMGET_X: u16 = 263;
+    const PPM_IPC_CREAT: u32 = 1 << 13;
+    let mut st = state();
+    let semget = |key: i32| {
+        event(
+            SEMGET_X,
+            &[
+                i64p(7),
+                key.to_le_bytes().to_vec(),
+                2i32.to_le_bytes().to_vec(),
+                u32p(PPM_IPC_CREAT),
+            ],
+        )
+    };
+    // A negative key is the 32-bit pattern in hex (Falco's PF_HEX of a PT_INT32).
+    let ev = semget(-1);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("key"))),
+        Some("FFFFFFFF")
+    );
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArgs, FieldArg::None)),
+        Some("res=7 key=FFFFFFFF nsems=2 semflg=8192(IPC_CREAT) ")
+    );
+    let ev = semget(0x1234);
+    assert_eq!(
+        str_of(&get(&mut st, &ev, FieldId::EvtArg, FieldArg::Key("key"))),
+        Some("1234")
+    );
+}

@@ -23,6 +23,10 @@ fn raw(ev: &DecodedEvent<'_>, name: &str, pt: Option<ParamType>, v: &ParamValue<
         ParamValue::Signed(n) if *n >= 0 && flags::is_hex_param(ev.info.name, name) => {
             let _ = write!(s, "{n:X}");
         }
+        // `%X` of a negative integer of the parameter's width, as params.rs renders it.
+        ParamValue::Signed(n) if matches!(pt, Some(ParamType::Int32)) && flags::is_hex_param(ev.info.name, name) => {
+            let _ = write!(s, "{:X}", *n as u32);
+        }
         ParamValue::Signed(n) => {
             let _ = write!(s, "{n}");
         }
