@@ -44,6 +44,8 @@ const PR_GET_NAME: u64 = 16;
 /// Linux `SOL_SOCKET` / `SOL_TCP` (→ `PPM_SOCKOPT_LEVEL_*` 1 / 2; other levels are 0, unknown).
 const SOL_SOCKET: u64 = 1;
 const SOL_TCP: u64 = 6;
+/// -EINPROGRESS: a non-blocking connect under way.
+const EINPROGRESS: i64 = 115;
 /// Linux `AF_*` of raw sockaddrs (`PPM_AF_*` share the numbers).
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;
@@ -507,7 +509,18 @@ impl<'a> Ctx<'a> {
     }
     /// The tuple item of argument `arg` in Falco's order for this event, the peer of an
     /// unconnected socket from the call's user sockaddr (the SOCKADDR item of `name_arg`).
+    /// Empty where the driver leaves it so: a failed call (connect also has its tuple while in
+    /// progress).
     fn tuple(&self, arg: u8, name_arg: Option<u8>) -> Val<'a> {
+        let ret = self.rec.hdr.ret;
+        let done = match self.info.name {
+            "connect" => ret == 0 || ret == -EINPROGRESS,
+            "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => ret >= 0,
+            _ => true,
+        };
+        if !done {
+            return Val::Empty;
+        }
         let Some(mut t) = self.rec.item(tag::TUPLE, arg).and_then(RawTuple::read) else {
             return Val::Empty;
         };

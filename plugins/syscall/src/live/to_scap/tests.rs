@@ -858,3 +858,28 @@ fn sendto_and_recvfrom_tuples_of_unconnected_sockets_take_the_user_sockaddr() {
     assert_eq!(render("sendmsg", 1), "10.0.0.1:5000->10.0.0.2:53");
     assert_eq!(render("recvmsg", 1), "10.0.0.2:53->10.0.0.1:5000");
 }
+
+#[test]
+fn failed_calls_have_no_tuple_as_the_driver_sends_them() {
+    let t = v4_tuple(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80));
+    let tuple_of = |ev: &str, ret: i64| {
+        let bytes = exit(ev, 200)
+            .ret(ret)
+            .args([3, 0x7000, 16, 0, 0, 0])
+            .tuple(0, &t)
+            .encode();
+        let raw = RawRecord::parse(&bytes).unwrap();
+        let mut out = Vec::new();
+        assert!(ScapBuilder::new(BOOT).build(&raw, &mut out).unwrap());
+        let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
+        d.render_param(d.info.param_index("tuple").unwrap()).unwrap()
+    };
+    let set = "10.0.0.1:40000->10.0.0.2:80";
+    assert_eq!(tuple_of("connect", 0), set);
+    assert_eq!(tuple_of("connect", -115), set, "EINPROGRESS");
+    assert_eq!(tuple_of("connect", -111), "", "ECONNREFUSED");
+    assert_eq!(tuple_of("sendto", 0), set);
+    for ev in ["sendto", "recvfrom", "sendmsg", "recvmsg"] {
+        assert_eq!(tuple_of(ev, -11), "", "{ev} EAGAIN");
+    }
+}
