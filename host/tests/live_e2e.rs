@@ -533,6 +533,125 @@ fn a_loopback_tcp_connect_has_its_addresses_ports_and_protocol() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A child making the real calls of a TCP client and server, a UDP client (sendto) and server
+/// (recvfrom) and a unix stream client and server, in one process; it prints what it saw.
+const SOCKETS_SCRIPT: &str = r#"
+import json, socket, sys
+d = sys.argv[1]
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.socket(); c.connect(ls.getsockname())
+a, _ = ls.accept()
+c.send(b"t"); a.recv(8)
+us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); us.bind(("127.0.0.1", 0))
+uc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); uc.sendto(b"u", us.getsockname())
+us.recvfrom(8)
+ul = socket.socket(socket.AF_UNIX); ul.bind(d + "/srv.sock"); ul.listen()
+x = socket.socket(socket.AF_UNIX); x.connect(d + "/srv.sock")
+y, _ = ul.accept()
+x.sendmsg([b"m"]); y.recvmsg(8)
+print(json.dumps({"tcp": [ls.getsockname()[1], c.getsockname()[1], c.fileno(), a.fileno()],
+    "udp": [us.getsockname()[1], uc.getsockname()[1], uc.fileno(), us.fileno()],
+    "unix": [x.fileno(), y.fileno()]}))
+"#;
+
+/// The socket fields of live events (tuples in Falco's order): a TCP client and server, a UDP
+/// client and server, a unix client and server all name their connection the same way.
+#[test]
+fn live_socket_fields_of_clients_and_servers() {
+    let Some(_live) = live_or_skip("socket_fields") else {
+        return;
+    };
+    let dir = test_dir("sockets");
+    let rules_file = dir.join("rules.yaml");
+    let rule = "- rule: live e2e sockets\n  desc: the socket calls of the test's child\n  \
+         condition: evt.type in (connect, accept, accept4, sendto, recvfrom, sendmsg, recvmsg) and \
+         evt.dir = < and proc.cmdline contains saker-e2e-sockets\n  \
+         output: \"sock evt.type=%evt.type fd.num=%fd.num fd.name=%fd.name fd.cip=%fd.cip \
+         fd.sip=%fd.sip fd.cport=%fd.cport fd.sport=%fd.sport fd.lip=%fd.lip fd.rip=%fd.rip \
+         fd.lport=%fd.lport fd.rport=%fd.rport evt.arg.tuple=%evt.arg.tuple proc.pid=%proc.pid\"\n  \
+         priority: NOTICE\n";
+    write(&rules_file, &rules(&dir, rule));
+    let config = config(&dir, &rules_file, 4, None, "");
+    let mut saker = Saker::with_config(&config);
+    saker.wait_ready(&dir);
+
+    let out = run(Command::new("python3").args(["-c", SOCKETS_SCRIPT, dir.to_str().unwrap(), "saker-e2e-sockets"]));
+    assert!(
+        out.status.success(),
+        "the socket script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON line");
+    let n = |k: &str, i: usize| seen[k][i].as_u64().expect("a number").to_string();
+    let (tcp_port, tcp_client_port, c_fd, a_fd) = (n("tcp", 0), n("tcp", 1), n("tcp", 2), n("tcp", 3));
+    let (udp_port, udp_client_port, uc_fd, us_fd) = (n("udp", 0), n("udp", 1), n("udp", 2), n("udp", 3));
+    let (x_fd, y_fd) = (n("unix", 0), n("unix", 1));
+    let srv = format!("{}/srv.sock", dir.display());
+
+    let wanted = 10;
+    let alerts = saker.wait_alerts("the socket calls", wanted, |a| rule_is(a, "live e2e sockets"));
+    let find = |ty: &str, fd: &str| -> Value {
+        alerts
+            .iter()
+            .find(|a| field(a, "evt.type") == ty && field(a, "fd.num") == fd)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {ty} alert on fd {fd}; alerts: {alerts:#?}"))
+    };
+    // TCP: the client's connect and send, the server's accept and receive: one connection,
+    // client → server.
+    // (libsinsp takes the client end as the local one when its address is this machine's, as
+    // on loopback, so fd.lport is the client's port on both sides.)
+    let tcp_name = format!("127.0.0.1:{tcp_client_port}->127.0.0.1:{tcp_port}");
+    for (ty, fd) in [
+        ("connect", &c_fd),
+        ("sendto", &c_fd),
+        ("accept4", &a_fd),
+        ("recvfrom", &a_fd),
+    ] {
+        let a = find(ty, fd);
+        assert_eq!(field(&a, "fd.name"), tcp_name, "{ty}: {a}");
+        assert_eq!(field(&a, "evt.arg.tuple"), tcp_name, "{ty}: {a}");
+        assert_eq!(field(&a, "fd.cip"), "127.0.0.1", "{ty}: {a}");
+        assert_eq!(field(&a, "fd.sip"), "127.0.0.1", "{ty}: {a}");
+        assert_eq!(field(&a, "fd.cport"), tcp_client_port, "{ty}: {a}");
+        assert_eq!(field(&a, "fd.sport"), tcp_port, "{ty}: {a}");
+        assert_eq!(field(&a, "fd.lip"), "127.0.0.1", "{ty}: {a}");
+        assert_eq!(field(&a, "fd.rip"), "127.0.0.1", "{ty}: {a}");
+        assert_eq!(field(&a, "fd.lport"), tcp_client_port, "{ty}: {a}");
+        assert_eq!(field(&a, "fd.rport"), tcp_port, "{ty}: {a}");
+    }
+    // UDP client: its unconnected socket's send goes to the address it named.
+    let a = find("sendto", &uc_fd);
+    let udp_name = format!("0.0.0.0:{udp_client_port}->127.0.0.1:{udp_port}");
+    assert_eq!(field(&a, "evt.arg.tuple"), udp_name, "{a}");
+    assert_eq!(field(&a, "fd.name"), udp_name, "{a}");
+    assert_eq!(field(&a, "fd.sip"), "127.0.0.1", "{a}");
+    assert_eq!(field(&a, "fd.sport"), udp_port, "{a}");
+    assert_eq!(field(&a, "fd.cport"), udp_client_port, "{a}");
+    // UDP server: the receive names the sender (from src_addr), then itself.
+    let a = find("recvfrom", &us_fd);
+    assert_eq!(
+        field(&a, "evt.arg.tuple"),
+        format!("127.0.0.1:{udp_client_port}->127.0.0.1:{udp_port}"),
+        "{a}"
+    );
+    // Unix: the client's connect and send and the server's accept and receive name the
+    // server's path.
+    for (ty, fd) in [
+        ("connect", &x_fd),
+        ("sendmsg", &x_fd),
+        ("accept4", &y_fd),
+        ("recvmsg", &y_fd),
+    ] {
+        let a = find(ty, fd);
+        assert_eq!(field(&a, "fd.name"), srv, "{ty}: {a}");
+        assert!(field(&a, "evt.arg.tuple").ends_with(&srv), "{ty}: {a}");
+    }
+    let (code, _, stderr) = saker.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A shell started before saker waits for a file, then opens one itself and runs `cat` on
 /// another: the shell is known from the /proc scan only, and so is cat's parent.
 #[test]

@@ -22,6 +22,7 @@ fn records() -> Vec<Vec<u8>> {
         unix_local: 0,
         unix_peer: 0,
         unix_path: b"",
+        unix_peer_path: b"",
     };
     vec![
         RecordEncoder::new(REC_SYS_EXIT, nr("openat"), 7, 7)

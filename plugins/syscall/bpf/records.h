@@ -156,9 +156,11 @@ struct saker_tuple {
 	__u8 remote_addr[16];
 	__u16 local_port;  /* host byte order */
 	__u16 remote_port;
-	/* AF_UNIX: the socket's own kernel address and its peer's, and the bound path */
+	/* AF_UNIX: the socket's own kernel address and its peer's, the socket's bound path and
+	 * its peer's (abstract names without their leading NUL) */
 	__u64 unix_local, unix_peer;
 	char unix_path[108];
+	char unix_peer_path[108];
 } __attribute__((packed));
 
 struct saker_fdinfo {

@@ -365,6 +365,23 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	return 1;
 }
 
+/* The bound path of a unix socket into dst (108 bytes, left as is when unbound); an abstract
+ * name without its leading NUL. */
+static __always_inline void read_unix_path(char *dst, struct sock *sk)
+{
+	if (!sk)
+		return;
+	struct unix_address *ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+	if (!ua)
+		return;
+	/* name is a flexible array of sockaddr_un: sun_path follows the 2-byte family */
+	void *path = (void *)ua + bpf_core_field_offset(struct unix_address, name) + sizeof(sa_family_t);
+	char first = 0;
+	if (bpf_probe_read_kernel(&first, 1, path))
+		return;
+	bpf_probe_read_kernel_str(dst, 108, first ? path : path + 1);
+}
+
 /* struct saker_tuple of the socket of fd; family 0 when the fd is not a socket. */
 __noinline int put_tuple(__u32 arg, __u64 fd)
 {
@@ -412,13 +429,8 @@ __noinline int put_tuple(__u32 arg, __u64 fd)
 		struct unix_sock *us = (void *)sk;
 		t->unix_local = (__u64)sk;
 		t->unix_peer = (__u64)BPF_CORE_READ(us, peer);
-		struct unix_address *ua = BPF_CORE_READ(us, addr);
-		/* name is a flexible array of sockaddr_un: sun_path follows the 2-byte family */
-		if (ua)
-			bpf_probe_read_kernel_str(t->unix_path, sizeof(t->unix_path),
-						  (void *)ua +
-							  bpf_core_field_offset(struct unix_address, name) +
-							  sizeof(sa_family_t));
+		read_unix_path(t->unix_path, sk);
+		read_unix_path(t->unix_peer_path, BPF_CORE_READ(us, peer));
 	}
 	return 1;
 }
@@ -1091,8 +1103,13 @@ __noinline int put_arg(__u32 i)
 		return put_fd_path(i, val);
 	case SAKER_ARG_MSGHDR_RET:
 	case SAKER_ARG_MSGHDR_ARG: {
-		/* struct user_msghdr: msg_iov at 16, msg_iovlen at 24 */
+		/* struct user_msghdr: msg_name at 0, msg_namelen at 8, msg_iov at 16, msg_iovlen at
+		 * 24. The name (a SOCKADDR item of this argument) gives the peer of an unconnected
+		 * socket, as Falco's driver takes it. */
 		struct user_iovec m = {};
+		if (val && !bpf_probe_read_user(&m, sizeof(m), (void *)val) && m.base && (__u32)m.len)
+			put_user_bytes(SAKER_D_SOCKADDR, i, m.base,
+				       (__u32)m.len < SOCKADDR_MAX ? (__u32)m.len : SOCKADDR_MAX);
 		if (!val || bpf_probe_read_user(&m, sizeof(m), (void *)(val + 16))) {
 			count(&drops, SAKER_DROP_USER_READ);
 			return 0;

@@ -417,17 +417,29 @@ fn socketpair_sockets_msg_data_sockopt_and_shutdown() {
     let send = event(&events, "sendmsg");
     assert_eq!(bytes(&send, "data"), b"ping pong");
     assert_eq!(uint(&send, "size"), 9);
+    // Falco's order: a send puts the peer's socket first, a receive its own socket first; both
+    // ends of the pair name the same two sockets in the same order.
     match val(&send, "tuple") {
         ParamValue::SockTuple(SockTuple::Unix { source: s, dest, .. }) => {
             assert_eq!(
                 (s, dest),
-                (source, peer),
-                "socketpair's sockets are the first fd's tuple"
+                (peer, source),
+                "sendmsg on the first fd: its peer, then itself"
             )
         }
         v => panic!("sendmsg tuple: {v:?}"),
     }
     let recv = event(&events, "recvmsg");
+    match val(&recv, "tuple") {
+        ParamValue::SockTuple(SockTuple::Unix { source: s, dest, .. }) => {
+            assert_eq!(
+                (s, dest),
+                (peer, source),
+                "recvmsg on the second fd: itself, then its peer"
+            )
+        }
+        v => panic!("recvmsg tuple: {v:?}"),
+    }
     assert_eq!(bytes(&recv, "data"), b"ping pong");
     assert_eq!(uint(&recv, "size"), 9);
 
@@ -1398,13 +1410,233 @@ fn mmsg_tuples_of_unconnected_sockets_name_each_peer() {
     assert_eq!(recvs.len(), 2);
     assert_eq!(
         rendered(&recvs[0], "tuple"),
-        format!("127.0.0.1:{rx1_port}->127.0.0.1:{tx_port}"),
-        "the sender from msg_name"
+        format!("127.0.0.1:{tx_port}->127.0.0.1:{rx1_port}"),
+        "the sender from msg_name, first (Falco's inbound order: remote → local)"
     );
     assert_eq!(
         rendered(&recvs[1], "tuple"),
-        format!("127.0.0.1:{rx2_port}->0.0.0.0:0"),
-        "no msg_name: the unconnected socket's tuple"
+        format!("0.0.0.0:0->127.0.0.1:{rx2_port}"),
+        "no msg_name: the unconnected socket's tuple (no remote end, then itself)"
     );
     drop((tx, rx1, rx2));
+}
+
+/// The tuple of every event called `name`.
+fn tuples<'a>(events: &'a [Vec<u8>], name: &str) -> Vec<SockTuple<'a>> {
+    all_events(events, name)
+        .iter()
+        .map(|d| match val(d, "tuple") {
+            ParamValue::SockTuple(t) => t,
+            v => panic!("{name} tuple: {v:?}"),
+        })
+        .collect()
+}
+
+/// The raw `struct sockaddr_in` of an IPv4 address, as a call takes it.
+fn sockaddr_v4(ip: [u8; 4], port: u16) -> Vec<u8> {
+    let mut b = vec![0u8; 16];
+    b[..2].copy_from_slice(&(libc::AF_INET as u16).to_le_bytes());
+    b[2..4].copy_from_slice(&port.to_be_bytes());
+    b[4..8].copy_from_slice(&ip);
+    b
+}
+
+/// The raw `struct sockaddr_un` of a path, as a call takes it.
+fn sockaddr_unix(path: &Path) -> Vec<u8> {
+    let mut b = (libc::AF_UNIX as u16).to_le_bytes().to_vec();
+    b.extend_from_slice(path.as_os_str().as_bytes());
+    b.push(0);
+    b
+}
+
+/// Live tuples in the order of Falco's driver: a TCP client and server, a UDP client (sendto)
+/// and server (recvfrom), a unix stream client and server and an unconnected unix datagram
+/// sender all name the same ends the same way (client → server; unix: the server-side socket,
+/// the client socket, the server path).
+#[test]
+fn socket_tuples_follow_falcos_order_for_clients_and_servers() {
+    use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::{UnixDatagram, UnixListener};
+    let names = ["connect", "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg"];
+    let Some(mut probe) = probe_for(&names) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("saker-tuples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (stream_path, dgram_path) = (dir.join("stream"), dir.join("dgram"));
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp_port = tcp.local_addr().unwrap().port();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port();
+    let ul = UnixListener::bind(&stream_path).unwrap();
+    let ud = UnixDatagram::bind(&dgram_path).unwrap();
+    let (tcp_fd, udp_fd, ul_fd, ud_fd) = (tcp.as_raw_fd(), udp.as_raw_fd(), ul.as_raw_fd(), ud.as_raw_fd());
+    let tcp_sa = sockaddr_v4([127, 0, 0, 1], tcp_port);
+    let udp_sa = sockaddr_v4([127, 0, 0, 1], udp_port);
+    let stream_sa = sockaddr_unix(&stream_path);
+    let dgram_sa = sockaddr_unix(&dgram_path);
+    let mut buf = vec![0u8; 64];
+    let mut from = vec![0u8; 128];
+    let pid = fork_child(|| {
+        // SAFETY: raw syscalls on buffers allocated before the fork.
+        unsafe {
+            let b = buf.as_mut_ptr().cast::<libc::c_void>();
+            let sa = |v: &Vec<u8>| (v.as_ptr().cast::<libc::sockaddr>(), v.len() as libc::socklen_t);
+            // TCP client and server.
+            let c = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            if c < 0 || libc::connect(c, sa(&tcp_sa).0, sa(&tcp_sa).1) != 0 {
+                return 1;
+            }
+            let a = libc::accept4(tcp_fd, std::ptr::null_mut(), std::ptr::null_mut(), 0);
+            if a < 0 || libc::sendto(c, b"t".as_ptr().cast(), 1, 0, std::ptr::null(), 0) != 1 {
+                return 2;
+            }
+            if libc::recvfrom(a, b, 64, 0, std::ptr::null_mut(), std::ptr::null_mut()) != 1 {
+                return 3;
+            }
+            // UDP: an unconnected client sends, the server receives with the sender's address.
+            let u = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            if u < 0 || libc::sendto(u, b"u".as_ptr().cast(), 1, 0, sa(&udp_sa).0, sa(&udp_sa).1) != 1 {
+                return 4;
+            }
+            let mut len = from.len() as libc::socklen_t;
+            if libc::recvfrom(udp_fd, b, 64, 0, from.as_mut_ptr().cast(), &mut len) != 1 {
+                return 5;
+            }
+            // Unix stream client and server.
+            let x = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+            if x < 0 || libc::connect(x, sa(&stream_sa).0, sa(&stream_sa).1) != 0 {
+                return 6;
+            }
+            let y = libc::accept4(ul_fd, std::ptr::null_mut(), std::ptr::null_mut(), 0);
+            let mut iov = libc::iovec {
+                iov_base: b,
+                iov_len: 1,
+            };
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = &mut iov;
+            m.msg_iovlen = 1;
+            if y < 0 || libc::sendmsg(x, &m, 0) != 1 || libc::recvmsg(y, &mut m, 0) != 1 {
+                return 7;
+            }
+            // An unconnected unix datagram socket sends to the bound one.
+            let z = libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
+            if z < 0 || libc::sendto(z, b"d".as_ptr().cast(), 1, 0, sa(&dgram_sa).0, sa(&dgram_sa).1) != 1 {
+                return 8;
+            }
+            if libc::recvfrom(ud_fd, b, 64, 0, std::ptr::null_mut(), std::ptr::null_mut()) != 1 {
+                return 9;
+            }
+        }
+        0
+    });
+    wait_exit(pid);
+    let events = events_of(&mut probe, pid, &names);
+    let seen = |name: &str| format!("{name}: {:?}", tuples(&events, name));
+    let loopback = Ipv4Addr::LOCALHOST;
+
+    // TCP: connect, accept4, the client's send and the server's receive: client → server.
+    let connect = tuples(&events, "connect");
+    let tcp_tuple = connect
+        .iter()
+        .find(|t| matches!(t, SockTuple::V4 { dst, .. } if dst.1 == tcp_port))
+        .cloned()
+        .unwrap_or_else(|| panic!("no TCP connect; {}", seen("connect")));
+    let SockTuple::V4 {
+        src: client,
+        dst: server,
+    } = tcp_tuple.clone()
+    else {
+        unreachable!()
+    };
+    assert_eq!(server, (loopback, tcp_port), "{}", seen("connect"));
+    assert_eq!(client.0, loopback, "{}", seen("connect"));
+    assert!(client.1 != 0 && client.1 != tcp_port, "{}", seen("connect"));
+    for name in ["accept4", "sendto", "recvfrom"] {
+        assert!(
+            tuples(&events, name).contains(&tcp_tuple),
+            "{name} of the TCP pair, want {tcp_tuple:?}; {}",
+            seen(name)
+        );
+    }
+
+    // UDP: the sender's tuple is its own end (unbound address) → the destination it named;
+    // the receiver's is the sender (from src_addr) → itself.
+    let sends = tuples(&events, "sendto");
+    let Some(&SockTuple::V4 { src: udp_client, dst }) = sends
+        .iter()
+        .find(|t| matches!(t, SockTuple::V4 { dst, .. } if dst.1 == udp_port))
+    else {
+        panic!("no UDP sendto towards port {udp_port}; {}", seen("sendto"))
+    };
+    assert_eq!(dst, (loopback, udp_port));
+    assert_eq!(
+        udp_client.0,
+        Ipv4Addr::UNSPECIFIED,
+        "an unconnected socket has no local address"
+    );
+    assert_ne!(udp_client.1, 0, "the send bound a port");
+    let want = SockTuple::V4 {
+        src: (loopback, udp_client.1),
+        dst: (loopback, udp_port),
+    };
+    assert!(
+        tuples(&events, "recvfrom").contains(&want),
+        "UDP recvfrom, want {want:?}; {}",
+        seen("recvfrom")
+    );
+
+    // Unix stream: connect, accept4, sendmsg and recvmsg all read (server-side socket, client
+    // socket, server path).
+    let path = stream_path.as_os_str().as_bytes();
+    let unix_connect = connect
+        .iter()
+        .find(|t| matches!(t, SockTuple::Unix { path: p, .. } if *p == path))
+        .cloned()
+        .unwrap_or_else(|| panic!("no unix connect to {path:?}; {}", seen("connect")));
+    let SockTuple::Unix { source, dest, .. } = unix_connect.clone() else {
+        unreachable!()
+    };
+    assert!(source != 0 && dest != 0 && source != dest, "{unix_connect:?}");
+    for name in ["accept4", "sendmsg", "recvmsg"] {
+        assert_eq!(
+            tuples(&events, name).iter().filter(|t| **t == unix_connect).count(),
+            1,
+            "{name}, want {unix_connect:?}; {}",
+            seen(name)
+        );
+    }
+
+    // Unix datagram, unconnected: the sender names no peer, itself, then the destination path;
+    // the receiver itself, no peer, then its own path.
+    let dpath = dgram_path.as_os_str().as_bytes();
+    let Some(&SockTuple::Unix {
+        source: 0,
+        dest: sender,
+        ..
+    }) = sends
+        .iter()
+        .find(|t| matches!(t, SockTuple::Unix { path: p, .. } if *p == dpath))
+    else {
+        panic!("no unix sendto naming {dpath:?} with no peer; {}", seen("sendto"))
+    };
+    let recvs = tuples(&events, "recvfrom");
+    let Some(&SockTuple::Unix {
+        source: receiver,
+        dest: 0,
+        ..
+    }) = recvs
+        .iter()
+        .find(|t| matches!(t, SockTuple::Unix { path: p, .. } if *p == dpath))
+    else {
+        panic!("no unix recvfrom on {dpath:?} without a peer; {}", seen("recvfrom"))
+    };
+    assert!(
+        sender != 0 && receiver != 0 && sender != receiver,
+        "{sender:#x} {receiver:#x}"
+    );
+
+    drop((tcp, udp, ul, ud));
+    let _ = std::fs::remove_dir_all(&dir);
 }

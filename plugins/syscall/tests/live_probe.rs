@@ -365,7 +365,7 @@ fn connect_carries_the_loopback_tuple() {
     let t = conn_rec
         .item(D_TUPLE)
         .unwrap_or_else(|| panic!("connect carries no TUPLE; {seen}"));
-    assert_eq!(t.len(), 168, "TUPLE length (struct saker_tuple); {seen}");
+    assert_eq!(t.len(), 276, "TUPLE length (struct saker_tuple); {seen}");
     assert_eq!(t[0], 2, "AF_INET; {seen}");
     assert_eq!(u32_at(t, 4), 1, "SOCK_STREAM; {seen}");
     assert_eq!(&t[24..28], &[127, 0, 0, 1], "remote address; {seen}");
@@ -506,6 +506,15 @@ fn connect_carries_ipv6_and_unix_tuples() {
     assert!(
         local != 0 && peer != 0 && local != peer,
         "kernel addresses {local:#x} {peer:#x}"
+    );
+    // The client is unbound (no path of its own); its peer, the server's side of the
+    // connection, carries the listener's path (Falco's connect tuple names it).
+    let nul_padded = |b: &[u8]| b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())].to_vec();
+    assert_eq!(nul_padded(&t[60..168]), b"", "the client's own path");
+    assert_eq!(
+        nul_padded(&t[168..276]),
+        path.to_str().unwrap().as_bytes(),
+        "the peer's path"
     );
     let sa = rec.item(D_SOCKADDR).expect("SOCKADDR");
     assert_eq!(&sa[2..2 + path.as_os_str().len()], path.to_str().unwrap().as_bytes());

@@ -53,7 +53,7 @@ pub const TASK_LEN: usize = 176;
 /// `sizeof(struct saker_data_hdr)`.
 pub const DATA_HDR_LEN: usize = 4;
 /// `sizeof(struct saker_tuple)`.
-pub const TUPLE_LEN: usize = 168;
+pub const TUPLE_LEN: usize = 276;
 /// `sizeof(struct saker_fdinfo)`.
 pub const FDINFO_LEN: usize = 28;
 /// `sizeof(struct saker_vm)`.
@@ -282,8 +282,10 @@ pub struct RawTuple<'a> {
     pub remote_port: u16,
     pub unix_local: u64,
     pub unix_peer: u64,
-    /// The bound unix path without NUL padding.
+    /// The bound unix path without NUL padding (an abstract name without its leading NUL).
     pub unix_path: &'a [u8],
+    /// The peer's bound unix path, as `unix_path`.
+    pub unix_peer_path: &'a [u8],
 }
 
 impl<'a> RawTuple<'a> {
@@ -296,8 +298,7 @@ impl<'a> RawTuple<'a> {
         local_addr.copy_from_slice(&b[8..24]);
         let mut remote_addr = [0u8; 16];
         remote_addr.copy_from_slice(&b[24..40]);
-        let path = &b[60..TUPLE_LEN];
-        let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+        let path = |p: &'a [u8]| &p[..p.iter().position(|&c| c == 0).unwrap_or(p.len())];
         Some(RawTuple {
             family: b[0],
             sock_type: u32_at(b, 4),
@@ -307,7 +308,8 @@ impl<'a> RawTuple<'a> {
             remote_port: u16_at(b, 42),
             unix_local: u64_at(b, 44),
             unix_peer: u64_at(b, 52),
-            unix_path: &path[..end],
+            unix_path: path(&b[60..168]),
+            unix_peer_path: path(&b[168..TUPLE_LEN]),
         })
     }
 
@@ -322,10 +324,12 @@ impl<'a> RawTuple<'a> {
         out.extend_from_slice(&self.remote_port.to_le_bytes());
         out.extend_from_slice(&self.unix_local.to_le_bytes());
         out.extend_from_slice(&self.unix_peer.to_le_bytes());
-        let mut path = [0u8; 108];
-        let n = self.unix_path.len().min(path.len());
-        path[..n].copy_from_slice(&self.unix_path[..n]);
-        out.extend_from_slice(&path);
+        for p in [self.unix_path, self.unix_peer_path] {
+            let mut path = [0u8; 108];
+            let n = p.len().min(path.len());
+            path[..n].copy_from_slice(&p[..n]);
+            out.extend_from_slice(&path);
+        }
     }
 }
 

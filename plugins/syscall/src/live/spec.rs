@@ -231,10 +231,12 @@ pub fn syscall_spec(name: &str) -> ScCfg {
         "recvfrom" => {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, UBUF_RET, 0);
+            set(&mut c, 4, SOCKADDR_PTR, 5); // src_addr after the call: the peer of an unconnected socket
         }
         "sendto" => {
             set(&mut c, 0, TUPLE, 0);
             set(&mut c, 1, UBUF_ARG, 2);
+            set(&mut c, 4, SOCKADDR, 5); // dest_addr: the peer of an unconnected socket
         }
         "readv" | "preadv" => set(&mut c, 1, IOVEC_RET, 2),
         "writev" | "pwritev" => set(&mut c, 1, IOVEC_ARG, 2),

@@ -44,6 +44,8 @@ const PR_GET_NAME: u64 = 16;
 /// Linux `SOL_SOCKET` / `SOL_TCP` (→ `PPM_SOCKOPT_LEVEL_*` 1 / 2; other levels are 0, unknown).
 const SOL_SOCKET: u64 = 1;
 const SOL_TCP: u64 = 6;
+/// -EINPROGRESS: a non-blocking connect under way.
+const EINPROGRESS: i64 = 115;
 /// Linux `AF_*` of raw sockaddrs (`PPM_AF_*` share the numbers).
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;
@@ -371,14 +373,35 @@ pub fn encode_sockaddr(b: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A kernel tuple → the scap `PT_SOCKTUPLE` encoding; `remote_first` for accepted sockets
-/// (the driver orders inet tuples client → server).
-pub fn encode_tuple(t: &RawTuple<'_>, remote_first: bool) -> Option<Vec<u8>> {
+/// Which end of a socket a `PT_SOCKTUPLE` puts first, as Falco's driver fills it per syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// connect, send, sendto, sendmsg, sendmmsg: inet local → remote; unix the peer's pointer,
+    /// the socket's own, then the peer's path.
+    Outbound,
+    /// accept, accept4, recv, recvfrom, recvmsg, recvmmsg: inet remote → local; unix the
+    /// socket's own pointer, the peer's, then the socket's own path.
+    Inbound,
+}
+
+impl Direction {
+    /// The direction of the tuple of an event by name.
+    pub fn of_event(ev: &str) -> Direction {
+        match ev {
+            "accept" | "accept4" | "recv" | "recvfrom" | "recvmsg" | "recvmmsg" => Direction::Inbound,
+            _ => Direction::Outbound,
+        }
+    }
+}
+
+/// A kernel tuple → the scap `PT_SOCKTUPLE` encoding in Falco's order for `dir`.
+pub fn encode_tuple(t: &RawTuple<'_>, dir: Direction) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    let ((a, ap), (b, bp)) = if remote_first {
-        ((&t.remote_addr, t.remote_port), (&t.local_addr, t.local_port))
-    } else {
-        ((&t.local_addr, t.local_port), (&t.remote_addr, t.remote_port))
+    let local = (&t.local_addr, t.local_port);
+    let remote = (&t.remote_addr, t.remote_port);
+    let ((a, ap), (b, bp)) = match dir {
+        Direction::Outbound => (local, remote),
+        Direction::Inbound => (remote, local),
     };
     match t.family {
         PPM_AF_INET => {
@@ -396,10 +419,14 @@ pub fn encode_tuple(t: &RawTuple<'_>, remote_first: bool) -> Option<Vec<u8>> {
             out.extend_from_slice(&bp.to_le_bytes());
         }
         PPM_AF_UNIX => {
+            let (first, second, path) = match dir {
+                Direction::Outbound => (t.unix_peer, t.unix_local, t.unix_peer_path),
+                Direction::Inbound => (t.unix_local, t.unix_peer, t.unix_path),
+            };
             out.push(PPM_AF_UNIX);
-            out.extend_from_slice(&t.unix_local.to_le_bytes());
-            out.extend_from_slice(&t.unix_peer.to_le_bytes());
-            out.extend_from_slice(t.unix_path);
+            out.extend_from_slice(&first.to_le_bytes());
+            out.extend_from_slice(&second.to_le_bytes());
+            out.extend_from_slice(path);
             out.push(0);
         }
         _ => return None,
@@ -407,10 +434,11 @@ pub fn encode_tuple(t: &RawTuple<'_>, remote_first: bool) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The peer of an unconnected socket taken from a message's `msg_name` (raw `struct sockaddr`),
-/// as Falco's driver fills sendmmsg/recvmmsg tuples: an inet socket without a remote port gets
-/// the name's address and port; an unconnected unix socket sending (`outbound`) gets the
-/// name's path. Other tuples, and names too short for their family, are left as they are.
+/// The peer of an unconnected socket taken from the call's user `struct sockaddr` (sendto's
+/// dest_addr, recvfrom's src_addr, a message's msg_name), as Falco's driver fills tuples: an
+/// inet socket without a remote port gets the name's address and port; an unconnected unix
+/// socket sending (`outbound`) gets the name's path as its peer's. Other tuples, and names too
+/// short for their family, are left as they are.
 pub fn peer_from_msg_name<'a>(t: &mut RawTuple<'a>, name: &'a [u8], outbound: bool) {
     let family = match name {
         [a, b, ..] => u16::from_le_bytes([*a, *b]),
@@ -431,7 +459,7 @@ pub fn peer_from_msg_name<'a>(t: &mut RawTuple<'a>, name: &'a [u8], outbound: bo
             // An abstract name's leading NUL is skipped, as the driver does.
             let path = name[2..].strip_prefix(&[0]).unwrap_or(&name[2..]);
             let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
-            t.unix_path = &path[..end];
+            t.unix_peer_path = &path[..end];
         }
         _ => {}
     }
@@ -479,12 +507,28 @@ impl<'a> Ctx<'a> {
     fn ret_fdinfo(&self) -> Option<RawFdInfo> {
         RawFdInfo::read(self.rec.item(tag::FDINFO, ARG_RET)?)
     }
-    fn tuple(&self, arg: u8, remote_first: bool) -> Val<'a> {
-        self.rec
-            .item(tag::TUPLE, arg)
-            .and_then(RawTuple::read)
-            .and_then(|t| encode_tuple(&t, remote_first))
-            .map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
+    /// The tuple item of argument `arg` in Falco's order for this event, the peer of an
+    /// unconnected socket from the call's user sockaddr (the SOCKADDR item of `name_arg`).
+    /// Empty where the driver leaves it so: a failed call (connect also has its tuple while in
+    /// progress).
+    fn tuple(&self, arg: u8, name_arg: Option<u8>) -> Val<'a> {
+        let ret = self.rec.hdr.ret;
+        let done = match self.info.name {
+            "connect" => ret == 0 || ret == -EINPROGRESS,
+            "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => ret >= 0,
+            _ => true,
+        };
+        if !done {
+            return Val::Empty;
+        }
+        let Some(mut t) = self.rec.item(tag::TUPLE, arg).and_then(RawTuple::read) else {
+            return Val::Empty;
+        };
+        let dir = Direction::of_event(self.info.name);
+        if let Some(name) = name_arg.and_then(|a| self.rec.item(tag::SOCKADDR, a)) {
+            peer_from_msg_name(&mut t, name, dir == Direction::Outbound);
+        }
+        encode_tuple(&t, dir).map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
     }
     fn sockaddr(&self, arg: u8) -> Val<'a> {
         self.rec
@@ -527,14 +571,14 @@ impl<'a> Ctx<'a> {
         Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
     }
     /// The socket's tuple, with the peer of an unconnected socket from this message's name.
-    fn mmsg_tuple(&self, outbound: bool) -> Val<'a> {
+    fn mmsg_tuple(&self) -> Val<'a> {
         let Some(mut t) = self.rec.item(tag::TUPLE, 0).and_then(RawTuple::read) else {
             return Val::Empty;
         };
         if let Some(m) = self.mmsg() {
-            peer_from_msg_name(&mut t, m.name, outbound);
+            peer_from_msg_name(&mut t, m.name, self.info.name == "sendmmsg");
         }
-        encode_tuple(&t, false).map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
+        encode_tuple(&t, Direction::of_event(self.info.name)).map_or(Val::Empty, |b| Val::Bytes(Cow::Owned(b)))
     }
     /// The MMSG item of this event's message (sendmmsg, recvmmsg).
     fn mmsg(&self) -> Option<RawMmsg<'a>> {
@@ -855,7 +899,7 @@ impl<'a> Ctx<'a> {
                 None => Val::Empty,
             },
             Shared::Size => self.arg(2),
-            Shared::Tuple => self.tuple(0, false),
+            Shared::Tuple => self.tuple(0, None),
             Shared::Dev => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.dev as i64)),
             Shared::Ino => self.ret_fdinfo().map_or(Val::Empty, |f| Val::Int(f.ino as i64)),
             Shared::Empty => Val::Empty,
@@ -904,7 +948,7 @@ impl<'a> Ctx<'a> {
                 "size" => Val::Int(0),
                 _ => Val::Empty,
             },
-            ("sendmmsg" | "recvmmsg", "tuple") => self.mmsg_tuple(ev == "sendmmsg"),
+            ("sendmmsg" | "recvmmsg", "tuple") => self.mmsg_tuple(),
             ("sendmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.iov_total as i64)),
             ("recvmmsg", "size") => Val::Int(self.mmsg().map_or(0, |m| m.msg_len as i64)),
             ("sendmmsg" | "recvmmsg", "data") => self.mmsg().map_or(Val::Empty, |m| Val::Bytes(Cow::Borrowed(m.data))),
@@ -918,7 +962,11 @@ impl<'a> Ctx<'a> {
             ("socket", "flags") => Val::Int(nonblock_cloexec_flags(self.rec.hdr.args[1]) as i64),
             ("connect" | "bind", "addr") => self.sockaddr(1),
             ("listen", "backlog") => fd(1),
-            ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, true),
+            ("accept" | "accept4", "tuple") => self.tuple(ARG_RET, None),
+            // The user sockaddr: sendto's dest_addr, recvfrom's src_addr, the msghdr's msg_name,
+            // connect's addr.
+            ("sendto" | "recvfrom", "tuple") => self.tuple(0, Some(4)),
+            ("sendmsg" | "recvmsg" | "connect", "tuple") => self.tuple(0, Some(1)),
             ("accept" | "accept4", "queuepct" | "queuelen" | "queuemax") => Val::Int(self.accept_queue(name)),
             ("poll" | "ppoll", "fds") => self.fdlist(),
             // The int milliseconds, zero-extended as the driver does (-1 is 4294967295).

@@ -133,6 +133,7 @@ fn v4_tuple(local: ([u8; 4], u16), remote: ([u8; 4], u16)) -> RawTuple<'static> 
         unix_local: 0,
         unix_peer: 0,
         unix_path: b"",
+        unix_peer_path: b"",
     }
 }
 
@@ -372,7 +373,7 @@ fn sockaddrs_and_unix_tuples_encode_as_the_driver() {
         unix_path: b"/s",
         ..v4_tuple(([0; 4], 0), ([0; 4], 0))
     };
-    assert_eq!(encode_tuple(&t, false).unwrap().len(), 1 + 16 + 3);
+    assert_eq!(encode_tuple(&t, Direction::Inbound).unwrap().len(), 1 + 16 + 3);
 }
 
 #[test]
@@ -772,22 +773,113 @@ fn mmsg_tuples_of_unconnected_sockets_take_the_peer_from_msg_name() {
     let mut t = v4_tuple(([10, 0, 0, 1], 5000), ([0; 4], 0));
     peer_from_msg_name(&mut t, &name[..6], true);
     assert_eq!(t.remote_port, 0);
-    // An unconnected unix datagram socket sending: the destination path; receiving: its own.
+    // An unconnected unix datagram socket sending: the destination path is its peer's;
+    // receiving: nothing changes (the tuple carries its own path).
     let un = b"\x01\0/run/dst.sock\0\0\0";
     let unix = |peer: u64| RawTuple {
         family: 1,
         unix_local: 0xa,
         unix_peer: peer,
         unix_path: b"/run/me.sock",
+        unix_peer_path: b"",
         ..v4_tuple(([0; 4], 0), ([0; 4], 0))
     };
     let mut t = unix(0);
     peer_from_msg_name(&mut t, un, true);
-    assert_eq!(t.unix_path, b"/run/dst.sock");
+    assert_eq!(
+        (t.unix_peer_path, t.unix_path),
+        (&b"/run/dst.sock"[..], &b"/run/me.sock"[..])
+    );
     let mut t = unix(0);
     peer_from_msg_name(&mut t, un, false);
-    assert_eq!(t.unix_path, b"/run/me.sock");
+    assert_eq!(t.unix_peer_path, b"");
     let mut t = unix(0xb);
     peer_from_msg_name(&mut t, un, true);
-    assert_eq!(t.unix_path, b"/run/me.sock", "a connected socket keeps its tuple");
+    assert_eq!(t.unix_peer_path, b"", "a connected socket keeps its tuple");
+}
+
+#[test]
+fn tuples_follow_the_driver_order_of_each_syscall() {
+    // A socket at 10.0.0.1:40000 connected to 10.0.0.2:80.
+    let inet = v4_tuple(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80));
+    let out = encode_tuple(&inet, Direction::Outbound).unwrap();
+    assert_eq!(out, b"\x02\x0a\x00\x00\x01\x40\x9c\x0a\x00\x00\x02\x50\x00");
+    let inb = encode_tuple(&inet, Direction::Inbound).unwrap();
+    assert_eq!(inb, b"\x02\x0a\x00\x00\x02\x50\x00\x0a\x00\x00\x01\x40\x9c");
+    // Unix: outbound = peer pointer, own pointer, the peer's path; inbound = own pointer,
+    // peer pointer, own path.
+    let unix = RawTuple {
+        family: 1,
+        unix_local: 0xa,
+        unix_peer: 0xb,
+        unix_path: b"/me",
+        unix_peer_path: b"/srv",
+        ..v4_tuple(([0; 4], 0), ([0; 4], 0))
+    };
+    let mut want = vec![1u8];
+    want.extend_from_slice(&0xbu64.to_le_bytes());
+    want.extend_from_slice(&0xau64.to_le_bytes());
+    want.extend_from_slice(b"/srv\0");
+    assert_eq!(encode_tuple(&unix, Direction::Outbound).unwrap(), want);
+    let mut want = vec![1u8];
+    want.extend_from_slice(&0xau64.to_le_bytes());
+    want.extend_from_slice(&0xbu64.to_le_bytes());
+    want.extend_from_slice(b"/me\0");
+    assert_eq!(encode_tuple(&unix, Direction::Inbound).unwrap(), want);
+
+    for ev in ["connect", "sendto", "sendmsg", "sendmmsg", "send"] {
+        assert_eq!(Direction::of_event(ev), Direction::Outbound, "{ev}");
+    }
+    for ev in ["accept", "accept4", "recvfrom", "recvmsg", "recvmmsg", "recv"] {
+        assert_eq!(Direction::of_event(ev), Direction::Inbound, "{ev}");
+    }
+}
+
+#[test]
+fn sendto_and_recvfrom_tuples_of_unconnected_sockets_take_the_user_sockaddr() {
+    // An unconnected UDP socket bound to 10.0.0.1:5000.
+    let unconnected = v4_tuple(([10, 0, 0, 1], 5000), ([0; 4], 0));
+    let render = |ev: &str, name_arg: u8| {
+        let bytes = exit(ev, 200)
+            .ret(3)
+            .args([3, 0x7000, 3, 0, 0x8000, 16])
+            .tuple(0, &unconnected)
+            .item(tag::SOCKADDR, name_arg, &sockaddr_in([10, 0, 0, 2], 53))
+            .encode();
+        let raw = RawRecord::parse(&bytes).unwrap();
+        let mut b = ScapBuilder::new(BOOT);
+        let mut out = Vec::new();
+        assert!(b.build(&raw, &mut out).unwrap());
+        let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
+        d.render_param(d.info.param_index("tuple").unwrap()).unwrap()
+    };
+    assert_eq!(render("sendto", 4), "10.0.0.1:5000->10.0.0.2:53");
+    assert_eq!(render("recvfrom", 4), "10.0.0.2:53->10.0.0.1:5000");
+    assert_eq!(render("sendmsg", 1), "10.0.0.1:5000->10.0.0.2:53");
+    assert_eq!(render("recvmsg", 1), "10.0.0.2:53->10.0.0.1:5000");
+}
+
+#[test]
+fn failed_calls_have_no_tuple_as_the_driver_sends_them() {
+    let t = v4_tuple(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80));
+    let tuple_of = |ev: &str, ret: i64| {
+        let bytes = exit(ev, 200)
+            .ret(ret)
+            .args([3, 0x7000, 16, 0, 0, 0])
+            .tuple(0, &t)
+            .encode();
+        let raw = RawRecord::parse(&bytes).unwrap();
+        let mut out = Vec::new();
+        assert!(ScapBuilder::new(BOOT).build(&raw, &mut out).unwrap());
+        let d = DecodedEvent::new(EventRef::parse_any(&out).unwrap()).unwrap();
+        d.render_param(d.info.param_index("tuple").unwrap()).unwrap()
+    };
+    let set = "10.0.0.1:40000->10.0.0.2:80";
+    assert_eq!(tuple_of("connect", 0), set);
+    assert_eq!(tuple_of("connect", -115), set, "EINPROGRESS");
+    assert_eq!(tuple_of("connect", -111), "", "ECONNREFUSED");
+    assert_eq!(tuple_of("sendto", 0), set);
+    for ev in ["sendto", "recvfrom", "sendmsg", "recvmsg"] {
+        assert_eq!(tuple_of(ev, -11), "", "{ev} EAGAIN");
+    }
 }
