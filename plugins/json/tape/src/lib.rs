@@ -113,6 +113,8 @@ struct Node {
 pub struct Tape {
     text: Vec<u8>,
     nodes: Vec<Node>,
+    /// The parser's stack of open containers, kept for its capacity.
+    frames: Vec<parse::Frame>,
     /// The value has no whitespace between its tokens: every span is already compact text
     /// (the webhook's events and most log lines), so compacting is a copy.
     compact: bool,
@@ -162,6 +164,7 @@ impl Tape {
             inner_ws: false,
             max_depth: limits.max_depth.min(MAX_DEPTH),
             expand_depth: limits.expand_depth,
+            frames: &mut self.frames,
         };
         let r = parser.document();
         let compact = !parser.inner_ws;

@@ -25,6 +25,20 @@ pub(crate) struct Parser<'a> {
     /// Containers at this depth or deeper are checked but their contents are not recorded:
     /// each is one node whose subtree looks empty (see [`crate::Limits::expand_depth`]).
     pub expand_depth: usize,
+    /// The open containers while [`Parser::container`] walks one (reused between parses).
+    pub frames: &'a mut Vec<Frame>,
+}
+
+/// A container being parsed: the stack [`Parser::container`] keeps instead of recursing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    /// Its node on the tape (when `record`).
+    idx: u32,
+    kind: Kind,
+    /// It has a node.
+    record: bool,
+    /// Its members/elements get nodes.
+    record_contents: bool,
 }
 
 /// Eight copies of byte `b` in a word.
@@ -82,6 +96,9 @@ fn string_special_swar(text: &[u8], mut p: usize) -> usize {
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map_or(text.len(), |i| p + i)
 }
+
+/// Containers nested this deep are parsed by [`Parser::container_walk`], without recursion.
+const RECURSION_DEPTH: usize = 32;
 
 /// Boxed so that results fit in two registers on the hot paths; errors are rare.
 type Res<T> = Result<T, Box<ParseError>>;
@@ -142,8 +159,10 @@ impl Parser<'_> {
     /// One value at `p`; recorded on the tape when `RECORD` (otherwise only checked).
     fn value<const RECORD: bool>(&mut self, p: usize, depth: usize) -> Res<usize> {
         match self.text.get(p) {
-            Some(b'{') => self.container::<RECORD>(p, depth, Kind::Object),
-            Some(b'[') => self.container::<RECORD>(p, depth, Kind::Array),
+            Some(b'{') if depth < RECURSION_DEPTH => self.container::<RECORD>(p, depth, Kind::Object),
+            Some(b'[') if depth < RECURSION_DEPTH => self.container::<RECORD>(p, depth, Kind::Array),
+            Some(b'{') => self.container_walk(p, depth, Kind::Object, RECORD),
+            Some(b'[') => self.container_walk(p, depth, Kind::Array, RECORD),
             Some(b'"') => {
                 let (end, escaped) = self.string(p)?;
                 if RECORD {
@@ -242,6 +261,131 @@ impl Parser<'_> {
             n.next = next;
         }
         Ok(end)
+    }
+
+    /// [`Parser::container`] for a container at [`RECURSION_DEPTH`] or deeper: the same
+    /// result, with the containers nested in it walked with an explicit stack of the open ones
+    /// ([`Frame`]) instead of by recursion, so that the deepest accepted document cannot
+    /// overflow a thread's stack (in debug builds either). Real documents are shallower and
+    /// keep the faster recursive walk.
+    fn container_walk(&mut self, start: usize, depth: usize, kind: Kind, record: bool) -> Res<usize> {
+        self.frames.clear();
+        let mut p = self.open(start, depth, kind, record)?;
+        let mut at_first = true;
+        loop {
+            let Some(&top) = self.frames.last() else {
+                return self.unexpected(p, "a JSON value");
+            };
+            let close = if top.kind == Kind::Object { b'}' } else { b']' };
+            if !(at_first && self.text.get(p) == Some(&close)) {
+                // A member (object) or an element (array) starts at `p`.
+                if top.kind == Kind::Object {
+                    if self.text.get(p) != Some(&b'"') {
+                        return self.unexpected(p, "a string key");
+                    }
+                    let (kend, escaped) = self.string(p)?;
+                    if top.record_contents {
+                        self.push(Kind::String, escaped, p, kend);
+                    }
+                    // Compact text first: the colon right after the key.
+                    p = kend;
+                    if self.text.get(p) != Some(&b':') {
+                        p = self.skip_ws(p);
+                        if self.text.get(p) != Some(&b':') {
+                            return self.unexpected(p, "':' after an object key");
+                        }
+                    }
+                    p = self.skip_ws(p + 1);
+                }
+                match self.text.get(p) {
+                    // Most values are strings: scanned here.
+                    Some(b'"') => {
+                        let (end, escaped) = self.string(p)?;
+                        if top.record_contents {
+                            self.push(Kind::String, escaped, p, end);
+                        }
+                        p = end;
+                    }
+                    Some(&b @ (b'{' | b'[')) => {
+                        let kind = if b == b'{' { Kind::Object } else { Kind::Array };
+                        p = self.open(p, depth + self.frames.len(), kind, top.record_contents)?;
+                        at_first = true;
+                        continue;
+                    }
+                    _ => {
+                        p = if top.record_contents {
+                            self.value::<true>(p, depth + self.frames.len())?
+                        } else {
+                            self.value::<false>(p, depth + self.frames.len())?
+                        };
+                    }
+                }
+            }
+            // After a value of the innermost open container (or at its closing bracket when
+            // it is empty): a comma, or closing brackets that end it and maybe its parents.
+            at_first = false;
+            loop {
+                let Some(&top) = self.frames.last() else {
+                    return self.unexpected(p, "a JSON value");
+                };
+                let close = if top.kind == Kind::Object { b'}' } else { b']' };
+                // Compact text first: the comma or the closing bracket right after the value.
+                let mut next = self.text.get(p).copied();
+                if next != Some(b',') && next != Some(close) {
+                    p = self.skip_ws(p);
+                    next = self.text.get(p).copied();
+                }
+                match next {
+                    Some(b',') => {
+                        p = self.skip_ws(p + 1);
+                        break;
+                    }
+                    Some(c) if c == close => {
+                        p += 1;
+                        self.frames.pop();
+                        if top.record {
+                            let next = self.nodes.len() as u32;
+                            let n = &mut self.nodes[top.idx as usize];
+                            n.end = p as u32;
+                            n.next = next;
+                        }
+                        if self.frames.is_empty() {
+                            return Ok(p);
+                        }
+                    }
+                    _ => {
+                        return self.unexpected(
+                            p,
+                            if top.kind == Kind::Object {
+                                "',' or '}' in an object"
+                            } else {
+                                "',' or ']' in an array"
+                            },
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens the container at `start` (at `depth`): its node when `record`, its frame; returns
+    /// the offset of what follows the opening bracket.
+    fn open(&mut self, start: usize, depth: usize, kind: Kind, record: bool) -> Res<usize> {
+        if depth >= self.max_depth {
+            return Err(Box::new(ParseError::TooDeep { offset: start }));
+        }
+        let idx = if record {
+            self.push(kind, false, start, start)
+        } else {
+            0
+        };
+        self.frames.push(Frame {
+            idx: idx as u32,
+            kind,
+            record,
+            record_contents: record && depth < self.expand_depth,
+        });
+        Ok(self.skip_ws(start + 1))
     }
 
     /// Scans a string starting at its opening quote; returns (end past the closing quote,

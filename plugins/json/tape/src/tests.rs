@@ -371,3 +371,64 @@ fn same_bytes_agrees_with_slice_equality() {
         assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
     }
 }
+
+#[test]
+fn deepest_accepted_document_parses_without_deep_recursion() {
+    // Containers are walked with an explicit stack: this must not overflow a test thread's
+    // stack, in debug builds either, and must record every level.
+    let deep = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+    let mut t = Tape::new();
+    t.parse(deep.as_bytes()).unwrap();
+    let mut v = t.root().unwrap();
+    for _ in 1..MAX_DEPTH {
+        assert_eq!(v.kind(), Kind::Array);
+        v = v.at(0).unwrap();
+    }
+    assert_eq!(v.at(0).map(|n| n.raw().to_vec()), Some(b"1".to_vec()));
+    let objects = format!("{}null{}", r#"{"k":"#.repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
+    t.parse(objects.as_bytes()).unwrap();
+    assert_eq!(t.root().unwrap().raw().len(), objects.len());
+    let too_deep = format!("{}null{}", r#"{"k":"#.repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+    assert_eq!(
+        t.parse(too_deep.as_bytes()),
+        Err(ParseError::TooDeep { offset: 5 * MAX_DEPTH })
+    );
+}
+
+#[test]
+fn deep_containers_with_several_members_keep_every_value() {
+    // 60 levels: deeper than the recursive walk goes, each level with members around the
+    // nested one, white space, escapes and an empty container.
+    let (mut text, mut close) = (String::new(), String::new());
+    for i in 0..60 {
+        text.push_str(&format!(r#"{{ "n": {i}, "e\"sc": [], "a": [true, "s{i}", {{}}, "#));
+        close.insert_str(0, r#"], "z": null }"#);
+    }
+    let text = format!("{text}\"bottom\"{close}");
+    let mut t = Tape::new();
+    t.parse(text.as_bytes()).unwrap();
+    let mut v = t.root().unwrap();
+    for i in 0..60 {
+        assert_eq!(
+            v.get("n").map(|n| n.raw().to_vec()),
+            Some(i.to_string().into_bytes()),
+            "level {i}"
+        );
+        assert_eq!(v.get("e\"sc").map(|e| e.kind()), Some(Kind::Array), "level {i}");
+        assert_eq!(v.get("z").map(|z| z.kind()), Some(Kind::Null), "level {i}");
+        let a = v.get("a").unwrap();
+        assert_eq!(a.len(), 4, "level {i}");
+        assert_eq!(
+            a.at(1).and_then(|s| s.as_str()).as_deref(),
+            Some(format!("s{i}").as_str())
+        );
+        v = a.at(3).unwrap();
+    }
+    assert_eq!(v.as_str().as_deref(), Some("bottom"));
+    let no_ws: String = text.split(' ').collect();
+    assert_eq!(compact(t.root().unwrap()), no_ws);
+    // Errors deep inside are reported where they are, as near the top.
+    let bad = text.replacen("\"bottom\"", "\"bottom\",", 1);
+    let at = text.find("\"bottom\"").unwrap() + "\"bottom\",".len();
+    assert_eq!(t.parse(bad.as_bytes()).unwrap_err().offset(), Some(at));
+}
