@@ -409,15 +409,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn plugin_fields_are_grouped_by_plugin_in_request_order() {
+    /// Fields 0 and 3 of plugin 0, field 0 of plugin 1 with an index argument, and a host field.
+    fn two_plugins_and_a_host_field() -> [Binding; 4] {
         let plugin = |plugin, field| FieldOrigin::Plugin { plugin, field };
-        let bindings = [
+        [
             binding(plugin(0, 3), PluginArg::None, FieldType::UInt64),
             binding(FieldOrigin::Host(HostField::Num), PluginArg::None, FieldType::UInt64),
             binding(plugin(1, 0), PluginArg::Index(2), FieldType::CharBuf),
             binding(plugin(0, 1), PluginArg::None, FieldType::Int64),
-        ];
+        ]
+    }
+
+    #[test]
+    fn plugin_fields_are_grouped_by_plugin_in_request_order() {
+        let bindings = two_plugins_and_a_host_field();
         let ids = [FieldId(3), FieldId(1), FieldId(2), FieldId(0), FieldId(99)];
         let groups = PluginFieldGroup::group(&bindings, &ids);
         assert_eq!(groups.len(), 2, "the host field and the unknown id are left out");
@@ -433,13 +438,7 @@ mod tests {
     /// extracted together reach the fields they belong to.
     #[test]
     fn field_set_plans_map_group_fields_to_their_places() {
-        let plugin = |plugin, field| FieldOrigin::Plugin { plugin, field };
-        let bindings = [
-            binding(plugin(0, 3), PluginArg::None, FieldType::UInt64),
-            binding(FieldOrigin::Host(HostField::Num), PluginArg::None, FieldType::UInt64),
-            binding(plugin(1, 0), PluginArg::Index(2), FieldType::CharBuf),
-            binding(plugin(0, 1), PluginArg::None, FieldType::Int64),
-        ];
+        let bindings = two_plugins_and_a_host_field();
         let fields = [FieldId(2), FieldId(1), FieldId(3), FieldId(99), FieldId(0)];
         let plans = FieldSets::plan(&bindings, &fields);
         let shown: Vec<(usize, &[FieldId], &[usize])> = plans
