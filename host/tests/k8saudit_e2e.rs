@@ -110,6 +110,20 @@ struct Options<'a> {
     workers: Option<usize>,
 }
 
+impl Options<'_> {
+    /// Plain HTTP, the official rules, alerts kept from stdout, the default worker count.
+    fn official(setup: &Setup) -> Self {
+        Options {
+            https: false,
+            k8saudit_init: "\"\"",
+            rules: vec![official_rules(setup)],
+            stdout_alerts: true,
+            tally: None,
+            workers: None,
+        }
+    }
+}
+
 /// Alerts of [`COUNT_RULE`] counted as they are printed: per `id-N` auditID, and in total.
 struct Tally {
     per_id: Mutex<Vec<u8>>,
@@ -383,18 +397,7 @@ fn assert_recorded_alerts(finished: &Finished, copies: usize, exact: bool) {
 fn http_webhook_alerts_on_recorded_events_keepalive_concurrent_and_chunked() {
     let Some(setup) = setup() else { return };
     let scratch = Scratch::new("http");
-    let saker = Saker::start(
-        &setup,
-        &scratch,
-        &Options {
-            https: false,
-            k8saudit_init: "\"\"",
-            rules: vec![official_rules(&setup)],
-            stdout_alerts: true,
-            tally: None,
-            workers: None,
-        },
-    );
+    let saker = Saker::start(&setup, &scratch, &Options::official(&setup));
     // Round 1: every event on one keep-alive connection, with Content-Length.
     let mut connection = saker.connect();
     for (file, ..) in RECORDED {
@@ -463,12 +466,8 @@ fn evaluation_workers_alert_as_the_source_thread_alone_in_the_same_order() {
             &setup,
             &scratch,
             &Options {
-                https: false,
-                k8saudit_init: "\"\"",
-                rules: vec![official_rules(&setup)],
-                stdout_alerts: true,
-                tally: None,
                 workers: Some(workers),
+                ..Options::official(&setup)
             },
         );
         // Three rounds: more events than one batch, so that several workers take part.
@@ -492,18 +491,7 @@ fn evaluation_workers_alert_as_the_source_thread_alone_in_the_same_order() {
 fn official_rules_alert_on_every_recorded_trace_file() {
     let Some(setup) = setup() else { return };
     let scratch = Scratch::new("all-traces");
-    let saker = Saker::start(
-        &setup,
-        &scratch,
-        &Options {
-            https: false,
-            k8saudit_init: "\"\"",
-            rules: vec![official_rules(&setup)],
-            stdout_alerts: true,
-            tally: None,
-            workers: None,
-        },
-    );
+    let saker = Saker::start(&setup, &scratch, &Options::official(&setup));
     let accepted = post_trace_files(&setup, &saker);
     let finished = saker.stop();
     assert!(accepted >= 40, "recorded files: {accepted}");
@@ -556,10 +544,7 @@ fn https_webhook_with_generated_certificate_alerts() {
         &Options {
             https: true,
             k8saudit_init: &init,
-            rules: vec![official_rules(&setup)],
-            stdout_alerts: true,
-            tally: None,
-            workers: None,
+            ..Options::official(&setup)
         },
     );
     // Plain http to the https port: the handshake fails, the server keeps serving.
