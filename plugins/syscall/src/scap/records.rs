@@ -330,6 +330,22 @@ impl<'a> Cursor<'a> {
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
     }
+    /// A field appended to an entry in a later version: read when the entry has room for it,
+    /// else `None` (an older writer's entry ends before it).
+    fn tail<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let a = self.bytes.get(self.pos..self.pos + N)?.try_into().ok()?;
+        self.pos += N;
+        Some(a)
+    }
+    fn tail_u64(&mut self, absent: u64) -> u64 {
+        self.tail().map_or(absent, u64::from_le_bytes)
+    }
+    fn tail_u32(&mut self, absent: u32) -> u32 {
+        self.tail().map_or(absent, u32::from_le_bytes)
+    }
+    fn tail_flag(&mut self, absent: bool) -> bool {
+        self.tail::<1>().map_or(absent, |[b]| b != 0)
+    }
     fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], Located> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, field)?);
@@ -487,49 +503,21 @@ fn parse_process_v9(c: &mut Cursor<'_>) -> Result<ProcessEntry, Located> {
     };
     // Fields appended over time: each is present only if the entry still has room for it.
     if c.remaining() > PRE_0_10_TAIL_LEN {
-        if c.remaining() >= 8 {
-            p.pidns_init_start_ts = c.u64("pidns_init_start_ts")?;
-        }
-        if c.remaining() >= 4 {
-            p.tty = c.u32("tty")?;
-        }
+        p.pidns_init_start_ts = c.tail_u64(p.pidns_init_start_ts);
+        p.tty = c.tail_u32(p.tty);
     }
-    if c.remaining() >= 4 {
-        p.loginuid = c.u32("loginuid")?;
-    }
-    if c.remaining() >= 1 {
-        p.exe_writable = c.u8("exe_writable")? != 0;
-    }
-    if c.remaining() >= 8 {
-        p.cap_inheritable = c.u64("cap_inheritable")?;
-    }
-    if c.remaining() >= 8 {
-        p.cap_permitted = c.u64("cap_permitted")?;
-    }
-    if c.remaining() >= 8 {
-        p.cap_effective = c.u64("cap_effective")?;
-    }
-    if c.remaining() >= 1 {
-        p.exe_upper_layer = c.u8("exe_upper_layer")? != 0;
-    }
-    if c.remaining() >= 8 {
-        p.exe_ino = c.u64("exe_ino")?;
-    }
-    if c.remaining() >= 8 {
-        p.exe_ino_ctime = c.u64("exe_ino_ctime")?;
-    }
-    if c.remaining() >= 8 {
-        p.exe_ino_mtime = c.u64("exe_ino_mtime")?;
-    }
-    if c.remaining() >= 1 {
-        p.exe_from_memfd = c.u8("exe_from_memfd")? != 0;
-    }
-    if c.remaining() >= 1 {
-        p.exe_lower_layer = c.u8("exe_lower_layer")? != 0;
-    }
-    if c.remaining() >= 8 {
-        p.pgid = c.u64("pgid")? as i64;
-    }
+    p.loginuid = c.tail_u32(p.loginuid);
+    p.exe_writable = c.tail_flag(p.exe_writable);
+    p.cap_inheritable = c.tail_u64(p.cap_inheritable);
+    p.cap_permitted = c.tail_u64(p.cap_permitted);
+    p.cap_effective = c.tail_u64(p.cap_effective);
+    p.exe_upper_layer = c.tail_flag(p.exe_upper_layer);
+    p.exe_ino = c.tail_u64(p.exe_ino);
+    p.exe_ino_ctime = c.tail_u64(p.exe_ino_ctime);
+    p.exe_ino_mtime = c.tail_u64(p.exe_ino_mtime);
+    p.exe_from_memfd = c.tail_flag(p.exe_from_memfd);
+    p.exe_lower_layer = c.tail_flag(p.exe_lower_layer);
+    p.pgid = c.tail_u64(p.pgid as u64) as i64;
     Ok(p)
 }
 
