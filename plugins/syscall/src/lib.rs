@@ -11,6 +11,7 @@ pub mod convert;
 pub mod event_table;
 pub mod fields;
 pub mod flags;
+pub mod fuzzing;
 /// Live capture with eBPF, user side: the raw records the kernel programs send
 /// (`bpf/records.h`) become the same scap events replay produces, so the state, fields and
 /// capture writer are shared.

@@ -71,17 +71,23 @@ impl CaptureReplay {
             source,
         })?;
         let file_size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        Self::from_reader(f, file, file_size)
+    }
+
+    /// A capture read from `input` (plain or gzip) of `size` bytes (for progress only);
+    /// `name` stands for it in errors.
+    pub fn from_reader(input: impl Read + Send + 'static, name: String, size: u64) -> Result<Self, ReplayError> {
         let bytes_read = Arc::new(AtomicU64::new(0));
         let counting = Counting {
-            inner: f,
+            inner: input,
             read: bytes_read.clone(),
         };
-        let reader = CaptureReader::from_reader(BufReader::with_capacity(FILE_BUFFER_LEN, counting), &file)?;
+        let reader = CaptureReader::from_reader(BufReader::with_capacity(FILE_BUFFER_LEN, counting), &name)?;
         Ok(CaptureReplay {
             reader,
             converter: EventConverter::new(),
-            file,
-            file_size,
+            file: name,
+            file_size: size,
             bytes_read,
             current: Vec::new(),
             events: 0,
