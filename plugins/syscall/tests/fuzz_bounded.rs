@@ -17,8 +17,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use syscall::event_table::EVENT_TYPE_COUNT;
 use syscall::fuzzing::{capture_input, event_input};
 use syscall::replay::CaptureReplay;
+use syscall::testing::sample_event;
 
 const DEFAULT_SECONDS: u64 = 15;
 const DEFAULT_SEED: u64 = 0x5eed_5a4e_7f0c_2c31;
@@ -224,10 +226,13 @@ fn capture_seeds() -> Vec<Vec<u8>> {
     common::captures().iter().map(decompressed).collect()
 }
 
-/// Up to [`EVENTS_PER_TYPE`] events of each type found in the captures, as raw event bytes.
+/// Up to [`EVENTS_PER_TYPE`] events of each type found in the captures, as raw event bytes,
+/// and a sample event of every type in the table.
 fn event_seeds(captures: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut per_type = std::collections::HashMap::<u16, usize>::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<u8>> = (0..EVENT_TYPE_COUNT)
+        .filter_map(|code| sample_event(code, 1, 1))
+        .collect();
     for bytes in captures {
         let Ok(mut replay) = CaptureReplay::from_reader(std::io::Cursor::new(bytes.clone()), "seed".into(), 0) else {
             continue;
@@ -241,6 +246,18 @@ fn event_seeds(captures: &[Vec<u8>]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// True when `bytes` is a valid event whose parameters all decode.
+fn decodes(bytes: &[u8]) -> bool {
+    let large = syscall::event_table::is_large_payload(u16::from_le_bytes([bytes[20], bytes[21]]));
+    let Ok(ev) = plugin_api::event::EventRef::parse(bytes, large) else {
+        return false;
+    };
+    let Ok(d) = syscall::params::DecodedEvent::new(ev) else {
+        return false;
+    };
+    (0..d.event.nparams() as usize).all(|i| matches!(d.param(i), Some(Ok(_))))
 }
 
 #[test]
@@ -266,7 +283,18 @@ fn mutated_events_never_panic_in_the_decoder() {
         return;
     }
     let seeds = event_seeds(&captures);
-    assert!(seeds.len() > 20, "too few event seeds: {}", seeds.len());
+    assert!(
+        seeds.len() > EVENT_TYPE_COUNT as usize / 2,
+        "too few event seeds: {}",
+        seeds.len()
+    );
+    // The seeds themselves must decode, or the mutations start from rejected input.
+    let decoded = seeds.iter().filter(|s| decodes(s)).count();
+    assert!(
+        decoded * 10 >= seeds.len() * 9,
+        "only {decoded} of {} event seeds decode",
+        seeds.len()
+    );
     let n = fuzz("event", &seeds, event_input, false);
     assert!(n > 0, "the budget allowed no input");
 }
