@@ -626,6 +626,51 @@ fn udp6_sendto_renames_the_socket() {
     assert_eq!(str_of(&peek(&st, &send, FieldId::FdTypechar)), Some("6"));
 }
 
+fn tuple6(src: &str, sport: u16, dst: &str, dport: u16) -> Vec<u8> {
+    let mut t = vec![AF_INET6 as u8];
+    t.extend_from_slice(&src.parse::<std::net::Ipv6Addr>().unwrap().octets());
+    t.extend_from_slice(&sport.to_le_bytes());
+    t.extend_from_slice(&dst.parse::<std::net::Ipv6Addr>().unwrap().octets());
+    t.extend_from_slice(&dport.to_le_bytes());
+    t
+}
+
+/// IPv6 quirks of libsinsp's shared socket storage: the role of a socket first seen in a
+/// receive is guessed from bytes of the source address read as IPv4 ports (here: no IPv4
+/// socket owns port 0, so a client, and the ends are swapped); a bound IPv6 socket keeps its
+/// type, takes the tuple's text as name, and its bound address and port share storage with
+/// the tuple's source address and the first bytes of its destination.
+#[test]
+fn udp6_receives_follow_libsinsp_storage() {
+    let mut st = state();
+    parse(&mut st, &socket_x(6, AF_INET6, SOCK_DGRAM));
+    let recv = recvfrom_x(5, 6, tuple6("2001:db8::7", 6000, "2001:db8::5", 7000));
+    parse(&mut st, &recv);
+    assert_eq!(
+        str_of(&peek(&st, &recv, FieldId::FdName)),
+        Some("2001:db8::5:7000->2001:db8::7:6000")
+    );
+    assert_eq!(peek(&st, &recv, FieldId::FdSip), ip("2001:db8::7"));
+
+    parse(&mut st, &socket_x(7, AF_INET6, SOCK_DGRAM));
+    let mut addr = vec![AF_INET6 as u8];
+    addr.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    addr.extend_from_slice(&9999u16.to_le_bytes());
+    parse(&mut st, &event(BIND_X, &[i64p(0), addr, i64p(7)]));
+    let recv = recvfrom_x(5, 7, tuple6("fd00::1", 40000, "fe80::1", 9999));
+    parse(&mut st, &recv);
+    assert_eq!(
+        str_of(&peek(&st, &recv, FieldId::FdName)),
+        Some("fd00::1:40000->fe80::1:9999")
+    );
+    assert_eq!(peek(&st, &recv, FieldId::FdNameChanged), changed(true));
+    assert_eq!(peek(&st, &recv, FieldId::FdSip), ip("fd00::1"));
+    // fe80:: read as a little-endian port.
+    assert_eq!(peek(&st, &recv, FieldId::FdSport), port(0x80fe));
+    parse(&mut st, &recv);
+    assert_eq!(peek(&st, &recv, FieldId::FdNameChanged), changed(false));
+}
+
 /// A connected TCP socket keeps its name whatever tuple its reads carry.
 #[test]
 fn tcp_socket_is_not_renamed_by_its_reads() {
