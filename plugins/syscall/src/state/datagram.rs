@@ -165,7 +165,7 @@ impl ThreadTable {
             self.rename(tid, fd, name);
             return;
         }
-        self.settle_inet(tid, fd, outgoing, None);
+        self.settle_inet(tid, fd, outgoing);
     }
 
     /// A non-mapped IPv6 tuple: libsinsp keeps the fd's type, so only a connection socket is
@@ -194,7 +194,7 @@ impl ThreadTable {
                     return;
                 }
                 set_ends(sock, t);
-                self.settle_inet(tid, fd, outgoing, Some(src.0.octets()));
+                self.settle_inet(tid, fd, outgoing);
             }
             Kind::Bound6 => {
                 // The bound address shares storage with the tuple's source address, the bound
@@ -225,10 +225,9 @@ impl ThreadTable {
     }
 
     /// After a changed inet tuple: an unknown address is completed from the machine's, an
-    /// unknown protocol becomes UDP (TCP would not change ends), a role is guessed if there is none, the ends are ordered client → server and the socket
-    /// renamed. `ipv6_src` is the source address of a non-mapped IPv6 tuple (see
-    /// [`ThreadTable::guess_role`]).
-    fn settle_inet(&mut self, tid: i64, fd: i64, outgoing: bool, ipv6_src: Option<[u8; 16]>) {
+    /// unknown protocol becomes UDP (TCP would not change ends), a role is guessed if there is
+    /// none, the ends are ordered client → server and the socket renamed.
+    fn settle_inet(&mut self, tid: i64, fd: i64, outgoing: bool) {
         // Moved out for the time of the fd's borrow (a few pointers, no copy of the list).
         let interfaces = std::mem::take(&mut self.interfaces);
         if let Some(f) = self.fd_mut(tid, fd) {
@@ -239,11 +238,11 @@ impl ThreadTable {
         }
         self.interfaces = interfaces;
         let Some(f) = self.fd(tid, fd) else { return };
-        let (Some(sock), role) = (&f.socket, f.role) else {
+        let (Some(sock), role, v6) = (&f.socket, f.role, f.fd_type == FdType::Ipv6Socket) else {
             return;
         };
         let role = match role {
-            SocketRole::None => self.guess_role(tid, sock, !outgoing, ipv6_src),
+            SocketRole::None => self.guess_role(tid, sock, !outgoing, v6),
             r => r,
         };
         let Some(f) = self.fd_mut(tid, fd) else { return };
@@ -267,11 +266,18 @@ impl ThreadTable {
     /// (an IPv4 socket with it as source), else client or server by those; when both hold, a
     /// receive starts a server, a send a client. For an IPv4 tuple the socket itself holds
     /// both ports. For an IPv6 one libsinsp reads the ports through its IPv4 view of the
-    /// tuple's storage: bytes 10–11 and 8–9 of the source address.
-    fn guess_role(&self, tid: i64, sock: &SocketInfo, incoming: bool, ipv6_src: Option<[u8; 16]>) -> SocketRole {
-        let (dport, sport) = match ipv6_src {
-            None => (sock.server_port, sock.client_port),
-            Some(a) => (u16::from_le_bytes([a[10], a[11]]), u16::from_le_bytes([a[8], a[9]])),
+    /// tuple's storage: bytes 10–11 and 8–9 of the stored source address.
+    fn guess_role(&self, tid: i64, sock: &SocketInfo, incoming: bool, v6: bool) -> SocketRole {
+        let (dport, sport) = match sock.client_ip {
+            Some(ip) if v6 => {
+                let a = match ip {
+                    IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+                    IpAddr::V6(a) => a.octets(),
+                };
+                (u16::from_le_bytes([a[10], a[11]]), u16::from_le_bytes([a[8], a[9]]))
+            }
+            None if v6 => (0, 0),
+            _ => (sock.server_port, sock.client_port),
         };
         let ipv4_fds = || {
             self.fds(tid).into_iter().flat_map(|t| t.iter()).filter_map(|f| {
