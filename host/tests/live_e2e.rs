@@ -620,32 +620,37 @@ fn live_socket_fields_of_clients_and_servers() {
         assert_eq!(field(&a, "fd.lport"), tcp_client_port, "{ty}: {a}");
         assert_eq!(field(&a, "fd.rport"), tcp_port, "{ty}: {a}");
     }
-    // UDP client: its unconnected socket's send goes to the address it named.
+    // UDP: the client's unconnected socket sends from 0.0.0.0 (its tuple says so); libsinsp
+    // completes that end with the machine's address for the peer (loopback). The server,
+    // bound to port 0 (no server socket for libsinsp), takes the sender as client end at its
+    // first receive. Both name the exchange client → server.
+    let udp_name = format!("127.0.0.1:{udp_client_port}->127.0.0.1:{udp_port}");
     let a = find("sendto", &uc_fd);
-    let udp_name = format!("0.0.0.0:{udp_client_port}->127.0.0.1:{udp_port}");
-    assert_eq!(field(&a, "evt.arg.tuple"), udp_name, "{a}");
-    assert_eq!(field(&a, "fd.name"), udp_name, "{a}");
-    assert_eq!(field(&a, "fd.sip"), "127.0.0.1", "{a}");
-    assert_eq!(field(&a, "fd.sport"), udp_port, "{a}");
-    assert_eq!(field(&a, "fd.cport"), udp_client_port, "{a}");
-    // UDP server: the receive names the sender (from src_addr), then itself.
-    let a = find("recvfrom", &us_fd);
     assert_eq!(
         field(&a, "evt.arg.tuple"),
-        format!("127.0.0.1:{udp_client_port}->127.0.0.1:{udp_port}"),
+        format!("0.0.0.0:{udp_client_port}->127.0.0.1:{udp_port}"),
         "{a}"
     );
-    // Unix: the client's connect and send and the server's accept and receive name the
-    // server's path.
-    for (ty, fd) in [
-        ("connect", &x_fd),
-        ("sendmsg", &x_fd),
-        ("accept4", &y_fd),
-        ("recvmsg", &y_fd),
-    ] {
+    let b = find("recvfrom", &us_fd);
+    assert_eq!(field(&b, "evt.arg.tuple"), udp_name, "{b}");
+    for a in [a, b] {
+        assert_eq!(field(&a, "fd.name"), udp_name, "{a}");
+        assert_eq!(field(&a, "fd.sip"), "127.0.0.1", "{a}");
+        assert_eq!(field(&a, "fd.sport"), udp_port, "{a}");
+        assert_eq!(field(&a, "fd.cip"), "127.0.0.1", "{a}");
+        assert_eq!(field(&a, "fd.cport"), udp_client_port, "{a}");
+    }
+    // Unix: the client's connect and the server's accept name the server's path; a send or
+    // receive carrying a unix tuple renames the socket after the tuple's text (libsinsp).
+    for (ty, fd) in [("connect", &x_fd), ("accept4", &y_fd)] {
         let a = find(ty, fd);
         assert_eq!(field(&a, "fd.name"), srv, "{ty}: {a}");
         assert!(field(&a, "evt.arg.tuple").ends_with(&srv), "{ty}: {a}");
+    }
+    for (ty, fd) in [("sendmsg", &x_fd), ("recvmsg", &y_fd)] {
+        let a = find(ty, fd);
+        assert!(field(&a, "evt.arg.tuple").ends_with(&srv), "{ty}: {a}");
+        assert_eq!(field(&a, "fd.name"), field(&a, "evt.arg.tuple"), "{ty}: {a}");
     }
     let (code, _, stderr) = saker.stop();
     assert_eq!(code, Some(0), "{stderr}");

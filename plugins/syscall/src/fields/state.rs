@@ -597,57 +597,6 @@ pub(super) fn fd_types(arg: FieldArg<'_>, ev: &DecodedEvent<'_>, state: &ThreadT
     }
 }
 
-/// Whether [`after_unconnected_send`] may change how `f` is seen (its cheap checks).
-#[inline]
-fn may_be_repointed_by_send(ev: &DecodedEvent<'_>, f: &FdInfo) -> bool {
-    matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket)
-        && f.role == SocketRole::None
-        && matches!(ev.info.name, "sendto" | "sendmsg")
-}
-
-/// libsinsp re-points an unconnected non-TCP socket at the tuple of each `sendto`/`sendmsg`
-/// (the destination may change per datagram) and flags `fd.name_changed`. The state keeps the
-/// socket as created, so the fd is seen here as libsinsp sees it after that update.
-/// The new name is only rendered when `rename` (formatting two addresses cost more than all
-/// the rest of an fd field); without it the name stays and "changed" is false.
-fn after_unconnected_send<'f>(ev: &DecodedEvent<'_>, f: &'f FdInfo, rename: bool) -> (Cow<'f, FdInfo>, bool) {
-    use crate::params::SockTuple;
-    use crate::state::L4Proto;
-    let unchanged = (Cow::Borrowed(f), false);
-    if !matches!(ev.info.name, "sendto" | "sendmsg") || f.role != SocketRole::None {
-        return unchanged;
-    }
-    if !matches!(f.fd_type, FdType::Ipv4Socket | FdType::Ipv6Socket) {
-        return unchanged;
-    }
-    let sock = f.socket.clone().unwrap_or_default();
-    if sock.l4proto == L4Proto::Tcp {
-        return unchanged;
-    }
-    let ((cip, cport), (sip, sport)) = match ev.param_by_name("tuple") {
-        Some(Ok(ParamValue::SockTuple(SockTuple::V4 { src, dst }))) => {
-            ((IpAddr::V4(src.0), src.1), (IpAddr::V4(dst.0), dst.1))
-        }
-        Some(Ok(ParamValue::SockTuple(SockTuple::V6 { src, dst }))) => {
-            ((IpAddr::V6(src.0), src.1), (IpAddr::V6(dst.0), dst.1))
-        }
-        _ => return unchanged,
-    };
-    let mut updated = f.clone();
-    if rename {
-        updated.name = format!("{cip}:{cport}->{sip}:{sport}");
-    }
-    updated.socket = Some(crate::state::SocketInfo {
-        client_ip: Some(cip),
-        client_port: cport,
-        server_ip: Some(sip),
-        server_port: sport,
-        ..sock
-    });
-    let changed = rename && updated.name != f.name;
-    (Cow::Owned(updated), changed)
-}
-
 /// Extracts an `fd.*` field. Returns `false` when `id` is not an fd field.
 pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable, out: &mut impl Sink) -> bool {
     use FieldId as F;
@@ -685,17 +634,6 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
             _ => {}
         }
         return true;
-    };
-    // The fields that read the fd's name (directory and filename come from it).
-    let reads_name = matches!(id, F::FdName | F::FdDirectory | F::FdFilename | F::FdNameChanged);
-    // Only an unconnected inet socket's sends may be seen differently (rare): the other fds
-    // are used as they are, without moving a whole `FdInfo` around.
-    let updated;
-    let (f, name_changed) = if may_be_repointed_by_send(ev, f) {
-        updated = after_unconnected_send(ev, f, reads_name);
-        (&*updated.0, updated.1)
-    } else {
-        (f, false)
     };
     let ep = endpoints(f);
     // libsinsp calls the client end "local" when the client IP is one of the machine's
@@ -788,7 +726,7 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
             }
             _ => false,
         })),
-        F::FdNameChanged => out.push(FieldValue::Bool(name_changed)),
+        F::FdNameChanged => out.push(FieldValue::Bool(state.last_event_fd_name_changed())),
         F::FdConnected => out.push(FieldValue::Bool(
             f.socket.is_some() && f.role != SocketRole::None && ep.is_some_and(|e| e.0.is_some()),
         )),

@@ -3,6 +3,7 @@
 
 pub mod bpf;
 pub mod instance;
+mod interfaces;
 pub mod linux_flags;
 pub mod proc_scan;
 pub mod records;

@@ -10,7 +10,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::scap::{
-    fd_type, CaptureWriter, FdEntry, FdInfo, ProcessEntry, ScapError, UserListEntry, LOGINUID_UNSET, MAX_LIST_LEN,
+    fd_type, CaptureWriter, FdEntry, FdInfo, Interface, ProcessEntry, ScapError, UserListEntry, LOGINUID_UNSET,
+    MAX_LIST_LEN,
 };
 use crate::state::ThreadTable;
 
@@ -41,6 +42,8 @@ pub struct ProcSnapshot {
     /// Fds, grouped by `tid` (the main thread of each process).
     pub fds: Vec<FdEntry>,
     pub users: Vec<UserListEntry>,
+    /// The host's network addresses (libsinsp completes half-known socket tuples with them).
+    pub interfaces: Vec<Interface>,
     pub stats: ScanStats,
 }
 
@@ -56,6 +59,9 @@ impl ProcSnapshot {
         for u in &self.users {
             state.add_user_entry(u);
         }
+        for i in &self.interfaces {
+            state.add_interface(i);
+        }
     }
 
     /// Writes the process, fd and user lists to a capture.
@@ -64,7 +70,8 @@ impl ProcSnapshot {
         for group in self.fds.chunk_by(|a, b| a.tid == b.tid) {
             w.write_fds(group[0].tid, group)?;
         }
-        w.write_users(&self.users)
+        w.write_users(&self.users)?;
+        w.write_interfaces(&self.interfaces)
     }
 }
 
@@ -298,7 +305,10 @@ fn bracket_ino(target: &str, prefix: &str) -> Option<u64> {
 impl ProcScanner {
     /// Scans every process, thread and fd, and the user and group lists.
     pub fn scan(&self) -> ProcSnapshot {
-        let mut snap = ProcSnapshot::default();
+        let mut snap = ProcSnapshot {
+            interfaces: super::interfaces::host_interfaces(),
+            ..ProcSnapshot::default()
+        };
         let controllers: Vec<String> = fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
             .map(|s| s.split_whitespace().map(String::from).collect())
             .unwrap_or_default();

@@ -5,7 +5,9 @@
 //! are created at clone/fork exit, updated at execve exit, removed a bounded time after
 //! procexit; fds belong to the process (kept on its main thread).
 
+mod datagram;
 mod fd;
+mod interfaces;
 mod plan;
 mod thread;
 mod update;
@@ -21,11 +23,12 @@ use std::collections::VecDeque;
 use foldhash::HashMap;
 
 pub use fd::{FdInfo, FdTable, FdType, L4Proto, SocketInfo, SocketRole, MAX_FDS_PER_PROCESS};
+pub use interfaces::{Interfaces, MAX_INTERFACES};
 pub use thread::{parse_cgroups, split_nul_list, ThreadInfo, UNKNOWN_ID};
 pub use update::StateError;
 pub use users::{GroupInfo, UserInfo, UserTable, MAX_USERS};
 
-use crate::scap::{CaptureItem, FdEntry, ProcessEntry, UserListEntry};
+use crate::scap::{CaptureItem, FdEntry, Interface, ProcessEntry, UserListEntry};
 
 /// Most threads kept; beyond it the least recently active are evicted (counted).
 pub const MAX_THREADS: usize = 262_144;
@@ -101,6 +104,10 @@ pub struct ThreadTable {
     last_fd_num: Option<i64>,
     /// The fd the last event destroyed (close), as it was, so its fields still resolve.
     closed_fd: Option<FdInfo>,
+    /// The last event renamed its fd (`fd.name_changed`; set by the datagram tuple updates).
+    last_fd_name_changed: bool,
+    /// The machine's addresses, completing half-known datagram tuples.
+    interfaces: Interfaces,
     /// Threads created/updated/removed since the last [`ThreadTable::take_changes`].
     changes: ThreadChanges,
     /// Enter-event data needed at exit, by tid (e.g. open's path for TOCTOU-safe naming).
@@ -181,6 +188,12 @@ impl ThreadTable {
             Some(f) if f.fd == num => Some(f),
             _ => self.fd(self.last_tid, num),
         }
+    }
+
+    /// Whether the last parsed event changed the name of its fd (`fd.name_changed`). Only
+    /// the tuple updates of reads and writes on sockets set it.
+    pub fn last_event_fd_name_changed(&self) -> bool {
+        self.last_fd_name_changed
     }
 
     /// Bytes the fd tables of all threads hold on the heap ([`FdTable::heap_bytes`]).
@@ -286,13 +299,19 @@ impl ThreadTable {
         }
     }
 
-    /// Applies one capture metadata item (process, fd and user lists); events are parsed with
+    /// Adds one of the machine's network addresses (a capture's interface list entry).
+    pub fn add_interface(&mut self, i: &Interface) {
+        self.interfaces.add(i);
+    }
+
+    /// Applies one capture metadata item (process, fd, interface and user lists); events are parsed with
     /// [`ThreadTable::parse_event`]. Other items are ignored.
     pub fn apply_capture_item(&mut self, item: &CaptureItem<'_>) {
         match item {
             CaptureItem::Process(p) => self.add_process_entry(p),
             CaptureItem::Fd(f) => self.add_fd_entry(f),
             CaptureItem::User(u) => self.add_user_entry(u),
+            CaptureItem::Interface(i) => self.add_interface(i),
             _ => {}
         }
     }

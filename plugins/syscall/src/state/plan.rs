@@ -116,6 +116,10 @@ pub(super) enum Action {
     Capset,
     Prctl,
     Procexit,
+    /// recv, recvfrom, recvmsg, recvmmsg: the datagram's tuple may re-point the socket.
+    Receive,
+    /// send, sendto, sendmsg, sendmmsg: as [`Action::Receive`], outgoing.
+    Send,
     /// A path-less fd-creating syscall: the fd type it makes and its `fd.name`.
     AnonFd(FdType, &'static str),
 }
@@ -145,6 +149,8 @@ impl Action {
             "capset" => Action::Capset,
             "prctl" => Action::Prctl,
             "procexit" => Action::Procexit,
+            "recv" | "recvfrom" | "recvmsg" | "recvmmsg" => Action::Receive,
+            "send" | "sendto" | "sendmsg" | "sendmmsg" => Action::Send,
             "eventfd" | "eventfd2" => Action::AnonFd(FdType::Event, "[eventfd]"),
             "signalfd" | "signalfd4" => Action::AnonFd(FdType::Signalfd, "[signalfd]"),
             "timerfd_create" => Action::AnonFd(FdType::Timerfd, "[timerfd]"),

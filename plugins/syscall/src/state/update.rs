@@ -204,7 +204,7 @@ fn write_socket_name(fd_type: FdType, role: SocketRole, s: &SocketInfo, out: &mu
 
 /// An address as `Display` shows it (`0.0.0.0` when unknown); IPv4, the common case,
 /// without the formatting machinery.
-fn push_ip(out: &mut String, ip: Option<IpAddr>) {
+pub(super) fn push_ip(out: &mut String, ip: Option<IpAddr>) {
     match ip {
         None => out.push_str("0.0.0.0"),
         Some(IpAddr::V4(a)) => {
@@ -224,7 +224,7 @@ fn push_ip(out: &mut String, ip: Option<IpAddr>) {
 }
 
 /// `v` in decimal.
-fn push_u64(out: &mut String, mut v: u64) {
+pub(super) fn push_u64(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -357,6 +357,7 @@ impl ThreadTable {
         let plan = plan(ev.event_type());
         self.last_tid = tid;
         self.last_fd_num = None;
+        self.last_fd_name_changed = false;
         self.recycle_closed_fd();
         if tid >= 0 && plan.action != Action::Procexit {
             if let Some(t) = self.threads.get_mut(&tid) {
@@ -571,6 +572,13 @@ impl ThreadTable {
                     let mut f = FdInfo::new(fd, ty, label);
                     f.open_ts = ts;
                     self.insert_fd(tid, f);
+                }
+            }
+            Action::Receive | Action::Send => {
+                // A failed call's tuple says nothing (libsinsp returns before looking at it).
+                if let (Some(0..), Some(fd)) = (p.int(K::Res), p.int(K::Fd)) {
+                    let tuple = p.raw(K::Tuple).map(|(raw, _)| raw);
+                    self.on_datagram(tid, fd, plan.action == Action::Send, tuple, info, ts);
                 }
             }
             Action::Procexit | Action::None => {}
@@ -905,6 +913,19 @@ impl ThreadTable {
 
     fn on_bind(&mut self, tid: i64, fd: i64, addr: Option<ParamValue<'_>>) {
         let Some(f) = self.fd_mut(tid, fd) else { return };
+        // A bind to port 0 (a client choosing its local address) makes no server: libsinsp only
+        // renames the socket after the address, and its ends stay for later tuples.
+        let portless = match addr {
+            Some(ParamValue::SockAddr(SockAddr::V4(ip, 0))) => Some(IpAddr::V4(ip)),
+            Some(ParamValue::SockAddr(SockAddr::V6(ip, 0))) => Some(ipv6_or_mapped(&ip.octets())),
+            _ => None,
+        };
+        if let Some(ip) = portless {
+            f.name.clear();
+            push_ip(&mut f.name, Some(ip));
+            f.name.push_str(":0");
+            return;
+        }
         let s = f.socket.get_or_insert_with(SocketInfo::default);
         match addr {
             Some(ParamValue::SockAddr(SockAddr::V4(ip, port))) => {
