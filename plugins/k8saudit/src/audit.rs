@@ -113,5 +113,8 @@ fn one_event(
             ),
         });
     }
-    events.extend(Some(AuditEvent { timestamp_ns, json }));
+    events.extend(Some(AuditEvent {
+        timestamp_ns,
+        json: json.into(),
+    }));
 }

@@ -4,6 +4,11 @@ use std::io::{BufWriter, Stdout, Write};
 
 use super::{FormattedAlert, OutputsError, Sink};
 
+/// Bytes of alerts gathered before a write: room for the [`super::queue::MAX_DEFERRED_FLUSH`]
+/// alerts written between flushes when alerts come fast (a JSON alert is often ~1 KiB), so that
+/// a burst takes one write instead of one per 8 KiB (std's default buffer).
+const STDOUT_BUFFER_BYTES: usize = 64 * 1024;
+
 pub struct StdoutSink {
     out: BufWriter<Stdout>,
 }
@@ -11,7 +16,7 @@ pub struct StdoutSink {
 impl StdoutSink {
     pub fn new() -> StdoutSink {
         StdoutSink {
-            out: BufWriter::new(std::io::stdout()),
+            out: BufWriter::with_capacity(STDOUT_BUFFER_BYTES, std::io::stdout()),
         }
     }
 }

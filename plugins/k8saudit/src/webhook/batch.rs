@@ -8,7 +8,7 @@
 //!
 //! Cost, for a compact body (as kube-apiserver sends): one json-tape parse of it that checks it
 //! all and records only the envelope and each item's members (finding the items and their
-//! `stageTimestamp`); each event's JSON is then a copy of its text. A body with whitespace
+//! `stageTimestamp`); each event's JSON is then a slice of the body (shared, not copied). A body with whitespace
 //! between tokens first takes one byte pass (nesting check and whitespace removal) and a full
 //! parse of its compact form. Bodies that are refused or unusual
 //! (duplicate envelope keys) take a slower serde path that says exactly what is wrong: one serde
@@ -16,6 +16,8 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+
+use bytes::Bytes;
 
 use json_tape::{Kind, Limits, Tape, Value};
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -133,10 +135,16 @@ impl<'de> Visitor<'de> for ItemsVisitor {
 
 /// Splits a request body (or one JSON line of an audit log) into audit events, in document order.
 pub fn split_into_events(body: &[u8]) -> Result<Vec<AuditEvent>, BatchError> {
-    let text = std::str::from_utf8(body).map_err(|err| BatchError::NotUtf8 {
+    split_body(Bytes::copy_from_slice(body))
+}
+
+/// [`split_into_events`] of a body the caller hands over: the events of a compact body are
+/// slices of it (no copy, one allocation per body rather than per event).
+pub fn split_body(body: Bytes) -> Result<Vec<AuditEvent>, BatchError> {
+    let text = std::str::from_utf8(&body).map_err(|err| BatchError::NotUtf8 {
         offset: err.valid_up_to(),
     })?;
-    if let Some(events) = split_compact_body(text) {
+    if let Some(events) = split_compact_body(text, &body) {
         return Ok(events);
     }
     let compact = compact_checking_nesting(text)?;
@@ -171,7 +179,7 @@ thread_local! {
 /// envelope, the items and their members, not what is inside those. Any body this leaves out
 /// (whitespace between tokens, an error, anything unusual) goes down the paths below, which
 /// would find the same events for it: a compact body is its own compact form.
-fn split_compact_body(text: &str) -> Option<Vec<AuditEvent>> {
+fn split_compact_body(text: &str, body: &Bytes) -> Option<Vec<AuditEvent>> {
     // Depths: the EventList 0, `items` 1, an item 2, an item's members 3. Bodies that are
     // arrays nest their lists deeper: recorded whole.
     let expand_depth = match text.trim_start().as_bytes().first() {
@@ -189,7 +197,7 @@ fn split_compact_body(text: &str) -> Option<Vec<AuditEvent>> {
             return None;
         }
         let mut events = Vec::new();
-        collect_common_case(tape.root()?, &mut events)?;
+        collect_common_case(tape.root()?, Some(body), &mut events)?;
         Some(events)
     })
 }
@@ -204,16 +212,18 @@ fn split_common_case(compact: &str) -> Option<Vec<AuditEvent>> {
         let mut tape = tape.try_borrow_mut().ok()?;
         tape.parse(compact.as_bytes()).ok()?;
         let mut events = Vec::new();
-        collect_common_case(tape.root()?, &mut events)?;
+        collect_common_case(tape.root()?, None, &mut events)?;
         Some(events)
     })
 }
 
-fn collect_common_case(value: Value<'_>, events: &mut Vec<AuditEvent>) -> Option<()> {
+/// `body`: the text the tape was parsed from, when it is compact (each event's JSON is then
+/// its span of `body`).
+fn collect_common_case(value: Value<'_>, body: Option<&Bytes>, events: &mut Vec<AuditEvent>) -> Option<()> {
     match value.kind() {
         Kind::Array => value
             .elements()
-            .try_for_each(|element| collect_common_case(element, events)),
+            .try_for_each(|element| collect_common_case(element, body, events)),
         Kind::Object => {
             let once = |key: &str| value.members().filter(|(k, _)| k.key_eq(key)).count() <= 1;
             if !(once("kind") && once("items") && once("stageTimestamp")) {
@@ -226,12 +236,12 @@ fn collect_common_case(value: Value<'_>, events: &mut Vec<AuditEvent>) -> Option
                     items.elements().try_for_each(|item| {
                         // Falco does not check the kind of list items; an item only has to be an object.
                         (item.kind() == Kind::Object).then_some(())?;
-                        events.push(common_case_event(item)?);
+                        events.push(common_case_event(item, body)?);
                         Some(())
                     })
                 }
                 "Event" => {
-                    events.push(common_case_event(value)?);
+                    events.push(common_case_event(value, body)?);
                     Some(())
                 }
                 _ => None,
@@ -241,8 +251,9 @@ fn collect_common_case(value: Value<'_>, events: &mut Vec<AuditEvent>) -> Option
     }
 }
 
-/// An event whose first `stageTimestamp` is a string that [`parse_rfc3339_nanos`] accepts.
-fn common_case_event(item: Value<'_>) -> Option<AuditEvent> {
+/// An event whose first `stageTimestamp` is a string that [`parse_rfc3339_nanos`] accepts; its
+/// JSON is its span of `body` when given (the compact text the tape holds a copy of).
+fn common_case_event(item: Value<'_>, body: Option<&Bytes>) -> Option<AuditEvent> {
     let raw = item.get("stageTimestamp").filter(|t| t.kind() == Kind::String)?.raw();
     let timestamp = if raw.contains(&b'\\') {
         // Decoded by serde as on the other path (it refuses lone surrogates, for one).
@@ -252,8 +263,14 @@ fn common_case_event(item: Value<'_>) -> Option<AuditEvent> {
         Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
     };
     let timestamp_ns = parse_rfc3339_nanos(&timestamp).ok()?;
-    let mut json = Vec::with_capacity(item.raw().len());
-    item.write_compact(&mut json);
+    let json = match body {
+        Some(body) => body.slice(item.offset()..item.offset() + item.raw().len()),
+        None => {
+            let mut json = Vec::with_capacity(item.raw().len());
+            item.write_compact(&mut json);
+            Bytes::from(json)
+        }
+    };
     Some(AuditEvent { timestamp_ns, json })
 }
 
@@ -391,7 +408,7 @@ fn audit_event(item: &str, stage_timestamp: Option<&str>, location: &Location) -
     })?;
     Ok(AuditEvent {
         timestamp_ns,
-        json: item.as_bytes().to_vec(),
+        json: Bytes::copy_from_slice(item.as_bytes()),
     })
 }
 
@@ -573,6 +590,10 @@ mod tests {
 
     const EVENT: &str = r#"{"kind":"Event","auditID":"a1","stageTimestamp":"2022-01-18T09:10:37.382458Z"}"#;
 
+    fn compact_split(body: &str) -> Option<Vec<AuditEvent>> {
+        split_compact_body(body, &Bytes::copy_from_slice(body.as_bytes()))
+    }
+
     #[test]
     fn single_event_is_one_compact_event_with_stage_timestamp() {
         let body = "{ \"kind\" : \"Event\",\n \"auditID\": \"a b\\\" \\n\",\t\"stageTimestamp\": \"1970-01-01T00:00:02Z\", \"requestReceivedTimestamp\": \"1970-01-01T00:00:01Z\" }";
@@ -580,7 +601,7 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].timestamp_ns, 2_000_000_000);
         assert_eq!(
-            String::from_utf8(events[0].json.clone()).unwrap(),
+            String::from_utf8(events[0].json.to_vec()).unwrap(),
             r#"{"kind":"Event","auditID":"a b\" \n","stageTimestamp":"1970-01-01T00:00:02Z","requestReceivedTimestamp":"1970-01-01T00:00:01Z"}"#
         );
     }
@@ -599,6 +620,29 @@ mod tests {
         assert_eq!(stamps, [1, 2, 3, 1_642_497_037]);
         assert_eq!(events[0].json, item(1).into_bytes());
         assert_eq!(events[3].json, EVENT.as_bytes());
+    }
+
+    /// The events of a compact body share its bytes; those of other bodies are their own
+    /// compact copies. Either way, the same events.
+    #[test]
+    fn compact_body_events_are_slices_of_the_body() {
+        let items = [
+            EVENT,
+            r#"{"kind":"Event","auditID":"a2","stageTimestamp":"1970-01-01T00:00:01Z"}"#,
+        ];
+        let body = Bytes::from(format!(r#"{{"kind":"EventList","items":[{}]}}"#, items.join(",")));
+        let range = body.as_ptr_range();
+        let events = split_body(body.clone()).unwrap();
+        assert_eq!(events.len(), 2);
+        for (event, item) in events.iter().zip(items) {
+            assert_eq!(event.json, item.as_bytes());
+            assert!(range.contains(&event.json.as_ptr()), "{item} was copied");
+        }
+        let spaced = Bytes::from(format!(r#"{{"kind": "EventList", "items": [{}]}}"#, items.join(", ")));
+        let range = spaced.as_ptr_range();
+        let spaced_events = split_body(spaced.clone()).unwrap();
+        assert_eq!(spaced_events, events);
+        assert!(!range.contains(&spaced_events[0].json.as_ptr()));
     }
 
     #[test]
@@ -658,11 +702,11 @@ mod tests {
             };
             let found = split_common_case(&compact).unwrap_or_else(|| panic!("not the common case: {body}"));
             let pairs = |events: &[AuditEvent]| -> Vec<(u64, Vec<u8>)> {
-                events.iter().map(|e| (e.timestamp_ns, e.json.clone())).collect()
+                events.iter().map(|e| (e.timestamp_ns, e.json.to_vec())).collect()
             };
             assert_eq!(pairs(&found), pairs(&expected), "{body}");
             // Bodies sent compact take the shallow parse, and it finds the same events.
-            let shallow = split_compact_body(body);
+            let shallow = compact_split(body);
             assert_eq!(shallow.is_some(), *compact == **body, "{body}");
             if let Some(shallow) = shallow {
                 assert_eq!(pairs(&shallow), pairs(&expected), "{body}");
@@ -672,12 +716,12 @@ mod tests {
         assert!(compact_bodies >= 4, "only {compact_bodies} compact bodies");
         // Whitespace between tokens, or a body too deep, is left to the other paths.
         let spaced = format!(r#"{{"kind": "EventList","items":[{}]}}"#, item(1));
-        assert!(split_compact_body(&spaced).is_none());
+        assert!(compact_split(&spaced).is_none());
         let deep = format!(
             "[{}]",
             EVENT.replace("\"a1\"", &format!("{}{}", "[".repeat(126), "]".repeat(126)))
         );
-        assert!(split_compact_body(&deep).is_none());
+        assert!(compact_split(&deep).is_none());
         assert!(matches!(
             split_into_events(deep.as_bytes()),
             Err(BatchError::TooDeep { .. })

@@ -12,7 +12,7 @@ use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE
 use hyper::{Method, Request, Response, StatusCode};
 use thiserror::Error;
 
-use super::batch::{split_into_events, BatchError};
+use super::batch::{split_body, BatchError};
 use super::counters::{Counters, Rejection};
 use super::queue::{EventQueue, QueueError};
 use super::{WebhookTimeouts, RETRY_AFTER_SECONDS};
@@ -175,8 +175,7 @@ impl Endpoint {
         let body = tokio::time::timeout(body_read, self.read_body(request.into_body(), declared_length))
             .await
             .map_err(|_| RequestError::BodyTimeout(body_read))??;
-        let events = split_into_events(&body)?;
-        drop(body);
+        let events = split_body(Bytes::from(body))?;
         let count = events.len();
         self.queue.enqueue_all(events, self.timeouts.queue_wait).await?;
         Ok(count)

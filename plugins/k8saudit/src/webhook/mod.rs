@@ -31,11 +31,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use crossbeam_channel::Receiver;
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-pub use batch::{split_into_events, BatchError, MAX_JSON_NESTING};
+pub use batch::{split_body, split_into_events, BatchError, MAX_JSON_NESTING};
 pub use counters::{RejectedByReason, Rejection, WebhookCounters};
 pub use handler::RequestError;
 pub use queue::QueueError;
@@ -154,8 +155,9 @@ impl Default for WebhookTimeouts {
 pub struct AuditEvent {
     /// `stageTimestamp`, in nanoseconds since the Unix epoch.
     pub timestamp_ns: u64,
-    /// The event's JSON, without insignificant whitespace, keys in the order sent.
-    pub json: Vec<u8>,
+    /// The event's JSON, without insignificant whitespace, keys in the order sent (often a
+    /// slice of the request body it came in, which it keeps alive).
+    pub json: Bytes,
 }
 
 /// Why the webhook could not start.

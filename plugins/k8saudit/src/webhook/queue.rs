@@ -98,7 +98,7 @@ mod tests {
         (0..n)
             .map(|i| AuditEvent {
                 timestamp_ns: i as u64,
-                json: b"{}".to_vec(),
+                json: bytes::Bytes::from_static(b"{}"),
             })
             .collect()
     }
