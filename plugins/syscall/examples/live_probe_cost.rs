@@ -54,8 +54,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut phases = Vec::new();
     for (label, cfg) in [
-        ("nothing selected", Box::new([SyscallCfg::default(); syscall_nr::MAX_SYSCALLS])),
-        (if only.is_some() { "--only selection" } else { "state syscalls" }, table.clone()),
+        (
+            "nothing selected",
+            Box::new([SyscallCfg::default(); syscall_nr::MAX_SYSCALLS]),
+        ),
+        (
+            if only.is_some() {
+                "--only selection"
+            } else {
+                "state syscalls"
+            },
+            table.clone(),
+        ),
     ] {
         probe.set_syscall_table(&cfg)?;
         let stats0 = probe.program_stats()?;
@@ -80,7 +90,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.drops_total(0)
         );
         let exit = stats0.iter().zip(&stats1).find(|(a, _)| a.name == SYS_EXIT);
-        phases.push((exit.map(|(a, b)| delta(a, b)).unwrap_or((0, 0.0)), c.sent_total() - sent0));
+        phases.push((
+            exit.map(|(a, b)| delta(a, b)).unwrap_or((0, 0.0)),
+            c.sent_total() - sent0,
+        ));
     }
     let ((runs0, ns0), _) = phases[0];
     let ((runs1, ns1), sent) = phases[1];
