@@ -275,9 +275,10 @@ struct saker_sc_cfg {
 #define SAKER_DROP_TOO_LARGE 3      /* a record did not fit the scratch area and was cut */
 #define SAKER_DROP_COUNTERS 8
 
-/* Per-CPU event counters (BPF per-CPU array map "counters"): index 0 = records seen by the
- * programs (sent or dropped), 1 = records sent. */
-#define SAKER_CNT_SEEN 0
+/* Per-CPU event counters (BPF per-CPU array map "counters"): index 1 = records sent. Index 0
+ * is not written: the records seen by the programs are the sent ones plus the
+ * SAKER_DROP_BUFFER_FULL drops (one map update less per record). */
+#define SAKER_CNT_SEEN 0 /* not written (see above) */
 #define SAKER_CNT_SENT 1
 #define SAKER_CNT_COUNTERS 4
 

@@ -52,19 +52,32 @@ char LICENSE[] SEC("license") = "GPL";
 #define PIDTYPE_PGID 2
 #define PIDTYPE_SID 3
 
+/*
+ * records.h's structs are packed (user space reads them unaligned), so clang accesses their
+ * fields byte by byte: 8 loads or stores and 7 shifts for a __u64. Where the programs keep them
+ * they are 8-byte aligned (map values; the record header at the start of the scratch buffer)
+ * and every field sits at its natural alignment in them: these names say so, and the fields
+ * are read and written whole. The bytes are the same.
+ */
+typedef struct saker_rec_hdr __attribute__((aligned(8))) rec_hdr_t;
+typedef struct saker_sc_cfg __attribute__((aligned(8))) sc_cfg_t;
+typedef struct saker_settings __attribute__((aligned(8))) settings_t;
+_Static_assert(sizeof(sc_cfg_t) == sizeof(struct saker_sc_cfg), "the map value keeps its size");
+_Static_assert(sizeof(settings_t) == sizeof(struct saker_settings), "the map value keeps its size");
+
 /* ---- Maps (names are part of the loader contract, records.h) ---- */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SAKER_MAX_SYSCALLS);
 	__type(key, __u32);
-	__type(value, struct saker_sc_cfg);
+	__type(value, sc_cfg_t);
 } syscall_cfg SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct saker_settings);
+	__type(value, settings_t);
 } settings SEC(".maps");
 
 struct {
@@ -108,7 +121,7 @@ struct scratch {
 	__u64 iov_p;    /* iovec walk: user address of the array */
 	__u64 iov_total; /* iovec walk: sum of the iov_len read */
 	__u64 produced;  /* bytes sent from this CPU since its last reader wakeup */
-	struct saker_sc_cfg cfg;
+	sc_cfg_t cfg;
 	__u64 kn[CGROUP_DEPTH];
 	__u8 buf[2 * SCRATCH_LIMIT];
 	__u8 tmp[2 * SAKER_MAX_PATH];
@@ -120,6 +133,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
+_Static_assert(__builtin_offsetof(struct scratch, buf) % 8 == 0, "rec_hdr_t needs an aligned buf");
 
 #define RINGBUF(name)                                                                              \
 	struct {                                                                                   \
@@ -174,9 +188,9 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch, &cpu);
 }
 
-static __always_inline struct saker_rec_hdr *rec_hdr(struct scratch *s)
+static __always_inline rec_hdr_t *rec_hdr(struct scratch *s)
 {
-	return (struct saker_rec_hdr *)s->buf;
+	return (rec_hdr_t *)s->buf;
 }
 
 /*
@@ -1065,7 +1079,7 @@ __noinline int put_arg(__u32 i)
 	struct scratch *s = scratch_get();
 	if (!s || i > 5)
 		return 0;
-	struct saker_rec_hdr *h = rec_hdr(s);
+	rec_hdr_t *h = rec_hdr(s);
 	__u64 idx = i;
 	BOUND(idx, 7);
 	__u8 kind = s->cfg.arg_kind[idx];
@@ -1190,22 +1204,22 @@ __noinline int put_arg(__u32 i)
 
 /* ---- Record framing ---- */
 
-static __always_inline bool skip_current(void)
+/* id: bpf_get_current_pid_tgid(), asked once per record (skip_current, rec_begin). */
+static __always_inline bool skip_current(__u64 id)
 {
 	__u32 zero = 0;
-	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	settings_t *st = bpf_map_lookup_elem(&settings, &zero);
 	if (!st || !st->enabled)
 		return true;
-	return (bpf_get_current_pid_tgid() >> 32) == st->self_tgid;
+	return (id >> 32) == st->self_tgid;
 }
 
-static __always_inline struct scratch *rec_begin(__u16 kind, __u16 nr, __s64 ret)
+static __always_inline struct scratch *rec_begin(__u64 id, __u16 kind, __u16 nr, __s64 ret)
 {
 	struct scratch *s = scratch_get();
 	if (!s)
 		return NULL;
-	struct saker_rec_hdr *h = rec_hdr(s);
-	__u64 id = bpf_get_current_pid_tgid();
+	rec_hdr_t *h = rec_hdr(s);
 	h->ts = bpf_ktime_get_boot_ns();
 	h->tid = (__u32)id;
 	h->pid = id >> 32;
@@ -1221,7 +1235,7 @@ static __always_inline struct scratch *rec_begin(__u16 kind, __u16 nr, __s64 ret
 /* regs is the tracepoint's BTF pointer: plain loads, no bpf_probe_read_kernel. */
 static __always_inline void rec_args(struct scratch *s, struct pt_regs *regs)
 {
-	struct saker_rec_hdr *h = rec_hdr(s);
+	rec_hdr_t *h = rec_hdr(s);
 	h->args[0] = regs->di;
 	h->args[1] = regs->si;
 	h->args[2] = regs->dx;
@@ -1284,7 +1298,7 @@ __noinline int rec_send(void)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	struct saker_rec_hdr *h = rec_hdr(s);
+	rec_hdr_t *h = rec_hdr(s);
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 size = s->off;
 	if (size > SCRATCH_LIMIT)
@@ -1295,7 +1309,6 @@ __noinline int rec_send(void)
 	h->ndata = s->ndata;
 	h->flags = s->flags;
 	h->cpu = cpu;
-	count(&counters, SAKER_CNT_SEEN);
 	__u32 *idx = bpf_map_lookup_elem(&cpu_rb, &cpu);
 	if (rb_output(idx ? *idx : 0, s->buf, size, rb_wakeup_flag(s, size))) {
 		count(&drops, SAKER_DROP_BUFFER_FULL);
@@ -1332,12 +1345,13 @@ int saker_sys_enter(__u64 *ctx)
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
 	__u32 key = nr;
-	struct saker_sc_cfg *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
+	sc_cfg_t *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
 	if (!cfg || !cfg->enter)
 		return 0;
-	if (skip_current() || is_compat_task())
+	__u64 id = bpf_get_current_pid_tgid();
+	if (skip_current(id) || is_compat_task())
 		return 0;
-	struct scratch *s = rec_begin(SAKER_REC_SYS_ENTER, nr, 0);
+	struct scratch *s = rec_begin(id, SAKER_REC_SYS_ENTER, nr, 0);
 	if (!s)
 		return 0;
 	rec_args(s, regs);
@@ -1354,14 +1368,15 @@ int saker_sys_exit(__u64 *ctx)
 	if (nr >= SAKER_MAX_SYSCALLS)
 		return 0;
 	__u32 key = nr;
-	struct saker_sc_cfg *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
+	sc_cfg_t *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
 	if (!cfg || !cfg->enabled)
 		return 0;
 	if (cfg->drop_failed && ret < 0)
 		return 0;
-	if (skip_current() || is_compat_task())
+	__u64 id = bpf_get_current_pid_tgid();
+	if (skip_current(id) || is_compat_task())
 		return 0;
-	struct scratch *s = rec_begin(SAKER_REC_SYS_EXIT, nr, ret);
+	struct scratch *s = rec_begin(id, SAKER_REC_SYS_EXIT, nr, ret);
 	if (!s)
 		return 0;
 	s->cfg = *cfg;
@@ -1396,17 +1411,18 @@ int saker_sys_exit(__u64 *ctx)
 SEC("raw_tracepoint/sched_process_exit")
 int saker_proc_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (skip_current())
+	__u64 id = bpf_get_current_pid_tgid();
+	if (skip_current(id))
 		return 0;
 	__u32 zero = 0;
-	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	settings_t *st = bpf_map_lookup_elem(&settings, &zero);
 	if (!st || !st->proc_exit)
 		return 0;
 	struct task_struct *task = (void *)bpf_get_current_task();
-	struct scratch *s = rec_begin(SAKER_REC_PROC_EXIT, 0, 0);
+	struct scratch *s = rec_begin(id, SAKER_REC_PROC_EXIT, 0, 0);
 	if (!s)
 		return 0;
-	struct saker_rec_hdr *h = rec_hdr(s);
+	rec_hdr_t *h = rec_hdr(s);
 	__builtin_memset(h->args, 0, sizeof(h->args));
 	h->args[0] = BPF_CORE_READ(task, exit_code);
 	rec_send();
@@ -1416,13 +1432,14 @@ int saker_proc_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exec")
 int saker_proc_exec(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (skip_current())
+	__u64 id = bpf_get_current_pid_tgid();
+	if (skip_current(id))
 		return 0;
 	__u32 zero = 0;
-	struct saker_settings *st = bpf_map_lookup_elem(&settings, &zero);
+	settings_t *st = bpf_map_lookup_elem(&settings, &zero);
 	if (!st || !st->proc_exec)
 		return 0;
-	struct scratch *s = rec_begin(SAKER_REC_PROC_EXEC, 0, 0);
+	struct scratch *s = rec_begin(id, SAKER_REC_PROC_EXEC, 0, 0);
 	if (!s)
 		return 0;
 	__builtin_memset(rec_hdr(s)->args, 0, sizeof(rec_hdr(s)->args));

@@ -627,11 +627,14 @@ impl Probe {
         for i in 0..DROP_COUNTERS as u32 {
             drops.push(per_cpu(&self.drops, "drops", i)?);
         }
-        Ok(ProbeCounters {
-            drops,
-            seen: per_cpu(&self.counters, "counters", 0)?,
-            sent: per_cpu(&self.counters, "counters", 1)?,
-        })
+        let sent = per_cpu(&self.counters, "counters", 1)?;
+        // The programs count only what they sent: a record seen was sent or found its buffer full.
+        let seen = sent
+            .iter()
+            .zip(&drops[DROP_BUFFER_FULL])
+            .map(|(sent, full)| sent + full)
+            .collect();
+        Ok(ProbeCounters { drops, seen, sent })
     }
 
     /// Run counts and times of the attached programs; they stay 0 unless
