@@ -195,11 +195,11 @@ pub(crate) enum Matcher {
     IContains(Box<[u8]>),
     /// Another string operator against one constant (`compare_bytes`).
     BytesOp(BinaryOp, Box<[u8]>),
-    /// Membership of a string in `Rhs::Set` (negated for `!= allof`); `filter` has bit
-    /// `set_filter_bit` of every member set: most values outside the set skip the lookup.
+    /// Membership of a string in `Rhs::Set` (negated for `!= allof`); most values outside
+    /// the set are told apart by `filter` without the lookup.
     BytesIn {
         negate: bool,
-        filter: Box<[u64; 8]>,
+        filter: Box<KeyFilter>,
     },
     /// `pmatch` against `Rhs::Paths`.
     Paths,
@@ -219,13 +219,31 @@ pub(crate) enum Matcher {
     },
 }
 
-/// The bit of a string in `Matcher::BytesIn`'s filter: from its length and its first and
-/// last bytes.
-#[inline(always)]
-pub(crate) fn set_filter_bit(b: &[u8]) -> usize {
-    let first = b.first().copied().unwrap_or(0) as usize;
-    let last = b.last().copied().unwrap_or(0) as usize;
-    (first.wrapping_mul(31) ^ last.wrapping_mul(7) ^ b.len().wrapping_mul(131)) & 511
+/// A 512-bit prefilter of a set of keys (constant strings, gate values): one bit per key from
+/// its length and its first and last bytes. A key whose bit is clear is not in the set, so
+/// most lookups of absent keys end here, without hashing the key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyFilter([u64; 8]);
+
+impl KeyFilter {
+    #[inline(always)]
+    fn bit(b: &[u8]) -> usize {
+        let first = b.first().copied().unwrap_or(0) as usize;
+        let last = b.last().copied().unwrap_or(0) as usize;
+        (first.wrapping_mul(31) ^ last.wrapping_mul(7) ^ b.len().wrapping_mul(131)) & 511
+    }
+
+    pub(crate) fn insert(&mut self, key: &[u8]) {
+        let bit = Self::bit(key);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// False when `key` was never inserted; true when it may have been.
+    #[inline(always)]
+    pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
+        let bit = Self::bit(key);
+        self.0[bit / 64] & 1 << (bit % 64) != 0
+    }
 }
 
 impl Matcher {
@@ -243,10 +261,9 @@ impl Matcher {
                 if m.is_some() && set.is_empty() {
                     return Matcher::General;
                 }
-                let mut filter = Box::new([0u64; 8]);
+                let mut filter = Box::<KeyFilter>::default();
                 for key in set {
-                    let bit = set_filter_bit(key);
-                    filter[bit / 64] |= 1 << (bit % 64);
+                    filter.insert(key);
                 }
                 Matcher::BytesIn {
                     negate: op == BinaryOp::Ne,
@@ -1330,6 +1347,27 @@ fn regex_is_trivial(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_filter_never_rejects_an_inserted_key() {
+        let keys: Vec<Vec<u8>> = ["", "sh", "bash", "python3", "/usr/bin/python3", "\u{0}\u{ff}"]
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .chain((0u64..300).map(|n| n.to_le_bytes().to_vec()))
+            .collect();
+        let mut filter = KeyFilter::default();
+        assert!(
+            keys.iter().all(|k| !filter.may_contain(k)),
+            "an empty filter holds nothing"
+        );
+        for k in &keys {
+            filter.insert(k);
+        }
+        assert!(keys.iter().all(|k| filter.may_contain(k)));
+        let mut one = KeyFilter::default();
+        one.insert(b"bash");
+        assert!(!one.may_contain(b"python3"), "other length and end bytes: another bit");
+    }
 
     #[test]
     fn comparability_matrix_messages() {

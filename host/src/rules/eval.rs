@@ -3,8 +3,8 @@
 
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{
-    compile_field_expr, const_key, norm_signed, norm_unsigned, set_filter_bit, split_path, Check, CheckOp,
-    CompileError, CompiledFilter, Const, ConstSet, Extract, Matcher, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
+    compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
+    CompiledFilter, Const, ConstSet, Extract, Matcher, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
 use super::fields::{FieldArg, FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
@@ -374,11 +374,7 @@ impl CompiledFilter {
                 None => eval_check_scalar(c, ctx),
             },
             Matcher::BytesIn { negate, filter } => match (lhs.first_bytes(), &c.rhs) {
-                (Some(a), Rhs::Set(set)) => {
-                    let bit = set_filter_bit(a);
-                    let member = filter[bit / 64] & 1 << (bit % 64) != 0 && set.contains(a);
-                    member != *negate
-                }
+                (Some(a), Rhs::Set(set)) => (filter.may_contain(a) && set.contains(a)) != *negate,
                 _ => eval_check_scalar(c, ctx),
             },
             Matcher::Paths => match (lhs.first_bytes(), &c.rhs) {
