@@ -152,10 +152,13 @@ pub(crate) fn first_value_key<'a>(
     ty: FieldType,
     buf: &'a mut [u8; 16],
 ) -> Option<&'a [u8]> {
-    let v = ctx.slots[global].values.get(0)?;
-    if let (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) = (ty.class(), v) {
+    let values = &ctx.slots[global].values;
+    let string = matches!(ty.class(), TypeClass::String | TypeClass::Buffer);
+    // Strings (most gate fields): the bytes without building a `ValueRef` first.
+    if let (true, Some(b)) = (string, values.first_bytes()) {
         return Some(b);
     }
+    let v = values.get(0)?;
     let len = match to_const_view(v, ty)? {
         Const::Unsigned(x) => put(buf, &x.to_le_bytes()),
         Const::Signed(x) => put(buf, &x.to_le_bytes()),
