@@ -172,6 +172,136 @@ pub(crate) struct Check {
     pub op: CheckOp,
     pub modifier: Option<OpModifier>,
     pub rhs: Rhs,
+    /// The context cache slot of `lhs` (its `SlotDef::global`).
+    pub global: u32,
+    /// What the check does, chosen once for its operator, field type and constants.
+    pub matcher: Matcher,
+}
+
+/// A check's comparison specialised at compile time for the common shapes (a single-valued
+/// field against constants, no modifier): evaluation is one dispatch on this, without the
+/// operator × value kind dispatch of the general path. A value of another kind than the one
+/// the matcher expects (or several candidate values) takes the general path.
+#[derive(Debug, Clone)]
+pub(crate) enum Matcher {
+    /// Lists, `val()`, modifiers, regexes, IPs, doubles, `PT_DYN` fields: the general path.
+    General,
+    Exists,
+    BytesEq(Box<[u8]>),
+    BytesNe(Box<[u8]>),
+    StartsWith(Box<[u8]>),
+    EndsWith(Box<[u8]>),
+    Contains(Box<[u8]>),
+    IContains(Box<[u8]>),
+    /// Another string operator against one constant (`compare_bytes`).
+    BytesOp(BinaryOp, Box<[u8]>),
+    /// Membership of a string in `Rhs::Set` (negated for `!= allof`); most values outside
+    /// the set are told apart by `filter` without the lookup.
+    BytesIn {
+        negate: bool,
+        filter: Box<KeyFilter>,
+    },
+    /// `pmatch` against `Rhs::Paths`.
+    Paths,
+    Unsigned {
+        op: BinaryOp,
+        k: u64,
+        bits: u32,
+    },
+    Signed {
+        op: BinaryOp,
+        k: i64,
+        bits: u32,
+    },
+    Bool {
+        op: BinaryOp,
+        k: bool,
+    },
+}
+
+/// A 512-bit prefilter of a set of keys (constant strings, gate values): one bit per key from
+/// its length and its first and last bytes. A key whose bit is clear is not in the set, so
+/// most lookups of absent keys end here, without hashing the key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyFilter([u64; 8]);
+
+impl KeyFilter {
+    #[inline(always)]
+    fn bit(b: &[u8]) -> usize {
+        let first = b.first().copied().unwrap_or(0) as usize;
+        let last = b.last().copied().unwrap_or(0) as usize;
+        (first.wrapping_mul(31) ^ last.wrapping_mul(7) ^ b.len().wrapping_mul(131)) & 511
+    }
+
+    pub(crate) fn insert(&mut self, key: &[u8]) {
+        let bit = Self::bit(key);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// False when `key` was never inserted; true when it may have been.
+    #[inline(always)]
+    pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
+        let bit = Self::bit(key);
+        self.0[bit / 64] & 1 << (bit % 64) != 0
+    }
+}
+
+impl Matcher {
+    /// The matcher of a check with these parts (see `Matcher`).
+    fn of(c: &Check) -> Matcher {
+        let CheckOp::Binary(op) = c.op else {
+            return if c.is_list { Matcher::General } else { Matcher::Exists };
+        };
+        if c.is_list || c.any_value || c.ty == FieldType::Dyn {
+            return Matcher::General;
+        }
+        let class = c.ty.class();
+        match (&c.rhs, c.modifier) {
+            (Rhs::Set(set), m) if matches!(class, TypeClass::String | TypeClass::Buffer) => {
+                if m.is_some() && set.is_empty() {
+                    return Matcher::General;
+                }
+                let mut filter = Box::<KeyFilter>::default();
+                for key in set {
+                    filter.insert(key);
+                }
+                Matcher::BytesIn {
+                    negate: op == BinaryOp::Ne,
+                    filter,
+                }
+            }
+            (Rhs::Paths(_), None) => Matcher::Paths,
+            (Rhs::Consts(consts), None) if !matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
+                match (class, consts.first()) {
+                    (_, Some(Const::Bytes(b))) => {
+                        let b: Box<[u8]> = b.clone().into_boxed_slice();
+                        match op {
+                            BinaryOp::Eq => Matcher::BytesEq(b),
+                            BinaryOp::Ne => Matcher::BytesNe(b),
+                            BinaryOp::StartsWith | BinaryOp::BStartsWith => Matcher::StartsWith(b),
+                            BinaryOp::EndsWith => Matcher::EndsWith(b),
+                            BinaryOp::Contains | BinaryOp::BContains => Matcher::Contains(b),
+                            BinaryOp::IContains => Matcher::IContains(b),
+                            _ => Matcher::BytesOp(op, b),
+                        }
+                    }
+                    (TypeClass::Unsigned, Some(Const::Unsigned(k))) => Matcher::Unsigned {
+                        op,
+                        k: *k,
+                        bits: c.ty.int_bits(),
+                    },
+                    (TypeClass::Signed, Some(Const::Signed(k))) => Matcher::Signed {
+                        op,
+                        k: *k,
+                        bits: c.ty.int_bits(),
+                    },
+                    (TypeClass::Bool, Some(Const::Bool(k))) => Matcher::Bool { op, k: *k },
+                    _ => Matcher::General,
+                }
+            }
+            _ => Matcher::General,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -646,7 +776,7 @@ impl Compiler<'_> {
                 let lhs = self.field(&u.field)?;
                 let slot = &self.slots[lhs];
                 let key = format!("exists({})", slot.global);
-                let check = Check {
+                let mut check = Check {
                     lhs,
                     ty: slot.ty,
                     is_list: slot.is_list,
@@ -654,7 +784,10 @@ impl Compiler<'_> {
                     op: CheckOp::Exists,
                     modifier: None,
                     rhs: Rhs::None,
+                    global: slot.global,
+                    matcher: Matcher::General,
                 };
+                check.matcher = Matcher::of(&check);
                 (Node::Check(Box::new(check)), key)
             }
             Expr::Binary(b) => {
@@ -941,7 +1074,7 @@ impl Compiler<'_> {
             Extract::Field { id, .. } => self.catalog.info(*id).is_some_and(|i| i.any_value),
             _ => false,
         };
-        Ok(Check {
+        let mut check = Check {
             lhs,
             ty,
             is_list,
@@ -949,7 +1082,11 @@ impl Compiler<'_> {
             op: CheckOp::Binary(b.op),
             modifier: b.modifier,
             rhs,
-        })
+            global: self.slots[lhs].global,
+            matcher: Matcher::General,
+        };
+        check.matcher = Matcher::of(&check);
+        Ok(check)
     }
 
     fn rhs_field(&mut self, lhs: usize, op: BinaryOp, f: &FieldExpr, pos: Pos) -> CResult<Rhs> {
@@ -1210,6 +1347,27 @@ fn regex_is_trivial(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_filter_never_rejects_an_inserted_key() {
+        let keys: Vec<Vec<u8>> = ["", "sh", "bash", "python3", "/usr/bin/python3", "\u{0}\u{ff}"]
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .chain((0u64..300).map(|n| n.to_le_bytes().to_vec()))
+            .collect();
+        let mut filter = KeyFilter::default();
+        assert!(
+            keys.iter().all(|k| !filter.may_contain(k)),
+            "an empty filter holds nothing"
+        );
+        for k in &keys {
+            filter.insert(k);
+        }
+        assert!(keys.iter().all(|k| filter.may_contain(k)));
+        let mut one = KeyFilter::default();
+        one.insert(b"bash");
+        assert!(!one.may_contain(b"python3"), "other length and end bytes: another bit");
+    }
 
     #[test]
     fn comparability_matrix_messages() {

@@ -4,7 +4,7 @@
 use super::ast::{BinaryOp, OpModifier};
 use super::compile::{
     compile_field_expr, const_key, norm_signed, norm_unsigned, split_path, Check, CheckOp, CompileError,
-    CompiledFilter, Const, ConstSet, Extract, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
+    CompiledFilter, Const, ConstSet, Extract, Matcher, Node, PathPattern, Rhs, SlotDef, SlotRegistry,
 };
 use super::fields::{FieldArg, FieldCatalog, FieldId, FieldSource, FieldType, TypeClass};
 use super::parse::{parse_field_expr, ParseError};
@@ -152,10 +152,13 @@ pub(crate) fn first_value_key<'a>(
     ty: FieldType,
     buf: &'a mut [u8; 16],
 ) -> Option<&'a [u8]> {
-    let v = ctx.slots[global].values.get(0)?;
-    if let (TypeClass::String | TypeClass::Buffer, ValueRef::Bytes(b)) = (ty.class(), v) {
+    let values = &ctx.slots[global].values;
+    let string = matches!(ty.class(), TypeClass::String | TypeClass::Buffer);
+    // Strings (most gate fields): the bytes without building a `ValueRef` first.
+    if let (true, Some(b)) = (string, values.first_bytes()) {
         return Some(b);
     }
+    let v = values.get(0)?;
     let len = match to_const_view(v, ty)? {
         Const::Unsigned(x) => put(buf, &x.to_le_bytes()),
         Const::Signed(x) => put(buf, &x.to_le_bytes()),
@@ -331,40 +334,69 @@ impl CompiledFilter {
     // Kept out of line: inlined, its register needs would weigh on every node visit.
     #[inline(never)]
     fn eval_check(&self, c: &Check, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> bool {
-        if !ensure(&self.slots, c.lhs, ctx, src) {
+        let g = c.global as usize;
+        let present = match ctx.slots.get(g) {
+            Some(cache) if cache.generation == ctx.generation => cache.present,
+            _ => ensure(&self.slots, c.lhs, ctx, src),
+        };
+        if !present {
             return false;
         }
-        if !c.is_list && !matches!(c.rhs, Rhs::Field(_)) {
-            // The common case, one value against constants, without the general path's setup.
-            let EvalContext { slots, key, .. } = ctx;
-            let lhs = &slots[self.slots[c.lhs].global as usize].values;
-            let op = match c.op {
-                CheckOp::Exists => return !lhs.is_empty(),
-                CheckOp::Binary(op) => op,
-            };
-            if !c.any_value || lhs.len() <= 1 {
-                let Some(v) = lhs.get(0) else {
-                    return false;
-                };
-                // A string against one string or a set of strings (most checks): what
-                // `scalar_matches` decides for them, without its dispatch.
-                if let (ValueRef::Bytes(a), None) = (v, c.modifier) {
-                    match &c.rhs {
-                        Rhs::Consts(consts) if !matches!(op, BinaryOp::In | BinaryOp::Intersects) => {
-                            if let Some(Const::Bytes(b)) = consts.first() {
-                                return compare_bytes(op, c.ty, a, b);
-                            }
-                        }
-                        Rhs::Set(set) if matches!(c.ty.class(), TypeClass::String | TypeClass::Buffer) => {
-                            return set.contains(a) != (op == BinaryOp::Ne);
-                        }
-                        _ => {}
-                    }
-                }
-                return scalar_matches(c, op, v, None, key);
-            }
+        let lhs = &ctx.slots[g].values;
+        // One dispatch on the matcher chosen at compile time; a value of another kind than it
+        // expects goes to `eval_check_scalar`, which decides every kind.
+        match &c.matcher {
+            Matcher::General => self.eval_check_general(c, ctx, src),
+            Matcher::Exists => !lhs.is_empty(),
+            Matcher::BytesEq(b) => match lhs.first_bytes() {
+                Some(a) => a == &b[..],
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::BytesNe(b) => match lhs.first_bytes() {
+                Some(a) => a != &b[..],
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::StartsWith(b) => match lhs.first_bytes() {
+                Some(a) => a.starts_with(b),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::EndsWith(b) => match lhs.first_bytes() {
+                Some(a) => a.ends_with(b),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::Contains(b) => match lhs.first_bytes() {
+                Some(a) => find(a, b),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::IContains(b) => match lhs.first_bytes() {
+                Some(a) => find_ignore_case(a, b),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::BytesOp(op, b) => match lhs.first_bytes() {
+                Some(a) => compare_bytes(*op, c.ty, a, b),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::BytesIn { negate, filter } => match (lhs.first_bytes(), &c.rhs) {
+                (Some(a), Rhs::Set(set)) => (filter.may_contain(a) && set.contains(a)) != *negate,
+                _ => eval_check_scalar(c, ctx),
+            },
+            Matcher::Paths => match (lhs.first_bytes(), &c.rhs) {
+                (Some(a), Rhs::Paths(paths)) => paths.iter().any(|p| pmatch(p, a)),
+                _ => eval_check_scalar(c, ctx),
+            },
+            Matcher::Unsigned { op, k, bits } => match lhs.get(0).and_then(|v| v.as_u64()) {
+                Some(a) => ordered(*op, norm_unsigned(a, *bits), *k),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::Signed { op, k, bits } => match lhs.get(0).and_then(|v| v.as_i64()) {
+                Some(a) => ordered(*op, norm_signed(a, *bits), *k),
+                None => eval_check_scalar(c, ctx),
+            },
+            Matcher::Bool { op, k } => match lhs.get(0) {
+                Some(ValueRef::Bool(a)) => ordered(*op, a, *k),
+                _ => eval_check_scalar(c, ctx),
+            },
         }
-        self.eval_check_general(c, ctx, src)
     }
 
     /// `eval_check` for list fields, right-hand side fields and several candidate values.
@@ -423,6 +455,22 @@ impl CompiledFilter {
         };
         scalar_matches(c, op, v, rhs_values, key)
     }
+}
+
+/// A specialised check (single-valued field, constants) whose value is not of the kind its
+/// matcher expects: the first value through `scalar_matches`.
+#[cold]
+#[inline(never)]
+fn eval_check_scalar(c: &Check, ctx: &mut EvalContext) -> bool {
+    let EvalContext { slots, key, .. } = ctx;
+    let op = match c.op {
+        CheckOp::Exists => return !slots[c.global as usize].values.is_empty(),
+        CheckOp::Binary(op) => op,
+    };
+    let Some(v) = slots[c.global as usize].values.get(0) else {
+        return false;
+    };
+    scalar_matches(c, op, v, None, key)
 }
 
 /// A comparison of one left-hand value; `rhs_values` are the values of a `val()` field.

@@ -11,7 +11,9 @@ use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::ast::{BinaryOp, OpModifier};
-use super::compile::{const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyHasher, Node, Rhs, SlotDef};
+use super::compile::{
+    const_key, Check, CheckOp, CompiledFilter, Const, Extract, KeyFilter, KeyHasher, Node, Rhs, SlotDef,
+};
 use super::eval::{check_single_value, ensure, first_value_key, EvalContext};
 use super::fields::{FieldSetKey, FieldSource, FieldType, TypeClass};
 use super::ruleset::RuleIdx;
@@ -56,6 +58,8 @@ struct Gate {
     slot: SlotDef,
     members: Positions,
     by_value: HashMap<Vec<u8>, Positions, BuildHasherDefault<KeyHasher>>,
+    /// The keys of `by_value`: most values no rule requires skip the lookup.
+    filter: KeyFilter,
     /// Per prefix, the positions of the rules a value starting with it satisfies.
     by_prefix: Vec<Prefix>,
     /// How often the gate was consulted and how many members it rejected meanwhile (a
@@ -217,6 +221,7 @@ impl GatedCandidates {
                         slot: option.slot.clone(),
                         members: [0; WORDS],
                         by_value: HashMap::default(),
+                        filter: KeyFilter::default(),
                         by_prefix: Vec::new(),
                         consulted: AtomicU64::new(0),
                         rejected: AtomicU64::new(0),
@@ -229,6 +234,7 @@ impl GatedCandidates {
                 gate.members[pos / 64] |= bit;
                 for key in &option.keys {
                     gate.by_value.entry(key.clone()).or_insert([0; WORDS])[pos / 64] |= bit;
+                    gate.filter.insert(key);
                 }
                 for prefix in &option.prefixes {
                     match gate.by_prefix.iter_mut().find(|p| &p.bytes == prefix) {
@@ -294,8 +300,10 @@ impl GatedCandidates {
             if ensure(std::slice::from_ref(&gate.slot), 0, ctx, src) {
                 let mut buf = [0; 16];
                 if let Some(key) = first_value_key(ctx, gate.slot.global as usize, gate.slot.ty, &mut buf) {
-                    if let Some(rules) = gate.by_value.get(key) {
-                        passed = *rules;
+                    if gate.filter.may_contain(key) {
+                        if let Some(rules) = gate.by_value.get(key) {
+                            passed = *rules;
+                        }
                     }
                     if !gate.by_prefix.is_empty() {
                         let head = head_word(key);

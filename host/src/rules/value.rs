@@ -132,6 +132,15 @@ impl Values {
         self.slots.get(i).map(|s| self.view(*s))
     }
 
+    /// The first value when it is a string or byte buffer (what most checks compare).
+    #[inline]
+    pub fn first_bytes(&self) -> Option<&[u8]> {
+        match self.slots.first() {
+            Some(&Slot::Bytes { start, len }) => self.bytes.get(start as usize..(start + len) as usize),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub fn iter(&self) -> impl Iterator<Item = ValueRef<'_>> + '_ {
         self.slots.iter().map(|s| self.view(*s))
