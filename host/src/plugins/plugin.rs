@@ -87,7 +87,10 @@ pub struct Plugin {
     info: PluginInfo,
     pub(crate) state: Option<PluginState>,
     pub(crate) owner: Option<Box<Owner>>,
-    field_names: Vec<CString>,
+    /// Names of the fields: only kept alive, `field_requests` point at them.
+    _field_names: Vec<CString>,
+    /// The ABI request of each field without argument (results unset), copied per call.
+    field_requests: Vec<ffi::ss_plugin_extract_field>,
     extract_filter: EventFilter,
     parse_filter: EventFilter,
     counters: Cell<PluginCounters>,
@@ -124,6 +127,26 @@ impl Plugin {
             .fields
             .iter()
             .map(|f| CString::new(f.name.clone()).unwrap_or_default())
+            .collect::<Vec<CString>>();
+        let field_requests = info
+            .fields
+            .iter()
+            .zip(&field_names)
+            .enumerate()
+            .map(|(index, (field, name))| ffi::ss_plugin_extract_field {
+                res: ffi::ss_plugin_extract_field_res {
+                    u64_: std::ptr::null_mut(),
+                },
+                res_len: 0,
+                field_id: index as u32,
+                // A CString's heap buffer does not move when the vector holding it moves.
+                field: name.as_ptr(),
+                arg_key: std::ptr::null(),
+                arg_index: u64::MAX,
+                arg_present: 0,
+                ftype: field.ty.ffi_code(),
+                flist: field.is_list as u32,
+            })
             .collect();
         // SAFETY: `saker_plugin_extracts_several_fields` takes nothing and returns a u32.
         let declared = lib.symbols.saker_several_fields.is_some_and(|f| unsafe { f() } != 0);
@@ -133,7 +156,8 @@ impl Plugin {
             info,
             state: None,
             owner: None,
-            field_names,
+            _field_names: field_names,
+            field_requests,
             extract_filter: EventFilter::default(),
             parse_filter: EventFilter::default(),
             counters: Cell::new(PluginCounters::default()),
@@ -535,25 +559,19 @@ impl Plugin {
     /// The ABI request for one field (results unset); None for an index the plugin lacks.
     #[inline]
     fn request(&self, field_index: u32, arg: &FieldArg) -> Option<ffi::ss_plugin_extract_field> {
-        let field = self.info.fields.get(field_index as usize)?;
-        let (arg_key, arg_index, arg_present) = match arg {
-            FieldArg::None => (std::ptr::null(), u64::MAX, 0),
-            FieldArg::Index(i) => (std::ptr::null(), *i, 1),
-            FieldArg::Key(k) => (k.as_ptr(), u64::MAX, 1),
-        };
-        Some(ffi::ss_plugin_extract_field {
-            res: ffi::ss_plugin_extract_field_res {
-                u64_: std::ptr::null_mut(),
-            },
-            res_len: 0,
-            field_id: field_index,
-            field: self.field_names[field_index as usize].as_ptr(),
-            arg_key,
-            arg_index,
-            arg_present,
-            ftype: field.ty.ffi_code(),
-            flist: field.is_list as u32,
-        })
+        let mut request = *self.field_requests.get(field_index as usize)?;
+        match arg {
+            FieldArg::None => {}
+            FieldArg::Index(i) => {
+                request.arg_index = *i;
+                request.arg_present = 1;
+            }
+            FieldArg::Key(k) => {
+                request.arg_key = k.as_ptr();
+                request.arg_present = 1;
+            }
+        }
+        Some(request)
     }
 
     /// One `extract_fields` call; true when the plugin answered SUCCESS. The caller copies the
