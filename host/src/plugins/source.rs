@@ -18,30 +18,6 @@ pub const MAX_BATCH_EVENTS: u32 = 1 << 20;
 
 const PLUGIN_ID_OFFSET: usize = ffi::EVENT_HEADER_LEN + 8;
 
-/// Length, timestamp and plugin id of an event in the one layout source plugins emit: type
-/// 322, 2 parameters, the 4-byte plugin id then the payload, within [`MAX_EVENT_LEN`]. None
-/// for anything else, which the full check then accepts or explains (same verdicts, fewer
-/// steps for the common case).
-///
-/// # Safety
-/// `ptr` is non-NULL and points to an event whose `len` bytes are readable.
-#[inline]
-unsafe fn plain_plugin_event(ptr: *const u8) -> Option<(usize, u64, u32)> {
-    // SAFETY: every event has a readable 26-byte header.
-    let hdr = unsafe { plugin_api::event::EventHeader::read_raw(ptr as *const ffi::ss_plugin_event) };
-    let len = hdr.len as usize;
-    if hdr.event_type != PPME_PLUGINEVENT_E
-        || hdr.nparams != 2
-        || !(ffi::PLUGIN_EVENT_PAYLOAD_OFFSET..=MAX_EVENT_LEN).contains(&len)
-    {
-        return None;
-    }
-    // SAFETY: `len` >= 38 bytes are readable; the slots and the id are read unaligned.
-    let [id_len, data_len, id] = unsafe { std::ptr::read_unaligned(ptr.add(ffi::EVENT_HEADER_LEN) as *const [u32; 3]) };
-    let plain = id_len == 4 && ffi::PLUGIN_EVENT_PAYLOAD_OFFSET + data_len as usize == len;
-    plain.then_some((len, hdr.ts, id))
-}
-
 /// How a batch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchEnd {
@@ -243,30 +219,20 @@ impl<'p> SourceInstance<'p> {
             return Err(bad("the event pointer is NULL".into()));
         }
         // SAFETY: the plugin returned this pointer as an event of `len` bytes, valid until the
-        // next next_batch.
-        let (len, ts, plugin_id) = match unsafe { plain_plugin_event(ptr) } {
-            Some((len, ts, id)) => (len, ts, Some(id)),
-            None => {
-                // SAFETY: as above; `from_raw` reads the header unaligned and checks `len`
-                // against the parameter length slots before building the slice.
-                let event = unsafe { EventRef::from_raw(ptr as *const ffi::ss_plugin_event) }
-                    .map_err(|e| bad(e.to_string()))?;
-                let hdr = *event.header();
-                let (ty, nparams) = (hdr.event_type, hdr.nparams);
-                if info.id != 0 && (ty != PPME_PLUGINEVENT_E || nparams != 2) {
-                    return Err(bad(format!(
-                        "expected a plugin event (type 322 with 2 params), found type {ty} with {nparams} params"
-                    )));
-                }
-                let id = if ty == PPME_PLUGINEVENT_E {
-                    Some(PluginEvent::parse(&event).map_err(|e| bad(e.to_string()))?.plugin_id)
-                } else {
-                    None
-                };
-                (hdr.len as usize, hdr.ts, id)
-            }
-        };
-        if let Some(id) = plugin_id {
+        // next next_batch; `from_raw` reads the header unaligned and checks `len` against the
+        // parameter length slots before building the slice.
+        let event =
+            unsafe { EventRef::from_raw(ptr as *const ffi::ss_plugin_event) }.map_err(|e| bad(e.to_string()))?;
+        let hdr = *event.header();
+        let len = hdr.len as usize;
+        let (ty, nparams) = (hdr.event_type, hdr.nparams);
+        if info.id != 0 && (ty != PPME_PLUGINEVENT_E || nparams != 2) {
+            return Err(bad(format!(
+                "expected a plugin event (type 322 with 2 params), found type {ty} with {nparams} params"
+            )));
+        }
+        if ty == PPME_PLUGINEVENT_E {
+            let id = PluginEvent::parse(&event).map_err(|e| bad(e.to_string()))?.plugin_id;
             // SAFETY: `len` bytes at `ptr` are the plugin's event buffer, validated above; like
             // libscap we write the fix-ups into it (no other reference to it is alive here).
             let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
@@ -283,7 +249,7 @@ impl<'p> SourceInstance<'p> {
             }
             bytes[8..16].copy_from_slice(&NO_THREAD_ID.to_ne_bytes());
         }
-        if ts == TS_NOW {
+        if hdr.ts == TS_NOW {
             // SAFETY: as above.
             let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
             bytes[0..8].copy_from_slice(&now_ns().to_ne_bytes());
@@ -307,41 +273,5 @@ impl Drop for SourceInstance<'_> {
             // SAFETY: the instance came from open and is closed exactly once.
             unsafe { close(self.state, self.instance) };
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use plugin_api::event::encode_plugin_event;
-
-    /// The fast check accepts exactly the plain plugin events the full check accepts, and
-    /// leaves every other shape to the full check.
-    #[test]
-    fn plain_plugin_events_take_the_short_check() {
-        let mut ev = Vec::new();
-        encode_plugin_event(77, 999, b"payload", &mut ev).unwrap();
-        // SAFETY: `ev` holds a whole event.
-        let plain = unsafe { plain_plugin_event(ev.as_ptr()) };
-        assert_eq!(plain, Some((ev.len(), 77, 999)));
-        // SAFETY: as above.
-        assert!(unsafe { EventRef::from_raw(ev.as_ptr() as *const ffi::ss_plugin_event) }.is_ok());
-
-        // A data slot that disagrees with `len`, or an id slot other than 4 bytes: full check.
-        for (at, value) in [(30usize, 6u32), (26, 3)] {
-            let mut bad = ev.clone();
-            bad[at..at + 4].copy_from_slice(&value.to_ne_bytes());
-            // SAFETY: `bad` holds the same number of bytes as its `len` says.
-            assert_eq!(unsafe { plain_plugin_event(bad.as_ptr()) }, None);
-        }
-        // Another event type or parameter count: full check.
-        let mut other = ev.clone();
-        other[20..22].copy_from_slice(&323u16.to_ne_bytes());
-        // SAFETY: as above.
-        assert_eq!(unsafe { plain_plugin_event(other.as_ptr()) }, None);
-        let mut three = ev.clone();
-        three[22..26].copy_from_slice(&3u32.to_ne_bytes());
-        // SAFETY: as above.
-        assert_eq!(unsafe { plain_plugin_event(three.as_ptr()) }, None);
     }
 }

@@ -309,92 +309,6 @@ impl ExtractOutput {
         self.current = Pending { store, start, count: 0 };
     }
 
-    /// Starts the only field of a call: empties just the storage its type uses (a value of
-    /// another type is refused by `slot`, so the other buffers stay untouched and unread).
-    #[inline]
-    pub(crate) fn begin_only_field(&mut self, field: &'static FieldDef) {
-        let store = match field.ty {
-            FieldType::U64 | FieldType::RelTime | FieldType::AbsTime => {
-                self.u64s.clear();
-                Store::U64
-            }
-            FieldType::Bool => {
-                self.bools.clear();
-                Store::Bool
-            }
-            FieldType::String => {
-                self.bytes.clear();
-                self.str_offsets.clear();
-                Store::Str
-            }
-            FieldType::IpAddr | FieldType::IpNet => {
-                self.bytes.clear();
-                self.buf_specs.clear();
-                Store::Buf
-            }
-        };
-        self.field = Some(field);
-        self.current = Pending {
-            store,
-            start: 0,
-            count: 0,
-        };
-    }
-
-    /// Ends the field started by [`Self::begin_only_field`] and sets its request's `res` and
-    /// `res_len` at once (no other field can grow a buffer afterwards); on error the field
-    /// has no value.
-    #[inline]
-    pub(crate) fn publish_only_field(&mut self, ok: bool, request: &mut ffi::ss_plugin_extract_field) {
-        self.field = None;
-        let p = self.current;
-        request.res = match p.store {
-            Store::U64 => ffi::ss_plugin_extract_field_res {
-                u64_: self.u64s.as_mut_ptr(),
-            },
-            Store::Bool => ffi::ss_plugin_extract_field_res {
-                boolean: self.bools.as_mut_ptr(),
-            },
-            Store::Str => {
-                self.publish_strings();
-                ffi::ss_plugin_extract_field_res {
-                    str_: self.str_ptrs.as_mut_ptr(),
-                }
-            }
-            Store::Buf => {
-                self.publish_buffers();
-                ffi::ss_plugin_extract_field_res {
-                    buf: self.bufs.as_mut_ptr(),
-                }
-            }
-        };
-        request.res_len = if ok { p.count as u64 } else { 0 };
-    }
-
-    /// Points `str_ptrs` at every string collected in `bytes`.
-    #[inline]
-    fn publish_strings(&mut self) {
-        let base = self.bytes.as_ptr();
-        self.str_ptrs.clear();
-        let ptrs = self
-            .str_offsets
-            .iter()
-            .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>());
-        self.str_ptrs.extend(ptrs);
-    }
-
-    /// Points `bufs` at every address collected in `bytes`.
-    #[inline]
-    fn publish_buffers(&mut self) {
-        let base = self.bytes.as_ptr();
-        self.bufs.clear();
-        let bufs = self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
-            len,
-            ptr: base.wrapping_add(o).cast(),
-        });
-        self.bufs.extend(bufs);
-    }
-
     /// Ends the current field; on error its values are dropped (reported as "no value").
     /// Without a current field (an unknown field id) it records a field without values.
     #[inline]
@@ -530,14 +444,23 @@ impl ExtractOutput {
     /// `fields` must point to `pending.len()` writable requests (the call's `fields` array).
     #[inline]
     pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
+        let base = self.bytes.as_ptr();
         self.str_ptrs.clear();
         self.bufs.clear();
         // Most calls carry no string or address: skip the loops' setup then.
         if !self.str_offsets.is_empty() {
-            self.publish_strings();
+            let ptrs = self
+                .str_offsets
+                .iter()
+                .map(|&o| base.wrapping_add(o).cast::<std::ffi::c_char>());
+            self.str_ptrs.extend(ptrs);
         }
         if !self.buf_specs.is_empty() {
-            self.publish_buffers();
+            let bufs = self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
+                len,
+                ptr: base.wrapping_add(o).cast(),
+            });
+            self.bufs.extend(bufs);
         }
         for (i, p) in self.pending.iter().enumerate() {
             let res = match p.store {
@@ -653,50 +576,5 @@ mod tests {
             let s = std::ffi::CStr::from_ptr(*fields[2].res.str_.add(999));
             assert_eq!(s.to_str().unwrap(), "n999");
         }
-    }
-
-    #[test]
-    fn an_only_field_is_published_at_once_and_keeps_other_buffers() {
-        let mut out = ExtractOutput::new();
-        out.reset();
-        out.begin_field(&NUM);
-        out.u64(1).unwrap();
-        out.end_field(true);
-        out.begin_field(&NAMES);
-        out.str_list(["a", "b"]).unwrap();
-        out.end_field(true);
-        let mut fields = [blank(), blank()];
-        // SAFETY: two writable requests for two pending fields.
-        unsafe { out.publish(fields.as_mut_ptr()) };
-
-        let mut only = blank();
-        out.begin_only_field(&NAMES);
-        out.str_list(["x", "yz", "w"]).unwrap();
-        out.publish_only_field(true, &mut only);
-        assert_eq!(only.res_len, 3);
-        // SAFETY: res points at res_len C strings owned by `out`.
-        let s = unsafe { std::ffi::CStr::from_ptr(*only.res.str_.add(1)) };
-        assert_eq!(s.to_str().unwrap(), "yz");
-
-        out.begin_only_field(&NUM);
-        out.u64(9).unwrap();
-        assert!(out.u64(10).is_err(), "a scalar field takes one value");
-        out.publish_only_field(true, &mut only);
-        assert_eq!(only.res_len, 1);
-        // SAFETY: res points at one u64 owned by `out`.
-        assert_eq!(unsafe { *only.res.u64_ }, 9);
-
-        // A failed field has no value; the next one starts empty.
-        out.begin_only_field(&ADDR);
-        out.ip("10.0.0.1".parse().unwrap()).unwrap();
-        out.publish_only_field(false, &mut only);
-        assert_eq!(only.res_len, 0);
-        out.begin_only_field(&ADDR);
-        out.ip("::1".parse().unwrap()).unwrap();
-        out.publish_only_field(true, &mut only);
-        assert_eq!(only.res_len, 1);
-        // SAFETY: res points at one byte buffer owned by `out`.
-        assert_eq!(unsafe { (*only.res.buf).len }, 16);
-        assert!(out.u64(1).is_err(), "no field is open after publishing");
     }
 }

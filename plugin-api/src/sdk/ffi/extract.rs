@@ -3,7 +3,7 @@
 use super::common::{str_arg, with_state};
 use crate::event::{EventMemo, EventRef, PluginEvent};
 use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t};
-use crate::sdk::extract::{ExtractOutput, ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName, NO_FIELD};
+use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName, NO_FIELD};
 use crate::sdk::tables::{HostErrors, TableReader};
 use crate::sdk::PluginError;
 
@@ -68,20 +68,18 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             };
             // SAFETY: the reader vtable is valid during the call.
             let tables = TableReader::from_raw(input.table_reader_ext, host);
+            let out = &mut st.extract_out;
+            out.reset();
             let plugin = st
                 .plugin
                 .as_mut()
                 .ok_or_else(|| PluginError::msg("plugin is not initialized (its init failed)"))?;
-            // Value offsets are not supported: NULL arrays tell the host so (3.11).
-            if let Some(offsets) = input.value_offsets.as_mut() {
-                offsets.start = std::ptr::null_mut();
-                offsets.length = std::ptr::null_mut();
-            }
-            let requests: &mut [abi::ss_plugin_extract_field] = match input.num_fields {
-                0 => &mut [],
-                // SAFETY: `fields` holds num_fields writable requests, ours during the call.
-                n => std::slice::from_raw_parts_mut(input.fields, n as usize),
+            let requests: &[abi::ss_plugin_extract_field] = match input.num_fields {
+                0 => &[],
+                // SAFETY: `fields` holds num_fields requests.
+                n => std::slice::from_raw_parts(input.fields, n as usize),
             };
+            let mut first_error: Option<PluginError> = None;
             // Built once; each field only sets its index, definition and argument.
             let mut request = ExtractRequest {
                 field_index: 0,
@@ -93,22 +91,7 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 source,
                 tables: &tables,
             };
-            let out = &mut st.extract_out;
-            // One field per call is what libsinsp sends, and most of Saker's calls.
-            if let [only] = requests {
-                let Some(field) = P::FIELDS.get(only.field_id as usize) else {
-                    only.res_len = 0;
-                    return Err(out_of_range::<P>(only.field_id));
-                };
-                out.begin_only_field(field);
-                // SAFETY: arg_key is NULL or a C string valid during the call.
-                let r = extract_one(plugin, &mut request, only, field, out);
-                out.publish_only_field(r.is_ok(), only);
-                return r.map(|()| abi::SS_PLUGIN_SUCCESS);
-            }
-            out.reset();
-            let mut first_error: Option<PluginError> = None;
-            for req in requests.iter() {
+            for req in requests {
                 let Some(field) = P::FIELDS.get(req.field_id as usize) else {
                     out.end_field(false);
                     first_error.get_or_insert_with(|| out_of_range::<P>(req.field_id));
@@ -116,7 +99,17 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 };
                 out.begin_field(field);
                 // SAFETY: arg_key is NULL or a C string valid during the call.
-                let r = extract_one(plugin, &mut request, req, field, out);
+                let r = match field_arg(req, field) {
+                    Ok(arg) => {
+                        request.field_index = req.field_id as usize;
+                        request.field = field;
+                        request.arg = arg;
+                        plugin
+                            .extract_ref(&request, out)
+                            .map_err(|e| extracting_error(field, e))
+                    }
+                    Err(e) => Err(e),
+                };
                 out.end_field(r.is_ok());
                 if let Err(e) = r {
                     first_error.get_or_insert(e);
@@ -124,31 +117,17 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
             }
             // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
             out.publish(input.fields);
+            // Value offsets are not supported: NULL arrays tell the host so (3.11).
+            if let Some(offsets) = input.value_offsets.as_mut() {
+                offsets.start = std::ptr::null_mut();
+                offsets.length = std::ptr::null_mut();
+            }
             match first_error {
                 None => Ok(abi::SS_PLUGIN_SUCCESS),
                 Some(e) => Err(e),
             }
         })
     }
-}
-
-/// Extracts the field `field` of request `req` into `out` (already begun for it).
-///
-/// # Safety
-/// `req.arg_key` is NULL or a C string valid for `'a`.
-#[inline(always)]
-unsafe fn extract_one<'a, P: ExtractPlugin>(
-    plugin: &mut P,
-    request: &mut ExtractRequest<'a>,
-    req: &abi::ss_plugin_extract_field,
-    field: &'static FieldDef,
-    out: &mut ExtractOutput,
-) -> Result<(), PluginError> {
-    // SAFETY: per the contract.
-    request.arg = unsafe { field_arg(req, field) }?;
-    request.field_index = req.field_id as usize;
-    request.field = field;
-    plugin.extract_ref(request, out).map_err(|e| extracting_error(field, e))
 }
 
 #[cold]
