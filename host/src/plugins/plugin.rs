@@ -87,7 +87,12 @@ pub struct Plugin {
     info: PluginInfo,
     pub(crate) state: Option<PluginState>,
     pub(crate) owner: Option<Box<Owner>>,
-    field_names: Vec<CString>,
+    /// Names of the fields: only kept alive, `field_requests` point at them.
+    _field_names: Vec<CString>,
+    /// The ABI request of each field without argument (results unset), copied per call.
+    field_requests: Vec<ffi::ss_plugin_extract_field>,
+    /// What every `extract_fields` call passes, set once init succeeded.
+    extract_call: Option<ExtractCall>,
     extract_filter: EventFilter,
     parse_filter: EventFilter,
     counters: Cell<PluginCounters>,
@@ -97,6 +102,18 @@ pub struct Plugin {
     /// Unique per loaded plugin in the process (never 0): tells a [`FieldBatch`] whether its
     /// request array was built for this plugin.
     instance: u64,
+}
+
+/// The parts of an `extract_fields` call that stay the same from call to call (state, entry
+/// point, owner and table vtables), so a call only fills in its requests.
+#[derive(Clone, Copy)]
+struct ExtractCall {
+    state: *mut ffi::ss_plugin_t,
+    extract: ffi::symbols::extract_fields,
+    /// `num_fields`, `fields` and `value_offsets` are set per call.
+    input: ffi::ss_plugin_field_extract_input,
+    /// The plugin knows the input's `value_offsets` member (API 3.11+).
+    value_offsets: bool,
 }
 
 /// The last [`Plugin::instance`] given out.
@@ -124,6 +141,26 @@ impl Plugin {
             .fields
             .iter()
             .map(|f| CString::new(f.name.clone()).unwrap_or_default())
+            .collect::<Vec<CString>>();
+        let field_requests = info
+            .fields
+            .iter()
+            .zip(&field_names)
+            .enumerate()
+            .map(|(index, (field, name))| ffi::ss_plugin_extract_field {
+                res: ffi::ss_plugin_extract_field_res {
+                    u64_: std::ptr::null_mut(),
+                },
+                res_len: 0,
+                field_id: index as u32,
+                // A CString's heap buffer does not move when the vector holding it moves.
+                field: name.as_ptr(),
+                arg_key: std::ptr::null(),
+                arg_index: u64::MAX,
+                arg_present: 0,
+                ftype: field.ty.ffi_code(),
+                flist: field.is_list as u32,
+            })
             .collect();
         // SAFETY: `saker_plugin_extracts_several_fields` takes nothing and returns a u32.
         let declared = lib.symbols.saker_several_fields.is_some_and(|f| unsafe { f() } != 0);
@@ -133,7 +170,9 @@ impl Plugin {
             info,
             state: None,
             owner: None,
-            field_names,
+            _field_names: field_names,
+            field_requests,
+            extract_call: None,
             extract_filter: EventFilter::default(),
             parse_filter: EventFilter::default(),
             counters: Cell::new(PluginCounters::default()),
@@ -301,6 +340,7 @@ impl Plugin {
             self.owner = None;
             return Err(e);
         }
+        self.extract_call = self.extract_call_of(state);
         Ok(())
     }
 
@@ -535,25 +575,19 @@ impl Plugin {
     /// The ABI request for one field (results unset); None for an index the plugin lacks.
     #[inline]
     fn request(&self, field_index: u32, arg: &FieldArg) -> Option<ffi::ss_plugin_extract_field> {
-        let field = self.info.fields.get(field_index as usize)?;
-        let (arg_key, arg_index, arg_present) = match arg {
-            FieldArg::None => (std::ptr::null(), u64::MAX, 0),
-            FieldArg::Index(i) => (std::ptr::null(), *i, 1),
-            FieldArg::Key(k) => (k.as_ptr(), u64::MAX, 1),
-        };
-        Some(ffi::ss_plugin_extract_field {
-            res: ffi::ss_plugin_extract_field_res {
-                u64_: std::ptr::null_mut(),
-            },
-            res_len: 0,
-            field_id: field_index,
-            field: self.field_names[field_index as usize].as_ptr(),
-            arg_key,
-            arg_index,
-            arg_present,
-            ftype: field.ty.ffi_code(),
-            flist: field.is_list as u32,
-        })
+        let mut request = *self.field_requests.get(field_index as usize)?;
+        match arg {
+            FieldArg::None => {}
+            FieldArg::Index(i) => {
+                request.arg_index = *i;
+                request.arg_present = 1;
+            }
+            FieldArg::Key(k) => {
+                request.arg_key = k.as_ptr();
+                request.arg_present = 1;
+            }
+        }
+        Some(request)
     }
 
     /// One `extract_fields` call; true when the plugin answered SUCCESS. The caller copies the
@@ -571,11 +605,7 @@ impl Plugin {
         requests: *mut ffi::ss_plugin_extract_field,
         num_fields: u32,
     ) -> bool {
-        let (Some(state), Some(owner), Some(extract)) = (
-            self.state.as_ref(),
-            self.owner.as_ref(),
-            self.lib.symbols.extract_fields,
-        ) else {
+        let Some(call) = self.extract_call.as_ref() else {
             return false;
         };
         if event.len() < ffi::EVENT_HEADER_LEN {
@@ -585,20 +615,12 @@ impl Plugin {
             start: std::ptr::null_mut(),
             length: std::ptr::null_mut(),
         };
-        let input = ffi::ss_plugin_field_extract_input {
-            owner: owner.as_ffi(),
-            get_owner_last_error: Some(owner::get_owner_last_error),
-            num_fields,
-            fields: requests,
-            table_reader: vtable::READER,
-            table_reader_ext: vtable::reader_ext_ptr(),
-            // Plugins declaring a minor below 11 do not know this member; it is NULL-safe anyway.
-            value_offsets: if self.info.required_api_version.minor >= 11 {
-                &mut offsets
-            } else {
-                std::ptr::null_mut()
-            },
-        };
+        let mut input = call.input;
+        input.num_fields = num_fields;
+        input.fields = requests;
+        if call.value_offsets {
+            input.value_offsets = &mut offsets;
+        }
         let evt_input = ffi::ss_plugin_event_input {
             evt: event.as_ptr() as *const ffi::ss_plugin_event,
             evtnum,
@@ -606,8 +628,29 @@ impl Plugin {
         };
         // SAFETY: all inputs live until after the call; the event holds at least a header;
         // `requests` per the contract.
-        let rc = unsafe { extract(state.0, &evt_input, &input) };
+        let rc = unsafe { (call.extract)(call.state, &evt_input, &input) };
         rc == SS_PLUGIN_SUCCESS
+    }
+
+    /// The constant part of this plugin's `extract_fields` calls once `state` is initialised.
+    fn extract_call_of(&self, state: *mut ffi::ss_plugin_t) -> Option<ExtractCall> {
+        let owner = self.owner.as_ref()?;
+        Some(ExtractCall {
+            state,
+            extract: self.lib.symbols.extract_fields?,
+            input: ffi::ss_plugin_field_extract_input {
+                owner: owner.as_ffi(),
+                get_owner_last_error: Some(owner::get_owner_last_error),
+                num_fields: 0,
+                fields: std::ptr::null_mut(),
+                table_reader: vtable::READER,
+                table_reader_ext: vtable::reader_ext_ptr(),
+                // Plugins declaring a minor below 11 do not know this member; it is NULL-safe
+                // anyway.
+                value_offsets: std::ptr::null_mut(),
+            },
+            value_offsets: self.info.required_api_version.minor >= 11,
+        })
     }
 
     /// Frees the table handles the plugin used during the last call, once its results (which
@@ -952,6 +995,7 @@ impl Drop for Plugin {
         if let Some(owner) = self.owner.as_ref() {
             owner.tables.retire_plugin_tables(&self.info.name);
         }
+        self.extract_call = None;
         if let (Some(state), Some(destroy)) = (self.state.take(), self.lib.symbols.destroy) {
             // SAFETY: the state came from init and is destroyed exactly once, after which the
             // owner (still alive here) is dropped.

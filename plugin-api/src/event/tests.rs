@@ -371,3 +371,29 @@ fn split_params_gives_the_leading_parameters() {
         assert_eq!(ev.split_params(&mut []), 0);
     }
 }
+
+#[test]
+fn event_memo_decodes_the_plugin_event_once_per_event() {
+    let bytes = sample_plugin_event();
+    let mut memo = EventMemo::new();
+    let ptr = bytes.as_ptr().cast::<ss_plugin_event>();
+    // SAFETY: `bytes` holds a full event during each call.
+    let (ev, pe) = unsafe { memo.decode(ptr, 7) }.unwrap();
+    let pe = pe.unwrap();
+    assert_eq!((pe.plugin_id, pe.data), (999, &b"hello world"[..]));
+    // SAFETY: as above.
+    let (again, pe_again) = unsafe { memo.decode(ptr, 7) }.unwrap();
+    assert_eq!(again.as_bytes(), ev.as_bytes());
+    assert_eq!(
+        pe_again.map(|p| (p.plugin_id, p.data)),
+        Some((999, &b"hello world"[..]))
+    );
+
+    // Another event behind the same pointer (new number, other payload) is decoded anew.
+    let mut other = Vec::new();
+    encode_plugin_event(5, 42, b"bye", &mut other).unwrap();
+    let ptr = other.as_ptr().cast::<ss_plugin_event>();
+    // SAFETY: `other` holds a full event.
+    let (_, pe) = unsafe { memo.decode(ptr, 8) }.unwrap();
+    assert_eq!(pe.map(|p| (p.plugin_id, p.data)), Some((42, &b"bye"[..])));
+}

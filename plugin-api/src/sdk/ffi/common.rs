@@ -87,18 +87,30 @@ pub(crate) unsafe fn with_state<P: Plugin, R>(
     let Some(state) = (unsafe { s.cast::<PluginState<P>>().as_mut() }) else {
         return fail;
     };
-    let result = catch_unwind(AssertUnwindSafe(|| f(&mut *state)));
-    match result {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            state.set_error(&e.to_string());
-            fail
+    // The error is stored inside the barrier so that only a small `Option<R>` (not the
+    // whole `Result<R, PluginError>`) leaves it: this is on every extract and parse call.
+    let result = catch_unwind(AssertUnwindSafe(|| match f(&mut *state) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            store_error(state, e);
+            None
         }
+    }));
+    match result {
+        Ok(Some(r)) => r,
+        Ok(None) => fail,
         Err(p) => {
             state.set_error(&format!("plugin panicked: {}", panic_message(&*p)));
             fail
         }
     }
+}
+
+/// Keeps the text of a failed call for `get_last_error`.
+#[cold]
+#[inline(never)]
+fn store_error<P: Plugin>(state: &mut PluginState<P>, e: PluginError) {
+    state.set_error(&e.to_string());
 }
 
 /// A C string argument as `&str`.

@@ -2,7 +2,7 @@
 
 use super::common::{str_arg, with_state};
 use crate::event::{EventMemo, EventRef, PluginEvent};
-use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t, PPME_PLUGINEVENT_E};
+use crate::ffi::{self as abi, ss_plugin_rc, ss_plugin_t};
 use crate::sdk::extract::{ExtractPlugin, ExtractRequest, FieldArg, FieldDef, SourceName, NO_FIELD};
 use crate::sdk::tables::{HostErrors, TableReader};
 use crate::sdk::PluginError;
@@ -20,12 +20,7 @@ pub(crate) unsafe fn event_of<'a>(
     // SAFETY: per the contract.
     let input = unsafe { evt.as_ref() }.ok_or_else(|| PluginError::msg("event input is NULL"))?;
     // SAFETY: the event is valid for 'a.
-    let ev = unsafe { events.event(input.evt, input.evtnum) }?;
-    let pe = if ev.event_type() == PPME_PLUGINEVENT_E {
-        Some(PluginEvent::parse(&ev)?)
-    } else {
-        None
-    };
+    let (ev, pe) = unsafe { events.decode(input.evt, input.evtnum) }?;
     // SAFETY: the source name is NULL or a C string valid for 'a.
     let source = unsafe { SourceName::from_raw(input.evtsrc) };
     Ok((ev, pe, input.evtnum, source))
