@@ -286,45 +286,38 @@ fn escape_json_into(s: &[u8], out: &mut Vec<u8>) {
 /// Longest time prefix of a text alert (`2016-08-04T16:17:57.882054739+0000`).
 const TIME_TEXT_CHARS: usize = 34;
 
-/// Appends `n` in decimal, zero-padded to `width` digits (`n` has at most `width` digits).
-fn push_padded(out: &mut String, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut n = n;
-    let mut i = digits.len();
-    while n > 0 && i > 0 {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+/// Writes `n` in decimal into `digits`, zero-padded to its length (keeps the low digits).
+fn fill_digits(digits: &mut [u8], mut n: u64) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    let start = (digits.len() - width).min(i);
-    out.extend(digits[start..].iter().map(|&d| d as char));
 }
 
-/// `HH:MM:SS.nnnnnnnnn`.
+/// `HH:MM:SS.nnnnnnnnn`, composed in place and appended at once (this runs twice per alert).
 fn write_clock(out: &mut String, c: &Civil) {
-    push_padded(out, c.hour as u64, 2);
-    out.push(':');
-    push_padded(out, c.minute as u64, 2);
-    out.push(':');
-    push_padded(out, c.second as u64, 2);
-    out.push('.');
-    push_padded(out, c.nanos, 9);
+    let mut text = *b"00:00:00.000000000";
+    fill_digits(&mut text[0..2], c.hour as u64);
+    fill_digits(&mut text[3..5], c.minute as u64);
+    fill_digits(&mut text[6..8], c.second as u64);
+    fill_digits(&mut text[9..18], c.nanos);
+    // Only ASCII digits and separators were written.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` and `zone` (`Z` or `+0000`); a year outside 0..=9999 is
 /// written in full (as `{:04}` would, with its sign).
 fn write_iso8601(out: &mut String, c: &Civil, zone: &str) {
     if (0..=9999).contains(&c.year) {
-        push_padded(out, c.year as u64, 4);
+        let mut date = *b"0000-00-00T";
+        fill_digits(&mut date[0..4], c.year as u64);
+        fill_digits(&mut date[5..7], u64::from(c.month));
+        fill_digits(&mut date[8..10], u64::from(c.day));
+        out.push_str(std::str::from_utf8(&date).unwrap_or_default());
     } else {
         use std::fmt::Write;
-        let _ = write!(out, "{:04}", c.year);
+        let _ = write!(out, "{:04}-{:02}-{:02}T", c.year, c.month, c.day);
     }
-    out.push('-');
-    push_padded(out, u64::from(c.month), 2);
-    out.push('-');
-    push_padded(out, u64::from(c.day), 2);
-    out.push('T');
     write_clock(out, c);
     out.push_str(zone);
 }
