@@ -1,7 +1,9 @@
 //! Alerts as Falco prints them: a text line `<time>: <Priority> <output>` or one JSON object
 //! with keys in alphabetical order (Falco 0.44's `json_include_*` switches).
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::rules::load::items::Priority;
 
@@ -46,7 +48,57 @@ pub struct Alert {
     /// The rule's output with fields substituted (no time or priority).
     pub message: String,
     /// Each output field (as written in the format) and its value.
-    pub output_fields: Map<String, Value>,
+    pub output_fields: OutputFields,
+}
+
+/// The `output_fields` of an alert: each key once (the last value given wins), in key order.
+/// Keys are shared with the compiled output (no copy per alert) and the entries sit in one
+/// vector (no map nodes to build and free per alert).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutputFields(Vec<(Arc<str>, Value)>);
+
+impl OutputFields {
+    pub fn with_capacity(n: usize) -> OutputFields {
+        OutputFields(Vec::with_capacity(n))
+    }
+
+    /// Sets `key` to `value`, replacing any value it had.
+    pub fn insert(&mut self, key: Arc<str>, value: Value) {
+        match self.0.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|at| &self.0[at].1)
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `fields["key"]`: the key's value, `null` when there is none (as indexing a JSON value).
+impl std::ops::Index<&str> for OutputFields {
+    type Output = Value;
+
+    fn index(&self, key: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
 }
 
 impl Alert {
@@ -93,12 +145,7 @@ impl Alert {
                 "evt.time"
             };
             let time = Value::from(self.time_ns);
-            let mut fields: Vec<(&str, &Value)> = self
-                .output_fields
-                .iter()
-                .filter(|(k, _)| *k != time_key)
-                .map(|(k, v)| (k.as_str(), v))
-                .collect();
+            let mut fields: Vec<(&str, &Value)> = self.output_fields.iter().filter(|(k, _)| *k != time_key).collect();
             fields.push((time_key, &time));
             fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.key("output_fields");
@@ -519,7 +566,7 @@ mod tests {
     use super::*;
 
     fn alert() -> Alert {
-        let mut fields = Map::new();
+        let mut fields = OutputFields::default();
         fields.insert("proc.cmdline".into(), Value::from("cat /dev/null"));
         Alert {
             time_ns: 1_470_327_477_881_785_348,
