@@ -133,6 +133,7 @@ impl Alert {
         if opts.json_include_output_property {
             let mut text = std::mem::take(&mut out.text);
             text.clear();
+            text.reserve(TIME_TEXT_CHARS + 16 + self.message.len());
             self.write_text(opts, &mut text);
             out.string_member("output", &text);
             out.text = text;
