@@ -149,7 +149,7 @@ impl Alert {
             let mut fields: Vec<(&str, &Value)> = self.output_fields.iter().filter(|(k, _)| *k != time_key).collect();
             fields.push((time_key, &time));
             fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.key("output_fields");
+            out.fixed_key("output_fields");
             out.begin_object();
             for (k, v) in fields {
                 out.key(k);
@@ -163,7 +163,7 @@ impl Alert {
         if opts.json_include_tags_property {
             let mut tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
             tags.sort_unstable();
-            out.key("tags");
+            out.fixed_key("tags");
             out.begin_array();
             for t in tags {
                 out.element_string(t);
@@ -212,8 +212,18 @@ impl JsonLine {
         self.comma = false;
     }
 
-    fn string_member(&mut self, key: &str, value: &str) {
-        self.key(key);
+    /// A key of the alert's own (`hostname`, `output_fields`, …): plain ASCII, copied as is.
+    #[inline]
+    fn fixed_key(&mut self, key: &'static str) {
+        self.separator();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+
+    fn string_member(&mut self, key: &'static str, value: &str) {
+        self.fixed_key(key);
         self.raw_string(value);
         self.comma = true;
     }
