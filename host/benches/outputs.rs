@@ -15,10 +15,10 @@ use saker::outputs::receiver::HttpReceiver;
 use saker::outputs::stdout::StdoutSink;
 use saker::outputs::{FormattedAlert, Outputs, QueueOptions, Sink};
 use saker::rules::load::items::Priority;
-use saker::rules::output::alert::{Alert, AlertOptions};
+use saker::rules::output::alert::{Alert, AlertOptions, OutputFields};
 
 fn alert(i: u64) -> Alert {
-    let mut fields = serde_json::Map::new();
+    let mut fields = OutputFields::default();
     fields.insert("proc.name".into(), "cat".into());
     fields.insert("fd.name".into(), format!("/etc/shadow.{i}").into());
     fields.insert("user.name".into(), "root".into());

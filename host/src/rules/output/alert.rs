@@ -1,7 +1,9 @@
 //! Alerts as Falco prints them: a text line `<time>: <Priority> <output>` or one JSON object
 //! with keys in alphabetical order (Falco 0.44's `json_include_*` switches).
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::rules::load::items::Priority;
 
@@ -46,7 +48,57 @@ pub struct Alert {
     /// The rule's output with fields substituted (no time or priority).
     pub message: String,
     /// Each output field (as written in the format) and its value.
-    pub output_fields: Map<String, Value>,
+    pub output_fields: OutputFields,
+}
+
+/// The `output_fields` of an alert: each key once (the last value given wins), in key order.
+/// Keys are shared with the compiled output (no copy per alert) and the entries sit in one
+/// vector (no map nodes to build and free per alert).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutputFields(Vec<(Arc<str>, Value)>);
+
+impl OutputFields {
+    pub fn with_capacity(n: usize) -> OutputFields {
+        OutputFields(Vec::with_capacity(n))
+    }
+
+    /// Sets `key` to `value`, replacing any value it had.
+    pub fn insert(&mut self, key: Arc<str>, value: Value) {
+        match self.0.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|at| &self.0[at].1)
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `fields["key"]`: the key's value, `null` when there is none (as indexing a JSON value).
+impl std::ops::Index<&str> for OutputFields {
+    type Output = Value;
+
+    fn index(&self, key: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
 }
 
 impl Alert {
@@ -81,6 +133,7 @@ impl Alert {
         if opts.json_include_output_property {
             let mut text = std::mem::take(&mut out.text);
             text.clear();
+            text.reserve(TIME_TEXT_CHARS + 16 + self.message.len());
             self.write_text(opts, &mut text);
             out.string_member("output", &text);
             out.text = text;
@@ -93,15 +146,10 @@ impl Alert {
                 "evt.time"
             };
             let time = Value::from(self.time_ns);
-            let mut fields: Vec<(&str, &Value)> = self
-                .output_fields
-                .iter()
-                .filter(|(k, _)| *k != time_key)
-                .map(|(k, v)| (k.as_str(), v))
-                .collect();
+            let mut fields: Vec<(&str, &Value)> = self.output_fields.iter().filter(|(k, _)| *k != time_key).collect();
             fields.push((time_key, &time));
             fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.key("output_fields");
+            out.fixed_key("output_fields");
             out.begin_object();
             for (k, v) in fields {
                 out.key(k);
@@ -115,7 +163,7 @@ impl Alert {
         if opts.json_include_tags_property {
             let mut tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
             tags.sort_unstable();
-            out.key("tags");
+            out.fixed_key("tags");
             out.begin_array();
             for t in tags {
                 out.element_string(t);
@@ -164,8 +212,18 @@ impl JsonLine {
         self.comma = false;
     }
 
-    fn string_member(&mut self, key: &str, value: &str) {
-        self.key(key);
+    /// A key of the alert's own (`hostname`, `output_fields`, …): plain ASCII, copied as is.
+    #[inline]
+    fn fixed_key(&mut self, key: &'static str) {
+        self.separator();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+
+    fn string_member(&mut self, key: &'static str, value: &str) {
+        self.fixed_key(key);
         self.raw_string(value);
         self.comma = true;
     }
@@ -286,45 +344,38 @@ fn escape_json_into(s: &[u8], out: &mut Vec<u8>) {
 /// Longest time prefix of a text alert (`2016-08-04T16:17:57.882054739+0000`).
 const TIME_TEXT_CHARS: usize = 34;
 
-/// Appends `n` in decimal, zero-padded to `width` digits (`n` has at most `width` digits).
-fn push_padded(out: &mut String, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut n = n;
-    let mut i = digits.len();
-    while n > 0 && i > 0 {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+/// Writes `n` in decimal into `digits`, zero-padded to its length (keeps the low digits).
+fn fill_digits(digits: &mut [u8], mut n: u64) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    let start = (digits.len() - width).min(i);
-    out.extend(digits[start..].iter().map(|&d| d as char));
 }
 
-/// `HH:MM:SS.nnnnnnnnn`.
+/// `HH:MM:SS.nnnnnnnnn`, composed in place and appended at once (this runs twice per alert).
 fn write_clock(out: &mut String, c: &Civil) {
-    push_padded(out, c.hour as u64, 2);
-    out.push(':');
-    push_padded(out, c.minute as u64, 2);
-    out.push(':');
-    push_padded(out, c.second as u64, 2);
-    out.push('.');
-    push_padded(out, c.nanos, 9);
+    let mut text = *b"00:00:00.000000000";
+    fill_digits(&mut text[0..2], c.hour as u64);
+    fill_digits(&mut text[3..5], c.minute as u64);
+    fill_digits(&mut text[6..8], c.second as u64);
+    fill_digits(&mut text[9..18], c.nanos);
+    // Only ASCII digits and separators were written.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` and `zone` (`Z` or `+0000`); a year outside 0..=9999 is
 /// written in full (as `{:04}` would, with its sign).
 fn write_iso8601(out: &mut String, c: &Civil, zone: &str) {
     if (0..=9999).contains(&c.year) {
-        push_padded(out, c.year as u64, 4);
+        let mut date = *b"0000-00-00T";
+        fill_digits(&mut date[0..4], c.year as u64);
+        fill_digits(&mut date[5..7], u64::from(c.month));
+        fill_digits(&mut date[8..10], u64::from(c.day));
+        out.push_str(std::str::from_utf8(&date).unwrap_or_default());
     } else {
         use std::fmt::Write;
-        let _ = write!(out, "{:04}", c.year);
+        let _ = write!(out, "{:04}-{:02}-{:02}T", c.year, c.month, c.day);
     }
-    out.push('-');
-    push_padded(out, u64::from(c.month), 2);
-    out.push('-');
-    push_padded(out, u64::from(c.day), 2);
-    out.push('T');
     write_clock(out, c);
     out.push_str(zone);
 }
@@ -526,7 +577,7 @@ mod tests {
     use super::*;
 
     fn alert() -> Alert {
-        let mut fields = Map::new();
+        let mut fields = OutputFields::default();
         fields.insert("proc.cmdline".into(), Value::from("cat /dev/null"));
         Alert {
             time_ns: 1_470_327_477_881_785_348,

@@ -4,12 +4,15 @@
 //! cache as the rule's condition. `append_output` entries of `falco.yaml` (Falco 0.40+) add
 //! text and extra `output_fields`.
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::rules::ast::FieldExpr;
 use crate::rules::compile::SlotRegistry;
 use crate::rules::eval::{EvalContext, FieldAccessor};
 use crate::rules::fields::{FieldCatalog, FieldId, FieldSetKey, FieldSource, FieldType, TypeClass};
+use crate::rules::output::alert::OutputFields;
 use crate::rules::output::format::{parse_format, FormatError, Piece};
 use crate::rules::parse::parse_field_expr;
 use crate::rules::value::{render, render_value, ValueRef, Values};
@@ -44,15 +47,24 @@ impl AppendOutput {
 #[derive(Debug, Clone)]
 enum Extra {
     Field(FieldAccessor),
-    Format(Vec<Piece<FieldAccessor>>),
+    Format(Vec<Piece<Keyed>>),
+}
+
+/// A field of a format with its `output_fields` key (the field as written), shared by alerts.
+#[derive(Debug, Clone)]
+struct Keyed {
+    key: Arc<str>,
+    field: FieldAccessor,
 }
 
 /// A compiled output format.
 #[derive(Debug, Clone)]
 pub struct OutputProgram {
     pub format: String,
-    pieces: Vec<Piece<FieldAccessor>>,
-    extras: Vec<(String, Extra)>,
+    pieces: Vec<Piece<Keyed>>,
+    extras: Vec<(Arc<str>, Extra)>,
+    /// Distinct keys of `output_fields` (room to reserve per alert).
+    field_count: usize,
     fetch: Prefetch,
 }
 
@@ -134,14 +146,27 @@ fn compile_pieces(
     format: &str,
     catalog: &dyn FieldCatalog,
     registry: &mut SlotRegistry,
-) -> Result<Vec<Piece<FieldAccessor>>, FormatError> {
-    parse_format(format, |token| {
+) -> Result<Vec<Piece<Keyed>>, FormatError> {
+    let pieces = parse_format(format, |token| {
         let expr = parse_field_expr(token).ok()?;
         if !resolves(&expr, catalog) {
             return None;
         }
         FieldAccessor::compile_with(token, catalog, registry).ok()
-    })
+    })?;
+    Ok(pieces
+        .into_iter()
+        .map(|p| match p {
+            Piece::Literal(s) => Piece::Literal(s),
+            Piece::Field { text, field } => Piece::Field {
+                field: Keyed {
+                    key: Arc::from(text.as_str()),
+                    field,
+                },
+                text,
+            },
+        })
+        .collect())
 }
 
 impl OutputProgram {
@@ -154,12 +179,15 @@ impl OutputProgram {
     ) -> Result<OutputProgram, FormatError> {
         let pieces = compile_pieces(format, catalog, registry)?;
         let fetch = Prefetch::new(piece_accessors(&pieces));
-        Ok(OutputProgram {
+        let mut program = OutputProgram {
             format: format.to_string(),
             pieces,
             extras: Vec::new(),
+            field_count: 0,
             fetch,
-        })
+        };
+        program.count_fields();
+        Ok(program)
     }
 
     /// Compiles `format` with the matching `append_output` entries applied.
@@ -183,11 +211,11 @@ impl OutputProgram {
                     ExtraField::Field(name) => {
                         let acc = FieldAccessor::compile_with(name, catalog, registry)
                             .map_err(|_| FormatError::InvalidToken(name.clone()))?;
-                        program.extras.push((name.clone(), Extra::Field(acc)));
+                        program.extras.push((Arc::from(name.as_str()), Extra::Field(acc)));
                     }
                     ExtraField::Custom { key, format } => {
                         let pieces = compile_pieces(format, catalog, registry)?;
-                        program.extras.push((key.clone(), Extra::Format(pieces)));
+                        program.extras.push((Arc::from(key.as_str()), Extra::Format(pieces)));
                     }
                 }
             }
@@ -201,8 +229,17 @@ impl OutputProgram {
                 }
             }
             program.fetch = Prefetch::new(accessors.into_iter());
+            program.count_fields();
         }
         Ok(program)
+    }
+
+    fn count_fields(&mut self) {
+        let mut keys: Vec<&str> = self.field_names().collect();
+        keys.extend(self.extras.iter().map(|(k, _)| &**k));
+        keys.sort_unstable();
+        keys.dedup();
+        self.field_count = keys.len();
     }
 
     /// The fields in order of appearance, as written (the keys of `output_fields`).
@@ -214,9 +251,9 @@ impl OutputProgram {
     }
 
     /// The output text for the current event and its `output_fields`.
-    pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> (String, Map<String, Value>) {
+    pub fn render(&self, ctx: &mut EvalContext, src: &mut dyn FieldSource) -> (String, OutputFields) {
         self.fetch.run(ctx, src);
-        let mut fields = Map::new();
+        let mut fields = OutputFields::with_capacity(self.field_count);
         let mut text = String::with_capacity(self.format.len() + RENDERED_FIELD_CHARS * self.pieces.len());
         render_pieces(&self.pieces, ctx, src, &mut text, Some(&mut fields));
         for (key, extra) in &self.extras {
@@ -228,16 +265,16 @@ impl OutputProgram {
                     Value::from(s)
                 }
             };
-            fields.insert(key.clone(), v);
+            fields.insert(Arc::clone(key), v);
         }
         (text, fields)
     }
 }
 
 /// The accessors of the fields among `pieces`.
-fn piece_accessors(pieces: &[Piece<FieldAccessor>]) -> impl Iterator<Item = &FieldAccessor> {
+fn piece_accessors(pieces: &[Piece<Keyed>]) -> impl Iterator<Item = &FieldAccessor> {
     pieces.iter().filter_map(|p| match p {
-        Piece::Field { field, .. } => Some(field),
+        Piece::Field { field, .. } => Some(&field.field),
         Piece::Literal(_) => None,
     })
 }
@@ -249,16 +286,19 @@ const RENDERED_FIELD_CHARS: usize = 24;
 /// is extracted once: its text goes to `out` and, when its JSON value is that same text (a
 /// single value that is neither a number nor a boolean), the value is copied from there.
 fn render_pieces(
-    pieces: &[Piece<FieldAccessor>],
+    pieces: &[Piece<Keyed>],
     ctx: &mut EvalContext,
     src: &mut dyn FieldSource,
     out: &mut String,
-    mut fields: Option<&mut Map<String, Value>>,
+    mut fields: Option<&mut OutputFields>,
 ) {
     for p in pieces {
         match p {
             Piece::Literal(s) => out.push_str(s),
-            Piece::Field { text, field } => {
+            Piece::Field {
+                field: Keyed { key, field },
+                ..
+            } => {
                 let (ty, is_list) = (field.field_type(), field.is_list());
                 let start = out.len();
                 let values = field.extract(ctx, src);
@@ -273,7 +313,7 @@ fn render_pieces(
                             None => Value::from(&out[start..]),
                         },
                     };
-                    fields.insert(text.clone(), json);
+                    fields.insert(Arc::clone(key), json);
                 }
             }
         }
