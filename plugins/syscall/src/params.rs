@@ -205,10 +205,11 @@ fn decode_sockaddr<'a>(name: &'static str, b: &'a [u8]) -> Result<SockAddr<'a>, 
     };
     Ok(match b[0] {
         PPM_AF_UNIX => SockAddr::Unix(strip_nul(&b[1..])),
-        PPM_AF_INET if b.len() == 7 => SockAddr::V4(ipv4(&b[1..5]), port(&b[5..7])),
-        PPM_AF_INET => return Err(bad("7 for AF_INET")),
-        PPM_AF_INET6 if b.len() == 19 => SockAddr::V6(ipv6(&b[1..17]), port(&b[17..19])),
-        PPM_AF_INET6 => return Err(bad("19 for AF_INET6")),
+        // Longer inet addresses are read from their start (libsinsp `is_sockaddr_valid`).
+        PPM_AF_INET if b.len() >= 7 => SockAddr::V4(ipv4(&b[1..5]), port(&b[5..7])),
+        PPM_AF_INET => return Err(bad("at least 7 for AF_INET")),
+        PPM_AF_INET6 if b.len() >= 19 => SockAddr::V6(ipv6(&b[1..17]), port(&b[17..19])),
+        PPM_AF_INET6 => return Err(bad("at least 19 for AF_INET6")),
         f => SockAddr::Other(f, &b[1..]),
     })
 }
@@ -227,16 +228,17 @@ fn decode_socktuple<'a>(name: &'static str, b: &'a [u8]) -> Result<SockTuple<'a>
             path: strip_nul(&b[17..]),
         },
         PPM_AF_UNIX => return Err(bad("at least 17 for AF_UNIX")),
-        PPM_AF_INET if b.len() == 13 => SockTuple::V4 {
+        // Longer inet tuples are read from their start (libsinsp `is_socktuple_valid`).
+        PPM_AF_INET if b.len() >= 13 => SockTuple::V4 {
             src: (ipv4(&b[1..5]), port(&b[5..7])),
             dst: (ipv4(&b[7..11]), port(&b[11..13])),
         },
-        PPM_AF_INET => return Err(bad("13 for AF_INET")),
-        PPM_AF_INET6 if b.len() == 37 => SockTuple::V6 {
+        PPM_AF_INET => return Err(bad("at least 13 for AF_INET")),
+        PPM_AF_INET6 if b.len() >= 37 => SockTuple::V6 {
             src: (ipv6(&b[1..17]), port(&b[17..19])),
             dst: (ipv6(&b[19..35]), port(&b[35..37])),
         },
-        PPM_AF_INET6 => return Err(bad("37 for AF_INET6")),
+        PPM_AF_INET6 => return Err(bad("at least 37 for AF_INET6")),
         f => SockTuple::Other(f, &b[1..]),
     })
 }

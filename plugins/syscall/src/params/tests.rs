@@ -22,6 +22,47 @@ fn integers_sign_extend_and_accept_short_returns() {
     );
 }
 
+/// libsinsp reads an inet tuple or address longer than its family needs from its start
+/// (`is_socktuple_valid` / `is_sockaddr_valid` ask for at least 13/37 and 7/19 bytes).
+#[test]
+fn longer_inet_tuples_and_addresses_are_read_from_their_start() {
+    let mut tuple = vec![2, 10, 0, 0, 1, 0x40, 0x9C, 10, 0, 0, 2, 80, 0];
+    tuple.extend_from_slice(&[0xAA; 5]);
+    assert_eq!(
+        decode("tuple", ParamType::SockTuple, &tuple),
+        Ok(ParamValue::SockTuple(SockTuple::V4 {
+            src: (Ipv4Addr::new(10, 0, 0, 1), 40000),
+            dst: (Ipv4Addr::new(10, 0, 0, 2), 80)
+        }))
+    );
+    assert!(decode("tuple", ParamType::SockTuple, &tuple[..12]).is_err());
+    let mut tuple6 = vec![10];
+    tuple6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+    tuple6.extend_from_slice(&5000u16.to_le_bytes());
+    tuple6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+    tuple6.extend_from_slice(&443u16.to_le_bytes());
+    tuple6.push(0xAA);
+    assert_eq!(
+        decode("tuple", ParamType::SockTuple, &tuple6),
+        Ok(ParamValue::SockTuple(SockTuple::V6 {
+            src: (Ipv6Addr::LOCALHOST, 5000),
+            dst: (Ipv6Addr::LOCALHOST, 443)
+        }))
+    );
+    assert!(decode("tuple", ParamType::SockTuple, &tuple6[..36]).is_err());
+    assert_eq!(
+        decode("addr", ParamType::SockAddr, &[2, 10, 0, 0, 1, 80, 0, 0xAA]),
+        Ok(ParamValue::SockAddr(SockAddr::V4(Ipv4Addr::new(10, 0, 0, 1), 80)))
+    );
+    let mut addr6 = vec![10];
+    addr6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+    addr6.extend_from_slice(&[80, 0, 0xAA, 0xAA]);
+    assert_eq!(
+        decode("addr", ParamType::SockAddr, &addr6),
+        Ok(ParamValue::SockAddr(SockAddr::V6(Ipv6Addr::LOCALHOST, 80)))
+    );
+}
+
 #[test]
 fn sockets_and_lists_decode() {
     let tuple = [2, 127, 0, 0, 1, 0x58, 0xB8, 127, 0, 0, 1, 80, 0];

@@ -61,13 +61,22 @@ impl Ends {
 
 /// The parameter is a tuple libsinsp accepts (`sinsp_utils::is_socktuple_valid`): long enough
 /// for its family, a unix path NUL-terminated; families it does not know pass.
-fn is_valid_tuple(raw: &[u8]) -> bool {
+pub(super) fn is_valid_tuple(raw: &[u8]) -> bool {
     match raw.first() {
         None => false,
         Some(&PPM_AF_INET) => raw.len() >= 13,
         Some(&PPM_AF_INET6) => raw.len() >= 37,
         Some(&PPM_AF_UNIX) => raw.len() >= 18 && raw.last() == Some(&0),
         Some(_) => true,
+    }
+}
+
+/// A successful read or write on `f`: libsinsp marks an inet connection socket (its type
+/// before any tuple re-points it) connected, whatever the tuple says — so a socket known only
+/// from /proc or from before the capture is connected once data moves on it.
+pub(super) fn mark_transfer(f: &mut FdInfo) {
+    if matches!(kind(f), Kind::Conn4 | Kind::Conn6) {
+        f.connected = true;
     }
 }
 
@@ -82,12 +91,11 @@ impl ThreadTable {
         info: &'static EventInfo,
         ts: u64,
     ) {
-        let Some(raw) = raw.filter(|r| is_valid_tuple(r)) else {
-            return;
-        };
+        let raw = raw.filter(|r| is_valid_tuple(r));
         if self.fd(tid, fd).is_none() {
             // A send (not sendmmsg) on an fd never seen created: libsinsp assumes an inet
             // datagram socket.
+            let Some(raw) = raw else { return };
             let family = raw[0];
             if !outgoing || info.name == "sendmmsg" || (family != PPM_AF_INET && family != PPM_AF_INET6) {
                 return;
@@ -107,13 +115,15 @@ impl ThreadTable {
             });
             self.insert_fd(tid, f);
         }
-        let Some(f) = self.fd(tid, fd) else { return };
+        let Some(f) = self.fd_mut(tid, fd) else { return };
+        mark_transfer(f);
+        let Some(raw) = raw else { return };
         let kind = kind(f);
         let is_tcp = kind == Kind::Conn4 && f.socket.as_ref().is_some_and(|s| s.l4proto == L4Proto::Tcp);
         if !f.name.is_empty() && is_tcp {
             return;
         }
-        // An undecodable tuple of a known family (longer than the driver makes) is left alone.
+        // Valid tuples of these families always decode.
         let tuple = match raw[0] {
             PPM_AF_INET | PPM_AF_INET6 | PPM_AF_UNIX => match decode("tuple", ParamType::SockTuple, raw) {
                 Ok(ParamValue::SockTuple(t)) => Some(t),

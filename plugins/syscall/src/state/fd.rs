@@ -185,8 +185,9 @@ pub struct SocketInfo {
 pub struct FdInfo {
     pub fd: i64,
     pub fd_type: FdType,
-    /// `fd.name`: path for files, `cip:cport->sip:sport` for inet sockets, path for unix
-    /// sockets, description for the others (e.g. `[eventfd]`).
+    /// `fd.name`: path for files, `cip:cport->sip:sport` for inet sockets, for unix sockets
+    /// `source->dest path` (hex kernel addresses) once connected or accepted and the path
+    /// when only bound or found in /proc, description for the others (e.g. `[eventfd]`).
     pub name: String,
     /// Path as given to the syscall before resolution (`fd.nameraw`).
     pub name_raw: String,
@@ -203,6 +204,9 @@ pub struct FdInfo {
     pub sock_type: u32,
     /// The fd was opened with O_CLOEXEC (closed by a successful execve).
     pub cloexec: bool,
+    /// `fd.connected` (libsinsp `FLAGS_SOCKET_CONNECTED`): set by a successful connect, by
+    /// accept, and by a successful read or write on an inet connection socket; never cleared.
+    pub connected: bool,
     /// Timestamp of the event that created this fd.
     pub open_ts: u64,
 }
@@ -229,6 +233,7 @@ impl FdInfo {
             sock_domain: 0,
             sock_type: 0,
             cloexec: false,
+            connected: false,
             open_ts: 0,
         }
     }

@@ -120,6 +120,9 @@ pub(super) enum Action {
     Receive,
     /// send, sendto, sendmsg, sendmmsg: as [`Action::Receive`], outgoing.
     Send,
+    /// read, readv, pread, preadv, write, writev, pwrite, pwritev: a success marks an inet
+    /// connection socket connected.
+    Transfer,
     /// A path-less fd-creating syscall: the fd type it makes and its `fd.name`.
     AnonFd(FdType, &'static str),
 }
@@ -151,6 +154,7 @@ impl Action {
             "procexit" => Action::Procexit,
             "recv" | "recvfrom" | "recvmsg" | "recvmmsg" => Action::Receive,
             "send" | "sendto" | "sendmsg" | "sendmmsg" => Action::Send,
+            "read" | "readv" | "pread" | "preadv" | "write" | "writev" | "pwrite" | "pwritev" => Action::Transfer,
             "eventfd" | "eventfd2" => Action::AnonFd(FdType::Event, "[eventfd]"),
             "signalfd" | "signalfd4" => Action::AnonFd(FdType::Signalfd, "[signalfd]"),
             "timerfd_create" => Action::AnonFd(FdType::Timerfd, "[timerfd]"),

@@ -597,3 +597,262 @@ fn fd_table_gives_back_room_when_the_highest_fds_close() {
     // The copy a fork makes is as small as the fds it holds.
     assert!(t.clone().heap_bytes() <= 3 * std::mem::size_of::<FdInfo>() + 2 * 3);
 }
+
+fn tuple_unix(source: u64, dest: u64, path: &str) -> Vec<u8> {
+    let mut b = vec![crate::params::PPM_AF_UNIX];
+    b.extend_from_slice(&source.to_le_bytes());
+    b.extend_from_slice(&dest.to_le_bytes());
+    b.extend_from_slice(path.as_bytes());
+    b.push(0);
+    b
+}
+
+fn sockaddr_unix(path: &str) -> Vec<u8> {
+    let mut b = vec![crate::params::PPM_AF_UNIX];
+    b.extend_from_slice(path.as_bytes());
+    b.push(0);
+    b
+}
+
+fn unix_socket(st: &mut ThreadTable, fd: i64) {
+    let args = [
+        ("fd", V::I(fd)),
+        ("domain", V::I(1)),
+        ("type", V::I(1)),
+        ("proto", V::I(0)),
+    ];
+    apply(st, &event("socket", X, 1, 100, &args));
+}
+
+/// libsinsp names a connected unix socket `source->dest path` (its
+/// `encode_unix_tuple_fd_name`) and an accepted one after the tuple's text, the same form;
+/// both are connected, and neither has a directory or file name.
+#[test]
+fn unix_connect_and_accept_name_the_socket_after_the_tuple() {
+    let mut st = seeded();
+    unix_socket(&mut st, 3);
+    let t = tuple_unix(0xffff9e0001, 0xffff9e0002, "/run/app.sock");
+    let addr = sockaddr_unix("/run/app.sock");
+    apply(
+        &mut st,
+        &event("connect", E, 2, 100, &[("fd", V::I(3)), ("addr", V::B(&addr))]),
+    );
+    apply(
+        &mut st,
+        &event(
+            "connect",
+            X,
+            3,
+            100,
+            &[
+                ("res", V::I(0)),
+                ("tuple", V::B(&t)),
+                ("fd", V::I(3)),
+                ("addr", V::B(&addr)),
+            ],
+        ),
+    );
+    let f = st.fd(100, 3).unwrap();
+    assert_eq!(f.name, "ffff9e0001->ffff9e0002 /run/app.sock");
+    assert_eq!(
+        (f.fd_type, f.role, f.connected),
+        (FdType::UnixSocket, SocketRole::Client, true)
+    );
+    assert_eq!((f.directory(), f.filename()), (None, None));
+
+    let t = tuple_unix(0xffff9e0003, 0xffff9e0004, "/run/app.sock");
+    apply(
+        &mut st,
+        &event(
+            "accept4",
+            X,
+            4,
+            100,
+            &[("fd", V::I(4)), ("tuple", V::B(&t)), ("flags", V::I(0))],
+        ),
+    );
+    let f = st.fd(100, 4).unwrap();
+    assert_eq!(f.name, "ffff9e0003->ffff9e0004 /run/app.sock");
+    assert_eq!((f.role, f.connected), (SocketRole::Server, true));
+
+    // A peer without a path still gets the separating space (libsinsp's format).
+    let t = tuple_unix(0xa, 0xb, "");
+    apply(
+        &mut st,
+        &event("accept4", X, 5, 100, &[("fd", V::I(5)), ("tuple", V::B(&t))]),
+    );
+    assert_eq!(st.fd(100, 5).unwrap().name, "a->b ");
+}
+
+/// When the tuple's path only repeats the exit's user address, libsinsp trusts the enter
+/// event's address (read before the call, out of a racing writer's reach); a tuple path that
+/// differs comes from the kernel and wins.
+#[test]
+fn unix_connect_takes_the_enter_path_unless_the_kernel_says_otherwise() {
+    let connect = |st: &mut ThreadTable, fd: i64, enter: &str, exit: &str, tuple_path: &str| {
+        unix_socket(st, fd);
+        let (enter, exit) = (sockaddr_unix(enter), sockaddr_unix(exit));
+        let t = tuple_unix(1, 2, tuple_path);
+        apply(
+            st,
+            &event("connect", E, 2, 100, &[("fd", V::I(fd)), ("addr", V::B(&enter))]),
+        );
+        let args = [
+            ("res", V::I(0)),
+            ("tuple", V::B(&t)),
+            ("fd", V::I(fd)),
+            ("addr", V::B(&exit)),
+        ];
+        apply(st, &event("connect", X, 3, 100, &args));
+        st.fd(100, fd).unwrap().name.clone()
+    };
+    let mut st = seeded();
+    assert_eq!(
+        connect(&mut st, 3, "/run/asked", "/run/swapped", "/run/swapped"),
+        "1->2 /run/asked"
+    );
+    assert_eq!(
+        connect(&mut st, 4, "/run/asked", "/run/swapped", "/run/kernel"),
+        "1->2 /run/kernel"
+    );
+}
+
+/// A unix tuple without its NUL is one libsinsp does not read: the socket keeps its name but
+/// a successful connect still marks it connected.
+#[test]
+fn an_unterminated_unix_tuple_names_nothing() {
+    let mut st = seeded();
+    unix_socket(&mut st, 3);
+    let mut t = tuple_unix(1, 2, "/run/x");
+    t.pop();
+    let args = [("res", V::I(0)), ("tuple", V::B(&t)), ("fd", V::I(3))];
+    apply(&mut st, &event("connect", X, 2, 100, &args));
+    let f = st.fd(100, 3).unwrap();
+    assert_eq!((f.name.as_str(), f.connected), ("", true));
+    apply(
+        &mut st,
+        &event("accept4", X, 3, 100, &[("fd", V::I(4)), ("tuple", V::B(&t))]),
+    );
+    assert!(st.fd(100, 4).is_none());
+}
+
+/// `fd.connected` is set where libsinsp sets `FLAGS_SOCKET_CONNECTED` (Falco does not turn on
+/// connection-status tracking): connect succeeding or in progress, accept, and a successful
+/// read or write on an inet connection socket — also one known only from /proc.
+#[test]
+fn connected_follows_connect_accept_and_data_on_inet_sockets() {
+    let mut st = seeded();
+    let socket = |st: &mut ThreadTable, fd: i64, domain: i64| {
+        let args = [
+            ("fd", V::I(fd)),
+            ("domain", V::I(domain)),
+            ("type", V::I(1)),
+            ("proto", V::I(0)),
+        ];
+        apply(st, &event("socket", X, 1, 100, &args));
+    };
+    let connect = |st: &mut ThreadTable, fd: i64, res: i64| {
+        let t = tuple_v4([10, 0, 0, 1], 40000 + fd as u16, [10, 0, 0, 2], 80);
+        let args = [("res", V::I(res)), ("tuple", V::B(&t)), ("fd", V::I(fd))];
+        apply(st, &event("connect", X, 2, 100, &args));
+        st.fd(100, fd).unwrap().connected
+    };
+    socket(&mut st, 3, 2);
+    assert!(!st.fd(100, 3).unwrap().connected, "a new socket");
+    assert!(connect(&mut st, 3, 0));
+    socket(&mut st, 4, 2);
+    assert!(connect(&mut st, 4, -115), "EINPROGRESS");
+    socket(&mut st, 5, 2);
+    assert!(!connect(&mut st, 5, -111), "ECONNREFUSED");
+
+    // A TCP connection from /proc (before the capture) is connected at its first data.
+    st.add_fd_entry(&crate::scap::FdEntry {
+        tid: 100,
+        fd: 6,
+        ino: 0,
+        info: crate::scap::FdInfo::Ipv4Socket {
+            sip: [10, 0, 0, 1],
+            dip: [10, 0, 0, 3],
+            sport: 50000,
+            dport: 443,
+            l4proto: 1,
+        },
+    });
+    assert!(!st.fd(100, 6).unwrap().connected, "from /proc");
+    let io = |st: &mut ThreadTable, name: &str, fd: i64, res: i64| {
+        let args = [
+            ("res", V::I(res)),
+            ("data", V::B(b"x")),
+            ("fd", V::I(fd)),
+            ("size", V::I(1)),
+        ];
+        apply(st, &event(name, X, 3, 100, &args));
+        st.fd(100, fd).unwrap().connected
+    };
+    assert!(!io(&mut st, "read", 6, -11), "a failed read");
+    assert!(io(&mut st, "read", 6, 1));
+    socket(&mut st, 7, 2);
+    assert!(
+        io(&mut st, "writev", 7, 1),
+        "any inet connection socket, even without a tuple"
+    );
+    socket(&mut st, 8, 10);
+    assert!(io(&mut st, "sendto", 8, 1), "IPv6, through the datagram path");
+
+    // Files, unix sockets and bound (server) sockets are not.
+    assert!(!io(&mut st, "write", 0, 1), "a file");
+    unix_socket(&mut st, 9);
+    assert!(!io(&mut st, "write", 9, 1), "a unix socket");
+    socket(&mut st, 10, 2);
+    let mut addr = vec![crate::params::PPM_AF_INET, 0, 0, 0, 0];
+    addr.extend_from_slice(&8080u16.to_le_bytes());
+    apply(
+        &mut st,
+        &event(
+            "bind",
+            X,
+            4,
+            100,
+            &[("res", V::I(0)), ("addr", V::B(&addr)), ("fd", V::I(10))],
+        ),
+    );
+    assert!(!io(&mut st, "pread", 10, 1), "a bound socket");
+
+    // The flag travels with the fd.
+    apply(
+        &mut st,
+        &event(
+            "dup2",
+            X,
+            5,
+            100,
+            &[("res", V::I(11)), ("oldfd", V::I(6)), ("newfd", V::I(11))],
+        ),
+    );
+    assert!(st.fd(100, 11).unwrap().connected, "dup2 of a connected socket");
+}
+
+/// An IPv4 tuple longer than 13 bytes is read from its start, as libsinsp does.
+#[test]
+fn a_long_ipv4_tuple_still_names_the_connection() {
+    let mut st = seeded();
+    let args = [
+        ("fd", V::I(3)),
+        ("domain", V::I(2)),
+        ("type", V::I(1)),
+        ("proto", V::I(0)),
+    ];
+    apply(&mut st, &event("socket", X, 1, 100, &args));
+    let mut t = tuple_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
+    t.extend_from_slice(&[0; 3]);
+    let args = [("res", V::I(0)), ("tuple", V::B(&t)), ("fd", V::I(3))];
+    apply(&mut st, &event("connect", X, 2, 100, &args));
+    assert_eq!(st.fd(100, 3).unwrap().name, "10.0.0.1:40000->10.0.0.2:80");
+    let mut t = tuple_v4([10, 0, 0, 9], 5555, [10, 0, 0, 1], 22);
+    t.push(0);
+    apply(
+        &mut st,
+        &event("accept4", X, 3, 100, &[("fd", V::I(4)), ("tuple", V::B(&t))]),
+    );
+    assert_eq!(st.fd(100, 4).unwrap().name, "10.0.0.9:5555->10.0.0.1:22");
+}

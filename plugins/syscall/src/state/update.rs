@@ -43,6 +43,7 @@ pub enum StateError {
 /// What an enter event leaves for its exit.
 #[derive(Debug, Clone, Default)]
 pub(super) struct EnterData {
+    /// open's path; connect's unix address path.
     pub path: String,
     /// The enter event's `fd` (exits of some syscalls, e.g. connect, do not repeat it).
     pub fd: Option<i64>,
@@ -172,7 +173,8 @@ pub(super) fn ipv6_or_mapped(b: &[u8; 16]) -> IpAddr {
     }
 }
 
-/// `cip:cport->sip:sport` (inet), `sip:sport` (server sockets) or the unix path.
+/// `cip:cport->sip:sport` (inet), `sip:sport` (server sockets) or the unix path (bound
+/// sockets and sockets from /proc).
 pub(super) fn socket_name(info: &FdInfo) -> String {
     let mut out = String::new();
     if let Some(s) = &info.socket {
@@ -340,6 +342,40 @@ fn sock_info_from_tuple(t: &SockTuple<'_>) -> (FdType, SocketInfo) {
     (ty, s)
 }
 
+/// `source->dest path`, the kernel addresses in lowercase hex (libsinsp's unix tuple text).
+fn write_unix_tuple_name(source: u64, dest: u64, path: &str, out: &mut String) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{source:x}->{dest:x} {path}");
+}
+
+/// The exit's `tuple` when libsinsp would read it (`sinsp_utils::is_socktuple_valid`).
+fn valid_tuple<'a>(p: &Params<'a>) -> Option<SockTuple<'a>> {
+    let (raw, _) = p.raw(K::Tuple)?;
+    if !super::datagram::is_valid_tuple(raw) {
+        return None;
+    }
+    match p.get(K::Tuple)? {
+        ParamValue::SockTuple(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// The peer path a connected unix socket is named after (libsinsp
+/// `resolve_connect_unix_destination`): the tuple's, unless it only repeats the exit's user
+/// address, then the enter event's address (read before the call could change it).
+fn connect_unix_path<'a>(
+    t: &SockTuple<'a>,
+    exit_addr: Option<ParamValue<'a>>,
+    enter_path: Option<&'a str>,
+) -> &'a [u8] {
+    let SockTuple::Unix { path, .. } = *t else { return &[] };
+    match (exit_addr, enter_path) {
+        (Some(ParamValue::SockAddr(SockAddr::Unix(exit))), Some(enter)) if exit == path => enter.as_bytes(),
+        _ => path,
+    }
+}
+
 impl ThreadTable {
     /// Updates the state from one event (current event versions). Unknown event types and
     /// undecodable params are errors naming the event; the state stays consistent.
@@ -444,15 +480,31 @@ impl ThreadTable {
                 }
             }
             Action::Connect => {
+                // Successful or in progress: connected (libsinsp without connection-status
+                // tracking, as Falco runs it), whether or not the tuple says more.
                 let ok = p.int(K::Res).is_some_and(|r| r >= 0 || r == -115); // EINPROGRESS
-                if let (true, Some(fd), Some(ParamValue::SockTuple(t))) = (ok, p.int(K::Fd), p.get(K::Tuple)) {
-                    self.set_socket_tuple(tid, fd, &t, SocketRole::Client, ts);
+                if let (true, Some(fd)) = (ok, p.int(K::Fd)) {
+                    if let Some(t) = valid_tuple(&p) {
+                        let enter_path = enter.as_ref().map(|e| e.path.as_str());
+                        let dpath = connect_unix_path(&t, p.get(K::Addr), enter_path);
+                        self.set_socket_tuple(tid, fd, &t, dpath, SocketRole::Client, ts);
+                    }
+                    if let Some(f) = self.fd_mut(tid, fd) {
+                        f.connected = true;
+                    }
                 }
             }
             Action::Accept => {
-                if let (Some(fd), Some(ParamValue::SockTuple(t))) = (p.int(K::Fd).filter(|&f| f >= 0), p.get(K::Tuple))
-                {
-                    self.set_socket_tuple(tid, fd, &t, SocketRole::Server, ts);
+                if let (Some(fd), Some(t)) = (p.int(K::Fd).filter(|&f| f >= 0), valid_tuple(&p)) {
+                    let path = match t {
+                        SockTuple::Unix { path, .. } => path,
+                        _ => &[],
+                    };
+                    if self.set_socket_tuple(tid, fd, &t, path, SocketRole::Server, ts) {
+                        if let Some(f) = self.fd_mut(tid, fd) {
+                            f.connected = true;
+                        }
+                    }
                 }
             }
             Action::Bind => {
@@ -581,6 +633,13 @@ impl ThreadTable {
                     self.on_datagram(tid, fd, plan.action == Action::Send, tuple, info, ts);
                 }
             }
+            Action::Transfer => {
+                if let (Some(0..), Some(fd)) = (p.int(K::Res), p.int(K::Fd)) {
+                    if let Some(f) = self.fd_mut(tid, fd) {
+                        super::datagram::mark_transfer(f);
+                    }
+                }
+            }
             Action::Procexit | Action::None => {}
         }
         if let Some(e) = enter {
@@ -596,6 +655,10 @@ impl ThreadTable {
         }
         let path = match p.plan.action {
             Action::Open if name != "open_by_handle_at" => p.str(K::Name).unwrap_or_default(),
+            Action::Connect => match p.get(K::Addr) {
+                Some(ParamValue::SockAddr(SockAddr::Unix(path))) => utf8_lossy(path),
+                _ => Cow::Borrowed(""),
+            },
             _ => Cow::Borrowed(""),
         };
         let fd = p.int(K::Fd);
@@ -876,17 +939,27 @@ impl ThreadTable {
         }
     }
 
-    fn set_socket_tuple(&mut self, tid: i64, fd: i64, t: &SockTuple<'_>, role: SocketRole, ts: u64) {
-        let (ty, s) = sock_info_from_tuple(t);
+    /// Points `fd` at the connection `t` (connect's or accept's); `unix_path` is the peer path
+    /// a unix socket is named after. `false` when the tuple's family is not a socket's.
+    fn set_socket_tuple(
+        &mut self,
+        tid: i64,
+        fd: i64,
+        t: &SockTuple<'_>,
+        unix_path: &[u8],
+        role: SocketRole,
+        ts: u64,
+    ) -> bool {
+        let (ty, mut s) = sock_info_from_tuple(t);
         if ty == FdType::Unknown {
-            return;
+            return false;
+        }
+        if ty == FdType::UnixSocket {
+            s.unix_path = String::from_utf8_lossy(unix_path).into_owned();
         }
         let fill = |f: &mut FdInfo, mut s: SocketInfo| {
             if let Some(old) = &mut f.socket {
                 s.l4proto = old.l4proto;
-                if s.unix_path.is_empty() {
-                    s.unix_path = std::mem::take(&mut old.unix_path);
-                }
             }
             if s.l4proto == L4Proto::Unknown && ty != FdType::UnixSocket {
                 s.l4proto = L4Proto::Tcp;
@@ -895,7 +968,13 @@ impl ThreadTable {
             f.fd_type = ty;
             f.role = role;
             f.name.clear();
-            write_socket_name(ty, role, &s, &mut f.name);
+            if ty == FdType::UnixSocket {
+                // libsinsp names a connected or accepted unix socket after the whole tuple
+                // (`encode_unix_tuple_fd_name`, the tuple's text for accept).
+                write_unix_tuple_name(s.unix_source, s.unix_dest, &s.unix_path, &mut f.name);
+            } else {
+                write_socket_name(ty, role, &s, &mut f.name);
+            }
             f.name_raw.clear();
             f.name_raw.push_str(&f.name);
             f.socket = Some(s);
@@ -903,12 +982,13 @@ impl ThreadTable {
         // Updated in place when the fd is known (its other data stays), else created.
         if let Some(f) = self.fd_mut(tid, fd) {
             fill(f, s);
-            return;
+            return true;
         }
         let mut f = FdInfo::new(fd, ty, String::new());
         f.open_ts = ts;
         fill(&mut f, s);
         self.insert_fd(tid, f);
+        true
     }
 
     fn on_bind(&mut self, tid: i64, fd: i64, addr: Option<ParamValue<'_>>) {
