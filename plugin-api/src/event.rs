@@ -421,7 +421,9 @@ impl EventMemo {
             Some(decoded) => decoded,
             None => self.decode_plugin_event(ev)?,
         };
-        let data = ev.bytes.get(start..).unwrap_or_default();
+        // SAFETY: `start` was measured in this very event's bytes (same pointer, number and
+        // header, so the same `len`), hence `start <= ev.bytes.len()`.
+        let data = unsafe { ev.bytes.get_unchecked(start..) };
         Ok((ev, Some(PluginEvent { plugin_id, data })))
     }
 
