@@ -382,20 +382,22 @@ impl EventMemo {
         }
         // SAFETY: non-NULL and the caller guarantees a readable header.
         let header = unsafe { EventHeader::read_raw(evt) };
-        if let Some((ptr, num, seen)) = &self.last {
-            if *ptr == evt as usize && *num == evtnum && *seen == header {
-                // SAFETY: these bytes passed `from_raw` with this very header (so `len` is the
-                // validated one), and the caller guarantees `len` readable bytes for 'a.
-                let bytes = unsafe { std::slice::from_raw_parts(evt.cast::<u8>(), header.len as usize) };
-                return Ok(EventRef {
-                    header,
-                    bytes,
-                    slot_width: slot_width(is_large_payload(header.event_type)),
-                });
-            }
+        let seen = matches!(&self.last, Some((ptr, num, seen))
+            if *ptr == evt as usize && *num == evtnum && *seen == header);
+        if !seen {
+            // Out of line, and the view below is built from `header` on both paths: the
+            // event's parts stay in registers instead of being merged through memory.
+            // SAFETY: per the contract.
+            unsafe { self.validate(evt, evtnum, header) }?;
         }
-        // SAFETY: per the contract.
-        unsafe { self.validate(evt, evtnum, header) }
+        // SAFETY: these bytes passed `from_raw` with this very header (so `len` is the
+        // validated one), and the caller guarantees `len` readable bytes for 'a.
+        let bytes = unsafe { std::slice::from_raw_parts(evt.cast::<u8>(), header.len as usize) };
+        Ok(EventRef {
+            header,
+            bytes,
+            slot_width: slot_width(is_large_payload(header.event_type)),
+        })
     }
 
     /// [`EventMemo::event`] plus [`PluginEvent::parse`] for events of type 322, whose result
@@ -415,15 +417,24 @@ impl EventMemo {
             return Ok((ev, None));
         }
         // `event` clears the decoded plugin event whenever it validates another event.
-        if let Some((plugin_id, start)) = self.plugin_event {
-            if let Some(data) = ev.bytes.get(start..) {
-                return Ok((ev, Some(PluginEvent { plugin_id, data })));
-            }
-        }
+        let (plugin_id, start) = match self.plugin_event {
+            Some(decoded) => decoded,
+            None => self.decode_plugin_event(ev)?,
+        };
+        // SAFETY: `start` was measured in this very event's bytes (same pointer, number and
+        // header, so the same `len`), hence `start <= ev.bytes.len()`.
+        let data = unsafe { ev.bytes.get_unchecked(start..) };
+        Ok((ev, Some(PluginEvent { plugin_id, data })))
+    }
+
+    /// Decodes the plugin event of the event validated last and remembers where its payload
+    /// starts. `ev` is taken by value: a reference would keep the caller's view in memory.
+    #[inline(never)]
+    fn decode_plugin_event(&mut self, ev: EventRef<'_>) -> Result<(u32, usize), EventError> {
         let pe = PluginEvent::parse(&ev)?;
-        let start = pe.data.as_ptr() as usize - ev.bytes.as_ptr() as usize;
-        self.plugin_event = Some((pe.plugin_id, start));
-        Ok((ev, Some(pe)))
+        let decoded = (pe.plugin_id, pe.data.as_ptr() as usize - ev.bytes.as_ptr() as usize);
+        self.plugin_event = Some(decoded);
+        Ok(decoded)
     }
 
     /// Validates an event not seen last and remembers it when valid.
@@ -431,18 +442,18 @@ impl EventMemo {
     /// # Safety
     /// As for [`EventRef::from_raw`]; `header` is the event's header.
     #[inline(never)]
-    unsafe fn validate<'a>(
+    unsafe fn validate(
         &mut self,
         evt: *const ss_plugin_event,
         evtnum: u64,
         header: EventHeader,
-    ) -> Result<EventRef<'a>, EventError> {
+    ) -> Result<(), EventError> {
         self.last = None;
         self.plugin_event = None;
         // SAFETY: per the contract.
-        let ev = unsafe { EventRef::from_raw(evt) }?;
+        unsafe { EventRef::from_raw(evt) }?;
         self.last = Some((evt as usize, evtnum, header));
-        Ok(ev)
+        Ok(())
     }
 }
 

@@ -106,12 +106,13 @@ pub struct Plugin {
 
 /// The parts of an `extract_fields` call that stay the same from call to call (state, entry
 /// point, owner and table vtables), so a call only fills in its requests.
-#[derive(Clone, Copy)]
 struct ExtractCall {
     state: *mut ffi::ss_plugin_t,
     extract: ffi::symbols::extract_fields,
-    /// `num_fields`, `fields` and `value_offsets` are set per call.
-    input: ffi::ss_plugin_field_extract_input,
+    /// `num_fields`, `fields` and `value_offsets` are set per call, in place (copying the
+    /// whole input cost ~10 instructions per call). Only [`Plugin::call_extract`] touches it,
+    /// and a `Plugin` is not `Sync` and is never re-entered by its own plugin's extraction.
+    input: std::cell::UnsafeCell<ffi::ss_plugin_field_extract_input>,
     /// The plugin knows the input's `value_offsets` member (API 3.11+).
     value_offsets: bool,
 }
@@ -449,13 +450,19 @@ impl Plugin {
         out: &mut S,
         slot: usize,
     ) -> bool {
-        let ok = self.request(field_index, arg).is_some_and(|mut request| {
-            // SAFETY: one request, built for this plugin, alive during the call.
-            let ok = unsafe { self.call_extract(event, evtnum, source, &mut request, 1) }
-                && self.copy_results(field_index, &request, out, slot);
-            self.end_extract();
-            ok
-        });
+        // The request is built where the call reads it (an Option around it cost a copy).
+        let ok = match self.field_requests.get(field_index as usize) {
+            Some(template) => {
+                let mut request = *template;
+                set_arg(&mut request, arg);
+                // SAFETY: one request, built for this plugin, alive during the call.
+                let ok = unsafe { self.call_extract(event, evtnum, source, &mut request, 1) }
+                    && self.copy_results(field_index, &request, out, slot);
+                self.end_extract();
+                ok
+            }
+            None => false,
+        };
         self.count_extractions(1, !ok as u64);
         if !ok {
             out.clear(slot);
@@ -576,17 +583,7 @@ impl Plugin {
     #[inline]
     fn request(&self, field_index: u32, arg: &FieldArg) -> Option<ffi::ss_plugin_extract_field> {
         let mut request = *self.field_requests.get(field_index as usize)?;
-        match arg {
-            FieldArg::None => {}
-            FieldArg::Index(i) => {
-                request.arg_index = *i;
-                request.arg_present = 1;
-            }
-            FieldArg::Key(k) => {
-                request.arg_key = k.as_ptr();
-                request.arg_present = 1;
-            }
-        }
+        set_arg(&mut request, arg);
         Some(request)
     }
 
@@ -615,7 +612,8 @@ impl Plugin {
             start: std::ptr::null_mut(),
             length: std::ptr::null_mut(),
         };
-        let mut input = call.input;
+        // SAFETY: see `ExtractCall::input`: no other reference to the input exists now.
+        let input = unsafe { &mut *call.input.get() };
         input.num_fields = num_fields;
         input.fields = requests;
         if call.value_offsets {
@@ -628,7 +626,7 @@ impl Plugin {
         };
         // SAFETY: all inputs live until after the call; the event holds at least a header;
         // `requests` per the contract.
-        let rc = unsafe { (call.extract)(call.state, &evt_input, &input) };
+        let rc = unsafe { (call.extract)(call.state, &evt_input, input) };
         rc == SS_PLUGIN_SUCCESS
     }
 
@@ -638,7 +636,7 @@ impl Plugin {
         Some(ExtractCall {
             state,
             extract: self.lib.symbols.extract_fields?,
-            input: ffi::ss_plugin_field_extract_input {
+            input: std::cell::UnsafeCell::new(ffi::ss_plugin_field_extract_input {
                 owner: owner.as_ffi(),
                 get_owner_last_error: Some(owner::get_owner_last_error),
                 num_fields: 0,
@@ -648,7 +646,7 @@ impl Plugin {
                 // Plugins declaring a minor below 11 do not know this member; it is NULL-safe
                 // anyway.
                 value_offsets: std::ptr::null_mut(),
-            },
+            }),
             value_offsets: self.info.required_api_version.minor >= 11,
         })
     }
@@ -1053,6 +1051,22 @@ impl Plugin {
                 }
             })
             .collect()
+    }
+}
+
+/// Sets the argument of a request built from a field's template.
+#[inline(always)]
+fn set_arg(request: &mut ffi::ss_plugin_extract_field, arg: &FieldArg) {
+    match arg {
+        FieldArg::None => {}
+        FieldArg::Index(i) => {
+            request.arg_index = *i;
+            request.arg_present = 1;
+        }
+        FieldArg::Key(k) => {
+            request.arg_key = k.as_ptr();
+            request.arg_present = 1;
+        }
     }
 }
 

@@ -397,3 +397,35 @@ fn event_memo_decodes_the_plugin_event_once_per_event() {
     let (_, pe) = unsafe { memo.decode(ptr, 8) }.unwrap();
     assert_eq!(pe.map(|p| (p.plugin_id, p.data)), Some((42, &b"bye"[..])));
 }
+
+#[test]
+fn memo_decodes_each_event_and_revalidates_a_changed_one() {
+    let mut memo = EventMemo::new();
+    let mut first = sample_plugin_event();
+    let mut second = Vec::new();
+    encode_plugin_event(5, 7, b"other", &mut second).unwrap();
+    let p1 = first.as_ptr().cast::<ss_plugin_event>();
+    let p2 = second.as_ptr().cast::<ss_plugin_event>();
+    // Twice the same event (the second call is a memo hit), then another, then the first again.
+    for (evt, num, id, data) in [
+        (p1, 1, 999, &b"hello world"[..]),
+        (p1, 1, 999, &b"hello world"[..]),
+        (p2, 2, 7, &b"other"[..]),
+        (p1, 1, 999, &b"hello world"[..]),
+    ] {
+        // SAFETY: both buffers hold whole events and outlive the views.
+        let (ev, pe) = unsafe { memo.decode(evt, num) }.unwrap();
+        let pe = pe.expect("a plugin event");
+        assert_eq!((pe.plugin_id, pe.data), (id, data));
+        assert_eq!(ev.as_bytes().len(), ev.header().len as usize);
+    }
+    // Same pointer and number but a corrupted header: validated again, and rejected.
+    first[16..20].copy_from_slice(&10u32.to_ne_bytes());
+    let p1 = first.as_ptr().cast::<ss_plugin_event>();
+    // SAFETY: the buffer holds at least the header.
+    let err = unsafe { memo.decode(p1, 1) }.unwrap_err();
+    assert!(matches!(err, EventError::LenBelowHeader { len: 10 }), "{err:?}");
+    // SAFETY: `second` is still a whole event.
+    let (_, pe) = unsafe { memo.decode(p2, 2) }.unwrap();
+    assert_eq!(pe.unwrap().data, b"other");
+}

@@ -223,29 +223,45 @@ pub trait ExtractPlugin: Plugin {
 /// The field of a request before the first field of a call is set (never extracted).
 pub(crate) static NO_FIELD: FieldDef = FieldDef::new("", FieldType::U64, "");
 
-/// How a field's values are stored until `res` pointers are published.
+/// Where a field's values are stored until `res` pointers are published: the index of the
+/// storage's base pointer in [`ExtractOutput::publish`] (`u64s`, `bools`, `str_ptrs`, `bufs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Store {
-    U64,
-    Bool,
-    Str,
-    Buf,
+    U64 = 0,
+    Bool = 1,
+    Str = 2,
+    Buf = 3,
 }
 
+/// Size of one value of each [`Store`], in its array.
+const STORE_VALUE_SIZE: [usize; 4] = [
+    std::mem::size_of::<u64>(),
+    std::mem::size_of::<u32>(),
+    std::mem::size_of::<*const std::ffi::c_char>(),
+    std::mem::size_of::<ffi::ss_plugin_byte_buffer>(),
+];
+
+/// The values of one field: `count` values from byte `offset` of its store's array.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     store: Store,
-    start: usize,
+    offset: usize,
     count: usize,
+}
+
+impl Pending {
+    /// A field without values (an unknown field id).
+    const NONE: Pending = Pending {
+        store: Store::U64,
+        offset: 0,
+        count: 0,
+    };
 }
 
 impl Default for Pending {
     fn default() -> Self {
-        Pending {
-            store: Store::U64,
-            start: 0,
-            count: 0,
-        }
+        Pending::NONE
     }
 }
 
@@ -297,38 +313,45 @@ impl ExtractOutput {
         self.field = None;
     }
 
+    /// Starts a field. Where its values go is learnt from its first value (see [`Self::slot`]):
+    /// no dispatch on the field's type here.
     #[inline]
     pub(crate) fn begin_field(&mut self, field: &'static FieldDef) {
-        let (store, start) = match field.ty {
-            FieldType::U64 | FieldType::RelTime | FieldType::AbsTime => (Store::U64, self.u64s.len()),
-            FieldType::Bool => (Store::Bool, self.bools.len()),
-            FieldType::String => (Store::Str, self.str_offsets.len()),
-            FieldType::IpAddr | FieldType::IpNet => (Store::Buf, self.buf_specs.len()),
-        };
         self.field = Some(field);
-        self.current = Pending { store, start, count: 0 };
+        self.current = Pending::NONE;
     }
 
     /// Ends the current field; on error its values are dropped (reported as "no value").
-    /// Without a current field (an unknown field id) it records a field without values.
     #[inline]
-    pub(crate) fn end_field(&mut self, ok: bool) -> usize {
-        let mut p = match self.field.take() {
-            Some(_) => self.current,
-            None => Pending::default(),
-        };
+    pub(crate) fn end_field(&mut self, ok: bool) {
+        let mut p = self.current;
         if !ok {
             p.count = 0;
         }
+        self.field = None;
         self.pending.push(p);
-        self.pending.len() - 1
     }
 
-    /// Counts one more value of type `ty` for the current field.
+    /// Records a field that has no definition (an unknown field id): no values.
     #[inline]
-    fn slot(&mut self, ty: FieldType, given: &str) -> Result<(), PluginError> {
+    pub(crate) fn skip_field(&mut self) {
+        self.pending.push(Pending::NONE);
+    }
+
+    /// Counts one more value of type `ty` for the current field, which goes at index `len` of
+    /// `store`'s array; the first value fixes where the field's values start.
+    #[inline]
+    fn slot(&mut self, ty: FieldType, store: Store, len: usize, given: &str) -> Result<(), PluginError> {
         match self.field {
-            Some(field) if field.ty == ty && (self.current.count == 0 || field.is_list) => {
+            Some(field) if field.ty == ty && self.current.count == 0 => {
+                self.current = Pending {
+                    store,
+                    offset: len * STORE_VALUE_SIZE[store as usize],
+                    count: 1,
+                };
+                Ok(())
+            }
+            Some(field) if field.ty == ty && field.is_list => {
                 self.current.count += 1;
                 Ok(())
             }
@@ -363,34 +386,34 @@ impl ExtractOutput {
     /// A `uint64` value.
     #[inline]
     pub fn u64(&mut self, v: u64) -> Result<(), PluginError> {
-        self.slot(FieldType::U64, "a uint64")?;
+        self.slot(FieldType::U64, Store::U64, self.u64s.len(), "a uint64")?;
         self.u64s.push(v);
         Ok(())
     }
     /// A `reltime` value (nanoseconds).
     #[inline]
     pub fn reltime(&mut self, ns: u64) -> Result<(), PluginError> {
-        self.slot(FieldType::RelTime, "a reltime")?;
+        self.slot(FieldType::RelTime, Store::U64, self.u64s.len(), "a reltime")?;
         self.u64s.push(ns);
         Ok(())
     }
     /// An `abstime` value (nanoseconds since the epoch).
     #[inline]
     pub fn abstime(&mut self, ns: u64) -> Result<(), PluginError> {
-        self.slot(FieldType::AbsTime, "an abstime")?;
+        self.slot(FieldType::AbsTime, Store::U64, self.u64s.len(), "an abstime")?;
         self.u64s.push(ns);
         Ok(())
     }
     #[inline]
     pub fn bool(&mut self, v: bool) -> Result<(), PluginError> {
-        self.slot(FieldType::Bool, "a bool")?;
+        self.slot(FieldType::Bool, Store::Bool, self.bools.len(), "a bool")?;
         self.bools.push(v as u32);
         Ok(())
     }
     /// A string value (copied; an interior NUL ends the string for C readers).
     #[inline]
     pub fn str(&mut self, s: &str) -> Result<(), PluginError> {
-        self.slot(FieldType::String, "a string")?;
+        self.slot(FieldType::String, Store::Str, self.str_offsets.len(), "a string")?;
         self.str_offsets.push(self.bytes.len());
         self.bytes.extend_from_slice(s.as_bytes());
         self.bytes.push(0);
@@ -400,7 +423,7 @@ impl ExtractOutput {
     #[inline]
     pub fn str_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), PluginError> {
         use std::io::Write;
-        self.slot(FieldType::String, "a string")?;
+        self.slot(FieldType::String, Store::Str, self.str_offsets.len(), "a string")?;
         self.str_offsets.push(self.bytes.len());
         self.bytes.write_fmt(args).map_err(PluginError::msg)?;
         self.bytes.push(0);
@@ -417,14 +440,14 @@ impl ExtractOutput {
     /// An `ipaddr` value.
     #[inline]
     pub fn ip(&mut self, addr: IpAddr) -> Result<(), PluginError> {
-        self.slot(FieldType::IpAddr, "an ipaddr")?;
+        self.slot(FieldType::IpAddr, Store::Buf, self.buf_specs.len(), "an ipaddr")?;
         self.push_addr(addr);
         Ok(())
     }
     /// An `ipnet` value (the ABI carries only the network address).
     #[inline]
     pub fn ipnet(&mut self, addr: IpAddr) -> Result<(), PluginError> {
-        self.slot(FieldType::IpNet, "an ipnet")?;
+        self.slot(FieldType::IpNet, Store::Buf, self.buf_specs.len(), "an ipnet")?;
         self.push_addr(addr);
         Ok(())
     }
@@ -440,15 +463,14 @@ impl ExtractOutput {
 
     /// Sets `res`/`res_len` of every request from the collected values.
     ///
-    /// # Safety
-    /// `fields` must point to `pending.len()` writable requests (the call's `fields` array).
+    /// `fields` are the call's requests, one per begun-and-ended or skipped field, in order.
     #[inline]
-    pub(crate) unsafe fn publish(&mut self, fields: *mut ffi::ss_plugin_extract_field) {
-        let base = self.bytes.as_ptr();
-        self.str_ptrs.clear();
-        self.bufs.clear();
-        // Most calls carry no string or address: skip the loops' setup then.
+    pub(crate) fn publish(&mut self, fields: &mut [ffi::ss_plugin_extract_field]) {
+        // Most calls carry no string or address: skip the loops' setup then (no pending
+        // field points into `str_ptrs` or `bufs` then).
         if !self.str_offsets.is_empty() {
+            self.str_ptrs.clear();
+            let base = self.bytes.as_ptr();
             let ptrs = self
                 .str_offsets
                 .iter()
@@ -456,30 +478,25 @@ impl ExtractOutput {
             self.str_ptrs.extend(ptrs);
         }
         if !self.buf_specs.is_empty() {
+            self.bufs.clear();
+            let base = self.bytes.as_ptr();
             let bufs = self.buf_specs.iter().map(|&(o, len)| ffi::ss_plugin_byte_buffer {
                 len,
                 ptr: base.wrapping_add(o).cast(),
             });
             self.bufs.extend(bufs);
         }
-        for (i, p) in self.pending.iter().enumerate() {
-            let res = match p.store {
-                Store::U64 => ffi::ss_plugin_extract_field_res {
-                    u64_: self.u64s.as_mut_ptr().wrapping_add(p.start),
-                },
-                Store::Bool => ffi::ss_plugin_extract_field_res {
-                    boolean: self.bools.as_mut_ptr().wrapping_add(p.start),
-                },
-                Store::Str => ffi::ss_plugin_extract_field_res {
-                    str_: self.str_ptrs.as_mut_ptr().wrapping_add(p.start),
-                },
-                Store::Buf => ffi::ss_plugin_extract_field_res {
-                    buf: self.bufs.as_mut_ptr().wrapping_add(p.start),
-                },
+        // Every `res` member is a pointer to the field's first value: one base per store.
+        let bases: [*mut u8; 4] = [
+            self.u64s.as_mut_ptr().cast(),
+            self.bools.as_mut_ptr().cast(),
+            self.str_ptrs.as_mut_ptr().cast(),
+            self.bufs.as_mut_ptr().cast(),
+        ];
+        for (f, p) in fields.iter_mut().zip(&self.pending) {
+            f.res = ffi::ss_plugin_extract_field_res {
+                u64_: bases[p.store as usize].wrapping_add(p.offset).cast(),
             };
-            // SAFETY: the caller guarantees `fields` has one writable request per pending field.
-            let f = unsafe { &mut *fields.add(i) };
-            f.res = res;
             f.res_len = p.count as u64;
         }
     }
@@ -528,17 +545,44 @@ mod tests {
     fn an_unknown_field_keeps_its_place_among_the_results() {
         let mut out = ExtractOutput::new();
         out.reset();
-        // An unknown field id has no FieldDef: only end_field is called for it.
-        out.end_field(false);
+        // An unknown field id has no FieldDef: it is skipped.
+        out.skip_field();
         out.begin_field(&NUM);
         out.u64(7).unwrap();
         out.end_field(true);
         let mut fields = [blank(), blank()];
-        // SAFETY: two writable requests for two pending fields.
-        unsafe { out.publish(fields.as_mut_ptr()) };
+        out.publish(&mut fields);
         assert_eq!(fields.map(|f| f.res_len), [0, 1]);
         // SAFETY: the second request's res points at one u64 owned by `out`.
         assert_eq!(unsafe { *fields[1].res.u64_ }, 7);
+    }
+
+    #[test]
+    fn a_field_without_values_does_not_shift_the_others() {
+        static EVEN: FieldDef = FieldDef::new("t.even", FieldType::Bool, "even");
+        let mut out = ExtractOutput::new();
+        out.reset();
+        out.begin_field(&NUM);
+        out.end_field(true); // no value
+        out.begin_field(&EVEN);
+        out.bool(true).unwrap();
+        out.end_field(true);
+        out.begin_field(&NAMES);
+        out.str_list(["a", "b"]).unwrap();
+        out.end_field(true);
+        out.begin_field(&NUM);
+        out.u64(42).unwrap();
+        out.end_field(true);
+        let mut fields = [blank(), blank(), blank(), blank()];
+        out.publish(&mut fields);
+        assert_eq!(fields.map(|f| f.res_len), [0, 1, 2, 1]);
+        // SAFETY: res points at res_len values owned by `out`.
+        unsafe {
+            assert_eq!(*fields[1].res.boolean, 1);
+            let s = std::ffi::CStr::from_ptr(*fields[2].res.str_.add(1));
+            assert_eq!(s.to_str().unwrap(), "b");
+            assert_eq!(*fields[3].res.u64_, 42);
+        }
     }
 
     #[test]
@@ -561,8 +605,7 @@ mod tests {
         out.u64(5).unwrap();
         out.end_field(false); // failed field: no value
         let mut fields = [blank(), blank(), blank(), blank()];
-        // SAFETY: four writable requests for four pending fields.
-        unsafe { out.publish(fields.as_mut_ptr()) };
+        out.publish(&mut fields);
         assert_eq!(fields.map(|f| f.res_len), [2, 1, 1000, 0]);
         // SAFETY: res points at res_len C strings / buffers owned by `out`.
         unsafe {

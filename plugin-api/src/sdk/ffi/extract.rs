@@ -74,10 +74,10 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 .plugin
                 .as_mut()
                 .ok_or_else(|| PluginError::msg("plugin is not initialized (its init failed)"))?;
-            let requests: &[abi::ss_plugin_extract_field] = match input.num_fields {
-                0 => &[],
-                // SAFETY: `fields` holds num_fields requests.
-                n => std::slice::from_raw_parts(input.fields, n as usize),
+            let requests: &mut [abi::ss_plugin_extract_field] = match input.num_fields {
+                0 => &mut [],
+                // SAFETY: `fields` holds num_fields writable requests.
+                n => std::slice::from_raw_parts_mut(input.fields, n as usize),
             };
             let mut first_error: Option<PluginError> = None;
             // Built once; each field only sets its index, definition and argument.
@@ -91,9 +91,9 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 source,
                 tables: &tables,
             };
-            for req in requests {
+            for req in requests.iter() {
                 let Some(field) = P::FIELDS.get(req.field_id as usize) else {
-                    out.end_field(false);
+                    out.skip_field();
                     first_error.get_or_insert_with(|| out_of_range::<P>(req.field_id));
                     continue;
                 };
@@ -115,8 +115,7 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                     first_error.get_or_insert(e);
                 }
             }
-            // SAFETY: `fields` holds num_fields writable requests, one per pending entry.
-            out.publish(input.fields);
+            out.publish(requests);
             // Value offsets are not supported: NULL arrays tell the host so (3.11).
             if let Some(offsets) = input.value_offsets.as_mut() {
                 offsets.start = std::ptr::null_mut();
