@@ -257,6 +257,20 @@ impl Pending {
         offset: 0,
         count: 0,
     };
+
+    /// Bits of a placeholder holding the store; the byte offset is above them.
+    const STORE_BITS: u32 = 2;
+
+    /// Parks this field's result in its request until [`ExtractOutput::publish`]: `res_len`
+    /// is final, `res` holds the store and offset (the stores may still grow and move).
+    #[inline]
+    fn write_to(self, req: &mut ffi::ss_plugin_extract_field) {
+        let placeholder = (self.offset << Self::STORE_BITS) | self.store as usize;
+        req.res = ffi::ss_plugin_extract_field_res {
+            u64_: std::ptr::without_provenance_mut(placeholder),
+        };
+        req.res_len = self.count as u64;
+    }
 }
 
 impl Default for Pending {
@@ -280,7 +294,6 @@ pub struct ExtractOutput {
     buf_specs: Vec<(usize, u32)>,
     str_ptrs: Vec<*const std::ffi::c_char>,
     bufs: Vec<ffi::ss_plugin_byte_buffer>,
-    pending: Vec<Pending>,
     /// The field being extracted (None outside of a field) and its values so far.
     field: Option<&'static FieldDef>,
     current: Pending,
@@ -309,7 +322,6 @@ impl ExtractOutput {
         self.bytes.clear();
         self.str_offsets.clear();
         self.buf_specs.clear();
-        self.pending.clear();
         self.field = None;
     }
 
@@ -318,24 +330,27 @@ impl ExtractOutput {
     #[inline]
     pub(crate) fn begin_field(&mut self, field: &'static FieldDef) {
         self.field = Some(field);
-        self.current = Pending::NONE;
+        // The first value sets the rest of `current`; without one only the count is read.
+        self.current.count = 0;
     }
 
-    /// Ends the current field; on error its values are dropped (reported as "no value").
+    /// Ends the current field, whose request is `req`; on error its values are dropped
+    /// (reported as "no value"). Until [`Self::publish`], `req.res` holds where the values
+    /// will be (see [`Pending::write_to`]), not a pointer.
     #[inline]
-    pub(crate) fn end_field(&mut self, ok: bool) {
+    pub(crate) fn end_field(&mut self, ok: bool, req: &mut ffi::ss_plugin_extract_field) {
         let mut p = self.current;
         if !ok {
             p.count = 0;
         }
         self.field = None;
-        self.pending.push(p);
+        p.write_to(req);
     }
 
     /// Records a field that has no definition (an unknown field id): no values.
     #[inline]
-    pub(crate) fn skip_field(&mut self) {
-        self.pending.push(Pending::NONE);
+    pub(crate) fn skip_field(&mut self, req: &mut ffi::ss_plugin_extract_field) {
+        Pending::NONE.write_to(req);
     }
 
     /// Counts one more value of type `ty` for the current field, which goes at index `len` of
@@ -463,7 +478,7 @@ impl ExtractOutput {
 
     /// Sets `res`/`res_len` of every request from the collected values.
     ///
-    /// `fields` are the call's requests, one per begun-and-ended or skipped field, in order.
+    /// `fields` are the call's requests, each ended or skipped since [`Self::reset`].
     #[inline]
     pub(crate) fn publish(&mut self, fields: &mut [ffi::ss_plugin_extract_field]) {
         // Most calls carry no string or address: skip the loops' setup then (no pending
@@ -493,11 +508,19 @@ impl ExtractOutput {
             self.str_ptrs.as_mut_ptr().cast(),
             self.bufs.as_mut_ptr().cast(),
         ];
-        for (f, p) in fields.iter_mut().zip(&self.pending) {
+        let publish_one = |f: &mut ffi::ss_plugin_extract_field| {
+            const STORE_MASK: usize = (1 << Pending::STORE_BITS) - 1;
+            // SAFETY: `end_field`/`skip_field` set every request's `res` to a placeholder.
+            let placeholder = unsafe { f.res.u64_ } as usize;
+            let base = bases[placeholder & STORE_MASK];
             f.res = ffi::ss_plugin_extract_field_res {
-                u64_: bases[p.store as usize].wrapping_add(p.offset).cast(),
+                u64_: base.wrapping_add(placeholder >> Pending::STORE_BITS).cast(),
             };
-            f.res_len = p.count as u64;
+        };
+        // Hosts mostly ask one field per call: skip the unrolled loop's setup then.
+        match fields {
+            [f] => publish_one(f),
+            _ => fields.iter_mut().for_each(publish_one),
         }
     }
 }
@@ -538,7 +561,7 @@ mod tests {
         assert!(e.contains("is not a list"), "{e}");
         let e = out.u64_list([3, 4]).unwrap_err().to_string();
         assert!(e.contains("is not a list"), "{e}");
-        out.end_field(true);
+        out.end_field(true, &mut blank());
     }
 
     #[test]
@@ -546,11 +569,11 @@ mod tests {
         let mut out = ExtractOutput::new();
         out.reset();
         // An unknown field id has no FieldDef: it is skipped.
-        out.skip_field();
+        let mut fields = [blank(), blank()];
+        out.skip_field(&mut fields[0]);
         out.begin_field(&NUM);
         out.u64(7).unwrap();
-        out.end_field(true);
-        let mut fields = [blank(), blank()];
+        out.end_field(true, &mut fields[1]);
         out.publish(&mut fields);
         assert_eq!(fields.map(|f| f.res_len), [0, 1]);
         // SAFETY: the second request's res points at one u64 owned by `out`.
@@ -562,18 +585,18 @@ mod tests {
         static EVEN: FieldDef = FieldDef::new("t.even", FieldType::Bool, "even");
         let mut out = ExtractOutput::new();
         out.reset();
+        let mut fields = [blank(), blank(), blank(), blank()];
         out.begin_field(&NUM);
-        out.end_field(true); // no value
+        out.end_field(true, &mut fields[0]); // no value
         out.begin_field(&EVEN);
         out.bool(true).unwrap();
-        out.end_field(true);
+        out.end_field(true, &mut fields[1]);
         out.begin_field(&NAMES);
         out.str_list(["a", "b"]).unwrap();
-        out.end_field(true);
+        out.end_field(true, &mut fields[2]);
         out.begin_field(&NUM);
         out.u64(42).unwrap();
-        out.end_field(true);
-        let mut fields = [blank(), blank(), blank(), blank()];
+        out.end_field(true, &mut fields[3]);
         out.publish(&mut fields);
         assert_eq!(fields.map(|f| f.res_len), [0, 1, 2, 1]);
         // SAFETY: res points at res_len values owned by `out`.
@@ -589,22 +612,22 @@ mod tests {
     fn results_of_every_field_survive_buffer_growth() {
         let mut out = ExtractOutput::new();
         out.reset();
+        let mut fields = [blank(), blank(), blank(), blank()];
         out.begin_field(&NAMES);
         out.str_list(["first", "second"]).unwrap();
-        out.end_field(true);
+        out.end_field(true, &mut fields[0]);
         out.begin_field(&ADDR);
         out.ip("192.168.1.2".parse().unwrap()).unwrap();
-        out.end_field(true);
+        out.end_field(true, &mut fields[1]);
         out.begin_field(&NAMES);
         // Grow the byte arena a lot: earlier pointers must still be right after publish.
         for i in 0..1000 {
             out.str_fmt(format_args!("n{i}")).unwrap();
         }
-        out.end_field(true);
+        out.end_field(true, &mut fields[2]);
         out.begin_field(&NUM);
         out.u64(5).unwrap();
-        out.end_field(false); // failed field: no value
-        let mut fields = [blank(), blank(), blank(), blank()];
+        out.end_field(false, &mut fields[3]); // failed field: no value
         out.publish(&mut fields);
         assert_eq!(fields.map(|f| f.res_len), [2, 1, 1000, 0]);
         // SAFETY: res points at res_len C strings / buffers owned by `out`.

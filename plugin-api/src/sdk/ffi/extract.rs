@@ -91,9 +91,9 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                 source,
                 tables: &tables,
             };
-            for req in requests.iter() {
+            for req in requests.iter_mut() {
                 let Some(field) = P::FIELDS.get(req.field_id as usize) else {
-                    out.skip_field();
+                    out.skip_field(req);
                     first_error.get_or_insert_with(|| out_of_range::<P>(req.field_id));
                     continue;
                 };
@@ -110,7 +110,7 @@ pub unsafe fn extract_fields<P: ExtractPlugin>(
                     }
                     Err(e) => Err(e),
                 };
-                out.end_field(r.is_ok());
+                out.end_field(r.is_ok(), req);
                 if let Err(e) = r {
                     first_error.get_or_insert(e);
                 }
