@@ -1267,7 +1267,27 @@ static __always_inline __u64 rb_wakeup_flag(struct scratch *s, __u64 size)
 	return BPF_RB_NO_WAKEUP;
 }
 
-#define RB_OUTPUT(rb, data, size) bpf_ringbuf_output(&rb, data, size, flags)
+/* `return OP(rbN);` for the ring buffer of index `idx` (0..15), else -1. */
+#define RB_DISPATCH(idx, OP)                                                                       \
+	switch (idx) {                                                                             \
+	case 0: return OP(rb0);                                                                    \
+	case 1: return OP(rb1);                                                                    \
+	case 2: return OP(rb2);                                                                    \
+	case 3: return OP(rb3);                                                                    \
+	case 4: return OP(rb4);                                                                    \
+	case 5: return OP(rb5);                                                                    \
+	case 6: return OP(rb6);                                                                    \
+	case 7: return OP(rb7);                                                                    \
+	case 8: return OP(rb8);                                                                    \
+	case 9: return OP(rb9);                                                                    \
+	case 10: return OP(rb10);                                                                  \
+	case 11: return OP(rb11);                                                                  \
+	case 12: return OP(rb12);                                                                  \
+	case 13: return OP(rb13);                                                                  \
+	case 14: return OP(rb14);                                                                  \
+	case 15: return OP(rb15);                                                                  \
+	}                                                                                          \
+	return -1
 
 /*
  * A record of the header alone (close, …: no data items) is written straight into the ring
@@ -1286,48 +1306,14 @@ static __always_inline __u64 rb_wakeup_flag(struct scratch *s, __u64 size)
 
 static __always_inline long rb_output_hdr(__u32 idx, rec_hdr_t *h, __u64 flags)
 {
-	switch (idx) {
-	case 0: return RB_HDR(rb0);
-	case 1: return RB_HDR(rb1);
-	case 2: return RB_HDR(rb2);
-	case 3: return RB_HDR(rb3);
-	case 4: return RB_HDR(rb4);
-	case 5: return RB_HDR(rb5);
-	case 6: return RB_HDR(rb6);
-	case 7: return RB_HDR(rb7);
-	case 8: return RB_HDR(rb8);
-	case 9: return RB_HDR(rb9);
-	case 10: return RB_HDR(rb10);
-	case 11: return RB_HDR(rb11);
-	case 12: return RB_HDR(rb12);
-	case 13: return RB_HDR(rb13);
-	case 14: return RB_HDR(rb14);
-	case 15: return RB_HDR(rb15);
-	}
-	return -1;
+	RB_DISPATCH(idx, RB_HDR);
 }
+
+#define RB_OUTPUT(rb) bpf_ringbuf_output(&rb, data, size, flags)
 
 static __always_inline long rb_output(__u32 idx, void *data, __u64 size, __u64 flags)
 {
-	switch (idx) {
-	case 0: return RB_OUTPUT(rb0, data, size);
-	case 1: return RB_OUTPUT(rb1, data, size);
-	case 2: return RB_OUTPUT(rb2, data, size);
-	case 3: return RB_OUTPUT(rb3, data, size);
-	case 4: return RB_OUTPUT(rb4, data, size);
-	case 5: return RB_OUTPUT(rb5, data, size);
-	case 6: return RB_OUTPUT(rb6, data, size);
-	case 7: return RB_OUTPUT(rb7, data, size);
-	case 8: return RB_OUTPUT(rb8, data, size);
-	case 9: return RB_OUTPUT(rb9, data, size);
-	case 10: return RB_OUTPUT(rb10, data, size);
-	case 11: return RB_OUTPUT(rb11, data, size);
-	case 12: return RB_OUTPUT(rb12, data, size);
-	case 13: return RB_OUTPUT(rb13, data, size);
-	case 14: return RB_OUTPUT(rb14, data, size);
-	case 15: return RB_OUTPUT(rb15, data, size);
-	}
-	return -1;
+	RB_DISPATCH(idx, RB_OUTPUT);
 }
 
 /* Finishes the header and copies the record into the CPU's ring buffer (never blocks). */

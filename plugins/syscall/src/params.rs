@@ -326,6 +326,14 @@ fn push_printable(out: &mut String, b: &[u8], limit: usize) {
     }
 }
 
+/// A unix socket tuple's text, `source->dest path` with the kernel addresses in lowercase hex
+/// (libsinsp's rendering, and the name it gives a connected or accepted unix socket).
+pub fn write_unix_tuple(out: &mut String, source: u64, dest: u64, path: &[u8]) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{source:x}->{dest:x} {}", String::from_utf8_lossy(path));
+}
+
 /// Renders a decoded value as libsinsp does for `evt.arg.*` without thread/fd state.
 pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<ParamType>, v: &ParamValue<'_>) {
     use ParamType as T;
@@ -390,9 +398,7 @@ pub fn render_value(out: &mut String, info: &EventInfo, name: &str, pt: Option<P
             }
         },
         ParamValue::SockTuple(t) => match t {
-            SockTuple::Unix { source, dest, path } => {
-                let _ = write!(out, "{source:x}->{dest:x} {}", String::from_utf8_lossy(path));
-            }
+            SockTuple::Unix { source, dest, path } => write_unix_tuple(out, *source, *dest, path),
             SockTuple::V4 { src, dst } => {
                 let _ = write!(out, "{}:{}->{}:{}", src.0, src.1, dst.0, dst.1);
             }

@@ -342,13 +342,6 @@ fn sock_info_from_tuple(t: &SockTuple<'_>) -> (FdType, SocketInfo) {
     (ty, s)
 }
 
-/// `source->dest path`, the kernel addresses in lowercase hex (libsinsp's unix tuple text).
-fn write_unix_tuple_name(source: u64, dest: u64, path: &str, out: &mut String) {
-    use std::fmt::Write;
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{source:x}->{dest:x} {path}");
-}
-
 /// The exit's `tuple` when libsinsp would read it (`sinsp_utils::is_socktuple_valid`).
 fn valid_tuple<'a>(p: &Params<'a>) -> Option<SockTuple<'a>> {
     let (raw, _) = p.raw(K::Tuple)?;
@@ -971,7 +964,7 @@ impl ThreadTable {
             if ty == FdType::UnixSocket {
                 // libsinsp names a connected or accepted unix socket after the whole tuple
                 // (`encode_unix_tuple_fd_name`, the tuple's text for accept).
-                write_unix_tuple_name(s.unix_source, s.unix_dest, &s.unix_path, &mut f.name);
+                crate::params::write_unix_tuple(&mut f.name, s.unix_source, s.unix_dest, s.unix_path.as_bytes());
             } else {
                 write_socket_name(ty, role, &s, &mut f.name);
             }
