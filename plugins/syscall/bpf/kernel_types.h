@@ -253,6 +253,18 @@ struct task_struct {
 	kuid_t loginuid;
 };
 
+/* Task iterator context */
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+};
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
 /* Sockets */
 typedef unsigned short sa_family_t;
 

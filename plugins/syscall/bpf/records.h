@@ -78,6 +78,13 @@ struct saker_task {
 	char comm[16];
 } __attribute__((packed));
 
+/* One task of the task iterator (saker_task_iter). */
+struct saker_iter_task {
+	__u32 tid;  /* task->pid */
+	__u32 pid;  /* task->tgid */
+	struct saker_task task;
+} __attribute__((packed));
+
 #define SAKER_EXE_WRITABLE 1      /* the executable is writable by the task's user */
 #define SAKER_EXE_UPPER_LAYER 2   /* the executable is on an overlayfs upper layer */
 #define SAKER_EXE_FROM_MEMFD 4    /* the executable is a memfd */

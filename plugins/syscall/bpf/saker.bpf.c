@@ -762,16 +762,9 @@ __noinline int put_vm(void)
 	return 1;
 }
 
-/* The task block, right after the record header (the record must have no items yet). */
-__noinline int put_task(__u64 clone_flags)
+/* The task block of `task` (clone_flags and the rest of *t left as they are). */
+static __always_inline void fill_task(struct task_struct *task, struct saker_task *t)
 {
-	struct scratch *s = scratch_get();
-	if (!s)
-		return 0;
-	struct saker_task *t = (void *)&s->buf[sizeof(struct saker_rec_hdr)];
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__builtin_memset(t, 0, sizeof(*t));
-
 	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	struct pid *tp = BPF_CORE_READ(task, thread_pid);
 	t->vtid = pid_vnr(tp);
@@ -846,8 +839,19 @@ __noinline int put_task(__u64 clone_flags)
 				t->exe_flags |= SAKER_EXE_FROM_MEMFD;
 		}
 	}
-	t->clone_flags = clone_flags;
 	bpf_probe_read_kernel(t->comm, sizeof(t->comm), &task->comm);
+}
+
+/* The task block, right after the record header (the record must have no items yet). */
+__noinline int put_task(__u64 clone_flags)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct saker_task *t = (void *)&s->buf[sizeof(struct saker_rec_hdr)];
+	__builtin_memset(t, 0, sizeof(*t));
+	fill_task((void *)bpf_get_current_task(), t);
+	t->clone_flags = clone_flags;
 
 	s->off = sizeof(struct saker_rec_hdr) + sizeof(struct saker_task);
 	s->flags |= SAKER_REC_F_TASK;
@@ -1483,5 +1487,25 @@ int saker_proc_exec(struct bpf_raw_tracepoint_args *ctx)
 	put_task(0);
 	put_process_items(1);
 	rec_send();
+	return 0;
+}
+
+/*
+ * Task iterator (kernel >= 5.8): one struct saker_iter_task per task, read by user space at
+ * start to complete the /proc scan with what only the kernel knows (exe layers and
+ * writability, the pid namespace's start) and with tasks that /proc did not list.
+ */
+SEC("iter/task")
+int saker_task_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task)
+		return 0;
+	struct saker_iter_task r;
+	__builtin_memset(&r, 0, sizeof(r));
+	r.tid = BPF_CORE_READ(task, pid);
+	r.pid = BPF_CORE_READ(task, tgid);
+	fill_task(task, &r.task);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

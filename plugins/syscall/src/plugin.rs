@@ -152,6 +152,13 @@ impl SourcePlugin for SyscallPlugin {
                     scan.unreadable, scan.processes
                 ));
             }
+            if let Some(why) = instance.task_iter_error() {
+                self.logger.info(&format!(
+                    "syscall plugin: the kernel's task list (BPF task iterator) is unavailable ({why}); \
+                     processes started before Saker are seeded from /proc alone, without \
+                     proc.is_exe_writable, the overlayfs layer fields and proc.pidns_init_start_ts"
+                ));
+            }
             self.sync_table();
             self.live_config = None;
             return Ok(SyscallInstance::Live(Box::new(instance)));

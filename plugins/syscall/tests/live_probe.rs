@@ -884,3 +884,80 @@ assert r[0].len == 10 and into[0].raw[:10] == b"first mmsg"
         assert_eq!(t[0], 1, "AF_UNIX");
     }
 }
+
+/// Clock ticks per second of /proc/PID/stat times (USER_HZ).
+const USER_HZ: u64 = 100;
+
+#[test]
+fn processes_started_before_the_probe_get_what_only_the_kernel_knows() {
+    use std::os::unix::fs::PermissionsExt;
+    use syscall::live::instance::ProbeSource;
+    use syscall::live::session::LiveSession;
+    use syscall::live::to_scap::{boot_offset_now, ScapBuilder};
+    use syscall::state::ThreadTable;
+
+    // Two copies of sleep, run as nobody before the probe opens: one everybody may write,
+    // one only root may.
+    let dir = std::env::temp_dir().join(format!("saker-live-iter-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = |name: &str, mode: u32| {
+        let exe = dir.join(name);
+        std::fs::copy("/bin/sleep", &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(mode)).unwrap();
+        Command::new(&exe)
+            .arg("30")
+            .uid(65534)
+            .gid(65534)
+            .spawn()
+            .expect("run sleep as nobody")
+    };
+    let mut open = start("opensleep", 0o777);
+    let mut shut = start("shutsleep", 0o755);
+    // Both have exec'd once /proc shows their own executable.
+    let deadline = Instant::now() + WAIT_LIMIT;
+    for c in [&open, &shut] {
+        while !std::fs::read_link(format!("/proc/{}/exe", c.id())).is_ok_and(|p| p.to_string_lossy().contains("sleep"))
+        {
+            assert!(Instant::now() < deadline, "the sleep children did not start");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    let Some((probe, _serial)) = open_probe(|| Probe::open(&ProbeOptions::default())) else {
+        let _ = (open.kill(), shut.kill(), open.wait(), shut.wait());
+        return;
+    };
+    let mut session = LiveSession::new(ProbeSource(probe), ScapBuilder::new(boot_offset_now()));
+    let mut state = ThreadTable::new();
+    let seeded = session.seed(&mut state).unwrap();
+    let _ = (open.kill(), shut.kill(), open.wait(), shut.wait());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(seeded.task_iter_error, None, "the task iterator runs on this kernel");
+    let stats = seeded.snapshot.stats;
+    assert!(
+        stats.kernel_tasks >= stats.processes && stats.processes > 0,
+        "the kernel listed {} tasks, /proc {} processes",
+        stats.kernel_tasks,
+        stats.processes
+    );
+    let thread = |pid: u32| state.thread(i64::from(pid)).expect("a seeded entry");
+    let (o, s) = (thread(open.id()), thread(shut.id()));
+    assert!(o.exe_writable, "nobody may write opensleep (0777)");
+    assert!(!s.exe_writable, "nobody may not write shutsleep (0755, root's)");
+
+    // Host processes live in the first pid namespace, whose init is pid 1.
+    let stat = std::fs::read_to_string("/proc/1/stat").unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    let ticks: u64 = after_comm.split(' ').nth(19).unwrap().parse().unwrap();
+    let init_start = ticks * (1_000_000_000 / USER_HZ);
+    for t in [o, s] {
+        assert!(
+            t.pidns_init_start_ts.abs_diff(init_start) <= 2 * (1_000_000_000 / USER_HZ),
+            "pidns_init_start_ts {} is the start of pid 1 ({init_start} from /proc/1/stat)",
+            t.pidns_init_start_ts
+        );
+    }
+}

@@ -25,15 +25,17 @@
 //! # Ok::<(), syscall::live::bpf::ProbeError>(())
 //! ```
 
+use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
 use aya::maps::{Array, Map, MapData, PerCpuArray};
 use aya::programs::tp_btf::BtfTracePointLinkId;
-use aya::programs::{BtfTracePoint, RawTracePoint};
+use aya::programs::{BtfTracePoint, Iter, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
+use super::records::KernelTask;
 use super::ring::Ring;
 
 /// The compiled programs; empty when the build had no clang (see build.rs).
@@ -94,6 +96,8 @@ const PROGRAMS: [(&str, &str, bool); 4] = [
 
 /// The sys_enter program (attached on demand, see [`PROGRAMS`]).
 const SYS_ENTER: &str = "saker_sys_enter";
+/// The task iterator (`iter/task`), run once at start by [`Probe::kernel_tasks`].
+const TASK_ITER: &str = "saker_task_iter";
 
 /// Capabilities (linux/capability.h) checked before loading.
 const CAP_SYS_ADMIN: u32 = 21;
@@ -320,6 +324,8 @@ pub struct Probe {
     /// The sys_enter program's link while it is attached.
     sys_enter: Option<BtfTracePointLinkId>,
     reader: ReaderStats,
+    /// Why the task iterator could not be loaded (it is optional: the /proc scan stands alone).
+    task_iter: Result<(), String>,
 }
 
 /// How the reader waited for records in [`Probe::poll`].
@@ -381,12 +387,12 @@ impl Probe {
             let mut loader = EbpfLoader::new();
             let cpus_u32 = u32::try_from(cpus).map_err(|_| ProbeError::Cpus(format!("{cpus} CPUs")))?;
             loader
-                .set_max_entries("scratch", cpus_u32)
-                .set_max_entries("cpu_rb", cpus_u32)
+                .map_max_entries("scratch", cpus_u32)
+                .map_max_entries("cpu_rb", cpus_u32)
                 // the programs wake the reader once per quarter of this written by a CPU
-                .set_global("ring_bytes", &ring_bytes, true);
+                .override_global("ring_bytes", &ring_bytes, true);
             for (i, name) in names.iter().enumerate() {
-                loader.set_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
+                loader.map_max_entries(name, if i < used { ring_bytes } else { PAGE_SIZE });
             }
             loader.load(object).map_err(|e| ProbeError::Load(error_chain(&e)))?
         };
@@ -419,6 +425,7 @@ impl Probe {
                 detail: error_chain(&e),
             })?;
         }
+        let task_iter = load_task_iter(&mut ebpf, &btf);
         drop(btf);
 
         let mut cpu_rb: Array<MapData, u32> = take(&mut ebpf, "cpu_rb")?;
@@ -482,7 +489,28 @@ impl Probe {
             opts: opts.clone(),
             sys_enter: None,
             reader: ReaderStats::default(),
+            task_iter,
         })
+    }
+
+    /// Every task of the host, as the kernel lists them, with its task block: one run of the
+    /// BPF task iterator. Err says why the iterator is unavailable (the caller falls back to
+    /// /proc alone).
+    pub fn kernel_tasks(&mut self) -> Result<Vec<KernelTask>, String> {
+        self.task_iter.clone()?;
+        let prog: &mut Iter = self
+            .ebpf
+            .program_mut(TASK_ITER)
+            .ok_or_else(|| format!("the object has no program {TASK_ITER}"))?
+            .try_into()
+            .map_err(|e| error_chain(&e))?;
+        let link = prog.attach().map_err(|e| error_chain(&e))?;
+        let link = prog.take_link(link).map_err(|e| error_chain(&e))?;
+        let mut file = link.into_file().map_err(|e| error_chain(&e))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| format!("reading the task iterator: {e}"))?;
+        Ok(KernelTask::parse_all(&bytes))
     }
 
     /// Replaces the whole capture table (index = syscall nr) live. The probe's options fill in
@@ -659,6 +687,15 @@ impl Probe {
         }
         Ok(out)
     }
+}
+
+/// Loads the task iterator, or says why it cannot be (older kernels, a refused program).
+fn load_task_iter(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), String> {
+    let prog = ebpf
+        .program_mut(TASK_ITER)
+        .ok_or_else(|| format!("the object has no program {TASK_ITER}"))?;
+    let prog: &mut Iter = prog.try_into().map_err(|e| error_chain(&e))?;
+    prog.load("task", btf).map_err(|e| error_chain(&e))
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, ProbeError>

@@ -11,6 +11,7 @@ use super::bpf::{
     Probe, ProbeCounters, ProbeOptions, DROP_BUFFER_FULL, DROP_KERNEL_READ, DROP_TOO_LARGE, DROP_USER_READ,
 };
 use super::proc_scan::ScanStats;
+use super::records::KernelTask;
 use super::session::{LiveSession, RawSource, SessionStats};
 use super::spec::{capture_table, needs_proc_exec, WantedSet, DEFAULT_SNAPLEN};
 use super::to_scap::{boot_offset_now, ScapBuilder};
@@ -95,6 +96,10 @@ impl RawSource for ProbeSource {
     fn poll(&mut self, max: usize, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<usize, String> {
         self.0.poll(max, timeout, f).map_err(|e| e.to_string())
     }
+
+    fn kernel_tasks(&mut self) -> Result<Vec<KernelTask>, String> {
+        self.0.kernel_tasks()
+    }
 }
 
 /// A running live capture.
@@ -106,6 +111,8 @@ pub struct LiveInstance {
     counters_read: Instant,
     /// The counters changed since [`Self::take_refreshed`] last said so.
     refreshed: bool,
+    /// Why the kernel's task list did not complete the /proc scan at open.
+    task_iter_error: Option<String>,
 }
 
 impl LiveInstance {
@@ -133,7 +140,7 @@ impl LiveInstance {
             .0
             .enable(true)
             .map_err(|e| PluginError::Message(format!("syscall plugin: {e}")))?;
-        session
+        let seeded = session
             .seed(state)
             .map_err(|e| PluginError::Message(format!("syscall plugin: seeding from /proc: {e}")))?;
         Ok(LiveInstance {
@@ -142,7 +149,13 @@ impl LiveInstance {
             counters: ProbeCounters::default(),
             counters_read: Instant::now() - COUNTERS_EVERY,
             refreshed: false,
+            task_iter_error: seeded.task_iter_error,
         })
+    }
+
+    /// Why the BPF task iterator did not complete the /proc scan at open (None when it did).
+    pub fn task_iter_error(&self) -> Option<&str> {
+        self.task_iter_error.as_deref()
     }
 
     /// What the /proc scan at open found and skipped.

@@ -16,6 +16,7 @@ use crate::scap::{
 use crate::state::ThreadTable;
 
 use super::linux_flags::open_flags;
+use super::records::{KernelTask, TaskBlock, EXE_FROM_MEMFD, EXE_LOWER_LAYER, EXE_UPPER_LAYER, EXE_WRITABLE};
 
 /// `scap_l4_proto` values of fd list entries.
 const L4_TCP: u8 = 1;
@@ -33,6 +34,11 @@ pub struct ScanStats {
     pub vanished: u64,
     /// Entries skipped for another error (permissions…).
     pub unreadable: u64,
+    /// Tasks the kernel listed (BPF task iterator); 0 when it was not available.
+    pub kernel_tasks: u64,
+    /// Of those, tasks /proc did not list (hidden from it, or started during the scan):
+    /// seeded from the kernel's fields.
+    pub kernel_only: u64,
 }
 
 /// The seeded process, fd and user lists.
@@ -64,6 +70,34 @@ impl ProcSnapshot {
         }
     }
 
+    /// Completes the scan with the kernel's task list: what /proc does not tell (whether the
+    /// executable is writable by the task's user or on an overlayfs layer, the start of the
+    /// task's pid namespace) and what it could not read; tasks /proc did not list at all are
+    /// added (threads take their process's entry when /proc listed the process).
+    pub fn merge_kernel_tasks(&mut self, tasks: &[KernelTask]) {
+        let mut by_tid: HashMap<u64, &KernelTask> = tasks.iter().map(|k| (u64::from(k.tid), k)).collect();
+        for p in &mut self.processes {
+            if let Some(k) = by_tid.remove(&p.tid) {
+                complete_from_kernel(p, &k.task);
+            }
+        }
+        let mut rest: Vec<&KernelTask> = by_tid.into_values().collect();
+        rest.sort_unstable_by_key(|k| k.tid);
+        for k in rest {
+            let pid = u64::from(k.pid);
+            let mut entry = match self.processes.iter().find(|p| p.tid == pid) {
+                Some(main) => main.clone(),
+                None => kernel_entry(k),
+            };
+            entry.tid = u64::from(k.tid);
+            entry.vtid = i64::from(k.task.vtid);
+            entry.comm = comm_text(&k.task.comm);
+            self.processes.push(entry);
+            self.stats.kernel_only += 1;
+        }
+        self.stats.kernel_tasks = tasks.len() as u64;
+    }
+
     /// Writes the process, fd and user lists to a capture.
     pub fn write_to<W: Write>(&self, w: &mut CaptureWriter<W>) -> Result<(), ScapError> {
         w.write_processes(&self.processes)?;
@@ -73,6 +107,61 @@ impl ProcSnapshot {
         w.write_users(&self.users)?;
         w.write_interfaces(&self.interfaces)
     }
+}
+
+fn comm_text(comm: &[u8; 16]) -> String {
+    let end = comm.iter().position(|&c| c == 0).unwrap_or(comm.len());
+    String::from_utf8_lossy(&comm[..end]).into_owned()
+}
+
+/// Fills in what only the kernel knows, and what /proc could not be read for.
+fn complete_from_kernel(p: &mut ProcessEntry, t: &TaskBlock) {
+    p.pidns_init_start_ts = t.pidns_init_start_ts;
+    p.exe_writable = t.exe_flags & EXE_WRITABLE != 0;
+    p.exe_upper_layer = t.exe_flags & EXE_UPPER_LAYER != 0;
+    p.exe_lower_layer = t.exe_flags & EXE_LOWER_LAYER != 0;
+    p.exe_from_memfd |= t.exe_flags & EXE_FROM_MEMFD != 0;
+    if p.exe_ino == 0 {
+        p.exe_ino = t.exe_ino;
+        p.exe_ino_ctime = t.exe_ctime;
+        p.exe_ino_mtime = t.exe_mtime;
+    }
+    if p.fdlimit == 0 {
+        p.fdlimit = t.fdlimit;
+    }
+}
+
+/// A task that only the kernel listed.
+fn kernel_entry(k: &KernelTask) -> ProcessEntry {
+    let t = &k.task;
+    let comm = comm_text(&t.comm);
+    let mut p = ProcessEntry {
+        tid: u64::from(k.tid),
+        pid: u64::from(k.pid),
+        ptid: u64::from(t.ppid),
+        sid: i64::from(t.sid),
+        pgid: i64::from(t.pgid),
+        vpgid: i64::from(t.vpgid),
+        exe: comm.clone(),
+        comm,
+        uid: t.uid,
+        gid: t.gid,
+        loginuid: t.loginuid,
+        tty: t.tty,
+        cap_inheritable: t.cap_inheritable,
+        cap_permitted: t.cap_permitted,
+        cap_effective: t.cap_effective,
+        vtid: i64::from(t.vtid),
+        vpid: i64::from(t.vpid),
+        vmsize_kb: t.vm_size,
+        vmrss_kb: t.vm_rss,
+        vmswap_kb: t.vm_swap,
+        pfmajor: t.pgft_maj,
+        pfminor: t.pgft_min,
+        ..ProcessEntry::default()
+    };
+    complete_from_kernel(&mut p, t);
+    p
 }
 
 /// Where to scan (the host's /proc and /etc unless a test or a container says otherwise).
@@ -303,6 +392,11 @@ fn bracket_ino(target: &str, prefix: &str) -> Option<u64> {
 }
 
 impl ProcScanner {
+    /// Scans the host's own /proc (the kernel's task list describes the same tasks).
+    pub fn is_host(&self) -> bool {
+        self.proc_root == Path::new("/proc")
+    }
+
     /// Scans every process, thread and fd, and the user and group lists.
     pub fn scan(&self) -> ProcSnapshot {
         let mut snap = ProcSnapshot {
@@ -595,6 +689,87 @@ mod tests {
             kernel_dev(libc::makedev(259, 300)),
             (300 & 0xff) | (259 << 8) | ((300 & !0xff) << 12)
         );
+    }
+
+    fn kernel_task(tid: u32, pid: u32, comm: &str, exe_flags: u32) -> KernelTask {
+        let mut task = TaskBlock {
+            ppid: 1,
+            vtid: tid,
+            vpid: pid,
+            uid: 1000,
+            exe_flags,
+            exe_ino: 77,
+            pidns_init_start_ts: 5_000,
+            ..TaskBlock::default()
+        };
+        task.comm[..comm.len()].copy_from_slice(comm.as_bytes());
+        KernelTask { tid, pid, task }
+    }
+
+    #[test]
+    fn the_kernels_task_list_completes_and_extends_the_scan() {
+        let mut snap = ProcSnapshot::default();
+        snap.processes.push(ProcessEntry {
+            tid: 10,
+            pid: 10,
+            comm: "web".into(),
+            exe: "/usr/bin/web".into(),
+            args: b"--port\08080\0".to_vec(),
+            exe_ino: 99,
+            ..ProcessEntry::default()
+        });
+        snap.processes.push(ProcessEntry {
+            tid: 20,
+            pid: 20,
+            comm: "gone".into(),
+            ..ProcessEntry::default()
+        });
+        let tasks = [
+            kernel_task(10, 10, "web", EXE_WRITABLE | EXE_UPPER_LAYER),
+            kernel_task(11, 10, "web-worker", 0),
+            kernel_task(30, 30, "hidden", EXE_LOWER_LAYER),
+        ];
+        let mut bytes = Vec::new();
+        for t in &tasks {
+            t.write_to(&mut bytes);
+        }
+        bytes.extend_from_slice(&[0; 7]); // a cut-off record is ignored
+        let tasks = KernelTask::parse_all(&bytes);
+        assert_eq!(tasks.len(), 3);
+        snap.merge_kernel_tasks(&tasks);
+
+        let by_tid = |tid: u64| snap.processes.iter().find(|p| p.tid == tid).unwrap();
+        let web = by_tid(10);
+        assert!(web.exe_writable && web.exe_upper_layer && !web.exe_lower_layer);
+        assert_eq!(
+            (web.pidns_init_start_ts, web.exe_ino),
+            (5_000, 99),
+            "/proc's inode stays"
+        );
+        let gone = by_tid(20);
+        assert!(
+            !gone.exe_writable && gone.pidns_init_start_ts == 0,
+            "not listed by the kernel: as scanned"
+        );
+        let worker = by_tid(11);
+        assert_eq!(
+            (worker.pid, worker.comm.as_str(), worker.exe.as_str(), &worker.args[..]),
+            (10, "web-worker", "/usr/bin/web", &b"--port\08080\0"[..]),
+            "a thread /proc missed takes its process's entry"
+        );
+        let hidden = by_tid(30);
+        assert_eq!(
+            (
+                hidden.pid,
+                hidden.ptid,
+                hidden.comm.as_str(),
+                hidden.exe.as_str(),
+                hidden.uid
+            ),
+            (30, 1, "hidden", "hidden", 1000)
+        );
+        assert!(hidden.exe_lower_layer && hidden.exe_ino == 77);
+        assert_eq!((snap.stats.kernel_tasks, snap.stats.kernel_only), (3, 2));
     }
 
     #[test]

@@ -187,6 +187,38 @@ pub struct TaskBlock {
     pub comm: [u8; 16],
 }
 
+/// One task of the BPF task iterator (`struct saker_iter_task`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KernelTask {
+    pub tid: u32,
+    pub pid: u32,
+    pub task: TaskBlock,
+}
+
+impl KernelTask {
+    /// Length of one `struct saker_iter_task`.
+    pub const LEN: usize = 8 + TASK_LEN;
+
+    /// The tasks of an iterator's output (a cut-off last record is ignored).
+    pub fn parse_all(bytes: &[u8]) -> Vec<KernelTask> {
+        bytes
+            .chunks_exact(Self::LEN)
+            .map(|b| KernelTask {
+                tid: u32_at(b, 0),
+                pid: u32_at(b, 4),
+                task: TaskBlock::read(&b[8..]),
+            })
+            .collect()
+    }
+
+    /// Encodes the task as the iterator does (tests).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.tid.to_le_bytes());
+        out.extend_from_slice(&self.pid.to_le_bytes());
+        self.task.write_to(out);
+    }
+}
+
 impl TaskBlock {
     fn read(b: &[u8]) -> TaskBlock {
         let u32s: [u32; 12] = std::array::from_fn(|i| u32_at(b, 4 * i));

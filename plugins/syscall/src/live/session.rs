@@ -10,7 +10,7 @@ use plugin_api::event::EventRef;
 use plugin_api::sdk::{EventBatch, PluginError};
 
 use super::proc_scan::{ProcScanner, ProcSnapshot, ScanStats};
-use super::records::RawRecord;
+use super::records::{KernelTask, RawRecord};
 use super::to_scap::{BuildError, ScapBuilder};
 use crate::scap::{CaptureWriter, Compression, FileSink, ScapError};
 use crate::state::ThreadTable;
@@ -25,6 +25,12 @@ pub trait RawSource {
     /// Calls `f` with up to `max` records, waiting at most `timeout` when none are ready.
     /// Returns how many records were passed to `f`.
     fn poll(&mut self, max: usize, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<usize, String>;
+
+    /// Every task of the host as the kernel lists them (the BPF task iterator), or why the
+    /// source cannot list them.
+    fn kernel_tasks(&mut self) -> Result<Vec<KernelTask>, String> {
+        Err("this source has no task iterator".into())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +58,14 @@ pub struct SessionStats {
     pub build_errors: u64,
     /// The /proc scan of [`LiveSession::seed`].
     pub scan: ScanStats,
+}
+
+/// What [`LiveSession::seed`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Seeded {
+    pub snapshot: ProcSnapshot,
+    /// Why the kernel's task list did not complete the /proc scan (None when it did).
+    pub task_iter_error: Option<String>,
 }
 
 /// A live session over `S`.
@@ -92,14 +106,29 @@ impl<S: RawSource> LiveSession<S> {
     }
 
     /// Seeds `state` from /proc and /etc and writes the lists to the capture file, if any.
-    pub fn seed(&mut self, state: &mut ThreadTable) -> Result<ProcSnapshot, SessionError> {
-        let snap = self.scanner.scan();
+    /// On the host's /proc, the kernel's task list (BPF task iterator) completes the scan.
+    pub fn seed(&mut self, state: &mut ThreadTable) -> Result<Seeded, SessionError> {
+        let mut snap = self.scanner.scan();
+        let task_iter_error = if self.scanner.is_host() {
+            match self.source.kernel_tasks() {
+                Ok(tasks) => {
+                    snap.merge_kernel_tasks(&tasks);
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        } else {
+            Some(format!("{} is not the host's /proc", self.scanner.proc_root.display()))
+        };
         snap.apply(state);
         if let Some(w) = &mut self.capture {
             snap.write_to(w)?;
         }
         self.stats.scan = snap.stats;
-        Ok(snap)
+        Ok(Seeded {
+            snapshot: snap,
+            task_iter_error,
+        })
     }
 
     /// Pushes up to [`MAX_BATCH_EVENTS`] events into `batch`, waiting at most
@@ -270,7 +299,7 @@ mod tests {
         let mut session = LiveSession::new(source, ScapBuilder::new(1_000));
         session.capture_to(&path).unwrap();
         let mut state = ThreadTable::new();
-        let snap = session.seed(&mut state).unwrap();
+        let snap = session.seed(&mut state).unwrap().snapshot;
         assert!(state.thread(tid as i64).is_some());
 
         let mut sent = Vec::new();
