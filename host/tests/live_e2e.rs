@@ -73,7 +73,8 @@ fn write(path: &Path, text: &str) {
 /// Output fields of the open rule (evt.res and evt.rawres tell success from failure).
 const OPEN_FIELDS: &str = "proc.name=%proc.name proc.pname=%proc.pname proc.cmdline=%proc.cmdline \
     user.name=%user.name proc.exepath=%proc.exepath fd.name=%fd.name evt.res=%evt.res \
-    evt.rawres=%evt.rawres proc.pid=%proc.pid proc.ppid=%proc.ppid";
+    evt.rawres=%evt.rawres proc.pid=%proc.pid proc.ppid=%proc.ppid proc.is_exe_writable=%proc.is_exe_writable \
+    proc.pidns_init_start_ts=%proc.pidns_init_start_ts";
 
 /// A rule on every open under `dir` (successful or not) plus `extra` rules.
 fn rules(dir: &Path, extra: &str) -> String {
@@ -700,6 +701,10 @@ fn a_process_started_before_saker_is_known_from_the_proc_scan() {
     assert_eq!(field(&own, "proc.ppid"), std::process::id().to_string(), "{own}");
     assert_eq!(field(&own, "user.name"), "root", "{own}");
     assert_eq!(field(&own, "proc.exepath"), on_path("sh").to_str().unwrap(), "{own}");
+    // What /proc does not tell, from the kernel's task list: root may write its shell, and the
+    // host's pid namespace started at boot with pid 1.
+    assert_eq!(field(&own, "proc.is_exe_writable"), "true", "{own}");
+    assert_ne!(field(&own, "proc.pidns_init_start_ts"), "0", "{own}");
 
     let cat = saker.wait_alert("cat from the shell", |a| field(a, "fd.name") == cat.to_str().unwrap());
     assert_eq!(field(&cat, "proc.name"), "cat", "{cat}");
@@ -1003,6 +1008,10 @@ fn cap_bpf_and_cap_perfmon_are_enough_for_live_capture() {
     let (code, _, stderr) = saker.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("/proc scan could not read"), "{stderr}");
+    assert!(
+        !stderr.contains("task iterator"),
+        "the task iterator runs with CAP_BPF and CAP_PERFMON alone: {stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
