@@ -392,9 +392,19 @@ fn bracket_ino(target: &str, prefix: &str) -> Option<u64> {
 }
 
 impl ProcScanner {
-    /// Scans the host's own /proc (the kernel's task list describes the same tasks).
-    pub fn is_host(&self) -> bool {
-        self.proc_root == Path::new("/proc")
+    /// Why the kernel's task list (host thread ids) cannot complete this scan: another /proc
+    /// than the host's, or Saker in a pid namespace of its own (/proc then lists its ids).
+    pub fn kernel_tasks_mismatch(&self) -> Option<String> {
+        if self.proc_root != Path::new("/proc") {
+            return Some(format!("{} is not the host's /proc", self.proc_root.display()));
+        }
+        let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let nspid = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+        (nspid.split_whitespace().count() > 1).then(|| {
+            "Saker runs in a pid namespace other than the host's (NSpid in /proc/self/status); \
+             run it with the host's pid namespace (hostPID)"
+                .to_string()
+        })
     }
 
     /// Scans every process, thread and fd, and the user and group lists.
@@ -770,6 +780,18 @@ mod tests {
         );
         assert!(hidden.exe_lower_layer && hidden.exe_ino == 77);
         assert_eq!((snap.stats.kernel_tasks, snap.stats.kernel_only), (3, 2));
+    }
+
+    #[test]
+    fn only_the_hosts_proc_takes_the_kernels_task_list() {
+        let other = ProcScanner {
+            proc_root: PathBuf::from("/srv/container/proc"),
+            etc_root: PathBuf::from("/etc"),
+        };
+        let why = other.kernel_tasks_mismatch().unwrap();
+        assert!(why.contains("/srv/container/proc is not the host's /proc"), "{why}");
+        // The test runs in the host's pid namespace, as the live tests need.
+        assert_eq!(ProcScanner::default().kernel_tasks_mismatch(), None);
     }
 
     #[test]

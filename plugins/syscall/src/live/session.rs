@@ -109,16 +109,15 @@ impl<S: RawSource> LiveSession<S> {
     /// On the host's /proc, the kernel's task list (BPF task iterator) completes the scan.
     pub fn seed(&mut self, state: &mut ThreadTable) -> Result<Seeded, SessionError> {
         let mut snap = self.scanner.scan();
-        let task_iter_error = if self.scanner.is_host() {
-            match self.source.kernel_tasks() {
+        let task_iter_error = match self.scanner.kernel_tasks_mismatch() {
+            Some(why) => Some(why),
+            None => match self.source.kernel_tasks() {
                 Ok(tasks) => {
                     snap.merge_kernel_tasks(&tasks);
                     None
                 }
                 Err(e) => Some(e),
-            }
-        } else {
-            Some(format!("{} is not the host's /proc", self.scanner.proc_root.display()))
+            },
         };
         snap.apply(state);
         if let Some(w) = &mut self.capture {
