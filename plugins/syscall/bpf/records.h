@@ -174,10 +174,14 @@ struct saker_fdinfo {
 	__u32 dev;   /* new_encode_dev of the inode's superblock device */
 	__u32 flags; /* file->f_flags */
 	__u64 ino;
-	__u32 mount_id;
-	__u32 fs_magic; /* superblock magic (to tell overlayfs, memfd …) */
+	__u32 layer;    /* SAKER_LAYER_*: where the file is on an overlayfs */
+	__u32 fs_magic; /* magic of the inode's superblock (the real one under an overlayfs) */
 	__u32 mode;     /* file->f_mode (FMODE_*: FMODE_CREATED tells an open that created the file) */
 } __attribute__((packed));
+
+#define SAKER_LAYER_NONE 0  /* not opened through an overlayfs */
+#define SAKER_LAYER_UPPER 1 /* an overlayfs file with an upper-layer copy */
+#define SAKER_LAYER_LOWER 2 /* an overlayfs file only in a lower layer */
 
 /*
  * ---- The per-syscall capture table (BPF array map "syscall_cfg", index = syscall nr,

@@ -344,6 +344,31 @@ __noinline int put_user_str(__u32 arg, __u64 uptr)
 }
 
 /* struct saker_fdinfo of the file of fd; len 0 when the fd has no file. */
+/*
+ * SAKER_LAYER_* of a file opened at dentry `de`. A file opened through an overlayfs has the
+ * overlay's dentry but the real (upper or lower) inode, so its dentry's superblock differs from
+ * the inode's one, `sb`, whose magic is known; the overlay's directories keep the overlay inode.
+ * The overlay inode tells the layer: an upper dentry with an inode means an upper-layer copy.
+ */
+static __always_inline __u32 overlay_layer(struct dentry *de, struct super_block *sb, __u32 magic)
+{
+	if (!de || !bpf_core_type_exists(struct ovl_inode))
+		return SAKER_LAYER_NONE;
+	struct super_block *dsb = BPF_CORE_READ(de, d_sb);
+	if (dsb != sb)
+		magic = BPF_CORE_READ(dsb, s_magic);
+	if (magic != OVERLAYFS_SUPER_MAGIC)
+		return SAKER_LAYER_NONE;
+	struct inode *vi = BPF_CORE_READ(de, d_inode);
+	if (!vi)
+		return SAKER_LAYER_LOWER;
+	struct ovl_inode *oi = (void *)vi - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino))
+		return SAKER_LAYER_UPPER;
+	return SAKER_LAYER_LOWER;
+}
+
 __noinline int put_fdinfo(__u32 arg, __u64 fd)
 {
 	struct scratch *s = scratch_get();
@@ -362,7 +387,7 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	__u8 fb[128] __attribute__((aligned(8)));
 	SPAN_READ(fb, f);
 	struct inode *ino = SPAN_GET(fb, f, f_inode);
-	struct vfsmount *vm = SPAN_GET(fb, f, f_path.mnt);
+	struct dentry *de = SPAN_GET(fb, f, f_path.dentry);
 	fi->flags = SPAN_GET(fb, f, f_flags);
 	fi->mode = SPAN_GET(fb, f, f_mode);
 	__u8 ib[96] __attribute__((aligned(8)));
@@ -373,8 +398,7 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	SPAN_READ(sbb, sb);
 	fi->dev = encode_dev(SPAN_GET(sbb, sb, s_dev));
 	fi->fs_magic = SPAN_GET(sbb, sb, s_magic);
-	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
-	fi->mount_id = BPF_CORE_READ(mnt, mnt_id);
+	fi->layer = overlay_layer(de, sb, fi->fs_magic);
 	item_end(s, off, SAKER_D_FDINFO, arg, sizeof(struct saker_fdinfo));
 	return 1;
 }

@@ -35,7 +35,7 @@ fn main() {
         dev: 0x801,
         flags: 0o100000,
         ino: 1234,
-        mount_id: 30,
+        layer: 0,
         fs_magic: 0xef53,
         mode: 0,
     };

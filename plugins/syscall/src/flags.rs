@@ -254,6 +254,26 @@ pub static FILE_FLAGS: FlagTable = FlagTable {
         ("O_CLOEXEC", 1 << 12),
         ("O_TMPFILE", 1 << 13),
         ("O_F_CREATED", 1 << 14),
+        ("FD_UPPER_LAYER", PPM_FD_UPPER_LAYER as u64),
+        ("FD_LOWER_LAYER", PPM_FD_LOWER_LAYER as u64),
+    ],
+};
+
+/// `PPM_FD_UPPER_LAYER` / `PPM_FD_LOWER_LAYER`: open flags the driver adds for a file opened
+/// through an overlayfs (an upper-layer copy, or in a lower layer only).
+pub const PPM_FD_UPPER_LAYER: u32 = 1 << 15;
+pub const PPM_FD_LOWER_LAYER: u32 = 1 << 16;
+/// The same for creat, which has no `flags`: bits of its 16-bit `creat_flags` parameter.
+pub const PPM_FD_UPPER_LAYER_CREAT: u32 = 1 << 0;
+pub const PPM_FD_LOWER_LAYER_CREAT: u32 = 1 << 1;
+
+/// creat's `creat_flags` (`PPM_FD_*_LAYER_CREAT`): the overlayfs layer of the created file.
+pub static CREAT_FLAGS: FlagTable = FlagTable {
+    name: "creat_flags",
+    kind: FlagKind::Bits,
+    entries: &[
+        ("FD_UPPER_LAYER_CREAT", PPM_FD_UPPER_LAYER_CREAT as u64),
+        ("FD_LOWER_LAYER_CREAT", PPM_FD_LOWER_LAYER_CREAT as u64),
     ],
 };
 
@@ -680,6 +700,7 @@ pub static KEYCTL_OPERATIONS: FlagTable = FlagTable {
 pub fn table_for(event: &str, param: &str) -> Option<&'static FlagTable> {
     Some(match (event, param) {
         ("open" | "openat" | "openat2" | "creat" | "open_by_handle_at", "flags") => &FILE_FLAGS,
+        ("creat", "creat_flags") => &CREAT_FLAGS,
         ("access" | "faccessat" | "faccessat2", "mode") => &ACCESS_FLAGS,
         ("chmod" | "fchmod" | "fchmodat", "mode") => &MODE_FLAGS,
         ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,

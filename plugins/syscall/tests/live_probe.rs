@@ -610,9 +610,32 @@ fn exe_flags_tell_overlay_layers() {
         pid
     };
     let (lower, upper) = (run("lowertrue"), run("uppertrue"));
+    // cat opens a lower-only file, an upper one and the overlay's root directory.
+    let mut c = Command::new("cat")
+        .arg(dirs[3].join("lowertrue"))
+        .arg(dirs[3].join("uppertrue"))
+        .arg(&dirs[3])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cat");
+    let cat = c.id();
+    c.wait().unwrap();
     let exec_of = |r: &Rec, pid: u32| r.pid == pid && r.nr as usize == NR_EXECVE && r.ret == 0;
+    let open_of = |r: &Rec, name: &str| {
+        r.pid == cat
+            && r.nr as usize == NR_OPENAT
+            && r.ret >= 0
+            && r.item(D_USTR)
+                .is_some_and(|p| p.strip_suffix(b"\0").unwrap_or(p).ends_with(name.as_bytes()))
+    };
+    let merged = dirs[3].to_str().unwrap().to_string();
     let recs = gather(&mut probe, |r| {
-        r.iter().any(|r| exec_of(r, lower)) && r.iter().any(|r| exec_of(r, upper))
+        r.iter().any(|r| exec_of(r, lower))
+            && r.iter().any(|r| exec_of(r, upper))
+            && ["lowertrue", "uppertrue", merged.as_str()]
+                .iter()
+                .all(|n| r.iter().any(|r| open_of(r, n)))
     });
     let _ = Command::new("umount").arg(&dirs[3]).status();
     let _ = std::fs::remove_dir_all(&base);
@@ -626,6 +649,16 @@ fn exe_flags_tell_overlay_layers() {
     };
     assert_eq!(flags(lower) & (UPPER | LOWER), LOWER, "lower-layer executable");
     assert_eq!(flags(upper) & (UPPER | LOWER), UPPER, "upper-layer executable");
+
+    // saker_fdinfo.layer (offset 16): SAKER_LAYER_UPPER 1, SAKER_LAYER_LOWER 2.
+    const FDINFO_LAYER: usize = 16;
+    let layer = |name: &str| {
+        let r = recs.iter().find(|r| open_of(r, name)).expect("cat's openat");
+        u32_at(r.item(D_FDINFO).expect("fdinfo of the opened file"), FDINFO_LAYER)
+    };
+    assert_eq!(layer("lowertrue"), 2, "a file only in the lower layer");
+    assert_eq!(layer("uppertrue"), 1, "a file copied to the upper layer");
+    assert_eq!(layer(&merged), 1, "the overlay's root directory has an upper dentry");
 }
 
 const NR_POLL: usize = 7;

@@ -8,6 +8,7 @@ use super::defs::FieldId;
 use super::event::{FieldArg, FieldValue};
 use super::sink::{Joined, Sink};
 use crate::event_table::EventFlags;
+use crate::flags::{PPM_FD_LOWER_LAYER, PPM_FD_UPPER_LAYER};
 use crate::params::{DecodedEvent, ParamValue};
 use crate::state::{resolve_path, FdInfo, FdType, SocketRole, ThreadInfo, ThreadTable};
 
@@ -732,6 +733,16 @@ pub fn extract_fd_field(id: FieldId, ev: &DecodedEvent<'_>, state: &ThreadTable,
         F::FdDevMajor => i(out, i64::from(f.dev >> 20)),
         F::FdDevMinor => i(out, i64::from(f.dev & 0xfffff)),
         F::FdIno => i(out, f.ino as i64),
+        // The layer bits the driver adds to an open's flags (libsinsp keeps them per fd).
+        F::FdIsUpperLayer | F::FdIsLowerLayer => {
+            let bit = if id == F::FdIsUpperLayer {
+                PPM_FD_UPPER_LAYER
+            } else {
+                PPM_FD_LOWER_LAYER
+            };
+            let file = matches!(f.fd_type, FdType::File | FdType::Directory);
+            out.push(FieldValue::Bool(file && f.open_flags & bit != 0));
+        }
         F::FdUid => out.str_fmt(format_args!("{tid}{}", f.fd)),
         _ => {}
     }

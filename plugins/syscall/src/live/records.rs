@@ -12,6 +12,11 @@ pub const REC_PROC_EXEC: u16 = 4;
 pub const REC_F_TASK: u16 = 1;
 pub const REC_F_TRUNCATED: u16 = 2;
 
+/// `SAKER_LAYER_*` of `saker_fdinfo.layer`: an overlayfs file with an upper-layer copy, or one
+/// only in a lower layer (0: not opened through an overlayfs).
+pub const LAYER_UPPER: u32 = 1;
+pub const LAYER_LOWER: u32 = 2;
+
 /// `SAKER_EXE_*` bits of `saker_task.exe_flags`.
 pub const EXE_WRITABLE: u32 = 1;
 pub const EXE_UPPER_LAYER: u32 = 2;
@@ -424,7 +429,8 @@ pub struct RawFdInfo {
     /// Linux `f_flags` (`O_*`).
     pub flags: u32,
     pub ino: u64,
-    pub mount_id: u32,
+    /// `SAKER_LAYER_*`: where the file is on an overlayfs ([`LAYER_UPPER`], [`LAYER_LOWER`]).
+    pub layer: u32,
     pub fs_magic: u32,
     /// Linux `f_mode` (`FMODE_*`).
     pub mode: u32,
@@ -436,7 +442,7 @@ impl RawFdInfo {
             dev: u32_at(b, 0),
             flags: u32_at(b, 4),
             ino: u64_at(b, 8),
-            mount_id: u32_at(b, 16),
+            layer: u32_at(b, 16),
             fs_magic: u32_at(b, 20),
             mode: u32_at(b, 24),
         })
@@ -446,7 +452,7 @@ impl RawFdInfo {
         out.extend_from_slice(&self.dev.to_le_bytes());
         out.extend_from_slice(&self.flags.to_le_bytes());
         out.extend_from_slice(&self.ino.to_le_bytes());
-        out.extend_from_slice(&self.mount_id.to_le_bytes());
+        out.extend_from_slice(&self.layer.to_le_bytes());
         out.extend_from_slice(&self.fs_magic.to_le_bytes());
         out.extend_from_slice(&self.mode.to_le_bytes());
     }

@@ -17,10 +17,12 @@ use super::linux_flags::{
     quotactl_fmt, quotactl_type, semctl_cmd, semget_flags, semop_flags, PPM_QFMT_NOT_USED, SEMCTL_SETVAL,
 };
 use super::records::{
-    tag, RawFdInfo, RawMmsg, RawRecord, RawTuple, ARG_RET, REC_PROC_EXEC, REC_PROC_EXIT, REC_SYS_ENTER, REC_SYS_EXIT,
+    tag, RawFdInfo, RawMmsg, RawRecord, RawTuple, ARG_RET, LAYER_LOWER, LAYER_UPPER, REC_PROC_EXEC, REC_PROC_EXIT,
+    REC_SYS_ENTER, REC_SYS_EXIT,
 };
 use super::syscall_nr::{self, SyscallInfo, GENERIC_X};
 use crate::event_table::{event_info, EventFlags, EventInfo, ParamInfo, ParamType};
+use crate::flags::{PPM_FD_LOWER_LAYER, PPM_FD_LOWER_LAYER_CREAT, PPM_FD_UPPER_LAYER, PPM_FD_UPPER_LAYER_CREAT};
 use crate::params::{PPM_AF_INET, PPM_AF_INET6, PPM_AF_UNIX};
 
 /// `PPM_SOCKOPT_IDX_*`: the dynamic type of getsockopt's `val`.
@@ -736,10 +738,29 @@ impl<'a> Ctx<'a> {
         }
         Some(Val::Bytes(Cow::Owned(v)))
     }
-    /// `PPM_O_F_CREATED` when the open created its file (FDINFO of the returned fd), else 0.
-    fn created(&self) -> u32 {
-        match self.ret_fdinfo() {
-            Some(f) if f.mode & FMODE_CREATED != 0 => PPM_O_F_CREATED,
+    /// The open flags the driver adds from the returned fd's file (FDINFO): `PPM_O_F_CREATED`
+    /// when the open created it, `PPM_FD_UPPER_LAYER`/`LOWER_LAYER` for an overlayfs file.
+    fn opened(&self) -> u32 {
+        let Some(f) = self.ret_fdinfo() else {
+            return 0;
+        };
+        let created = if f.mode & FMODE_CREATED != 0 {
+            PPM_O_F_CREATED
+        } else {
+            0
+        };
+        created
+            | match f.layer {
+                LAYER_UPPER => PPM_FD_UPPER_LAYER,
+                LAYER_LOWER => PPM_FD_LOWER_LAYER,
+                _ => 0,
+            }
+    }
+    /// creat's `creat_flags`: only the overlayfs layer, in its own 16-bit bits.
+    fn creat_layer(&self) -> u32 {
+        match self.ret_fdinfo().map(|f| f.layer) {
+            Some(LAYER_UPPER) => PPM_FD_UPPER_LAYER_CREAT,
+            Some(LAYER_LOWER) => PPM_FD_LOWER_LAYER_CREAT,
             _ => 0,
         }
     }
@@ -916,18 +937,20 @@ impl<'a> Ctx<'a> {
         let masked = |i: usize, known: u64| Val::Int((self.rec.hdr.args[i] & known) as i64);
         Some(match (ev, name) {
             ("open", "name") | ("creat", "name") => self.ustr(0),
-            ("open", "flags") => Val::Int((open_flags(self.rec.hdr.args[1] as u32) | self.created()) as i64),
+            ("open", "flags") => Val::Int((open_flags(self.rec.hdr.args[1] as u32) | self.opened()) as i64),
             ("open", "mode") => Val::Int(open_mode(self.rec.hdr.args[1], self.rec.hdr.args[2]) as i64),
             ("creat", "mode") => Val::Int(chmod_mode(self.rec.hdr.args[1]) as i64),
-            ("creat", "creat_flags") => Val::Int(self.created() as i64),
+            ("creat", "creat_flags") => Val::Int(self.creat_layer() as i64),
             ("openat", "name") | ("openat2", "name") => self.ustr(1),
-            ("openat", "flags") => Val::Int((open_flags(self.rec.hdr.args[2] as u32) | self.created()) as i64),
+            ("openat", "flags") => Val::Int((open_flags(self.rec.hdr.args[2] as u32) | self.opened()) as i64),
             ("openat", "mode") => Val::Int(open_mode(self.rec.hdr.args[2], self.rec.hdr.args[3]) as i64),
-            ("openat2", "flags") => Val::Int((open_flags(self.open_how(0)? as u32) | self.created()) as i64),
+            ("openat2", "flags") => Val::Int((open_flags(self.open_how(0)? as u32) | self.opened()) as i64),
             ("openat2", "mode") => Val::Int(open_mode(self.open_how(0)?, self.open_how(1)?) as i64),
             ("openat2", "resolve") => Val::Int(self.open_how(2)? as i64),
             ("open_by_handle_at", "mountfd") => fd(0),
-            ("open_by_handle_at", "flags") => Val::Int(open_flags(self.rec.hdr.args[2] as u32) as i64),
+            ("open_by_handle_at", "flags") => {
+                Val::Int((open_flags(self.rec.hdr.args[2] as u32) | self.opened()) as i64)
+            }
             ("open_by_handle_at", "path") => self.rec.item(tag::FD_PATH, ARG_RET).map(|b| Val::Str(no_nul(b)))?,
             ("readv" | "preadv" | "recvmsg", "size") => Val::Int(self.rec.hdr.ret.max(0)),
             ("writev" | "pwritev" | "sendmsg", "size") => self.iovec_total(),

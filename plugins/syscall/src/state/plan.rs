@@ -33,6 +33,7 @@ param_keys! {
     Cgroups = "cgroups",
     Cmd = "cmd",
     Comm = "comm",
+    CreatFlags = "creat_flags",
     Cwd = "cwd",
     Dev = "dev",
     Dirfd = "dirfd",

@@ -9,6 +9,7 @@ use plugin_api::event::EventRef;
 use super::plan::{plan, Action, EventPlan, ParamKey as K};
 use super::{FdInfo, FdType, L4Proto, SocketInfo, SocketRole, ThreadInfo, ThreadTable};
 use crate::event_table::{Direction, ParamInfo};
+use crate::flags::{PPM_FD_LOWER_LAYER, PPM_FD_LOWER_LAYER_CREAT, PPM_FD_UPPER_LAYER, PPM_FD_UPPER_LAYER_CREAT};
 use crate::params::{decode, DecodedEvent, ParamError, ParamValue, SockAddr, SockTuple};
 
 /// `PPM_CL_CLONE_THREAD`.
@@ -904,7 +905,13 @@ impl ThreadTable {
         }
         let mut name_raw = self.take_string();
         name_raw.push_str(&raw);
-        let flags = p.uint(K::Flags).unwrap_or(0) as u32;
+        // creat has no flags: its creat_flags carry the overlayfs layer in bits of their own.
+        let flags = match p.uint(K::CreatFlags) {
+            Some(c) if c & u64::from(PPM_FD_UPPER_LAYER_CREAT) != 0 => PPM_FD_UPPER_LAYER,
+            Some(c) if c & u64::from(PPM_FD_LOWER_LAYER_CREAT) != 0 => PPM_FD_LOWER_LAYER,
+            Some(_) => 0,
+            None => p.uint(K::Flags).unwrap_or(0) as u32,
+        };
         let ty = if flags & O_DIRECTORY != 0 {
             FdType::Directory
         } else {

@@ -555,10 +555,52 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
             .ustr(0, "/tmp/c")
             .fdinfo(ARG_RET, &created(1 << 20)),
     );
+    // creat's creat_flags carry only the overlayfs layer (the drivers never set O_F_CREATED
+    // there), so creat is not an open-create, as in libsinsp.
     assert!(matches!(
         d.param_by_name("creat_flags"),
-        Some(Ok(ParamValue::Unsigned(0x4000)))
+        Some(Ok(ParamValue::Unsigned(0)))
     ));
+    assert_eq!(h.field("evt.is_open_create"), vec![FieldValue::Bool(false)]);
+
+    // Files opened through an overlayfs: the layer joins the open flags (creat: creat_flags)
+    // and the fd remembers it.
+    let layered = |layer| RawFdInfo {
+        ino: 8,
+        layer,
+        ..RawFdInfo::default()
+    };
+    let d = h.feed(
+        &exit("openat", 200)
+            .ret(5)
+            .args([AT_FDCWD, 0, 0, 0, 0, 0])
+            .ustr(1, "/etc/os-release")
+            .fdinfo(ARG_RET, &layered(LAYER_UPPER)),
+    );
+    let flags = d.info.param_index("flags").unwrap();
+    assert_eq!(d.render_param(flags).unwrap(), "32769(O_RDONLY|FD_UPPER_LAYER)");
+    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(true)]);
+    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(false)]);
+    let d = h.feed(
+        &exit("creat", 200)
+            .ret(6)
+            .args([0, 0o644, 0, 0, 0, 0])
+            .ustr(0, "/tmp/lowered")
+            .fdinfo(ARG_RET, &layered(LAYER_LOWER)),
+    );
+    let creat_flags = d.info.param_index("creat_flags").unwrap();
+    assert_eq!(d.render_param(creat_flags).unwrap(), "2(FD_LOWER_LAYER_CREAT)");
+    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(true)]);
+    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(false)]);
+    h.feed(
+        &exit("openat", 200)
+            .ret(7)
+            .args([AT_FDCWD, 0, 0, 0, 0, 0])
+            .ustr(1, "/etc/hostname")
+            .fdinfo(ARG_RET, &layered(0)),
+    );
+    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(false)]);
+    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(false)]);
 
     // accept4 on a listener with 2 of 5 waiting.
     let mut q = 2u32.to_le_bytes().to_vec();
