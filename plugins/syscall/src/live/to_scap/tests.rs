@@ -570,37 +570,29 @@ fn kernel_values_fill_created_flags_queues_fd_lists_offsets_and_peeks() {
         layer,
         ..RawFdInfo::default()
     };
-    let d = h.feed(
-        &exit("openat", 200)
-            .ret(5)
-            .args([AT_FDCWD, 0, 0, 0, 0, 0])
-            .ustr(1, "/etc/os-release")
-            .fdinfo(ARG_RET, &layered(LAYER_UPPER)),
-    );
+    let opened = |call: &str, fd: i64, path: &str, layer| {
+        let (args, path_arg) = match call {
+            "creat" => ([0, 0o644, 0, 0, 0, 0], 0),
+            _ => ([AT_FDCWD, 0, 0, 0, 0, 0], 1),
+        };
+        exit(call, 200)
+            .ret(fd)
+            .args(args)
+            .ustr(path_arg, path)
+            .fdinfo(ARG_RET, &layered(layer))
+    };
+    let layers = |h: &Harness| [h.field("fd.is_upper_layer"), h.field("fd.is_lower_layer")];
+    let (yes, no) = (vec![FieldValue::Bool(true)], vec![FieldValue::Bool(false)]);
+    let d = h.feed(&opened("openat", 5, "/etc/os-release", LAYER_UPPER));
     let flags = d.info.param_index("flags").unwrap();
     assert_eq!(d.render_param(flags).unwrap(), "32769(O_RDONLY|FD_UPPER_LAYER)");
-    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(true)]);
-    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(false)]);
-    let d = h.feed(
-        &exit("creat", 200)
-            .ret(6)
-            .args([0, 0o644, 0, 0, 0, 0])
-            .ustr(0, "/tmp/lowered")
-            .fdinfo(ARG_RET, &layered(LAYER_LOWER)),
-    );
+    assert_eq!(layers(&h), [yes.clone(), no.clone()]);
+    let d = h.feed(&opened("creat", 6, "/tmp/lowered", LAYER_LOWER));
     let creat_flags = d.info.param_index("creat_flags").unwrap();
     assert_eq!(d.render_param(creat_flags).unwrap(), "2(FD_LOWER_LAYER_CREAT)");
-    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(true)]);
-    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(false)]);
-    h.feed(
-        &exit("openat", 200)
-            .ret(7)
-            .args([AT_FDCWD, 0, 0, 0, 0, 0])
-            .ustr(1, "/etc/hostname")
-            .fdinfo(ARG_RET, &layered(0)),
-    );
-    assert_eq!(h.field("fd.is_upper_layer"), vec![FieldValue::Bool(false)]);
-    assert_eq!(h.field("fd.is_lower_layer"), vec![FieldValue::Bool(false)]);
+    assert_eq!(layers(&h), [no.clone(), yes]);
+    h.feed(&opened("openat", 7, "/etc/hostname", 0));
+    assert_eq!(layers(&h), [no.clone(), no]);
 
     // accept4 on a listener with 2 of 5 waiting.
     let mut q = 2u32.to_le_bytes().to_vec();
