@@ -345,24 +345,15 @@ __noinline int put_user_str(__u32 arg, __u64 uptr)
 
 /* struct saker_fdinfo of the file of fd; len 0 when the fd has no file. */
 /*
- * SAKER_LAYER_* of a file opened at dentry `de`. A file opened through an overlayfs has the
- * overlay's dentry but the real (upper or lower) inode, so its dentry's superblock differs from
- * the inode's one, `sb`, whose magic is known; the overlay's directories keep the overlay inode.
- * The overlay inode tells the layer: an upper dentry with an inode means an upper-layer copy.
+ * SAKER_LAYER_* of an inode whose superblock has magic `magic`. A file opened through an
+ * overlayfs (Linux 4.19+: stacked file operations) has the overlay's inode, whose
+ * `__upperdentry` is set once the file has an upper-layer copy.
  */
-static __always_inline __u32 overlay_layer(struct dentry *de, struct super_block *sb, __u32 magic)
+static __always_inline __u32 overlay_layer(struct inode *ino, __u64 magic)
 {
-	if (!de || !bpf_core_type_exists(struct ovl_inode))
+	if (magic != OVERLAYFS_SUPER_MAGIC || !ino || !bpf_core_type_exists(struct ovl_inode))
 		return SAKER_LAYER_NONE;
-	struct super_block *dsb = BPF_CORE_READ(de, d_sb);
-	if (dsb != sb)
-		magic = BPF_CORE_READ(dsb, s_magic);
-	if (magic != OVERLAYFS_SUPER_MAGIC)
-		return SAKER_LAYER_NONE;
-	struct inode *vi = BPF_CORE_READ(de, d_inode);
-	if (!vi)
-		return SAKER_LAYER_LOWER;
-	struct ovl_inode *oi = (void *)vi - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	struct ovl_inode *oi = (void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
 	struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
 	if (upper && BPF_CORE_READ(upper, d_inode, i_ino))
 		return SAKER_LAYER_UPPER;
@@ -387,7 +378,6 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	__u8 fb[128] __attribute__((aligned(8)));
 	SPAN_READ(fb, f);
 	struct inode *ino = SPAN_GET(fb, f, f_inode);
-	struct dentry *de = SPAN_GET(fb, f, f_path.dentry);
 	fi->flags = SPAN_GET(fb, f, f_flags);
 	fi->mode = SPAN_GET(fb, f, f_mode);
 	__u8 ib[96] __attribute__((aligned(8)));
@@ -398,7 +388,7 @@ __noinline int put_fdinfo(__u32 arg, __u64 fd)
 	SPAN_READ(sbb, sb);
 	fi->dev = encode_dev(SPAN_GET(sbb, sb, s_dev));
 	fi->fs_magic = SPAN_GET(sbb, sb, s_magic);
-	fi->layer = overlay_layer(de, sb, fi->fs_magic);
+	fi->layer = overlay_layer(ino, fi->fs_magic);
 	item_end(s, off, SAKER_D_FDINFO, arg, sizeof(struct saker_fdinfo));
 	return 1;
 }
@@ -847,14 +837,11 @@ static __always_inline void fill_task(struct task_struct *task, struct saker_tas
 			if (t->uid == 0 || (owner == t->uid && (mode & 0200)) ||
 			    (group == t->gid && (mode & 0020)) || (mode & 0002))
 				t->exe_flags |= SAKER_EXE_WRITABLE;
-			/* overlayfs: an inode with an upper dentry lives in the upper layer */
-			if (bpf_core_type_exists(struct ovl_inode) &&
-			    BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
-				struct ovl_inode *oi =
-					(void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
-				t->exe_flags |= BPF_CORE_READ(oi, __upperdentry) ? SAKER_EXE_UPPER_LAYER
-										 : SAKER_EXE_LOWER_LAYER;
-			}
+			__u32 layer = overlay_layer(ino, BPF_CORE_READ(ino, i_sb, s_magic));
+			if (layer == SAKER_LAYER_UPPER)
+				t->exe_flags |= SAKER_EXE_UPPER_LAYER;
+			else if (layer == SAKER_LAYER_LOWER)
+				t->exe_flags |= SAKER_EXE_LOWER_LAYER;
 			char pfx[6] = {};
 			bpf_probe_read_kernel(pfx, sizeof(pfx),
 					      BPF_CORE_READ(exe, f_path.dentry, d_name.name));

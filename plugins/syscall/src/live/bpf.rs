@@ -498,12 +498,7 @@ impl Probe {
     /// /proc alone).
     pub fn kernel_tasks(&mut self) -> Result<Vec<KernelTask>, String> {
         self.task_iter.clone()?;
-        let prog: &mut Iter = self
-            .ebpf
-            .program_mut(TASK_ITER)
-            .ok_or_else(|| format!("the object has no program {TASK_ITER}"))?
-            .try_into()
-            .map_err(|e| error_chain(&e))?;
+        let prog = task_iter(&mut self.ebpf)?;
         let link = prog.attach().map_err(|e| error_chain(&e))?;
         let link = prog.take_link(link).map_err(|e| error_chain(&e))?;
         let mut file = link.into_file().map_err(|e| error_chain(&e))?;
@@ -689,13 +684,17 @@ impl Probe {
     }
 }
 
+/// The task iterator program of the object.
+fn task_iter(ebpf: &mut Ebpf) -> Result<&mut Iter, String> {
+    ebpf.program_mut(TASK_ITER)
+        .ok_or_else(|| format!("the object has no program {TASK_ITER}"))?
+        .try_into()
+        .map_err(|e| error_chain(&e))
+}
+
 /// Loads the task iterator, or says why it cannot be (older kernels, a refused program).
 fn load_task_iter(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), String> {
-    let prog = ebpf
-        .program_mut(TASK_ITER)
-        .ok_or_else(|| format!("the object has no program {TASK_ITER}"))?;
-    let prog: &mut Iter = prog.try_into().map_err(|e| error_chain(&e))?;
-    prog.load("task", btf).map_err(|e| error_chain(&e))
+    task_iter(ebpf)?.load("task", btf).map_err(|e| error_chain(&e))
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, ProbeError>

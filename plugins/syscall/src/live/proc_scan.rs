@@ -91,7 +91,7 @@ impl ProcSnapshot {
             };
             entry.tid = u64::from(k.tid);
             entry.vtid = i64::from(k.task.vtid);
-            entry.comm = comm_text(&k.task.comm);
+            entry.comm = String::from_utf8_lossy(k.task.comm()).into_owned();
             self.processes.push(entry);
             self.stats.kernel_only += 1;
         }
@@ -107,11 +107,6 @@ impl ProcSnapshot {
         w.write_users(&self.users)?;
         w.write_interfaces(&self.interfaces)
     }
-}
-
-fn comm_text(comm: &[u8; 16]) -> String {
-    let end = comm.iter().position(|&c| c == 0).unwrap_or(comm.len());
-    String::from_utf8_lossy(&comm[..end]).into_owned()
 }
 
 /// Fills in what only the kernel knows, and what /proc could not be read for.
@@ -134,7 +129,7 @@ fn complete_from_kernel(p: &mut ProcessEntry, t: &TaskBlock) {
 /// A task that only the kernel listed.
 fn kernel_entry(k: &KernelTask) -> ProcessEntry {
     let t = &k.task;
-    let comm = comm_text(&t.comm);
+    let comm = String::from_utf8_lossy(t.comm()).into_owned();
     let mut p = ProcessEntry {
         tid: u64::from(k.tid),
         pid: u64::from(k.pid),
